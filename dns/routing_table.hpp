@@ -1,0 +1,68 @@
+#pragma once
+// The RoutingTable: everything a DNS worker needs to answer, as one immutable
+// snapshot (zones, services and their compiled steering, the GeoIP locator).
+// A new table is built on every change and published atomically; workers load
+// the current one once per batch and never lock (DESIGN.md section 4).
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dns/name.hpp"
+#include "dns/zone.hpp"
+#include "geo/locator.hpp"
+#include "geo/steering.hpp"
+
+namespace meridian::dns {
+
+/// A name answered by steering.
+struct Service {
+  Name name;
+  std::uint32_t ttl_s = 30;
+  geo::Steering steering;
+};
+
+class RoutingTable {
+ public:
+  /// `zones` must have distinct origins; zone nodes' service indices point
+  /// into `services`. `locator` may be null (no GeoIP database configured).
+  RoutingTable(std::vector<Zone> zones, std::vector<Service> services,
+               std::shared_ptr<const geo::Locator> locator, std::uint64_t version);
+
+  /// The zone with the longest origin at or above `qname`, or nullptr.
+  /// No heap allocation.
+  const Zone* find_zone(const Name& qname) const noexcept;
+
+  const std::vector<Zone>& zones() const noexcept { return zones_; }
+  const std::vector<Service>& services() const noexcept { return services_; }
+  const Service& service(std::uint32_t index) const noexcept { return services_[index]; }
+  const geo::Locator* locator() const noexcept { return locator_.get(); }
+  /// Monotonic build number, for logs and the admin API.
+  std::uint64_t version() const noexcept { return version_; }
+
+ private:
+  std::vector<Zone> zones_;
+  std::vector<Service> services_;
+  std::shared_ptr<const geo::Locator> locator_;
+  std::uint64_t version_;
+  std::unordered_map<std::string, std::uint32_t, std::hash<std::string>, std::equal_to<>> zone_index_;
+  unsigned max_origin_labels_ = 0;
+};
+
+/// The slot through which a new table is published. Thread-safe: one writer
+/// publishes, any number of workers load.
+class RoutingTableSlot {
+ public:
+  void publish(std::shared_ptr<const RoutingTable> table) noexcept {
+    current_.store(std::move(table), std::memory_order_release);
+  }
+  std::shared_ptr<const RoutingTable> load() const noexcept {
+    return current_.load(std::memory_order_acquire);
+  }
+
+ private:
+  std::atomic<std::shared_ptr<const RoutingTable>> current_;
+};
+
+}  // namespace meridian::dns

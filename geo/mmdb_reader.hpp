@@ -1,0 +1,36 @@
+#pragma once
+// The Locator backed by a MaxMind DB file (GeoIP2/GeoLite2 City or Country
+// layout, or one written by `meridian geo build-db`). mmdb_reader.cpp is the
+// only file of Meridian that includes libmaxminddb.
+
+#include <memory>
+#include <string>
+
+#include "base/result.hpp"
+#include "geo/locator.hpp"
+
+namespace meridian::geo {
+
+class MmdbReader final : public Locator {
+ public:
+  /// Opens (memory-maps) `path`. Errors name the path and libmaxminddb's
+  /// reason.
+  static Result<std::unique_ptr<MmdbReader>> open(const std::string& path);
+  ~MmdbReader() override;
+
+  MmdbReader(const MmdbReader&) = delete;
+  MmdbReader& operator=(const MmdbReader&) = delete;
+
+  /// Reads location.latitude/longitude, country.iso_code and continent.code.
+  /// IPv4 addresses are looked up in the IPv4 subtree of IPv6 databases;
+  /// `prefix_len` is returned in IPv4 bits for them. An IPv6 address in an
+  /// IPv4-only database is not found.
+  Located locate(const IpAddress& address) const noexcept override;
+
+ private:
+  struct Impl;
+  explicit MmdbReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace meridian::geo

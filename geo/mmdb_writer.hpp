@@ -1,0 +1,39 @@
+#pragma once
+// Writes MaxMind DB files (format 2.0) from a table of networks, so operators
+// and the demo can map their own networks. The output reads with
+// libmaxminddb and `mmdblookup` like a GeoIP2-City database.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "base/ip_address.hpp"
+#include "base/result.hpp"
+
+namespace meridian::geo {
+
+/// One row of the table.
+struct NetworkLocation {
+  IpNetwork network;
+  double latitude_deg = 0;
+  double longitude_deg = 0;
+  std::string country;    ///< ISO 3166-1 alpha-2, may be empty
+  std::string continent;  ///< two-letter continent code, may be empty
+};
+
+/// Reads a CSV or TSV file (separator detected per line: tab, else comma),
+/// one network per line: `prefix, latitude, longitude, country, continent`.
+/// Blank lines and lines starting with '#' are skipped. Errors name
+/// file:line and the bad field.
+Result<std::vector<NetworkLocation>> read_network_table(const std::string& path);
+
+/// Writes an IPv6 database (IPv4 networks live in ::/96, as in MaxMind's own
+/// files) with record size 28 and the GeoIP2-City fields
+/// location.latitude, location.longitude, country.iso_code, continent.code.
+/// Overlapping networks: the more specific one wins for its addresses.
+/// Writes to a temporary file and renames it, so readers never see a
+/// partial database. `database_type` goes into the metadata.
+Result<void> write_mmdb(const std::vector<NetworkLocation>& rows, const std::string& output_path,
+                        const std::string& database_type = "Meridian-City");
+
+}  // namespace meridian::geo

@@ -1,0 +1,92 @@
+#pragma once
+// Steering: which endpoints of a service answer a given client. A service is
+// compiled once (when the routing table is built) and then queried on the DNS
+// hot path from many threads: `choose` allocates nothing, takes no lock and
+// makes no syscall.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/ip_address.hpp"
+#include "base/rng.hpp"
+#include "geo/locator.hpp"
+
+namespace meridian::geo {
+
+/// A place where endpoints live: a region or a datacenter.
+struct Site {
+  std::string name;
+  double latitude_deg = 0;
+  double longitude_deg = 0;
+};
+
+/// How a service orders sites for a client.
+enum class Policy : std::uint8_t {
+  closest,  ///< by great-circle distance from the client's location
+};
+
+/// One address of a service at one site. `site` indexes the site list the
+/// service was compiled with.
+struct Endpoint {
+  IpAddress address;
+  std::uint32_t site = 0;
+  std::uint32_t weight = 100;  ///< relative share within its site; > 0
+};
+
+/// A service as configured, already validated (sites exist, weights > 0).
+struct ServiceSpec {
+  Policy policy = Policy::closest;
+  std::uint32_t answer_count = 1;  ///< addresses per answer, 1..8
+  std::vector<Endpoint> endpoints;
+};
+
+/// The result of one choice.
+struct Choice {
+  /// Number of addresses written to the output span (0: the service has no
+  /// address of the asked family).
+  std::uint32_t count = 0;
+  /// The site the addresses come from (meaningless when count == 0).
+  std::uint32_t site = 0;
+  /// ECS scope prefix length: how many leading bits of the client address
+  /// the choice depended on. 0 when it did not depend on the client at all;
+  /// never more than the client network's prefix length.
+  std::uint8_t scope_prefix_len = 0;
+  /// True when the client had coordinates; false when default_sites decided.
+  bool located = false;
+};
+
+class Steering {
+ public:
+  /// Compiles `spec` against `sites` (the whole site list, fixed for the
+  /// routing table's life) and the `default_sites` order (indices into
+  /// `sites`) used for clients with no known location.
+  Steering(const std::vector<Site>& sites, std::vector<std::uint32_t> default_sites, ServiceSpec spec);
+
+  /// Picks up to answer_count addresses of `family` for `client` (the ECS
+  /// subnet or the source address as a full-length network) and writes
+  /// pointers to them, owned by this Steering, into `out`. Sites are ordered
+  /// by the policy; the first site with at least one address of `family`
+  /// answers; within it, distinct endpoints are drawn by weight with `rng`.
+  /// `locator` may be null (no GeoIP database): default_sites decides.
+  Choice choose(const Locator* locator, const IpNetwork& client, IpAddress::Family family, Rng& rng,
+                std::span<const IpAddress*> out) const noexcept;
+
+  const ServiceSpec& spec() const noexcept { return spec_; }
+
+ private:
+  // implementation-defined compiled form (per family: endpoints grouped by
+  // site, site coordinates as unit vectors, ...)
+  struct SiteEndpoints;
+  ServiceSpec spec_;
+  std::vector<Site> sites_;
+  std::vector<std::uint32_t> default_sites_;
+  std::vector<SiteEndpoints> by_site_v4_;
+  std::vector<SiteEndpoints> by_site_v6_;
+};
+
+/// Great-circle distance in kilometres between two points (degrees).
+double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg) noexcept;
+
+}  // namespace meridian::geo
