@@ -86,3 +86,41 @@ std::string IpNetwork::to_string() const {
 }
 
 }  // namespace meridian
+
+namespace meridian {
+
+bool SocketAddress::parse(std::string_view text, SocketAddress& out) noexcept {
+  std::string_view host;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return false;
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+    if (host.find(':') == std::string_view::npos) return false;
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return false;  // IPv6 needs brackets
+  }
+  SocketAddress result;
+  if (!IpAddress::parse(host, result.address)) return false;
+  unsigned port = 0;
+  if (port_text.empty() || port_text.size() > 5) return false;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535) return false;
+  result.port = static_cast<std::uint16_t>(port);
+  out = result;
+  return true;
+}
+
+bool SocketAddress::is_wildcard() const noexcept { return address == IpAddress{address.family, {}}; }
+
+std::string SocketAddress::to_string() const {
+  if (address.family == IpAddress::Family::v6) return "[" + address.to_string() + "]:" + std::to_string(port);
+  return address.to_string() + ":" + std::to_string(port);
+}
+
+}  // namespace meridian

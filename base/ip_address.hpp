@@ -55,3 +55,21 @@ struct IpNetwork {
 };
 
 }  // namespace meridian
+
+namespace meridian {
+
+/// An address and port, as in a listen setting: "127.0.0.1:53", "[::]:53".
+struct SocketAddress {
+  IpAddress address;
+  std::uint16_t port = 0;
+
+  /// Parses "IPv4:PORT" or "[IPv6]:PORT"; the port must be 1..65535.
+  static bool parse(std::string_view text, SocketAddress& out) noexcept;
+  /// True for 0.0.0.0 and ::.
+  bool is_wildcard() const noexcept;
+  std::string to_string() const;
+
+  friend bool operator==(const SocketAddress&, const SocketAddress&) = default;
+};
+
+}  // namespace meridian

@@ -7,6 +7,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "dns/name.hpp"
@@ -46,7 +49,11 @@ class RoutingTable {
   std::vector<Service> services_;
   std::shared_ptr<const geo::Locator> locator_;
   std::uint64_t version_;
-  std::unordered_map<std::string, std::uint32_t, std::hash<std::string>, std::equal_to<>> zone_index_;
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+  };
+  std::unordered_map<std::string, std::uint32_t, KeyHash, std::equal_to<>> zone_index_;  // lowercase wire origin
   unsigned max_origin_labels_ = 0;
 };
 

@@ -85,7 +85,6 @@ class Zone {
  private:
   friend class ZoneBuilder;
   Zone() = default;
-  void relink() noexcept;
 
   struct KeyHash {
     using is_transparent = void;

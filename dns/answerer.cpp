@@ -1,0 +1,352 @@
+#include "dns/answerer.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "base/assert.hpp"
+#include "dns/message.hpp"
+#include "dns/types.hpp"
+#include "dns/writer.hpp"
+
+namespace meridian::dns {
+namespace {
+
+constexpr std::uint16_t kFlagQr = 0x8000;
+constexpr std::uint16_t kFlagAa = 0x0400;
+constexpr std::uint16_t kFlagTc = 0x0200;
+constexpr std::uint16_t kFlagRd = 0x0100;
+constexpr std::uint16_t kFlagCd = 0x0010;
+
+/// Longest CNAME chain we follow inside our zones before letting the
+/// resolver continue (loops end here too).
+constexpr int kMaxChain = 8;
+/// Most target names whose addresses go into the additional section.
+constexpr std::size_t kMaxAdditionalTargets = 16;
+/// OPT without options: root(1) type(2) class(2) ttl(4) rdlength(2).
+constexpr std::size_t kOptFixedSize = 11;
+constexpr std::size_t kMaxNsid = 128;
+
+struct Targets {
+  std::array<Name, kMaxAdditionalTargets> names;
+  std::size_t count = 0;
+  void add(const Name& name) noexcept {
+    for (std::size_t i = 0; i < count; ++i) {
+      if (names[i].equals(name)) return;
+    }
+    if (count < names.size()) names[count++] = name;
+  }
+};
+
+/// Per-query working state, on the worker's stack.
+class Session {
+ public:
+  Session(const Answerer& answerer, const RoutingTable& table, const QueryContext& context, const Query& query,
+          MessageWriter& writer, QueryStats& stats) noexcept
+      : settings_(answerer.settings()), table_(table), context_(context), query_(query), writer_(writer),
+        stats_(stats) {}
+
+  /// Answer, authority and additional stages for a parsed, valid query.
+  void resolve() noexcept;
+  Rcode rcode() const noexcept { return rcode_; }
+  bool authoritative() const noexcept { return authoritative_; }
+  bool truncated() const noexcept { return truncated_; }
+  std::uint8_t scope_prefix_len() const noexcept { return scope_prefix_len_; }
+
+ private:
+  void answer_stage() noexcept;
+  void answer_terminal(const ZoneNode& node, const Name& owner) noexcept;
+  void answer_service(const ZoneNode& node, const Name& owner, std::uint16_t type) noexcept;
+  void answer_rrset(const Name& owner, const RRset& rrset) noexcept;
+  void authority_stage() noexcept;
+  void additional_stage() noexcept;
+  void collect_targets(const RRset& rrset) noexcept;
+  void must_fit(bool written) noexcept {
+    if (!written) truncated_ = true;
+  }
+
+  const AnswererSettings& settings_;
+  const RoutingTable& table_;
+  const QueryContext& context_;
+  const Query& query_;
+  MessageWriter& writer_;
+  QueryStats& stats_;
+
+  Rcode rcode_ = Rcode::noerror;
+  bool authoritative_ = true;
+  bool truncated_ = false;
+  std::uint8_t scope_prefix_len_ = 0;
+  const Zone* negative_zone_ = nullptr;    // NXDOMAIN/NODATA: whose SOA goes in authority
+  const ZoneNode* referral_ = nullptr;     // the zone cut of a referral
+  Targets targets_;
+};
+
+void Session::resolve() noexcept {
+  answer_stage();
+  if (!truncated_) authority_stage();
+  if (!truncated_) additional_stage();
+}
+
+void Session::answer_stage() noexcept {
+  const Zone* zone = table_.find_zone(query_.qname);
+  if (zone == nullptr) {
+    rcode_ = Rcode::refused;
+    authoritative_ = false;
+    return;
+  }
+  Name current = query_.qname;
+  for (int hop = 0;; ++hop) {
+    const ZoneMatch match = zone->lookup(current);
+    switch (match.kind) {
+      case ZoneMatch::Kind::delegation:
+        // The first owner decides AA; a chain that leads into a child zone
+        // keeps the authoritative CNAMEs and adds the referral.
+        if (hop == 0) authoritative_ = false;
+        referral_ = match.node;
+        return;
+      case ZoneMatch::Kind::nxdomain:
+        rcode_ = Rcode::nxdomain;
+        negative_zone_ = zone;
+        return;
+      case ZoneMatch::Kind::exact:
+      case ZoneMatch::Kind::wildcard:
+        break;
+    }
+    const ZoneNode& node = *match.node;
+    const RRset* cname = node.find(rrtype::CNAME);
+    if (cname == nullptr || query_.qtype == rrtype::CNAME) {
+      const std::uint16_t answers_before = writer_.count(Section::answer);
+      answer_terminal(node, current);
+      // NODATA, also at the end of a CNAME chain (RFC 2308 2.2): SOA.
+      if (writer_.count(Section::answer) == answers_before && !truncated_) negative_zone_ = zone;
+      return;
+    }
+    answer_rrset(current, *cname);
+    if (truncated_ || query_.qtype == rrtype::ANY || hop + 1 >= kMaxChain) return;
+    const Name target = [&] {
+      Name name;
+      Name::from_wire(std::span(cname->rdatas.front().bytes.data(), cname->rdatas.front().bytes.size()), name);
+      return name;
+    }();
+    const Zone* next = table_.find_zone(target);
+    if (next == nullptr) return;  // outside our zones: the resolver follows
+    zone = next;
+    current = target;
+  }
+}
+
+void Session::answer_terminal(const ZoneNode& node, const Name& owner) noexcept {
+  const std::uint16_t qtype = query_.qtype;
+  if (qtype == rrtype::ANY) {
+    // RFC 8482: one RRset is enough; a service answers with its A choice.
+    if (node.service >= 0) {
+      answer_service(node, owner, rrtype::A);
+      if (writer_.count(Section::answer) == 0) answer_service(node, owner, rrtype::AAAA);
+      if (writer_.count(Section::answer) > 0) return;
+    }
+    if (!node.rrsets.empty()) answer_rrset(owner, node.rrsets.front());
+    return;
+  }
+  if (node.service >= 0 && (qtype == rrtype::A || qtype == rrtype::AAAA)) {
+    answer_service(node, owner, qtype);
+    return;
+  }
+  if (const RRset* rrset = node.find(qtype)) answer_rrset(owner, *rrset);
+}
+
+void Session::answer_service(const ZoneNode& node, const Name& owner, std::uint16_t type) noexcept {
+  const Service& service = table_.service(static_cast<std::uint32_t>(node.service));
+  const ClientSubnet& ecs = query_.edns.client_subnet;
+  IpNetwork client;
+  if (ecs.present) {
+    client.address = ecs.address;
+    client.prefix_len = ecs.source_prefix_len;
+  } else {
+    client.address = context_.source;
+    client.prefix_len = static_cast<std::uint8_t>(context_.source.bit_length());
+  }
+  std::array<const IpAddress*, 8> picked{};
+  const auto family = type == rrtype::A ? IpAddress::Family::v4 : IpAddress::Family::v6;
+  const geo::Choice choice = service.steering.choose(table_.locator(), client, family, *context_.rng, picked);
+  scope_prefix_len_ = std::max(scope_prefix_len_, choice.scope_prefix_len);
+  if (choice.count == 0) return;
+  QueryStats::bump(stats_.service_answers);
+  const MessageWriter::Mark before = writer_.mark();
+  for (std::uint32_t i = 0; i < choice.count; ++i) {
+    if (!writer_.address(Section::answer, owner, service.ttl_s, *picked[i])) {
+      writer_.rollback(before);
+      truncated_ = true;
+      return;
+    }
+  }
+}
+
+void Session::answer_rrset(const Name& owner, const RRset& rrset) noexcept {
+  must_fit(writer_.rrset(Section::answer, owner, rrset));
+  if (!truncated_) collect_targets(rrset);
+}
+
+void Session::collect_targets(const RRset& rrset) noexcept {
+  if (rrset.type != rrtype::NS && rrset.type != rrtype::MX && rrset.type != rrtype::SRV) return;
+  for (const Rdata& rdata : rrset.rdatas) {
+    if (rdata.names.empty()) continue;
+    const RdataName& at = rdata.names.back();  // MX/SRV: the target is the last field
+    Name target;
+    if (Name::from_wire(std::span(rdata.bytes.data() + at.offset, at.length), target)) targets_.add(target);
+  }
+}
+
+void Session::authority_stage() noexcept {
+  if (referral_ != nullptr) {
+    const RRset* ns = referral_->find(rrtype::NS);
+    MERIDIAN_ASSERT(ns != nullptr, "zone cut without NS");
+    must_fit(writer_.rrset(Section::authority, referral_->owner, *ns));
+    if (!truncated_) collect_targets(*ns);
+    return;
+  }
+  if (negative_zone_ != nullptr) {
+    const Zone& zone = *negative_zone_;
+    must_fit(writer_.record(Section::authority, zone.origin(), rrtype::SOA, zone.negative_ttl(),
+                            zone.soa().rdatas.front()));
+  }
+}
+
+void Session::additional_stage() noexcept {
+  for (std::size_t i = 0; i < targets_.count; ++i) {
+    const Name& target = targets_.names[i];
+    const Zone* zone = table_.find_zone(target);
+    if (zone == nullptr) continue;
+    // find_node, not lookup: glue below a zone cut is ours to give.
+    const ZoneNode* node = zone->find_node(target);
+    if (node == nullptr) continue;
+    for (const std::uint16_t type : {rrtype::A, rrtype::AAAA}) {
+      const RRset* rrset = node->find(type);
+      if (rrset == nullptr) continue;
+      if (!writer_.rrset(Section::additional, node->owner, *rrset) && referral_ != nullptr &&
+          zone->find_node(referral_->owner) == referral_ && target.is_subdomain_of(referral_->owner)) {
+        // RFC 9471: glue for in-domain name servers must fit, or TC.
+        truncated_ = true;
+        return;
+      }
+    }
+  }
+}
+
+std::uint16_t response_flags(const Query& query) noexcept {
+  return static_cast<std::uint16_t>(kFlagQr | (query.opcode << 11) | (query.flags & (kFlagRd | kFlagCd)));
+}
+
+// Writes the OPT record: our payload size, the extended RCODE bits, and the
+// options the client asked for.
+void finish_opt(MessageWriter& writer, const AnswererSettings& settings, const Query& query, Rcode rcode,
+                std::uint8_t scope_prefix_len) noexcept {
+  std::array<std::uint8_t, 4 + kMaxNsid + 4 + 4 + 16> options{};
+  std::size_t size = 0;
+  const ClientSubnet& ecs = query.edns.client_subnet;
+  if (ecs.present && rcode != Rcode::badvers) {
+    const std::size_t address_length = (ecs.source_prefix_len + 7u) / 8u;
+    const std::size_t length = 4 + address_length;
+    const std::uint8_t head[8] = {
+        0, static_cast<std::uint8_t>(edns_option::CLIENT_SUBNET), 0, static_cast<std::uint8_t>(length),
+        static_cast<std::uint8_t>(ecs.family >> 8), static_cast<std::uint8_t>(ecs.family), ecs.source_prefix_len,
+        std::min(scope_prefix_len, ecs.source_prefix_len)};
+    std::memcpy(options.data() + size, head, sizeof head);
+    std::memcpy(options.data() + size + sizeof head, ecs.address.bytes.data(), address_length);
+    size += sizeof head + address_length;
+  }
+  if (query.edns.nsid_requested && !settings.nsid.empty()) {
+    const std::size_t length = std::min(settings.nsid.size(), kMaxNsid);
+    const std::uint8_t head[4] = {0, static_cast<std::uint8_t>(edns_option::NSID),
+                                  static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length)};
+    std::memcpy(options.data() + size, head, sizeof head);
+    std::memcpy(options.data() + size + sizeof head, settings.nsid.data(), length);
+    size += sizeof head + length;
+  }
+  const auto code = static_cast<std::uint16_t>(rcode);
+  const bool written = writer.opt(settings.udp_payload, static_cast<std::uint8_t>(code >> 4), query.edns.dnssec_ok,
+                                  std::span<const std::uint8_t>(options.data(), size));
+  MERIDIAN_ASSERT(written, "OPT did not fit its reservation");
+}
+
+std::size_t opt_size(const AnswererSettings& settings, const Query& query) noexcept {
+  std::size_t size = kOptFixedSize;
+  if (query.edns.client_subnet.present) size += 8 + (query.edns.client_subnet.source_prefix_len + 7u) / 8u;
+  if (query.edns.nsid_requested && !settings.nsid.empty()) size += 4 + std::min(settings.nsid.size(), kMaxNsid);
+  return size;
+}
+
+void set_rcode(MessageWriter& writer, Rcode rcode) noexcept {
+  const auto code = static_cast<std::uint16_t>(rcode);
+  writer.set_flags(static_cast<std::uint16_t>((writer.flags() & 0xFFF0) | (code & 0x0F)));
+}
+
+}  // namespace
+
+Answerer::Answerer(AnswererSettings settings) : settings_(std::move(settings)) {
+  settings_.udp_payload = std::clamp<std::uint16_t>(settings_.udp_payload, kMinUdpPayload, kMaxUdpPayload);
+  if (settings_.nsid.size() > kMaxNsid) settings_.nsid.resize(kMaxNsid);
+}
+
+std::size_t Answerer::answer(const RoutingTable& table, const QueryContext& context,
+                             std::span<const std::uint8_t> packet, std::span<std::uint8_t> response,
+                             QueryStats& stats) const noexcept {
+  QueryStats::bump(stats.queries);
+  Query query;
+  const ParseOutcome outcome = parse_query(packet, query);
+  if (outcome == ParseOutcome::drop) {
+    QueryStats::bump(stats.dropped);
+    return 0;
+  }
+
+  std::size_t limit = kMaxTcpMessage;
+  if (context.transport == Transport::udp) {
+    limit = (outcome == ParseOutcome::ok && query.edns.present)
+                ? std::min(query.edns.udp_payload, settings_.udp_payload)
+                : kMinUdpPayload;
+  }
+  MessageWriter writer(response, limit);
+  writer.header(query.id, response_flags(query));
+  // An OPT goes back only when the query's OPT was understood.
+  const bool with_opt = outcome == ParseOutcome::ok && query.edns.present;
+  if (with_opt) writer.reserve(opt_size(settings_, query));
+  if (query.has_question) writer.question(query.qname, query.qtype, query.qclass);
+
+  Rcode rcode = Rcode::noerror;
+  std::uint8_t scope = 0;
+  if (outcome == ParseOutcome::formerr) {
+    rcode = Rcode::formerr;
+  } else if (outcome == ParseOutcome::notimp) {
+    rcode = Rcode::notimp;
+  } else if (query.edns.present && query.edns.version > 0) {
+    rcode = Rcode::badvers;  // RFC 6891 6.1.3
+  } else if (query.qclass != rrclass::IN) {
+    rcode = Rcode::refused;
+  } else if (query.qtype == rrtype::AXFR || query.qtype == rrtype::IXFR) {
+    rcode = Rcode::refused;  // no zone transfers
+  } else if (query.qtype == rrtype::MAILA || query.qtype == rrtype::MAILB || query.qtype == rrtype::OPT) {
+    rcode = Rcode::notimp;
+  } else {
+    if (query.edns.client_subnet.present) QueryStats::bump(stats.client_subnet);
+    const MessageWriter::Mark after_question = writer.mark();
+    Session session(*this, table, context, query, writer, stats);
+    session.resolve();
+    rcode = session.rcode();
+    scope = session.scope_prefix_len();
+    std::uint16_t flags = writer.flags();
+    if (session.authoritative()) flags |= kFlagAa;
+    if (session.truncated()) {
+      // A truncated answer keeps only the question: a partial RRset
+      // would mislead, and the client retries over TCP anyway.
+      writer.rollback(after_question);
+      flags |= kFlagTc;
+      QueryStats::bump(stats.truncated);
+    }
+    writer.set_flags(flags);
+  }
+  set_rcode(writer, rcode);
+  if (with_opt) finish_opt(writer, settings_, query, rcode, scope);
+  QueryStats::bump(stats.by_rcode[static_cast<std::size_t>(rcode)]);
+  return writer.size();
+}
+
+}  // namespace meridian::dns

@@ -1,0 +1,72 @@
+#pragma once
+// The TCP transport (RFC 7766): two-byte length-prefixed messages, several
+// queries per connection answered in order, an idle timeout on every read
+// and write, a cap on concurrent connections and on queries per connection.
+// One coroutine owns each connection; all run on the caller's io_context.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "base/ip_address.hpp"
+#include "base/log.hpp"
+#include "base/result.hpp"
+#include "dns/answerer.hpp"
+#include "dns/routing_table.hpp"
+#include "dns/stats.hpp"
+
+namespace meridian::dns {
+
+struct TcpSettings {
+  std::chrono::milliseconds idle_timeout{10'000};
+  std::uint32_t max_connections = 1000;
+  std::uint32_t max_queries_per_connection = 1000;
+};
+
+class TcpServer {
+ public:
+  /// Everything passed in must outlive the server. The server runs on
+  /// `io`'s threads; it is not thread-safe itself (one strand: run `io`
+  /// from one thread).
+  TcpServer(boost::asio::io_context& io, const Answerer& answerer, const RoutingTableSlot& slot,
+            TcpSettings settings, Logger& logger);
+  ~TcpServer();
+
+  /// Listens on every address (backlog 1024). Errors name the address.
+  Result<void> listen(const std::vector<SocketAddress>& addresses);
+  /// Starts accepting.
+  void start(std::uint64_t seed);
+  /// Closes the listeners and every open connection.
+  void stop();
+
+  const QueryStats& stats() const noexcept { return *stats_; }
+  std::uint32_t open_connections() const noexcept { return open_connections_; }
+  std::uint64_t refused_connections() const noexcept { return refused_connections_; }
+  const std::vector<SocketAddress>& bound() const noexcept { return bound_; }
+
+ private:
+  struct Connection;
+  boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor);
+  boost::asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
+
+  boost::asio::io_context& io_;
+  const Answerer& answerer_;
+  const RoutingTableSlot& slot_;
+  TcpSettings settings_;
+  Logger& logger_;
+  std::unique_ptr<QueryStats> stats_;
+  std::unique_ptr<Rng> rng_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::weak_ptr<Connection>> connections_;
+  std::vector<SocketAddress> bound_;
+  std::uint32_t open_connections_ = 0;
+  std::uint64_t refused_connections_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace meridian::dns
