@@ -23,8 +23,12 @@ class MmdbReader final : public Locator {
 
   /// Reads location.latitude/longitude, country.iso_code and continent.code.
   /// IPv4 addresses are looked up in the IPv4 subtree of IPv6 databases;
-  /// `prefix_len` is returned in IPv4 bits for them. An IPv6 address in an
-  /// IPv4-only database is not found.
+  /// `prefix_len` is returned in IPv4 bits for them (0 when the database
+  /// network holding them is wider than the IPv4 space). Addresses without
+  /// a record get the prefix length of the empty network around them. An
+  /// IPv6 address in an IPv4-only database is not found, prefix 0. An
+  /// IPv4-mapped IPv6 address is looked up as IPv6 (callers unmap it).
+  /// Allocation-free; safe from any number of threads.
   Located locate(const IpAddress& address) const noexcept override;
 
  private:

@@ -29,10 +29,18 @@ Result<std::vector<NetworkLocation>> read_network_table(const std::string& path)
 
 /// Writes an IPv6 database (IPv4 networks live in ::/96, as in MaxMind's own
 /// files) with record size 28 and the GeoIP2-City fields
-/// location.latitude, location.longitude, country.iso_code, continent.code.
-/// Overlapping networks: the more specific one wins for its addresses.
-/// Writes to a temporary file and renames it, so readers never see a
-/// partial database. `database_type` goes into the metadata.
+/// location.latitude, location.longitude, country.iso_code, continent.code
+/// (empty codes are left out). Overlapping networks: the more specific one
+/// wins for its addresses. Neighbouring networks with the same location are
+/// merged, so a lookup may report a shorter prefix than the row's (the
+/// widest network that shares the answer). IPv4-mapped addresses
+/// (::ffff:0:0/96) lead to the IPv4 networks, unless the table has IPv6 rows
+/// inside ::ffff:0:0/96. Writes to a temporary file next to `output_path`
+/// and renames it, so readers never see a partial database.
+/// `database_type` goes into the metadata; build_epoch is the current time,
+/// or SOURCE_DATE_EPOCH when set (reproducible builds).
+/// Errors: duplicate networks (10.0.0.0/8 and ::10.0.0.0/104 are the same),
+/// over-long strings, more networks than 28-bit records address, I/O.
 Result<void> write_mmdb(const std::vector<NetworkLocation>& rows, const std::string& output_path,
                         const std::string& database_type = "Meridian-City");
 

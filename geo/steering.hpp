@@ -53,7 +53,8 @@ struct Choice {
   /// the choice depended on. 0 when it did not depend on the client at all;
   /// never more than the client network's prefix length.
   std::uint8_t scope_prefix_len = 0;
-  /// True when the client had coordinates; false when default_sites decided.
+  /// True when the client's coordinates decided; false when default_sites
+  /// did or when there was nothing to decide (see Steering::choose).
   bool located = false;
 };
 
@@ -61,7 +62,8 @@ class Steering {
  public:
   /// Compiles `spec` against `sites` (the whole site list, fixed for the
   /// routing table's life) and the `default_sites` order (indices into
-  /// `sites`) used for clients with no known location.
+  /// `sites`) used for clients with no known location. Preconditions,
+  /// asserted: answer_count in 1..8, weights > 0, every site index in range.
   Steering(const std::vector<Site>& sites, std::vector<std::uint32_t> default_sites, ServiceSpec spec);
 
   /// Picks up to answer_count addresses of `family` for `client` (the ECS
@@ -70,20 +72,56 @@ class Steering {
   /// by the policy; the first site with at least one address of `family`
   /// answers; within it, distinct endpoints are drawn by weight with `rng`.
   /// `locator` may be null (no GeoIP database): default_sites decides.
+  ///
+  /// Details: an IPv4-mapped IPv6 client is looked up as IPv4. A client with
+  /// coordinates gets the nearest site that has an address of `family`
+  /// (ties: lower site index); any other client gets the first such site of
+  /// default_sites, then of the remaining sites in index order. At most
+  /// min(answer_count, out.size()) addresses are written, never one twice.
+  /// The scope is min(client.prefix_len, the located network's prefix
+  /// length) whenever the locator was asked (found or not). The locator is
+  /// not asked, and the scope is 0, when the answer cannot depend on the
+  /// client: no locator, or fewer than two sites with an address of
+  /// `family`.
   Choice choose(const Locator* locator, const IpNetwork& client, IpAddress::Family family, Rng& rng,
                 std::span<const IpAddress*> out) const noexcept;
 
   const ServiceSpec& spec() const noexcept { return spec_; }
 
  private:
-  // implementation-defined compiled form (per family: endpoints grouped by
-  // site, site coordinates as unit vectors, ...)
-  struct SiteEndpoints;
+  /// The endpoints of one family at one site, as indices into spec_.endpoints.
+  struct SiteEndpoints {
+    std::vector<std::uint32_t> endpoints;
+    std::uint64_t total_weight = 0;
+  };
+  /// Everything `choose` needs for one address family, computed once.
+  struct FamilyIndex {
+    std::vector<SiteEndpoints> by_site;          ///< one per site, maybe empty
+    std::vector<std::uint32_t> candidate_sites;  ///< sites with >= 1 endpoint, ascending
+    /// The first candidate in default order, for unlocated clients; only
+    /// meaningful when candidate_sites is not empty.
+    std::uint32_t default_site = 0;
+  };
+  /// A point on the unit sphere; the squared chord between two points
+  /// orders them exactly like the great-circle distance, without trigonometry
+  /// per site on the hot path.
+  struct UnitVector {
+    double x = 0, y = 0, z = 0;
+  };
+
+  const FamilyIndex& index_of(IpAddress::Family family) const noexcept {
+    return family == IpAddress::Family::v4 ? v4_ : v6_;
+  }
+  FamilyIndex compile(IpAddress::Family family) const;
+  std::uint32_t closest_site(const FamilyIndex& index, const Location& location) const noexcept;
+  std::uint32_t draw(const SiteEndpoints& site, Rng& rng, std::span<const IpAddress*> out) const noexcept;
+
   ServiceSpec spec_;
   std::vector<Site> sites_;
   std::vector<std::uint32_t> default_sites_;
-  std::vector<SiteEndpoints> by_site_v4_;
-  std::vector<SiteEndpoints> by_site_v6_;
+  std::vector<UnitVector> site_vectors_;  ///< one per site
+  FamilyIndex v4_;
+  FamilyIndex v6_;
 };
 
 /// Great-circle distance in kilometres between two points (degrees).

@@ -1,0 +1,34 @@
+# Meridian: the two commands of the quick start, and a few more.
+#   make demo    install what is missing, build, run the demo node
+#   make test    install what is missing, build, run every test
+#   make bench   run the DNS benchmark against the demo node
+
+BUILD_DIR ?= build
+JOBS ?= 2
+# CI builds with -Werror; developers get warnings without failing builds.
+WERROR := $(if $(CI),ON,OFF)
+
+.PHONY: all deps configure build test demo bench clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMERIDIAN_WERROR=$(WERROR) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 900
+
+demo: build
+	@./scripts/demo.sh $(BUILD_DIR)
+
+bench: build
+	@./bench/dns.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR)

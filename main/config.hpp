@@ -1,0 +1,202 @@
+#pragma once
+// The configuration of one Meridian node, loaded from its YAML file
+// (DESIGN.md section 3). Config is plain data: fully validated, with every
+// name, address and record already parsed, so the node wiring never re-checks
+// it. The loader is the only yaml-cpp user of Meridian (main/config*.cpp).
+//
+// Single-file mode: node settings and cluster settings (sites, zones) come
+// from the same file.
+//
+// The schema, with defaults (docs: configs/examples/single-node.yaml):
+//
+//   node:    { id: demo-1, site: eu-west, data_dir: DIR }  # data_dir optional
+//   dns:     # optional, as are all its keys
+//     listen: ["0.0.0.0:53", "[::]:53"]   # host:port, IPv6 in brackets
+//     threads: auto                       # or 1..64
+//     udp_payload: 1232                   # 512..4096
+//     tcp_idle_timeout: 10s               # 100ms..1h
+//     tcp_max_connections: 1000           # 1..100000
+//     max_tcp_queries_per_connection: 100 # 1..65535
+//     nsid: fra-1                         # optional, 1..128 bytes
+//   log:     { level: info }              # optional; debug|info|warn|error
+//   geoip:   { database: FILE }           # optional
+//   sites:   { NAME: { lat: DEG, lon: DEG }, ... }   # at least one
+//   zones:   # at least one
+//     - origin: example.com.
+//       ttl: 3600                  # default TTL of the zone's records
+//       soa: { mname: ns1, rname: hostmaster, serial: 1, refresh: 3600,
+//              retry: 600, expire: 604800, minimum: 300, ttl: <zone ttl> }
+//       ns: [ns1, ns2.example.net.]  # soa and ns optional only with `file`
+//       records: ["www 300 IN A 192.0.2.1", ...]   # optional
+//       file: example.com.zone     # optional BIND zone file
+//       services:                  # optional
+//         NAME: { ttl: 30, policy: closest, answer_count: 1,
+//                 default_sites: [SITE, ...],
+//                 endpoints: [ { address: ADDR or [ADDR, ...], site: SITE,
+//                                weight: 100 }, ... ] }
+//
+// Integers in seconds (TTLs, SOA timers) also accept durations ("1h", "7d");
+// tcp_idle_timeout takes a duration ("10s", "500ms") or plain seconds.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/ip_address.hpp"
+#include "base/log.hpp"
+#include "base/result.hpp"
+#include "dns/name.hpp"
+#include "dns/record.hpp"
+#include "geo/steering.hpp"
+
+namespace meridian {
+
+/// Limits the loader enforces; each is the edge of an accepted range.
+namespace config_limits {
+inline constexpr std::size_t kMaxFileBytes = 16 * 1024 * 1024;  ///< config file size
+inline constexpr std::size_t kMaxErrors = 100;  ///< errors reported; the rest are counted
+inline constexpr std::size_t kMaxNameLength = 63;  ///< node id, site names
+inline constexpr std::size_t kMaxSites = 256;
+inline constexpr std::size_t kMaxListen = 32;  ///< dns.listen entries
+inline constexpr std::uint32_t kMaxThreads = 64;
+inline constexpr std::uint32_t kMinUdpPayload = 512;
+inline constexpr std::uint32_t kMaxUdpPayload = 4096;
+inline constexpr std::chrono::milliseconds kMinTcpIdleTimeout{100};
+inline constexpr std::chrono::milliseconds kMaxTcpIdleTimeout{3'600'000};
+inline constexpr std::uint32_t kMaxTcpConnections = 100'000;
+inline constexpr std::uint32_t kMaxTcpQueriesPerConnection = 65'535;
+inline constexpr std::size_t kMaxNsidBytes = 128;
+inline constexpr std::uint32_t kMaxTtl = 2'147'483'647;  ///< RFC 2181 8
+inline constexpr std::uint32_t kMaxServiceTtl = 86'400;
+inline constexpr std::uint32_t kMaxAnswerCount = 8;
+inline constexpr std::size_t kMaxEndpoints = 1024;  ///< addresses per service
+inline constexpr std::uint32_t kMaxWeight = 65'535;
+}  // namespace config_limits
+
+/// Where a configured value came from, so that errors found after parsing
+/// (by the zone builder) still point at it.
+struct SourceLocation {
+  std::string file;      ///< the config file as named to the loader, or a zone file path
+  int line = 0;          ///< 1-based; 0 when unknown
+  int column = 0;        ///< 1-based; 0 when unknown (zone files are line-based)
+  std::string key_path;  ///< "zones[0].records[3]"; empty for zone-file lines
+
+  /// "demo.yaml:42:17: zones[0].records[3]" or "demo.test.zone:12" (the
+  /// prefix of an error message, without the final ": ").
+  std::string to_string() const;
+};
+
+struct NodeSettings {
+  std::string id;          ///< 1..63 of [A-Za-z0-9._-]
+  std::uint32_t site = 0;  ///< index into Config::sites
+  /// Absolute, or relative to the working directory when the loader had no
+  /// base directory. Empty when not configured.
+  std::string data_dir;
+};
+
+struct DnsSettings {
+  /// 1..kMaxListen distinct addresses.
+  std::vector<SocketAddress> listen{SocketAddress{IpAddress::v4(0, 0, 0, 0), 53},
+                                    SocketAddress{IpAddress{IpAddress::Family::v6, {}}, 53}};
+  std::uint32_t threads = 0;          ///< UDP workers 1..64; 0: one per CPU core ("auto")
+  /// The EDNS payload size we advertise and the largest UDP response we send.
+  std::uint16_t udp_payload = 1232;
+  std::chrono::milliseconds tcp_idle_timeout{10'000};
+  std::uint32_t tcp_max_connections = 1000;
+  std::uint32_t max_tcp_queries_per_connection = 100;
+  /// Returned in the NSID option when a query asks for it (RFC 5001); empty:
+  /// NSID is not answered.
+  std::string nsid;
+};
+
+struct GeoipSettings {
+  /// The MaxMind DB path, resolved like data_dir; empty when `geoip:` is
+  /// absent (every client is unlocated). The loader does not open it: only
+  /// `serve` does, so `check-config` works where the database is not built.
+  std::string database;
+};
+
+/// The zone's SOA, from `soa:`. Times in seconds.
+struct SoaSettings {
+  dns::Name mname;
+  dns::Name rname;
+  std::uint32_t serial = 1;
+  std::uint32_t refresh_s = 3600;
+  std::uint32_t retry_s = 600;
+  std::uint32_t expire_s = 604800;
+  std::uint32_t minimum_s = 300;
+  std::uint32_t ttl_s = 3600;  ///< defaults to the zone's ttl
+  SourceLocation source;
+};
+
+/// One apex NS target from `ns:`.
+struct NameServer {
+  dns::Name name;
+  SourceLocation source;
+};
+
+/// A static record from `records:` or from the zone file.
+struct RecordConfig {
+  dns::Record record;
+  SourceLocation source;
+};
+
+/// One service name answered by steering.
+struct ServiceConfig {
+  dns::Name name;  ///< absolute, inside the zone
+  std::uint32_t ttl_s = 30;
+  /// Site order for clients with no location: every site exactly once, the
+  /// configured default_sites first, then the others in `sites:` order (so a
+  /// partial list is a preference, never an exclusion).
+  std::vector<std::uint32_t> default_sites;
+  /// Policy, answer_count and endpoints: one geo::Endpoint per configured
+  /// address (an endpoint with several addresses gives each its weight).
+  geo::ServiceSpec spec;
+  SourceLocation source;
+};
+
+struct ZoneConfig {
+  dns::Name origin;
+  std::uint32_t default_ttl_s = 3600;
+  /// Absent only when the zone file provides the SOA.
+  std::optional<SoaSettings> soa;
+  std::vector<NameServer> ns;
+  /// The inline records in file order, then the zone file's records.
+  std::vector<RecordConfig> records;
+  /// The zone file that was read (resolved path), or empty.
+  std::string file;
+  std::vector<ServiceConfig> services;
+  SourceLocation source;
+};
+
+struct Config {
+  NodeSettings node;
+  DnsSettings dns;
+  LogLevel log_level = LogLevel::info;
+  GeoipSettings geoip;
+  std::vector<geo::Site> sites;  ///< in file order; indices are used everywhere
+  std::vector<ZoneConfig> zones;
+};
+
+/// Reads and validates the config file at `path` (at most kMaxFileBytes).
+/// Validation covers the schema and value ranges, cross-references (sites),
+/// and every zone as build_routing_table builds it, so a loaded Config always
+/// builds. Relative paths inside (geoip.database, zones[].file,
+/// node.data_dir) are resolved against the directory of `path`. Zone files
+/// are read now; the GeoIP database is not opened.
+///
+/// Errors: one line per problem, at most kMaxErrors, each
+/// "FILE:LINE:COLUMN: KEY.PATH: expected WHAT, found WHAT" (YAML syntax
+/// errors and zone file errors name their own position).
+Result<Config> load_config(const std::string& path);
+
+/// load_config on text already read. `file_name_for_errors` starts every
+/// error line; `base_dir` resolves relative paths (empty: leave them
+/// relative to the working directory).
+Result<Config> parse_config(std::string_view yaml_text, const std::string& file_name_for_errors,
+                            const std::string& base_dir);
+
+}  // namespace meridian

@@ -1,0 +1,272 @@
+// `zones:`: origins, SOA and NS settings, inline records, zone files and
+// services. Only parsing and per-value checks happen here; whether the
+// records fit together is the zone builder's job (main/routing_builder.cpp).
+
+#include <algorithm>
+#include <cstdint>
+
+#include "dns/presentation.hpp"
+#include "main/config_schema.hpp"
+
+namespace meridian::config_internal {
+namespace {
+
+namespace limits = config_limits;
+
+std::optional<dns::Name> read_name(const Context& context, const Field& field, const dns::Name& origin) {
+  const std::string what =
+      origin.is_root() ? "an absolute domain name" : "a domain name (relative to " + origin.to_text() + " or absolute)";
+  auto text = read_string(context.diag, field, what);
+  if (!text) return std::nullopt;
+  dns::Name name;
+  if (!dns::Name::from_text(*text, name, &origin)) {
+    report_expected(context.diag, field, what);
+    return std::nullopt;
+  }
+  return name;
+}
+
+void read_soa(const Context& context, const Field& field, ZoneConfig& zone) {
+  MapReader reader(context.diag, field, {"mname", "rname", "serial", "refresh", "retry", "expire", "minimum", "ttl"});
+  if (!reader.ok()) return;
+  SoaSettings soa;
+  soa.ttl_s = zone.default_ttl_s;
+  soa.source = location_of(context.diag, field);
+  bool complete = true;
+  auto name = [&](std::string_view key, dns::Name& out) {
+    auto value = reader.required(key);
+    auto parsed = value ? read_name(context, *value, zone.origin) : std::nullopt;
+    if (parsed) out = *parsed;
+    complete = complete && parsed.has_value();
+  };
+  auto seconds = [&](std::string_view key, std::uint32_t& out) {
+    if (auto value = reader.optional(key)) {
+      auto parsed = read_seconds(context.diag, *value, 0, limits::kMaxTtl);
+      if (parsed) out = *parsed;
+      complete = complete && parsed.has_value();
+    }
+  };
+  name("mname", soa.mname);
+  name("rname", soa.rname);
+  if (auto serial = reader.optional("serial")) {
+    auto parsed = read_integer(context.diag, *serial, 0, UINT32_MAX);
+    if (parsed) soa.serial = static_cast<std::uint32_t>(*parsed);
+    complete = complete && parsed.has_value();
+  }
+  seconds("refresh", soa.refresh_s);
+  seconds("retry", soa.retry_s);
+  seconds("expire", soa.expire_s);
+  seconds("minimum", soa.minimum_s);
+  seconds("ttl", soa.ttl_s);
+  if (complete) zone.soa = std::move(soa);
+}
+
+void read_ns(const Context& context, const Field& field, ZoneConfig& zone) {
+  auto elements = read_list(context.diag, field, "name server names", 1, SIZE_MAX);
+  if (!elements) return;
+  for (const Field& element : *elements) {
+    if (auto name = read_name(context, element, zone.origin)) {
+      zone.ns.push_back(NameServer{*name, location_of(context.diag, element)});
+    }
+  }
+}
+
+void read_records(const Context& context, const Field& field, ZoneConfig& zone) {
+  auto elements = read_list(context.diag, field, "records in presentation format", 0, SIZE_MAX);
+  if (!elements) return;
+  for (const Field& element : *elements) {
+    auto text = read_string(context.diag, element, "a record in presentation format (\"www 300 IN A 192.0.2.1\")");
+    if (!text) continue;
+    auto record = dns::parse_record(*text, zone.origin, zone.default_ttl_s);
+    if (!record) {
+      report_expected(context.diag, element,
+                      "a record in presentation format (" + record.error().message + ")");
+      continue;
+    }
+    zone.records.push_back(RecordConfig{std::move(*record), location_of(context.diag, element)});
+  }
+}
+
+void read_zone_file(const Context& context, const Field& field, ZoneConfig& zone) {
+  auto text = read_string(context.diag, field, "a zone file path");
+  if (!text || text->empty()) {
+    if (text) report_expected(context.diag, field, "a zone file path");
+    return;
+  }
+  zone.file = context.resolve(*text);
+  auto records = dns::read_zone_file(zone.file, zone.origin, zone.default_ttl_s);
+  if (!records) {
+    // Already "PATH:LINE: reason", one per line.
+    context.diag.located(records.error().message);
+    return;
+  }
+  for (dns::ZoneFileRecord& entry : *records) {
+    zone.records.push_back(RecordConfig{std::move(entry.record), SourceLocation{zone.file, entry.line, 0, ""}});
+  }
+}
+
+// An endpoint's `address:` is one address or a list of them.
+std::vector<std::pair<IpAddress, Field>> read_addresses(const Context& context, const Field& field) {
+  std::vector<Field> elements;
+  if (field.node.IsSequence()) {
+    auto list = read_list(context.diag, field, "IP addresses", 1, limits::kMaxEndpoints);
+    if (list) elements = std::move(*list);
+  } else {
+    elements.push_back(field);
+  }
+  std::vector<std::pair<IpAddress, Field>> addresses;
+  for (const Field& element : elements) {
+    IpAddress address;
+    if (!element.node.IsScalar() || !IpAddress::parse(element.node.Scalar(), address)) {
+      report_expected(context.diag, element, "an IPv4 or IPv6 address");
+      continue;
+    }
+    addresses.emplace_back(address, element);
+  }
+  return addresses;
+}
+
+void read_endpoints(const Context& context, const Field& field, ServiceConfig& service) {
+  auto elements = read_list(context.diag, field, "endpoints", 1, limits::kMaxEndpoints);
+  if (!elements) return;
+  std::vector<std::string> address_paths;  // parallel to service.spec.endpoints
+  for (const Field& element : *elements) {
+    MapReader reader(context.diag, element, {"address", "site", "weight"});
+    if (!reader.ok()) continue;
+    std::vector<std::pair<IpAddress, Field>> addresses;
+    if (auto address = reader.required("address")) addresses = read_addresses(context, *address);
+    std::optional<std::uint32_t> site;
+    if (auto site_field = reader.required("site")) site = context.site(*site_field);
+    std::uint32_t weight = 100;
+    if (auto weight_field = reader.optional("weight")) {
+      auto value = read_integer(context.diag, *weight_field, 1, limits::kMaxWeight);
+      if (!value) continue;
+      weight = static_cast<std::uint32_t>(*value);
+    }
+    if (!site) continue;
+    for (const auto& [address, where] : addresses) {
+      const auto same = std::find_if(service.spec.endpoints.begin(), service.spec.endpoints.end(),
+                                     [&](const geo::Endpoint& e) { return e.address == address; });
+      if (same != service.spec.endpoints.end()) {
+        context.diag.error(location_of(context.diag, where),
+                           "duplicate address " + address.to_string() + " in this service (also at " +
+                               address_paths[static_cast<std::size_t>(same - service.spec.endpoints.begin())] + ")");
+        continue;
+      }
+      if (service.spec.endpoints.size() == limits::kMaxEndpoints) {
+        report_expected(context.diag, where,
+                        "at most " + std::to_string(limits::kMaxEndpoints) + " addresses per service");
+        return;
+      }
+      service.spec.endpoints.push_back(geo::Endpoint{address, *site, weight});
+      address_paths.push_back(where.path);
+    }
+  }
+}
+
+void read_default_sites(const Context& context, const Field& field, ServiceConfig& service) {
+  auto elements = read_list(context.diag, field, "site names", 1, limits::kMaxSites);
+  if (!elements) return;
+  for (const Field& element : *elements) {
+    auto site = context.site(element);
+    if (!site) continue;
+    if (std::find(service.default_sites.begin(), service.default_sites.end(), *site) !=
+        service.default_sites.end()) {
+      context.diag.error(location_of(context.diag, element),
+                         "site " + quote(element.node.Scalar()) + " is listed twice in default_sites");
+      continue;
+    }
+    service.default_sites.push_back(*site);
+  }
+}
+
+void read_service(const Context& context, const MapEntry& entry, ZoneConfig& zone) {
+  ServiceConfig service;
+  service.source = location_of(context.diag, Field{entry.value.node, entry.value.path, entry.key_mark});
+  if (!dns::Name::from_text(entry.key, service.name, &zone.origin)) {
+    context.diag.error(service.source, "expected a service name (relative to " + zone.origin.to_text() +
+                                           " or absolute), found " + quote(entry.key));
+  }
+  MapReader reader(context.diag, entry.value, {"ttl", "policy", "answer_count", "default_sites", "endpoints"});
+  if (!reader.ok()) return;
+  if (auto ttl = reader.optional("ttl")) {
+    if (auto value = read_seconds(context.diag, *ttl, 0, limits::kMaxServiceTtl)) service.ttl_s = *value;
+  }
+  if (auto policy = reader.optional("policy")) {
+    static constexpr geo::Policy kPolicies[] = {geo::Policy::closest};
+    if (auto index = read_choice(context.diag, *policy, {"closest"})) service.spec.policy = kPolicies[*index];
+  }
+  if (auto count = reader.optional("answer_count")) {
+    if (auto value = read_integer(context.diag, *count, 1, limits::kMaxAnswerCount)) {
+      service.spec.answer_count = static_cast<std::uint32_t>(*value);
+    }
+  }
+  if (auto endpoints = reader.required("endpoints")) read_endpoints(context, *endpoints, service);
+  if (auto default_sites = reader.optional("default_sites")) read_default_sites(context, *default_sites, service);
+  // The configured order first, then every other site: a partial list is a
+  // preference, not an exclusion.
+  if (context.sites != nullptr) {
+    for (std::uint32_t site = 0; site < context.sites->size(); ++site) {
+      if (std::find(service.default_sites.begin(), service.default_sites.end(), site) == service.default_sites.end()) {
+        service.default_sites.push_back(site);
+      }
+    }
+  }
+  zone.services.push_back(std::move(service));
+}
+
+// Returns where the origin is written, for the duplicate check.
+std::optional<SourceLocation> read_zone(const Context& context, const Field& field, ZoneConfig& zone) {
+  MapReader reader(context.diag, field, {"origin", "ttl", "soa", "ns", "records", "file", "services"});
+  if (!reader.ok()) return std::nullopt;
+  zone.source = location_of(context.diag, field);
+  std::optional<SourceLocation> origin_source;
+  if (auto origin = reader.required("origin")) {
+    origin_source = location_of(context.diag, *origin);
+    if (auto name = read_name(context, *origin, dns::Name())) zone.origin = *name;
+  }
+  if (auto ttl = reader.optional("ttl")) {
+    if (auto value = read_seconds(context.diag, *ttl, 0, limits::kMaxTtl)) zone.default_ttl_s = *value;
+  }
+  // A zone file may carry the SOA and NS itself; without one they must be
+  // configured here.
+  const auto file = reader.optional("file");
+  if (auto soa = file ? reader.optional("soa") : reader.required("soa")) read_soa(context, *soa, zone);
+  if (auto ns = file ? reader.optional("ns") : reader.required("ns")) read_ns(context, *ns, zone);
+  if (auto records = reader.optional("records")) read_records(context, *records, zone);
+  if (file) read_zone_file(context, *file, zone);
+  if (auto services = reader.optional("services")) {
+    if (auto entries = map_entries(context.diag, *services)) {
+      for (const MapEntry& entry : *entries) read_service(context, entry, zone);
+    }
+  }
+  return origin_source;
+}
+
+}  // namespace
+
+std::vector<bool> read_zones(const Context& context, const Field& field, std::vector<ZoneConfig>& zones) {
+  std::vector<bool> clean;
+  auto elements = read_list(context.diag, field, "zones", 1, SIZE_MAX);
+  if (!elements) return clean;
+  for (const Field& element : *elements) {
+    const std::size_t errors_before = context.diag.count();
+    ZoneConfig& zone = zones.emplace_back();
+    const auto origin_source = read_zone(context, element, zone);
+    if (context.diag.count() == errors_before && origin_source) {
+      // Distinct origins: the routing table finds a zone by its origin.
+      for (std::size_t i = 0; i + 1 < zones.size(); ++i) {
+        if (clean[i] && zones[i].origin.equals(zone.origin)) {
+          context.diag.error(*origin_source, "duplicate zone origin " + zone.origin.to_text() + " (also " +
+                                                 zones[i].source.key_path + ", line " +
+                                                 std::to_string(zones[i].source.line) + ")");
+          break;
+        }
+      }
+    }
+    clean.push_back(context.diag.count() == errors_before);
+  }
+  return clean;
+}
+
+}  // namespace meridian::config_internal

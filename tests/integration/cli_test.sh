@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The command line: check-config exit codes and error positions, geo
+# build-db output readable by mmdblookup, usage errors.
+meridian=$1
+src=$2
+source "$(dirname "$0")/test_lib.sh"
+require_tool mmdblookup
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+out=$("$meridian" check-config "$src/configs/demo/demo.yaml" 2>&1) && status=0 || status=$?
+expect_eq "check-config on the demo config" "$status" "0"
+expect_match "check-config summary" "$out" 'OK \(5 sites'
+
+sed 's/^dns:/dsn:/' "$src/configs/demo/demo.yaml" >"$work/typo.yaml"
+out=$("$meridian" check-config "$work/typo.yaml" 2>&1) && status=0 || status=$?
+expect_eq "check-config on a typo" "$status" "1"
+line=$(grep -n '^dsn:' "$work/typo.yaml" | cut -d: -f1)
+expect_match "typo error names file:line:column and the key" "$out" "typo.yaml:$line:1: .*dsn"
+
+out=$("$meridian" check-config "$work/missing.yaml" 2>&1) && status=0 || status=$?
+expect_eq "check-config on a missing file" "$status" "1"
+
+"$meridian" geo build-db --input "$src/configs/demo/geoip.csv" --output "$work/demo.mmdb" >/dev/null
+lookup=$(mmdblookup --file "$work/demo.mmdb" --ip 81.2.69.160 country iso_code)
+expect_match "mmdblookup reads the built database" "$lookup" '"GB"'
+lookup=$(mmdblookup --file "$work/demo.mmdb" --ip 2001:218::1 location latitude)
+expect_match "IPv6 networks are in the database" "$lookup" '35\.6'
+
+printf '# prefix,lat,lon,country,continent\n10.0.0.0/8,1,2,XX,EU\nnot-a-prefix,1,2,XX,EU\n' >"$work/bad.csv"
+out=$("$meridian" geo build-db --input "$work/bad.csv" --output "$work/bad.mmdb" 2>&1) && status=0 || status=$?
+expect_eq "build-db on a bad row" "$status" "1"
+expect_match "build-db error names file:line" "$out" 'bad.csv:3'
+
+out=$("$meridian" 2>&1) && status=0 || status=$?
+expect_eq "no command is a usage error" "$status" "2"
+out=$("$meridian" frobnicate 2>&1) && status=0 || status=$?
+expect_eq "unknown command is a usage error" "$status" "2"
+expect_match "version" "$("$meridian" version)" '^meridian [0-9]'
+finish
