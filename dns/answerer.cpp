@@ -171,9 +171,11 @@ void Session::answer_service(const ZoneNode& node, const Name& owner, std::uint1
   scope_prefix_len_ = std::max(scope_prefix_len_, choice.scope_prefix_len);
   if (choice.count == 0) return;
   QueryStats::bump(stats_.service_answers);
+  if (choice.degraded) QueryStats::bump(stats_.fail_open);
+  const std::uint32_t ttl = choice.degraded ? std::min(service.degraded_ttl_s, service.ttl_s) : service.ttl_s;
   const MessageWriter::Mark before = writer_.mark();
   for (std::uint32_t i = 0; i < choice.count; ++i) {
-    if (!writer_.address(Section::answer, owner, service.ttl_s, *picked[i])) {
+    if (!writer_.address(Section::answer, owner, ttl, *picked[i])) {
       writer_.rollback(before);
       truncated_ = true;
       return;

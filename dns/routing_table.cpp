@@ -6,11 +6,18 @@ namespace meridian::dns {
 
 RoutingTable::RoutingTable(std::vector<Zone> zones, std::vector<Service> services,
                            std::shared_ptr<const geo::Locator> locator, std::uint64_t version)
+    : RoutingTable(std::make_shared<const std::vector<Zone>>(std::move(zones)), std::move(services),
+                   std::move(locator), version) {}
+
+RoutingTable::RoutingTable(std::shared_ptr<const std::vector<Zone>> zones, std::vector<Service> services,
+                           std::shared_ptr<const geo::Locator> locator, std::uint64_t version)
     : zones_(std::move(zones)), services_(std::move(services)), locator_(std::move(locator)), version_(version) {
-  for (std::uint32_t i = 0; i < zones_.size(); ++i) {
-    const bool inserted = zone_index_.emplace(zones_[i].origin().lowercase_key(), i).second;
+  MERIDIAN_ASSERT(zones_ != nullptr, "routing table without zones");
+  for (std::uint32_t i = 0; i < zones_->size(); ++i) {
+    const Zone& zone = (*zones_)[i];
+    const bool inserted = zone_index_.emplace(zone.origin().lowercase_key(), i).second;
     MERIDIAN_ASSERT(inserted, "two zones with one origin");
-    max_origin_labels_ = std::max(max_origin_labels_, zones_[i].origin().label_count());
+    max_origin_labels_ = std::max(max_origin_labels_, zone.origin().label_count());
   }
 }
 
@@ -22,7 +29,7 @@ const Zone* RoutingTable::find_zone(const Name& qname) const noexcept {
   for (unsigned labels = start + 1; labels-- > 0;) {
     const Name candidate = qname.suffix(labels);
     const auto it = zone_index_.find(candidate.lowercase_key(buffer));
-    if (it != zone_index_.end()) return &zones_[it->second];
+    if (it != zone_index_.end()) return &(*zones_)[it->second];
   }
   return nullptr;
 }

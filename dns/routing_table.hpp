@@ -22,8 +22,12 @@ namespace meridian::dns {
 /// A name answered by steering.
 struct Service {
   Name name;
+  /// TTL of its answers; already cut by health when the answer could change
+  /// soon (see main/routing_builder.hpp).
   std::uint32_t ttl_s = 30;
   geo::Steering steering;
+  /// TTL of fail-open answers (nothing healthy), so resolvers come back soon.
+  std::uint32_t degraded_ttl_s = 5;
 };
 
 class RoutingTable {
@@ -32,12 +36,18 @@ class RoutingTable {
   /// into `services`. `locator` may be null (no GeoIP database configured).
   RoutingTable(std::vector<Zone> zones, std::vector<Service> services,
                std::shared_ptr<const geo::Locator> locator, std::uint64_t version);
+  /// The same with zones shared with other tables: a health change rebuilds
+  /// only the services and reuses the zones.
+  RoutingTable(std::shared_ptr<const std::vector<Zone>> zones, std::vector<Service> services,
+               std::shared_ptr<const geo::Locator> locator, std::uint64_t version);
 
   /// The zone with the longest origin at or above `qname`, or nullptr.
   /// No heap allocation.
   const Zone* find_zone(const Name& qname) const noexcept;
 
-  const std::vector<Zone>& zones() const noexcept { return zones_; }
+  const std::vector<Zone>& zones() const noexcept { return *zones_; }
+  const std::shared_ptr<const std::vector<Zone>>& shared_zones() const noexcept { return zones_; }
+  const std::shared_ptr<const geo::Locator>& shared_locator() const noexcept { return locator_; }
   const std::vector<Service>& services() const noexcept { return services_; }
   const Service& service(std::uint32_t index) const noexcept { return services_[index]; }
   const geo::Locator* locator() const noexcept { return locator_.get(); }
@@ -45,7 +55,7 @@ class RoutingTable {
   std::uint64_t version() const noexcept { return version_; }
 
  private:
-  std::vector<Zone> zones_;
+  std::shared_ptr<const std::vector<Zone>> zones_;
   std::vector<Service> services_;
   std::shared_ptr<const geo::Locator> locator_;
   std::uint64_t version_;

@@ -17,6 +17,7 @@ struct QueryStats {
   Counter truncated{0};        ///< answered with TC set
   Counter client_subnet{0};    ///< queries carrying a valid ECS option
   Counter service_answers{0};  ///< answers chosen by steering
+  Counter fail_open{0};        ///< service answers given with nothing healthy
   std::array<Counter, 17> by_rcode{};  ///< index = RCODE (0..16; 16 = BADVERS)
 
   static void bump(Counter& counter) noexcept {

@@ -27,16 +27,24 @@ Steering::Steering(const std::vector<Site>& sites, std::vector<std::uint32_t> de
     const double lat = site.latitude_deg * kRadiansPerDegree, lon = site.longitude_deg * kRadiansPerDegree;
     site_vectors_.push_back({std::cos(lat) * std::cos(lon), std::cos(lat) * std::sin(lon), std::sin(lat)});
   }
-  v4_ = compile(IpAddress::Family::v4);
-  v6_ = compile(IpAddress::Family::v6);
+  for (const auto family : {IpAddress::Family::v4, IpAddress::Family::v6}) {
+    FamilyIndex index = compile(family, true);
+    // Fail open: with nothing healthy, answering a maybe-down endpoint beats
+    // answering nothing; the choice says so, so it is counted.
+    if (index.candidate_sites.empty()) {
+      index = compile(family, false);
+      index.degraded = !index.candidate_sites.empty();
+    }
+    (family == IpAddress::Family::v4 ? v4_ : v6_) = std::move(index);
+  }
 }
 
-Steering::FamilyIndex Steering::compile(IpAddress::Family family) const {
+Steering::FamilyIndex Steering::compile(IpAddress::Family family, bool healthy_only) const {
   FamilyIndex index;
   index.by_site.resize(sites_.size());
   for (std::uint32_t i = 0; i < spec_.endpoints.size(); ++i) {
     const Endpoint& endpoint = spec_.endpoints[i];
-    if (endpoint.address.family != family) continue;
+    if (endpoint.address.family != family || (healthy_only && !endpoint.healthy)) continue;
     auto& site = index.by_site[endpoint.site];
     site.endpoints.push_back(i);
     site.total_weight += endpoint.weight;
@@ -106,6 +114,7 @@ Choice Steering::choose(const Locator* locator, const IpNetwork& client, IpAddre
   Choice choice;
   const FamilyIndex& index = index_of(family);
   if (index.candidate_sites.empty()) return choice;
+  choice.degraded = index.degraded;
   choice.site = index.default_site;
   // With one candidate the answer is the same for every client: scope 0 lets
   // resolvers cache it once, and the lookup is saved.

@@ -33,6 +33,8 @@ struct Endpoint {
   IpAddress address;
   std::uint32_t site = 0;
   std::uint32_t weight = 100;  ///< relative share within its site; > 0
+  /// False when health checks or an operator took it out of answers.
+  bool healthy = true;
 };
 
 /// A service as configured, already validated (sites exist, weights > 0).
@@ -56,6 +58,9 @@ struct Choice {
   /// True when the client's coordinates decided; false when default_sites
   /// did or when there was nothing to decide (see Steering::choose).
   bool located = false;
+  /// True when no endpoint of the family was healthy and the answer ignored
+  /// health (fail open: better a possibly-down address than none).
+  bool degraded = false;
 };
 
 class Steering {
@@ -71,6 +76,8 @@ class Steering {
   /// pointers to them, owned by this Steering, into `out`. Sites are ordered
   /// by the policy; the first site with at least one address of `family`
   /// answers; within it, distinct endpoints are drawn by weight with `rng`.
+  /// Only healthy endpoints count, unless none of the family is healthy:
+  /// then all do, and the choice is marked degraded (fail open).
   /// `locator` may be null (no GeoIP database): default_sites decides.
   ///
   /// Details: an IPv4-mapped IPv6 client is looked up as IPv4. A client with
@@ -101,6 +108,8 @@ class Steering {
     /// The first candidate in default order, for unlocated clients; only
     /// meaningful when candidate_sites is not empty.
     std::uint32_t default_site = 0;
+    /// No endpoint of the family is healthy: the index holds all of them.
+    bool degraded = false;
   };
   /// A point on the unit sphere; the squared chord between two points
   /// orders them exactly like the great-circle distance, without trigonometry
@@ -112,7 +121,7 @@ class Steering {
   const FamilyIndex& index_of(IpAddress::Family family) const noexcept {
     return family == IpAddress::Family::v4 ? v4_ : v6_;
   }
-  FamilyIndex compile(IpAddress::Family family) const;
+  FamilyIndex compile(IpAddress::Family family, bool healthy_only) const;
   std::uint32_t closest_site(const FamilyIndex& index, const Location& location) const noexcept;
   std::uint32_t draw(const SiteEndpoints& site, Rng& rng, std::span<const IpAddress*> out) const noexcept;
 

@@ -3,10 +3,14 @@
 
 #include "main/config.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <sstream>
 
 #include "main/config_schema.hpp"
 #include "main/config_yaml.hpp"
@@ -61,24 +65,60 @@ std::string syntax_error(const std::string& file, const YAML::Exception& error) 
   return where.to_string() + ": YAML syntax error: " + error.msg;
 }
 
+// Parses documents without building them, remembering where the latest
+// began. Used instead of YAML::LoadAll, which in yaml-cpp 0.7 loops without
+// end, allocating, on a stray ',' (jbeder/yaml-cpp#1040).
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  YAML::Mark start;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// Where a second document starts, if the text has one. Throws
+// YAML::Exception on a syntax error in the first two documents.
+std::optional<YAML::Mark> second_document(const std::string& text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentStarts starts;
+  // At most two calls: the bug above makes the parser report documents
+  // forever once it stops consuming input.
+  if (!parser.HandleNextDocument(starts) || !parser.HandleNextDocument(starts)) return std::nullopt;
+  return starts.start;
+}
+
 }  // namespace
 
 Result<Config> parse_config(std::string_view yaml_text, const std::string& file_name_for_errors,
                             const std::string& base_dir) {
-  std::vector<YAML::Node> documents;
+  const std::string text(yaml_text);
+  std::optional<YAML::Mark> second;
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(std::string(yaml_text));
+    second = second_document(text);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& error) {
     return Error{syntax_error(file_name_for_errors, error)};
   }
   Diagnostics diag(file_name_for_errors);
   Context context{diag, base_dir};
   Config config;
-  if (documents.size() > 1) {
-    report_expected(diag, Field{documents[1], "", documents[1].Mark()},
-                    "a single YAML document (remove the second ---)");
+  if (second) {
+    diag.error(SourceLocation{file_name_for_errors, second->line + 1, second->column + 1, ""},
+               "expected a single YAML document, found more (a second --- or a stray character)");
+    // A stray ',' before any content leaves an empty first document;
+    // "found nothing" about it would only mislead.
+    if (root.IsNull()) return Error{diag.message()};
   }
-  const YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
   try {
     read_document(context, Field{root, "", root.Mark()}, config);
   } catch (const YAML::Exception& error) {

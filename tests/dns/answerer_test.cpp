@@ -410,3 +410,30 @@ TEST_CASE("answerer: answering allocates nothing on the heap", "[dns]") {
   CHECK(total > 0);
   CHECK(after - before == 0);
 }
+
+TEST_CASE("answerer: fail-open answers use the degraded TTL and are counted", "[dns]") {
+  Name origin;
+  Name::from_text("example.com.", origin);
+  ZoneBuilder builder(origin);
+  for (const char* line : {"@ SOA ns1 hostmaster 1 3600 600 604800 300", "@ NS ns1", "ns1 A 192.0.2.53"}) {
+    REQUIRE(builder.add(*parse_record(line, origin, 3600)).ok());
+  }
+  Name www;
+  Name::from_text("www.example.com.", www);
+  REQUIRE(builder.add_service(www, 0).ok());
+  std::vector<Zone> zones;
+  zones.push_back(std::move(builder).build().value());
+
+  geo::ServiceSpec spec;
+  geo::Endpoint down{IpAddress::v4(192, 0, 2, 30), 0, 100};
+  down.healthy = false;
+  spec.endpoints.push_back(down);
+  std::vector<Service> services;
+  services.push_back(Service{www, 30, geo::Steering({{"eu-west", 51.5, -0.1}}, {0}, spec), 5});
+
+  Harness h;
+  h.table = std::make_shared<RoutingTable>(std::move(zones), std::move(services), nullptr, 3);
+  const Decoded r = h.ask(QueryBuilder("www.example.com.", rrtype::A).bytes);
+  CHECK(r.answer() == std::vector<std::string>{"www.example.com. 5 IN A 192.0.2.30"});
+  CHECK(h.stats.fail_open.load() == 1);
+}
