@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/eventhandler.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -31,7 +32,8 @@ std::string SourceLocation::to_string() const {
 namespace {
 
 void read_document(Context& context, const Field& root, Config& config) {
-  MapReader top(context.diag, root, {"node", "dns", "log", "geoip", "sites", "zones"});
+  MapReader top(context.diag, root,
+                {"node", "dns", "log", "geoip", "health", "sites", "checks", "zones", "overrides"});
   if (!top.ok()) return;
   // Sites first: node.site and every service refer to them.
   if (auto sites = top.required("sites")) {
@@ -41,9 +43,28 @@ void read_document(Context& context, const Field& root, Config& config) {
   if (auto dns = top.optional("dns")) read_dns(context, *dns, config.dns);
   if (auto log = top.optional("log")) read_log(context, *log, config.log_level);
   if (auto geoip = top.optional("geoip")) read_geoip(context, *geoip, config.geoip);
-  auto zones = top.required("zones");
-  if (!zones) return;
-  const std::vector<bool> clean = read_zones(context, *zones, config.zones);
+  if (auto health = top.optional("health")) read_health(context, *health, config.health);
+  // Checks before the zones, whose services and endpoints name them (the
+  // file may list them in any order).
+  std::vector<CheckDefinition> checks;
+  if (auto checks_field = top.optional("checks")) {
+    auto read = read_checks(context, *checks_field);
+    if (read) checks = std::move(*read);
+    context.checks = read ? &checks : nullptr;
+  } else {
+    context.checks = &checks;
+  }
+  for (const CheckDefinition& check : checks) {
+    if (check.spec) config.checks.push_back(*check.spec);
+  }
+  std::vector<bool> clean;
+  if (auto zones = top.required("zones")) clean = read_zones(context, *zones, config.zones);
+  // Endpoint overrides must name an endpoint's address, which a zone with
+  // errors may have lost: then they are not looked up.
+  const bool zones_clean = !clean.empty() && std::find(clean.begin(), clean.end(), false) == clean.end();
+  if (auto overrides = top.optional("overrides")) {
+    read_overrides(context, *overrides, zones_clean ? &config.zones : nullptr, config.overrides);
+  }
   // The zone builder checks how records fit together, exactly as
   // build_routing_table will. A zone with errors lacks the values that
   // failed, so building it could report errors that are mere follow-ons

@@ -20,7 +20,23 @@
 //     nsid: fra-1                         # optional, 1..128 bytes
 //   log:     { level: info }              # optional; debug|info|warn|error
 //   geoip:   { database: FILE }           # optional
+//   health:  { unknown: up }              # optional; up|down
 //   sites:   { NAME: { lat: DEG, lon: DEG }, ... }   # at least one
+//   checks:  # optional; may follow the zones that name them
+//     NAME: { type: tcp|http|https|dns,   # required
+//             port: 80,                   # http 80, https 443, dns 53; tcp: required
+//             interval: 5s, timeout: 2s,  # timeout < interval; default
+//                                         # min(2s, interval/2)
+//             rise: 2, fall: 3,
+//             # http and https only:
+//             method: GET, path: /, host: H, headers: { NAME: VALUE },
+//             expect: [200, "300-399"],   # default 200-399
+//             body: TEXT, body_limit: 65536,
+//             # https only:
+//             tls: { verify: true, ca_file: FILE, server_name: H },
+//             # dns only:
+//             query: { name: ., type: SOA, rcode: NOERROR, answer: [TEXT] } }
+//   overrides: [ { site: SITE or endpoint: ADDR, state: drain|down|up }, ... ]
 //   zones:   # at least one
 //     - origin: example.com.
 //       ttl: 3600                  # default TTL of the zone's records
@@ -31,9 +47,20 @@
 //       file: example.com.zone     # optional BIND zone file
 //       services:                  # optional
 //         NAME: { ttl: 30, policy: closest, answer_count: 1,
+//                 min_ttl: <ttl/2>, degraded_ttl: <min_ttl>,  # <= ttl
+//                 check: CHECK or none,   # default none
 //                 default_sites: [SITE, ...],
 //                 endpoints: [ { address: ADDR or [ADDR, ...], site: SITE,
-//                                weight: 100 }, ... ] }
+//                                weight: 100,
+//                                check: CHECK or none or   # default: the service's
+//                                  { use: CHECK,           # default: the service's
+//                                    target: ADDR,         # default: first address
+//                                    <check keys replacing the base's> } }, ... ] }
+//
+// An endpoint's check map changes only the keys it gives; a changed `type`
+// starts from that type's port and settings, and a timeout left to its
+// default follows a changed interval. tls and query maps change only their
+// own keys; headers and expect are replaced whole.
 //
 // Integers in seconds (TTLs, SOA timers) also accept durations ("1h", "7d");
 // tcp_idle_timeout takes a duration ("10s", "500ms") or plain seconds.
@@ -51,6 +78,8 @@
 #include "dns/name.hpp"
 #include "dns/record.hpp"
 #include "geo/steering.hpp"
+#include "health/check.hpp"
+#include "health/tracker.hpp"
 
 namespace meridian {
 
@@ -74,6 +103,18 @@ inline constexpr std::uint32_t kMaxServiceTtl = 86'400;
 inline constexpr std::uint32_t kMaxAnswerCount = 8;
 inline constexpr std::size_t kMaxEndpoints = 1024;  ///< addresses per service
 inline constexpr std::uint32_t kMaxWeight = 65'535;
+inline constexpr std::size_t kMaxChecks = 1024;  ///< entries of `checks:`
+inline constexpr std::chrono::milliseconds kMinCheckInterval{100};
+inline constexpr std::chrono::milliseconds kMaxCheckInterval{3'600'000};
+inline constexpr std::chrono::milliseconds kMinCheckTimeout{10};
+inline constexpr std::uint32_t kMaxRiseFall = 100;  ///< rise and fall thresholds
+inline constexpr std::uint32_t kMaxBodyLimit = 1'048'576;  ///< body_limit, bytes
+/// path, host, header values, the body substring and DNS answers, bytes.
+inline constexpr std::size_t kMaxCheckTextBytes = 2048;
+inline constexpr std::size_t kMaxHttpHeaders = 32;
+inline constexpr std::size_t kMaxExpect = 32;      ///< entries of `expect`
+inline constexpr std::size_t kMaxDnsAnswers = 16;  ///< entries of `query.answer`
+inline constexpr std::size_t kMaxOverrides = 4096;
 }  // namespace config_limits
 
 /// Where a configured value came from, so that errors found after parsing
@@ -144,6 +185,22 @@ struct RecordConfig {
   SourceLocation source;
 };
 
+/// One configured endpoint of a service (a server, with one or more
+/// addresses) and how its health is checked.
+struct EndpointConfig {
+  std::uint32_t site = 0;
+  /// The resolved check: the service's `check`, the endpoint's own named
+  /// check, or either with the endpoint's field overrides applied. Empty:
+  /// not checked (`check: none`, or no check anywhere), always up unless
+  /// overridden.
+  std::optional<health::CheckSpec> check;
+  /// Where probes go: the endpoint's `check.target` address if set, else its
+  /// first address. Lets a service answer public addresses while probes use
+  /// a management or loopback address.
+  IpAddress probe_address;
+  SourceLocation source;
+};
+
 /// One service name answered by steering.
 struct ServiceConfig {
   dns::Name name;  ///< absolute, inside the zone
@@ -155,6 +212,18 @@ struct ServiceConfig {
   /// Policy, answer_count and endpoints: one geo::Endpoint per configured
   /// address (an endpoint with several addresses gives each its weight).
   geo::ServiceSpec spec;
+  /// For each spec.endpoints[i], the index of the configured endpoint it
+  /// came from (into `endpoints`): the addresses of one endpoint share one
+  /// health verdict.
+  std::vector<std::uint32_t> endpoint_of_address;
+  /// The configured endpoints, in file order.
+  std::vector<EndpointConfig> endpoints;
+  /// While an answer could change soon (health in transition), its TTL is
+  /// cut to the time until the earliest possible change, but never below
+  /// this. Default ttl/2 (at least 1 when ttl > 0).
+  std::uint32_t min_ttl_s = 15;
+  /// TTL of fail-open answers (nothing healthy). Default min_ttl.
+  std::uint32_t degraded_ttl_s = 15;
   SourceLocation source;
 };
 
@@ -172,12 +241,32 @@ struct ZoneConfig {
   SourceLocation source;
 };
 
+/// `health:` settings of the node.
+struct HealthSettings {
+  /// What an endpoint not probed yet counts as in answers (`unknown: up`).
+  health::UnknownPolicy unknown = health::UnknownPolicy::up;
+};
+
+/// One entry of `overrides:` — an operator decision in the config.
+struct OverrideConfig {
+  enum class Scope : std::uint8_t { site, endpoint };
+  Scope scope = Scope::site;
+  std::uint32_t site = 0;  ///< when scope == site
+  IpAddress address;       ///< when scope == endpoint: every endpoint with this address
+  health::Override value = health::Override::force_down;
+  SourceLocation source;
+};
+
 struct Config {
   NodeSettings node;
   DnsSettings dns;
   LogLevel log_level = LogLevel::info;
   GeoipSettings geoip;
+  HealthSettings health;
   std::vector<geo::Site> sites;  ///< in file order; indices are used everywhere
+  /// Named checks from `checks:`, in file order (already validated).
+  std::vector<health::CheckSpec> checks;
+  std::vector<OverrideConfig> overrides;
   std::vector<ZoneConfig> zones;
 };
 

@@ -159,8 +159,8 @@ std::optional<std::vector<MapEntry>> map_entries(Diagnostics& diag, const Field&
   return entries;
 }
 
-MapReader::MapReader(Diagnostics& diag, const Field& field, std::initializer_list<std::string_view> allowed)
-    : diag_(diag), field_(field), allowed_(allowed) {
+MapReader::MapReader(Diagnostics& diag, const Field& field, std::vector<std::string_view> allowed)
+    : diag_(diag), field_(field), allowed_(std::move(allowed)) {
   auto entries = map_entries(diag, field);
   if (!entries) return;
   ok_ = true;

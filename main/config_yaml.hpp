@@ -76,7 +76,10 @@ std::optional<std::vector<MapEntry>> map_entries(Diagnostics& diag, const Field&
 /// non-map and every key outside `allowed` (with a "did you mean" hint).
 class MapReader {
  public:
-  MapReader(Diagnostics& diag, const Field& field, std::initializer_list<std::string_view> allowed);
+  MapReader(Diagnostics& diag, const Field& field, std::initializer_list<std::string_view> allowed)
+      : MapReader(diag, field, std::vector<std::string_view>(allowed)) {}
+  /// The same with a key set built at run time (check fields plus extras).
+  MapReader(Diagnostics& diag, const Field& field, std::vector<std::string_view> allowed);
 
   /// False when the field is not a map; then every lookup is empty.
   bool ok() const noexcept { return ok_; }

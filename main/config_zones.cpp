@@ -126,12 +126,13 @@ std::vector<std::pair<IpAddress, Field>> read_addresses(const Context& context, 
   return addresses;
 }
 
-void read_endpoints(const Context& context, const Field& field, ServiceConfig& service) {
+void read_endpoints(const Context& context, const Field& field, const CheckRef& service_check,
+                    ServiceConfig& service) {
   auto elements = read_list(context.diag, field, "endpoints", 1, limits::kMaxEndpoints);
   if (!elements) return;
   std::vector<std::string> address_paths;  // parallel to service.spec.endpoints
   for (const Field& element : *elements) {
-    MapReader reader(context.diag, element, {"address", "site", "weight"});
+    MapReader reader(context.diag, element, {"address", "site", "weight", "check"});
     if (!reader.ok()) continue;
     std::vector<std::pair<IpAddress, Field>> addresses;
     if (auto address = reader.required("address")) addresses = read_addresses(context, *address);
@@ -143,7 +144,17 @@ void read_endpoints(const Context& context, const Field& field, ServiceConfig& s
       if (!value) continue;
       weight = static_cast<std::uint32_t>(*value);
     }
-    if (!site) continue;
+    if (!site || addresses.empty()) continue;
+    EndpointConfig endpoint;
+    endpoint.site = *site;
+    endpoint.probe_address = addresses.front().first;
+    endpoint.source = location_of(context.diag, element);
+    if (service_check.definition != nullptr) endpoint.check = service_check.definition->spec;
+    if (auto check = reader.optional("check")) {
+      if (!read_endpoint_check(context, *check, service_check, endpoint)) continue;
+    }
+    const auto index = static_cast<std::uint32_t>(service.endpoints.size());
+    service.endpoints.push_back(std::move(endpoint));
     for (const auto& [address, where] : addresses) {
       const auto same = std::find_if(service.spec.endpoints.begin(), service.spec.endpoints.end(),
                                      [&](const geo::Endpoint& e) { return e.address == address; });
@@ -159,6 +170,7 @@ void read_endpoints(const Context& context, const Field& field, ServiceConfig& s
         return;
       }
       service.spec.endpoints.push_back(geo::Endpoint{address, *site, weight});
+      service.endpoint_of_address.push_back(index);
       address_paths.push_back(where.path);
     }
   }
@@ -180,6 +192,26 @@ void read_default_sites(const Context& context, const Field& field, ServiceConfi
   }
 }
 
+// min_ttl and degraded_ttl: at most the ttl (when it is valid, else they
+// are not compared), by default half of it.
+void read_short_ttls(const Context& context, const MapReader& reader, bool ttl_valid, ServiceConfig& service) {
+  service.min_ttl_s = service.ttl_s == 0 ? 0 : std::max<std::uint32_t>(1, service.ttl_s / 2);
+  auto read = [&](std::string_view key, std::uint32_t& out) {
+    const auto field = reader.optional(key);
+    if (!field) return;
+    auto value = read_seconds(context.diag, *field, 0, limits::kMaxServiceTtl);
+    if (value && ttl_valid && *value > service.ttl_s) {
+      report_expected(context.diag, *field,
+                      "seconds from 0 to the service ttl (" + std::to_string(service.ttl_s) + ")");
+    } else if (value) {
+      out = *value;
+    }
+  };
+  read("min_ttl", service.min_ttl_s);
+  service.degraded_ttl_s = service.min_ttl_s;
+  read("degraded_ttl", service.degraded_ttl_s);
+}
+
 void read_service(const Context& context, const MapEntry& entry, ZoneConfig& zone) {
   ServiceConfig service;
   service.source = location_of(context.diag, Field{entry.value.node, entry.value.path, entry.key_mark});
@@ -187,11 +219,16 @@ void read_service(const Context& context, const MapEntry& entry, ZoneConfig& zon
     context.diag.error(service.source, "expected a service name (relative to " + zone.origin.to_text() +
                                            " or absolute), found " + quote(entry.key));
   }
-  MapReader reader(context.diag, entry.value, {"ttl", "policy", "answer_count", "default_sites", "endpoints"});
+  MapReader reader(context.diag, entry.value,
+                   {"ttl", "min_ttl", "degraded_ttl", "policy", "answer_count", "default_sites", "check", "endpoints"});
   if (!reader.ok()) return;
+  bool ttl_valid = true;
   if (auto ttl = reader.optional("ttl")) {
-    if (auto value = read_seconds(context.diag, *ttl, 0, limits::kMaxServiceTtl)) service.ttl_s = *value;
+    auto value = read_seconds(context.diag, *ttl, 0, limits::kMaxServiceTtl);
+    if (value) service.ttl_s = *value;
+    ttl_valid = value.has_value();
   }
+  read_short_ttls(context, reader, ttl_valid, service);
   if (auto policy = reader.optional("policy")) {
     static constexpr geo::Policy kPolicies[] = {geo::Policy::closest};
     if (auto index = read_choice(context.diag, *policy, {"closest"})) service.spec.policy = kPolicies[*index];
@@ -201,7 +238,9 @@ void read_service(const Context& context, const MapEntry& entry, ZoneConfig& zon
       service.spec.answer_count = static_cast<std::uint32_t>(*value);
     }
   }
-  if (auto endpoints = reader.required("endpoints")) read_endpoints(context, *endpoints, service);
+  CheckRef check;
+  if (auto check_field = reader.optional("check")) check = read_check_name(context, *check_field);
+  if (auto endpoints = reader.required("endpoints")) read_endpoints(context, *endpoints, check, service);
   if (auto default_sites = reader.optional("default_sites")) read_default_sites(context, *default_sites, service);
   // The configured order first, then every other site: a partial list is a
   // preference, not an exclusion.

@@ -1,6 +1,7 @@
 // meridian: the command-line entry point. Parses the subcommand and hands
 // over to the node, the config checker or the GeoIP database builder.
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "geo/mmdb_writer.hpp"
+#include "main/backend.hpp"
 #include "main/config.hpp"
 #include "main/node.hpp"
 
@@ -24,6 +26,8 @@ commands:
   geo build-db --input FILE --output FILE.mmdb
                                  write a MaxMind DB from a CSV/TSV of
                                  prefix,latitude,longitude,country,continent
+  backend --listen ADDR:PORT[-LAST] [--listen ...] [--name NAME] [--status CODE] [--hang]
+                                 a tiny HTTP server for demos and tests
   version                        print the version
   help                           print this help
 )";
@@ -87,6 +91,41 @@ int geo_build_db(const std::vector<std::string_view>& args) {
   return 0;
 }
 
+int backend(const std::vector<std::string_view>& args) {
+  meridian::BackendOptions options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const bool has_value = i + 1 < args.size();
+    if (args[i] == "--listen" && has_value) {
+      // ADDR:PORT, or ADDR:FIRST-LAST for a range of ports (benchmarks).
+      std::string text(args[++i]);
+      unsigned last = 0;
+      if (const auto dash = text.rfind('-'); dash != std::string::npos && dash > text.rfind(':')) {
+        last = static_cast<unsigned>(std::stoul(text.substr(dash + 1)));
+        text.resize(dash);
+      }
+      meridian::SocketAddress address;
+      if (!meridian::SocketAddress::parse(text, address) || (last != 0 && (last < address.port || last > 65535))) {
+        return usage_error("bad --listen address '" + std::string(args[i]) + "'");
+      }
+      for (unsigned port = address.port; port <= std::max<unsigned>(last, address.port); ++port) {
+        address.port = static_cast<std::uint16_t>(port);
+        options.listen.push_back(address);
+      }
+    } else if (args[i] == "--name" && has_value) {
+      options.name = args[++i];
+    } else if (args[i] == "--status" && has_value) {
+      options.status = static_cast<unsigned>(std::stoul(std::string(args[++i])));
+      if (options.status < 100 || options.status > 599) return usage_error("--status must be 100..599");
+    } else if (args[i] == "--hang") {
+      options.hang = true;
+    } else {
+      return usage_error("unknown backend argument '" + std::string(args[i]) + "'");
+    }
+  }
+  if (options.listen.empty()) return usage_error("backend needs --listen ADDR:PORT");
+  return meridian::run_backend(options);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,6 +136,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "serve") return serve(args);
     if (command == "check-config") return check_config(args);
+    if (command == "backend") return backend(args);
     if (command == "geo" && !args.empty() && args.front() == "build-db") {
       args.erase(args.begin());
       return geo_build_db(args);

@@ -1,21 +1,30 @@
 #include "main/node.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <chrono>
 #include <csignal>
+#include <future>
 #include <thread>
 
+#include "base/clock.hpp"
 #include "dns/answerer.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/tcp_server.hpp"
 #include "dns/udp_server.hpp"
 #include "geo/mmdb_reader.hpp"
+#include "health/monitor.hpp"
+#include "main/health_plan.hpp"
 #include "main/routing_builder.hpp"
 
 namespace meridian {
 namespace {
+
+namespace asio = boost::asio;
 
 // Opens the GeoIP database named by the config, if any.
 Result<std::shared_ptr<const geo::Locator>> open_locator(const Config& config) {
@@ -25,97 +34,181 @@ Result<std::shared_ptr<const geo::Locator>> open_locator(const Config& config) {
   return std::shared_ptr<const geo::Locator>(std::move(reader).value());
 }
 
-Result<std::shared_ptr<const dns::RoutingTable>> build_table(const Config& config, std::uint64_t version) {
-  auto locator = open_locator(config);
-  if (!locator) return locator.error();
-  return build_routing_table(config, *locator, version);
-}
-
 std::size_t count_services(const Config& config) {
   std::size_t count = 0;
   for (const auto& zone : config.zones) count += zone.services.size();
   return count;
 }
 
+/// What one loaded config version needs at run time.
+struct Generation {
+  std::shared_ptr<const Config> config;
+  std::shared_ptr<const std::vector<dns::Zone>> zones;
+  std::shared_ptr<const geo::Locator> locator;
+  HealthPlan plan;
+};
+
+Result<Generation> load_generation(const std::string& path) {
+  auto config = load_config(path);
+  if (!config) return config.error();
+  Generation generation;
+  generation.config = std::make_shared<const Config>(std::move(config).value());
+  auto zones = build_zones(*generation.config);
+  if (!zones) return zones.error();
+  generation.zones = std::move(zones).value();
+  auto locator = open_locator(*generation.config);
+  if (!locator) return locator.error();
+  generation.locator = std::move(locator).value();
+  generation.plan = plan_health(*generation.config);
+  return generation;
+}
+
+/// Health and routing, on the health thread: owns the monitor of the
+/// current generation and publishes a new routing table whenever health or
+/// the generation changes.
+class HealthRouting {
+ public:
+  HealthRouting(asio::io_context& io, dns::RoutingTableSlot& slot, const Clock& clock, Logger& logger,
+                std::uint64_t seed)
+      : io_(io), slot_(slot), clock_(clock), logger_(logger), seed_(seed) {}
+
+  /// Switches to `generation` (health thread only): keeps the probe state
+  /// of unchanged targets, applies the config's overrides, publishes, and
+  /// starts probing. `first` runs one round of probes before publishing.
+  asio::awaitable<void> switch_to(Generation generation, bool first) {
+    health::HealthTracker tracker(generation.plan.targets, generation.config->health.unknown);
+    if (monitor_) {
+      tracker.inherit(monitor_->tracker());
+      monitor_->stop();
+    }
+    apply_config_overrides(*generation.config, tracker);
+    generation_ = std::move(generation);
+    monitor_ = std::make_shared<health::HealthMonitor>(io_, std::move(tracker), clock_, seed_++, logger_,
+                                                       [this] { publish(); });
+    if (first && !generation_.plan.targets.empty()) {
+      const auto started = clock_.now();
+      co_await monitor_->initial_round();
+      logger_.info("health", "first round of " + std::to_string(generation_.plan.targets.size()) + " target(s) in " +
+                                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    clock_.now() - started).count()) + " ms");
+    }
+    publish();
+    monitor_->start();
+  }
+
+  void stop() {
+    if (monitor_) monitor_->stop();
+  }
+
+ private:
+  void publish() {
+    const ServiceVerdicts verdicts = verdicts_of(generation_.plan, monitor_->tracker());
+    slot_.publish(std::make_shared<const dns::RoutingTable>(
+        generation_.zones, build_services(*generation_.config, &verdicts), generation_.locator, ++version_));
+  }
+
+  asio::io_context& io_;
+  dns::RoutingTableSlot& slot_;
+  const Clock& clock_;
+  Logger& logger_;
+  std::uint64_t seed_;
+  Generation generation_;
+  std::shared_ptr<health::HealthMonitor> monitor_;
+  std::uint64_t version_ = 0;
+};
+
+// Runs `work` on `io` and waits for it (the health thread must be running).
+void run_on(asio::io_context& io, std::function<asio::awaitable<void>()> work) {
+  std::promise<void> done;
+  asio::co_spawn(io, std::move(work), [&](std::exception_ptr) { done.set_value(); });
+  done.get_future().wait();
+}
+
 }  // namespace
 
 int run_node(const NodeOptions& options) {
-  auto loaded = load_config(options.config_path);
-  if (!loaded) {
-    Logger().error("config", loaded.error().message);
+  auto first = load_generation(options.config_path);
+  if (!first) {
+    Logger().error("config", first.error().message);
     return 1;
   }
-  const Config config = std::move(loaded).value();
-  Logger logger(config.log_level);
-
-  std::uint64_t version = 1;
-  auto table = build_table(config, version);
-  if (!table) {
-    logger.error("node", table.error().message);
-    return 1;
-  }
+  const std::shared_ptr<const Config> config = first->config;
+  Logger logger(config->log_level);
+  const std::uint64_t seed = options.seed != 0 ? options.seed
+                                               : static_cast<std::uint64_t>(
+                                                     std::chrono::steady_clock::now().time_since_epoch().count());
+  SystemClock clock;
   dns::RoutingTableSlot slot;
-  slot.publish(*table);
 
-  const dns::Answerer answerer(dns::AnswererSettings{config.dns.udp_payload, config.dns.nsid});
+  // Health first: one round of probes before the listeners open, so the
+  // first answers already reflect health.
+  asio::io_context health_io(1);
+  auto health_work = asio::make_work_guard(health_io);
+  std::thread health_thread([&] { health_io.run(); });
+  HealthRouting routing(health_io, slot, clock, logger, seed ^ 0x68656c7468ULL);
+  run_on(health_io, [&]() { return routing.switch_to(std::move(first).value(), true); });
+
+  const dns::Answerer answerer(dns::AnswererSettings{config->dns.udp_payload, config->dns.nsid});
   const unsigned threads =
-      config.dns.threads > 0 ? config.dns.threads : std::max(1u, std::thread::hardware_concurrency());
-  const std::vector<SocketAddress>& listen = config.dns.listen;
-
-  boost::asio::io_context io(1);
+      config->dns.threads > 0 ? config->dns.threads : std::max(1u, std::thread::hardware_concurrency());
+  asio::io_context io(1);
   dns::UdpServer udp(answerer, slot, logger);
   dns::TcpServer tcp(io, answerer, slot,
-                     dns::TcpSettings{config.dns.tcp_idle_timeout, config.dns.tcp_max_connections,
-                                      config.dns.max_tcp_queries_per_connection},
+                     dns::TcpSettings{config->dns.tcp_idle_timeout, config->dns.tcp_max_connections,
+                                      config->dns.max_tcp_queries_per_connection},
                      logger);
-  if (auto bound = udp.bind(listen, threads); !bound) {
+  auto stop_health = [&] {
+    asio::post(health_io, [&] { routing.stop(); });
+    health_work.reset();
+    health_io.stop();
+    health_thread.join();
+  };
+  Result<void> bound = udp.bind(config->dns.listen, threads);
+  if (bound) bound = tcp.listen(config->dns.listen);
+  if (!bound) {
     logger.error("node", bound.error().message);
+    stop_health();
     return 1;
   }
-  if (auto bound = tcp.listen(listen); !bound) {
-    logger.error("node", bound.error().message);
-    return 1;
-  }
-  const std::uint64_t seed = options.seed != 0
-                                 ? options.seed
-                                 : static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   udp.start(seed);
   tcp.start(seed ^ 0x9e3779b97f4a7c15ULL);
 
   std::string where;
   for (const auto& address : udp.bound()) where += (where.empty() ? "" : ", ") + address.to_string();
-  logger.info("node", "node " + config.node.id + " (site " + config.sites[config.node.site].name + ") serving " +
-                          std::to_string(config.zones.size()) + " zone(s), " + std::to_string(count_services(config)) +
-                          " service(s) on " + where + " (udp x" + std::to_string(threads) + ", tcp)" +
-                          (config.geoip.database.empty() ? ", no GeoIP database" : ", GeoIP " + config.geoip.database));
+  logger.info("node", "node " + config->node.id + " (site " + config->sites[config->node.site].name + ") serving " +
+                          std::to_string(config->zones.size()) + " zone(s), " +
+                          std::to_string(count_services(*config)) + " service(s) on " + where + " (udp x" +
+                          std::to_string(threads) + ", tcp)" +
+                          (config->geoip.database.empty() ? ", no GeoIP database" : ", GeoIP " + config->geoip.database));
 
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int signal) {
-        if (ec) return;
-        if (signal == SIGHUP) {
-          auto reloaded = load_config(options.config_path);
-          auto rebuilt = reloaded ? build_table(*reloaded, version + 1)
-                                  : Result<std::shared_ptr<const dns::RoutingTable>>(reloaded.error());
-          if (rebuilt) {
-            slot.publish(*rebuilt);
-            ++version;
-            logger.info("node", "reloaded " + options.config_path + " (routing table " + std::to_string(version) + ")");
-          } else {
-            logger.error("node", "reload failed, still serving table " + std::to_string(version) + ":\n" +
-                                     rebuilt.error().message);
-          }
-          signals.async_wait(on_signal);
-          return;
-        }
-        logger.info("node", "stopping on signal " + std::to_string(signal));
-        tcp.stop();
-        udp.stop();
-        io.stop();
-      };
+  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                              int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      // Zones, services, sites, checks and GeoIP reload; listeners do not.
+      auto next = load_generation(options.config_path);
+      if (next) {
+        auto generation = std::make_shared<Generation>(std::move(next).value());
+        asio::co_spawn(
+            health_io, [&routing, generation]() { return routing.switch_to(std::move(*generation), false); },
+            asio::detached);
+        logger.info("node", "reloaded " + options.config_path);
+      } else {
+        logger.error("node", "reload failed, still serving the previous config:\n" + next.error().message);
+      }
+      signals.async_wait(on_signal);
+      return;
+    }
+    logger.info("node", "stopping on signal " + std::to_string(signal));
+    tcp.stop();
+    udp.stop();
+    io.stop();
+  };
   signals.async_wait(on_signal);
   io.run();
   udp.stop();
+  stop_health();
   logger.info("node", "stopped");
   return 0;
 }

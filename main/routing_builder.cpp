@@ -1,5 +1,6 @@
 #include "main/routing_builder.hpp"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -132,30 +133,74 @@ Result<dns::Zone> build_zone(const ZoneConfig& zone, std::uint32_t first_service
   return std::move(*built);
 }
 
-Result<std::shared_ptr<const dns::RoutingTable>> build_routing_table(const Config& config,
-                                                                     std::shared_ptr<const geo::Locator> locator,
-                                                                     std::uint64_t version) {
-  std::vector<dns::Zone> zones;
-  std::vector<dns::Service> services;
+Result<std::shared_ptr<const std::vector<dns::Zone>>> build_zones(const Config& config) {
+  auto zones = std::make_shared<std::vector<dns::Zone>>();
   std::string errors;
+  std::uint32_t first_service = 0;
   for (const ZoneConfig& zone : config.zones) {
-    auto built = build_zone(zone, static_cast<std::uint32_t>(services.size()));
+    auto built = build_zone(zone, first_service);
     if (!built) {
       if (!errors.empty()) errors += '\n';
       errors += built.error().message;
     } else {
-      zones.push_back(std::move(built).value());
+      zones->push_back(std::move(built).value());
     }
     // Services are numbered across zones in config order, also after a
     // failed zone, so the indices stay those build_zone was given.
-    for (const ServiceConfig& service : zone.services) {
-      services.push_back(dns::Service{service.name, service.ttl_s,
-                                      geo::Steering(config.sites, service.default_sites, service.spec)});
-    }
+    first_service += static_cast<std::uint32_t>(zone.services.size());
   }
   if (!errors.empty()) return Error{std::move(errors)};
-  return std::shared_ptr<const dns::RoutingTable>(
-      std::make_shared<dns::RoutingTable>(std::move(zones), std::move(services), std::move(locator), version));
+  return std::shared_ptr<const std::vector<dns::Zone>>(std::move(zones));
+}
+
+namespace {
+
+std::uint32_t seconds_up(std::chrono::milliseconds duration) {
+  return static_cast<std::uint32_t>((duration.count() + 999) / 1000);
+}
+
+// The service's TTL under health: cut to the earliest possible change.
+std::uint32_t health_ttl(const ServiceConfig& service, const std::vector<EndpointVerdict>* verdicts) {
+  if (verdicts == nullptr) return service.ttl_s;
+  std::optional<std::chrono::milliseconds> soonest;
+  for (const EndpointVerdict& verdict : *verdicts) {
+    if (verdict.change_within && (!soonest || *verdict.change_within < *soonest)) soonest = verdict.change_within;
+  }
+  if (!soonest) return service.ttl_s;
+  return std::clamp(seconds_up(*soonest), std::min(service.min_ttl_s, service.ttl_s), service.ttl_s);
+}
+
+}  // namespace
+
+std::vector<dns::Service> build_services(const Config& config, const ServiceVerdicts* verdicts) {
+  std::vector<dns::Service> services;
+  for (const ZoneConfig& zone : config.zones) {
+    for (const ServiceConfig& service : zone.services) {
+      const std::size_t index = services.size();
+      const std::vector<EndpointVerdict>* own =
+          verdicts != nullptr && index < verdicts->size() ? &(*verdicts)[index] : nullptr;
+      geo::ServiceSpec spec = service.spec;
+      if (own != nullptr) {
+        for (std::size_t i = 0; i < spec.endpoints.size(); ++i) {
+          const std::uint32_t endpoint = i < service.endpoint_of_address.size() ? service.endpoint_of_address[i] : 0;
+          if (endpoint < own->size()) spec.endpoints[i].healthy = (*own)[endpoint].usable;
+        }
+      }
+      services.push_back(dns::Service{service.name, health_ttl(service, own),
+                                      geo::Steering(config.sites, service.default_sites, std::move(spec)),
+                                      std::min(service.degraded_ttl_s, service.ttl_s)});
+    }
+  }
+  return services;
+}
+
+Result<std::shared_ptr<const dns::RoutingTable>> build_routing_table(const Config& config,
+                                                                     std::shared_ptr<const geo::Locator> locator,
+                                                                     std::uint64_t version) {
+  auto zones = build_zones(config);
+  if (!zones) return zones.error();
+  return std::shared_ptr<const dns::RoutingTable>(std::make_shared<dns::RoutingTable>(
+      std::move(zones).value(), build_services(config, nullptr), std::move(locator), version));
 }
 
 }  // namespace meridian

@@ -4,7 +4,10 @@
 // every zone too, so `check-config` reports exactly the errors a build
 // would, and a Config that loaded always builds.
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
+#include <vector>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -41,6 +44,29 @@ using ZoneErrorSink = std::function<void(const SourceLocation& where, std::strin
 /// zone when there was no error.
 std::optional<dns::Zone> build_zone(const ZoneConfig& zone, std::uint32_t first_service_index,
                                     const ZoneErrorSink& report);
+
+/// The health of one configured endpoint, as the routing table needs it.
+struct EndpointVerdict {
+  bool usable = true;
+  /// How soon usability could change by itself (health in transition);
+  /// nullopt when stable.
+  std::optional<std::chrono::milliseconds> change_within;
+};
+
+/// verdicts[s][e]: service s (numbered across zones in config order),
+/// configured endpoint e (ServiceConfig::endpoints).
+using ServiceVerdicts = std::vector<std::vector<EndpointVerdict>>;
+
+/// Builds every zone once; tables built for health changes share them.
+/// Errors as build_zone's, all zones' joined.
+Result<std::shared_ptr<const std::vector<dns::Zone>>> build_zones(const Config& config);
+
+/// Compiles every service's steering, with each address marked healthy per
+/// `verdicts` (null: all healthy). TTLs follow health as gdnsd's do: while an
+/// endpoint of the service could change state soon, the TTL is the time
+/// until the earliest such change, clamped to [min_ttl, ttl]; fail-open
+/// answers use degraded_ttl.
+std::vector<dns::Service> build_services(const Config& config, const ServiceVerdicts* verdicts);
 
 /// Builds every zone and compiles every service's steering against
 /// config.sites. `locator` may be null (no GeoIP database: every client is

@@ -11,6 +11,11 @@ demo=configs/demo
 "$meridian" geo build-db --input "$demo/geoip.csv" --output "$demo/demo.mmdb"
 "$meridian" check-config "$demo/demo.yaml"
 
+# One local HTTP backend per site, probed by the node's health checks.
+export MERIDIAN_BINARY="$meridian"
+scripts/demo-backend.sh start all
+trap 'scripts/demo-backend.sh stop all >/dev/null' EXIT
+
 cat <<'TXT'
 
 Meridian demo: zone demo.test. on 127.0.0.1 port 5300 (UDP and TCP).
@@ -29,7 +34,14 @@ Ask as clients from different places (EDNS Client Subnet):
   dig @127.0.0.1 -p 5300 alias.demo.test A                         # CNAME chain into the service
   dig @127.0.0.1 -p 5300 nope.demo.test A                          # NXDOMAIN with the SOA
 
-Ctrl-C stops the node.
+Health: each site has a local HTTP backend that the node probes every 2 s.
+Stop one and watch the answer move to the next-closest site:
+
+  scripts/demo-backend.sh stop eu-west
+  dig @127.0.0.1 -p 5300 www.demo.test A +subnet=81.2.69.0/24     # now us-east
+  scripts/demo-backend.sh start eu-west                           # back after 2 passes
+
+Ctrl-C stops the node and the backends.
 
 TXT
-exec "$meridian" serve -c "$demo/demo.yaml"
+"$meridian" serve -c "$demo/demo.yaml"

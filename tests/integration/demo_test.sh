@@ -10,11 +10,23 @@ require_tool ss
 
 work=$(mktemp -d)
 pid=
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
+backends=()
+cleanup() {
+  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+  for b in "${backends[@]}"; do kill "$b" 2>/dev/null; done
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 port=$(pick_port)
 sed "s/:5300/:$port/g" "$src/configs/demo/demo.yaml" >"$work/demo.yaml"
+# The demo's backends, on free ports: one per site, as make demo starts them.
+for demo_port in 18081 18082 18083 18084 18085; do
+  free=$(pick_port)
+  sed -i "s/port: $demo_port }/port: $free }/" "$work/demo.yaml"
+  "$meridian" backend --listen "127.0.0.1:$free" --name "site-$demo_port" >/dev/null 2>&1 &
+  backends+=($!)
+done
 "$meridian" geo build-db --input "$src/configs/demo/geoip.csv" --output "$work/demo.mmdb" >/dev/null
 "$meridian" serve -c "$work/demo.yaml" >"$work/log" 2>&1 &
 pid=$!
@@ -49,4 +61,5 @@ wait "$pid" || status=$?
 pid=
 expect_eq "exit status after Ctrl-C" "$status" "0"
 expect_match "clean stop logged" "$(cat "$work/log")" 'stopped'
+expect_match "health: every backend probed up" "$(grep -c 'unknown -> up' "$work/log")" '^5$'
 finish

@@ -35,7 +35,8 @@ const Case kCases[] = {
   {"unknown zone key", "    ns: [ns1]", "    nss: [ns1]",
    "test.yaml:8:5: zones[0].nss: unknown key \"nss\" (did you mean \"ns\"?)"},
   {"unknown section without a close key", kNodeLine, "cluster: {}\nnode: { id: n1, site: eu-west }",
-   "test.yaml:1:1: cluster: unknown key \"cluster\", expected one of: node, dns, log, geoip, sites, zones"},
+   "test.yaml:1:1: cluster: unknown key \"cluster\", expected one of: node, dns, log, geoip, health, sites, checks, "
+   "zones, overrides"},
   {"unknown endpoint key", "site: us-west }", "site: us-west, wieght: 5 }",
    "test.yaml:15:51: zones[0].services.www.endpoints[0].wieght: unknown key \"wieght\" (did you mean \"weight\"?)"},
   // wrong types

@@ -228,4 +228,14 @@ TEST_CASE("config: the commented reference example loads cleanly", "[main]") {
   auto loaded = load_config(MERIDIAN_SOURCE_DIR "/configs/examples/single-node.yaml");
   INFO((loaded ? std::string() : loaded.error().message));
   REQUIRE(loaded.ok());
+  // It shows every kind of check and endpoint check.
+  CHECK(loaded->checks.size() == 4);
+  REQUIRE(loaded->overrides.size() == 1);
+  const ServiceConfig& www = loaded->zones[0].services[0];
+  REQUIRE(www.endpoints.size() == 4);
+  CHECK(www.endpoints[0].check->name == "web");
+  CHECK_FALSE(www.endpoints[1].check.has_value());
+  CHECK(www.endpoints[2].check->name == "web-tls");
+  CHECK(www.endpoints[3].check->port == 8080);
+  CHECK(www.endpoints[3].probe_address == ip("10.0.0.30"));
 }

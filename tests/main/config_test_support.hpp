@@ -33,6 +33,36 @@ zones:
           - { address: [192.0.2.20, "2001:db8::20"], site: eu-west }
 )";
 
+// kBaseConfig's shape with health checks: checks after the zones that name
+// them, every kind of endpoint check, and overrides. Line numbers matter too.
+inline const std::string kHealthConfig = R"(node: { id: n1, site: eu-west }
+sites:
+  us-west: { lat: 47.61, lon: -122.33 }
+  eu-west: { lat: 51.51, lon: -0.13 }
+health: { unknown: up }
+overrides:
+  - { site: us-west, state: drain }
+  - { endpoint: 192.0.2.20, state: up }
+zones:
+  - origin: example.test.
+    soa: { mname: ns1, rname: hostmaster }
+    ns: [ns1]
+    records: ["ns1 IN A 192.0.2.1"]
+    services:
+      www:
+        ttl: 30
+        check: web
+        endpoints:
+          - { address: 192.0.2.10, site: us-west }
+          - { address: [192.0.2.20, "2001:db8::20"], site: eu-west, check: none }
+          - { address: 192.0.2.30, site: eu-west, check: { use: web, port: 8080 } }
+checks:
+  web: { type: http, path: /healthz }
+  db: { type: tcp, port: 5432 }
+  resolver: { type: dns, query: { name: example.test. } }
+  secure: { type: https, tls: { verify: false } }
+)";
+
 /// kBaseConfig with the first `from` replaced by `to` (which must exist).
 inline std::string with(const std::string& from, const std::string& to, std::string text = kBaseConfig) {
   const auto at = text.find(from);
