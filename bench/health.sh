@@ -14,7 +14,8 @@ seconds=${BENCH_SECONDS:-30}
 first_port=40000
 last_port=$((first_port + endpoints - 1))
 per_service=1000
-ulimit -n 65536
+# 10,000 listening sockets need more descriptors than the usual soft limit.
+ulimit -n "$(ulimit -Hn)"
 
 work=$(mktemp -d)
 pids=()
