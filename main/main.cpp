@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/certs.hpp"
 #include "geo/mmdb_writer.hpp"
 #include "main/backend.hpp"
 #include "main/config.hpp"
@@ -28,6 +29,10 @@ commands:
                                  prefix,latitude,longitude,country,continent
   backend --listen ADDR:PORT[-LAST] [--listen ...] [--name NAME] [--status CODE] [--hang]
                                  a tiny HTTP server for demos and tests
+  cluster certs init --dir DIR [--name NAME]
+                                 create a cluster CA (DIR/ca.pem, DIR/ca.key)
+  cluster certs node --dir DIR --id ID [--ip ADDR]... [--dns NAME]...
+                                 issue DIR/ID.pem and DIR/ID.key signed by the CA
   version                        print the version
   help                           print this help
 )";
@@ -126,6 +131,58 @@ int backend(const std::vector<std::string_view>& args) {
   return meridian::run_backend(options);
 }
 
+// Every value of a repeatable option ("--ip A --ip B").
+std::vector<std::string> options(const std::vector<std::string_view>& args, std::string_view name) {
+  std::vector<std::string> values;
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == name) values.emplace_back(args[i + 1]);
+  }
+  return values;
+}
+
+int cluster_certs(std::string_view subcommand, const std::vector<std::string_view>& args) {
+  using namespace meridian::cluster;
+  std::string dir;
+  if (!option(args, "--dir", "", dir)) return usage_error("cluster certs needs init|node and --dir DIR");
+  if (subcommand == "init") {
+    std::string name = "meridian-cluster-ca";
+    option(args, "--name", "", name);
+    auto ca = create_ca({name, {}, {}, std::chrono::hours(24 * 365 * 10)});
+    if (ca) {
+      if (auto written = write_certificate(dir, "ca", *ca); !written) ca = written.error();
+    }
+    if (!ca) {
+      std::cerr << ca.error().message << "\n";
+      return 1;
+    }
+    std::cout << "wrote " << dir << "/ca.pem and " << dir << "/ca.key (keep the key secret)\n";
+    return 0;
+  }
+  if (subcommand == "node") {
+    CertificateRequest request;
+    if (!option(args, "--id", "", request.common_name)) return usage_error("cluster certs node needs --id ID");
+    request.dns_names = options(args, "--dns");
+    request.dns_names.insert(request.dns_names.begin(), request.common_name);
+    for (const auto& text : options(args, "--ip")) {
+      meridian::IpAddress address;
+      if (!meridian::IpAddress::parse(text, address)) return usage_error("bad --ip '" + text + "'");
+      request.addresses.push_back(address);
+    }
+    auto ca = read_certificate(dir, "ca");
+    auto issued = ca ? issue_node_certificate(*ca, request) : meridian::Result<IssuedCertificate>(ca.error());
+    if (issued) {
+      if (auto written = write_certificate(dir, request.common_name, *issued); !written) issued = written.error();
+    }
+    if (!issued) {
+      std::cerr << issued.error().message << "\n";
+      return 1;
+    }
+    std::cout << "wrote " << dir << "/" << request.common_name << ".pem and .key\n";
+    return 0;
+  }
+  return usage_error("cluster certs needs init or node");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -137,6 +194,9 @@ int main(int argc, char** argv) {
     if (command == "serve") return serve(args);
     if (command == "check-config") return check_config(args);
     if (command == "backend") return backend(args);
+    if (command == "cluster" && args.size() >= 2 && args[0] == "certs") {
+      return cluster_certs(args[1], std::vector<std::string_view>(args.begin() + 2, args.end()));
+    }
     if (command == "geo" && !args.empty() && args.front() == "build-db") {
       args.erase(args.begin());
       return geo_build_db(args);

@@ -33,6 +33,14 @@ out=$("$meridian" geo build-db --input "$work/bad.csv" --output "$work/bad.mmdb"
 expect_eq "build-db on a bad row" "$status" "1"
 expect_match "build-db error names file:line" "$out" 'bad.csv:3'
 
+require_tool openssl
+"$meridian" cluster certs init --dir "$work/pki" >/dev/null
+"$meridian" cluster certs node --dir "$work/pki" --id fra-1 --ip 127.0.0.1 >/dev/null
+expect_match "node certificate verifies against the cluster CA" \
+  "$(openssl verify -CAfile "$work/pki/ca.pem" "$work/pki/fra-1.pem" 2>&1)" 'fra-1.pem: OK'
+out=$("$meridian" cluster certs node --dir "$work/pki" --id fra-1 2>&1) && status=0 || status=$?
+expect_eq "an existing key is not overwritten" "$status" "1"
+
 out=$("$meridian" 2>&1) && status=0 || status=$?
 expect_eq "no command is a usage error" "$status" "2"
 out=$("$meridian" frobnicate 2>&1) && status=0 || status=$?
