@@ -11,7 +11,7 @@
 // limit and the bytes left, so garbage costs no memory and never crashes.
 #include <type_traits>
 
-#include "store/byte_codec.hpp"
+#include "base/byte_codec.hpp"
 #include "store/kv_state_core.hpp"
 
 namespace meridian::store {

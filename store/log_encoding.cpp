@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "store/byte_codec.hpp"
+#include "base/byte_codec.hpp"
 #include "store/rocks_raft_log.hpp"
 
 namespace meridian::store {

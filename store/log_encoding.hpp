@@ -14,7 +14,7 @@
 //                                u32 n, n x u64 voter, u32 m, m x u64 learner,
 //                                u64 size, size bytes of data
 //
-// Integers are big-endian (store/byte_codec.hpp).
+// Integers are big-endian (base/byte_codec.hpp).
 
 #include <cstdint>
 #include <string>

@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "base/assert.hpp"
-#include "store/byte_codec.hpp"
+#include "base/byte_codec.hpp"
 #include "store/kv_state_core.hpp"
 #include "store/rocks_database.hpp"
 

@@ -1,9 +1,9 @@
 #pragma once
-// Private to store/: the byte-level helpers behind every on-disk and on-wire
-// encoding of the store (log values, meta records, state machine commands
-// and snapshots). Integers are fixed-width big-endian, so that encoded log
-// indices sort numerically under RocksDB's bytewise comparator; byte strings
-// are a u32 length followed by the bytes.
+// Byte-level helpers behind Meridian's binary encodings (the store's log
+// values, meta records, commands and snapshots; the peer wire format).
+// Integers are fixed-width big-endian, so that encoded log indices sort
+// numerically under RocksDB's bytewise comparator; byte strings are a u32
+// length followed by the bytes.
 //
 // ByteReader never reads past its input: every read checks the remaining
 // length first and, on a short input, marks the reader failed and returns a
@@ -17,7 +17,7 @@
 #include <string_view>
 #include <utility>
 
-namespace meridian::store {
+namespace meridian {
 
 /// Appends fixed-width big-endian fields to a string it owns.
 class ByteWriter {
@@ -117,4 +117,4 @@ class ByteReader {
   bool ok_ = true;
 };
 
-}  // namespace meridian::store
+}  // namespace meridian
