@@ -170,6 +170,12 @@ Result<void> RocksRaftLog::save(const std::vector<Entry>& entries, const std::op
     if (first > last_index() + 1) return fail("append at ", std::to_string(first), " leaves a gap");
     for (std::size_t i = 0; i < entries.size(); ++i) {
       if (entries[i].index != first + i) return fail("entries are not contiguous");
+      // A committed entry is never replaced by a different one: that would
+      // be a bug in the caller, and must not silently lose data.
+      if (entries[i].index <= hard_state_.commit && entries[i].index <= last_index() &&
+          term(entries[i].index) != entries[i].term) {
+        return fail("append would overwrite committed entry ", std::to_string(entries[i].index));
+      }
       if (auto valid = check_entry(entries[i]); !valid) return valid;
     }
     // Keys up to the new last entry are overwritten by the puts; only a
@@ -220,6 +226,7 @@ Result<void> RocksRaftLog::compact(const Snapshot& snapshot, std::uint64_t keep)
   if (snapshot.index + 1 < first_index() || snapshot.index > last_index()) {
     return fail("snapshot at ", std::to_string(snapshot.index), " is outside the log");
   }
+  if (snapshot.index < snapshot_.index) return fail("snapshot at ", std::to_string(snapshot.index), " is older than the current one");
   const auto term_there = term(snapshot.index);
   if (!term_there || *term_there != snapshot.term) return fail("snapshot term does not match the log");
   if (auto valid = check_snapshot(snapshot); !valid) return valid;

@@ -58,3 +58,17 @@ TEST_CASE("memory log: installing a snapshot keeps a matching suffix only", "[st
   CHECK(log->term(20) == 4u);
   CHECK_FALSE(log->install_snapshot(Snapshot{15, 4, {}, "old"}).ok());
 }
+
+TEST_CASE("memory log: committed entries are never overwritten, snapshots never go back", "[store]") {
+  auto log = make_memory_log();
+  REQUIRE(log->save(run(1, 5, 1), HardState{1, 1, 3}).ok());
+  auto overwrite = log->save(run(3, 4, 2), std::nullopt);
+  REQUIRE_FALSE(overwrite.ok());
+  CHECK_THAT(overwrite.error().message, Catch::Contains("overwrite committed entry 3"));
+  CHECK(log->term(3) == 1u);
+  CHECK(log->save(run(4, 6, 2), std::nullopt).ok());  // beyond the commit: a normal conflict
+  REQUIRE(log->compact(Snapshot{5, 2, {}, "s"}, 0).ok());
+  CHECK(log->compact(Snapshot{5, 2, {}, "again"}, 0).ok());  // the same index again is fine
+  auto older = log->compact(Snapshot{4, 2, {}, "old"}, 0);
+  CHECK_FALSE(older.ok());
+}

@@ -40,12 +40,12 @@ TEMPLATE_TEST_CASE("raft log: an empty log has no entries and term 0 at index 0"
 
 TEMPLATE_TEST_CASE("raft log: append, conflict truncation and hard state", "[store]", MemoryLog, RocksLog) {
   TestType log;
-  require_ok(log->save(run(1, 5, 1), HardState{1, 2, 3}));
+  require_ok(log->save(run(1, 5, 1), HardState{1, 2, 2}));
   CHECK(log->last_index() == 5);
-  CHECK(log->hard_state() == HardState{1, 2, 3});
+  CHECK(log->hard_state() == HardState{1, 2, 2});
   require_ok(log->save(run(4, 6, 2), std::nullopt));  // overwrites 4 and 5
   CHECK(log->last_index() == 6);
-  CHECK(log->hard_state() == HardState{1, 2, 3});  // unset: unchanged
+  CHECK(log->hard_state() == HardState{1, 2, 2});  // unset: unchanged
   CHECK(log->term(3) == 1u);
   CHECK(log->term(4) == 2u);
   CHECK(log->term(6) == 2u);
@@ -55,6 +55,7 @@ TEMPLATE_TEST_CASE("raft log: append, conflict truncation and hard state", "[sto
   for (Entry& entry : run(4, 6, 2)) expected.push_back(entry);
   CHECK(require_ok(log->entries(2, 7, 1000)) == expected);
 
+  CHECK_FALSE(log->save(run(2, 2, 3), std::nullopt).ok());  // index 2 is committed
   require_ok(log->save(run(3, 3, 3), HardState{3, 0, 2}));  // a shorter tail drops 4..6
   CHECK(log->last_index() == 3);
   CHECK(log->term(3) == 3u);
