@@ -46,4 +46,4 @@ expect_eq "no command is a usage error" "$status" "2"
 out=$("$meridian" frobnicate 2>&1) && status=0 || status=$?
 expect_eq "unknown command is a usage error" "$status" "2"
 expect_match "version" "$("$meridian" version)" '^meridian [0-9]'
-finish
+finish || exit 1  # any failed check fails the test

@@ -62,4 +62,4 @@ pid=
 expect_eq "exit status after Ctrl-C" "$status" "0"
 expect_match "clean stop logged" "$(cat "$work/log")" 'stopped'
 expect_match "health: every backend probed up" "$(grep -c 'unknown -> up' "$work/log")" '^5$'
-finish
+finish || exit 1  # any failed check fails the test

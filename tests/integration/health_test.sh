@@ -157,4 +157,4 @@ kill -TERM "$node"
 status=0
 wait "$node" || status=$?
 expect_eq "clean stop" "$status" "0"
-finish
+finish || exit 1  # any failed check fails the test
