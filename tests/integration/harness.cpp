@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -116,6 +117,9 @@ Server::Server(const std::string& config_path, std::uint16_t port) : port_(port)
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    // The server must not outlive a test process that is killed (a CTest
+    // timeout, the OOM killer): it dies with its parent.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     std::FILE* log = std::fopen(log_path_.c_str(), "w");
     if (log != nullptr) {
       ::dup2(::fileno(log), 1);
