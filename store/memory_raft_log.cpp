@@ -37,18 +37,8 @@ class MemoryRaftLog final : public RaftLog {
 
   Result<void> save(const std::vector<Entry>& entries, const std::optional<HardState>& hard_state) override {
     if (!entries.empty()) {
+      if (auto valid = check_append(*this, entries); !valid) return valid;
       const std::uint64_t first = entries.front().index;
-      if (first < first_index()) return fail("append at ", std::to_string(first), " below the compacted log");
-      if (first > last_index() + 1) return fail("append at ", std::to_string(first), " leaves a gap");
-      for (std::size_t i = 0; i < entries.size(); ++i) {
-        if (entries[i].index != first + i) return fail("entries are not contiguous");
-        // A committed entry is never replaced by a different one: that would
-        // be a bug in the caller, and must not silently lose data.
-        if (entries[i].index <= hard_state_.commit && entries[i].index <= last_index() &&
-            term(entries[i].index) != entries[i].term) {
-          return fail("append would overwrite committed entry ", std::to_string(entries[i].index));
-        }
-      }
       entries_.resize(first - first_index());
       entries_.insert(entries_.end(), entries.begin(), entries.end());
     }
@@ -99,6 +89,24 @@ class MemoryRaftLog final : public RaftLog {
 };
 
 }  // namespace
+
+Result<void> check_append(const RaftLog& log, const std::vector<Entry>& entries) {
+  if (entries.empty()) return {};
+  const std::uint64_t first = entries.front().index;
+  if (first < log.first_index()) return fail("append at ", std::to_string(first), " below the compacted log");
+  if (first > log.last_index() + 1) return fail("append at ", std::to_string(first), " leaves a gap");
+  const std::uint64_t commit = log.hard_state().commit;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const Entry& entry = entries[i];
+    if (entry.index != first + i) return fail("entries are not contiguous");
+    // A committed entry is never replaced by a different one: that would be
+    // a bug in the caller, and must not silently lose data.
+    if (entry.index <= commit && entry.index <= log.last_index() && log.term(entry.index) != entry.term) {
+      return fail("append would overwrite committed entry ", std::to_string(entry.index));
+    }
+  }
+  return {};
+}
 
 std::unique_ptr<RaftLog> make_memory_log() { return std::make_unique<MemoryRaftLog>(); }
 

@@ -104,6 +104,12 @@ class RaftLog {
   virtual Result<void> compact(const Snapshot& snapshot, std::uint64_t keep) = 0;
 };
 
+/// The checks every RaftLog makes before an append, stated once so the
+/// implementations cannot drift: `entries` must be contiguous, start within
+/// [first_index(), last_index() + 1], and never replace a committed entry
+/// (index <= hard_state().commit) with one of another term.
+Result<void> check_append(const RaftLog& log, const std::vector<Entry>& entries);
+
 /// A RaftLog in memory. `save` "syncs" instantly. For tests and the
 /// simulator (which models crashes by keeping or discarding whole saves).
 std::unique_ptr<RaftLog> make_memory_log();

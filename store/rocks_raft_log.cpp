@@ -165,18 +165,9 @@ Result<std::vector<Entry>> RocksRaftLog::entries(std::uint64_t from, std::uint64
 Result<void> RocksRaftLog::save(const std::vector<Entry>& entries, const std::optional<HardState>& hard_state) {
   RocksBatch batch = db_->batch();
   if (!entries.empty()) {
-    const std::uint64_t first = entries.front().index;
-    if (first < first_index()) return fail("append at ", std::to_string(first), " below the compacted log");
-    if (first > last_index() + 1) return fail("append at ", std::to_string(first), " leaves a gap");
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      if (entries[i].index != first + i) return fail("entries are not contiguous");
-      // A committed entry is never replaced by a different one: that would
-      // be a bug in the caller, and must not silently lose data.
-      if (entries[i].index <= hard_state_.commit && entries[i].index <= last_index() &&
-          term(entries[i].index) != entries[i].term) {
-        return fail("append would overwrite committed entry ", std::to_string(entries[i].index));
-      }
-      if (auto valid = check_entry(entries[i]); !valid) return valid;
+    if (auto valid = check_append(*this, entries); !valid) return valid;
+    for (const Entry& entry : entries) {
+      if (auto valid = check_entry(entry); !valid) return valid;
     }
     // Keys up to the new last entry are overwritten by the puts; only a
     // longer old tail needs erasing.
