@@ -2,13 +2,15 @@
 #   make demo    install what is missing, build, run the demo node
 #   make test    install what is missing, build, run every test
 #   make bench   run the DNS benchmark against the demo node
+#   make fuzz    fuzz the peer wire format for FUZZ_SECONDS (600) with libFuzzer
 
 BUILD_DIR ?= build
 JOBS ?= 2
+FUZZ_SECONDS ?= 600
 # CI builds with -Werror; developers get warnings without failing builds.
 WERROR := $(if $(CI),ON,OFF)
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build test demo bench fuzz clean
 
 all: build
 
@@ -29,6 +31,9 @@ demo: build
 
 bench: build
 	@./bench/dns.sh $(BUILD_DIR)
+
+fuzz: deps
+	@./tests/fuzz/run_wire_fuzz.sh . $(BUILD_DIR) $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD_DIR)

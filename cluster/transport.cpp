@@ -10,21 +10,27 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <deque>
 #include <exception>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <utility>
+#include <variant>
 
-#include "cluster/wire.hpp"
+#include "cluster/node_id.hpp"
 
 namespace meridian::cluster {
 
@@ -33,16 +39,28 @@ namespace ssl = asio::ssl;
 using asio::ip::tcp;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
+using TlsStream = ssl::stream<tcp::socket>;
 
 namespace {
 
 constexpr std::string_view kHelloMagic = "MRDN";
-constexpr std::uint8_t kHelloVersion = 1;
+constexpr std::uint8_t kHelloVersion = 2;
 constexpr const char* kComponent = "transport";
-/// Frames written in one write when several are queued.
+/// Frames written in one write when several are queued (a snapshot chunk
+/// may come on top).
 constexpr std::size_t kMaxBatchBytes = 1024 * 1024;
 /// A connection that stayed up this long resets the reconnect backoff.
 constexpr auto kStableConnection = std::chrono::seconds(1);
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+/// What a queued frame is, for coalescing: at most one heartbeat-like frame
+/// and one report wait per peer.
+enum class FrameKind : std::uint8_t { message, heartbeat, report };
+
+struct Frame {
+  std::string bytes;
+  FrameKind kind = FrameKind::message;
+};
 
 asio::ip::address to_asio(const IpAddress& address) {
   if (address.family == IpAddress::Family::v4) {
@@ -59,20 +77,20 @@ SocketAddress from_asio(const tcp::endpoint& endpoint) {
   return out;
 }
 
-bool decode_hello(std::string_view bytes, NodeId& id) {
-  if (bytes.size() != kHelloBytes || bytes.substr(0, 4) != kHelloMagic ||
-      static_cast<std::uint8_t>(bytes[4]) != kHelloVersion) {
-    return false;
+/// The name length announced by a hello's fixed part; 0 when the part is
+/// malformed (wrong magic or version, or a length no name can have).
+std::size_t hello_name_length(std::string_view header) {
+  if (header.size() != kHelloHeaderBytes || header.substr(0, 4) != kHelloMagic ||
+      static_cast<std::uint8_t>(header[4]) != kHelloVersion) {
+    return 0;
   }
-  id = 0;
-  for (std::size_t i = 5; i < kHelloBytes; ++i) id = (id << 8) | static_cast<std::uint8_t>(bytes[i]);
-  return id != no_node;
+  const std::size_t length = static_cast<std::uint8_t>(header[5]);
+  return length <= kMaxNodeNameBytes ? length : 0;
 }
 
-/// True when the certificate names `id` in its CN or a DNS SAN.
-bool certificate_names(X509* certificate, NodeId id) {
+/// True when the certificate names `name` in its CN or a DNS SAN.
+bool certificate_names(X509* certificate, std::string_view name) {
   if (certificate == nullptr) return false;
-  const std::string name = std::to_string(id);
   return X509_check_host(certificate, name.data(), name.size(),
                          X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT | X509_CHECK_FLAG_NO_WILDCARDS, nullptr) == 1;
 }
@@ -129,12 +147,24 @@ std::string handshake_error(const error_code& error, SSL* handle) {
   return text;
 }
 
+std::string describe(const std::exception_ptr& exception) {
+  try {
+    std::rethrow_exception(exception);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
 }  // namespace
 
-std::string encode_hello(NodeId id) {
+std::string encode_hello(std::string_view name) {
+  MERIDIAN_ASSERT(validate_node_name(name).ok(), "encode_hello of an invalid node name");
   std::string out(kHelloMagic);
   out.push_back(static_cast<char>(kHelloVersion));
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((id >> shift) & 0xff));
+  out.push_back(static_cast<char>(name.size()));
+  out.append(name);
   return out;
 }
 
@@ -142,21 +172,31 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   struct Peer {
     explicit Peer(asio::io_context& io) : wakeup(io), backoff(io) {}
     NodeId id = no_node;
+    std::string name;
     SocketAddress address;
-    std::deque<std::string> frames;
-    std::size_t bytes = 0;
-    asio::steady_timer wakeup;       ///< the writer waits on it for frames
-    asio::steady_timer backoff;      ///< the reconnect delay
-    tcp::socket* current = nullptr;  ///< the open connection, owned by the coroutine
+    std::deque<Frame> frames;
+    std::size_t bytes = 0;              ///< of `frames`
+    std::optional<Message> snapshot;    ///< the snapshot slot: waiting or streaming
+    std::uint64_t snapshot_offset = 0;  ///< where its next chunk starts
+    bool snapshot_streaming = false;    ///< a chunk of it went into a write
+    asio::steady_timer wakeup;          ///< the writer waits on it for frames
+    asio::steady_timer backoff;         ///< the reconnect delay
+    tcp::socket* current = nullptr;     ///< the open connection, owned by the coroutine
     bool stopped = false;
     bool running = false;
+
+    std::string where() const { return "node " + name + " at " + address.to_string(); }
   };
 
-  Impl(asio::io_context& io_, TransportSettings settings_, Logger& logger_, MessageHandler handler)
+  Impl(asio::io_context& io_, TransportSettings settings_, Logger& logger_, MessageHandler message_handler,
+       ReportHandler report_handler, TransportEvents events_)
       : io(io_),
         settings(std::move(settings_)),
+        self(node_id_of(settings.self_name)),
         logger(logger_),
-        on_message(std::move(handler)),
+        on_message(std::move(message_handler)),
+        on_report(std::move(report_handler)),
+        events(std::move(events_)),
         acceptor(io_),
         server_tls(ssl::context::tls),
         client_tls(ssl::context::tls),
@@ -164,8 +204,11 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
 
   asio::io_context& io;
   TransportSettings settings;
+  NodeId self;
   Logger& logger;
   MessageHandler on_message;
+  ReportHandler on_report;
+  TransportEvents events;
   tcp::acceptor acceptor;
   ssl::context server_tls;
   ssl::context client_tls;
@@ -178,20 +221,34 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   bool stopped = false;
 
   /// The co_spawn completion: logs an exception that ended a coroutine
-  /// (resource exhaustion, or one thrown by on_message) instead of
+  /// (resource exhaustion, or one thrown by a handler) instead of
   /// propagating it out of io_context::run().
   auto completion(const char* what) {
     return [self = shared_from_this(), what](const std::exception_ptr& exception) {
-      if (!exception) return;
-      try {
-        std::rethrow_exception(exception);
-      } catch (const std::exception& e) {
-        self->logger.error(kComponent, std::string(what) + " failed: " + e.what());
-      } catch (...) {
-        self->logger.error(kComponent, std::string(what) + " failed");
-      }
+      if (exception) self->logger.error(kComponent, std::string(what) + " failed: " + describe(exception));
     };
   }
+
+  // ---- Events ---------------------------------------------------------------
+
+  void unreachable(NodeId id) {
+    if (!stopped && events.on_unreachable) events.on_unreachable(id);
+  }
+  void snapshot_sent(NodeId id, bool succeeded) {
+    if (!stopped && events.on_snapshot_sent) events.on_snapshot_sent(id, succeeded);
+  }
+  /// For member functions, which must not call back into their caller.
+  void post_snapshot_sent(NodeId id, bool succeeded) {
+    asio::post(io, [self = shared_from_this(), id, succeeded] {
+      try {
+        self->snapshot_sent(id, succeeded);
+      } catch (...) {
+        self->logger.error(kComponent, "on_snapshot_sent failed: " + describe(std::current_exception()));
+      }
+    });
+  }
+
+  // ---- Setup and teardown ---------------------------------------------------
 
   Result<void> load_tls(ssl::context& context, bool server) {
     error_code error;
@@ -215,7 +272,9 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   Result<void> start() {
     const std::string where = settings.listen.to_string();
     if (started || stopped) return fail("transport on ", where, ": already started or stopped");
-    if (settings.self == no_node) return fail("transport on ", where, ": node id 0 is not a node id");
+    if (auto valid = validate_node_name(settings.self_name); !valid) {
+      return fail("transport on ", where, ": ", valid.error().message);
+    }
     if (auto loaded = load_tls(server_tls, true); !loaded)
       return fail("transport on ", where, ": ", loaded.error().message);
     if (auto loaded = load_tls(client_tls, false); !loaded)
@@ -233,7 +292,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     }
     bound = from_asio(acceptor.local_endpoint(error));
     started = true;
-    logger.info(kComponent, "node " + std::to_string(settings.self) + " listening on " + bound.to_string());
+    logger.info(kComponent, "node " + settings.self_name + " listening on " + bound.to_string());
     asio::co_spawn(io, accept_loop(shared_from_this()), completion("the accept loop"));
     for (auto& [id, peer] : peers) launch(peer);
     return {};
@@ -245,15 +304,19 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     asio::co_spawn(io, run_peer(shared_from_this(), peer), completion("a peer connection"));
   }
 
-  static void close_peer(Peer& peer) {
+  /// Ends a peer: its queue and snapshot are discarded (reported when
+  /// `report`), and its connection, if any, ends with a TLS shutdown.
+  void discard_peer(Peer& peer, bool report) {
     peer.stopped = true;
     peer.frames.clear();
     peer.bytes = 0;
+    if (peer.snapshot && report) post_snapshot_sent(peer.id, false);
+    peer.snapshot.reset();
     peer.wakeup.cancel();
     peer.backoff.cancel();
     if (peer.current != nullptr) {
       error_code ignored;
-      peer.current->close(ignored);
+      peer.current->cancel(ignored);
     }
   }
 
@@ -262,36 +325,115 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     stopped = true;
     error_code ignored;
     acceptor.close(ignored);
-    for (auto& [id, peer] : peers) close_peer(*peer);
+    for (auto& [id, peer] : peers) discard_peer(*peer, false);
     peers.clear();
-    for (tcp::socket* socket : incoming) socket->close(ignored);
+    // Their coroutines see `stopped` and shut TLS down.
+    for (tcp::socket* socket : incoming) socket->cancel(ignored);
+  }
+
+  // ---- Queues ---------------------------------------------------------------
+
+  Peer* find_peer(NodeId id) {
+    const auto it = peers.find(id);
+    return stopped || it == peers.end() ? nullptr : it->second.get();
   }
 
   void send(Message message) {
-    const auto it = peers.find(message.to);
-    if (stopped || it == peers.end()) {
+    const bool snapshot = message.type == MessageType::snapshot && message.snapshot.has_value();
+    Peer* peer = find_peer(message.to);
+    if (peer == nullptr) {
       ++counters.dropped;
+      if (snapshot && !stopped) post_snapshot_sent(message.to, false);
+      return;
+    }
+    if (snapshot) {
+      queue_snapshot(*peer, std::move(message));
       return;
     }
     auto frame = encode_frame(message);
     if (!frame) {
       ++counters.dropped;
-      logger.warn(kComponent,
-                  "cannot encode a message for node " + std::to_string(message.to) + ": " + frame.error().message);
+      logger.warn(kComponent, "cannot encode a message for " + peer->where() + ": " + frame.error().message);
       return;
     }
-    Peer& peer = *it->second;
-    peer.bytes += frame->size();
-    peer.frames.push_back(std::move(*frame));
+    const bool heartbeat = message.type == MessageType::heartbeat || message.type == MessageType::heartbeat_response;
+    enqueue(*peer, {std::move(*frame), heartbeat ? FrameKind::heartbeat : FrameKind::message});
+  }
+
+  void send_report(const NodeReport& report) {
+    Peer* peer = find_peer(report.to);
+    auto frame = encode_frame(report);
+    if (peer == nullptr || !frame) {
+      ++counters.dropped;
+      return;
+    }
+    enqueue(*peer, {std::move(*frame), FrameKind::report});
+  }
+
+  void enqueue(Peer& peer, Frame frame) {
+    const auto waiting = frame.kind == FrameKind::message
+                             ? peer.frames.end()
+                             : std::find_if(peer.frames.begin(), peer.frames.end(),
+                                            [&](const Frame& queued) { return queued.kind == frame.kind; });
+    if (waiting != peer.frames.end()) {
+      // Not yet being written (the writer takes frames out of the queue):
+      // the newer one says all the older one did.
+      peer.bytes = peer.bytes - waiting->bytes.size() + frame.bytes.size();
+      *waiting = std::move(frame);
+      ++counters.coalesced;
+    } else {
+      peer.bytes += frame.bytes.size();
+      peer.frames.push_back(std::move(frame));
+    }
     // Drop the oldest while over either bound (the newest always stays).
     while (peer.frames.size() > 1 &&
            (peer.frames.size() > settings.max_queue_messages || peer.bytes > settings.max_queue_bytes)) {
-      peer.bytes -= peer.frames.front().size();
+      peer.bytes -= peer.frames.front().bytes.size();
       peer.frames.pop_front();
       ++counters.dropped;
     }
     peer.wakeup.cancel();
   }
+
+  void queue_snapshot(Peer& peer, Message message) {
+    auto refuse = [&](const std::string& why) {
+      ++counters.dropped;
+      logger.warn(kComponent, "dropped a snapshot for " + peer.where() + ": " + why);
+      post_snapshot_sent(peer.id, false);
+    };
+    if (auto valid = check_snapshot_message(message, settings.max_snapshot_bytes); !valid) {
+      refuse(valid.error().message);
+      return;
+    }
+    // Chunks of two snapshots must not interleave: the receiver would refuse
+    // both.
+    if (peer.snapshot_streaming) {
+      refuse("another snapshot is being sent");
+      return;
+    }
+    if (peer.snapshot) {
+      ++counters.dropped;
+      post_snapshot_sent(peer.id, false);
+    }
+    peer.snapshot = std::move(message);
+    peer.snapshot_offset = 0;
+    peer.wakeup.cancel();
+  }
+
+  /// A connection to `peer` ended (not by stop or removal): a snapshot cut
+  /// off mid-stream is lost (the next connection could not continue it).
+  void connection_lost(Peer& peer) {
+    if (peer.snapshot_streaming) {
+      ++counters.dropped;
+      peer.snapshot.reset();
+      peer.snapshot_streaming = false;
+      peer.snapshot_offset = 0;
+      snapshot_sent(peer.id, false);
+    }
+    unreachable(peer.id);
+  }
+
+  // ---- Outgoing -------------------------------------------------------------
 
   std::chrono::milliseconds jittered(std::chrono::milliseconds backoff) {
     // Uniform in [backoff / 2, backoff].
@@ -300,103 +442,185 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   }
 
   static asio::awaitable<void> run_peer(std::shared_ptr<Impl> self, std::shared_ptr<Peer> peer) {
+    struct Running {
+      Peer& peer;
+      ~Running() { peer.running = false; }
+    } running{*peer};
     std::chrono::milliseconds backoff = self->settings.backoff_min;
     while (!peer->stopped && !self->stopped) {
       const auto began = Clock::now();
-      const bool connected = co_await self->connection(peer);
+      bool connected = false;
+      // Whatever a connection throws (a handler, resource exhaustion) ends
+      // that connection only: the peer is retried like after any failure.
+      try {
+        connected = co_await self->connection(peer);
+      } catch (...) {
+        self->logger.error(kComponent, "connection to " + peer->where() + " failed: " +
+                                           describe(std::current_exception()));
+      }
+      if (peer->stopped || self->stopped) break;
+      try {
+        self->connection_lost(*peer);
+      } catch (...) {
+        self->logger.error(kComponent, "a peer event handler failed: " + describe(std::current_exception()));
+      }
       if (peer->stopped || self->stopped) break;
       // Back off from scratch only after a connection that lasted: with TLS
       // 1.3 a server that refuses our certificate does so after our side of
       // the handshake succeeded, and that must not become a tight loop.
       if (connected && Clock::now() - began >= kStableConnection) backoff = self->settings.backoff_min;
       peer->backoff.expires_after(self->jittered(backoff));
-      co_await peer->backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+      co_await peer->backoff.async_wait(kTuple);
       backoff = std::min(backoff * 2, self->settings.backoff_max);
     }
-    peer->running = false;
   }
 
   /// One outgoing connection's life; true when the handshake and hello
   /// succeeded.
   asio::awaitable<bool> connection(std::shared_ptr<Peer> peer) {
-    const std::string name = std::to_string(peer->id);
-    const std::string where = "node " + name + " at " + peer->address.to_string();
-    ssl::stream<tcp::socket> stream(io, client_tls);
+    const std::string where = peer->where();
+    TlsStream stream(io, client_tls);
     peer->current = &stream.next_layer();
     struct Forget {
       Peer& peer;
       ~Forget() { peer.current = nullptr; }
     } forget{*peer};
     Watchdog watchdog(io.get_executor(), stream.next_layer());
-    if (SSL_set1_host(stream.native_handle(), name.c_str()) != 1) {
+    if (SSL_set1_host(stream.native_handle(), peer->name.c_str()) != 1) {
       logger.error(kComponent, "cannot set the expected name of " + where);
       co_return false;
     }
     watchdog.arm(settings.connect_timeout);
     const tcp::endpoint endpoint(to_asio(peer->address.address), peer->address.port);
-    if (auto [error] = co_await stream.next_layer().async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
-        error) {
+    if (auto [error] = co_await stream.next_layer().async_connect(endpoint, kTuple); error) {
       logger.debug(kComponent,
                    "cannot connect to " + where + ": " + (watchdog.expired() ? "timed out" : error.message()));
       co_return false;
     }
     if (peer->stopped || stopped) co_return false;
     watchdog.arm(settings.handshake_timeout);
-    if (auto [error] = co_await stream.async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
-        error) {
+    if (auto [error] = co_await stream.async_handshake(ssl::stream_base::client, kTuple); error) {
       logger.warn(kComponent, "TLS handshake with " + where + " failed: " +
                                   (watchdog.expired() ? "timed out" : handshake_error(error, stream.native_handle())));
       co_return false;
     }
-    const std::string hello = encode_hello(settings.self);
-    if (auto [error, n] = co_await asio::async_write(stream, asio::buffer(hello), asio::as_tuple(asio::use_awaitable));
-        error) {
+    const std::string hello = encode_hello(settings.self_name);
+    if (auto [error, n] = co_await asio::async_write(stream, asio::buffer(hello), kTuple); error) {
       logger.warn(kComponent, "cannot send hello to " + where + ": " + error.message());
       co_return false;
     }
     watchdog.disarm();
     logger.info(kComponent, "connected to " + where);
+
+    // Writer and reader run side by side; whichever ends first ends the
+    // other (the group cancels it), so the connection ends as soon as the
+    // peer closes it, even while nothing is queued.
+    auto executor = co_await asio::this_coro::executor;
+    auto [order, writer_error, reader_error] =
+        co_await asio::experimental::make_parallel_group(
+            asio::co_spawn(executor, write_frames(stream, peer, watchdog), asio::deferred),
+            asio::co_spawn(executor, watch_for_close(stream, peer), asio::deferred))
+            .async_wait(asio::experimental::wait_for_one(), asio::deferred);
+    // The first to end decides; the other only saw the cancellation.
+    if (const auto& first = order[0] == 0 ? writer_error : reader_error; first) std::rethrow_exception(first);
+    if (peer->stopped || stopped) co_await close_gracefully(stream, watchdog);
+    co_return true;
+  }
+
+  /// Writes queued frames and snapshot chunks until the connection fails,
+  /// the peer stops, or the coroutine is cancelled.
+  asio::awaitable<void> write_frames(TlsStream& stream, std::shared_ptr<Peer> peer, Watchdog& watchdog) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
+    auto over = [&] {
+      return peer->stopped || stopped || cancellation.cancelled() != asio::cancellation_type::none;
+    };
     std::string batch;
-    while (!peer->stopped && !stopped) {
-      if (peer->frames.empty()) {
+    while (!over()) {
+      if (peer->frames.empty() && !peer->snapshot) {
         peer->wakeup.expires_at(Clock::time_point::max());
-        co_await peer->wakeup.async_wait(asio::as_tuple(asio::use_awaitable));
+        co_await peer->wakeup.async_wait(kTuple);
         continue;
       }
       batch.clear();
       std::uint64_t count = 0;
-      while (!peer->frames.empty() && (batch.empty() || batch.size() + peer->frames.front().size() <= kMaxBatchBytes)) {
-        batch += peer->frames.front();
-        peer->bytes -= peer->frames.front().size();
+      while (!peer->frames.empty() &&
+             (batch.empty() || batch.size() + peer->frames.front().bytes.size() <= kMaxBatchBytes)) {
+        batch += peer->frames.front().bytes;
+        peer->bytes -= peer->frames.front().bytes.size();
         peer->frames.pop_front();
         ++count;
       }
+      // One chunk per write, so frames queued meanwhile go between chunks.
+      std::optional<std::uint64_t> chunk_end;
+      if (peer->snapshot) {
+        const SnapshotChunk chunk = snapshot_chunk(*peer->snapshot, peer->snapshot_offset);
+        auto frame = encode_frame(chunk);
+        MERIDIAN_ASSERT(frame.ok(), "a chunk of a checked snapshot does not encode");
+        batch += *frame;
+        chunk_end = chunk.offset + chunk.data.size();
+        peer->snapshot_streaming = true;
+      }
       watchdog.arm(settings.idle_timeout);
-      auto [error, n] = co_await asio::async_write(stream, asio::buffer(batch), asio::as_tuple(asio::use_awaitable));
+      auto [error, n] = co_await asio::async_write(stream, asio::buffer(batch), kTuple);
       watchdog.disarm();
       if (error) {
         counters.dropped += count;  // lost with the connection; Raft retransmits
         if (!peer->stopped && !stopped) {
           logger.warn(kComponent,
-                      "write to " + where + " failed: " + (watchdog.expired() ? "timed out" : error.message()));
+                      "write to " + peer->where() + " failed: " + (watchdog.expired() ? "timed out" : error.message()));
         }
-        co_return true;
+        co_return;  // a snapshot cut off is reported by connection_lost()
       }
       counters.sent += count;
+      if (!chunk_end || peer->stopped || stopped) continue;
+      MERIDIAN_ASSERT(peer->snapshot.has_value(), "the snapshot slot emptied while streaming");
+      peer->snapshot_offset = *chunk_end;
+      if (*chunk_end == peer->snapshot->snapshot->data.size()) {
+        peer->snapshot.reset();
+        peer->snapshot_streaming = false;
+        peer->snapshot_offset = 0;
+        ++counters.sent;
+        snapshot_sent(peer->id, true);
+      }
     }
-    co_return true;
   }
+
+  /// Waits for the peer to close the connection. The protocol is one way:
+  /// any byte from the peer is a protocol error and ends the connection too.
+  asio::awaitable<void> watch_for_close(TlsStream& stream, std::shared_ptr<Peer> peer) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    char byte = 0;
+    auto [error, n] = co_await stream.async_read_some(asio::buffer(&byte, 1), kTuple);
+    if (peer->stopped || stopped || error == asio::error::operation_aborted) co_return;
+    if (error) {
+      logger.info(kComponent, "connection to " + peer->where() + " closed by the peer: " + error.message());
+    } else {
+      logger.warn(kComponent, peer->where() + " sent data on an outgoing connection; closing it");
+    }
+  }
+
+  /// Sends close_notify (and waits for the peer's) under shutdown_timeout.
+  asio::awaitable<void> close_gracefully(TlsStream& stream, Watchdog& watchdog) {
+    watchdog.arm(settings.shutdown_timeout);
+    co_await stream.async_shutdown(kTuple);
+    watchdog.disarm();
+    error_code ignored;
+    stream.next_layer().close(ignored);
+  }
+
+  // ---- Incoming -------------------------------------------------------------
 
   static asio::awaitable<void> accept_loop(std::shared_ptr<Impl> self) {
     asio::steady_timer pause(self->io);
     while (!self->stopped) {
-      auto [error, socket] = co_await self->acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+      auto [error, socket] = co_await self->acceptor.async_accept(kTuple);
       if (self->stopped) break;
       if (error) {
         // For example out of descriptors: pause rather than spin.
         self->logger.warn(kComponent, "accept failed: " + error.message());
         pause.expires_after(std::chrono::milliseconds(100));
-        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+        co_await pause.async_wait(kTuple);
         continue;
       }
       if (self->incoming.size() >= self->settings.max_incoming_connections) {
@@ -413,11 +637,51 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     logger.warn(kComponent, "refused peer " + where + ": " + why);
   }
 
+  /// TLS handshake and hello of an incoming connection: the peer's name,
+  /// or nullopt when refused (counted).
+  asio::awaitable<std::optional<std::string>> authenticate(TlsStream& stream, Watchdog& watchdog,
+                                                           const std::string& where) {
+    watchdog.arm(settings.handshake_timeout);
+    if (auto [error] = co_await stream.async_handshake(ssl::stream_base::server, kTuple); error) {
+      if (!stopped)
+        reject(where, watchdog.expired() ? "TLS handshake timed out"
+                                         : "TLS handshake: " + handshake_error(error, stream.native_handle()));
+      co_return std::nullopt;
+    }
+    std::string header(kHelloHeaderBytes, '\0');
+    if (auto [error, n] = co_await asio::async_read(stream, asio::buffer(header), kTuple); error) {
+      if (!stopped) reject(where, watchdog.expired() ? "no hello in time" : "reading hello: " + error.message());
+      co_return std::nullopt;
+    }
+    const std::size_t length = hello_name_length(header);
+    if (length == 0) {
+      reject(where, "malformed hello");
+      co_return std::nullopt;
+    }
+    std::string name(length, '\0');
+    if (auto [error, n] = co_await asio::async_read(stream, asio::buffer(name), kTuple); error) {
+      if (!stopped) reject(where, watchdog.expired() ? "no hello in time" : "reading hello: " + error.message());
+      co_return std::nullopt;
+    }
+    if (auto valid = validate_node_name(name); !valid) {
+      reject(where, "hello: " + valid.error().message);
+      co_return std::nullopt;
+    }
+    X509* certificate = SSL_get1_peer_certificate(stream.native_handle());
+    const bool named = certificate_names(certificate, name);
+    X509_free(certificate);
+    if (!named) {
+      reject(where, "hello claims node " + name + ", which its certificate does not name");
+      co_return std::nullopt;
+    }
+    co_return name;
+  }
+
   static asio::awaitable<void> serve(std::shared_ptr<Impl> self, tcp::socket socket) {
     error_code ignored;
     const auto remote = socket.remote_endpoint(ignored);
     std::string where = remote.address().to_string() + ":" + std::to_string(remote.port());
-    ssl::stream<tcp::socket> stream(std::move(socket), self->server_tls);
+    TlsStream stream(std::move(socket), self->server_tls);
     tcp::socket* const raw = &stream.next_layer();
     self->incoming.insert(raw);
     struct Forget {
@@ -427,88 +691,86 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     } forget{*self, raw};
     Watchdog watchdog(self->io.get_executor(), stream.next_layer());
 
-    watchdog.arm(self->settings.handshake_timeout);
-    if (auto [error] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
-        error) {
-      if (!self->stopped)
-        self->reject(where, watchdog.expired() ? "TLS handshake timed out"
-                                               : "TLS handshake: " + handshake_error(error, stream.native_handle()));
-      co_return;
-    }
-    std::string hello(kHelloBytes, '\0');
-    if (auto [error, n] = co_await asio::async_read(stream, asio::buffer(hello), asio::as_tuple(asio::use_awaitable));
-        error) {
-      if (!self->stopped)
-        self->reject(where, watchdog.expired() ? "no hello in time" : "reading hello: " + error.message());
-      co_return;
-    }
-    NodeId peer_id = no_node;
-    if (!decode_hello(hello, peer_id)) {
-      self->reject(where, "malformed hello");
-      co_return;
-    }
-    X509* certificate = SSL_get1_peer_certificate(stream.native_handle());
-    const bool named = certificate_names(certificate, peer_id);
-    X509_free(certificate);
-    if (!named) {
-      self->reject(where, "hello claims node " + std::to_string(peer_id) + ", which its certificate does not name");
-      co_return;
-    }
-    where = "node " + std::to_string(peer_id) + " at " + where;
+    const std::optional<std::string> name = co_await self->authenticate(stream, watchdog, where);
+    if (!name) co_return;
+    const NodeId peer_id = node_id_of(*name);
+    where = "node " + *name + " at " + where;
     self->logger.info(kComponent, "accepted " + where);
 
+    SnapshotAssembler assembler(self->settings.max_snapshot_bytes);
     std::string header(4, '\0');
     std::string payload;
     while (!self->stopped) {
       watchdog.arm(self->settings.idle_timeout);
-      if (auto [error, n] =
-              co_await asio::async_read(stream, asio::buffer(header), asio::as_tuple(asio::use_awaitable));
-          error) {
-        if (!self->stopped) {
-          self->logger.info(kComponent, "connection from " + where +
-                                            " closed: " + (watchdog.expired() ? "idle timeout" : error.message()));
+      auto [error, n] = co_await asio::async_read(stream, asio::buffer(header), kTuple);
+      if (!error) {
+        const auto length = frame_length(header);
+        if (!length) {
+          self->bad_frame(where, length.error().message);
+          co_return;
         }
-        co_return;
-      }
-      const auto length = frame_length(header);
-      if (!length) {
-        ++self->counters.bad_frames;
-        self->logger.warn(kComponent, "bad frame from " + where + ": " + length.error().message);
-        co_return;
-      }
-      payload.resize(*length);
-      if (auto [error, n] =
-              co_await asio::async_read(stream, asio::buffer(payload), asio::as_tuple(asio::use_awaitable));
-          error) {
-        if (!self->stopped) {
-          self->logger.info(kComponent, "connection from " + where + " closed mid-frame: " +
-                                            (watchdog.expired() ? "idle timeout" : error.message()));
-        }
-        co_return;
+        payload.resize(*length);
+        std::tie(error, n) = co_await asio::async_read(stream, asio::buffer(payload), kTuple);
       }
       watchdog.disarm();
-      auto message = decode_payload(payload);
-      if (!message) {
-        ++self->counters.bad_frames;
-        self->logger.warn(kComponent, "bad frame from " + where + ": " + message.error().message);
+      if (self->stopped) break;
+      if (error) {
+        // A peer that closes with close_notify gets ours back.
+        if (error == asio::error::eof) co_await self->close_gracefully(stream, watchdog);
+        self->logger.info(kComponent, "connection from " + where +
+                                          " closed: " + (watchdog.expired() ? "idle timeout" : error.message()));
         co_return;
       }
-      if (message->from != peer_id) {
-        ++self->counters.wrong_sender;
-        self->logger.warn(kComponent, "dropped a message from " + where + " claiming to be from node " +
-                                          std::to_string(message->from));
-        continue;
+      auto decoded = decode_payload(payload);
+      if (payload.capacity() > 2 * kMaxBatchBytes) std::string().swap(payload);  // do not pin a large buffer
+      if (!decoded) {
+        self->bad_frame(where, decoded.error().message);
+        co_return;
       }
-      if (payload.capacity() > 64 * 1024) std::string().swap(payload);  // do not pin a large snapshot's buffer
-      if (self->stopped) co_return;
-      ++self->counters.received;
-      self->on_message(std::move(*message));
+      if (!self->deliver(std::move(*decoded), peer_id, assembler, where)) co_return;
     }
+    co_await self->close_gracefully(stream, watchdog);
+  }
+
+  void bad_frame(const std::string& where, const std::string& why) {
+    ++counters.bad_frames;
+    logger.warn(kComponent, "bad frame from " + where + ": " + why);
+  }
+
+  /// Hands one payload from the authenticated `peer` to its handler; false
+  /// when the connection must close.
+  bool deliver(Payload payload, NodeId peer, SnapshotAssembler& assembler, const std::string& where) {
+    const NodeId from = std::visit([](const auto& p) { return p.from; }, payload);
+    if (from != peer) {
+      ++counters.wrong_sender;
+      logger.warn(kComponent, "dropped a frame from " + where + " claiming to be from node " + std::to_string(from));
+      assembler.reset();  // what came before was not the snapshot it claimed
+      return true;
+    }
+    if (auto* chunk = std::get_if<SnapshotChunk>(&payload)) {
+      auto added = assembler.add(std::move(*chunk));
+      if (!added) {
+        bad_frame(where, added.error().message);
+        return false;
+      }
+      if (!*added) return true;
+      payload = std::move(**added);
+    }
+    if (auto* report = std::get_if<NodeReport>(&payload)) {
+      ++counters.received;
+      if (on_report) on_report(*report);
+      return true;
+    }
+    ++counters.received;
+    on_message(std::get<Message>(std::move(payload)));
+    return true;
   }
 };
 
-Transport::Transport(asio::io_context& io, TransportSettings settings, Logger& logger, MessageHandler on_message)
-    : impl_(std::make_shared<Impl>(io, std::move(settings), logger, std::move(on_message))) {}
+Transport::Transport(asio::io_context& io, TransportSettings settings, Logger& logger, MessageHandler on_message,
+                     ReportHandler on_report, TransportEvents events)
+    : impl_(std::make_shared<Impl>(io, std::move(settings), logger, std::move(on_message), std::move(on_report),
+                                   std::move(events))) {}
 
 Transport::~Transport() { impl_->stop(); }
 
@@ -516,13 +778,18 @@ Result<void> Transport::start() { return impl_->start(); }
 
 SocketAddress Transport::bound() const { return impl_->bound; }
 
-void Transport::add_peer(NodeId id, SocketAddress address) {
+NodeId Transport::self() const { return impl_->self; }
+
+void Transport::add_peer(NodeId id, std::string name, SocketAddress address) {
+  MERIDIAN_ASSERT(validate_node_name(name).ok(), "add_peer with an invalid node name");
+  MERIDIAN_ASSERT(id == node_id_of(name), "add_peer: the id is not node_id_of(name)");
   if (impl_->stopped) return;
   auto& peer = impl_->peers[id];
   if (peer && peer->address == address) return;
-  if (peer) Impl::close_peer(*peer);  // re-addressed: a fresh connection
+  if (peer) impl_->discard_peer(*peer, true);  // re-addressed: a fresh connection
   peer = std::make_shared<Impl::Peer>(impl_->io);
   peer->id = id;
+  peer->name = std::move(name);
   peer->address = address;
   impl_->launch(peer);
 }
@@ -530,11 +797,13 @@ void Transport::add_peer(NodeId id, SocketAddress address) {
 void Transport::remove_peer(NodeId id) {
   const auto it = impl_->peers.find(id);
   if (it == impl_->peers.end()) return;
-  Impl::close_peer(*it->second);
+  impl_->discard_peer(*it->second, true);
   impl_->peers.erase(it);
 }
 
 void Transport::send(Message message) { impl_->send(std::move(message)); }
+
+void Transport::send_report(NodeReport report) { impl_->send_report(report); }
 
 void Transport::stop() { impl_->stop(); }
 
@@ -542,7 +811,8 @@ const TransportCounters& Transport::counters() const { return impl_->counters; }
 
 std::size_t Transport::queued(NodeId id) const {
   const auto it = impl_->peers.find(id);
-  return it == impl_->peers.end() ? 0 : it->second->frames.size();
+  if (it == impl_->peers.end()) return 0;
+  return it->second->frames.size() + (it->second->snapshot ? 1 : 0);
 }
 
 }  // namespace meridian::cluster

@@ -11,6 +11,8 @@ packages=(
   libldns-dev libmaxminddb-dev librocksdb-dev libyaml-cpp-dev libssl-dev
   # tests: Catch2 v2, real DNS clients, mmdb tools, namespaces
   catch2 dnsutils knot-dnsutils ldnsutils mmdb-bin iproute2 procps openssl
+  # fuzzing (clang's libFuzzer and sanitizers)
+  clang libclang-rt-14-dev
   # benchmarks
   dnsperf
 )

@@ -1,0 +1,31 @@
+#pragma once
+// Node names and Raft node ids. Operators name nodes ("fra-1"); the Raft core
+// numbers them. A node's id is a fixed hash of its name, so every node derives
+// the same id for a peer from the config alone, certificates carry the name
+// (CN or DNS subjectAltName), and no table of numbers has to be kept in sync.
+//
+// Ids must never be reused within a cluster (a removed node that came back
+// with its old id and an old log could confuse its peers): give a replacement
+// node a new name.
+
+#include <cstdint>
+#include <string_view>
+
+#include "base/result.hpp"
+#include "cluster/raft_types.hpp"
+
+namespace meridian::cluster {
+
+/// Longest node name, in bytes (a DNS label, so it can be a certificate name).
+inline constexpr std::size_t kMaxNodeNameBytes = 63;
+
+/// Checks that `name` can name a node: 1..63 characters from a-z, 0-9 and
+/// '-', not starting or ending with '-'. The error says what is wrong.
+Result<void> validate_node_name(std::string_view name);
+
+/// The Raft id of the node named `name`: the 64-bit FNV-1a hash of the name
+/// (never no_node). Stable across versions: it is stored in logs and
+/// snapshots.
+NodeId node_id_of(std::string_view name) noexcept;
+
+}  // namespace meridian::cluster
