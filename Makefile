@@ -2,6 +2,7 @@
 #   make demo    install what is missing, build, run the demo node
 #   make test    install what is missing, build, run every test
 #   make bench   run the DNS benchmark against the demo node
+#   make bench-store  the consensus store benchmark (three local members)
 #   make fuzz    fuzz the peer wire format for FUZZ_SECONDS (600) with libFuzzer
 
 BUILD_DIR ?= build
@@ -10,7 +11,7 @@ FUZZ_SECONDS ?= 600
 # CI builds with -Werror; developers get warnings without failing builds.
 WERROR := $(if $(CI),ON,OFF)
 
-.PHONY: all deps configure build test demo bench fuzz clean
+.PHONY: all deps configure build test demo bench bench-store fuzz clean
 
 all: build
 
@@ -31,6 +32,9 @@ demo: build
 
 bench: build
 	@./bench/dns.sh $(BUILD_DIR)
+
+bench-store: build
+	@./bench/store.sh $(BUILD_DIR)
 
 fuzz: deps
 	@./tests/fuzz/run_wire_fuzz.sh . $(BUILD_DIR) $(FUZZ_SECONDS)

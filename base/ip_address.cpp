@@ -116,6 +116,14 @@ bool SocketAddress::parse(std::string_view text, SocketAddress& out) noexcept {
   return true;
 }
 
+bool IpAddress::is_loopback() const noexcept {
+  const IpAddress plain = unmapped();
+  if (plain.family == Family::v4) return plain.bytes[0] == 127;
+  IpAddress one{Family::v6, {}};
+  one.bytes[15] = 1;
+  return plain == one;
+}
+
 bool SocketAddress::is_wildcard() const noexcept { return address == IpAddress{address.family, {}}; }
 
 std::string SocketAddress::to_string() const {

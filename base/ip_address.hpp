@@ -36,6 +36,8 @@ struct IpAddress {
   }
   /// Canonical text (RFC 5952 for IPv6).
   std::string to_string() const;
+  /// True for 127.0.0.0/8, ::1 and IPv4-mapped 127.0.0.0/8.
+  bool is_loopback() const noexcept;
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
 };

@@ -33,7 +33,7 @@ namespace {
 
 void read_document(Context& context, const Field& root, Config& config) {
   MapReader top(context.diag, root,
-                {"node", "dns", "log", "geoip", "health", "sites", "checks", "zones", "overrides"});
+                {"node", "dns", "log", "geoip", "health", "sites", "checks", "zones", "overrides", "cluster", "admin"});
   if (!top.ok()) return;
   // Sites first: node.site and every service refer to them.
   if (auto sites = top.required("sites")) {
@@ -44,6 +44,8 @@ void read_document(Context& context, const Field& root, Config& config) {
   if (auto log = top.optional("log")) read_log(context, *log, config.log_level);
   if (auto geoip = top.optional("geoip")) read_geoip(context, *geoip, config.geoip);
   if (auto health = top.optional("health")) read_health(context, *health, config.health);
+  if (auto admin = top.optional("admin")) read_admin(context, *admin, config.admin.emplace());
+  if (auto cluster = top.optional("cluster")) read_cluster(context, *cluster, config.node, config.cluster.emplace());
   // Checks before the zones, whose services and endpoints name them (the
   // file may list them in any order).
   std::vector<CheckDefinition> checks;

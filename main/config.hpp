@@ -18,6 +18,17 @@
 //     tcp_max_connections: 1000           # 1..100000
 //     max_tcp_queries_per_connection: 100 # 1..65535
 //     nsid: fra-1                         # optional, 1..128 bytes
+//   admin:   # optional: the HTTP API
+//     listen: "127.0.0.1:8053"            # non-loopback needs token_file
+//     token_file: FILE                    # bearer token for mutations
+//   cluster: # optional: join the consensus store; needs node.data_dir and
+//            # a node.id of a-z, 0-9 and '-' (it names the certificate)
+//     listen: "0.0.0.0:7400"
+//     peers: [ { id: fra-1, address: "198.51.100.10:7400" }, ... ]
+//     join: false        # true: wait to be added (add-learner) instead of founding
+//     tls: { ca: FILE, cert: FILE, key: FILE }
+//     tick: 100ms, election_timeout: 1s, heartbeat_interval: 100ms,
+//     snapshot_entries: 10000
 //   log:     { level: info }              # optional; debug|info|warn|error
 //   geoip:   { database: FILE }           # optional
 //   health:  { unknown: up }              # optional; up|down
@@ -257,6 +268,41 @@ struct OverrideConfig {
   SourceLocation source;
 };
 
+/// One entry of `cluster.peers`.
+struct ClusterPeer {
+  std::string id;  ///< the node's name (cluster/node_id.hpp rules)
+  SocketAddress address;
+  SourceLocation source;
+};
+
+/// `cluster:`: this node's member of the consensus store (DESIGN.md §6).
+struct ClusterSettings {
+  SocketAddress listen;
+  /// Every member's peer address; this node's own entry may be listed too.
+  std::vector<ClusterPeer> peers;
+  /// false: the founding voters are this node and every peer (used only on
+  /// the first start with an empty data_dir). true: the node joins an
+  /// existing cluster and waits to be added (`meridian cluster add-learner`).
+  bool join = false;
+  std::string ca_file;    ///< the cluster CA certificate (PEM)
+  std::string cert_file;  ///< this node's certificate, naming node.id
+  std::string key_file;   ///< its private key
+  std::chrono::milliseconds tick{100};
+  std::chrono::milliseconds election_timeout{1000};    ///< a multiple of tick, > heartbeat_interval
+  std::chrono::milliseconds heartbeat_interval{100};   ///< a multiple of tick
+  std::uint64_t snapshot_entries = 10'000;  ///< compact the log after this many entries
+  SourceLocation source;
+};
+
+/// `admin:`: the HTTP API, metrics and dashboard (DESIGN.md §7).
+struct AdminSettings {
+  SocketAddress listen{IpAddress::v4(127, 0, 0, 1), 8053};
+  /// File holding the bearer token for mutations (read at start); empty:
+  /// mutations are refused, and listen must be a loopback address.
+  std::string token_file;
+  SourceLocation source;
+};
+
 struct Config {
   NodeSettings node;
   DnsSettings dns;
@@ -268,6 +314,8 @@ struct Config {
   std::vector<health::CheckSpec> checks;
   std::vector<OverrideConfig> overrides;
   std::vector<ZoneConfig> zones;
+  std::optional<ClusterSettings> cluster;
+  std::optional<AdminSettings> admin;
 };
 
 /// Reads and validates the config file at `path` (at most kMaxFileBytes).

@@ -103,6 +103,22 @@ void read_threads(const Context& context, const Field& field, std::uint32_t& thr
 
 }  // namespace
 
+std::optional<SocketAddress> read_socket_address(const Context& context, const Field& field) {
+  auto text = read_string(context.diag, field, "an address:port like \"127.0.0.1:7400\" or \"[::1]:7400\"");
+  if (!text) return std::nullopt;
+  SocketAddress parsed;
+  if (!SocketAddress::parse(*text, parsed)) {
+    report_expected(context.diag, field,
+                    "an address:port like \"127.0.0.1:7400\" or \"[::1]:7400\" (" + listen_problem(*text) + ")");
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+std::optional<std::string> read_file_path(const Context& context, const Field& field) {
+  return read_path(context, field);
+}
+
 std::string Context::resolve(const std::string& path) const {
   const std::filesystem::path file(path);
   if (base_dir.empty() || file.is_absolute()) return file.lexically_normal().string();

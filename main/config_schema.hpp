@@ -66,6 +66,14 @@ void read_node(const Context& context, const Field& field, NodeSettings& node);
 void read_dns(const Context& context, const Field& field, DnsSettings& dns);
 void read_log(const Context& context, const Field& field, LogLevel& level);
 void read_geoip(const Context& context, const Field& field, GeoipSettings& geoip);
+/// An "address:port" scalar; reports what is wrong with it.
+std::optional<SocketAddress> read_socket_address(const Context& context, const Field& field);
+/// A file path, resolved against the config's directory.
+std::optional<std::string> read_file_path(const Context& context, const Field& field);
+/// `cluster:` (config_cluster.cpp). `node` is already read: the cluster
+/// checks its id and data_dir.
+void read_cluster(const Context& context, const Field& field, const NodeSettings& node, ClusterSettings& cluster);
+void read_admin(const Context& context, const Field& field, AdminSettings& admin);
 
 /// The keys of a check map in `checks:` (an endpoint's check map adds `use`
 /// and `target`).

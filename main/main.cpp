@@ -11,6 +11,7 @@
 
 #include "cluster/certs.hpp"
 #include "geo/mmdb_writer.hpp"
+#include "main/admin_cli.hpp"
 #include "main/backend.hpp"
 #include "main/config.hpp"
 #include "main/node.hpp"
@@ -29,6 +30,14 @@ commands:
                                  prefix,latitude,longitude,country,continent
   backend --listen ADDR:PORT[-LAST] [--listen ...] [--name NAME] [--status CODE] [--hang]
                                  a tiny HTTP server for demos and tests
+  cluster status [--json]        a running node's view of the cluster (every member's
+                                 role, term, commit/applied index, lag)
+  cluster add-learner NAME HOST:PORT | promote NAME | remove NAME | transfer-leader NAME
+                                 change the membership (sent to the leader)
+  kv get KEY [--local] | put KEY VALUE | delete KEY | scan [PREFIX]
+                                 the replicated key-value store, for operators and tests
+                                 (cluster and kv commands: --admin HOST:PORT or -c FILE,
+                                 --token-file FILE for changes)
   cluster certs init --dir DIR [--name NAME]
                                  create a cluster CA (DIR/ca.pem, DIR/ca.key)
   cluster certs node --dir DIR --id ID [--ip ADDR]... [--dns NAME]...
@@ -197,6 +206,8 @@ int main(int argc, char** argv) {
     if (command == "cluster" && args.size() >= 2 && args[0] == "certs") {
       return cluster_certs(args[1], std::vector<std::string_view>(args.begin() + 2, args.end()));
     }
+    if (command == "cluster") return meridian::run_cluster_command(args);
+    if (command == "kv") return meridian::run_kv_command(args);
     if (command == "geo" && !args.empty() && args.front() == "build-db") {
       args.erase(args.begin());
       return geo_build_db(args);

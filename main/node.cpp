@@ -11,7 +11,10 @@
 #include <future>
 #include <thread>
 
+#include "admin/http_server.hpp"
+#include "admin/store_api.hpp"
 #include "base/clock.hpp"
+#include "cluster/store_node.hpp"
 #include "dns/answerer.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/tcp_server.hpp"
@@ -20,6 +23,7 @@
 #include "health/monitor.hpp"
 #include "main/health_plan.hpp"
 #include "main/routing_builder.hpp"
+#include "main/store_wiring.hpp"
 
 namespace meridian {
 namespace {
@@ -124,6 +128,22 @@ void run_on(asio::io_context& io, std::function<asio::awaitable<void>()> work) {
   done.get_future().wait();
 }
 
+// The admin server's settings from `admin:`; the token is read now.
+Result<admin::HttpServerSettings> admin_settings(const AdminSettings& settings) {
+  admin::HttpServerSettings out;
+  out.listen = settings.listen;
+  if (!settings.token_file.empty()) {
+    auto token = read_text_file(settings.token_file);
+    if (!token) return token.error();
+    while (!token->empty() && (token->back() == '\n' || token->back() == '\r' || token->back() == ' ')) {
+      token->pop_back();
+    }
+    if (token->empty()) return fail(settings.token_file, " is empty (it should hold the admin token)");
+    out.token = std::move(*token);
+  }
+  return out;
+}
+
 }  // namespace
 
 int run_node(const NodeOptions& options) {
@@ -170,6 +190,39 @@ int run_node(const NodeOptions& options) {
     stop_health();
     return 1;
   }
+
+  // The control plane: the node's member of the consensus store, and the
+  // admin API.
+  std::unique_ptr<cluster::StoreNode> store;
+  if (config->cluster) {
+    auto settings = store_settings(*config, seed ^ 0x7261667400ULL);
+    auto started = settings ? cluster::StoreNode::start(std::move(*settings), logger)
+                            : Result<std::unique_ptr<cluster::StoreNode>>(settings.error());
+    if (!started) {
+      logger.error("node", "cannot start the cluster member: " + started.error().message);
+      stop_health();
+      return 1;
+    }
+    store = std::move(*started);
+  }
+  std::unique_ptr<admin::HttpServer> admin_server;
+  if (config->admin) {
+    auto settings = admin_settings(*config->admin);
+    if (settings) {
+      admin_server = std::make_unique<admin::HttpServer>(io, std::move(*settings), logger);
+      if (store) admin::add_store_routes(*admin_server, *store);
+      if (auto started = admin_server->start(); !started) settings = started.error();
+    }
+    if (!settings) {
+      logger.error("node", "cannot start the admin API: " + settings.error().message);
+      admin_server.reset();
+      store.reset();
+      stop_health();
+      return 1;
+    }
+    logger.info("node", "admin API on " + admin_server->bound().to_string());
+  }
+
   udp.start(seed);
   tcp.start(seed ^ 0x9e3779b97f4a7c15ULL);
 
@@ -201,6 +254,7 @@ int run_node(const NodeOptions& options) {
       return;
     }
     logger.info("node", "stopping on signal " + std::to_string(signal));
+    if (admin_server) admin_server->stop();
     tcp.stop();
     udp.stop();
     io.stop();
@@ -208,6 +262,8 @@ int run_node(const NodeOptions& options) {
   signals.async_wait(on_signal);
   io.run();
   udp.stop();
+  admin_server.reset();
+  store.reset();
   stop_health();
   logger.info("node", "stopped");
   return 0;

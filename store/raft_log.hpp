@@ -88,7 +88,11 @@ class RaftLog {
   /// Durably: drops every entry >= entries.front().index (a conflict
   /// truncation), appends `entries` (contiguous, starting at most at
   /// last_index() + 1), and then stores `hard_state` if set. Returns once all
-  /// of it is synced. Either may be empty/unset.
+  /// of it is synced, with one exception: a save of no entries whose hard
+  /// state differs from the stored one only in its commit index may return
+  /// before that is synced (the commit index is safe to lose, never to
+  /// exceed, and the write is ordered after every synced entry it covers).
+  /// Either may be empty/unset.
   virtual Result<void> save(const std::vector<Entry>& entries, const std::optional<HardState>& hard_state) = 0;
 
   /// Durably installs `snapshot` received from the leader (newer than the

@@ -177,7 +177,15 @@ Result<void> RocksRaftLog::save(const std::vector<Entry>& entries, const std::op
   }
   if (hard_state) batch.put(Family::meta, kHardStateKey, encode_hard_state(*hard_state));
   if (batch.size() == 0) return {};
-  if (auto written = db_->write(std::move(batch), Durability::synced); !written) return written;
+  // A hard state that only raises the commit index need not be synced: the
+  // commit index is safe to lose (it is learned again from the leader), and
+  // the WAL keeps it behind the synced entries it covers. Syncing it would
+  // double the fsyncs of a busy follower.
+  const bool only_commit = entries.empty() && hard_state && hard_state->term == hard_state_.term &&
+                           hard_state->vote == hard_state_.vote;
+  if (auto written = db_->write(std::move(batch), only_commit ? Durability::buffered : Durability::synced); !written) {
+    return written;
+  }
 
   if (!entries.empty()) {
     terms_.resize(entries.front().index - first_index());

@@ -8,7 +8,8 @@
 //
 // Durability: every mutation (save, install_snapshot, compact) is one
 // WriteBatch written with sync=true, so it is on stable storage, whole or not
-// at all, when the call returns; a failed call changed nothing, on disk or in
+// at all, when the call returns (except a save that only raises the commit
+// index, see RaftLog::save); a failed call changed nothing, on disk or in
 // the object.
 //
 // Caching: the log keeps the hard state, the snapshot, the compaction point

@@ -34,9 +34,9 @@ const Case kCases[] = {
    "udp_payload, tcp_idle_timeout, tcp_max_connections, max_tcp_queries_per_connection, nsid"},
   {"unknown zone key", "    ns: [ns1]", "    nss: [ns1]",
    "test.yaml:8:5: zones[0].nss: unknown key \"nss\" (did you mean \"ns\"?)"},
-  {"unknown section without a close key", kNodeLine, "cluster: {}\nnode: { id: n1, site: eu-west }",
-   "test.yaml:1:1: cluster: unknown key \"cluster\", expected one of: node, dns, log, geoip, health, sites, checks, "
-   "zones, overrides"},
+  {"unknown section without a close key", kNodeLine, "raft: {}\nnode: { id: n1, site: eu-west }",
+   "test.yaml:1:1: raft: unknown key \"raft\", expected one of: node, dns, log, geoip, health, sites, checks, "
+   "zones, overrides, cluster, admin"},
   {"unknown endpoint key", "site: us-west }", "site: us-west, wieght: 5 }",
    "test.yaml:15:51: zones[0].services.www.endpoints[0].wieght: unknown key \"wieght\" (did you mean \"weight\"?)"},
   // wrong types

@@ -1,0 +1,240 @@
+#include "admin/store_api.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+
+#include "base/ip_address.hpp"
+
+namespace meridian::admin {
+
+namespace json = boost::json;
+using cluster::ReadMode;
+using cluster::StoreError;
+using cluster::StoreErrorKind;
+
+namespace {
+
+constexpr std::size_t kDefaultScanLimit = 1000;
+constexpr std::size_t kMaxScanLimit = 10000;
+
+HttpResponse store_error_response(const StoreError& error) {
+  json::object body{{"error", error.message}};
+  unsigned status = 409;
+  switch (error.kind) {
+    case StoreErrorKind::invalid: status = 400; break;
+    case StoreErrorKind::conflict: status = 409; break;
+    case StoreErrorKind::not_leader:
+      status = 421;
+      if (error.leader) body["leader"] = *error.leader;
+      if (!error.leader_admin.empty()) body["leader_admin"] = error.leader_admin;
+      break;
+    case StoreErrorKind::unavailable: status = 503; break;
+    case StoreErrorKind::timeout:
+      status = 504;
+      body["outcome"] = "unknown";
+      break;
+  }
+  return json_response(status, body);
+}
+
+/// The JSON object in a request body, or an error naming what is wrong.
+Result<json::object> object_body(const HttpRequest& request) {
+  boost::system::error_code error;
+  json::value value = json::parse(request.body, error);
+  if (error) return fail("the body is not JSON: ", error.message());
+  if (!value.is_object()) return fail("the body must be a JSON object");
+  return value.as_object();
+}
+
+/// A string member, or an error naming it.
+Result<std::string> string_member(const json::object& object, std::string_view name) {
+  const json::value* value = object.if_contains(name);
+  if (value == nullptr || !value->is_string()) return fail("expected \"", std::string(name), "\" as a string");
+  return std::string(value->as_string());
+}
+
+/// An optional string member: absent is an error, null is nullopt.
+Result<std::optional<std::string>> nullable_member(const json::object& object, std::string_view name) {
+  const json::value* value = object.if_contains(name);
+  if (value == nullptr) return fail("expected \"", std::string(name), "\" (a string, or null)");
+  if (value->is_null()) return std::optional<std::string>();
+  if (!value->is_string()) return fail("expected \"", std::string(name), "\" as a string or null");
+  return std::optional<std::string>(std::string(value->as_string()));
+}
+
+Result<ReadMode> read_mode(const HttpRequest& request) {
+  auto it = request.query.find("consistency");
+  if (it == request.query.end() || it->second == "linearizable") return ReadMode::linearizable;
+  if (it->second == "local") return ReadMode::local;
+  return fail("consistency must be linearizable or local");
+}
+
+json::value optional_json(const std::optional<std::string>& value) {
+  return value ? json::value(*value) : json::value(nullptr);
+}
+
+/// Answers a membership call: 200 {"ok": true, "name"} or the error.
+cluster::StoreCallback<bool> answer_membership(Responder respond, std::string name) {
+  return [respond, name = std::move(name)](bool, std::optional<StoreError> error) {
+    if (error) return respond(store_error_response(*error));
+    respond(json_response(200, json::object{{"ok", true}, {"name", name}}));
+  };
+}
+
+using MembershipCall = std::function<void(cluster::StoreNode&, std::string, cluster::StoreCallback<bool>)>;
+
+void add_membership_route(HttpServer& server, cluster::StoreNode& store, std::string path, MembershipCall call) {
+  server.route(http::verb::post, std::move(path), Access::mutate,
+               [&store, call = std::move(call)](HttpRequest request, Responder respond) {
+                 auto body = object_body(request);
+                 if (!body) return respond(error_response(400, body.error().message));
+                 auto name = string_member(*body, "name");
+                 if (!name) return respond(error_response(400, name.error().message));
+                 call(store, *name, answer_membership(respond, *name));
+               });
+}
+
+}  // namespace
+
+boost::json::object cluster_status_json(const cluster::StoreStatus& status) {
+  json::array members;
+  for (const cluster::MemberStatus& member : status.members) {
+    json::object entry{{"name", member.name},
+                       {"id", std::to_string(member.id)},
+                       {"voter", member.voter},
+                       {"self", member.self},
+                       {"address", member.address ? json::value(member.address->to_string()) : json::value(nullptr)},
+                       {"reported", member.reported}};
+    if (member.reported) {
+      entry["role"] = cluster::to_string(member.role);
+      entry["term"] = member.term;
+      entry["commit"] = member.commit;
+      entry["applied"] = member.applied;
+      entry["last_index"] = member.last_index;
+      entry["admin"] = member.admin_address;
+      entry["report_age_ms"] = member.report_age.count();
+    }
+    if (member.match) entry["match"] = *member.match;
+    if (member.lag) entry["lag"] = *member.lag;
+    if (member.match) entry["reachable"] = member.reachable;
+    members.push_back(std::move(entry));
+  }
+  return json::object{{"name", status.name},
+                      {"role", cluster::to_string(status.role)},
+                      {"term", status.term},
+                      {"leader", status.leader.empty() ? json::value(nullptr) : json::value(status.leader)},
+                      {"commit", status.commit},
+                      {"applied", status.applied},
+                      {"first_index", status.first_index},
+                      {"last_index", status.last_index},
+                      {"snapshot_index", status.snapshot_index},
+                      {"members", std::move(members)},
+                      {"transport",
+                       json::object{{"sent", status.transport.sent},
+                                    {"received", status.transport.received},
+                                    {"dropped", status.transport.dropped},
+                                    {"rejected_handshakes", status.transport.rejected_handshakes},
+                                    {"bad_frames", status.transport.bad_frames}}}};
+}
+
+void add_store_routes(HttpServer& server, cluster::StoreNode& store) {
+  server.route(http::verb::get, "/api/v1/cluster", Access::read, [&store](HttpRequest, Responder respond) {
+    respond(json_response(200, cluster_status_json(store.status())));
+  });
+
+  server.route(http::verb::post, "/api/v1/cluster/learners", Access::mutate,
+               [&store](HttpRequest request, Responder respond) {
+                 auto body = object_body(request);
+                 if (!body) return respond(error_response(400, body.error().message));
+                 auto name = string_member(*body, "name");
+                 auto address_text = string_member(*body, "address");
+                 if (!name) return respond(error_response(400, name.error().message));
+                 if (!address_text) return respond(error_response(400, address_text.error().message));
+                 SocketAddress address;
+                 if (!SocketAddress::parse(*address_text, address)) {
+                   return respond(error_response(400, "address must be HOST:PORT, as in 10.0.0.4:7400 or [::1]:7400"));
+                 }
+                 store.add_learner(*name, address, answer_membership(respond, *name));
+               });
+  add_membership_route(server, store, "/api/v1/cluster/promote",
+                       [](cluster::StoreNode& node, std::string name, cluster::StoreCallback<bool> done) {
+                         node.promote(std::move(name), std::move(done));
+                       });
+  add_membership_route(server, store, "/api/v1/cluster/remove",
+                       [](cluster::StoreNode& node, std::string name, cluster::StoreCallback<bool> done) {
+                         node.remove(std::move(name), std::move(done));
+                       });
+  add_membership_route(server, store, "/api/v1/cluster/transfer-leader",
+                       [](cluster::StoreNode& node, std::string name, cluster::StoreCallback<bool> done) {
+                         node.transfer_leadership(std::move(name), std::move(done));
+                       });
+
+  server.route(http::verb::get, "/api/v1/kv", Access::read, [&store](HttpRequest request, Responder respond) {
+    auto mode = read_mode(request);
+    if (!mode) return respond(error_response(400, mode.error().message));
+    std::size_t limit = kDefaultScanLimit;
+    if (auto it = request.query.find("limit"); it != request.query.end()) {
+      const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
+      if (ec != std::errc() || end != it->second.data() + it->second.size() || limit == 0 || limit > kMaxScanLimit) {
+        return respond(error_response(400, "limit must be 1 to " + std::to_string(kMaxScanLimit)));
+      }
+    }
+    const std::string prefix = request.query.count("prefix") ? request.query.at("prefix") : "";
+    store.scan(prefix, limit, *mode, [respond](auto pairs, std::optional<StoreError> error) {
+      if (error) return respond(store_error_response(*error));
+      json::array items;
+      for (auto& [key, value] : pairs) items.push_back(json::object{{"key", key}, {"value", value}});
+      respond(json_response(200, json::object{{"items", std::move(items)}}));
+    });
+  });
+
+  server.route(http::verb::get, "/api/v1/kv/*", Access::read, [&store](HttpRequest request, Responder respond) {
+    auto mode = read_mode(request);
+    if (!mode) return respond(error_response(400, mode.error().message));
+    if (request.rest.empty()) return respond(error_response(400, "missing key: /api/v1/kv/KEY"));
+    store.read(request.rest, *mode, [respond, key = request.rest](auto value, std::optional<StoreError> error) {
+      if (error) return respond(store_error_response(*error));
+      if (!value) return respond(error_response(404, "no key " + key));
+      respond(json_response(200, json::object{{"key", key}, {"value", *value}}));
+    });
+  });
+
+  auto answer_write = [](Responder respond, std::string key) {
+    return [respond, key = std::move(key)](store::KvResult result, std::optional<StoreError> error) {
+      if (error) return respond(store_error_response(*error));
+      if (!result.ok) {
+        return respond(json_response(409, json::object{{"error", "compare-and-set failed: the value differs"},
+                                                       {"key", key},
+                                                       {"current", optional_json(result.current)}}));
+      }
+      respond(json_response(200, json::object{{"ok", true}, {"key", key}, {"value", optional_json(result.current)}}));
+    };
+  };
+
+  server.route(http::verb::put, "/api/v1/kv/*", Access::mutate,
+               [&store, answer_write](HttpRequest request, Responder respond) {
+                 auto body = object_body(request);
+                 if (!body) return respond(error_response(400, body.error().message));
+                 auto value = string_member(*body, "value");
+                 if (!value) return respond(error_response(400, value.error().message));
+                 store.write(store::KvPut{request.rest, *value}, answer_write(respond, request.rest));
+               });
+  server.route(http::verb::delete_, "/api/v1/kv/*", Access::mutate,
+               [&store, answer_write](HttpRequest request, Responder respond) {
+                 store.write(store::KvDelete{request.rest}, answer_write(respond, request.rest));
+               });
+  server.route(http::verb::post, "/api/v1/kv/*", Access::mutate,
+               [&store, answer_write](HttpRequest request, Responder respond) {
+                 auto body = object_body(request);
+                 if (!body) return respond(error_response(400, body.error().message));
+                 auto expected = nullable_member(*body, "expected");
+                 if (!expected) return respond(error_response(400, expected.error().message));
+                 auto value = nullable_member(*body, "value");
+                 if (!value) return respond(error_response(400, value.error().message));
+                 store.write(store::KvCompareAndSet{request.rest, *expected, *value},
+                             answer_write(respond, request.rest));
+               });
+}
+
+}  // namespace meridian::admin

@@ -1,0 +1,136 @@
+#pragma once
+// Private to cluster/store_node*.cpp: the state of a StoreNode and the
+// functions that run on its store thread. store_node_driver.cpp drives Raft
+// (ticks, messages, Readies, compaction, reports, status); store_node_requests.cpp
+// turns client requests into proposals and read-index rounds.
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "cluster/membership.hpp"
+#include "cluster/raft.hpp"
+#include "cluster/store_node.hpp"
+#include "cluster/transport.hpp"
+#include "cluster/wire.hpp"
+#include "store/kv_state.hpp"
+#include "store/raft_log.hpp"
+
+namespace meridian::store {
+class RocksDatabase;
+}
+
+namespace meridian::cluster {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+struct StoreNode::Impl {
+  Impl(StoreNodeSettings settings, Logger& logger);
+
+  // ---- store_node_driver.cpp ----
+  Result<void> open();  // database, log, state, Raft, transport (before the thread starts)
+  void run();           // starts the store thread
+  void shutdown();      // from any thread but the store thread; idempotent
+  /// Runs `task` on the store thread; false (and `task` dropped) once stopping.
+  bool post(std::function<void()> task);
+
+  void on_tick();
+  void on_report_timer();
+  void on_message(Message message);
+  void on_report(NodeReport report);
+  void schedule_drain();
+  void drain();
+  void handle_ready(Ready& ready);
+  void apply(const store::Entry& entry);
+  void maybe_compact();
+  store::Membership membership_at(std::uint64_t index) const;
+  void learn_address(const std::string& name, const std::optional<std::string>& address);
+  void publish_status();
+  std::string name_of(NodeId id) const;
+  std::string admin_of(NodeId id) const;
+  [[noreturn]] void storage_failed(const std::string& what, const Error& error) const;
+
+  // ---- store_node_requests.cpp ----
+  /// Completion of a proposal: the entry committed at its index (error unset,
+  /// result from the state machine), or it did not / its fate is unknown.
+  using ProposalDone = std::function<void(std::optional<StoreError>, store::KvResult)>;
+  void write(store::KvCommand command, StoreCallback<store::KvResult> done);
+  void when_readable(ReadMode mode, std::function<void(std::optional<StoreError>)> ready);
+  void add_learner(std::string name, SocketAddress address, StoreCallback<bool> done);
+  void change_membership(ChangeKind kind, std::string name, StoreCallback<bool> done);
+  void transfer_leadership(std::string name, StoreCallback<bool> done);
+  StoreError not_leader_error(const std::string& reason) const;
+  void track(std::uint64_t index, ProposalDone done);
+  void settle_proposal(const store::Entry& entry, const store::KvResult& result);
+  void serve_reads();
+  void expire_requests(SteadyTime now);
+  void check_transfer();
+  void fail_everything(const StoreError& error);
+
+  StoreNodeSettings settings_;
+  Logger& logger_;
+  NodeId id_;
+  SteadyTime started_at_ = std::chrono::steady_clock::now();
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::promise<void> thread_done_;  // set when io_.run() returns
+  std::mutex lifecycle_mutex_;  // guards stopping_ against post() racing shutdown()
+  bool stopping_ = false;
+
+  std::shared_ptr<store::RocksDatabase> database_;
+  std::unique_ptr<store::RaftLog> log_;
+  std::unique_ptr<store::KvState> kv_;
+  std::unique_ptr<Raft> raft_;
+  std::unique_ptr<Transport> transport_;
+  SocketAddress bound_;
+  boost::asio::steady_timer tick_timer_;
+  boost::asio::steady_timer report_timer_;
+  bool drain_scheduled_ = false;
+  std::uint64_t applied_ = 0;  // last entry applied (any type), or the snapshot's index
+
+  struct Member {
+    std::string name;
+    SocketAddress address;
+  };
+  std::map<NodeId, Member> address_book_;
+  struct Report {
+    NodeReport report;
+    SteadyTime at;
+  };
+  std::map<NodeId, Report> reports_;
+
+  struct Proposal {
+    std::uint64_t term = 0;
+    SteadyTime deadline;
+    ProposalDone done;
+  };
+  std::map<std::uint64_t, Proposal> proposals_;  // by log index
+  struct PendingRead {
+    SteadyTime deadline;
+    std::function<void(std::optional<StoreError>)> ready;
+    std::uint64_t index = 0;  // the read index, once known
+    bool indexed = false;
+  };
+  std::map<std::uint64_t, PendingRead> reads_;  // by read-index context
+  std::uint64_t next_read_context_ = 1;
+  struct Transfer {
+    NodeId target = no_node;
+    SteadyTime deadline;
+    StoreCallback<bool> done;
+  };
+  std::optional<Transfer> transfer_;
+
+  mutable std::mutex status_mutex_;
+  StoreStatus published_;
+};
+
+}  // namespace meridian::cluster

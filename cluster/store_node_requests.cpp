@@ -1,0 +1,212 @@
+// Client requests on the store thread: writes become proposals answered when
+// their entry applies; linearizable reads become read-index rounds;
+// membership changes and leadership transfer go through the Raft core.
+
+#include "base/assert.hpp"
+#include "cluster/node_id.hpp"
+#include "cluster/store_node_impl.hpp"
+
+namespace meridian::cluster {
+
+namespace {
+
+constexpr std::string_view kComponent = "store";
+
+/// A promoted learner must be at most this many entries behind the leader,
+/// so that it does not stall commits while it catches up as a voter.
+constexpr std::uint64_t kPromoteMaxLag = 1000;
+
+}  // namespace
+
+StoreError StoreNode::Impl::not_leader_error(const std::string& reason) const {
+  StoreError error{StoreErrorKind::not_leader, reason};
+  const NodeId leader = raft_->leader();
+  if (leader != no_node && leader != id_) {
+    error.leader = name_of(leader);
+    error.leader_admin = admin_of(leader);
+    error.message += "; the leader is " + *error.leader;
+  } else if (leader == no_node) {
+    error.kind = StoreErrorKind::unavailable;
+    error.message += "; no leader is known (an election may be under way)";
+  }
+  return error;
+}
+
+void StoreNode::Impl::track(std::uint64_t index, ProposalDone done) {
+  proposals_[index] = Proposal{raft_->term(), std::chrono::steady_clock::now() + settings_.request_timeout,
+                               std::move(done)};
+}
+
+// A proposal is settled by whatever entry commits at its index: its own entry
+// (same term) or another leader's, which means it was dropped.
+void StoreNode::Impl::settle_proposal(const store::Entry& entry, const store::KvResult& result) {
+  auto it = proposals_.find(entry.index);
+  if (it == proposals_.end()) return;
+  Proposal proposal = std::move(it->second);
+  proposals_.erase(it);
+  if (proposal.term != entry.term) {
+    return proposal.done(StoreError{StoreErrorKind::unavailable,
+                                     "not committed: leadership changed before the write was replicated"},
+                          {});
+  }
+  proposal.done(std::nullopt, result);
+}
+
+void StoreNode::Impl::write(store::KvCommand command, StoreCallback<store::KvResult> done) {
+  if (auto valid = store::validate_command(command); !valid) {
+    return done({}, StoreError{StoreErrorKind::invalid, valid.error().message});
+  }
+  if (store::command_key(command).front() == '_') {
+    return done({}, StoreError{StoreErrorKind::invalid, "keys starting with '_' are reserved for the cluster"});
+  }
+  if (raft_->role() != Role::leader) return done({}, not_leader_error("this node is not the leader"));
+  auto encoded = store::encode_command(command);
+  MERIDIAN_ASSERT(encoded.ok(), "a validated command does not encode");
+  auto index = raft_->propose(std::move(*encoded));
+  if (!index) return done({}, not_leader_error(index.error().message));
+  track(*index, [done = std::move(done)](std::optional<StoreError> error, store::KvResult result) {
+    done(std::move(result), std::move(error));
+  });
+  schedule_drain();
+}
+
+void StoreNode::Impl::when_readable(ReadMode mode, std::function<void(std::optional<StoreError>)> ready) {
+  if (mode == ReadMode::local) return ready(std::nullopt);
+  const std::uint64_t context = next_read_context_++;
+  if (auto asked = raft_->read_index(context); !asked) return ready(not_leader_error(asked.error().message));
+  reads_[context] = PendingRead{std::chrono::steady_clock::now() + settings_.request_timeout, std::move(ready)};
+  schedule_drain();
+}
+
+void StoreNode::Impl::serve_reads() {
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (!it->second.indexed || it->second.index > applied_) {
+      ++it;
+      continue;
+    }
+    auto ready = std::move(it->second.ready);
+    it = reads_.erase(it);
+    ready(std::nullopt);
+  }
+}
+
+void StoreNode::Impl::add_learner(std::string name, SocketAddress address, StoreCallback<bool> done) {
+  if (auto valid = validate_node_name(name); !valid) {
+    return done(false, StoreError{StoreErrorKind::invalid, valid.error().message});
+  }
+  if (raft_->role() != Role::leader) return done(false, not_leader_error("this node is not the leader"));
+  const NodeId id = node_id_of(name);
+  if (is_member(raft_->membership(), id)) return done(false, StoreError{StoreErrorKind::conflict, name + " is already a member"});
+  // First the address, so that every member can reach the learner by the
+  // time it is added; then the membership change.
+  auto encoded = store::encode_command(store::KvPut{std::string(kMemberKeyPrefix) + name, address.to_string()});
+  MERIDIAN_ASSERT(encoded.ok(), "an address does not encode");
+  auto index = raft_->propose(std::move(*encoded));
+  if (!index) return done(false, not_leader_error(index.error().message));
+  track(*index, [this, name, done = std::move(done)](std::optional<StoreError> error, store::KvResult) mutable {
+    if (error) return done(false, std::move(error));
+    change_membership(ChangeKind::add_learner, std::move(name), std::move(done));
+  });
+  schedule_drain();
+}
+
+void StoreNode::Impl::change_membership(ChangeKind kind, std::string name, StoreCallback<bool> done) {
+  if (auto valid = validate_node_name(name); !valid) {
+    return done(false, StoreError{StoreErrorKind::invalid, valid.error().message});
+  }
+  if (raft_->role() != Role::leader) return done(false, not_leader_error("this node is not the leader"));
+  const NodeId id = node_id_of(name);
+  if (kind == ChangeKind::promote_learner) {
+    if (!is_learner(raft_->membership(), id)) return done(false, StoreError{StoreErrorKind::conflict, name + " is not a learner"});
+    for (const PeerStatus& peer : raft_->status().progress) {
+      if (peer.id != id) continue;
+      const std::uint64_t last = raft_->status().last_index;
+      if (peer.match + kPromoteMaxLag < last) {
+        return done(false, StoreError{StoreErrorKind::conflict,
+                                      name + " is " + std::to_string(last - peer.match) +
+                                          " entries behind the leader; promote it once it has caught up"});
+      }
+    }
+  }
+  auto index = raft_->propose_membership(MembershipChange{kind, id});
+  if (!index) {
+    StoreError error = raft_->role() == Role::leader ? StoreError{StoreErrorKind::conflict, index.error().message}
+                                                     : not_leader_error(index.error().message);
+    return done(false, std::move(error));
+  }
+  logger_.info(kComponent, std::string("proposed ") + to_string(kind) + " of " + name);
+  track(*index, [done = std::move(done)](std::optional<StoreError> error, store::KvResult) {
+    done(!error, std::move(error));
+  });
+  schedule_drain();
+}
+
+void StoreNode::Impl::transfer_leadership(std::string name, StoreCallback<bool> done) {
+  if (auto valid = validate_node_name(name); !valid) {
+    return done(false, StoreError{StoreErrorKind::invalid, valid.error().message});
+  }
+  const NodeId target = node_id_of(name);
+  if (raft_->leader() == target) return done(true, std::nullopt);
+  if (raft_->role() != Role::leader) return done(false, not_leader_error("this node is not the leader"));
+  if (auto started = raft_->transfer_leadership(target); !started) {
+    return done(false, StoreError{StoreErrorKind::conflict, started.error().message});
+  }
+  if (transfer_) transfer_->done(false, StoreError{StoreErrorKind::conflict, "replaced by a transfer to " + name});
+  // The core aborts a transfer after an election timeout; allow twice that.
+  const auto timeout = settings_.tick * settings_.election_ticks * 2;
+  transfer_ = Transfer{target, std::chrono::steady_clock::now() + timeout, std::move(done)};
+  schedule_drain();
+}
+
+void StoreNode::Impl::check_transfer() {
+  if (!transfer_) return;
+  if (raft_->leader() == transfer_->target) {
+    auto done = std::move(transfer_->done);
+    transfer_.reset();
+    return done(true, std::nullopt);
+  }
+  if (std::chrono::steady_clock::now() < transfer_->deadline) return;
+  auto done = std::move(transfer_->done);
+  const std::string target = name_of(transfer_->target);
+  transfer_.reset();
+  done(false, StoreError{StoreErrorKind::timeout, "leadership did not move to " + target + " in time"});
+}
+
+void StoreNode::Impl::expire_requests(SteadyTime now) {
+  for (auto it = proposals_.begin(); it != proposals_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    auto done = std::move(it->second.done);
+    it = proposals_.erase(it);
+    done(StoreError{StoreErrorKind::timeout, "timed out waiting for the write to commit; it may still commit"}, {});
+  }
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    auto ready = std::move(it->second.ready);
+    it = reads_.erase(it);
+    StoreError error = not_leader_error("timed out waiting for the leader to confirm the read");
+    error.kind = StoreErrorKind::timeout;
+    ready(std::move(error));
+  }
+}
+
+void StoreNode::Impl::fail_everything(const StoreError& error) {
+  auto proposals = std::move(proposals_);
+  proposals_.clear();
+  for (auto& [index, proposal] : proposals) proposal.done(error, {});
+  auto reads = std::move(reads_);
+  reads_.clear();
+  for (auto& [context, read] : reads) read.ready(error);
+  if (transfer_) {
+    auto done = std::move(transfer_->done);
+    transfer_.reset();
+    done(false, error);
+  }
+}
+
+}  // namespace meridian::cluster
