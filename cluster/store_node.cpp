@@ -44,7 +44,13 @@ StoreStatus StoreNode::status() const {
 
 void StoreNode::write(store::KvCommand command, StoreCallback<store::KvResult> done) {
   impl_->post([impl = impl_.get(), command = std::move(command), done = std::move(done)]() mutable {
-    impl->write(std::move(command), std::move(done));
+    impl->propose_command(std::move(command), false, true, std::move(done));
+  });
+}
+
+void StoreNode::write_system(store::KvCommand command, StoreCallback<store::KvResult> done) {
+  impl_->post([impl = impl_.get(), command = std::move(command), done = std::move(done)]() mutable {
+    impl->propose_command(std::move(command), true, true, std::move(done));
   });
 }
 

@@ -158,8 +158,12 @@ class StoreNode {
   /// "stopping" error. Idempotent.
   void stop();
 
-  /// Proposes `command` (leader only) and answers once it is applied here.
+  /// Proposes `command` and answers once it is applied on the leader. A
+  /// follower forwards it to the leader (one hop) and relays the answer.
+  /// Keys starting with '_' are refused (reserved for the cluster).
   void write(store::KvCommand command, StoreCallback<store::KvResult> done);
+  /// write() for the node's own subsystems: may write the reserved keys.
+  void write_system(store::KvCommand command, StoreCallback<store::KvResult> done);
 
   /// Reads one key.
   void read(std::string key, ReadMode mode, StoreCallback<std::optional<std::string>> done);

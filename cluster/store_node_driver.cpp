@@ -85,6 +85,7 @@ Result<void> StoreNode::Impl::open() {
     raft_->report_snapshot(peer, ok);
     schedule_drain();
   };
+  events.on_forward = [this](ForwardFrame frame) { on_forward(std::move(frame)); };
   transport_ = std::make_unique<Transport>(
       io_, std::move(transport), logger_, [this](Message message) { on_message(std::move(message)); },
       [this](NodeReport report) { on_report(std::move(report)); }, std::move(events));

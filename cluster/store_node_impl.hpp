@@ -61,12 +61,18 @@ struct StoreNode::Impl {
   /// Completion of a proposal: the entry committed at its index (error unset,
   /// result from the state machine), or it did not / its fate is unknown.
   using ProposalDone = std::function<void(std::optional<StoreError>, store::KvResult)>;
-  void write(store::KvCommand command, StoreCallback<store::KvResult> done);
+  /// Validates and proposes `command` (leader), or forwards it to the
+  /// leader when `may_forward`. `system` allows the reserved '_' keys.
+  void propose_command(store::KvCommand command, bool system, bool may_forward, StoreCallback<store::KvResult> done);
   void when_readable(ReadMode mode, std::function<void(std::optional<StoreError>)> ready);
   void add_learner(std::string name, SocketAddress address, StoreCallback<bool> done);
   void change_membership(ChangeKind kind, std::string name, StoreCallback<bool> done);
   void transfer_leadership(std::string name, StoreCallback<bool> done);
   StoreError not_leader_error(const std::string& reason) const;
+
+  // ---- store_node_forward.cpp ----
+  void forward(const std::string& command, bool system, StoreCallback<store::KvResult> done);
+  void on_forward(ForwardFrame frame);
   void track(std::uint64_t index, ProposalDone done);
   void settle_proposal(const store::Entry& entry, const store::KvResult& result);
   void serve_reads();
@@ -122,6 +128,12 @@ struct StoreNode::Impl {
   };
   std::map<std::uint64_t, PendingRead> reads_;  // by read-index context
   std::uint64_t next_read_context_ = 1;
+  struct PendingForward {
+    SteadyTime deadline;
+    StoreCallback<store::KvResult> done;
+  };
+  std::map<std::uint64_t, PendingForward> forwards_;  // by request id
+  std::uint64_t next_forward_id_ = 1;
   struct Transfer {
     NodeId target = no_node;
     SteadyTime deadline;

@@ -52,16 +52,20 @@ void StoreNode::Impl::settle_proposal(const store::Entry& entry, const store::Kv
   proposal.done(std::nullopt, result);
 }
 
-void StoreNode::Impl::write(store::KvCommand command, StoreCallback<store::KvResult> done) {
+void StoreNode::Impl::propose_command(store::KvCommand command, bool system, bool may_forward,
+                                      StoreCallback<store::KvResult> done) {
   if (auto valid = store::validate_command(command); !valid) {
     return done({}, StoreError{StoreErrorKind::invalid, valid.error().message});
   }
-  if (store::command_key(command).front() == '_') {
+  if (!system && store::command_key(command).front() == '_') {
     return done({}, StoreError{StoreErrorKind::invalid, "keys starting with '_' are reserved for the cluster"});
   }
-  if (raft_->role() != Role::leader) return done({}, not_leader_error("this node is not the leader"));
   auto encoded = store::encode_command(command);
   MERIDIAN_ASSERT(encoded.ok(), "a validated command does not encode");
+  if (raft_->role() != Role::leader) {
+    if (may_forward) return forward(*encoded, system, std::move(done));
+    return done({}, not_leader_error("this node is not the leader"));
+  }
   auto index = raft_->propose(std::move(*encoded));
   if (!index) return done({}, not_leader_error(index.error().message));
   track(*index, [done = std::move(done)](std::optional<StoreError> error, store::KvResult result) {
@@ -182,6 +186,15 @@ void StoreNode::Impl::expire_requests(SteadyTime now) {
     it = proposals_.erase(it);
     done(StoreError{StoreErrorKind::timeout, "timed out waiting for the write to commit; it may still commit"}, {});
   }
+  for (auto it = forwards_.begin(); it != forwards_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    auto done = std::move(it->second.done);
+    it = forwards_.erase(it);
+    done({}, StoreError{StoreErrorKind::timeout, "timed out waiting for the leader's answer; the write may still commit"});
+  }
   for (auto it = reads_.begin(); it != reads_.end();) {
     if (it->second.deadline > now) {
       ++it;
@@ -196,6 +209,9 @@ void StoreNode::Impl::expire_requests(SteadyTime now) {
 }
 
 void StoreNode::Impl::fail_everything(const StoreError& error) {
+  auto forwards = std::move(forwards_);
+  forwards_.clear();
+  for (auto& [id, forward] : forwards) forward.done({}, error);
   auto proposals = std::move(proposals_);
   proposals_.clear();
   for (auto& [index, proposal] : proposals) proposal.done(error, {});

@@ -373,6 +373,16 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     enqueue(*peer, {std::move(*frame), FrameKind::report});
   }
 
+  void send_forward(const ForwardFrame& forward) {
+    Peer* peer = find_peer(forward.to);
+    auto frame = encode_frame(forward);
+    if (peer == nullptr || !frame) {
+      ++counters.dropped;
+      return;
+    }
+    enqueue(*peer, {std::move(*frame), FrameKind::message});
+  }
+
   void enqueue(Peer& peer, Frame frame) {
     const auto waiting = frame.kind == FrameKind::message
                              ? peer.frames.end()
@@ -780,6 +790,11 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       if (on_report) on_report(*report);
       return true;
     }
+    if (auto* forward = std::get_if<ForwardFrame>(&payload)) {
+      ++counters.received;
+      if (events.on_forward) events.on_forward(std::move(*forward));
+      return true;
+    }
     ++counters.received;
     on_message(std::get<Message>(std::move(payload)));
     return true;
@@ -823,6 +838,8 @@ void Transport::remove_peer(NodeId id) {
 void Transport::send(Message message) { impl_->send(std::move(message)); }
 
 void Transport::send_report(NodeReport report) { impl_->send_report(report); }
+
+void Transport::send_forward(ForwardFrame frame) { impl_->send_forward(frame); }
 
 void Transport::stop() { impl_->stop(); }
 

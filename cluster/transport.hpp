@@ -102,6 +102,9 @@ struct TransportEvents {
   /// dropped, discarded, or cut off with its connection (false).
   /// Raft::report_snapshot.
   std::function<void(NodeId, bool)> on_snapshot_sent;
+  /// A forwarded request or answer arrived from the (authenticated) peer
+  /// it names as `from`.
+  std::function<void(ForwardFrame)> on_forward;
 };
 
 /// The hello an outgoing connection sends right after the TLS handshake:
@@ -149,6 +152,8 @@ class Transport {
   /// that peer. Dropped (and counted) when the peer is unknown or the
   /// report cannot be encoded.
   void send_report(NodeReport report);
+  /// Queues a forwarded request or answer for frame.to, like send().
+  void send_forward(ForwardFrame frame);
 
   /// Closes the listener and every connection (see above); pending messages
   /// are lost, and no callback runs afterwards.

@@ -112,6 +112,19 @@ Result<Message> decode_message(ByteReader& in, std::uint8_t type, std::size_t pa
   return message;
 }
 
+Result<ForwardFrame> decode_forward(ByteReader& in) {
+  ForwardFrame frame;
+  frame.from = in.u64();
+  frame.to = in.u64();
+  frame.id = in.u64();
+  const std::uint8_t response = in.u8();
+  if (in.ok() && response > 1) return fail("bad response flag ", std::to_string(response));
+  frame.response = response == 1;
+  frame.body = in.bytes(kMaxForwardBytes);
+  if (!in.ok()) return fail("truncated forwarded request");
+  return frame;
+}
+
 Result<NodeReport> decode_report(ByteReader& in) {
   NodeReport report;
   report.from = in.u64();
@@ -212,6 +225,17 @@ Result<std::string> encode_frame(const SnapshotChunk& chunk) {
   return finish(std::move(out));
 }
 
+Result<std::string> encode_frame(const ForwardFrame& frame) {
+  if (frame.body.size() > kMaxForwardBytes) return fail("forwarded request too large");
+  ByteWriter out = begin(kForwardType, frame.body.size() + 40);
+  out.u64(frame.from);
+  out.u64(frame.to);
+  out.u64(frame.id);
+  out.u8(frame.response ? 1 : 0);
+  out.bytes(frame.body);
+  return finish(std::move(out));
+}
+
 Result<std::uint32_t> frame_length(std::string_view bytes) {
   if (bytes.size() < 4) return fail("short frame header");
   ByteReader in(bytes.substr(0, 4));
@@ -239,6 +263,9 @@ Result<Payload> decode_payload(std::string_view payload) {
   } else if (type == kChunkType) {
     auto chunk = decode_chunk(in);
     decoded = chunk ? Result<Payload>(std::move(*chunk)) : Result<Payload>(chunk.error());
+  } else if (type == kForwardType) {
+    auto forward = decode_forward(in);
+    decoded = forward ? Result<Payload>(std::move(*forward)) : Result<Payload>(forward.error());
   }
   if (decoded && !in.at_end()) return fail("trailing bytes after the payload");
   return decoded;

@@ -52,6 +52,11 @@ inline constexpr std::uint32_t kMaxAdminAddressBytes = 256;
 /// the MessageType range.
 inline constexpr std::uint8_t kReportType = 0x40;
 inline constexpr std::uint8_t kChunkType = 0x41;
+inline constexpr std::uint8_t kForwardType = 0x42;
+
+/// Largest ForwardFrame::body: a proposal (store::kMaxValueBytes plus its
+/// key) with room for the request's framing.
+inline constexpr std::uint32_t kMaxForwardBytes = 2 * 1024 * 1024;
 
 /// One node's view of the cluster, sent to every peer now and then so that
 /// any node can show every member's state (`meridian cluster status`).
@@ -101,8 +106,21 @@ struct SnapshotChunk {
   friend bool operator==(const SnapshotChunk&, const SnapshotChunk&) = default;
 };
 
-/// A decoded payload: exactly one of the three kinds.
-using Payload = std::variant<Message, NodeReport, SnapshotChunk>;
+/// A client request that one member passes to another (a follower's write
+/// to the leader), or the answer to one. `id` pairs them; `body` is opaque to
+/// the wire and the transport (the store node encodes it).
+struct ForwardFrame {
+  NodeId from = no_node;
+  NodeId to = no_node;
+  std::uint64_t id = 0;
+  bool response = false;
+  std::string body;  ///< at most kMaxForwardBytes
+
+  friend bool operator==(const ForwardFrame&, const ForwardFrame&) = default;
+};
+
+/// A decoded payload: exactly one of the four kinds.
+using Payload = std::variant<Message, NodeReport, SnapshotChunk, ForwardFrame>;
 
 /// The frame (length prefix + payload) for `message`. Errors when the
 /// payload would exceed kMaxFrameBytes or the entry/member limits (a
@@ -113,6 +131,8 @@ Result<std::string> encode_frame(const NodeReport& report);
 /// The frame for `chunk`. Errors when the chunk breaks one of the rules of
 /// SnapshotChunk (so what is sent would also be accepted).
 Result<std::string> encode_frame(const SnapshotChunk& chunk);
+/// Errors when the body exceeds kMaxForwardBytes.
+Result<std::string> encode_frame(const ForwardFrame& frame);
 
 /// Decodes one payload (without the length prefix) into its kind.
 Result<Payload> decode_payload(std::string_view payload);

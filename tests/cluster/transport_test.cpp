@@ -153,6 +153,7 @@ NodeReport report(NodeId from, NodeId to, std::uint64_t term) {
 struct Node {
   std::vector<Message> messages;
   std::vector<NodeReport> reports;
+  std::vector<ForwardFrame> forwards;
   std::vector<NodeId> unreachable;
   std::vector<std::pair<NodeId, bool>> snapshots;
   std::function<void(NodeId)> on_unreachable;  ///< optional extra behaviour
@@ -165,7 +166,8 @@ struct Node {
                                     unreachable.push_back(id);
                                     if (on_unreachable) on_unreachable(id);
                                   },
-                                  [this](NodeId id, bool ok) { snapshots.emplace_back(id, ok); }}) {}
+                                  [this](NodeId id, bool ok) { snapshots.emplace_back(id, ok); },
+                                  [this](ForwardFrame f) { forwards.push_back(std::move(f)); }}) {}
   const TransportCounters& counters() const { return transport.counters(); }
 };
 
@@ -313,10 +315,21 @@ TEST_CASE("transport: two nodes exchange messages and reports both ways", "[clus
   CHECK(n2.counters().rejected_handshakes == 0);
   CHECK(n1.unreachable.empty());
 
+  // Forwarded requests and answers travel both ways, in order.
+  const ForwardFrame request{kId1, kId2, 7, false, "request"};
+  const ForwardFrame answer{kId2, kId1, 7, true, "answer"};
+  n1.transport.send_forward(request);
+  REQUIRE(run_until(io, [&] { return n2.forwards.size() == 1; }));
+  CHECK(n2.forwards[0] == request);
+  n2.transport.send_forward(answer);
+  REQUIRE(run_until(io, [&] { return n1.forwards.size() == 1; }));
+  CHECK(n1.forwards[0] == answer);
+
   // Unknown peers are counted as drops.
   n1.transport.send(message(MessageType::heartbeat, kId1, kId3, 3));
   n1.transport.send_report(report(kId1, kId3, 3));
-  CHECK(n1.counters().dropped == 2);
+  n1.transport.send_forward(ForwardFrame{kId1, kId3, 8, false, "x"});
+  CHECK(n1.counters().dropped == 3);
 }
 
 TEST_CASE("transport: a message sent before the peer is up arrives once it starts", "[cluster]") {

@@ -111,6 +111,25 @@ TEST_CASE("wire: reports and chunks round-trip under their own type codes", "[cl
   CHECK(std::get<SnapshotChunk>(decode_frame(*encode_frame(later))) == later);
 }
 
+TEST_CASE("wire: forwarded requests and answers round-trip; bodies are bounded", "[cluster]") {
+  for (const bool response : {false, true}) {
+    const ForwardFrame frame{3, 4, 77, response, std::string("\x01\x01body", 6)};
+    const std::string bytes = *encode_frame(frame);
+    CHECK(static_cast<std::uint8_t>(bytes[5]) == kForwardType);
+    CHECK(std::get<ForwardFrame>(decode_frame(bytes)) == frame);
+    const std::string payload = bytes.substr(4);
+    for (std::size_t size = 0; size < payload.size(); ++size) CHECK_FALSE(decode_payload(payload.substr(0, size)).ok());
+  }
+  ForwardFrame big{3, 4, 1, false, std::string(kMaxForwardBytes, 'x')};
+  CHECK(encode_frame(big).ok());
+  big.body.push_back('x');
+  CHECK_FALSE(encode_frame(big).ok());
+  // A response flag other than 0 or 1 is garbage.
+  std::string forged = encode_frame(ForwardFrame{3, 4, 1, true, "b"})->substr(4);
+  forged[2 + 24] = 2;
+  CHECK_FALSE(decode_payload(forged).ok());
+}
+
 TEST_CASE("wire: malformed payloads are errors", "[cluster]") {
   Message m = sample(MessageType::append);
   m.entries = {{42, 7, store::EntryType::normal, "data"}};
@@ -132,7 +151,7 @@ TEST_CASE("wire: malformed payloads are errors", "[cluster]") {
   };
   CHECK_THAT(with(0, 2).error().message, Catch::Contains("unsupported wire version 2"));
   CHECK_THAT(with(1, message_type_count).error().message, Catch::Contains("unknown payload type"));
-  CHECK_THAT(with(1, kChunkType + 1).error().message, Catch::Contains("unknown payload type"));
+  CHECK_THAT(with(1, kForwardType + 1).error().message, Catch::Contains("unknown payload type"));
   CHECK_THAT(with(66, static_cast<char>(0x80)).error().message, Catch::Contains("unknown flags"));
   CHECK_FALSE(decode_payload(payload + "x").ok());  // trailing bytes
   CHECK_FALSE(decode_payload(encode_frame(sample_report())->substr(4) + "x").ok());

@@ -111,3 +111,12 @@ TEST_CASE("config cluster: errors name file, line, column and what was expected"
     CHECK_THAT(errors_of(cluster_config(c.from, c.to)), Catch::Contains(c.expected));
   }
 }
+
+TEST_CASE("config cluster: the cluster example loads cleanly", "[main][cluster]") {
+  auto loaded = load_config(MERIDIAN_SOURCE_DIR "/configs/examples/cluster-node.yaml");
+  INFO((loaded ? std::string() : loaded.error().message));
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->cluster);
+  CHECK(loaded->cluster->peers.size() == 3);
+  CHECK(loaded->admin->token_file == "/etc/meridian/admin.token");
+}
