@@ -19,12 +19,15 @@
 // acknowledged before it) or local (this node's applied state, possibly
 // stale). Mutations need the bearer token.
 //
+// Key writes may go to any member (a follower forwards them to the leader);
+// membership changes must reach the leader.
+//
 // Errors (JSON {"error": ...}): 400 bad request (JSON, names, keys), 409 the
 // change does not apply (e.g. already a member; a failed compare-and-set
-// answers 409 with "current"), 421 this node is not the leader (with
-// "leader" and "leader_admin" when known: send it there), 503 the store is
-// unavailable (no leader, stopping), 504 timed out: the write's outcome is
-// unknown.
+// answers 409 with "current"), 421 this node is not the leader (membership
+// changes; with "leader" and "leader_admin" when known: send it there), 503
+// the store is unavailable (no leader, stopping), 504 timed out: the
+// write's outcome is unknown.
 
 #include "admin/http_server.hpp"
 #include "cluster/store_node.hpp"
