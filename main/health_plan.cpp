@@ -44,17 +44,45 @@ void apply_config_overrides(const Config& config, health::HealthTracker& tracker
   }
 }
 
-ServiceVerdicts verdicts_of(const HealthPlan& plan, const health::HealthTracker& tracker) {
+ServiceVerdicts verdicts_of(const HealthPlan& plan, const health::HealthTracker& tracker,
+                            const std::vector<std::optional<bool>>* replicated) {
   ServiceVerdicts verdicts;
   verdicts.reserve(plan.target_of.size());
   for (const auto& endpoints : plan.target_of) {
     auto& service = verdicts.emplace_back();
     service.reserve(endpoints.size());
     for (const std::size_t target : endpoints) {
-      service.push_back(EndpointVerdict{tracker.usable(target), tracker.change_within(target)});
+      const bool overridden = tracker.state(target).effective_override() != health::Override::none;
+      if (!overridden && replicated != nullptr && target < replicated->size() && (*replicated)[target]) {
+        // The cluster decided; local probes in transition still shorten TTLs.
+        service.push_back(EndpointVerdict{*(*replicated)[target], tracker.change_within(target)});
+      } else {
+        service.push_back(EndpointVerdict{tracker.usable(target), tracker.change_within(target)});
+      }
     }
   }
   return verdicts;
+}
+
+std::vector<std::string> target_keys(const HealthPlan& plan, const Config& config) {
+  std::vector<std::string> keys;
+  std::unordered_map<std::string, int> seen;
+  for (const health::TargetSpec& target : plan.targets) {
+    std::string key = target.address.to_string() + "@" + config.sites[target.site].name + "/" +
+                      (target.check ? target.check->name + ":" + std::to_string(target.check->port) : "none");
+    if (const int count = ++seen[key]; count > 1) key += "#" + std::to_string(count);
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
+std::vector<std::optional<bool>> local_views(const health::HealthTracker& tracker) {
+  std::vector<std::optional<bool>> views(tracker.size());
+  for (std::size_t i = 0; i < tracker.size(); ++i) {
+    const health::Health probed = tracker.state(i).probed;
+    if (probed != health::Health::unknown) views[i] = probed == health::Health::up;
+  }
+  return views;
 }
 
 }  // namespace meridian

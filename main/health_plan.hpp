@@ -5,6 +5,8 @@
 // are probed once.
 
 #include <cstddef>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "health/tracker.hpp"
@@ -24,7 +26,21 @@ HealthPlan plan_health(const Config& config);
 /// Applies the config's `overrides:` to `tracker` (planned from `config`).
 void apply_config_overrides(const Config& config, health::HealthTracker& tracker);
 
-/// The routing table's view of the tracker's verdicts.
-ServiceVerdicts verdicts_of(const HealthPlan& plan, const health::HealthTracker& tracker);
+/// The routing table's view of the tracker's verdicts. With `replicated`
+/// (one entry per target, a cluster's verdicts), a target's replicated
+/// verdict replaces its local probes; an operator override still beats
+/// both, and a target without a replicated verdict falls back to the local
+/// tracker.
+ServiceVerdicts verdicts_of(const HealthPlan& plan, const health::HealthTracker& tracker,
+                            const std::vector<std::optional<bool>>* replicated = nullptr);
+
+/// A stable name for each target, the same on every node with the same
+/// cluster config: "ADDRESS@SITE/CHECK:PORT" ("none" without a check), with
+/// "#2", "#3"... on targets that differ only in other check settings.
+std::vector<std::string> target_keys(const HealthPlan& plan, const Config& config);
+
+/// What the local probes say of each target, overrides ignored: up, down,
+/// or nullopt (not probed yet). What a node reports to the cluster.
+std::vector<std::optional<bool>> local_views(const health::HealthTracker& tracker);
 
 }  // namespace meridian

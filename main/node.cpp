@@ -14,6 +14,7 @@
 #include "admin/http_server.hpp"
 #include "admin/store_api.hpp"
 #include "base/clock.hpp"
+#include "cluster/replicated_health.hpp"
 #include "cluster/store_node.hpp"
 #include "dns/answerer.hpp"
 #include "dns/routing_table.hpp"
@@ -76,6 +77,14 @@ class HealthRouting {
                 std::uint64_t seed)
       : io_(io), slot_(slot), clock_(clock), logger_(logger), seed_(seed) {}
 
+  /// In a cluster: answers follow the replicated verdicts, and the local
+  /// probes are reported to the cluster (health thread only).
+  void attach(std::shared_ptr<cluster::ReplicatedHealth> replicated) {
+    replicated_ = std::move(replicated);
+    if (generation_.config) replicated_->set_targets(target_keys(generation_.plan, *generation_.config));
+    publish();
+  }
+
   /// Switches to `generation` (health thread only): keeps the probe state
   /// of unchanged targets, applies the config's overrides, publishes, and
   /// starts probing. `first` runs one round of probes before publishing.
@@ -87,6 +96,7 @@ class HealthRouting {
     }
     apply_config_overrides(*generation.config, tracker);
     generation_ = std::move(generation);
+    if (replicated_) replicated_->set_targets(target_keys(generation_.plan, *generation_.config));
     monitor_ = std::make_shared<health::HealthMonitor>(io_, std::move(tracker), clock_, seed_++, logger_,
                                                        [this] { publish(); });
     if (first && !generation_.plan.targets.empty()) {
@@ -102,15 +112,24 @@ class HealthRouting {
 
   void stop() {
     if (monitor_) monitor_->stop();
+    if (replicated_) replicated_->stop();
   }
 
- private:
+  /// Publishes a routing table from the current health (health thread).
   void publish() {
-    const ServiceVerdicts verdicts = verdicts_of(generation_.plan, monitor_->tracker());
+    if (!monitor_) return;
+    std::vector<std::optional<bool>> replicated;
+    if (replicated_) {
+      replicated_->observe(local_views(monitor_->tracker()));
+      replicated = replicated_->verdicts();
+    }
+    const ServiceVerdicts verdicts =
+        verdicts_of(generation_.plan, monitor_->tracker(), replicated_ ? &replicated : nullptr);
     slot_.publish(std::make_shared<const dns::RoutingTable>(
         generation_.zones, build_services(*generation_.config, &verdicts), generation_.locator, ++version_));
   }
 
+ private:
   asio::io_context& io_;
   dns::RoutingTableSlot& slot_;
   const Clock& clock_;
@@ -118,6 +137,7 @@ class HealthRouting {
   std::uint64_t seed_;
   Generation generation_;
   std::shared_ptr<health::HealthMonitor> monitor_;
+  std::shared_ptr<cluster::ReplicatedHealth> replicated_;
   std::uint64_t version_ = 0;
 };
 
@@ -204,6 +224,21 @@ int run_node(const NodeOptions& options) {
       return 1;
     }
     store = std::move(*started);
+    cluster::ReplicatedHealthSettings health_settings;
+    health_settings.self = config->node.id;
+    auto replicated = cluster::ReplicatedHealth::create(health_io, *store, health_settings, logger, [&routing] {
+      routing.publish();
+    });
+    if (auto watching = replicated->start(); !watching) {
+      logger.error("node", "cannot follow the replicated health: " + watching.error().message);
+      store.reset();
+      stop_health();
+      return 1;
+    }
+    run_on(health_io, [&routing, replicated]() -> asio::awaitable<void> {
+      routing.attach(replicated);
+      co_return;
+    });
   }
   std::unique_ptr<admin::HttpServer> admin_server;
   if (config->admin) {
@@ -263,8 +298,8 @@ int run_node(const NodeOptions& options) {
   io.run();
   udp.stop();
   admin_server.reset();
+  stop_health();  // first: the replicated health on the health thread uses the store
   store.reset();
-  stop_health();
   logger.info("node", "stopped");
   return 0;
 }

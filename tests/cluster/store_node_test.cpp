@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -25,6 +28,7 @@
 #include "base/log.hpp"
 #include "cluster/certs.hpp"
 #include "cluster/node_id.hpp"
+#include "cluster/replicated_health.hpp"
 #include "../store/store_test_support.hpp"
 
 using namespace meridian;
@@ -392,4 +396,115 @@ TEST_CASE("store node: a single founder leads alone", "[cluster][store_node]") {
   REQUIRE(id.ok());
   REQUIRE_FALSE(put(cluster.node("solo"), "x", "2").error);
   CHECK(*seen == 1);  // watches run before the write is acknowledged
+}
+
+namespace {
+
+/// One ReplicatedHealth per member of `cluster`, on one io thread.
+class HealthCluster {
+ public:
+  HealthCluster(TestCluster& cluster, const std::vector<std::string>& names, Quorum quorum)
+      : work_(io_.get_executor()) {
+    for (const std::string& name : names) {
+      ReplicatedHealthSettings settings;
+      settings.self = name;
+      settings.quorum = quorum;
+      settings.publish_interval = 100ms;
+      settings.lease_timeout = 600ms;
+      settings.local_fallback_after = 2s;
+      members_[name] = ReplicatedHealth::create(io_, cluster.node(name), settings, quiet(), [] {});
+    }
+    thread_ = std::thread([this] { io_.run(); });
+    for (auto& [name, member] : members_) {
+      REQUIRE(member->start().ok());
+      on(name, [member = member] { member->set_targets({"a", "b"}); });
+    }
+  }
+  ~HealthCluster() {
+    for (auto& [name, member] : members_) on(name, [member = member] { member->stop(); });
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+  /// Runs `task` on the io thread and waits for it.
+  void on(const std::string&, std::function<void()> task) {
+    std::promise<void> done;
+    boost::asio::post(io_, [&] {
+      task();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+  void observe(const std::string& name, std::vector<std::optional<bool>> views) {
+    on(name, [member = members_.at(name), views] { member->observe(views); });
+  }
+  std::vector<std::optional<bool>> verdicts(const std::string& name) {
+    std::vector<std::optional<bool>> out;
+    on(name, [&, member = members_.at(name)] { out = member->verdicts(); });
+    return out;
+  }
+  void stop(const std::string& name) {
+    on(name, [member = members_.at(name)] { member->stop(); });
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::map<std::string, std::shared_ptr<ReplicatedHealth>> members_;
+  std::thread thread_;
+};
+
+using Views = std::vector<std::optional<bool>>;
+
+}  // namespace
+
+TEST_CASE("replicated health: every member answers the majority's verdict", "[cluster][health]") {
+  TestCluster cluster({"n1", "n2", "n3"});
+  cluster.start_all();
+  cluster.leader();
+  HealthCluster health(cluster, {"n1", "n2", "n3"}, Quorum::majority);
+  const Views up{true, true};
+  for (const std::string name : {"n1", "n2", "n3"}) health.observe(name, up);
+  std::vector<std::string> running{"n1", "n2", "n3"};
+  auto all_see = [&](const Views& expected) {
+    return eventually([&] {
+      for (const std::string& name : running) {
+        if (health.verdicts(name) != expected) return false;
+      }
+      return true;
+    });
+  };
+  REQUIRE(all_see(up));
+
+  // One observer alone sees "a" down: the verdict stays up everywhere.
+  health.observe("n1", {false, true});
+  std::this_thread::sleep_for(500ms);  // several publish intervals: nothing may change
+  CHECK(all_see(up));
+  // A second one agrees: down everywhere.
+  health.observe("n2", {false, true});
+  CHECK(all_see(Views{false, true}));
+  // It recovers on one of them: 1 of 3 up is still down; 2 of 3 is up.
+  health.observe("n1", {true, true});
+  CHECK(all_see(Views{true, true}));
+
+  // An observer that stops renewing its lease no longer counts. n3's last
+  // word on "b" was up: while it counted, n1 (up) and n3 outvote n2 (down);
+  // once its lease lapses, n1 against n2 is a tie, which is no majority.
+  health.stop("n3");
+  running = {"n1", "n2"};
+  health.observe("n2", {true, false});
+  CHECK(all_see(Views{true, false}));
+}
+
+TEST_CASE("replicated health: with quorum any one observer that sees it up is enough", "[cluster][health]") {
+  TestCluster cluster({"n1", "n2", "n3"});
+  cluster.start_all();
+  cluster.leader();
+  {
+    HealthCluster health(cluster, {"n1", "n2", "n3"}, Quorum::any);
+    health.observe("n1", {true, false});
+    health.observe("n2", {false, false});
+    health.observe("n3", {false, false});
+    CHECK(eventually([&] { return health.verdicts("n2") == Views{true, false}; }));
+  }
 }

@@ -1,0 +1,213 @@
+#include "cluster/replicated_health.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace meridian::cluster {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr std::string_view kComponent = "health";
+}  // namespace
+
+std::shared_ptr<ReplicatedHealth> ReplicatedHealth::create(asio::io_context& io, StoreNode& store,
+                                                           ReplicatedHealthSettings settings, Logger& logger,
+                                                           ChangeHandler on_change) {
+  return std::make_shared<ReplicatedHealth>(io, store, std::move(settings), logger, std::move(on_change));
+}
+
+ReplicatedHealth::ReplicatedHealth(asio::io_context& io, StoreNode& store, ReplicatedHealthSettings settings,
+                                   Logger& logger, ChangeHandler on_change)
+    : io_(io), store_(store), settings_(std::move(settings)), logger_(logger), on_change_(std::move(on_change)),
+      timer_(io) {}
+
+Result<void> ReplicatedHealth::start() {
+  std::weak_ptr<ReplicatedHealth> weak = weak_from_this();
+  // Runs on the store thread: hand the change to the health thread.
+  auto watched = store_.watch("_health/", [weak, &io = io_](const std::string& key,
+                                                           const std::optional<std::string>& value, std::uint64_t) {
+    asio::post(io, [weak, key, value] {
+      if (auto self = weak.lock(); self && !self->stopped_) self->on_key(key, value);
+    });
+  });
+  if (!watched) return watched.error();
+  // What the store already holds (the watch sees only later changes).
+  store_.scan("_health/", 1'000'000, ReadMode::local,
+              [weak, &io = io_](std::vector<std::pair<std::string, std::string>> pairs, std::optional<StoreError>) {
+                asio::post(io, [weak, pairs = std::move(pairs)] {
+                  auto self = weak.lock();
+                  if (!self || self->stopped_) return;
+                  for (const auto& [key, value] : pairs) self->on_key(key, value);
+                });
+              });
+  asio::post(io_, [self = shared_from_this()] { self->tick(); });
+  return {};
+}
+
+void ReplicatedHealth::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void ReplicatedHealth::set_targets(std::vector<std::string> keys) {
+  keys_ = std::move(keys);
+  Observations next;
+  for (const std::string& key : keys_) {
+    auto it = mine_.find(key);
+    next[key] = it == mine_.end() ? std::nullopt : it->second;
+  }
+  mine_changed_ = mine_changed_ || next != mine_;
+  mine_ = std::move(next);
+}
+
+void ReplicatedHealth::observe(std::vector<std::optional<bool>> views) {
+  for (std::size_t i = 0; i < keys_.size() && i < views.size(); ++i) {
+    auto& slot = mine_[keys_[i]];
+    if (slot != views[i]) {
+      slot = views[i];
+      mine_changed_ = true;
+    }
+  }
+}
+
+std::vector<std::optional<bool>> ReplicatedHealth::verdicts() const {
+  std::vector<std::optional<bool>> out(keys_.size());
+  if (fallback_) return out;
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (auto it = verdicts_.find(keys_[i]); it != verdicts_.end()) out[i] = it->second.up;
+  }
+  return out;
+}
+
+std::optional<Verdict> ReplicatedHealth::verdict(const std::string& key) const {
+  auto it = verdicts_.find(key);
+  if (it == verdicts_.end()) return std::nullopt;
+  return it->second;
+}
+
+void ReplicatedHealth::on_key(const std::string& key, const std::optional<std::string>& value) {
+  const std::string_view name(key);
+  if (name.starts_with(kLeasePrefix)) {
+    if (value) lease_seen_[key.substr(kLeasePrefix.size())] = std::chrono::steady_clock::now();
+    return;
+  }
+  if (name.starts_with(kObservationPrefix)) {
+    const std::string observer = key.substr(kObservationPrefix.size());
+    if (!value) {
+      observations_.erase(observer);
+      return;
+    }
+    auto decoded = decode_observations(*value);
+    if (!decoded) {
+      logger_.warn(kComponent, "ignoring the observations of " + observer + ": " + decoded.error().message);
+      observations_.erase(observer);
+      return;
+    }
+    observations_[observer] = std::move(*decoded);
+    return;
+  }
+  if (name.starts_with(kVerdictPrefix)) {
+    const std::string target = key.substr(kVerdictPrefix.size());
+    proposed_.erase(target);
+    const bool before = verdicts_.count(target) ? verdicts_[target].up : true;
+    const bool existed = verdicts_.count(target) > 0;
+    if (!value) {
+      verdicts_.erase(target);
+    } else if (auto decoded = decode_verdict(*value)) {
+      verdicts_[target] = *decoded;
+    } else {
+      logger_.warn(kComponent, "ignoring the verdict of " + target + ": " + decoded.error().message);
+      return;
+    }
+    const bool after = verdicts_.count(target) ? verdicts_[target].up : true;
+    if (!existed || before != after) {
+      logger_.info(kComponent, target + " is " + (after ? "up" : "down") +
+                                   (value ? " (" + *value + " observers)" : std::string(" (verdict removed)")));
+    }
+    if (on_change_) on_change_();
+  }
+}
+
+void ReplicatedHealth::tick() {
+  if (stopped_) return;
+  const SteadyTime now = std::chrono::steady_clock::now();
+  check_fallback(now);
+  publish(now);
+  decide_as_leader(now);
+  timer_.expires_after(settings_.publish_interval / 2);
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
+    if (!error) self->tick();
+  });
+}
+
+void ReplicatedHealth::publish(SteadyTime now) {
+  if (now - last_publish_ < settings_.publish_interval) return;
+  last_publish_ = now;
+  if (mine_changed_) {
+    mine_changed_ = false;
+    std::weak_ptr<ReplicatedHealth> weak = weak_from_this();
+    store_.write_system(store::KvPut{std::string(kObservationPrefix) + settings_.self, encode_observations(mine_)},
+                        [weak, &io = io_](store::KvResult, std::optional<StoreError> error) {
+                          if (!error) return;
+                          // Not written: try again at the next interval.
+                          asio::post(io, [weak] {
+                            if (auto self = weak.lock()) self->mine_changed_ = true;
+                          });
+                        });
+  }
+  store_.write_system(store::KvPut{std::string(kLeasePrefix) + settings_.self, std::to_string(++lease_counter_)},
+                      [](store::KvResult, std::optional<StoreError>) {});
+}
+
+void ReplicatedHealth::decide_as_leader(SteadyTime now) {
+  if (store_.status().role != Role::leader) {
+    leading_since_.reset();
+    proposed_.clear();
+    return;
+  }
+  if (!leading_since_) leading_since_ = now;
+  // Renewals take a lease_timeout to be heard after taking over (or
+  // starting): until then, silence proves nothing.
+  if (now - *leading_since_ < settings_.lease_timeout || now - started_ < settings_.lease_timeout) return;
+  for (const std::string& key : keys_) {
+    std::vector<std::optional<bool>> views;
+    for (const auto& [observer, seen] : lease_seen_) {
+      if (now - seen > settings_.lease_timeout) continue;
+      auto observations = observations_.find(observer);
+      if (observations == observations_.end()) continue;
+      auto view = observations->second.find(key);
+      if (view != observations->second.end()) views.push_back(view->second);
+    }
+    const std::optional<Verdict> decided = decide(settings_.quorum, views);
+    if (!decided) continue;  // nobody live has a view: the last verdict stays
+    auto current = verdicts_.find(key);
+    if (current != verdicts_.end() && current->second == *decided) continue;
+    if (auto pending = proposed_.find(key); pending != proposed_.end() && pending->second == *decided) continue;
+    proposed_[key] = *decided;
+    std::weak_ptr<ReplicatedHealth> weak = weak_from_this();
+    store_.write_system(store::KvPut{std::string(kVerdictPrefix) + key, encode_verdict(*decided)},
+                        [weak, key, &io = io_](store::KvResult, std::optional<StoreError> error) {
+                          if (!error) return;
+                          asio::post(io, [weak, key] {
+                            if (auto self = weak.lock()) self->proposed_.erase(key);
+                          });
+                        });
+  }
+}
+
+void ReplicatedHealth::check_fallback(SteadyTime now) {
+  const StoreStatus status = store_.status();
+  if (!status.leader.empty()) leader_seen_ = now;
+  const bool cut_off = now - leader_seen_ > settings_.local_fallback_after;
+  if (cut_off == fallback_) return;
+  fallback_ = cut_off;
+  if (fallback_) {
+    logger_.warn(kComponent, "no leader for " + std::to_string(settings_.local_fallback_after.count()) +
+                                 " ms: answering from this node's own probes until the cluster is back");
+  } else {
+    logger_.info(kComponent, "a leader is back: answering from the replicated verdicts again");
+  }
+  if (on_change_) on_change_();
+}
+
+}  // namespace meridian::cluster
