@@ -1,8 +1,10 @@
 # Meridian: the two commands of the quick start, and a few more.
 #   make demo    install what is missing, build, run the demo node
+#   make demo-cluster  the same for the three-site demo cluster (three nodes, mutual TLS)
 #   make test    install what is missing, build, run every test
 #   make bench   run the DNS benchmark against the demo node
 #   make bench-store  the consensus store benchmark (three local members)
+#   make bench-failover  20 failovers of the demo cluster: p50/p99 until every node answers the new site
 #   make fuzz    fuzz the peer wire format for FUZZ_SECONDS (600) with libFuzzer
 
 BUILD_DIR ?= build
@@ -11,7 +13,7 @@ FUZZ_SECONDS ?= 600
 # CI builds with -Werror; developers get warnings without failing builds.
 WERROR := $(if $(CI),ON,OFF)
 
-.PHONY: all deps configure build test demo bench bench-store fuzz clean
+.PHONY: all deps configure build test demo demo-cluster bench bench-store bench-failover fuzz clean
 
 all: build
 
@@ -30,11 +32,17 @@ test: build
 demo: build
 	@./scripts/demo.sh $(BUILD_DIR)
 
+demo-cluster: build
+	@./scripts/demo-cluster.sh $(BUILD_DIR)
+
 bench: build
 	@./bench/dns.sh $(BUILD_DIR)
 
 bench-store: build
 	@./bench/store.sh $(BUILD_DIR)
+
+bench-failover: build
+	@./bench/failover.sh $(BUILD_DIR)
 
 fuzz: deps
 	@./tests/fuzz/run_wire_fuzz.sh . $(BUILD_DIR) $(FUZZ_SECONDS)

@@ -118,7 +118,9 @@ void Session::answer_stage() noexcept {
       const std::uint16_t answers_before = writer_.count(Section::answer);
       answer_terminal(node, current);
       // NODATA, also at the end of a CNAME chain (RFC 2308 2.2): SOA.
-      if (writer_.count(Section::answer) == answers_before && !truncated_) negative_zone_ = zone;
+      if (writer_.count(Section::answer) == answers_before && !truncated_ && rcode_ == Rcode::noerror) {
+        negative_zone_ = zone;
+      }
       return;
     }
     answer_rrset(current, *cname);
@@ -141,7 +143,8 @@ void Session::answer_terminal(const ZoneNode& node, const Name& owner) noexcept 
     // RFC 8482: one RRset is enough; a service answers with its A choice.
     if (node.service >= 0) {
       answer_service(node, owner, rrtype::A);
-      if (writer_.count(Section::answer) == 0) answer_service(node, owner, rrtype::AAAA);
+      if (writer_.count(Section::answer) == 0 && rcode_ == Rcode::noerror) answer_service(node, owner, rrtype::AAAA);
+      if (rcode_ != Rcode::noerror) return;
       if (writer_.count(Section::answer) > 0) return;
     }
     if (!node.rrsets.empty()) answer_rrset(owner, node.rrsets.front());
@@ -157,18 +160,25 @@ void Session::answer_terminal(const ZoneNode& node, const Name& owner) noexcept 
 void Session::answer_service(const ZoneNode& node, const Name& owner, std::uint16_t type) noexcept {
   const Service& service = table_.service(static_cast<std::uint32_t>(node.service));
   const ClientSubnet& ecs = query_.edns.client_subnet;
-  IpNetwork client;
-  if (ecs.present) {
-    client.address = ecs.address;
-    client.prefix_len = ecs.source_prefix_len;
-  } else {
-    client.address = context_.source;
-    client.prefix_len = static_cast<std::uint8_t>(context_.source.bit_length());
-  }
+  const IpNetwork ecs_network{ecs.address, ecs.source_prefix_len};
+  // The service decides whether ECS counts (ecs: false, private subnets).
+  const geo::ClientNetwork client =
+      geo::select_client(service.steering.spec(), ecs.present ? &ecs_network : nullptr, context_.source);
   std::array<const IpAddress*, 8> picked{};
   const auto family = type == rrtype::A ? IpAddress::Family::v4 : IpAddress::Family::v6;
-  const geo::Choice choice = service.steering.choose(table_.locator(), client, family, *context_.rng, picked);
-  scope_prefix_len_ = std::max(scope_prefix_len_, choice.scope_prefix_len);
+  const geo::Choice choice =
+      service.steering.choose(table_.locator(), client.network, family, *context_.rng, picked);
+  // An answer located by the source address does not depend on the subnet
+  // the resolver sent: scope 0 lets it cache the answer for all of them.
+  if (client.from_ecs) scope_prefix_len_ = std::max(scope_prefix_len_, choice.scope_prefix_len);
+  if (choice.stage == geo::Stage::fail_closed) {
+    QueryStats::bump(stats_.fail_open);
+    if (choice.servfail) {
+      rcode_ = Rcode::servfail;
+      authoritative_ = false;
+    }
+    return;
+  }
   if (choice.count == 0) return;
   QueryStats::bump(stats_.service_answers);
   if (choice.degraded) QueryStats::bump(stats_.fail_open);

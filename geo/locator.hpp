@@ -18,6 +18,9 @@ struct Location {
   std::array<char, 3> country{};
   /// Continent code ("EU", "NA", ...), or empty.
   std::array<char, 3> continent{};
+  /// The first (largest) ISO 3166-2 subdivision code within the country,
+  /// without the country prefix ("CA" for US-CA), 1..3 characters, or empty.
+  std::array<char, 4> subdivision{};
 };
 
 /// The answer of one lookup.

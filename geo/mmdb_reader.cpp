@@ -18,6 +18,7 @@ constexpr const char* kLatitudePath[] = {"location", "latitude", nullptr};
 constexpr const char* kLongitudePath[] = {"location", "longitude", nullptr};
 constexpr const char* kCountryPath[] = {"country", "iso_code", nullptr};
 constexpr const char* kContinentPath[] = {"continent", "code", nullptr};
+constexpr const char* kSubdivisionPath[] = {"subdivisions", "0", "iso_code", nullptr};
 
 bool read_degrees(MMDB_entry_s& entry, const char* const* path, double& out) {
   MMDB_entry_data_s data;
@@ -33,13 +34,16 @@ bool read_degrees(MMDB_entry_s& entry, const char* const* path, double& out) {
   return false;
 }
 
-// Copies a two-letter code; anything else (absent, wrong type or length)
-// leaves `out` empty rather than truncated.
-void read_code(MMDB_entry_s& entry, const char* const* path, std::array<char, 3>& out) {
+// Copies a code of 1..N-1 characters (two for countries and continents);
+// anything else (absent, wrong type or length) leaves `out` empty rather
+// than truncated.
+template <std::size_t N>
+void read_code(MMDB_entry_s& entry, const char* const* path, std::array<char, N>& out, std::size_t min_size) {
   MMDB_entry_data_s data;
   if (MMDB_aget_value(&entry, &data, path) != MMDB_SUCCESS || !data.has_data) return;
-  if (data.type != MMDB_DATA_TYPE_UTF8_STRING || data.data_size != 2) return;
-  out = {data.utf8_string[0], data.utf8_string[1], '\0'};
+  if (data.type != MMDB_DATA_TYPE_UTF8_STRING || data.data_size < min_size || data.data_size >= N) return;
+  out = {};
+  std::memcpy(out.data(), data.utf8_string, data.data_size);
 }
 
 }  // namespace
@@ -105,8 +109,9 @@ Located MmdbReader::locate(const IpAddress& address) const noexcept {
     location.latitude_deg = latitude;
     location.longitude_deg = longitude;
   }
-  read_code(result.entry, kCountryPath, location.country);
-  read_code(result.entry, kContinentPath, location.continent);
+  read_code(result.entry, kCountryPath, location.country, 2);
+  read_code(result.entry, kContinentPath, location.continent, 2);
+  read_code(result.entry, kSubdivisionPath, location.subdivision, 1);
   return located;
 }
 

@@ -21,7 +21,8 @@ class MmdbReader final : public Locator {
   MmdbReader(const MmdbReader&) = delete;
   MmdbReader& operator=(const MmdbReader&) = delete;
 
-  /// Reads location.latitude/longitude, country.iso_code and continent.code.
+  /// Reads location.latitude/longitude, country.iso_code, continent.code
+  /// and subdivisions[0].iso_code (the first, largest subdivision).
   /// IPv4 addresses are looked up in the IPv4 subtree of IPv6 databases;
   /// `prefix_len` is returned in IPv4 bits for them (0 when the database
   /// network holding them is wider than the IPv4 space). Addresses without

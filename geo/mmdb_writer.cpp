@@ -101,16 +101,16 @@ IpNetwork tree_network(IpNetwork network) {
   return mapped;
 }
 
-using LocationKey = std::tuple<std::uint64_t, std::uint64_t, std::string, std::string>;
+using LocationKey = std::tuple<std::uint64_t, std::uint64_t, std::string, std::string, std::string>;
 
 LocationKey key_of(const NetworkLocation& row) {
   return {std::bit_cast<std::uint64_t>(row.latitude_deg), std::bit_cast<std::uint64_t>(row.longitude_deg),
-          row.country, row.continent};
+          row.country, row.continent, row.subdivision};
 }
 
 // The GeoIP2-City shaped map of one location; empty codes are left out.
 void encode_location(mmdb::Encoder& encoder, const NetworkLocation& row) {
-  encoder.map_header(1 + !row.country.empty() + !row.continent.empty());
+  encoder.map_header(1 + !row.country.empty() + !row.continent.empty() + !row.subdivision.empty());
   if (!row.continent.empty()) {
     encoder.string("continent");
     encoder.map_header(1);
@@ -129,6 +129,13 @@ void encode_location(mmdb::Encoder& encoder, const NetworkLocation& row) {
   encoder.double_value(row.latitude_deg);
   encoder.string("longitude");
   encoder.double_value(row.longitude_deg);
+  if (!row.subdivision.empty()) {
+    encoder.string("subdivisions");
+    encoder.array_header(1);
+    encoder.map_header(1);
+    encoder.string("iso_code");
+    encoder.string(row.subdivision);
+  }
 }
 
 std::uint64_t build_epoch() {
@@ -219,7 +226,8 @@ Result<Table> index_rows(const std::vector<NetworkLocation>& rows, const std::st
   std::map<LocationKey, std::uint32_t> location_index;
   table.entries.reserve(rows.size());
   for (const auto& row : rows) {
-    if (row.country.size() > kMaxCodeLength || row.continent.size() > kMaxCodeLength) {
+    if (row.country.size() > kMaxCodeLength || row.continent.size() > kMaxCodeLength ||
+        row.subdivision.size() > kMaxCodeLength) {
       return fail("country or continent code longer than ", std::to_string(kMaxCodeLength), " bytes for ",
                   row.network.to_string());
     }

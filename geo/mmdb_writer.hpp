@@ -19,18 +19,22 @@ struct NetworkLocation {
   double longitude_deg = 0;
   std::string country;    ///< ISO 3166-1 alpha-2, may be empty
   std::string continent;  ///< two-letter continent code, may be empty
+  /// ISO 3166-2 subdivision code without the country ("CA" for US-CA),
+  /// 1..3 of [A-Z0-9], may be empty.
+  std::string subdivision;
 };
 
 /// Reads a CSV or TSV file (separator detected per line: tab, else comma),
-/// one network per line: `prefix, latitude, longitude, country, continent`.
+/// one network per line: `prefix, latitude, longitude, country, continent`
+/// and optionally `, subdivision`.
 /// Blank lines and lines starting with '#' are skipped. Errors name
 /// file:line and the bad field.
 Result<std::vector<NetworkLocation>> read_network_table(const std::string& path);
 
 /// Writes an IPv6 database (IPv4 networks live in ::/96, as in MaxMind's own
 /// files) with record size 28 and the GeoIP2-City fields
-/// location.latitude, location.longitude, country.iso_code, continent.code
-/// (empty codes are left out). Overlapping networks: the more specific one
+/// location.latitude, location.longitude, country.iso_code, continent.code,
+/// subdivisions[0].iso_code (empty codes are left out). Overlapping networks: the more specific one
 /// wins for its addresses. Neighbouring networks with the same location are
 /// merged, so a lookup may report a shorter prefix than the row's (the
 /// widest network that shares the answer). IPv4-mapped addresses

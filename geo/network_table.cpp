@@ -15,7 +15,7 @@
 namespace meridian::geo {
 namespace {
 
-constexpr std::size_t kMaxFields = 5;
+constexpr std::size_t kMaxFields = 6;
 constexpr std::size_t kMaxLineLength = 4096;
 constexpr std::array<std::string_view, 7> kContinents = {"AF", "AN", "AS", "EU", "NA", "OC", "SA"};
 
@@ -36,6 +36,14 @@ bool is_upper_pair(std::string_view text) {
   return text.size() == 2 && text[0] >= 'A' && text[0] <= 'Z' && text[1] >= 'A' && text[1] <= 'Z';
 }
 
+bool is_subdivision(std::string_view text) {
+  if (text.empty() || text.size() > 3) return false;
+  for (const char c : text) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
 bool is_continent(std::string_view text) {
   for (const auto code : kContinents) {
     if (code == text) return true;
@@ -50,14 +58,16 @@ std::string parse_line(std::string_view line, NetworkLocation& row) {
   std::size_t count = 0;
   for (std::size_t start = 0;;) {
     const auto end = line.find(separator, start);
-    if (count == kMaxFields) return "more than 5 fields (prefix, latitude, longitude, country, continent)";
+    if (count == kMaxFields) {
+      return "more than 6 fields (prefix, latitude, longitude, country, continent, subdivision)";
+    }
     fields[count++] = trim(line.substr(start, end == std::string_view::npos ? end : end - start));
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
   if (count < 3) return "expected at least prefix, latitude, longitude";
   const std::string_view prefix = fields[0], latitude = fields[1], longitude = fields[2];
-  const std::string_view country = fields[3], continent = fields[4];
+  const std::string_view country = fields[3], continent = fields[4], subdivision = fields[5];
   if (!IpNetwork::parse(prefix, row.network)) {
     return "bad prefix '" + std::string(prefix) + "' (expected ADDRESS/LEN with no host bits set)";
   }
@@ -73,6 +83,12 @@ std::string parse_line(std::string_view line, NetworkLocation& row) {
   if (!continent.empty() && !is_continent(continent)) {
     return "bad continent '" + std::string(continent) + "' (expected one of AF AN AS EU NA OC SA, or empty)";
   }
+  if (!subdivision.empty() && !is_subdivision(subdivision)) {
+    return "bad subdivision '" + std::string(subdivision) +
+           "' (expected an ISO 3166-2 code without its country, 1 to 3 of A-Z 0-9, like CA for US-CA, or empty)";
+  }
+  if (!subdivision.empty() && country.empty()) return "a subdivision needs its country";
+  row.subdivision = subdivision;
   row.country = country;
   row.continent = continent;
   return {};

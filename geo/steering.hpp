@@ -1,17 +1,37 @@
 #pragma once
 // Steering: which endpoints of a service answer a given client. A service is
-// compiled once (when the routing table is built) and then queried on the DNS
-// hot path from many threads: `choose` allocates nothing, takes no lock and
-// makes no syscall.
+// compiled once per health state (when the routing table is built) and then
+// queried on the DNS hot path from many threads: `choose` allocates nothing,
+// takes no lock and makes no syscall.
+//
+// A choice runs a fixed chain of stages:
+//   1. order the sites for the client: `nets` (the client's network, when the
+//      service has a nets table), then the policy (closest by biased
+//      distance, geo-map by region, failover's fixed order, or weighted,
+//      which ignores location); clients the policy cannot place get the
+//      default order;
+//   2. filter by health: a site is available while at least `min_healthy`
+//      of its endpoints are; when no site meets that, any site with a
+//      healthy endpoint is; when nothing is healthy, the fail mode decides
+//      (fail open, fail closed, or the fallback addresses);
+//   3. pick: the first `sites_per_answer` available sites in that order
+//      (with `tolerance`, also those nearly as close as the nearest) form a
+//      pool, and `answer_count` distinct endpoints are drawn from it by
+//      weight, at random or (`sticky`) by rendezvous hashing of the client
+//      network, so a client keeps its endpoint while that stays healthy.
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "base/ip_address.hpp"
 #include "base/rng.hpp"
+#include "geo/geo_map.hpp"
 #include "geo/locator.hpp"
+#include "geo/net_table.hpp"
 
 namespace meridian::geo {
 
@@ -24,114 +44,250 @@ struct Site {
 
 /// How a service orders sites for a client.
 enum class Policy : std::uint8_t {
-  closest,  ///< by great-circle distance from the client's location
+  closest,   ///< by great-circle distance from the client's location, scaled by bias
+  geo_map,   ///< by the client's subdivision, country or continent (ServiceSpec::geo_map)
+  failover,  ///< one fixed order for every client: the default order
+  weighted,  ///< every available endpoint by weight, location ignored
 };
+
+/// What a service answers when no endpoint of the family is healthy.
+enum class FailMode : std::uint8_t {
+  open,      ///< every endpoint counts as healthy (flagged degraded)
+  closed,    ///< nothing: NODATA
+  servfail,  ///< nothing: SERVFAIL
+};
+
+/// Limits of a spec, asserted by the Steering constructor.
+inline constexpr std::uint32_t kMaxAnswerCount = 8;
+inline constexpr std::uint32_t kMaxSitesPerAnswer = 8;
+/// Most sites one answer draws from (sites_per_answer plus those within
+/// tolerance).
+inline constexpr std::uint32_t kMaxPoolSites = 16;
+/// bias is a percentage in [-kMaxBias, kMaxBias].
+inline constexpr double kMaxBias = 99;
+/// Sticky choices hash the client's network at most this wide.
+inline constexpr unsigned kStickyPrefixV4 = 24;
+inline constexpr unsigned kStickyPrefixV6 = 56;
 
 /// One address of a service at one site. `site` indexes the site list the
 /// service was compiled with.
 struct Endpoint {
   IpAddress address;
   std::uint32_t site = 0;
-  std::uint32_t weight = 100;  ///< relative share within its site; > 0
+  std::uint32_t weight = 100;  ///< relative share; > 0
   /// False when health checks or an operator took it out of answers.
   bool healthy = true;
 };
 
-/// A service as configured, already validated (sites exist, weights > 0).
+/// A service as configured, already validated.
 struct ServiceSpec {
   Policy policy = Policy::closest;
-  std::uint32_t answer_count = 1;  ///< addresses per answer, 1..8
+  std::uint32_t answer_count = 1;      ///< addresses per answer, 1..8
+  std::uint32_t sites_per_answer = 1;  ///< sites an answer draws from, 1..8
+  /// A site is available while at least this many of its endpoints of the
+  /// family are healthy (>= 1; a site with fewer endpoints needs all), or
+  /// with min_healthy_percent this percentage of them (1..100, rounded up).
+  std::uint32_t min_healthy = 1;
+  bool min_healthy_percent = false;
+  /// Rendezvous hashing of the client network instead of random draws.
+  bool sticky = false;
+  /// Use the EDNS Client Subnet when present (see select_client).
+  bool use_ecs = true;
+  FailMode fail = FailMode::open;
+  /// When not empty: answered (those of the asked family) when nothing is
+  /// healthy, instead of the fail mode.
+  std::vector<IpAddress> fallback;
+  /// closest: per site (indexed like the site list; empty = all 0), a
+  /// percentage in -99..99 that shrinks (> 0) a site's distances, so its
+  /// area grows, or stretches them (< 0): biased = distance * (1 - bias/100).
+  std::vector<double> bias_percent;
+  /// closest: available sites whose biased distance is within this
+  /// percentage of the nearest one's join its pool (0..1000).
+  double tolerance_percent = 0;
+  /// policy geo_map: the region -> sites table (required for it).
+  std::shared_ptr<const GeoMap> geo_map;
+  /// Optional with closest, geo_map and failover: client networks -> sites,
+  /// consulted before anything else.
+  std::shared_ptr<const NetTable> nets;
   std::vector<Endpoint> endpoints;
 };
 
+/// Which stage decided a choice.
+enum class Stage : std::uint8_t {
+  none,           ///< the service has no address of the family
+  nets,           ///< a nets row ordered the sites
+  geo_map,        ///< a geo-map entry (or its default list) ordered the sites
+  closest,        ///< the client's coordinates ordered the sites
+  default_order,  ///< the default order (client not located, or one site available)
+  failover,       ///< failover's fixed order
+  weighted,       ///< weighted: all available endpoints
+  fail_open,      ///< nothing healthy: answered anyway (degraded)
+  fail_closed,    ///< nothing healthy: nothing answered (NODATA or SERVFAIL)
+  fallback,       ///< nothing healthy: the fallback addresses (degraded)
+};
+
+/// "nets", "geo-map", ... as configs and `meridian explain` spell them.
+const char* stage_name(Stage stage) noexcept;
+const char* policy_name(Policy policy) noexcept;
+
 /// The result of one choice.
 struct Choice {
-  /// Number of addresses written to the output span (0: the service has no
-  /// address of the asked family).
+  /// Number of addresses written to the output span.
   std::uint32_t count = 0;
-  /// The site the addresses come from (meaningless when count == 0).
+  /// The first (best) site of the pool (meaningless when count == 0 or for
+  /// a fallback answer).
   std::uint32_t site = 0;
   /// ECS scope prefix length: how many leading bits of the client address
   /// the choice depended on. 0 when it did not depend on the client at all;
   /// never more than the client network's prefix length.
   std::uint8_t scope_prefix_len = 0;
-  /// True when the client's coordinates decided; false when default_sites
-  /// did or when there was nothing to decide (see Steering::choose).
+  /// True when the client's location (coordinates or region) decided.
   bool located = false;
-  /// True when no endpoint of the family was healthy and the answer ignored
-  /// health (fail open: better a possibly-down address than none).
+  /// True for fail-open and fallback answers: health was ignored.
   bool degraded = false;
+  /// Stage fail_closed with FailMode::servfail.
+  bool servfail = false;
+  Stage stage = Stage::none;
+};
+
+/// One candidate site in a Trace, in the order the policy ranks them.
+struct TraceSite {
+  std::uint32_t site = 0;
+  std::optional<double> distance_km;  ///< closest with coordinates only
+  double bias_percent = 0;
+  std::optional<double> biased_km;
+  std::uint32_t healthy = 0;  ///< endpoints of the family that are healthy
+  std::uint32_t total = 0;    ///< endpoints of the family
+  bool available = false;     ///< passed the health filter
+  bool picked = false;        ///< in the pool the answer was drawn from
+};
+
+/// The decision behind one choice, for `meridian explain` and the admin API.
+/// Filling it allocates; the hot path passes none.
+struct Trace {
+  bool nets_asked = false;
+  NetTable::Match nets;
+  bool locator_asked = false;
+  Located located;
+  /// geo_map: the entry that matched ("US-CA", "US", "EU"), "default", or
+  /// empty.
+  std::string geo_map_entry;
+  /// How the health filter went: "min_healthy", "any healthy endpoint"
+  /// (min_healthy met nowhere), "nothing healthy".
+  std::string health;
+  std::vector<TraceSite> candidates;
 };
 
 class Steering {
  public:
   /// Compiles `spec` against `sites` (the whole site list, fixed for the
   /// routing table's life) and the `default_sites` order (indices into
-  /// `sites`) used for clients with no known location. Preconditions,
-  /// asserted: answer_count in 1..8, weights > 0, every site index in range.
+  /// `sites`; a preference, the remaining sites follow in index order).
+  /// Preconditions, asserted: answer_count 1..8, sites_per_answer 1..8,
+  /// min_healthy >= 1 (<= 100 as a percentage), weights > 0, every site
+  /// index in range, bias_percent empty or one per site in -99..99,
+  /// geo_map set iff policy is geo_map, no nets with weighted.
   Steering(const std::vector<Site>& sites, std::vector<std::uint32_t> default_sites, ServiceSpec spec);
 
   /// Picks up to answer_count addresses of `family` for `client` (the ECS
-  /// subnet or the source address as a full-length network) and writes
-  /// pointers to them, owned by this Steering, into `out`. Sites are ordered
-  /// by the policy; the first site with at least one address of `family`
-  /// answers; within it, distinct endpoints are drawn by weight with `rng`.
-  /// Only healthy endpoints count, unless none of the family is healthy:
-  /// then all do, and the choice is marked degraded (fail open).
-  /// `locator` may be null (no GeoIP database): default_sites decides.
+  /// subnet or the source address as a full-length network; see
+  /// select_client) and writes pointers to them, owned by this Steering,
+  /// into `out` (never one twice; at most min(answer_count, out.size())).
+  /// `locator` may be null (no GeoIP database). `trace`, when not null, is
+  /// filled with the decision (allocating); the hot path passes null.
   ///
-  /// Details: an IPv4-mapped IPv6 client is looked up as IPv4. A client with
-  /// coordinates gets the nearest site that has an address of `family`
-  /// (ties: lower site index); any other client gets the first such site of
-  /// default_sites, then of the remaining sites in index order. At most
-  /// min(answer_count, out.size()) addresses are written, never one twice.
-  /// The scope is min(client.prefix_len, the located network's prefix
-  /// length) whenever the locator was asked (found or not). The locator is
-  /// not asked, and the scope is 0, when the answer cannot depend on the
-  /// client: no locator, or fewer than two sites with an address of
-  /// `family`.
+  /// Details: an IPv4-mapped IPv6 client is looked up as IPv4. With fewer
+  /// than two available sites the order cannot matter: nothing is looked
+  /// up. Otherwise nets are asked first, then the locator (closest, geo-map).
+  /// closest orders by biased distance (ties: lower site index); clients
+  /// without coordinates, geo-map clients without an entry or default list,
+  /// and failover walk the default order. A list (nets, geo-map) is walked
+  /// first, then the default order, so every region fails over to every
+  /// site. The scope is the longest of the prefixes consulted (the nets
+  /// range, the GeoIP network, the sticky hash prefix) in bits of the
+  /// client's own family, capped at client.prefix_len; 0 when nothing was.
   Choice choose(const Locator* locator, const IpNetwork& client, IpAddress::Family family, Rng& rng,
-                std::span<const IpAddress*> out) const noexcept;
+                std::span<const IpAddress*> out, Trace* trace = nullptr) const noexcept;
 
   const ServiceSpec& spec() const noexcept { return spec_; }
+  const std::vector<Site>& sites() const noexcept { return sites_; }
 
  private:
-  /// The endpoints of one family at one site, as indices into spec_.endpoints.
+  /// The usable endpoints of one family at one site, as indices into
+  /// spec_.endpoints.
   struct SiteEndpoints {
     std::vector<std::uint32_t> endpoints;
     std::uint64_t total_weight = 0;
+    std::uint32_t healthy = 0;  ///< of the family, for traces
+    std::uint32_t total = 0;
+    bool available = false;
   };
   /// Everything `choose` needs for one address family, computed once.
   struct FamilyIndex {
-    std::vector<SiteEndpoints> by_site;          ///< one per site, maybe empty
-    std::vector<std::uint32_t> candidate_sites;  ///< sites with >= 1 endpoint, ascending
-    /// The first candidate in default order, for unlocated clients; only
-    /// meaningful when candidate_sites is not empty.
-    std::uint32_t default_site = 0;
-    /// No endpoint of the family is healthy: the index holds all of them.
-    bool degraded = false;
+    std::vector<SiteEndpoints> by_site;          ///< one per site
+    std::vector<std::uint32_t> candidate_sites;  ///< available sites, ascending
+    SiteEndpoints everything;                    ///< all usable endpoints (weighted)
+    std::uint32_t total_endpoints = 0;           ///< of the family, healthy or not
+    bool relaxed = false;   ///< min_healthy met nowhere: any healthy endpoint did
+    bool degraded = false;  ///< nothing healthy, fail open: all endpoints count
+    bool failed = false;    ///< nothing healthy and no fail open: stage fail_*
   };
   /// A point on the unit sphere; the squared chord between two points
   /// orders them exactly like the great-circle distance, without trigonometry
-  /// per site on the hot path.
+  /// per site on the hot path (unless bias or tolerance need the distance).
   struct UnitVector {
     double x = 0, y = 0, z = 0;
+  };
+  /// The sites an answer is drawn from.
+  struct Pool {
+    std::uint32_t sites[kMaxPoolSites] = {};
+    std::uint32_t count = 0;
+    bool contains(std::uint32_t site) const noexcept;
   };
 
   const FamilyIndex& index_of(IpAddress::Family family) const noexcept {
     return family == IpAddress::Family::v4 ? v4_ : v6_;
   }
-  FamilyIndex compile(IpAddress::Family family, bool healthy_only) const;
-  std::uint32_t closest_site(const FamilyIndex& index, const Location& location) const noexcept;
-  std::uint32_t draw(const SiteEndpoints& site, Rng& rng, std::span<const IpAddress*> out) const noexcept;
+  FamilyIndex compile(IpAddress::Family family) const;
+  double metric(const UnitVector& client, std::uint32_t site) const noexcept;
+  void closest_pool(const FamilyIndex& index, const Location& location, Pool& pool) const noexcept;
+  void list_pool(const FamilyIndex& index, std::span<const std::uint32_t> list, Pool& pool) const noexcept;
+  std::uint32_t draw(const FamilyIndex& index, const Pool& pool, bool everything, Rng& rng,
+                     std::span<const IpAddress*> out) const noexcept;
+  std::uint32_t draw_sticky(const FamilyIndex& index, const Pool& pool, bool everything, std::uint64_t client_hash,
+                            std::span<const IpAddress*> out) const noexcept;
+  Choice fail(const FamilyIndex& index, IpAddress::Family family, std::span<const IpAddress*> out) const noexcept;
+  /// Fills `trace` after a choice (geo/steering_trace.cpp); `list` is the
+  /// list that was walked, `by_distance` whether trace.located's coordinates
+  /// ordered the sites.
+  void fill_trace(const FamilyIndex& index, const Choice& choice, std::span<const std::uint32_t> list,
+                  bool by_distance, const Pool& pool, bool everything, Trace& trace) const;
 
   ServiceSpec spec_;
   std::vector<Site> sites_;
   std::vector<std::uint32_t> default_sites_;
   std::vector<UnitVector> site_vectors_;  ///< one per site
+  std::vector<double> bias_factor_;       ///< one per site: 1 - bias/100
+  bool true_distance_ = false;            ///< bias or tolerance: compare real distances
+  std::vector<std::uint64_t> address_hash_;  ///< one per endpoint, for sticky choices
   FamilyIndex v4_;
   FamilyIndex v6_;
 };
+
+/// The network a service locates a query by: the ECS subnet when the query
+/// has one, the service honours ECS (use_ecs) and its address is public;
+/// otherwise the source address as a host network. `from_ecs` says which: an
+/// answer located by the source address must carry ECS scope 0.
+struct ClientNetwork {
+  IpNetwork network;
+  bool from_ecs = false;
+};
+ClientNetwork select_client(const ServiceSpec& spec, const IpNetwork* ecs, const IpAddress& source) noexcept;
+
+/// True for addresses that locate nothing: private (RFC 1918, ULA),
+/// loopback, link-local, CGNAT shared space, unspecified, multicast and
+/// reserved ranges (IPv4-mapped ones by their IPv4 address).
+bool is_special_purpose(const IpAddress& address) noexcept;
 
 /// Great-circle distance in kilometres between two points (degrees).
 double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg) noexcept;

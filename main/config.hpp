@@ -57,10 +57,24 @@
 //       records: ["www 300 IN A 192.0.2.1", ...]   # optional
 //       file: example.com.zone     # optional BIND zone file
 //       services:                  # optional
-//         NAME: { ttl: 30, policy: closest, answer_count: 1,
+//         NAME: { ttl: 30, policy: closest,  # closest|geo-map|failover|weighted
+//                 answer_count: 1,        # 1..8 addresses per answer
+//                 sites_per_answer: 1,    # 1..8 sites an answer draws from
+//                 min_healthy: 1,         # count, or "50%" of a site's endpoints
+//                 sticky: false,          # rendezvous hashing of the client /24 or /56
+//                 ecs: true,              # false: ignore EDNS Client Subnet
+//                 fail: open,             # open|closed|servfail when nothing is healthy
+//                 fallback: [ADDR, ...],  # instead of `fail`: answered when nothing is healthy
+//                 bias: { SITE: -99..99 },   # closest only: percent
+//                 tolerance: 0,           # closest only: percent (0..1000) or "10%"
+//                 order: [SITE, ...],     # failover only: the fixed order
+//                 geo_map: { subdivisions: { US-CA: [SITE, ...] }, countries: { US: [...] },
+//                            continents: { EU: [...] }, default: [...] },  # geo-map only
+//                 nets: { "192.0.2.0/24": [SITE, ...] },  # not with weighted
+//                 nets_file: FILE,        # "PREFIX SITE[,SITE...]" lines; not with weighted
 //                 min_ttl: <ttl/2>, degraded_ttl: <min_ttl>,  # <= ttl
 //                 check: CHECK or none,   # default none
-//                 default_sites: [SITE, ...],
+//                 default_sites: [SITE, ...],   # not with failover (use order)
 //                 endpoints: [ { address: ADDR or [ADDR, ...], site: SITE,
 //                                weight: 100,
 //                                check: CHECK or none or   # default: the service's
@@ -99,7 +113,7 @@ namespace config_limits {
 inline constexpr std::size_t kMaxFileBytes = 16 * 1024 * 1024;  ///< config file size
 inline constexpr std::size_t kMaxErrors = 100;  ///< errors reported; the rest are counted
 inline constexpr std::size_t kMaxNameLength = 63;  ///< node id, site names
-inline constexpr std::size_t kMaxSites = 256;
+inline constexpr std::size_t kMaxSites = 4096;
 inline constexpr std::size_t kMaxListen = 32;  ///< dns.listen entries
 inline constexpr std::uint32_t kMaxThreads = 64;
 inline constexpr std::uint32_t kMinUdpPayload = 512;
@@ -126,6 +140,12 @@ inline constexpr std::size_t kMaxHttpHeaders = 32;
 inline constexpr std::size_t kMaxExpect = 32;      ///< entries of `expect`
 inline constexpr std::size_t kMaxDnsAnswers = 16;  ///< entries of `query.answer`
 inline constexpr std::size_t kMaxOverrides = 4096;
+inline constexpr std::size_t kMaxSiteList = 32;  ///< sites in one nets/geo_map/order list
+inline constexpr std::size_t kMaxGeoMapEntries = 4096;  ///< entries of one geo_map level
+inline constexpr std::size_t kMaxInlineNets = 10'000;   ///< entries of a service's `nets:`
+inline constexpr std::size_t kMaxNetsRows = 5'000'000;  ///< nets rows of a service (inline + file)
+inline constexpr std::size_t kMaxFallback = 16;         ///< fallback addresses
+inline constexpr double kMaxTolerancePercent = 1000;
 }  // namespace config_limits
 
 /// Where a configured value came from, so that errors found after parsing
@@ -220,9 +240,14 @@ struct ServiceConfig {
   /// configured default_sites first, then the others in `sites:` order (so a
   /// partial list is a preference, never an exclusion).
   std::vector<std::uint32_t> default_sites;
-  /// Policy, answer_count and endpoints: one geo::Endpoint per configured
+  /// The steering settings (policy, picking, fail mode, the compiled
+  /// geo_map and nets) and endpoints: one geo::Endpoint per configured
   /// address (an endpoint with several addresses gives each its weight).
+  /// Every setting absent from the file keeps its default, which answers
+  /// as `closest` always has.
   geo::ServiceSpec spec;
+  /// The nets file that was read (resolved path), or empty.
+  std::string nets_file;
   /// For each spec.endpoints[i], the index of the configured endpoint it
   /// came from (into `endpoints`): the addresses of one endpoint share one
   /// health verdict.

@@ -109,6 +109,15 @@ bool read_endpoint_check(const Context& context, const Field& field, const Check
 void read_overrides(const Context& context, const Field& field, const std::vector<ZoneConfig>* zones,
                     std::vector<OverrideConfig>& overrides);
 
+/// The steering keys of a service map (main/config_steering.cpp): policy,
+/// answer_count, sites_per_answer, min_healthy, sticky, ecs, fail, fallback,
+/// bias, tolerance, order, geo_map, nets, nets_file. Fills service.spec
+/// (except endpoints) and, for `order`, service.default_sites. Reports every
+/// problem; a value with an error keeps its default.
+void read_steering(const Context& context, const MapReader& reader, ServiceConfig& service);
+/// The keys read_steering reads.
+std::vector<std::string_view> steering_keys();
+
 /// Reads `zones:` (reading zone files too). Returns, per zone read, whether
 /// it had no error: only those are worth handing to the zone builder.
 std::vector<bool> read_zones(const Context& context, const Field& field, std::vector<ZoneConfig>& zones);

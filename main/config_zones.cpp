@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <unordered_map>
 
 #include "dns/presentation.hpp"
 #include "main/config_schema.hpp"
@@ -131,6 +132,9 @@ void read_endpoints(const Context& context, const Field& field, const CheckRef& 
   auto elements = read_list(context.diag, field, "endpoints", 1, limits::kMaxEndpoints);
   if (!elements) return;
   std::vector<std::string> address_paths;  // parallel to service.spec.endpoints
+  // Address bytes -> index into spec.endpoints: services with a thousand
+  // addresses must not compare every pair.
+  std::unordered_map<std::string, std::size_t> seen;
   for (const Field& element : *elements) {
     MapReader reader(context.diag, element, {"address", "site", "weight", "check"});
     if (!reader.ok()) continue;
@@ -156,12 +160,13 @@ void read_endpoints(const Context& context, const Field& field, const CheckRef& 
     const auto index = static_cast<std::uint32_t>(service.endpoints.size());
     service.endpoints.push_back(std::move(endpoint));
     for (const auto& [address, where] : addresses) {
-      const auto same = std::find_if(service.spec.endpoints.begin(), service.spec.endpoints.end(),
-                                     [&](const geo::Endpoint& e) { return e.address == address; });
-      if (same != service.spec.endpoints.end()) {
-        context.diag.error(location_of(context.diag, where),
-                           "duplicate address " + address.to_string() + " in this service (also at " +
-                               address_paths[static_cast<std::size_t>(same - service.spec.endpoints.begin())] + ")");
+      std::string key(address.bytes.begin(), address.bytes.end());
+      key += static_cast<char>(address.family);
+      const auto same = seen.find(key);
+      if (same != seen.end()) {
+        context.diag.error(location_of(context.diag, where), "duplicate address " + address.to_string() +
+                                                                 " in this service (also at " +
+                                                                 address_paths[same->second] + ")");
         continue;
       }
       if (service.spec.endpoints.size() == limits::kMaxEndpoints) {
@@ -169,6 +174,7 @@ void read_endpoints(const Context& context, const Field& field, const CheckRef& 
                         "at most " + std::to_string(limits::kMaxEndpoints) + " addresses per service");
         return;
       }
+      seen.emplace(std::move(key), service.spec.endpoints.size());
       service.spec.endpoints.push_back(geo::Endpoint{address, *site, weight});
       service.endpoint_of_address.push_back(index);
       address_paths.push_back(where.path);
@@ -219,8 +225,9 @@ void read_service(const Context& context, const MapEntry& entry, ZoneConfig& zon
     context.diag.error(service.source, "expected a service name (relative to " + zone.origin.to_text() +
                                            " or absolute), found " + quote(entry.key));
   }
-  MapReader reader(context.diag, entry.value,
-                   {"ttl", "min_ttl", "degraded_ttl", "policy", "answer_count", "default_sites", "check", "endpoints"});
+  std::vector<std::string_view> keys = {"ttl", "min_ttl", "degraded_ttl", "default_sites", "check", "endpoints"};
+  for (const auto key : steering_keys()) keys.push_back(key);
+  MapReader reader(context.diag, entry.value, std::move(keys));
   if (!reader.ok()) return;
   bool ttl_valid = true;
   if (auto ttl = reader.optional("ttl")) {
@@ -229,26 +236,25 @@ void read_service(const Context& context, const MapEntry& entry, ZoneConfig& zon
     ttl_valid = value.has_value();
   }
   read_short_ttls(context, reader, ttl_valid, service);
-  if (auto policy = reader.optional("policy")) {
-    static constexpr geo::Policy kPolicies[] = {geo::Policy::closest};
-    if (auto index = read_choice(context.diag, *policy, {"closest"})) service.spec.policy = kPolicies[*index];
-  }
-  if (auto count = reader.optional("answer_count")) {
-    if (auto value = read_integer(context.diag, *count, 1, limits::kMaxAnswerCount)) {
-      service.spec.answer_count = static_cast<std::uint32_t>(*value);
-    }
-  }
+  read_steering(context, reader, service);
   CheckRef check;
   if (auto check_field = reader.optional("check")) check = read_check_name(context, *check_field);
   if (auto endpoints = reader.required("endpoints")) read_endpoints(context, *endpoints, check, service);
-  if (auto default_sites = reader.optional("default_sites")) read_default_sites(context, *default_sites, service);
+  if (auto default_sites = reader.optional("default_sites")) {
+    if (reader.optional("order")) {
+      context.diag.error(location_of(context.diag, *default_sites),
+                         "failover's order is its default order: give order or default_sites, not both");
+    } else {
+      read_default_sites(context, *default_sites, service);
+    }
+  }
   // The configured order first, then every other site: a partial list is a
   // preference, not an exclusion.
   if (context.sites != nullptr) {
+    std::vector<bool> listed(context.sites->size(), false);
+    for (const auto site : service.default_sites) listed[site] = true;
     for (std::uint32_t site = 0; site < context.sites->size(); ++site) {
-      if (std::find(service.default_sites.begin(), service.default_sites.end(), site) == service.default_sites.end()) {
-        service.default_sites.push_back(site);
-      }
+      if (!listed[site]) service.default_sites.push_back(site);
     }
   }
   zone.services.push_back(std::move(service));

@@ -14,6 +14,7 @@
 #include "main/admin_cli.hpp"
 #include "main/backend.hpp"
 #include "main/config.hpp"
+#include "main/explain_cli.hpp"
 #include "main/node.hpp"
 
 namespace {
@@ -25,9 +26,12 @@ constexpr const char* kUsage = R"(usage: meridian COMMAND [ARGS]
 commands:
   serve -c FILE                  run a node from its config file
   check-config FILE              validate a config file offline (exit 0 or 1)
+  explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] -c FILE
+                                 why a client gets the answer it gets: the decision
+                                 trace, offline from a config
   geo build-db --input FILE --output FILE.mmdb
                                  write a MaxMind DB from a CSV/TSV of
-                                 prefix,latitude,longitude,country,continent
+                                 prefix,latitude,longitude,country,continent[,subdivision]
   backend --listen ADDR:PORT[-LAST] [--listen ...] [--name NAME] [--status CODE] [--hang]
                                  a tiny HTTP server for demos and tests
   cluster status [--json]        a running node's view of the cluster (every member's
@@ -202,6 +206,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "serve") return serve(args);
     if (command == "check-config") return check_config(args);
+    if (command == "explain") return meridian::run_explain_command(args);
     if (command == "backend") return backend(args);
     if (command == "cluster" && args.size() >= 2 && args[0] == "certs") {
       return cluster_certs(args[1], std::vector<std::string_view>(args.begin() + 2, args.end()));

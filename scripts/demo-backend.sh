@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts or stops the demo's local HTTP backend of one site (or all), so you
 # can watch the demo node fail over:  scripts/demo-backend.sh stop eu-west
+# The cluster demo (scripts/demo-cluster.sh) uses the same backends for its
+# sites eu-west, us-east and ap-northeast, so the same commands work there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 run_dir=${MERIDIAN_DEMO_RUN:-/tmp/meridian-demo}

@@ -108,6 +108,32 @@ std::shared_ptr<const RoutingTable> make_service_table() {
   return std::make_shared<RoutingTable>(std::move(zones), std::move(services), std::make_shared<FakeLocator>(), 2);
 }
 
+// www.example.com. as a service with `spec` over eu-west (London) and
+// us-east, located by FakeLocator.
+std::shared_ptr<const RoutingTable> make_policy_table(const geo::ServiceSpec& spec) {
+  Name origin;
+  Name::from_text("example.com.", origin);
+  ZoneBuilder builder(origin);
+  for (const char* line : {"@ SOA ns1 hostmaster 1 3600 600 604800 300", "@ NS ns1", "ns1 A 192.0.2.53"}) {
+    REQUIRE(builder.add(*parse_record(line, origin, 3600)).ok());
+  }
+  Name www;
+  Name::from_text("www.example.com.", www);
+  REQUIRE(builder.add_service(www, 0).ok());
+  std::vector<Zone> zones;
+  zones.push_back(std::move(builder).build().value());
+  std::vector<Service> services;
+  services.push_back(Service{www, 30, geo::Steering({{"eu-west", 51.5, -0.1}, {"us-east", 39.04, -77.49}}, {1}, spec), 5});
+  return std::make_shared<RoutingTable>(std::move(zones), std::move(services), std::make_shared<FakeLocator>(), 4);
+}
+
+// One endpoint per site: eu-west 192.0.2.30, us-east 192.0.2.20.
+geo::ServiceSpec two_sites(bool healthy = true) {
+  geo::ServiceSpec spec;
+  spec.endpoints = {{IpAddress::v4(192, 0, 2, 30), 0, 100, healthy}, {IpAddress::v4(192, 0, 2, 20), 1, 100, healthy}};
+  return spec;
+}
+
 struct Harness {
   std::shared_ptr<const RoutingTable> table = make_table();
   Answerer answerer{AnswererSettings{1232, "test-node"}};
@@ -402,11 +428,30 @@ TEST_CASE("answerer: answering allocates nothing on the heap", "[dns]") {
   QueryContext context;
   IpAddress::parse("198.51.100.1", context.source);
   context.rng = &h.rng;
+  // Every fail mode and the ECS rules, through the whole engine.
+  std::vector<std::shared_ptr<const RoutingTable>> policy_tables;
+  for (int variant = 0; variant < 4; ++variant) {
+    geo::ServiceSpec spec = two_sites(variant == 0);
+    spec.use_ecs = variant != 1;
+    spec.sticky = variant == 1;
+    if (variant == 2) spec.fail = geo::FailMode::servfail, spec.endpoints[0].healthy = false,
+                      spec.endpoints[1].healthy = false;
+    if (variant == 3) spec.fallback = {IpAddress::v4(198, 51, 100, 1)};
+    policy_tables.push_back(make_policy_table(spec));
+  }
+  const std::vector<std::vector<std::uint8_t>> policy_queries = {
+      QueryBuilder("www.example.com.", rrtype::A).ecs(1, 24, {81, 2, 69}).bytes,
+      QueryBuilder("www.example.com.", rrtype::A).ecs(1, 24, {10, 1, 2}).bytes,
+      QueryBuilder("www.example.com.", rrtype::ANY).bytes,
+  };
   const long before = g_allocations.load();
   std::size_t total = 0;
   for (int round = 0; round < 100; ++round) {
     for (const auto& q : queries) total += h.answerer.answer(*h.table, context, q, h.buffer, h.stats);
     for (const auto& q : static_queries) total += h.answerer.answer(*full, context, q, h.buffer, h.stats);
+    for (const auto& table : policy_tables) {
+      for (const auto& q : policy_queries) total += h.answerer.answer(*table, context, q, h.buffer, h.stats);
+    }
   }
   const long after = g_allocations.load();
   CHECK(total > 0);
@@ -439,4 +484,77 @@ TEST_CASE("answerer: fail-open answers use the degraded TTL and are counted", "[
   const Decoded r = h.ask(QueryBuilder("www.example.com.", rrtype::A).bytes);
   CHECK(r.answer() == std::vector<std::string>{"www.example.com. 5 IN A 192.0.2.30"});
   CHECK(h.stats.fail_open.load() == 1);
+}
+
+// The scope of the IPv4 ECS option of the last response, whose source
+// prefix was `source_prefix`.
+std::uint8_t ecs_scope(const Harness& h, std::uint8_t source_prefix) {
+  const std::string wire(reinterpret_cast<const char*>(h.buffer.data()), h.length);
+  const char head[] = {0, 8, 0, static_cast<char>(4 + (source_prefix + 7) / 8), 0, 1, static_cast<char>(source_prefix)};
+  const auto at = wire.rfind(std::string(head, sizeof head));
+  REQUIRE(at != std::string::npos);
+  return static_cast<std::uint8_t>(wire[at + sizeof head]);
+}
+
+TEST_CASE("answerer: ECS is honoured per service; private and /0 subnets are ignored", "[dns]") {
+  struct Case {
+    const char* what;
+    bool use_ecs;
+    std::vector<std::uint8_t> subnet;
+    std::uint8_t source_prefix;
+    const char* source;
+    const char* answer;
+    std::uint8_t scope;
+  };
+  const Case cases[] = {
+      {"ECS London", true, {81, 2, 69}, 24, "175.16.1.1", "192.0.2.30", 16},
+      {"ecs: false: the source (not located: default us-east) decides, scope 0", false, {81, 2, 69}, 24,
+       "198.51.100.1", "192.0.2.20", 0},
+      {"private ECS: the source decides, scope 0", true, {10, 1, 2}, 24, "81.2.1.1", "192.0.2.30", 0},
+      {"/0: the source decides, scope 0", true, {}, 0, "81.2.1.1", "192.0.2.30", 0},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.what);
+    geo::ServiceSpec spec = two_sites();
+    spec.use_ecs = c.use_ecs;
+    Harness h;
+    h.table = make_policy_table(spec);
+    const Decoded r =
+        h.ask(QueryBuilder("www.example.com.", rrtype::A).ecs(1, c.source_prefix, c.subnet).bytes, Transport::udp, c.source);
+    CHECK(r.answer() == std::vector<std::string>{std::string("www.example.com. 30 IN A ") + c.answer});
+    CHECK(ecs_scope(h, c.source_prefix) == c.scope);
+  }
+}
+
+TEST_CASE("answerer: fail closed answers NODATA or SERVFAIL; fallback answers its addresses", "[dns]") {
+  Harness h;
+  geo::ServiceSpec spec = two_sites(false);
+  SECTION("closed: NODATA with the SOA") {
+    spec.fail = geo::FailMode::closed;
+    h.table = make_policy_table(spec);
+    const Decoded r = h.ask(QueryBuilder("www.example.com.", rrtype::A).bytes);
+    CHECK(r.rcode() == LDNS_RCODE_NOERROR);
+    CHECK(r.answer().empty());
+    CHECK(r.authority().size() == 1);
+    CHECK(h.stats.fail_open.load() == 1);
+  }
+  SECTION("servfail") {
+    spec.fail = geo::FailMode::servfail;
+    h.table = make_policy_table(spec);
+    const Decoded r = h.ask(QueryBuilder("www.example.com.", rrtype::A).bytes);
+    CHECK(r.rcode() == LDNS_RCODE_SERVFAIL);
+    CHECK_FALSE(r.aa());
+    CHECK(r.authority().empty());
+  }
+  SECTION("fallback: degraded TTL, counted") {
+    spec.fallback = {IpAddress::v4(198, 51, 100, 1)};
+    h.table = make_policy_table(spec);
+    const Decoded r = h.ask(QueryBuilder("www.example.com.", rrtype::A).bytes);
+    CHECK(r.answer() == std::vector<std::string>{"www.example.com. 5 IN A 198.51.100.1"});
+    CHECK(h.stats.fail_open.load() == 1);
+    // No fallback of the family: NODATA.
+    const Decoded aaaa = h.ask(QueryBuilder("www.example.com.", rrtype::AAAA).bytes);
+    CHECK(aaaa.answer().empty());
+    CHECK(aaaa.rcode() == LDNS_RCODE_NOERROR);
+  }
 }

@@ -3,6 +3,11 @@
 // malformed ones too), a zone/table builder from presentation text, and a
 // decoder of responses through ldns — an independent DNS implementation.
 
+// Before ldns: its common.h defines `bool` and `false` as macros when it was
+// built for C, which breaks libstdc++ headers included after it (<optional>
+// via the routing table).
+#include <optional>
+
 #include <ldns/ldns.h>
 
 #include <cstdint>

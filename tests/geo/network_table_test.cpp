@@ -69,7 +69,9 @@ TEST_CASE("network_table: errors name file:line and the bad field", "[geo]") {
       {"10.0.0.0/8,1,2,gb,EU", "bad country 'gb'"},
       {"10.0.0.0/8,1,2,GBR,EU", "bad country 'GBR'"},
       {"10.0.0.0/8,1,2,GB,XX", "bad continent 'XX'"},
-      {"10.0.0.0/8,1,2,GB,EU,extra", "more than 5 fields"},
+      {"10.0.0.0/8,1,2,GB,EU,CA,extra", "more than 6 fields"},
+      {"10.0.0.0/8,1,2,US,NA,ca", "bad subdivision 'ca'"},
+      {"10.0.0.0/8,1,2,,NA,CA", "a subdivision needs its country"},
       {"10.0.0.0/8,1", "expected at least prefix, latitude, longitude"},
   };
   for (const auto& c : cases) {

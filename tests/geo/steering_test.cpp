@@ -374,6 +374,83 @@ TEST_CASE("steering: choose allocates nothing", "[geo]") {
   CHECK(g_allocations.load() == before);
   CHECK(total == 2000 * 2);
 }
+
+TEST_CASE("steering: every policy and option chooses without allocating", "[geo]") {
+  std::vector<Site> many;
+  ServiceSpec base;
+  base.answer_count = 3;
+  for (std::uint32_t i = 0; i < 300; ++i) {
+    many.push_back({"s" + std::to_string(i), -80.0 + i % 160, -170.0 + i % 340});
+    for (std::uint8_t k = 0; k < 3; ++k) {
+      Endpoint endpoint{IpAddress::v4(10, k, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)), i, 1 + i % 7};
+      endpoint.healthy = (i + k) % 4 != 0;
+      base.endpoints.push_back(endpoint);
+    }
+    IpAddress v6 = ip("2001:db8::");
+    v6.bytes[14] = static_cast<std::uint8_t>(i >> 8);
+    v6.bytes[15] = static_cast<std::uint8_t>(i);
+    base.endpoints.push_back({v6, i});
+  }
+  std::vector<NetTable::Row> rows = {{net("81.2.69.0/25"), 0, 1}, {net("2001:218::/40"), 1, 2}};
+  const auto nets = std::make_shared<const NetTable>(
+      *NetTable::build({{3, 4}, {5}}, rows, [](std::uint32_t) { return std::string(); }));
+  std::vector<Steering> steerings;
+  for (int variant = 0; variant < 8; ++variant) {
+    ServiceSpec spec = base;
+    spec.sites_per_answer = 1 + variant % 3;
+    spec.sticky = variant % 2 == 1;
+    spec.min_healthy = 2;
+    switch (variant % 4) {
+      case 0:
+        spec.bias_percent.assign(many.size(), 10);
+        spec.tolerance_percent = 20;
+        spec.nets = nets;
+        break;
+      case 1:
+        spec.policy = Policy::geo_map;
+        spec.geo_map = std::make_shared<const GeoMap>(
+            GeoMap({{GeoMap::Level::country, "GB", {7, 8}}, {GeoMap::Level::subdivision, "GB-ENG", {9}}}, {1}));
+        spec.nets = nets;
+        break;
+      case 2:
+        spec.policy = Policy::failover;
+        break;
+      default:
+        spec.policy = Policy::weighted;
+        break;
+    }
+    steerings.emplace_back(many, std::vector<std::uint32_t>{5, 6}, std::move(spec));
+  }
+  ServiceSpec down = base;
+  for (auto& endpoint : down.endpoints) endpoint.healthy = false;
+  down.fallback = {ip("198.51.100.1")};
+  steerings.emplace_back(many, std::vector<std::uint32_t>{}, down);
+  down.fallback.clear();
+  down.fail = FailMode::servfail;
+  steerings.emplace_back(many, std::vector<std::uint32_t>{}, down);
+
+  FakeLocator locator;
+  locator.add("81.2.0.0/16", 51.5142, -0.0931);
+  locator.add("2001:218::/32", 35.685, 139.7514);
+  Rng rng(2);
+  const IpAddress* out[8];
+  const IpNetwork clients[] = {net("81.2.69.0/24"), net("81.2.70.0/24"), net("10.0.0.1/32"), net("2001:218::/48"),
+                               net("::ffff:81.2.69.0/120")};
+  IpNetwork ecs = net("81.2.69.0/24");
+  const long before = g_allocations.load();
+  std::uint32_t total = 0;
+  for (int i = 0; i < 500; ++i) {
+    for (const Steering& steering : steerings) {
+      const IpNetwork& client = clients[i % 5];
+      const auto family = i % 5 == 3 ? IpAddress::Family::v6 : IpAddress::Family::v4;
+      const ClientNetwork selected = select_client(steering.spec(), &ecs, client.address);
+      total += steering.choose(&locator, client, family, rng, out).count;
+      total += steering.choose(nullptr, selected.network, family, rng, out).count;
+    }
+  }
+  CHECK(g_allocations.load() == before);
+  CHECK(total > 0);
+}
 #endif
 
 }  // namespace

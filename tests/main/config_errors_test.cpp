@@ -114,7 +114,7 @@ const Case kCases[] = {
   {"service at the apex", "      www:", "      \"@\":",
    "test.yaml:13:7: zones[0].services[\"@\"]: service example.test. is the zone apex"},
   {"unknown policy", "        endpoints:", "        policy: nearest\n        endpoints:",
-   "test.yaml:14:17: zones[0].services.www.policy: expected one of (closest), found \"nearest\""},
+   "test.yaml:14:17: zones[0].services.www.policy: expected one of (closest, geo-map, failover, weighted), found \"nearest\""},
   // out-of-range numbers
   {"latitude out of range", "lat: 47.61", "lat: 91",
    "test.yaml:3:19: sites.us-west.lat: expected a number from -90 to 90, found \"91\""},

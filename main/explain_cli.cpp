@@ -1,0 +1,203 @@
+#include "main/explain_cli.hpp"
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "dns/name.hpp"
+#include "geo/mmdb_reader.hpp"
+#include "health/tracker.hpp"
+#include "main/health_plan.hpp"
+#include "main/routing_builder.hpp"
+
+namespace meridian {
+namespace {
+
+std::string code_text(const char* code) { return code[0] == '\0' ? "-" : std::string(code); }
+
+std::string format(const char* pattern, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, pattern, value);
+  return buffer;
+}
+
+std::string pad(std::string text, std::size_t width) {
+  if (text.size() < width) text.append(width - text.size(), ' ');
+  return text;
+}
+
+std::string describe_network(const IpAddress& address, unsigned prefix_len) {
+  return address.masked(prefix_len).to_string() + "/" + std::to_string(prefix_len);
+}
+
+}  // namespace
+
+Result<Explanation> explain_query(const Config& config, const dns::RoutingTable& table, const ExplainQuery& query,
+                                  std::uint64_t seed) {
+  const dns::Name root;
+  dns::Name name;
+  if (!dns::Name::from_text(query.name, name, &root)) return fail("bad name '", query.name, "'");
+  std::size_t index = 0;
+  const ServiceConfig* found = nullptr;
+  for (const ZoneConfig& zone : config.zones) {
+    for (const ServiceConfig& service : zone.services) {
+      if (found == nullptr && service.name.equals(name)) found = &service;
+      if (found == nullptr) ++index;
+    }
+  }
+  if (found == nullptr) return fail(name.to_text(), " is not a service of this config");
+  const dns::Service& service = table.service(static_cast<std::uint32_t>(index));
+
+  Explanation explanation;
+  explanation.service = name.to_text();
+  explanation.config = found;
+  const IpNetwork* ecs = query.ecs ? &*query.ecs : nullptr;
+  const geo::ClientNetwork client = geo::select_client(service.steering.spec(), ecs, query.source);
+  explanation.client = client.network;
+  if (client.from_ecs) {
+    explanation.client_source = "ECS " + query.ecs->to_string();
+  } else if (ecs == nullptr) {
+    explanation.client_source = "source address (no ECS)";
+  } else if (!service.steering.spec().use_ecs) {
+    explanation.client_source = "source address (ECS " + query.ecs->to_string() + " ignored: ecs: false)";
+  } else {
+    explanation.client_source = "source address (ECS " + query.ecs->to_string() + " ignored: " +
+                                (query.ecs->prefix_len == 0 ? "/0" : "private or reserved") + ")";
+  }
+  Rng rng(seed);
+  std::array<const IpAddress*, geo::kMaxAnswerCount> picked{};
+  explanation.choice =
+      service.steering.choose(table.locator(), client.network, query.family, rng, picked, &explanation.trace);
+  for (std::uint32_t i = 0; i < explanation.choice.count; ++i) explanation.answer.push_back(*picked[i]);
+  explanation.ttl_s =
+      explanation.choice.degraded ? std::min(service.degraded_ttl_s, service.ttl_s) : service.ttl_s;
+  if (client.from_ecs) explanation.ecs_scope = explanation.choice.scope_prefix_len;
+  return explanation;
+}
+
+std::string format_explanation(const Config& config, const Explanation& e) {
+  const geo::ServiceSpec& spec = e.config->spec;
+  const geo::Trace& trace = e.trace;
+  std::string out;
+  const auto line = [&](const std::string& text) { out += text + "\n"; };
+  line("service: " + e.service + " (policy " + geo::policy_name(spec.policy) + ", answer_count " +
+       std::to_string(spec.answer_count) + ", sites_per_answer " + std::to_string(spec.sites_per_answer) +
+       ", min_healthy " + std::to_string(spec.min_healthy) + (spec.min_healthy_percent ? "%" : "") +
+       (spec.sticky ? ", sticky" : "") + ")");
+  line("client: " + e.client.to_string() + " from " + e.client_source);
+  if (trace.nets_asked) {
+    const unsigned bits = e.client.address.unmapped().bit_length();
+    const std::string range =
+        describe_network(e.client.address.unmapped(), std::min<unsigned>(trace.nets.scope_prefix_len, bits));
+    line(trace.nets.list == geo::NetTable::kNoList ? "nets: no match (nothing in " + range + ")"
+                                                   : "nets: match, uniform over " + range);
+  }
+  if (!trace.locator_asked) {
+    line("location: not looked up" + std::string(e.choice.stage == geo::Stage::nets ? " (nets decided)" : ""));
+  } else if (!trace.located.found) {
+    line("location: not in the GeoIP database (empty network /" + std::to_string(trace.located.prefix_len) + ")");
+  } else {
+    const geo::Location& l = trace.located.location;
+    std::string text = "location: GeoIP network /" + std::to_string(trace.located.prefix_len) + ": ";
+    text += l.has_coordinates ? format("%.4f", l.latitude_deg) + ", " + format("%.4f", l.longitude_deg)
+                              : std::string("no coordinates");
+    text += ", country " + code_text(l.country.data()) + ", continent " + code_text(l.continent.data()) +
+            ", subdivision " + code_text(l.subdivision.data());
+    line(text);
+  }
+  if (!trace.geo_map_entry.empty()) line("geo-map entry: " + trace.geo_map_entry);
+  line("health: " + trace.health + " (offline: config overrides only)");
+  line("candidates, in policy order:");
+  line("  " + pad("SITE", 20) + pad("DISTANCE", 12) + pad("BIAS", 8) + pad("BIASED", 12) + pad("HEALTHY", 9) +
+       "STATE");
+  for (const geo::TraceSite& site : trace.candidates) {
+    const auto km = [](const std::optional<double>& value) {
+      return value ? format("%.0f km", *value) : std::string("-");
+    };
+    const std::string state = site.picked ? "picked" : site.available ? "available" : "unavailable";
+    line("  " + pad(config.sites[site.site].name, 20) + pad(km(site.distance_km), 12) +
+         pad(format("%+.0f%%", site.bias_percent), 8) + pad(km(site.biased_km), 12) +
+         pad(std::to_string(site.healthy) + "/" + std::to_string(site.total), 9) + state);
+  }
+  line(std::string("decided by: ") + geo::stage_name(e.choice.stage) + (e.choice.degraded ? " (degraded)" : ""));
+  std::string answer;
+  for (const IpAddress& address : e.answer) answer += (answer.empty() ? "" : " ") + address.to_string();
+  if (e.choice.stage == geo::Stage::fail_closed) answer = e.choice.servfail ? "SERVFAIL" : "NODATA";
+  if (answer.empty()) answer = "NODATA (no address of this family)";
+  line("answer: " + answer);
+  line("ttl: " + std::to_string(e.ttl_s));
+  line("ecs scope: /" + std::to_string(e.ecs_scope));
+  return out;
+}
+
+int run_explain_command(const std::vector<std::string_view>& args) {
+  std::vector<std::string_view> positional;
+  std::string config_path;
+  ExplainQuery query;
+  const auto usage = [](const std::string& message) {
+    std::cerr << "meridian: " << message
+              << "\nusage: meridian explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] -c FILE\n";
+    return 2;
+  };
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const bool has_value = i + 1 < args.size();
+    if ((args[i] == "-c" || args[i] == "--config") && has_value) {
+      config_path = args[++i];
+    } else if (args[i] == "--ecs" && has_value) {
+      IpNetwork ecs;
+      if (!IpNetwork::parse(args[++i], ecs)) return usage("bad --ecs '" + std::string(args[i]) + "' (ADDRESS/LEN)");
+      query.ecs = ecs;
+    } else if (args[i] == "--type" && has_value) {
+      const std::string_view type = args[++i];
+      if (type != "A" && type != "AAAA") return usage("--type must be A or AAAA");
+      query.family = type == "A" ? IpAddress::Family::v4 : IpAddress::Family::v6;
+    } else if (args[i].starts_with("-")) {
+      return usage("unknown explain argument '" + std::string(args[i]) + "'");
+    } else {
+      positional.push_back(args[i]);
+    }
+  }
+  if (positional.size() != 2 || config_path.empty()) return usage("explain needs NAME CLIENT_IP and -c FILE");
+  query.name = positional[0];
+  if (!IpAddress::parse(positional[1], query.source)) {
+    return usage("bad CLIENT_IP '" + std::string(positional[1]) + "'");
+  }
+  query.source = query.source.unmapped();
+
+  auto config = load_config(config_path);
+  if (!config) {
+    std::cerr << config.error().message << "\n";
+    return 1;
+  }
+  std::shared_ptr<const geo::Locator> locator;
+  if (!config->geoip.database.empty()) {
+    auto reader = geo::MmdbReader::open(config->geoip.database);
+    if (reader) {
+      locator = std::move(reader).value();
+    } else {
+      std::cerr << "warning: " << reader.error().message << "; every client is unlocated\n";
+    }
+  }
+  // No probes offline: every endpoint is up unless an override says not.
+  const HealthPlan plan = plan_health(*config);
+  health::HealthTracker tracker(plan.targets, health::UnknownPolicy::up);
+  apply_config_overrides(*config, tracker);
+  const ServiceVerdicts verdicts = verdicts_of(plan, tracker);
+  auto zones = build_zones(*config);
+  if (!zones) {
+    std::cerr << zones.error().message << "\n";
+    return 1;
+  }
+  const dns::RoutingTable table(std::move(zones).value(), build_services(*config, &verdicts), locator, 1);
+  auto explanation = explain_query(*config, table, query);
+  if (!explanation) {
+    std::cerr << explanation.error().message << "\n";
+    return 1;
+  }
+  std::cout << format_explanation(*config, *explanation);
+  return 0;
+}
+
+}  // namespace meridian
