@@ -24,22 +24,24 @@ ReplicatedHealth::ReplicatedHealth(asio::io_context& io, StoreNode& store, Repli
 Result<void> ReplicatedHealth::start() {
   std::weak_ptr<ReplicatedHealth> weak = weak_from_this();
   // Runs on the store thread: hand the change to the health thread.
-  auto watched = store_.watch("_health/", [weak, &io = io_](const std::string& key,
-                                                           const std::optional<std::string>& value, std::uint64_t) {
-    asio::post(io, [weak, key, value] {
-      if (auto self = weak.lock(); self && !self->stopped_) self->on_key(key, value);
+  for (const std::string prefix : {"_health/", "_ops/", "_events/"}) {
+    auto watched = store_.watch(prefix, [weak, &io = io_](const std::string& key,
+                                                          const std::optional<std::string>& value, std::uint64_t) {
+      asio::post(io, [weak, key, value] {
+        if (auto self = weak.lock(); self && !self->stopped_) self->on_key(key, value);
+      });
     });
-  });
-  if (!watched) return watched.error();
-  // What the store already holds (the watch sees only later changes).
-  store_.scan("_health/", 1'000'000, ReadMode::local,
-              [weak, &io = io_](std::vector<std::pair<std::string, std::string>> pairs, std::optional<StoreError>) {
-                asio::post(io, [weak, pairs = std::move(pairs)] {
-                  auto self = weak.lock();
-                  if (!self || self->stopped_) return;
-                  for (const auto& [key, value] : pairs) self->on_key(key, value);
+    if (!watched) return watched.error();
+    // What the store already holds (the watch sees only later changes).
+    store_.scan(prefix, 1'000'000, ReadMode::local,
+                [weak, &io = io_](std::vector<std::pair<std::string, std::string>> pairs, std::optional<StoreError>) {
+                  asio::post(io, [weak, pairs = std::move(pairs)] {
+                    auto self = weak.lock();
+                    if (!self || self->stopped_) return;
+                    for (const auto& [key, value] : pairs) self->on_key(key, value);
+                  });
                 });
-              });
+  }
   asio::post(io_, [self = shared_from_this()] { self->tick(); });
   return {};
 }
@@ -49,10 +51,11 @@ void ReplicatedHealth::stop() {
   timer_.cancel();
 }
 
-void ReplicatedHealth::set_targets(std::vector<std::string> keys) {
-  keys_ = std::move(keys);
+void ReplicatedHealth::set_targets(std::vector<TargetInfo> targets) {
+  targets_ = std::move(targets);
   Observations next;
-  for (const std::string& key : keys_) {
+  for (const TargetInfo& target : targets_) {
+    const std::string& key = target.key;
     auto it = mine_.find(key);
     next[key] = it == mine_.end() ? std::nullopt : it->second;
   }
@@ -61,8 +64,8 @@ void ReplicatedHealth::set_targets(std::vector<std::string> keys) {
 }
 
 void ReplicatedHealth::observe(std::vector<std::optional<bool>> views) {
-  for (std::size_t i = 0; i < keys_.size() && i < views.size(); ++i) {
-    auto& slot = mine_[keys_[i]];
+  for (std::size_t i = 0; i < targets_.size() && i < views.size(); ++i) {
+    auto& slot = mine_[targets_[i].key];
     if (slot != views[i]) {
       slot = views[i];
       mine_changed_ = true;
@@ -71,11 +74,30 @@ void ReplicatedHealth::observe(std::vector<std::optional<bool>> views) {
 }
 
 std::vector<std::optional<bool>> ReplicatedHealth::verdicts() const {
-  std::vector<std::optional<bool>> out(keys_.size());
+  std::vector<std::optional<bool>> out(targets_.size());
   if (fallback_) return out;
-  for (std::size_t i = 0; i < keys_.size(); ++i) {
-    if (auto it = verdicts_.find(keys_[i]); it != verdicts_.end()) out[i] = it->second.up;
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    if (auto it = verdicts_.find(targets_[i].key); it != verdicts_.end()) out[i] = it->second.up;
   }
+  return out;
+}
+
+std::optional<bool> ReplicatedHealth::forced(const TargetInfo& target) const {
+  // An endpoint's override names its probed or one of its answered
+  // addresses, and beats its site's.
+  auto it = overrides_.find(std::string(kEndpointOverridePrefix) + target.address);
+  for (std::size_t i = 0; it == overrides_.end() && i < target.answered.size(); ++i) {
+    it = overrides_.find(std::string(kEndpointOverridePrefix) + target.answered[i]);
+  }
+  if (it == overrides_.end()) it = overrides_.find(std::string(kSiteOverridePrefix) + target.site);
+  if (it == overrides_.end()) return std::nullopt;
+  return it->second.state == ForcedState::up;
+}
+
+std::vector<TargetAnswer> ReplicatedHealth::answers() const {
+  const std::vector<std::optional<bool>> replicated = verdicts();
+  std::vector<TargetAnswer> out(targets_.size());
+  for (std::size_t i = 0; i < targets_.size(); ++i) out[i] = TargetAnswer{forced(targets_[i]), replicated[i]};
   return out;
 }
 
@@ -87,6 +109,27 @@ std::optional<Verdict> ReplicatedHealth::verdict(const std::string& key) const {
 
 void ReplicatedHealth::on_key(const std::string& key, const std::optional<std::string>& value) {
   const std::string_view name(key);
+  if (name.starts_with(kEventPrefix)) {
+    if (value) {
+      events_.insert(key);
+    } else if (events_.erase(key) > 0 && trimming_ > 0) {
+      --trimming_;
+    }
+    return;
+  }
+  if (name.starts_with("_ops/override/")) {
+    expiring_.erase(key);
+    if (!value) {
+      overrides_.erase(key);
+    } else if (auto decoded = decode_override(*value)) {
+      overrides_[key] = *decoded;
+    } else {
+      logger_.warn(kComponent, "ignoring the override " + key + ": " + decoded.error().message);
+      return;
+    }
+    if (on_change_) on_change_();
+    return;
+  }
   if (name.starts_with(kLeasePrefix)) {
     if (value) lease_seen_[key.substr(kLeasePrefix.size())] = std::chrono::steady_clock::now();
     return;
@@ -163,13 +206,18 @@ void ReplicatedHealth::decide_as_leader(SteadyTime now) {
   if (store_.status().role != Role::leader) {
     leading_since_.reset();
     proposed_.clear();
+    expiring_.clear();
+    trimming_ = 0;
     return;
   }
   if (!leading_since_) leading_since_ = now;
   // Renewals take a lease_timeout to be heard after taking over (or
   // starting): until then, silence proves nothing.
   if (now - *leading_since_ < settings_.lease_timeout || now - started_ < settings_.lease_timeout) return;
-  for (const std::string& key : keys_) {
+  expire_overrides();
+  trim_events();
+  for (const TargetInfo& target : targets_) {
+    const std::string& key = target.key;
     std::vector<std::optional<bool>> views;
     for (const auto& [observer, seen] : lease_seen_) {
       if (now - seen > settings_.lease_timeout) continue;
@@ -184,6 +232,9 @@ void ReplicatedHealth::decide_as_leader(SteadyTime now) {
     if (current != verdicts_.end() && current->second == *decided) continue;
     if (auto pending = proposed_.find(key); pending != proposed_.end() && pending->second == *decided) continue;
     proposed_[key] = *decided;
+    if (current == verdicts_.end() || current->second.up != decided->up) {
+      log_event(Event{0, "verdict", key, encode_verdict(*decided), settings_.self});
+    }
     std::weak_ptr<ReplicatedHealth> weak = weak_from_this();
     store_.write_system(store::KvPut{std::string(kVerdictPrefix) + key, encode_verdict(*decided)},
                         [weak, key, &io = io_](store::KvResult, std::optional<StoreError> error) {
@@ -192,6 +243,49 @@ void ReplicatedHealth::decide_as_leader(SteadyTime now) {
                             if (auto self = weak.lock()) self->proposed_.erase(key);
                           });
                         });
+  }
+}
+
+namespace {
+std::uint64_t wall_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+}  // namespace
+
+void ReplicatedHealth::log_event(Event event) {
+  if (event.time_ms == 0) event.time_ms = wall_ms();
+  store_.write_system(store::KvPut{event_key(event.time_ms, settings_.self, ++event_sequence_), encode_event(event)},
+                      [](store::KvResult, std::optional<StoreError>) {});
+}
+
+// Scheduled maintenance ends by itself: the leader removes what expired.
+void ReplicatedHealth::expire_overrides() {
+  const std::uint64_t now = wall_ms();
+  for (const auto& [key, value] : overrides_) {
+    if (value.expires_ms == 0 || value.expires_ms > now || expiring_.count(key)) continue;
+    expiring_.insert(key);
+    std::weak_ptr<ReplicatedHealth> weak = weak_from_this();
+    store_.write_system(store::KvDelete{key}, [weak, key, &io = io_](store::KvResult, std::optional<StoreError> error) {
+      if (!error) return;
+      asio::post(io, [weak, key] {
+        if (auto self = weak.lock()) self->expiring_.erase(key);
+      });
+    });
+    const std::string subject = key.starts_with(kEndpointOverridePrefix)
+                                    ? "endpoint " + key.substr(kEndpointOverridePrefix.size())
+                                    : "site " + key.substr(kSiteOverridePrefix.size());
+    log_event(Event{0, "override-expired", subject, std::string(to_string(value.state)) + " ended", settings_.self});
+  }
+}
+
+void ReplicatedHealth::trim_events() {
+  if (trimming_ > 0) return;  // the last round is still on its way
+  auto it = events_.begin();
+  for (std::size_t excess = events_.size() > kMaxEvents ? events_.size() - kMaxEvents : 0; excess > 0; --excess) {
+    ++trimming_;
+    store_.write_system(store::KvDelete{*it++}, [](store::KvResult, std::optional<StoreError>) {});
   }
 }
 

@@ -16,6 +16,11 @@
 //   new leader (or a restarted one) waits one lease_timeout to hear
 //   renewals before it changes any verdict. With no live observer with a
 //   view, the last verdict stays (stale).
+// - Operator actions: overrides under _ops/override/ (written through the
+//   admin API) beat every verdict: an endpoint's beats its site's. The
+//   leader removes an override whose expiry passed (by its wall clock) and
+//   logs that; verdict changes are logged by the leader too; the log
+//   (_events/) is trimmed by the leader to kMaxEvents entries.
 // - Cut off: a member that has known no leader for local_fallback_after
 //   stops trusting the replicated verdicts (fallback() turns true, logged)
 //   and the node uses its own probes until a leader is back.
@@ -30,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +52,22 @@ struct ReplicatedHealthSettings {
   std::chrono::milliseconds publish_interval{1000};
   std::chrono::milliseconds lease_timeout{5000};
   std::chrono::milliseconds local_fallback_after{30000};
+};
+
+/// A target as the cluster knows it.
+struct TargetInfo {
+  std::string key;      ///< stable across members (see main/health_plan.hpp target_keys)
+  std::string address;  ///< the probed address, as overrides name it
+  std::string site;     ///< the site name, as overrides name it
+  /// The addresses answered for the endpoints probed through this target;
+  /// an endpoint override may name any of them too.
+  std::vector<std::string> answered = {};
+};
+
+/// What the cluster says of one target.
+struct TargetAnswer {
+  std::optional<bool> forced;   ///< an operator's override: up (true) or out (false)
+  std::optional<bool> verdict;  ///< the replicated verdict (nullopt: none yet, or fallback)
 };
 
 class ReplicatedHealth : public std::enable_shared_from_this<ReplicatedHealth> {
@@ -66,13 +88,16 @@ class ReplicatedHealth : public std::enable_shared_from_this<ReplicatedHealth> {
   /// The targets, by key, in the order observe() and verdicts() use. Every
   /// member must use the same keys for the same targets (they come from the
   /// cluster-wide config).
-  void set_targets(std::vector<std::string> keys);
+  void set_targets(std::vector<TargetInfo> targets);
   /// This member's own view, one entry per target (nullopt: not probed yet).
   void observe(std::vector<std::optional<bool>> views);
 
   /// The replicated verdict of each target (nullopt: none yet), or all
   /// nullopt while fallback().
   std::vector<std::optional<bool>> verdicts() const;
+  /// Per target, the override in force and the verdict (overrides apply
+  /// also during fallback: they were replicated before).
+  std::vector<TargetAnswer> answers() const;
   /// The replicated verdict with its counts, by target key.
   std::optional<Verdict> verdict(const std::string& key) const;
   /// True while this member uses its own probes (no leader for too long).
@@ -89,6 +114,10 @@ class ReplicatedHealth : public std::enable_shared_from_this<ReplicatedHealth> {
   void publish(SteadyTime now);
   void decide_as_leader(SteadyTime now);
   void check_fallback(SteadyTime now);
+  void expire_overrides();
+  void trim_events();
+  void log_event(Event event);
+  std::optional<bool> forced(const TargetInfo& target) const;
 
   boost::asio::io_context& io_;
   StoreNode& store_;
@@ -98,7 +127,7 @@ class ReplicatedHealth : public std::enable_shared_from_this<ReplicatedHealth> {
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
 
-  std::vector<std::string> keys_;
+  std::vector<TargetInfo> targets_;
   Observations mine_;
   bool mine_changed_ = true;
   SteadyTime last_publish_{};
@@ -108,6 +137,11 @@ class ReplicatedHealth : public std::enable_shared_from_this<ReplicatedHealth> {
   std::map<std::string, SteadyTime> lease_seen_;      // by observer: when its last renewal applied here
   std::map<std::string, Verdict> verdicts_;           // by target key
   std::map<std::string, Verdict> proposed_;           // leader: written, not yet applied
+  std::map<std::string, OperatorOverride> overrides_; // by key (_ops/override/...)
+  std::set<std::string> expiring_;                    // leader: removals written, not yet applied
+  std::set<std::string> events_;                      // keys of the event log, oldest first
+  std::size_t trimming_ = 0;                          // leader: deletions written, not yet applied
+  std::uint64_t event_sequence_ = 0;
   SteadyTime started_ = std::chrono::steady_clock::now();
   std::optional<SteadyTime> leading_since_;
   SteadyTime leader_seen_ = std::chrono::steady_clock::now();

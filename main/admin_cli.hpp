@@ -1,6 +1,7 @@
 #pragma once
 // The CLI subcommands that talk to a running node through its admin API
-// (admin/store_api.hpp):
+// (admin/store_api.hpp, admin/health_api.hpp; main/admin_call.hpp has the
+// plumbing they share):
 //
 //   meridian cluster status [--json]
 //   meridian cluster add-learner NAME HOST:PORT
@@ -24,5 +25,12 @@ namespace meridian {
 int run_cluster_command(const std::vector<std::string_view>& args);
 /// `args` follow "kv".
 int run_kv_command(const std::vector<std::string_view>& args);
+
+/// Operator actions and what the cluster decided (admin/health_api.hpp):
+///   meridian drain | force-down | force-up --endpoint ADDR | --site NAME [--for 2h] [--reason R] [--author A]
+///   meridian undrain --endpoint ADDR | --site NAME   (removes the override in force)
+///   meridian overrides | verdicts | events [--limit N]   ([--json] for the API's answer)
+/// `command` is the first word, `args` follow it. Lives in main/ops_cli.cpp.
+int run_ops_command(std::string_view command, const std::vector<std::string_view>& args);
 
 }  // namespace meridian

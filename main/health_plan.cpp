@@ -1,5 +1,7 @@
 #include "main/health_plan.hpp"
 
+#include <algorithm>
+
 #include <string>
 #include <unordered_map>
 
@@ -45,7 +47,7 @@ void apply_config_overrides(const Config& config, health::HealthTracker& tracker
 }
 
 ServiceVerdicts verdicts_of(const HealthPlan& plan, const health::HealthTracker& tracker,
-                            const std::vector<std::optional<bool>>* replicated) {
+                            const std::vector<cluster::TargetAnswer>* replicated) {
   ServiceVerdicts verdicts;
   verdicts.reserve(plan.target_of.size());
   for (const auto& endpoints : plan.target_of) {
@@ -53,9 +55,13 @@ ServiceVerdicts verdicts_of(const HealthPlan& plan, const health::HealthTracker&
     service.reserve(endpoints.size());
     for (const std::size_t target : endpoints) {
       const bool overridden = tracker.state(target).effective_override() != health::Override::none;
-      if (!overridden && replicated != nullptr && target < replicated->size() && (*replicated)[target]) {
+      const cluster::TargetAnswer* answer =
+          replicated != nullptr && target < replicated->size() ? &(*replicated)[target] : nullptr;
+      if (answer != nullptr && answer->forced) {
+        service.push_back(EndpointVerdict{*answer->forced, std::nullopt});
+      } else if (!overridden && answer != nullptr && answer->verdict) {
         // The cluster decided; local probes in transition still shorten TTLs.
-        service.push_back(EndpointVerdict{*(*replicated)[target], tracker.change_within(target)});
+        service.push_back(EndpointVerdict{*answer->verdict, tracker.change_within(target)});
       } else {
         service.push_back(EndpointVerdict{tracker.usable(target), tracker.change_within(target)});
       }
@@ -74,6 +80,26 @@ std::vector<std::string> target_keys(const HealthPlan& plan, const Config& confi
     keys.push_back(std::move(key));
   }
   return keys;
+}
+
+std::vector<cluster::TargetInfo> target_infos(const HealthPlan& plan, const Config& config) {
+  std::vector<std::string> keys = target_keys(plan, config);
+  std::vector<cluster::TargetInfo> infos;
+  for (std::size_t i = 0; i < plan.targets.size(); ++i) {
+    infos.push_back({std::move(keys[i]), plan.targets[i].address.to_string(), config.sites[plan.targets[i].site].name});
+  }
+  std::size_t service_index = 0;
+  for (const ZoneConfig& zone : config.zones) {
+    for (const ServiceConfig& service : zone.services) {
+      const auto& targets = plan.target_of[service_index++];
+      for (std::size_t a = 0; a < service.spec.endpoints.size(); ++a) {
+        auto& answered = infos[targets[service.endpoint_of_address[a]]].answered;
+        const std::string address = service.spec.endpoints[a].address.to_string();
+        if (std::find(answered.begin(), answered.end(), address) == answered.end()) answered.push_back(address);
+      }
+    }
+  }
+  return infos;
 }
 
 std::vector<std::optional<bool>> local_views(const health::HealthTracker& tracker) {

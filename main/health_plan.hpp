@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/replicated_health.hpp"
 #include "health/tracker.hpp"
 #include "main/config.hpp"
 #include "main/routing_builder.hpp"
@@ -27,17 +28,19 @@ HealthPlan plan_health(const Config& config);
 void apply_config_overrides(const Config& config, health::HealthTracker& tracker);
 
 /// The routing table's view of the tracker's verdicts. With `replicated`
-/// (one entry per target, a cluster's verdicts), a target's replicated
-/// verdict replaces its local probes; an operator override still beats
-/// both, and a target without a replicated verdict falls back to the local
-/// tracker.
+/// (one entry per target, what the cluster says), precedence is: an
+/// operator override from the store, then one from the config file, then
+/// the replicated verdict, then the local probes (no verdict yet, or the
+/// node is cut off from the cluster).
 ServiceVerdicts verdicts_of(const HealthPlan& plan, const health::HealthTracker& tracker,
-                            const std::vector<std::optional<bool>>* replicated = nullptr);
+                            const std::vector<cluster::TargetAnswer>* replicated = nullptr);
 
 /// A stable name for each target, the same on every node with the same
 /// cluster config: "ADDRESS@SITE/CHECK:PORT" ("none" without a check), with
 /// "#2", "#3"... on targets that differ only in other check settings.
 std::vector<std::string> target_keys(const HealthPlan& plan, const Config& config);
+/// The targets as the replicated health knows them (key, address, site).
+std::vector<cluster::TargetInfo> target_infos(const HealthPlan& plan, const Config& config);
 
 /// What the local probes say of each target, overrides ignored: up, down,
 /// or nullopt (not probed yet). What a node reports to the cluster.

@@ -40,8 +40,15 @@ commands:
                                  change the membership (sent to the leader)
   kv get KEY [--local] | put KEY VALUE | delete KEY | scan [PREFIX]
                                  the replicated key-value store, for operators and tests
-                                 (cluster and kv commands: --admin HOST:PORT or -c FILE,
-                                 --token-file FILE for changes)
+                                 (these commands and the ones below: --admin HOST:PORT or
+                                 -c FILE, --token-file FILE for changes)
+  drain | force-down | force-up --endpoint ADDR | --site NAME [--for 2h] [--reason TEXT] [--author NAME]
+                                 an operator's override, replicated to every node; --for
+                                 ends it by itself (scheduled maintenance)
+  undrain --endpoint ADDR | --site NAME
+                                 remove the override in force
+  overrides | verdicts | events [--limit N] [--json]
+                                 the overrides, the replicated verdicts, the event log
   cluster certs init --dir DIR [--name NAME]
                                  create a cluster CA (DIR/ca.pem, DIR/ca.key)
   cluster certs node --dir DIR --id ID [--ip ADDR]... [--dns NAME]...
@@ -213,6 +220,10 @@ int main(int argc, char** argv) {
     }
     if (command == "cluster") return meridian::run_cluster_command(args);
     if (command == "kv") return meridian::run_kv_command(args);
+    if (command == "drain" || command == "undrain" || command == "force-up" || command == "force-down" ||
+        command == "overrides" || command == "verdicts" || command == "events") {
+      return meridian::run_ops_command(command, args);
+    }
     if (command == "geo" && !args.empty() && args.front() == "build-db") {
       args.erase(args.begin());
       return geo_build_db(args);

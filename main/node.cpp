@@ -9,9 +9,11 @@
 #include <chrono>
 #include <csignal>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "admin/http_server.hpp"
+#include "admin/health_api.hpp"
 #include "admin/store_api.hpp"
 #include "base/clock.hpp"
 #include "cluster/replicated_health.hpp"
@@ -81,7 +83,7 @@ class HealthRouting {
   /// probes are reported to the cluster (health thread only).
   void attach(std::shared_ptr<cluster::ReplicatedHealth> replicated) {
     replicated_ = std::move(replicated);
-    if (generation_.config) replicated_->set_targets(target_keys(generation_.plan, *generation_.config));
+    if (generation_.config) replicated_->set_targets(target_infos(generation_.plan, *generation_.config));
     publish();
   }
 
@@ -96,7 +98,7 @@ class HealthRouting {
     }
     apply_config_overrides(*generation.config, tracker);
     generation_ = std::move(generation);
-    if (replicated_) replicated_->set_targets(target_keys(generation_.plan, *generation_.config));
+    if (replicated_) replicated_->set_targets(target_infos(generation_.plan, *generation_.config));
     monitor_ = std::make_shared<health::HealthMonitor>(io_, std::move(tracker), clock_, seed_++, logger_,
                                                        [this] { publish(); });
     if (first && !generation_.plan.targets.empty()) {
@@ -118,10 +120,10 @@ class HealthRouting {
   /// Publishes a routing table from the current health (health thread).
   void publish() {
     if (!monitor_) return;
-    std::vector<std::optional<bool>> replicated;
+    std::vector<cluster::TargetAnswer> replicated;
     if (replicated_) {
       replicated_->observe(local_views(monitor_->tracker()));
-      replicated = replicated_->verdicts();
+      replicated = replicated_->answers();
     }
     const ServiceVerdicts verdicts =
         verdicts_of(generation_.plan, monitor_->tracker(), replicated_ ? &replicated : nullptr);
@@ -146,6 +148,48 @@ void run_on(asio::io_context& io, std::function<asio::awaitable<void>()> work) {
   std::promise<void> done;
   asio::co_spawn(io, std::move(work), [&](std::exception_ptr) { done.set_value(); });
   done.get_future().wait();
+}
+
+/// The config in force, for readers on other threads (the admin API).
+class CurrentConfig {
+ public:
+  explicit CurrentConfig(std::shared_ptr<const Config> config) : config_(std::move(config)) {}
+  std::shared_ptr<const Config> get() const {
+    std::lock_guard lock(mutex_);
+    return config_;
+  }
+  void set(std::shared_ptr<const Config> config) {
+    std::lock_guard lock(mutex_);
+    config_ = std::move(config);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Config> config_;
+};
+
+/// Whether an operator override may name `name`: a site of the config, or
+/// an address its endpoints are probed at.
+Result<void> override_target_known(const Config& config, bool site, const std::string& name) {
+  if (site) {
+    for (const geo::Site& known : config.sites) {
+      if (known.name == name) return {};
+    }
+    return fail("no site '", name, "' in the config");
+  }
+  IpAddress address;
+  if (!IpAddress::parse(name, address)) return fail("'", name, "' is not an IP address");
+  for (const ZoneConfig& zone : config.zones) {
+    for (const ServiceConfig& service : zone.services) {
+      for (const EndpointConfig& endpoint : service.endpoints) {
+        if (endpoint.probe_address == address) return {};
+      }
+      for (const geo::Endpoint& endpoint : service.spec.endpoints) {
+        if (endpoint.address == address) return {};
+      }
+    }
+  }
+  return fail("no endpoint answers or is probed at ", name);
 }
 
 // The admin server's settings from `admin:`; the token is read now.
@@ -173,6 +217,7 @@ int run_node(const NodeOptions& options) {
     return 1;
   }
   const std::shared_ptr<const Config> config = first->config;
+  CurrentConfig current_config(config);
   Logger logger(config->log_level);
   const std::uint64_t seed = options.seed != 0 ? options.seed
                                                : static_cast<std::uint64_t>(
@@ -245,7 +290,13 @@ int run_node(const NodeOptions& options) {
     auto settings = admin_settings(*config->admin);
     if (settings) {
       admin_server = std::make_unique<admin::HttpServer>(io, std::move(*settings), logger);
-      if (store) admin::add_store_routes(*admin_server, *store);
+      if (store) {
+        admin::add_store_routes(*admin_server, *store);
+        admin::add_health_routes(*admin_server, *store, config->node.id,
+                                 [&current_config](bool site, const std::string& name) {
+                                   return override_target_known(*current_config.get(), site, name);
+                                 });
+      }
       if (auto started = admin_server->start(); !started) settings = started.error();
     }
     if (!settings) {
@@ -278,6 +329,7 @@ int run_node(const NodeOptions& options) {
       auto next = load_generation(options.config_path);
       if (next) {
         auto generation = std::make_shared<Generation>(std::move(next).value());
+        current_config.set(generation->config);
         asio::co_spawn(
             health_io, [&routing, generation]() { return routing.switch_to(std::move(*generation), false); },
             asio::detached);

@@ -55,3 +55,36 @@ TEST_CASE("health verdict: observations and verdicts round-trip as text; damage 
     CHECK_FALSE(decode_verdict(bad).ok());
   }
 }
+
+TEST_CASE("health verdict: overrides and events round-trip as text; bad operator text is refused",
+          "[cluster][health]") {
+  const OperatorOverride drain{ForcedState::drain, 1'700'000'000'000, 1'700'000'360'000, "alice@ops", "kernel update"};
+  CHECK(encode_override(drain) == "drain\t1700000000000\t1700000360000\talice@ops\tkernel update");
+  CHECK(decode_override(encode_override(drain)).value() == drain);
+  const OperatorOverride up{ForcedState::up, 5, 0, "", ""};
+  CHECK(decode_override(encode_override(up)).value() == up);
+  for (const char* bad : {"", "drain", "sleep\t1\t0\ta\tr", "drain\tx\t0\ta\tr", "drain\t1\t0\ta"}) {
+    CHECK_FALSE(decode_override(bad).ok());
+  }
+  CHECK(parse_forced_state("down") == ForcedState::down);
+  CHECK_FALSE(parse_forced_state("none").has_value());
+
+  CHECK(validate_action_text("kernel update, ticket OPS-12", "reason").ok());
+  CHECK_FALSE(validate_action_text("two\tfields", "reason").ok());
+  CHECK_FALSE(validate_action_text("two\nlines", "reason").ok());
+  CHECK_FALSE(validate_action_text(std::string(kMaxActionText + 1, 'x'), "reason").ok());
+  CHECK(validate_action_text("", "reason").ok());
+
+  // Tabs and newlines in free text cannot break the record.
+  const Event event{1'700'000'000'000, "override", "site eu-west", "drain: a\tb\nc", "alice"};
+  const Event decoded = decode_event(encode_event(event)).value();
+  CHECK(decoded.detail == "drain: a b c");
+  CHECK(decoded.subject == "site eu-west");
+  CHECK_FALSE(decode_event("x\tverdict\ta\tb\tc").ok());
+  CHECK_FALSE(decode_event("1\t\ta\tb\tc").ok());
+
+  // Keys sort by time, so the log reads in order with a prefix scan.
+  CHECK(event_key(999, "n1", 1) < event_key(1000, "n1", 1));
+  CHECK(event_key(1000, "n2", 1) < event_key(1'000'000'000'000, "n1", 1));
+  CHECK(event_key(1000, "n1", 7).starts_with(kEventPrefix));
+}

@@ -417,7 +417,9 @@ class HealthCluster {
     thread_ = std::thread([this] { io_.run(); });
     for (auto& [name, member] : members_) {
       REQUIRE(member->start().ok());
-      on(name, [member = member] { member->set_targets({"a", "b"}); });
+      on(name, [member = member] {
+        member->set_targets({{"a", "192.0.2.1", "s1"}, {"b", "192.0.2.2", "s2"}});
+      });
     }
   }
   ~HealthCluster() {
@@ -441,6 +443,11 @@ class HealthCluster {
   std::vector<std::optional<bool>> verdicts(const std::string& name) {
     std::vector<std::optional<bool>> out;
     on(name, [&, member = members_.at(name)] { out = member->verdicts(); });
+    return out;
+  }
+  std::vector<TargetAnswer> answers(const std::string& name) {
+    std::vector<TargetAnswer> out;
+    on(name, [&, member = members_.at(name)] { out = member->answers(); });
     return out;
   }
   void stop(const std::string& name) {
@@ -507,4 +514,114 @@ TEST_CASE("replicated health: with quorum any one observer that sees it up is en
     health.observe("n3", {false, false});
     CHECK(eventually([&] { return health.verdicts("n2") == Views{true, false}; }));
   }
+}
+
+namespace {
+
+Answer<store::KvResult> write_system(StoreNode& node, store::KvCommand command) {
+  return wait_for<store::KvResult>([&](auto done) { node.write_system(std::move(command), done); });
+}
+
+std::vector<std::pair<std::string, std::string>> scan(StoreNode& node, const std::string& prefix) {
+  auto answer = wait_for<std::vector<std::pair<std::string, std::string>>>(
+      [&](auto done) { node.scan(prefix, 100'000, ReadMode::linearizable, done); });
+  if (answer.error) FAIL("scan " << prefix << ": " << answer.error->message);
+  return answer.value;
+}
+
+std::uint64_t unix_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+std::vector<Event> events_of(StoreNode& node) {
+  std::vector<Event> out;
+  for (const auto& [key, value] : scan(node, std::string(kEventPrefix))) {
+    if (auto event = decode_event(value)) out.push_back(*event);
+  }
+  return out;
+}
+
+bool has_event(StoreNode& node, const std::string& kind, const std::string& subject) {
+  for (const Event& event : events_of(node)) {
+    if (event.kind == kind && event.subject == subject) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("replicated health: operator overrides reach every member and beat the verdict", "[cluster][health]") {
+  TestCluster cluster({"n1", "n2", "n3"});
+  cluster.start_all();
+  const std::string leader = cluster.leader();
+  HealthCluster health(cluster, {"n1", "n2", "n3"}, Quorum::majority);
+  for (const std::string name : {"n1", "n2", "n3"}) health.observe(name, {true, false});
+  auto all_answer = [&](std::optional<bool> forced_a, std::optional<bool> forced_b) {
+    return eventually([&] {
+      for (const std::string name : {"n1", "n2", "n3"}) {
+        const auto answers = health.answers(name);
+        if (answers.size() != 2 || answers[0].forced != forced_a || answers[1].forced != forced_b) return false;
+      }
+      return true;
+    });
+  };
+  REQUIRE(all_answer(std::nullopt, std::nullopt));
+  REQUIRE(eventually([&] { return health.verdicts("n1") == Views{true, false}; }));
+
+  // Drain the endpoint that is up, force up the site whose endpoint is down;
+  // written through a follower, as an operator's request may be.
+  StoreNode& follower = cluster.node(cluster.follower());
+  OperatorOverride drain{ForcedState::drain, unix_ms(), 0, "alice", "kernel update"};
+  OperatorOverride force_up{ForcedState::up, unix_ms(), 0, "bob", "the probe is wrong"};
+  REQUIRE_FALSE(write_system(follower, store::KvPut{std::string(kEndpointOverridePrefix) + "192.0.2.1",
+                                                    encode_override(drain)})
+                    .error);
+  REQUIRE_FALSE(
+      write_system(follower, store::KvPut{std::string(kSiteOverridePrefix) + "s2", encode_override(force_up)}).error);
+  CHECK(all_answer(false, true));
+  // The verdicts underneath are unchanged: removing the overrides restores them.
+  CHECK(health.answers("n1")[0].verdict == std::optional<bool>(true));
+  REQUIRE_FALSE(write_system(follower, store::KvDelete{std::string(kEndpointOverridePrefix) + "192.0.2.1"}).error);
+  REQUIRE_FALSE(write_system(follower, store::KvDelete{std::string(kSiteOverridePrefix) + "s2"}).error);
+  CHECK(all_answer(std::nullopt, std::nullopt));
+
+  // Scheduled maintenance ends by itself: the leader deletes the override
+  // once it expires and logs that it did.
+  OperatorOverride window{ForcedState::drain, unix_ms(), unix_ms() + 700, "carol", "maintenance window"};
+  REQUIRE_FALSE(
+      write_system(follower, store::KvPut{std::string(kSiteOverridePrefix) + "s1", encode_override(window)}).error);
+  CHECK(all_answer(false, std::nullopt));
+  CHECK(all_answer(std::nullopt, std::nullopt));
+  CHECK(get(cluster.node(leader), std::string(kSiteOverridePrefix) + "s1") == std::nullopt);
+  CHECK(eventually([&] { return has_event(cluster.node(leader), "override-expired", "site s1"); }));
+}
+
+TEST_CASE("replicated health: verdict changes go in the event log, which stays bounded", "[cluster][health]") {
+  TestCluster cluster({"n1", "n2", "n3"});
+  cluster.start_all();
+  const std::string leader = cluster.leader();
+  HealthCluster health(cluster, {"n1", "n2", "n3"}, Quorum::majority);
+  for (const std::string name : {"n1", "n2", "n3"}) health.observe(name, {true, true});
+  REQUIRE(eventually([&] { return health.verdicts("n1") == Views{true, true}; }));
+  for (const std::string name : {"n1", "n2", "n3"}) health.observe(name, {false, true});
+  CHECK(eventually([&] { return health.verdicts("n3") == Views{false, true}; }));
+  CHECK(eventually([&] { return has_event(cluster.node(leader), "verdict", "a"); }));
+  for (const Event& event : events_of(cluster.node(leader))) {
+    if (event.kind != "verdict" || event.subject != "a") continue;
+    CHECK(event.author == leader);  // the member that decided
+  }
+
+  // More events than the log keeps: the leader deletes the oldest.
+  const std::uint64_t base = unix_ms() - 3'600'000;  // older than anything the members log
+  for (std::uint64_t i = 0; i < kMaxEvents + 20; ++i) {
+    REQUIRE_FALSE(write_system(cluster.node(leader),
+                               store::KvPut{event_key(base + i, "test", i), encode_event(Event{base + i, "note", "x",
+                                                                                                std::to_string(i), "t"})})
+                      .error);
+  }
+  CHECK(eventually([&] { return scan(cluster.node("n2"), std::string(kEventPrefix)).size() == kMaxEvents; }));
+  // The newest survive: the verdict change is still there.
+  CHECK(has_event(cluster.node("n2"), "verdict", "a"));
 }

@@ -4,7 +4,9 @@
 # reports to the cluster; the leader's verdicts are what every node answers
 # from. Stopping the first site's backend must move every node's answer to
 # the second site within interval x fall + 2 s, and starting it again must
-# bring every node back.
+# bring every node back. Then the operator's actions: drain an endpoint, a
+# site, one with an expiry, through different nodes; the overrides, the
+# event log, and the refusals without a token or for unknown targets.
 #
 #   cluster_health_test.sh MERIDIAN_BINARY SOURCE_DIR
 source "$(dirname "$0")/test_lib.sh"
@@ -38,7 +40,7 @@ done
 peers="${peers%, }]"
 
 start_backend() {
-  "$MERIDIAN" backend --listen "127.0.0.1:${backend_port[$1]}" --name "site$1" >>"$WORK/backend$1.log" 2>&1 &
+  "$MERIDIAN" backend --listen "127.0.0.$1:${backend_port[$1]}" --name "site$1" >>"$WORK/backend$1.log" 2>&1 &
   backend_pid[$1]=$!
 }
 for i in 1 2 3; do start_backend "$i"; done
@@ -73,8 +75,8 @@ zones:
         default_sites: [s1, s2, s3]
         endpoints:
           - { address: 192.0.2.1, site: s1, check: { use: web, port: ${backend_port[1]}, target: 127.0.0.1 } }
-          - { address: 192.0.2.2, site: s2, check: { use: web, port: ${backend_port[2]}, target: 127.0.0.1 } }
-          - { address: 192.0.2.3, site: s3, check: { use: web, port: ${backend_port[3]}, target: 127.0.0.1 } }
+          - { address: 192.0.2.2, site: s2, check: { use: web, port: ${backend_port[2]}, target: 127.0.0.2 } }
+          - { address: 192.0.2.3, site: s3, check: { use: web, port: ${backend_port[3]}, target: 127.0.0.3 } }
 YAML
   "$MERIDIAN" check-config "$WORK/$name.yaml" >/dev/null || fail "config of $name"
   "$MERIDIAN" serve -c "$WORK/$name.yaml" >>"$WORK/$name.log" 2>&1 &
@@ -126,4 +128,57 @@ if took=$(every_node_answers 192.0.2.1 6); then
 else
   fail "not every node came back to 192.0.2.1"
 fi
+
+# Operator actions, each sent to a different node (followers forward).
+ops() { "$MERIDIAN" "$@" --token-file "$WORK/token"; }
+expect_eq "drain an endpoint" "$(ops drain --endpoint 192.0.2.1 --reason "kernel update" --author alice \
+  --admin "${admin[n2]}")" "endpoint 192.0.2.1: drain"
+every_node_answers 192.0.2.2 3 >/dev/null && pass || fail "a drained endpoint still answered"
+overrides=$("$MERIDIAN" overrides --admin "${admin[n3]}")
+expect_match "overrides lists it" "$overrides" "endpoint 192.0.2.1 +drain .* alice +kernel update"
+expect_eq "undrain" "$(ops undrain --endpoint 192.0.2.1 --admin "${admin[n3]}")" "endpoint 192.0.2.1: override removed"
+every_node_answers 192.0.2.1 3 >/dev/null && pass || fail "an undrained endpoint did not come back"
+# By the probed address too (check.target): the endpoint probed at 127.0.0.2.
+ops force-down --endpoint 127.0.0.2 --admin "${admin[n1]}" >/dev/null || fail "force-down by the probed address"
+ops drain --endpoint 192.0.2.1 --admin "${admin[n1]}" >/dev/null || fail "drain again"
+every_node_answers 192.0.2.3 3 >/dev/null && pass || fail "the endpoint forced down by its probed address still answered"
+ops undrain --endpoint 127.0.0.2 --admin "${admin[n1]}" >/dev/null || fail "undrain by the probed address"
+ops undrain --endpoint 192.0.2.1 --admin "${admin[n1]}" >/dev/null || fail "undrain again"
+every_node_answers 192.0.2.1 3 >/dev/null && pass || fail "the endpoints did not come back"
+
+# Scheduled maintenance of a whole site ends by itself.
+expect_match "drain a site for 4 s" "$(ops drain --site s1 --for 4s --reason window --admin "${admin[n1]}")" \
+  "^site s1: drain until 20[0-9-]+T[0-9:]+Z$"
+every_node_answers 192.0.2.2 3 >/dev/null && pass || fail "a drained site still answered"
+ops force-down --site s2 --admin "${admin[n2]}" >/dev/null || fail "force-down a site"
+every_node_answers 192.0.2.3 3 >/dev/null && pass || fail "a forced-down site still answered"
+ops undrain --site s2 --admin "${admin[n2]}" >/dev/null || fail "undrain a site"
+every_node_answers 192.0.2.1 8 >/dev/null && pass || fail "the site drain did not end by itself"
+expect_eq "the expired override is gone" "$("$MERIDIAN" overrides --json --admin "${admin[n3]}" | jq -c .overrides)" "[]"
+
+# Everything is in the replicated event log, newest first.
+events=$("$MERIDIAN" events --admin "${admin[n3]}")
+expect_match "events: the verdict change" "$events" "verdict +127.0.0.1@s1/web:${backend_port[1]}: down"
+expect_match "events: the endpoint drain" "$events" "override +endpoint 192.0.2.1: drain: kernel update \(alice\)"
+expect_match "events: the undrain" "$events" "override-removed +endpoint 192.0.2.1"
+expect_match "events: the expiry" "$events" "override-expired +site s1: drain ended"
+expect_eq "events --limit" "$("$MERIDIAN" events --limit 2 --json --admin "${admin[n1]}" | jq '.events | length')" 2
+
+# Refusals: no token, a wrong token, unknown targets, bad arguments.
+"$MERIDIAN" drain --site s1 --admin "${admin[n1]}" 2>"$WORK/err" && fail "a drain without a token was accepted"
+expect_match "no token: 401" "$(cat "$WORK/err")" "answered 401"
+echo wrong >"$WORK/wrong-token"
+"$MERIDIAN" drain --site s1 --admin "${admin[n1]}" --token-file "$WORK/wrong-token" 2>"$WORK/err" &&
+  fail "a drain with a wrong token was accepted"
+expect_match "wrong token: 403" "$(cat "$WORK/err")" "answered 403"
+ops drain --site mars --admin "${admin[n1]}" 2>"$WORK/err" && fail "an unknown site was accepted"
+expect_match "unknown site" "$(cat "$WORK/err")" "answered 400: no site 'mars'"
+ops drain --endpoint 198.51.100.7 --admin "${admin[n1]}" 2>"$WORK/err" && fail "an unknown endpoint was accepted"
+expect_match "unknown endpoint" "$(cat "$WORK/err")" "answered 400: no endpoint answers or is probed at 198.51.100.7"
+ops drain --site s1 --for soon --admin "${admin[n1]}" 2>"$WORK/err" && fail "a bad --for was accepted"
+expect_match "bad --for" "$(cat "$WORK/err")" "answered 400: \"for\" must be like"
+code=0
+"$MERIDIAN" drain --admin "${admin[n1]}" 2>/dev/null || code=$?
+expect_eq "drain without a target is a usage error" "$code" 2
+expect_eq "nothing was left behind" "$("$MERIDIAN" overrides --json --admin "${admin[n2]}" | jq -c .overrides)" "[]"
 finish

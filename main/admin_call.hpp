@@ -1,0 +1,64 @@
+#pragma once
+// What every CLI subcommand that talks to a running node shares: parsing
+// its options, finding the node's admin address and token, and one call to
+// the admin API that follows a follower's 421 to the leader once.
+//
+// Which node: --admin HOST:PORT, else the admin.listen of -c FILE (the
+// node's config), else 127.0.0.1:8053. The token for mutations: --token-file
+// F, else the config's admin.token_file.
+
+#include <boost/beast/http/verb.hpp>
+#include <boost/json/object.hpp>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/ip_address.hpp"
+#include "base/result.hpp"
+
+namespace meridian {
+
+/// A subcommand's arguments split into positional words, flags and valued
+/// options.
+struct CliArguments {
+  std::vector<std::string> words;
+  std::string admin;
+  std::string config;
+  std::string token_file;
+  std::set<std::string> flags;                 ///< e.g. "--json", "--local"
+  std::map<std::string, std::string> values;  ///< e.g. "--reason" -> "kernel update"
+  std::string error;                           ///< set when the arguments are malformed
+
+  bool has(const std::string& flag) const { return flags.contains(flag); }
+  std::string value(const std::string& option) const {
+    auto it = values.find(option);
+    return it == values.end() ? std::string() : it->second;
+  }
+};
+
+/// `flags` and `valued` list what the subcommand accepts besides --admin,
+/// -c/--config and --token-file; anything else is an error.
+CliArguments split_cli_arguments(const std::vector<std::string_view>& args, const std::set<std::string>& flags,
+                                 const std::set<std::string>& valued);
+
+/// Where to send requests, and with which token.
+struct AdminTarget {
+  SocketAddress admin{IpAddress::v4(127, 0, 0, 1), 8053};
+  std::optional<std::string> token;
+};
+
+Result<AdminTarget> resolve_admin_target(const CliArguments& args);
+
+/// Sends one request; a mutation refused by a follower (421) goes once more
+/// to the leader it names. Prints the reason on stderr and returns nullopt on
+/// failure.
+std::optional<boost::json::object> call_admin(const AdminTarget& target, boost::beast::http::verb method,
+                                              const std::string& path, const std::string& body = {});
+
+/// A JSON member as text for tables: "-" for missing or null, "yes"/"no".
+std::string cli_text(const boost::json::value* value);
+
+}  // namespace meridian
