@@ -84,7 +84,8 @@ void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::strin
                    items.push_back(json::object{{"target", key.substr(cluster::kVerdictPrefix.size())},
                                                 {"up", verdict->up},
                                                 {"observers_up", verdict->observers_up},
-                                                {"observers", verdict->observers}});
+                                                {"observers", verdict->observers},
+                                                {"stale", verdict->stale}});
                  }
                  respond(json_response(200, json::object{{"verdicts", std::move(items)}}));
                });

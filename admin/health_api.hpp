@@ -3,7 +3,8 @@
 // operator actions, verdicts and the event log, all read from and written
 // to the consensus store (cluster/health_verdict.hpp has the records).
 //
-//   GET  /api/v1/verdicts               every target's replicated verdict {"target", "up", "observers_up", "observers"}
+//   GET  /api/v1/verdicts               every target's replicated verdict {"target", "up", "observers_up", "observers",
+//                                        "stale": no live observer is left, the last verdict stands}
 //   GET  /api/v1/overrides              the operator overrides in force
 //   POST /api/v1/overrides              {"endpoint": ADDR | "site": NAME, "state": "drain"|"down"|"up"|"none",
 //                                        "author": A, "reason": R, "for": "2h" (optional: ends by itself)}

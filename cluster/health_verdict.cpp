@@ -43,11 +43,15 @@ Result<Observations> decode_observations(std::string_view text) {
 
 std::string encode_verdict(const Verdict& verdict) {
   return std::string(verdict.up ? "up " : "down ") + std::to_string(verdict.observers_up) + "/" +
-         std::to_string(verdict.observers);
+         std::to_string(verdict.observers) + (verdict.stale ? " stale" : "");
 }
 
 Result<Verdict> decode_verdict(std::string_view text) {
   Verdict verdict;
+  if (text.ends_with(" stale")) {
+    verdict.stale = true;
+    text.remove_suffix(6);
+  }
   std::string_view counts;
   if (text.starts_with("up ")) {
     verdict.up = true;

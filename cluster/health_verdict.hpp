@@ -14,7 +14,7 @@
 //
 // Values are short text, readable with `meridian kv scan _health/`:
 //   observations: one line per target, "<target>\t<u|d|?>"
-//   verdict:      "<up|down> <observers up>/<observers with a view>"
+//   verdict:      "<up|down> <observers up>/<observers with a view>[ stale]"
 
 #include <cstdint>
 #include <map>
@@ -58,6 +58,9 @@ struct Verdict {
   bool up = true;
   std::uint32_t observers_up = 0;
   std::uint32_t observers = 0;  ///< live observers with a view
+  /// No live observer has a view any more: the last verdict stands, but
+  /// nobody is watching (every observer of it is silent).
+  bool stale = false;
 
   friend bool operator==(const Verdict&, const Verdict&) = default;
 };

@@ -95,9 +95,11 @@ std::optional<bool> ReplicatedHealth::forced(const TargetInfo& target) const {
 }
 
 std::vector<TargetAnswer> ReplicatedHealth::answers() const {
-  const std::vector<std::optional<bool>> replicated = verdicts();
   std::vector<TargetAnswer> out(targets_.size());
-  for (std::size_t i = 0; i < targets_.size(); ++i) out[i] = TargetAnswer{forced(targets_[i]), replicated[i]};
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    out[i] = TargetAnswer{forced(targets_[i]), std::nullopt, fallback_};
+    if (auto it = verdicts_.find(targets_[i].key); it != verdicts_.end()) out[i].verdict = it->second.up;
+  }
   return out;
 }
 
@@ -226,9 +228,14 @@ void ReplicatedHealth::decide_as_leader(SteadyTime now) {
       auto view = observations->second.find(key);
       if (view != observations->second.end()) views.push_back(view->second);
     }
-    const std::optional<Verdict> decided = decide(settings_.quorum, views);
-    if (!decided) continue;  // nobody live has a view: the last verdict stays
+    std::optional<Verdict> decided = decide(target.quorum.value_or(settings_.quorum), views);
     auto current = verdicts_.find(key);
+    if (!decided) {
+      // Nobody live has a view: the last verdict stands, marked stale.
+      if (current == verdicts_.end() || current->second.stale) continue;
+      decided = current->second;
+      decided->stale = true;
+    }
     if (current != verdicts_.end() && current->second == *decided) continue;
     if (auto pending = proposed_.find(key); pending != proposed_.end() && pending->second == *decided) continue;
     proposed_[key] = *decided;

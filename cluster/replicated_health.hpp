@@ -62,12 +62,17 @@ struct TargetInfo {
   /// The addresses answered for the endpoints probed through this target;
   /// an endpoint override may name any of them too.
   std::vector<std::string> answered = {};
+  /// How many observers must see it up; nullopt: the settings' quorum.
+  std::optional<Quorum> quorum = std::nullopt;
 };
 
 /// What the cluster says of one target.
 struct TargetAnswer {
   std::optional<bool> forced;   ///< an operator's override: up (true) or out (false)
-  std::optional<bool> verdict;  ///< the replicated verdict (nullopt: none yet, or fallback)
+  std::optional<bool> verdict;  ///< the last replicated verdict (nullopt: none yet)
+  /// The member is cut off from the cluster (fallback()): its own probes,
+  /// where it has them, come before the verdict.
+  bool local_first = false;
 };
 
 class ReplicatedHealth : public std::enable_shared_from_this<ReplicatedHealth> {
@@ -95,8 +100,8 @@ class ReplicatedHealth : public std::enable_shared_from_this<ReplicatedHealth> {
   /// The replicated verdict of each target (nullopt: none yet), or all
   /// nullopt while fallback().
   std::vector<std::optional<bool>> verdicts() const;
-  /// Per target, the override in force and the verdict (overrides apply
-  /// also during fallback: they were replicated before).
+  /// Per target, the override in force and the last replicated verdict
+  /// (both also during fallback: they were replicated before).
   std::vector<TargetAnswer> answers() const;
   /// The replicated verdict with its counts, by target key.
   std::optional<Verdict> verdict(const std::string& key) const;

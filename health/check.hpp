@@ -58,6 +58,28 @@ struct DnsCheck {
   friend bool operator==(const DnsCheck&, const DnsCheck&) = default;
 };
 
+/// In a cluster: how many of the nodes that probe a target must see it up
+/// for the cluster's verdict to be up (cluster/health_verdict.hpp decides).
+enum class ObserverQuorum : std::uint8_t {
+  majority,  ///< more than half of the live observers with a view
+  any,       ///< at least one
+  all,       ///< every one
+};
+
+/// In a cluster: which nodes probe a target, so operators can bound the
+/// probe load on their origins. A single node always probes.
+struct ProbeFrom {
+  enum class Kind : std::uint8_t {
+    all,      ///< every node
+    sites,    ///< the nodes of the listed sites
+    nearest,  ///< the nodes of the N sites nearest the endpoint's site (its own first)
+  };
+  Kind kind = Kind::all;
+  std::vector<std::uint32_t> sites;  ///< Kind::sites: site indexes, in the config's order
+  std::uint32_t nearest = 0;         ///< Kind::nearest: N >= 1
+  friend bool operator==(const ProbeFrom&, const ProbeFrom&) = default;
+};
+
 /// One check, as configured, with every default resolved.
 struct CheckSpec {
   std::string name;  ///< config name, for logs and state
@@ -70,6 +92,8 @@ struct CheckSpec {
   HttpCheck http;
   TlsCheck tls;
   DnsCheck dns;
+  ObserverQuorum quorum = ObserverQuorum::majority;
+  ProbeFrom probe_from;
   friend bool operator==(const CheckSpec&, const CheckSpec&) = default;
 };
 

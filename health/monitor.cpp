@@ -40,7 +40,7 @@ asio::awaitable<void> HealthMonitor::initial_round() {
   std::size_t pending = 0;
   asio::steady_timer all_done(io_, asio::steady_timer::time_point::max());
   for (std::size_t i = 0; i < tracker_.size(); ++i) {
-    if (!tracker_.target(i).check) continue;
+    if (!tracker_.target(i).check || !tracker_.target(i).probed_here) continue;
     ++pending;
     asio::co_spawn(
         io_,
@@ -78,7 +78,7 @@ asio::awaitable<void> HealthMonitor::probe_loop(std::size_t i, std::chrono::nano
 void HealthMonitor::start() {
   bool any = false;
   for (std::size_t i = 0; i < tracker_.size(); ++i) {
-    if (!tracker_.target(i).check) continue;
+    if (!tracker_.target(i).check || !tracker_.target(i).probed_here) continue;
     const auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(tracker_.target(i).check->interval);
     const auto jitter = std::chrono::nanoseconds(rng_.below(static_cast<std::uint64_t>(interval.count())));
     asio::co_spawn(

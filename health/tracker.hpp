@@ -25,6 +25,9 @@ struct TargetSpec {
   IpAddress address;
   std::uint32_t site = 0;
   std::optional<CheckSpec> check;
+  /// False when, in a cluster, other sites' nodes probe it (check.probe_from):
+  /// this node sends it no probes and keeps no view of its own.
+  bool probed_here = true;
   friend bool operator==(const TargetSpec&, const TargetSpec&) = default;
 };
 

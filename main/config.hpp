@@ -281,6 +281,12 @@ struct ZoneConfig {
 struct HealthSettings {
   /// What an endpoint not probed yet counts as in answers (`unknown: up`).
   health::UnknownPolicy unknown = health::UnknownPolicy::up;
+  /// In a cluster: after this long without a leader, a node answers from its
+  /// own probes for what it probes (the last replicated verdict for the rest).
+  std::chrono::milliseconds local_fallback_after{30000};
+  /// In a cluster: an observer counts while its lease renewals arrive within
+  /// this time (renewed every second).
+  std::chrono::milliseconds observer_lease{5000};
 };
 
 /// One entry of `overrides:` — an operator decision in the config.

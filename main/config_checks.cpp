@@ -310,11 +310,54 @@ void read_timing(Diagnostics& diag, const MapReader& reader, CheckDefinition& de
   }
 }
 
+
+// `probe_from: all`, a list of sites, or `{ nearest: N }`.
+void read_probe_from(const Context& context, const Field& field, health::ProbeFrom& probe_from) {
+  Diagnostics& diag = context.diag;
+  constexpr std::string_view kExpected = "all, a list of sites, or { nearest: N }";
+  if (field.node.IsScalar()) {
+    if (field.node.Scalar() == "all") {
+      probe_from = health::ProbeFrom{};
+    } else {
+      report_expected(diag, field, std::string(kExpected));
+    }
+    return;
+  }
+  if (field.node.IsSequence()) {
+    auto elements = read_list(diag, field, "probe_from", 1, limits::kMaxSites);
+    if (!elements) return;
+    health::ProbeFrom out{health::ProbeFrom::Kind::sites, {}, 0};
+    for (const Field& element : *elements) {
+      auto site = context.site(element);
+      if (!site) continue;
+      if (std::find(out.sites.begin(), out.sites.end(), *site) != out.sites.end()) {
+        report_expected(diag, element, "each site once");
+        continue;
+      }
+      out.sites.push_back(*site);
+    }
+    std::sort(out.sites.begin(), out.sites.end());
+    probe_from = std::move(out);
+    return;
+  }
+  if (!field.node.IsMap()) {
+    report_expected(diag, field, std::string(kExpected));
+    return;
+  }
+  MapReader reader(diag, field, {"nearest"});
+  if (!reader.ok()) return;
+  if (auto nearest = reader.required("nearest")) {
+    if (auto value = read_integer(diag, *nearest, 1, limits::kMaxSites)) {
+      probe_from = health::ProbeFrom{health::ProbeFrom::Kind::nearest, {}, static_cast<std::uint32_t>(*value)};
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::string_view> check_keys() {
   return {"type", "port",    "interval", "timeout", "rise", "fall",       "method", "path",
-          "host", "headers", "expect",   "body",    "tls",  "body_limit", "query"};
+          "host", "headers", "expect",   "body",    "tls",  "body_limit", "query",  "quorum", "probe_from"};
 }
 
 std::optional<CheckDefinition> read_check_fields(const Context& context, const Field& field, const MapReader& reader,
@@ -350,6 +393,12 @@ std::optional<CheckDefinition> read_check_fields(const Context& context, const F
   if (auto fall = reader.optional("fall")) {
     if (auto value = read_integer(diag, *fall, 1, limits::kMaxRiseFall)) spec.fall = static_cast<std::uint32_t>(*value);
   }
+  if (auto quorum = reader.optional("quorum")) {
+    static constexpr health::ObserverQuorum kQuorums[] = {health::ObserverQuorum::majority,
+                                                          health::ObserverQuorum::any, health::ObserverQuorum::all};
+    if (auto index = read_choice(diag, *quorum, {"majority", "any", "all"})) spec.quorum = kQuorums[*index];
+  }
+  if (auto probe_from = reader.optional("probe_from")) read_probe_from(context, *probe_from, spec.probe_from);
 
   // Fields of one kind of check on a check of another kind are errors, and
   // are not read further (their values would only add follow-on errors).

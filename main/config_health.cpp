@@ -87,10 +87,21 @@ std::string override_target(const Context& context, const OverrideConfig& entry)
 }  // namespace
 
 void read_health(const Context& context, const Field& field, HealthSettings& health) {
-  MapReader reader(context.diag, field, {"unknown"});
+  MapReader reader(context.diag, field, {"unknown", "local_fallback_after", "observer_lease"});
   if (auto unknown = reader.optional("unknown")) {
     static constexpr health::UnknownPolicy kPolicies[] = {health::UnknownPolicy::up, health::UnknownPolicy::down};
     if (auto index = read_choice(context.diag, *unknown, {"up", "down"})) health.unknown = kPolicies[*index];
+  }
+  // Leases are renewed every second: a shorter lease would flap.
+  if (auto lease = reader.optional("observer_lease")) {
+    if (auto value = read_duration(context.diag, *lease, std::chrono::seconds(2), std::chrono::minutes(10))) {
+      health.observer_lease = *value;
+    }
+  }
+  if (auto fallback = reader.optional("local_fallback_after")) {
+    if (auto value = read_duration(context.diag, *fallback, std::chrono::seconds(1), std::chrono::hours(24))) {
+      health.local_fallback_after = *value;
+    }
   }
 }
 

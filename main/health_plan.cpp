@@ -7,6 +7,38 @@
 
 namespace meridian {
 
+namespace {
+
+// check.probe_from, seen from this node: does it probe a target of `site`?
+// A node outside a cluster probes everything it answers for.
+bool probed_here(const Config& config, const std::optional<health::CheckSpec>& check, std::uint32_t site) {
+  if (!config.cluster || !check) return true;
+  const health::ProbeFrom& from = check->probe_from;
+  const std::uint32_t mine = config.node.site;
+  switch (from.kind) {
+    case health::ProbeFrom::Kind::all: return true;
+    case health::ProbeFrom::Kind::sites: return std::binary_search(from.sites.begin(), from.sites.end(), mine);
+    case health::ProbeFrom::Kind::nearest: break;
+  }
+  // The endpoint's own site first, then by distance, ties by config order:
+  // every node computes the same set.
+  const geo::Site& origin = config.sites[site];
+  auto distance = [&](std::uint32_t other) {
+    return other == site ? -1.0
+                         : geo::great_circle_km(origin.latitude_deg, origin.longitude_deg,
+                                                config.sites[other].latitude_deg, config.sites[other].longitude_deg);
+  };
+  const double own = distance(mine);
+  std::uint32_t closer = 0;
+  for (std::uint32_t other = 0; other < config.sites.size(); ++other) {
+    const double d = distance(other);
+    if (d < own || (d == own && other < mine)) ++closer;
+  }
+  return closer < from.nearest;
+}
+
+}  // namespace
+
 HealthPlan plan_health(const Config& config) {
   HealthPlan plan;
   // Candidates for sharing a target, by probe address.
@@ -15,7 +47,8 @@ HealthPlan plan_health(const Config& config) {
     for (const ServiceConfig& service : zone.services) {
       auto& targets = plan.target_of.emplace_back();
       for (const EndpointConfig& endpoint : service.endpoints) {
-        health::TargetSpec spec{endpoint.probe_address, endpoint.site, endpoint.check};
+        health::TargetSpec spec{endpoint.probe_address, endpoint.site, endpoint.check,
+                                probed_here(config, endpoint.check, endpoint.site)};
         const std::string key(spec.address.bytes.begin(), spec.address.bytes.end());
         std::size_t index = plan.targets.size();
         const auto [first, last] = by_address.equal_range(key);
@@ -57,9 +90,10 @@ ServiceVerdicts verdicts_of(const HealthPlan& plan, const health::HealthTracker&
       const bool overridden = tracker.state(target).effective_override() != health::Override::none;
       const cluster::TargetAnswer* answer =
           replicated != nullptr && target < replicated->size() ? &(*replicated)[target] : nullptr;
+      const bool probed = tracker.state(target).probed != health::Health::unknown;
       if (answer != nullptr && answer->forced) {
         service.push_back(EndpointVerdict{*answer->forced, std::nullopt});
-      } else if (!overridden && answer != nullptr && answer->verdict) {
+      } else if (!overridden && answer != nullptr && answer->verdict && !(answer->local_first && probed)) {
         // The cluster decided; local probes in transition still shorten TTLs.
         service.push_back(EndpointVerdict{*answer->verdict, tracker.change_within(target)});
       } else {
@@ -86,7 +120,15 @@ std::vector<cluster::TargetInfo> target_infos(const HealthPlan& plan, const Conf
   std::vector<std::string> keys = target_keys(plan, config);
   std::vector<cluster::TargetInfo> infos;
   for (std::size_t i = 0; i < plan.targets.size(); ++i) {
-    infos.push_back({std::move(keys[i]), plan.targets[i].address.to_string(), config.sites[plan.targets[i].site].name});
+    const auto& check = plan.targets[i].check;
+    std::optional<cluster::Quorum> quorum;
+    if (check) {
+      static constexpr cluster::Quorum kQuorums[] = {cluster::Quorum::majority, cluster::Quorum::any,
+                                                     cluster::Quorum::all};
+      quorum = kQuorums[static_cast<std::size_t>(check->quorum)];
+    }
+    infos.push_back({std::move(keys[i]), plan.targets[i].address.to_string(), config.sites[plan.targets[i].site].name,
+                     {}, quorum});
   }
   std::size_t service_index = 0;
   for (const ZoneConfig& zone : config.zones) {

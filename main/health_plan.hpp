@@ -22,6 +22,9 @@ struct HealthPlan {
   std::vector<std::vector<std::size_t>> target_of;
 };
 
+/// The targets to probe, shared between endpoints with the same address,
+/// site and check. In a cluster, targets whose check's probe_from leaves
+/// this node's site out are marked not probed here.
 HealthPlan plan_health(const Config& config);
 
 /// Applies the config's `overrides:` to `tracker` (planned from `config`).
@@ -30,8 +33,10 @@ void apply_config_overrides(const Config& config, health::HealthTracker& tracker
 /// The routing table's view of the tracker's verdicts. With `replicated`
 /// (one entry per target, what the cluster says), precedence is: an
 /// operator override from the store, then one from the config file, then
-/// the replicated verdict, then the local probes (no verdict yet, or the
-/// node is cut off from the cluster).
+/// the replicated verdict, then the local probes (no verdict yet). A node
+/// cut off from the cluster (local_first) puts its own probes before the
+/// verdict where it has them, and keeps the last verdict for targets it
+/// does not probe (probe_from).
 ServiceVerdicts verdicts_of(const HealthPlan& plan, const health::HealthTracker& tracker,
                             const std::vector<cluster::TargetAnswer>* replicated = nullptr);
 

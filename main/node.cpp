@@ -271,6 +271,8 @@ int run_node(const NodeOptions& options) {
     store = std::move(*started);
     cluster::ReplicatedHealthSettings health_settings;
     health_settings.self = config->node.id;
+    health_settings.lease_timeout = config->health.observer_lease;
+    health_settings.local_fallback_after = config->health.local_fallback_after;
     auto replicated = cluster::ReplicatedHealth::create(health_io, *store, health_settings, logger, [&routing] {
       routing.publish();
     });

@@ -116,7 +116,9 @@ int list_verdicts(const json::object& answer) {
       const bool up = item.if_contains("up") && item.at("up").is_bool() && item.at("up").as_bool();
       table << std::left << std::setw(48) << cli_text(item.if_contains("target")) << std::setw(8)
             << (up ? "up" : "down") << cli_text(item.if_contains("observers_up")) << "/"
-            << cli_text(item.if_contains("observers")) << "\n";
+            << cli_text(item.if_contains("observers"))
+            << (item.if_contains("stale") && item.at("stale").is_bool() && item.at("stale").as_bool() ? " (stale)" : "")
+            << "\n";
     }
   }
   std::cout << table.str();

@@ -51,6 +51,8 @@ TEST_CASE("health verdict: observations and verdicts round-trip as text; damage 
   CHECK(encode_verdict(verdict) == "down 1/3");
   CHECK(decode_verdict("down 1/3").value() == verdict);
   CHECK(decode_verdict("up 2/2").value() == Verdict{true, 2, 2});
+  CHECK(encode_verdict(Verdict{true, 2, 3, true}) == "up 2/3 stale");
+  CHECK(decode_verdict("up 2/3 stale").value() == Verdict{true, 2, 3, true});
   for (const char* bad : {"", "up", "up 1", "up 3/2", "maybe 1/1", "up -1/2", "up 1/2x"}) {
     CHECK_FALSE(decode_verdict(bad).ok());
   }

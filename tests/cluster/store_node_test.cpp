@@ -625,3 +625,21 @@ TEST_CASE("replicated health: verdict changes go in the event log, which stays b
   // The newest survive: the verdict change is still there.
   CHECK(has_event(cluster.node("n2"), "verdict", "a"));
 }
+
+TEST_CASE("replicated health: when no live observer is left the last verdict stands, marked stale",
+          "[cluster][health]") {
+  TestCluster cluster({"n1", "n2", "n3"});
+  cluster.start_all();
+  const std::string leader = cluster.leader();
+  HealthCluster health(cluster, {"n1", "n2", "n3"}, Quorum::majority);
+  // Only n3 probes "b" (probe_from): the others have no view of it.
+  health.observe("n1", {true, std::nullopt});
+  health.observe("n2", {true, std::nullopt});
+  health.observe("n3", {true, false});
+  const std::string key = std::string(kVerdictPrefix) + "b";
+  CHECK(eventually([&] { return get(cluster.node(leader), key) == std::optional<std::string>("down 0/1"); }));
+  // n3 stops publishing: its lease lapses, "b" has no live observer.
+  health.stop("n3");
+  CHECK(eventually([&] { return get(cluster.node(leader), key) == std::optional<std::string>("down 0/1 stale"); }));
+  CHECK(health.verdicts("n1") == Views{true, false});  // still answered from
+}

@@ -99,3 +99,22 @@ TEST_CASE("monitor: overrides apply on the health thread and trigger a rebuild",
   CHECK(touched == 0);
   CHECK(rig.changes == 2);  // the force-up rebuilt; nothing touched: no rebuild
 }
+
+TEST_CASE("monitor: targets other sites probe (probe_from) get no probes here", "[health]") {
+  Rig rig;
+  TargetSpec elsewhere{IpAddress::v4(127, 0, 0, 1), 0, tcp_check(rig.open_port(), std::chrono::milliseconds(100))};
+  elsewhere.probed_here = false;
+  auto monitor = rig.monitor(
+      {{IpAddress::v4(127, 0, 0, 1), 0, tcp_check(rig.open_port(), std::chrono::milliseconds(100))}, elsewhere});
+  bool done = false;
+  asio::co_spawn(rig.io, monitor->initial_round(), [&](std::exception_ptr) { done = true; });
+  rig.io.run_for(std::chrono::seconds(1));
+  REQUIRE(done);
+  rig.io.restart();  // it ran out of work after the round
+  monitor->start();
+  rig.io.run_for(std::chrono::milliseconds(350));
+  monitor->stop();
+  CHECK(monitor->tracker().state(0).probed == Health::up);
+  CHECK(monitor->tracker().state(1).probed == Health::unknown);  // no view of its own
+  CHECK(monitor->probes_completed() >= 2);                      // all of them for target 0
+}

@@ -318,3 +318,34 @@ TEST_CASE("config health: overrides and the unknown policy", "[main]") {
                   "overrides: []\n", kHealthConfig))
             .overrides.empty());
 }
+
+TEST_CASE("config health: quorum and probe_from of a check, fallback and lease of the node", "[main]") {
+  std::string text = with("web: { type: http, path: /healthz }",
+                          "web: { type: http, path: /healthz, quorum: any, probe_from: [eu-west] }", kHealthConfig);
+  text = with("db: { type: tcp, port: 5432 }", "db: { type: tcp, port: 5432, probe_from: { nearest: 2 } }", text);
+  text = with("health: { unknown: up }", "health: { unknown: up, local_fallback_after: 10s, observer_lease: 3s }", text);
+  const Config config = load(text);
+  const health::CheckSpec& web = check_named(config, "web");
+  CHECK(web.quorum == health::ObserverQuorum::any);
+  CHECK(web.probe_from.kind == health::ProbeFrom::Kind::sites);
+  CHECK(web.probe_from.sites == std::vector<std::uint32_t>{1});
+  const health::CheckSpec& db = check_named(config, "db");
+  CHECK(db.quorum == health::ObserverQuorum::majority);
+  CHECK(db.probe_from.kind == health::ProbeFrom::Kind::nearest);
+  CHECK(db.probe_from.nearest == 2);
+  CHECK(check_named(config, "resolver").probe_from.kind == health::ProbeFrom::Kind::all);
+  CHECK(config.health.local_fallback_after == 10s);
+  CHECK(config.health.observer_lease == 3s);
+  // An endpoint inherits them, and may change them.
+  const ServiceConfig& www = config.zones[0].services[0];
+  CHECK(www.endpoints[0].check->quorum == health::ObserverQuorum::any);
+  const Config changed = load(with("check: { use: web, port: 8080 }",
+                                   "check: { use: web, port: 8080, quorum: all, probe_from: all }", text));
+  const health::CheckSpec& third = *changed.zones[0].services[0].endpoints[2].check;
+  CHECK(third.quorum == health::ObserverQuorum::all);
+  CHECK(third.probe_from.kind == health::ProbeFrom::Kind::all);
+  // Defaults.
+  const Config plain = load(kHealthConfig);
+  CHECK(plain.health.local_fallback_after == 30s);
+  CHECK(plain.health.observer_lease == 5s);
+}
