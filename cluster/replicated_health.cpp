@@ -1,6 +1,8 @@
 #include "cluster/replicated_health.hpp"
 
 #include <boost/asio/post.hpp>
+#include <atomic>
+#include <future>
 
 namespace meridian::cluster {
 
@@ -23,6 +25,14 @@ ReplicatedHealth::ReplicatedHealth(asio::io_context& io, StoreNode& store, Repli
 
 Result<void> ReplicatedHealth::start() {
   std::weak_ptr<ReplicatedHealth> weak = weak_from_this();
+  // What the store holds already (from disk after a restart) is applied
+  // before start() returns, so a node's first answers come from the
+  // replicated state rather than from its own probes alone.
+  struct Loading {
+    std::atomic<int> pending{3};
+    std::promise<void> done;
+  };
+  auto loading = std::make_shared<Loading>();
   // Runs on the store thread: hand the change to the health thread.
   for (const std::string prefix : {"_health/", "_ops/", "_events/"}) {
     auto watched = store_.watch(prefix, [weak, &io = io_](const std::string& key,
@@ -34,13 +44,19 @@ Result<void> ReplicatedHealth::start() {
     if (!watched) return watched.error();
     // What the store already holds (the watch sees only later changes).
     store_.scan(prefix, 1'000'000, ReadMode::local,
-                [weak, &io = io_](std::vector<std::pair<std::string, std::string>> pairs, std::optional<StoreError>) {
-                  asio::post(io, [weak, pairs = std::move(pairs)] {
-                    auto self = weak.lock();
-                    if (!self || self->stopped_) return;
-                    for (const auto& [key, value] : pairs) self->on_key(key, value);
+                [weak, loading, &io = io_](std::vector<std::pair<std::string, std::string>> pairs,
+                                           std::optional<StoreError>) {
+                  asio::post(io, [weak, loading, pairs = std::move(pairs)] {
+                    if (auto self = weak.lock(); self && !self->stopped_) {
+                      for (const auto& [key, value] : pairs) self->on_key(key, value);
+                    }
+                    if (--loading->pending == 0) loading->done.set_value();
                   });
                 });
+  }
+  // Bounded: a store that cannot answer a local scan is stopping.
+  if (loading->done.get_future().wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    return fail("the store did not return its replicated health state within 10 s");
   }
   asio::post(io_, [self = shared_from_this()] { self->tick(); });
   return {};

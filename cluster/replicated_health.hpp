@@ -84,8 +84,9 @@ class ReplicatedHealth : public std::enable_shared_from_this<ReplicatedHealth> {
                                                   ReplicatedHealthSettings settings, Logger& logger,
                                                   ChangeHandler on_change);
 
-  /// Registers the store watch and starts the timers. Call from a thread
-  /// other than the store's (it waits for the watch to be registered).
+  /// Registers the store watch, applies what the store already holds, and
+  /// starts the timers. Call from a thread other than the store's and the
+  /// io's (it waits for both).
   Result<void> start();
   /// Stops the timers; pending store callbacks are ignored afterwards.
   void stop();

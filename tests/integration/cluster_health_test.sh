@@ -6,7 +6,9 @@
 # the second site within interval x fall + 2 s, and starting it again must
 # bring every node back. Then the operator's actions: drain an endpoint, a
 # site, one with an expiry, through different nodes; the overrides, the
-# event log, and the refusals without a token or for unknown targets.
+# event log, and the refusals without a token or for unknown targets. Last,
+# kill -9 of every node at once: overrides, verdicts and events come back
+# from disk and the first answers follow them.
 #
 #   cluster_health_test.sh MERIDIAN_BINARY SOURCE_DIR
 source "$(dirname "$0")/test_lib.sh"
@@ -181,4 +183,38 @@ code=0
 "$MERIDIAN" drain --admin "${admin[n1]}" 2>/dev/null || code=$?
 expect_eq "drain without a target is a usage error" "$code" 2
 expect_eq "nothing was left behind" "$("$MERIDIAN" overrides --json --admin "${admin[n2]}" | jq -c .overrides)" "[]"
+
+# Restart every node at once (kill -9). Before: site 1 forced down by an
+# operator, site 2's backend down by verdict: every node answers site 3.
+ops force-down --site s1 --reason "restart test" --admin "${admin[n1]}" >/dev/null || fail "force-down s1"
+kill "${backend_pid[2]}"
+wait "${backend_pid[2]}" 2>/dev/null || true
+every_node_answers 192.0.2.3 6 >/dev/null && pass || fail "not every node answered site 3 before the restart"
+events_before=$("$MERIDIAN" events --limit 1000 --json --admin "${admin[n1]}" | jq '.events | length')
+for name in "${names[@]}"; do kill -9 "${pid[$name]}"; done
+wait "${pid[@]}" 2>/dev/null || true
+for name in "${names[@]}"; do
+  "$MERIDIAN" serve -c "$WORK/$name.yaml" >>"$WORK/$name.log" 2>&1 &
+  pid[$name]=$!
+done
+# The first answer of each node already follows the replicated state (its
+# own probes alone would answer site 1, whose backend is up).
+for name in "${names[@]}"; do
+  wait_for_dns "${dns[$name]}" || fail "$name did not come back"
+  expect_eq "$name's first answer after the restart" "$(answer "$name")" 192.0.2.3
+  expect_match "$name's override from disk" "$("$MERIDIAN" overrides --admin "${admin[$name]}")" "site s1 +down"
+  expect_match "$name's verdict from disk" \
+    "$("$MERIDIAN" kv get "_health/verdict/127.0.0.2@s2/web:${backend_port[2]}" --local --admin "${admin[$name]}")" "^down"
+  events_after=$("$MERIDIAN" events --limit 1000 --json --admin "${admin[$name]}" | jq '.events | length')
+  [ "$events_after" -ge "$events_before" ] && pass || fail "$name has $events_after events, $events_before before"
+done
+# And the cluster goes on: lift the override, start the backend.
+undrained=0
+for _ in $(seq 1 100); do  # once the restarted members have elected a leader
+  if ops undrain --site s1 --admin "${admin[n3]}" >/dev/null 2>&1; then undrained=1; break; fi
+  sleep 0.1
+done
+expect_eq "undrain s1 after the restart" "$undrained" 1
+start_backend 2
+every_node_answers 192.0.2.1 10 >/dev/null && pass || fail "not every node answered site 1 after the restart"
 finish

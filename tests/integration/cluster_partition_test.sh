@@ -32,7 +32,8 @@ for i in 1 2 3; do
   address[n$i]=198.18.0.$i
 done
 cleanup() {
-  for p in "${pid[@]}"; do kill -9 "$p" 2>/dev/null; done
+  # Everything that runs in the namespaces, whoever started it.
+  for name in "${names[@]}"; do ip netns pids "${ns[$name]}" 2>/dev/null | xargs -r kill -9; done
   wait 2>/dev/null
   for name in "${names[@]}"; do ip netns del "${ns[$name]}" 2>/dev/null; done
   ip netns del "$hub" 2>/dev/null
@@ -63,7 +64,8 @@ make_pki "${names[@]}"
 peers="[{ id: n1, address: \"198.18.0.1:7400\" }, { id: n2, address: \"198.18.0.2:7400\" }, { id: n3, address: \"198.18.0.3:7400\" }]"
 for name in "${names[@]}"; do
   write_node_config "$name" "${address[$name]}:7400" "${address[$name]}:8053" "127.0.0.1:5300" "$peers"
-  in_ns "$name" "$MERIDIAN" serve -c "$WORK/$name.yaml" >>"$WORK/$name.log" 2>&1 &
+  # Not through in_ns: a backgrounded function is a subshell.
+  ip netns exec "${ns[$name]}" "$MERIDIAN" serve -c "$WORK/$name.yaml" >>"$WORK/$name.log" 2>&1 &
   pid[$name]=$!
 done
 
