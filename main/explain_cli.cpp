@@ -48,6 +48,10 @@ Result<Explanation> explain_query(const Config& config, const dns::RoutingTable&
     }
   }
   if (found == nullptr) return fail(name.to_text(), " is not a service of this config");
+  // A running node may have swapped its config but not yet its table.
+  if (index >= table.services().size() || !table.service(static_cast<std::uint32_t>(index)).name.equals(name)) {
+    return fail("the config is being reloaded; ask again");
+  }
   const dns::Service& service = table.service(static_cast<std::uint32_t>(index));
 
   Explanation explanation;
@@ -108,7 +112,7 @@ std::string format_explanation(const Config& config, const Explanation& e) {
     line(text);
   }
   if (!trace.geo_map_entry.empty()) line("geo-map entry: " + trace.geo_map_entry);
-  line("health: " + trace.health + " (offline: config overrides only)");
+  line("health: " + trace.health + (e.offline ? " (offline: config overrides only)" : ""));
   line("candidates, in policy order:");
   line("  " + pad("SITE", 20) + pad("DISTANCE", 12) + pad("BIAS", 8) + pad("BIASED", 12) + pad("HEALTHY", 9) +
        "STATE");

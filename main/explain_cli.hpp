@@ -39,6 +39,8 @@ struct Explanation {
   /// The ECS scope of the response (0 when the query had no ECS or the
   /// service did not use it).
   std::uint8_t ecs_scope = 0;
+  /// Explained from a config file alone (no probes), not by a running node.
+  bool offline = true;
 };
 
 /// Explains `query` against `table` (built from `config`). `seed` fixes the

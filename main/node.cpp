@@ -24,6 +24,7 @@
 #include "dns/udp_server.hpp"
 #include "geo/mmdb_reader.hpp"
 #include "health/monitor.hpp"
+#include "main/explain_api.hpp"
 #include "main/health_plan.hpp"
 #include "main/routing_builder.hpp"
 #include "main/store_wiring.hpp"
@@ -292,6 +293,7 @@ int run_node(const NodeOptions& options) {
     auto settings = admin_settings(*config->admin);
     if (settings) {
       admin_server = std::make_unique<admin::HttpServer>(io, std::move(*settings), logger);
+      add_explain_route(*admin_server, slot, [&current_config] { return current_config.get(); });
       if (store) {
         admin::add_store_routes(*admin_server, *store);
         admin::add_health_routes(*admin_server, *store, config->node.id,

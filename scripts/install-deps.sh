@@ -10,7 +10,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libldns-dev libmaxminddb-dev librocksdb-dev libyaml-cpp-dev libssl-dev
   # tests: Catch2 v2, real DNS clients, mmdb tools, namespaces
-  catch2 dnsutils knot-dnsutils ldnsutils mmdb-bin iproute2 procps openssl jq
+  catch2 dnsutils knot-dnsutils ldnsutils mmdb-bin iproute2 procps openssl jq curl
   # fuzzing (clang's libFuzzer and sanitizers)
   clang libclang-rt-14-dev
   # benchmarks

@@ -16,6 +16,7 @@ source "$(dirname "$0")/cluster_lib.sh"
 MERIDIAN=$1
 require_tool jq
 require_tool dig
+require_tool curl
 WORK=$(mktemp -d)
 declare -A pid admin dns
 backend_pid=()
@@ -130,6 +131,22 @@ if took=$(every_node_answers 192.0.2.1 6); then
 else
   fail "not every node came back to 192.0.2.1"
 fi
+
+# The running node explains its answers (GET /api/v1/explain), with live health.
+explain() { curl -s "http://${admin[n2]}/api/v1/explain?$1"; }
+explained=$(explain "name=www.cluster.test&client=198.51.100.7")
+expect_eq "explain: the answer" "$(jq -c .answer <<<"$explained")" '["192.0.2.1"]'
+expect_eq "explain: the candidates" "$(jq -c '[.candidates[] | .site + ":" + .state]' <<<"$explained")" \
+  '["s1:picked","s2:available","s3:available"]'
+expect_match "explain: the client" "$(jq -r .client.source <<<"$explained")" "source address"
+expect_match "explain: the text" "$(jq -r .text <<<"$explained")" "^service: www.cluster.test."
+if jq -r .text <<<"$explained" | grep -q offline; then fail "a running node explained offline"; else pass; fi
+expect_eq "explain: with ECS" "$(explain "name=www.cluster.test&client=198.51.100.7&ecs=81.2.69.0/24" | jq -r .service)" \
+  "www.cluster.test."
+for bad in "client=1.2.3.4" "name=www.cluster.test&client=nope" "name=nothing.test&client=1.2.3.4" \
+  "name=www.cluster.test&client=1.2.3.4&ecs=x" "name=www.cluster.test&client=1.2.3.4&type=MX"; do
+  expect_eq "explain?$bad answers 400" "$(curl -s -o /dev/null -w '%{http_code}' "http://${admin[n2]}/api/v1/explain?$bad")" 400
+done
 
 # Operator actions, each sent to a different node (followers forward).
 ops() { "$MERIDIAN" "$@" --token-file "$WORK/token"; }

@@ -1,0 +1,107 @@
+#include "main/explain_api.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "main/explain_cli.hpp"
+
+namespace meridian {
+
+namespace json = boost::json;
+
+namespace {
+
+json::value optional_number(const std::optional<double>& value) {
+  return value ? json::value(*value) : json::value(nullptr);
+}
+
+json::object explanation_json(const Config& config, const Explanation& e) {
+  const geo::Trace& trace = e.trace;
+  json::object location;
+  location["looked_up"] = trace.locator_asked;
+  if (trace.locator_asked) {
+    location["found"] = trace.located.found;
+    location["prefix_len"] = trace.located.prefix_len;
+    if (trace.located.found) {
+      const geo::Location& l = trace.located.location;
+      location["latitude"] = l.has_coordinates ? json::value(l.latitude_deg) : json::value(nullptr);
+      location["longitude"] = l.has_coordinates ? json::value(l.longitude_deg) : json::value(nullptr);
+      location["country"] = l.country.data();
+      location["continent"] = l.continent.data();
+      location["subdivision"] = l.subdivision.data();
+    }
+  }
+  json::array candidates;
+  for (const geo::TraceSite& site : trace.candidates) {
+    candidates.push_back(json::object{{"site", config.sites[site.site].name},
+                                      {"distance_km", optional_number(site.distance_km)},
+                                      {"bias_percent", site.bias_percent},
+                                      {"biased_km", optional_number(site.biased_km)},
+                                      {"healthy", site.healthy},
+                                      {"total", site.total},
+                                      {"state", site.picked      ? "picked"
+                                                : site.available ? "available"
+                                                                 : "unavailable"}});
+  }
+  json::array answer;
+  for (const IpAddress& address : e.answer) answer.push_back(json::value(address.to_string()));
+  json::object out{{"service", e.service},
+                   {"policy", geo::policy_name(e.config->spec.policy)},
+                   {"client", json::object{{"network", e.client.to_string()}, {"source", e.client_source}}},
+                   {"location", std::move(location)},
+                   {"health", trace.health},
+                   {"candidates", std::move(candidates)},
+                   {"decided_by", geo::stage_name(e.choice.stage)},
+                   {"degraded", e.choice.degraded},
+                   {"answer", std::move(answer)},
+                   {"ttl", e.ttl_s},
+                   {"ecs_scope", e.ecs_scope},
+                   {"text", format_explanation(config, e)}};
+  if (trace.nets_asked) out["nets_matched"] = trace.nets.list != geo::NetTable::kNoList;
+  if (!trace.geo_map_entry.empty()) out["geo_map_entry"] = trace.geo_map_entry;
+  if (e.choice.stage == geo::Stage::fail_closed) out["rcode"] = e.choice.servfail ? "SERVFAIL" : "NOERROR (NODATA)";
+  return out;
+}
+
+}  // namespace
+
+void add_explain_route(admin::HttpServer& server, const dns::RoutingTableSlot& slot, ConfigSource config) {
+  server.route(admin::http::verb::get, "/api/v1/explain", admin::Access::read,
+               [&slot, config](admin::HttpRequest request, admin::Responder respond) {
+                 const auto parameter = [&](const char* name) {
+                   auto it = request.query.find(name);
+                   return it == request.query.end() ? std::string() : it->second;
+                 };
+                 ExplainQuery query;
+                 query.name = parameter("name");
+                 if (query.name.empty()) return respond(admin::error_response(400, "name= is required"));
+                 if (!IpAddress::parse(parameter("client"), query.source)) {
+                   return respond(admin::error_response(400, "client= must be an IPv4 or IPv6 address"));
+                 }
+                 query.source = query.source.unmapped();
+                 if (const std::string ecs = parameter("ecs"); !ecs.empty()) {
+                   IpNetwork network;
+                   if (!IpNetwork::parse(ecs, network)) {
+                     return respond(admin::error_response(400, "ecs= must be a subnet like 81.2.69.0/24"));
+                   }
+                   query.ecs = network;
+                 }
+                 if (const std::string type = parameter("type"); type == "AAAA") {
+                   query.family = IpAddress::Family::v6;
+                 } else if (!type.empty() && type != "A") {
+                   return respond(admin::error_response(400, "type= must be A or AAAA"));
+                 }
+                 const std::shared_ptr<const dns::RoutingTable> table = slot.load();
+                 const std::shared_ptr<const Config> current = config();
+                 if (!table || !current) return respond(admin::error_response(503, "the node is starting"));
+                 auto explanation = explain_query(*current, *table, query);
+                 if (!explanation) {
+                   const bool reloading = explanation.error().message.find("reloaded") != std::string::npos;
+                   return respond(admin::error_response(reloading ? 503 : 400, explanation.error().message));
+                 }
+                 explanation->offline = false;
+                 respond(admin::json_response(200, explanation_json(*current, *explanation)));
+               });
+}
+
+}  // namespace meridian
