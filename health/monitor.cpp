@@ -24,6 +24,7 @@ asio::awaitable<void> HealthMonitor::probe_once(std::size_t i) {
   const ProbeResult result = co_await prober_->probe(target.address, check.port, check);
   if (stopped_) co_return;
   ++probes_completed_;
+  if (metrics_) metrics_->record(check.name, result);
   const Health before = tracker_.state(i).probed;
   const bool changed_answers = tracker_.record(i, result, clock_.now());
   const Health after = tracker_.state(i).probed;

@@ -19,6 +19,7 @@
 #include "base/log.hpp"
 #include "base/rng.hpp"
 #include "health/probe.hpp"
+#include "health/probe_metrics.hpp"
 #include "health/tracker.hpp"
 
 namespace meridian::health {
@@ -53,6 +54,10 @@ class HealthMonitor : public std::enable_shared_from_this<HealthMonitor> {
   void set_endpoint_override(const IpAddress& address, Override value, std::function<void(std::size_t)> done);
   void set_site_override(std::uint32_t site, Override value, std::function<void(std::size_t)> done);
 
+  /// Where every probe's outcome and latency is added (health thread; may
+  /// be shared with the monitors of later config generations).
+  void set_metrics(std::shared_ptr<ProbeMetrics> metrics) { metrics_ = std::move(metrics); }
+
   /// Probes completed since start, for the benchmark and metrics.
   std::uint64_t probes_completed() const noexcept { return probes_completed_; }
 
@@ -75,6 +80,7 @@ class HealthMonitor : public std::enable_shared_from_this<HealthMonitor> {
   Logger& logger_;
   ChangeCallback on_change_;
   std::unique_ptr<Prober> prober_;
+  std::shared_ptr<ProbeMetrics> metrics_;
   bool stopped_ = false;
   bool rebuild_pending_ = false;
   std::uint64_t probes_completed_ = 0;

@@ -118,3 +118,22 @@ TEST_CASE("monitor: targets other sites probe (probe_from) get no probes here", 
   CHECK(monitor->tracker().state(1).probed == Health::unknown);  // no view of its own
   CHECK(monitor->probes_completed() >= 2);                      // all of them for target 0
 }
+
+TEST_CASE("monitor: every probe's outcome and latency goes to the shared metrics", "[health]") {
+  Rig rig;
+  const auto closed = rig.closed_port();
+  auto metrics = std::make_shared<ProbeMetrics>();
+  auto monitor = rig.monitor({{IpAddress::v4(127, 0, 0, 1), 0, tcp_check(rig.open_port(), std::chrono::seconds(5))},
+                              {IpAddress::v4(127, 0, 0, 1), 0, tcp_check(closed, std::chrono::seconds(5))}});
+  monitor->set_metrics(metrics);
+  asio::co_spawn(rig.io, monitor->initial_round(), asio::detached);
+  rig.io.run_for(std::chrono::seconds(2));
+  REQUIRE(metrics->by_check().count("tcp") == 1);
+  const ProbeMetrics::PerCheck& tcp = metrics->by_check().at("tcp");
+  CHECK(tcp.outcomes[static_cast<std::size_t>(ProbeFailure::none)] == 1);
+  CHECK(tcp.outcomes[static_cast<std::size_t>(ProbeFailure::refused)] == 1);
+  std::uint64_t observed = 0;
+  for (const auto count : tcp.buckets) observed += count;
+  CHECK(observed == 2);
+  CHECK(tcp.latency_sum_s >= 0);
+}
