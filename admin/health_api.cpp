@@ -178,20 +178,38 @@ void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::strin
         return respond(error_response(400, "limit must be 1 to " + std::to_string(cluster::kMaxEvents)));
       }
     }
+    // Paging: "before" is the id of the oldest event of the previous page.
+    std::string before;
+    if (auto it = request.query.find("before"); it != request.query.end()) {
+      before = it->second;
+      if (!before.starts_with(cluster::kEventPrefix)) {
+        return respond(error_response(400, "before must be the id of an event (\"next\" of the previous page)"));
+      }
+    }
     store.scan(std::string(cluster::kEventPrefix), cluster::kMaxEvents * 2, cluster::ReadMode::local,
-               [respond, limit](auto pairs, std::optional<StoreError> error) {
+               [respond, limit, before](auto pairs, std::optional<StoreError> error) {
                  if (error) return respond(store_failure(*error));
                  json::array items;
-                 for (auto it = pairs.rbegin(); it != pairs.rend() && items.size() < limit; ++it) {
+                 std::string last;
+                 bool more = false;
+                 for (auto it = pairs.rbegin(); it != pairs.rend(); ++it) {
+                   if (!before.empty() && it->first >= before) continue;
+                   if (items.size() == limit) {
+                     more = true;
+                     break;
+                   }
                    auto event = cluster::decode_event(it->second);
                    if (!event) continue;
-                   items.push_back(json::object{{"time_ms", event->time_ms},
+                   last = it->first;
+                   items.push_back(json::object{{"id", it->first},
+                                                {"time_ms", event->time_ms},
                                                 {"kind", event->kind},
                                                 {"subject", event->subject},
                                                 {"detail", event->detail},
                                                 {"author", event->author}});
                  }
-                 respond(json_response(200, json::object{{"events", std::move(items)}}));
+                 respond(json_response(200, json::object{{"events", std::move(items)},
+                                                         {"next", more ? json::value(last) : json::value(nullptr)}}));
                });
   });
 }

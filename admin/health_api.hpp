@@ -8,8 +8,11 @@
 //   GET  /api/v1/overrides              the operator overrides in force
 //   POST /api/v1/overrides              {"endpoint": ADDR | "site": NAME, "state": "drain"|"down"|"up"|"none",
 //                                        "author": A, "reason": R, "for": "2h" (optional: ends by itself)}
-//   GET  /api/v1/events?limit=N         the newest N entries of the event log (default 100, at most 1000),
-//                                        newest first
+//   GET  /api/v1/events?limit=N[&before=ID]
+//                                        the newest N entries of the event log (default 100, at most 1000)
+//                                        older than event ID, newest first: {"events": [{"id", "time_ms",
+//                                        "kind", "subject", "detail", "author"}], "next": ID of the last
+//                                        one when there are older ones, else null}
 //
 // "none" removes the override. Every change is logged with its author and
 // reason. Errors: 400 (bad JSON, unknown endpoint or site, bad duration),

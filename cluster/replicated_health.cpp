@@ -110,6 +110,11 @@ std::optional<bool> ReplicatedHealth::forced(const TargetInfo& target) const {
   return it->second.state == ForcedState::up;
 }
 
+bool ReplicatedHealth::observer_live(const std::string& observer) const {
+  const auto it = lease_seen_.find(observer);
+  return it != lease_seen_.end() && std::chrono::steady_clock::now() - it->second <= settings_.lease_timeout;
+}
+
 std::vector<TargetAnswer> ReplicatedHealth::answers() const {
   std::vector<TargetAnswer> out(targets_.size());
   for (std::size_t i = 0; i < targets_.size(); ++i) {
@@ -181,6 +186,7 @@ void ReplicatedHealth::on_key(const std::string& key, const std::optional<std::s
       return;
     }
     const bool after = verdicts_.count(target) ? verdicts_[target].up : true;
+    if (existed && before != after) ++verdict_changes_;
     if (!existed || before != after) {
       logger_.info(kComponent, target + " is " + (after ? "up" : "down") +
                                    (value ? " (" + *value + " observers)" : std::string(" (verdict removed)")));

@@ -106,6 +106,15 @@ class ReplicatedHealth : public std::enable_shared_from_this<ReplicatedHealth> {
   std::vector<TargetAnswer> answers() const;
   /// The replicated verdict with its counts, by target key.
   std::optional<Verdict> verdict(const std::string& key) const;
+  /// Verdicts that flipped (up to down or back) as this member applied them.
+  std::uint64_t verdict_changes() const noexcept { return verdict_changes_; }
+  /// The operator overrides in force, by key (_ops/override/...).
+  const std::map<std::string, OperatorOverride>& overrides() const noexcept { return overrides_; }
+  /// Every observer's last published view of the targets, by observer name.
+  const std::map<std::string, Observations>& observations() const noexcept { return observations_; }
+  /// Whether this member hears `observer`'s lease renewals (within the lease
+  /// timeout): on the leader, whether its view counts.
+  bool observer_live(const std::string& observer) const;
   /// True while this member uses its own probes (no leader for too long).
   bool fallback() const noexcept { return fallback_; }
 
@@ -143,6 +152,7 @@ class ReplicatedHealth : public std::enable_shared_from_this<ReplicatedHealth> {
   std::map<std::string, SteadyTime> lease_seen_;      // by observer: when its last renewal applied here
   std::map<std::string, Verdict> verdicts_;           // by target key
   std::map<std::string, Verdict> proposed_;           // leader: written, not yet applied
+  std::uint64_t verdict_changes_ = 0;
   std::map<std::string, OperatorOverride> overrides_; // by key (_ops/override/...)
   std::set<std::string> expiring_;                    // leader: removals written, not yet applied
   std::set<std::string> events_;                      // keys of the event log, oldest first

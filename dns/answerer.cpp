@@ -56,7 +56,10 @@ class Session {
  private:
   void answer_stage() noexcept;
   void answer_terminal(const ZoneNode& node, const Name& owner) noexcept;
-  void answer_service(const ZoneNode& node, const Name& owner, std::uint16_t type) noexcept;
+  bool answer_service_node(const ZoneNode& node, const Name& owner, Name& target) noexcept;
+  geo::Choice steer(const Service& service, IpAddress::Family family, std::span<const IpAddress*> picked) noexcept;
+  bool answer_addresses(const Service& service, const Name& owner, std::uint16_t type, Name& target) noexcept;
+  bool answer_cname(const Service& service, const Name& owner, const geo::Choice& choice, Name& target) noexcept;
   void answer_rrset(const Name& owner, const RRset& rrset) noexcept;
   void authority_stage() noexcept;
   void additional_stage() noexcept;
@@ -113,6 +116,26 @@ void Session::answer_stage() noexcept {
         break;
     }
     const ZoneNode& node = *match.node;
+    if (node.service >= 0) {
+      // A service may answer a CNAME (an endpoint given as a name), which
+      // the chain follows inside our zones like a static one.
+      const std::uint16_t answers_before = writer_.count(Section::answer);
+      Name target;
+      if (answer_service_node(node, current, target)) {
+        if (truncated_ || query_.qtype == rrtype::CNAME || query_.qtype == rrtype::ANY || hop + 1 >= kMaxChain) {
+          return;
+        }
+        const Zone* next = table_.find_zone(target);
+        if (next == nullptr) return;  // outside our zones: the resolver follows
+        zone = next;
+        current = target;
+        continue;
+      }
+      if (writer_.count(Section::answer) == answers_before && !truncated_ && rcode_ == Rcode::noerror) {
+        negative_zone_ = zone;
+      }
+      return;
+    }
     const RRset* cname = node.find(rrtype::CNAME);
     if (cname == nullptr || query_.qtype == rrtype::CNAME) {
       const std::uint16_t answers_before = writer_.count(Section::answer);
@@ -140,46 +163,88 @@ void Session::answer_stage() noexcept {
 void Session::answer_terminal(const ZoneNode& node, const Name& owner) noexcept {
   const std::uint16_t qtype = query_.qtype;
   if (qtype == rrtype::ANY) {
-    // RFC 8482: one RRset is enough; a service answers with its A choice.
-    if (node.service >= 0) {
-      answer_service(node, owner, rrtype::A);
-      if (writer_.count(Section::answer) == 0 && rcode_ == Rcode::noerror) answer_service(node, owner, rrtype::AAAA);
-      if (rcode_ != Rcode::noerror) return;
-      if (writer_.count(Section::answer) > 0) return;
-    }
     if (!node.rrsets.empty()) answer_rrset(owner, node.rrsets.front());
-    return;
-  }
-  if (node.service >= 0 && (qtype == rrtype::A || qtype == rrtype::AAAA)) {
-    answer_service(node, owner, qtype);
     return;
   }
   if (const RRset* rrset = node.find(qtype)) answer_rrset(owner, *rrset);
 }
 
-void Session::answer_service(const ZoneNode& node, const Name& owner, std::uint16_t type) noexcept {
+// A service's name: A and AAAA by steering; a CNAME when the first pick is a
+// name. A CNAME is alone at its name (RFC 1034 3.6.2; the config allows no
+// other records beside a service with names), so at a service that has
+// names every other type gets the CNAME the A choice (AAAA's, for a service
+// without IPv4) gives this client, or NODATA when that choice is addresses.
+// Returns true when a CNAME was written, with its target in `target`.
+bool Session::answer_service_node(const ZoneNode& node, const Name& owner, Name& target) noexcept {
   const Service& service = table_.service(static_cast<std::uint32_t>(node.service));
+  const std::uint16_t qtype = query_.qtype;
+  if (qtype == rrtype::A || qtype == rrtype::AAAA) return answer_addresses(service, owner, qtype, target);
+  const std::uint16_t answers_before = writer_.count(Section::answer);
+  if (qtype == rrtype::ANY) {
+    // RFC 8482: one RRset is enough; a service answers with its A choice.
+    if (answer_addresses(service, owner, rrtype::A, target)) return true;
+    if (writer_.count(Section::answer) == answers_before && rcode_ == Rcode::noerror) {
+      if (answer_addresses(service, owner, rrtype::AAAA, target)) return true;
+    }
+    if (rcode_ != Rcode::noerror || writer_.count(Section::answer) > answers_before) return false;
+    if (!node.rrsets.empty()) answer_rrset(owner, node.rrsets.front());
+    return false;
+  }
+  if (!service.cname_targets.empty()) {
+    std::array<const IpAddress*, geo::kMaxAnswerCount> picked{};
+    for (const auto family : {IpAddress::Family::v4, IpAddress::Family::v6}) {
+      const geo::Choice choice = steer(service, family, picked);
+      if (choice.cname != geo::kNoCname) return answer_cname(service, owner, choice, target);
+      // Addresses (or nothing healthy): no data of this type here.
+      if (choice.count > 0 || choice.stage != geo::Stage::none) return false;
+    }
+    return false;
+  }
+  if (const RRset* rrset = node.find(qtype)) answer_rrset(owner, *rrset);
+  return false;
+}
+
+geo::Choice Session::steer(const Service& service, IpAddress::Family family,
+                           std::span<const IpAddress*> picked) noexcept {
   const ClientSubnet& ecs = query_.edns.client_subnet;
   const IpNetwork ecs_network{ecs.address, ecs.source_prefix_len};
   // The service decides whether ECS counts (ecs: false, private subnets).
   const geo::ClientNetwork client =
       geo::select_client(service.steering.spec(), ecs.present ? &ecs_network : nullptr, context_.source);
-  std::array<const IpAddress*, 8> picked{};
-  const auto family = type == rrtype::A ? IpAddress::Family::v4 : IpAddress::Family::v6;
-  const geo::Choice choice =
-      service.steering.choose(table_.locator(), client.network, family, *context_.rng, picked);
+  const geo::Choice choice = service.steering.choose(table_.locator(), client.network, family, *context_.rng, picked);
   // An answer located by the source address does not depend on the subnet
   // the resolver sent: scope 0 lets it cache the answer for all of them.
   if (client.from_ecs) scope_prefix_len_ = std::max(scope_prefix_len_, choice.scope_prefix_len);
+  return choice;
+}
+
+bool Session::answer_cname(const Service& service, const Name& owner, const geo::Choice& choice,
+                           Name& target) noexcept {
+  QueryStats::bump(stats_.service_answers);
+  if (choice.degraded) QueryStats::bump(stats_.fail_open);
+  const std::uint32_t ttl = choice.degraded ? std::min(service.degraded_ttl_s, service.ttl_s) : service.ttl_s;
+  const Rdata& rdata = service.cname_targets[choice.cname];
+  if (!writer_.record(Section::answer, owner, rrtype::CNAME, ttl, rdata)) {
+    truncated_ = true;
+    return false;
+  }
+  return Name::from_wire(std::span(rdata.bytes.data(), rdata.bytes.size()), target);
+}
+
+bool Session::answer_addresses(const Service& service, const Name& owner, std::uint16_t type, Name& target) noexcept {
+  std::array<const IpAddress*, geo::kMaxAnswerCount> picked{};
+  const auto family = type == rrtype::A ? IpAddress::Family::v4 : IpAddress::Family::v6;
+  const geo::Choice choice = steer(service, family, picked);
   if (choice.stage == geo::Stage::fail_closed) {
     QueryStats::bump(stats_.fail_open);
     if (choice.servfail) {
       rcode_ = Rcode::servfail;
       authoritative_ = false;
     }
-    return;
+    return false;
   }
-  if (choice.count == 0) return;
+  if (choice.cname != geo::kNoCname) return answer_cname(service, owner, choice, target);
+  if (choice.count == 0) return false;
   QueryStats::bump(stats_.service_answers);
   if (choice.degraded) QueryStats::bump(stats_.fail_open);
   const std::uint32_t ttl = choice.degraded ? std::min(service.degraded_ttl_s, service.ttl_s) : service.ttl_s;
@@ -188,9 +253,10 @@ void Session::answer_service(const ZoneNode& node, const Name& owner, std::uint1
     if (!writer_.address(Section::answer, owner, ttl, *picked[i])) {
       writer_.rollback(before);
       truncated_ = true;
-      return;
+      return false;
     }
   }
+  return false;
 }
 
 void Session::answer_rrset(const Name& owner, const RRset& rrset) noexcept {

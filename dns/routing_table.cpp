@@ -4,6 +4,14 @@
 
 namespace meridian::dns {
 
+Rdata cname_rdata(const Name& target) {
+  Rdata rdata;
+  const auto wire = target.wire();
+  rdata.bytes.assign(wire.begin(), wire.end());
+  rdata.names.push_back(RdataName{0, static_cast<std::uint16_t>(wire.size())});
+  return rdata;
+}
+
 RoutingTable::RoutingTable(std::vector<Zone> zones, std::vector<Service> services,
                            std::shared_ptr<const geo::Locator> locator, std::uint64_t version)
     : RoutingTable(std::make_shared<const std::vector<Zone>>(std::move(zones)), std::move(services),

@@ -28,7 +28,13 @@ struct Service {
   geo::Steering steering;
   /// TTL of fail-open answers (nothing healthy), so resolvers come back soon.
   std::uint32_t degraded_ttl_s = 5;
+  /// The RDATA of each CNAME endpoint's name, indexed like
+  /// steering.spec().cname_targets (see cname_rdata).
+  std::vector<Rdata> cname_targets{};
 };
+
+/// The CNAME RDATA of `target` (its wire form, one compressible name).
+Rdata cname_rdata(const Name& target);
 
 class RoutingTable {
  public:

@@ -8,6 +8,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <unordered_map>
+
+#include "geo/network_trie.hpp"
 
 namespace meridian::geo {
 namespace {
@@ -19,6 +23,10 @@ constexpr const char* kLongitudePath[] = {"location", "longitude", nullptr};
 constexpr const char* kCountryPath[] = {"country", "iso_code", nullptr};
 constexpr const char* kContinentPath[] = {"continent", "code", nullptr};
 constexpr const char* kSubdivisionPath[] = {"subdivisions", "0", "iso_code", nullptr};
+constexpr const char* kAsnPath[] = {"autonomous_system_number", nullptr};
+constexpr const char* kAsnOrganizationPath[] = {"autonomous_system_organization", nullptr};
+/// Bits of the IPv6 tree above the IPv4 subtree (::/96).
+constexpr unsigned kIpv4Depth = 96;
 
 bool read_degrees(MMDB_entry_s& entry, const char* const* path, double& out) {
   MMDB_entry_data_s data;
@@ -46,10 +54,71 @@ void read_code(MMDB_entry_s& entry, const char* const* path, std::array<char, N>
   std::memcpy(out.data(), data.utf8_string, data.data_size);
 }
 
+// The fields steering reads from a record (absent ones stay empty).
+Location read_location(MMDB_entry_s& entry) {
+  Location location;
+  double latitude = 0, longitude = 0;
+  if (read_degrees(entry, kLatitudePath, latitude) && read_degrees(entry, kLongitudePath, longitude)) {
+    location.has_coordinates = true;
+    location.latitude_deg = latitude;
+    location.longitude_deg = longitude;
+  }
+  read_code(entry, kCountryPath, location.country, 2);
+  read_code(entry, kContinentPath, location.continent, 2);
+  read_code(entry, kSubdivisionPath, location.subdivision, 1);
+  return location;
+}
+
+// autonomous_system_number as any unsigned type that fits 32 bits.
+bool read_asn(MMDB_entry_s& entry, std::uint32_t& out) {
+  MMDB_entry_data_s data;
+  if (MMDB_aget_value(&entry, &data, kAsnPath) != MMDB_SUCCESS || !data.has_data) return false;
+  switch (data.type) {
+    case MMDB_DATA_TYPE_UINT16: out = data.uint16; return true;
+    case MMDB_DATA_TYPE_UINT32: out = data.uint32; return true;
+    case MMDB_DATA_TYPE_UINT64:
+      if (data.uint64 > UINT32_MAX) return false;
+      out = static_cast<std::uint32_t>(data.uint64);
+      return true;
+    default: return false;
+  }
+}
+
 }  // namespace
 
 struct MmdbReader::Impl {
   MMDB_s mmdb{};
+
+  // Looks `address` up; fills `prefix_len` (in the address's own bits) and
+  // returns the result, or nullopt when the database cannot hold it.
+  std::optional<MMDB_lookup_result_s> lookup(const IpAddress& address, std::uint8_t& prefix_len) const noexcept {
+    const bool v4 = address.family == IpAddress::Family::v4;
+    sockaddr_in sin{};
+    sockaddr_in6 sin6{};
+    const sockaddr* sa = nullptr;
+    if (v4) {
+      sin.sin_family = AF_INET;
+      std::memcpy(&sin.sin_addr, address.bytes.data(), 4);
+      sa = reinterpret_cast<const sockaddr*>(&sin);
+    } else {
+      sin6.sin6_family = AF_INET6;
+      std::memcpy(&sin6.sin6_addr, address.bytes.data(), 16);
+      sa = reinterpret_cast<const sockaddr*>(&sin6);
+    }
+    int mmdb_error = MMDB_SUCCESS;
+    MMDB_lookup_result_s result = MMDB_lookup_sockaddr(&mmdb, sa, &mmdb_error);
+    // Errors here are an IPv6 address in an IPv4 database or a corrupt
+    // tree: either way nothing is known about the address.
+    if (mmdb_error != MMDB_SUCCESS) return std::nullopt;
+    // libmaxminddb counts the netmask of an IPv4 lookup in an IPv6 tree
+    // from the tree's root, i.e. 96 + the IPv4 prefix; a branch that ends
+    // above the IPv4 subtree (< 96) covers the whole IPv4 space: prefix 0.
+    unsigned netmask = result.netmask;
+    if (v4 && mmdb.metadata.ip_version == 6) netmask = netmask >= kIpv4Depth ? netmask - kIpv4Depth : 0;
+    if (netmask > address.bit_length()) netmask = address.bit_length();
+    prefix_len = static_cast<std::uint8_t>(netmask);
+    return result;
+  }
 };
 
 Result<std::unique_ptr<MmdbReader>> MmdbReader::open(const std::string& path) {
@@ -73,46 +142,79 @@ MmdbReader::~MmdbReader() { MMDB_close(&impl_->mmdb); }
 
 Located MmdbReader::locate(const IpAddress& address) const noexcept {
   Located located;
-  const bool v4 = address.family == IpAddress::Family::v4;
-  sockaddr_in sin{};
-  sockaddr_in6 sin6{};
-  const sockaddr* sa = nullptr;
-  if (v4) {
-    sin.sin_family = AF_INET;
-    std::memcpy(&sin.sin_addr, address.bytes.data(), 4);
-    sa = reinterpret_cast<const sockaddr*>(&sin);
-  } else {
-    sin6.sin6_family = AF_INET6;
-    std::memcpy(&sin6.sin6_addr, address.bytes.data(), 16);
-    sa = reinterpret_cast<const sockaddr*>(&sin6);
-  }
-  int mmdb_error = MMDB_SUCCESS;
-  MMDB_lookup_result_s result = MMDB_lookup_sockaddr(&impl_->mmdb, sa, &mmdb_error);
-  // Errors here are an IPv6 address in an IPv4 database or a corrupt tree:
-  // either way nothing is known about the address.
-  if (mmdb_error != MMDB_SUCCESS) return located;
-
-  // libmaxminddb counts the netmask of an IPv4 lookup in an IPv6 tree from
-  // the tree's root, i.e. 96 + the IPv4 prefix; a branch that ends above
-  // the IPv4 subtree (< 96) covers the whole IPv4 space: prefix 0.
-  unsigned netmask = result.netmask;
-  if (v4 && impl_->mmdb.metadata.ip_version == 6) netmask = netmask >= 96 ? netmask - 96 : 0;
-  if (netmask > address.bit_length()) netmask = address.bit_length();
-  located.prefix_len = static_cast<std::uint8_t>(netmask);
-  if (!result.found_entry) return located;
-
+  auto result = impl_->lookup(address, located.prefix_len);
+  if (!result || !result->found_entry) return located;
   located.found = true;
-  Location& location = located.location;
-  double latitude = 0, longitude = 0;
-  if (read_degrees(result.entry, kLatitudePath, latitude) && read_degrees(result.entry, kLongitudePath, longitude)) {
-    location.has_coordinates = true;
-    location.latitude_deg = latitude;
-    location.longitude_deg = longitude;
-  }
-  read_code(result.entry, kCountryPath, location.country, 2);
-  read_code(result.entry, kContinentPath, location.continent, 2);
-  read_code(result.entry, kSubdivisionPath, location.subdivision, 1);
+  located.location = read_location(result->entry);
   return located;
 }
 
+AsnLocated MmdbReader::locate_asn(const IpAddress& address) const noexcept {
+  AsnLocated located;
+  auto result = impl_->lookup(address, located.prefix_len);
+  if (!result || !result->found_entry || !read_asn(result->entry, located.number)) return located;
+  located.found = true;
+  MMDB_entry_data_s data;
+  if (MMDB_aget_value(&result->entry, &data, kAsnOrganizationPath) == MMDB_SUCCESS && data.has_data &&
+      data.type == MMDB_DATA_TYPE_UTF8_STRING) {
+    located.organization = std::string_view(data.utf8_string, data.data_size);
+  }
+  return located;
+}
+
+std::shared_ptr<const NetworkTrie> MmdbReader::build_trie() const {
+  // The trie mirrors the search tree node for node (the same numbers), so
+  // the aliases of MaxMind's files (::ffff:0:0/96 and 2002::/16 leading to
+  // the IPv4 subtree) stay shared subtrees and walk exactly like lookups.
+  const MMDB_s& mmdb = impl_->mmdb;
+  const std::uint32_t node_count = mmdb.metadata.node_count;
+  if (node_count == 0 || node_count > NetworkTrie::kMaxNodes) return nullptr;
+  NetworkTrie::Builder builder(node_count);
+  // Records point at shared data: read each record once.
+  std::unordered_map<std::uint32_t, NetworkTrie::Ref> by_offset;
+  for (std::uint32_t number = 0; number < node_count; ++number) {
+    MMDB_search_node_s node;
+    if (MMDB_read_node(&mmdb, number, &node) != MMDB_SUCCESS) return nullptr;
+    for (unsigned side = 0; side < 2; ++side) {
+      const std::uint64_t record = side == 0 ? node.left_record : node.right_record;
+      MMDB_entry_s entry = side == 0 ? node.left_record_entry : node.right_record_entry;
+      switch (side == 0 ? node.left_record_type : node.right_record_type) {
+        case MMDB_RECORD_TYPE_SEARCH_NODE:
+          if (record >= node_count) return nullptr;
+          builder.set(number, side, static_cast<NetworkTrie::Ref>(record));
+          break;
+        case MMDB_RECORD_TYPE_EMPTY: break;  // the builder's default
+        case MMDB_RECORD_TYPE_DATA: {
+          const auto [it, inserted] = by_offset.emplace(entry.offset, 0);
+          if (inserted) it->second = builder.location(read_location(entry));
+          builder.set(number, side, it->second);
+          break;
+        }
+        default: return nullptr;
+      }
+    }
+  }
+  if (mmdb.metadata.ip_version == 4) {
+    builder.root(IpAddress::Family::v4, 0);
+    return std::make_shared<const NetworkTrie>(std::move(builder).finish());
+  }
+  builder.root(IpAddress::Family::v6, 0);
+  // The IPv4 subtree: 96 zero bits down from the root (or the record that
+  // covers it when the tree ends higher). Reading nodes again, since the
+  // builder only writes.
+  NetworkTrie::Ref ref = 0;
+  for (unsigned bit = 0; bit < kIpv4Depth && NetworkTrie::is_node(ref); ++bit) {
+    MMDB_search_node_s node;
+    if (MMDB_read_node(&mmdb, ref, &node) != MMDB_SUCCESS) return nullptr;
+    if (node.left_record_type == MMDB_RECORD_TYPE_SEARCH_NODE) {
+      ref = static_cast<NetworkTrie::Ref>(node.left_record);
+    } else if (node.left_record_type == MMDB_RECORD_TYPE_DATA) {
+      ref = by_offset.at(node.left_record_entry.offset);
+    } else {
+      ref = NetworkTrie::kEmpty;
+    }
+  }
+  builder.root(IpAddress::Family::v4, ref);
+  return std::make_shared<const NetworkTrie>(std::move(builder).finish());
+}
 }  // namespace meridian::geo

@@ -1,7 +1,7 @@
 #pragma once
-// The Locator backed by a MaxMind DB file (GeoIP2/GeoLite2 City or Country
-// layout, or one written by `meridian geo build-db`). mmdb_reader.cpp is the
-// only file of Meridian that includes libmaxminddb.
+// The Locator backed by a MaxMind DB file (GeoIP2/GeoLite2 City, Country or
+// ASN layout, or one written by `meridian geo build-db`). mmdb_reader.cpp is
+// the only file of Meridian that includes libmaxminddb.
 
 #include <memory>
 #include <string>
@@ -31,6 +31,16 @@ class MmdbReader final : public Locator {
   /// IPv4-mapped IPv6 address is looked up as IPv6 (callers unmap it).
   /// Allocation-free; safe from any number of threads.
   Located locate(const IpAddress& address) const noexcept override;
+
+  /// Reads autonomous_system_number (found when present) and
+  /// autonomous_system_organization (GeoLite2-ASN layout); prefix_len as
+  /// for locate. Allocation-free; safe from any number of threads.
+  AsnLocated locate_asn(const IpAddress& address) const noexcept override;
+
+  /// Mirrors the search tree node for node (aliased subtrees stay shared),
+  /// each data record read once. Null for a database too large for the
+  /// trie or with an unreadable tree.
+  std::shared_ptr<const NetworkTrie> build_trie() const override;
 
  private:
   struct Impl;

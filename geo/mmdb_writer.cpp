@@ -31,6 +31,7 @@ constexpr std::string_view kMetadataMarker = "\xAB\xCD\xEFMaxMind.com";
 // Readers give up on metadata past 128 KiB; codes are two letters in practice.
 constexpr std::size_t kMaxDatabaseTypeLength = 100 * 1024;
 constexpr std::size_t kMaxCodeLength = 255;
+constexpr std::size_t kMaxOrganizationLength = 4096;
 
 // What a record of the in-memory tree holds before numbering.
 struct Record {
@@ -101,16 +102,34 @@ IpNetwork tree_network(IpNetwork network) {
   return mapped;
 }
 
-using LocationKey = std::tuple<std::uint64_t, std::uint64_t, std::string, std::string, std::string>;
+using LocationKey = std::tuple<bool, std::uint64_t, std::uint64_t, std::string, std::string, std::string,
+                               std::uint32_t, std::string>;
 
 LocationKey key_of(const NetworkLocation& row) {
-  return {std::bit_cast<std::uint64_t>(row.latitude_deg), std::bit_cast<std::uint64_t>(row.longitude_deg),
-          row.country, row.continent, row.subdivision};
+  // Fields that are not written do not tell records apart.
+  const bool located = row.has_coordinates;
+  return {located,
+          located ? std::bit_cast<std::uint64_t>(row.latitude_deg) : 0,
+          located ? std::bit_cast<std::uint64_t>(row.longitude_deg) : 0,
+          row.country,
+          row.continent,
+          row.subdivision,
+          row.asn,
+          row.asn != 0 ? row.asn_organization : std::string()};
 }
 
-// The GeoIP2-City shaped map of one location; empty codes are left out.
+// The GeoIP2-City (or GeoLite2-ASN) shaped map of one row; empty codes and
+// absent fields are left out. Keys in sorted order, as MaxMind writes them.
 void encode_location(mmdb::Encoder& encoder, const NetworkLocation& row) {
-  encoder.map_header(1 + !row.country.empty() + !row.continent.empty() + !row.subdivision.empty());
+  const bool asn = row.asn != 0;
+  encoder.map_header(2 * asn + row.has_coordinates + !row.country.empty() + !row.continent.empty() +
+                     !row.subdivision.empty());
+  if (asn) {
+    encoder.string("autonomous_system_number");
+    encoder.uint32(row.asn);
+    encoder.string("autonomous_system_organization");
+    encoder.string(row.asn_organization);
+  }
   if (!row.continent.empty()) {
     encoder.string("continent");
     encoder.map_header(1);
@@ -123,12 +142,14 @@ void encode_location(mmdb::Encoder& encoder, const NetworkLocation& row) {
     encoder.string("iso_code");
     encoder.string(row.country);
   }
-  encoder.string("location");
-  encoder.map_header(2);
-  encoder.string("latitude");
-  encoder.double_value(row.latitude_deg);
-  encoder.string("longitude");
-  encoder.double_value(row.longitude_deg);
+  if (row.has_coordinates) {
+    encoder.string("location");
+    encoder.map_header(2);
+    encoder.string("latitude");
+    encoder.double_value(row.latitude_deg);
+    encoder.string("longitude");
+    encoder.double_value(row.longitude_deg);
+  }
   if (!row.subdivision.empty()) {
     encoder.string("subdivisions");
     encoder.array_header(1);
@@ -229,6 +250,10 @@ Result<Table> index_rows(const std::vector<NetworkLocation>& rows, const std::st
     if (row.country.size() > kMaxCodeLength || row.continent.size() > kMaxCodeLength ||
         row.subdivision.size() > kMaxCodeLength) {
       return fail("country or continent code longer than ", std::to_string(kMaxCodeLength), " bytes for ",
+                  row.network.to_string());
+    }
+    if (row.asn_organization.size() > kMaxOrganizationLength) {
+      return fail("organization longer than ", std::to_string(kMaxOrganizationLength), " bytes for ",
                   row.network.to_string());
     }
     const auto [it, inserted] =

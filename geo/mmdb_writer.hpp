@@ -1,7 +1,8 @@
 #pragma once
 // Writes MaxMind DB files (format 2.0) from a table of networks, so operators
 // and the demo can map their own networks. The output reads with
-// libmaxminddb and `mmdblookup` like a GeoIP2-City database.
+// libmaxminddb and `mmdblookup` like a GeoIP2-City database, a Country one
+// (rows without coordinates) or a GeoLite2-ASN one (rows with an ASN).
 
 #include <cstddef>
 #include <string>
@@ -15,6 +16,8 @@ namespace meridian::geo {
 /// One row of the table.
 struct NetworkLocation {
   IpNetwork network;
+  /// False: the record has no `location` (as in a Country or ASN database).
+  bool has_coordinates = true;
   double latitude_deg = 0;
   double longitude_deg = 0;
   std::string country;    ///< ISO 3166-1 alpha-2, may be empty
@@ -22,19 +25,32 @@ struct NetworkLocation {
   /// ISO 3166-2 subdivision code without the country ("CA" for US-CA),
   /// 1..3 of [A-Z0-9], may be empty.
   std::string subdivision;
+  /// autonomous_system_number (GeoLite2-ASN layout); 0: none.
+  std::uint32_t asn = 0;
+  /// autonomous_system_organization; written with a non-zero asn only.
+  std::string asn_organization;
 };
 
 /// Reads a CSV or TSV file (separator detected per line: tab, else comma),
 /// one network per line: `prefix, latitude, longitude, country, continent`
-/// and optionally `, subdivision`.
+/// and optionally `, subdivision`. Latitude and longitude both empty: a
+/// record without coordinates (Country layout).
 /// Blank lines and lines starting with '#' are skipped. Errors name
 /// file:line and the bad field.
 Result<std::vector<NetworkLocation>> read_network_table(const std::string& path);
 
+/// Reads an ASN table (GeoLite2-ASN layout), same file rules: one network
+/// per line, `prefix, asn, organization`, where asn is 1..4294967294 (an
+/// "AS" prefix allowed) and the organization is the rest of the line (it
+/// may contain the separator; may be empty).
+Result<std::vector<NetworkLocation>> read_asn_table(const std::string& path);
+
 /// Writes an IPv6 database (IPv4 networks live in ::/96, as in MaxMind's own
 /// files) with record size 28 and the GeoIP2-City fields
-/// location.latitude, location.longitude, country.iso_code, continent.code,
-/// subdivisions[0].iso_code (empty codes are left out). Overlapping networks: the more specific one
+/// location.latitude, location.longitude (rows with coordinates),
+/// country.iso_code, continent.code, subdivisions[0].iso_code (empty codes
+/// are left out), and the GeoLite2-ASN fields autonomous_system_number and
+/// autonomous_system_organization (rows with an asn). Overlapping networks: the more specific one
 /// wins for its addresses. Neighbouring networks with the same location are
 /// merged, so a lookup may report a shorter prefix than the row's (the
 /// widest network that shares the answer). IPv4-mapped addresses

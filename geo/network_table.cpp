@@ -1,5 +1,5 @@
-// read_network_table (declared in geo/mmdb_writer.hpp): the text source of
-// `meridian geo build-db`.
+// read_network_table and read_asn_table (declared in geo/mmdb_writer.hpp):
+// the text sources of `meridian geo build-db`.
 
 #include <array>
 #include <cerrno>
@@ -71,11 +71,13 @@ std::string parse_line(std::string_view line, NetworkLocation& row) {
   if (!IpNetwork::parse(prefix, row.network)) {
     return "bad prefix '" + std::string(prefix) + "' (expected ADDRESS/LEN with no host bits set)";
   }
-  if (!parse_degrees(latitude, 90, row.latitude_deg)) {
-    return "bad latitude '" + std::string(latitude) + "' (expected a number in -90..90)";
+  // Both empty: a record without coordinates (a Country database's).
+  row.has_coordinates = !latitude.empty() || !longitude.empty();
+  if (row.has_coordinates && !parse_degrees(latitude, 90, row.latitude_deg)) {
+    return "bad latitude '" + std::string(latitude) + "' (expected a number in -90..90, or both empty)";
   }
-  if (!parse_degrees(longitude, 180, row.longitude_deg)) {
-    return "bad longitude '" + std::string(longitude) + "' (expected a number in -180..180)";
+  if (row.has_coordinates && !parse_degrees(longitude, 180, row.longitude_deg)) {
+    return "bad longitude '" + std::string(longitude) + "' (expected a number in -180..180, or both empty)";
   }
   if (!country.empty() && !is_upper_pair(country)) {
     return "bad country '" + std::string(country) + "' (expected an ISO 3166-1 alpha-2 code like GB, or empty)";
@@ -94,9 +96,34 @@ std::string parse_line(std::string_view line, NetworkLocation& row) {
   return {};
 }
 
-}  // namespace
+// Parses `prefix, asn, organization` into `row`.
+std::string parse_asn_line(std::string_view line, NetworkLocation& row) {
+  const char separator = line.find('\t') != std::string_view::npos ? '\t' : ',';
+  const auto first = line.find(separator);
+  if (first == std::string_view::npos) return "expected prefix, asn, organization";
+  const auto second = line.find(separator, first + 1);
+  const std::string_view prefix = trim(line.substr(0, first));
+  std::string_view number = trim(line.substr(first + 1, second == std::string_view::npos ? second : second - first - 1));
+  const std::string_view organization = second == std::string_view::npos ? std::string_view() : trim(line.substr(second + 1));
+  if (!IpNetwork::parse(prefix, row.network)) {
+    return "bad prefix '" + std::string(prefix) + "' (expected ADDRESS/LEN with no host bits set)";
+  }
+  const std::string written(number);
+  if (number.starts_with("AS") || number.starts_with("as")) number.remove_prefix(2);
+  std::uint64_t asn = 0;
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), asn);
+  if (number.empty() || ec != std::errc() || end != number.data() + number.size() || asn == 0 || asn >= UINT32_MAX) {
+    return "bad asn '" + written + "' (expected an AS number 1..4294967294, like 64500 or AS64500)";
+  }
+  row.has_coordinates = false;
+  row.asn = static_cast<std::uint32_t>(asn);
+  row.asn_organization = organization;
+  return {};
+}
 
-Result<std::vector<NetworkLocation>> read_network_table(const std::string& path) {
+using LineParser = std::string (*)(std::string_view, NetworkLocation&);
+
+Result<std::vector<NetworkLocation>> read_table(const std::string& path, LineParser parse) {
   std::ifstream in(path);
   if (!in) return fail("cannot open ", path, ": ", std::strerror(errno));
   std::vector<NetworkLocation> rows;
@@ -109,7 +136,7 @@ Result<std::vector<NetworkLocation>> read_network_table(const std::string& path)
     const auto content = trim(line);
     if (content.empty() || content.front() == '#') continue;
     NetworkLocation row;
-    if (auto problem = parse_line(content, row); !problem.empty()) return fail(where(), problem);
+    if (auto problem = parse(content, row); !problem.empty()) return fail(where(), problem);
     const auto [it, inserted] = first_line.emplace(row.network.to_string(), number);
     if (!inserted) {
       return fail(where(), "duplicate network ", it->first, " (first on line ", std::to_string(it->second), ")");
@@ -118,6 +145,16 @@ Result<std::vector<NetworkLocation>> read_network_table(const std::string& path)
   }
   if (in.bad()) return fail("cannot read ", path, ": ", std::strerror(errno));
   return rows;
+}
+
+}  // namespace
+
+Result<std::vector<NetworkLocation>> read_network_table(const std::string& path) {
+  return read_table(path, parse_line);
+}
+
+Result<std::vector<NetworkLocation>> read_asn_table(const std::string& path) {
+  return read_table(path, parse_asn_line);
 }
 
 }  // namespace meridian::geo

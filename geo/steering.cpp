@@ -3,15 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <numbers>
 
 #include "base/assert.hpp"
 
 namespace meridian::geo {
 namespace {
-
-constexpr double kRadiansPerDegree = std::numbers::pi / 180;
-constexpr double kEarthRadiusKm = 6371.0088;
 
 std::uint64_t mix(std::uint64_t x) noexcept {
   // splitmix64's finalizer: every input bit affects every output bit.
@@ -30,15 +26,34 @@ std::uint64_t hash_address(const IpAddress& address) noexcept {
   return mix(h);
 }
 
-// The angle between two unit vectors from their squared chord.
-double angle_of(double chord2) noexcept { return 2 * std::asin(std::min(1.0, std::sqrt(chord2) / 2)); }
+// A CNAME endpoint's identity for sticky hashing: its name, so the choice
+// is the same on every node whatever the endpoint's position in the list.
+std::uint64_t hash_name(const std::string& name) noexcept {
+  std::uint64_t h = 0x6E616D65;  // distinct from any address family
+  for (const char c : name) {
+    const auto lower = static_cast<std::uint8_t>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    h = mix(h ^ lower);
+  }
+  return mix(h);
+}
 
 }  // namespace
+
+SiteMetric::SiteMetric(const std::vector<Site>& sites, const std::vector<double>& bias_percent, bool tolerance) {
+  for (const Site& site : sites) sites_.push_back(UnitVector::of({site.latitude_deg, site.longitude_deg}));
+  bias_factor_.assign(sites.size(), 1.0);
+  for (std::size_t i = 0; i < bias_percent.size() && i < sites.size(); ++i) {
+    bias_factor_[i] = 1 - bias_percent[i] / 100;
+    true_distance_ = true_distance_ || bias_percent[i] != 0;
+  }
+  true_distance_ = true_distance_ || tolerance;
+}
 
 const char* stage_name(Stage stage) noexcept {
   switch (stage) {
     case Stage::none: return "none";
     case Stage::nets: return "nets";
+    case Stage::asn: return "asn";
     case Stage::geo_map: return "geo-map";
     case Stage::closest: return "closest";
     case Stage::default_order: return "default order";
@@ -65,8 +80,9 @@ bool Steering::Pool::contains(std::uint32_t site) const noexcept {
   return std::find(sites, sites + count, site) != sites + count;
 }
 
-Steering::Steering(const std::vector<Site>& sites, std::vector<std::uint32_t> default_sites, ServiceSpec spec)
-    : spec_(std::move(spec)), sites_(sites), default_sites_(std::move(default_sites)) {
+Steering::Steering(const std::vector<Site>& sites, std::vector<std::uint32_t> default_sites, ServiceSpec spec,
+                   std::shared_ptr<const ScopeIndex> scope)
+    : spec_(std::move(spec)), sites_(sites), default_sites_(std::move(default_sites)), scope_(std::move(scope)) {
   MERIDIAN_ASSERT(spec_.answer_count >= 1 && spec_.answer_count <= kMaxAnswerCount, "answer_count out of 1..8");
   MERIDIAN_ASSERT(spec_.sites_per_answer >= 1 && spec_.sites_per_answer <= kMaxSitesPerAnswer,
                   "sites_per_answer out of 1..8");
@@ -75,25 +91,44 @@ Steering::Steering(const std::vector<Site>& sites, std::vector<std::uint32_t> de
   MERIDIAN_ASSERT(spec_.bias_percent.empty() || spec_.bias_percent.size() == sites_.size(), "bias per site");
   MERIDIAN_ASSERT((spec_.geo_map != nullptr) == (spec_.policy == Policy::geo_map), "geo_map iff policy geo-map");
   MERIDIAN_ASSERT(spec_.nets == nullptr || spec_.policy != Policy::weighted, "nets with weighted");
+  MERIDIAN_ASSERT(spec_.asn == nullptr || spec_.policy != Policy::weighted, "asn with weighted");
   MERIDIAN_ASSERT(spec_.tolerance_percent >= 0 && spec_.tolerance_percent <= 1000, "tolerance out of range");
   for (const auto& endpoint : spec_.endpoints) {
     MERIDIAN_ASSERT(endpoint.site < sites_.size(), "endpoint of an unknown site");
     MERIDIAN_ASSERT(endpoint.weight > 0, "endpoint weight 0");
-    address_hash_.push_back(hash_address(endpoint.address));
+    MERIDIAN_ASSERT(!endpoint.is_cname() || endpoint.cname < spec_.cname_targets.size(), "cname out of range");
+    address_hash_.push_back(endpoint.is_cname() ? hash_name(spec_.cname_targets[endpoint.cname])
+                                                : hash_address(endpoint.address));
   }
   for (const auto site : default_sites_) MERIDIAN_ASSERT(site < sites_.size(), "default site out of range");
-  for (const auto& site : sites_) {
-    const double lat = site.latitude_deg * kRadiansPerDegree, lon = site.longitude_deg * kRadiansPerDegree;
-    site_vectors_.push_back({std::cos(lat) * std::cos(lon), std::cos(lat) * std::sin(lon), std::sin(lat)});
-  }
-  bias_factor_.assign(sites_.size(), 1.0);
-  for (std::size_t i = 0; i < spec_.bias_percent.size(); ++i) {
-    const double bias = spec_.bias_percent[i];
+  for (const double bias : spec_.bias_percent) {
     MERIDIAN_ASSERT(bias >= -kMaxBias && bias <= kMaxBias, "bias out of -99..99");
-    bias_factor_[i] = 1 - bias / 100;
-    true_distance_ = true_distance_ || bias != 0;
   }
-  true_distance_ = true_distance_ || spec_.tolerance_percent > 0;
+  metric_ = SiteMetric(sites_, spec_.bias_percent, spec_.tolerance_percent > 0);
+  if (scope_ != nullptr) {
+    // Where each site stands in the default order, and how many ranked
+    // sites stand before it: order_depth counts positions from these.
+    std::vector<std::uint32_t> order;
+    std::vector<bool> listed(sites_.size(), false);
+    for (const auto site : default_sites_) {
+      if (!listed[site]) order.push_back(site);
+      listed[site] = true;
+    }
+    for (std::uint32_t site = 0; site < sites_.size(); ++site) {
+      if (!listed[site]) order.push_back(site);
+    }
+    default_position_.assign(sites_.size(), 0);
+    ranked_before_.assign(sites_.size(), 0);
+    std::uint32_t ranked = 0;
+    for (std::uint32_t position = 0; position < order.size(); ++position) {
+      default_position_[order[position]] = position;
+      ranked_before_[order[position]] = ranked;
+      ranked += scope_->ranked(order[position]);
+    }
+    for (std::uint32_t site = 0; site < sites_.size(); ++site) {
+      if (scope_->ranked(site)) ranked_sites_.push_back(site);
+    }
+  }
   v4_ = compile(IpAddress::Family::v4);
   v6_ = compile(IpAddress::Family::v6);
 }
@@ -102,7 +137,7 @@ Steering::FamilyIndex Steering::compile(IpAddress::Family family) const {
   FamilyIndex index;
   index.by_site.resize(sites_.size());
   for (const Endpoint& endpoint : spec_.endpoints) {
-    if (endpoint.address.family != family) continue;
+    if (!endpoint.answers(family)) continue;
     SiteEndpoints& site = index.by_site[endpoint.site];
     ++site.total;
     site.healthy += endpoint.healthy;
@@ -142,11 +177,15 @@ Steering::FamilyIndex Steering::compile(IpAddress::Family family) const {
   for (std::uint32_t i = 0; i < spec_.endpoints.size(); ++i) {
     const Endpoint& endpoint = spec_.endpoints[i];
     SiteEndpoints& site = index.by_site[endpoint.site];
-    if (endpoint.address.family != family || !site.available || (!index.degraded && !endpoint.healthy)) continue;
-    site.endpoints.push_back(i);
-    site.total_weight += endpoint.weight;
-    index.everything.endpoints.push_back(i);
-    index.everything.total_weight += endpoint.weight;
+    if (!endpoint.answers(family) || !site.available || (!index.degraded && !endpoint.healthy)) continue;
+    for (SiteEndpoints* into : {&site, &index.everything}) {
+      into->endpoints.push_back(i);
+      into->total_weight += endpoint.weight;
+      if (endpoint.is_cname()) {
+        into->cname_weight += endpoint.weight;
+        ++into->cname_count;
+      }
+    }
   }
   for (std::uint32_t site = 0; site < sites_.size(); ++site) {
     if (index.by_site[site].available) index.candidate_sites.push_back(site);
@@ -154,24 +193,13 @@ Steering::FamilyIndex Steering::compile(IpAddress::Family family) const {
   return index;
 }
 
-double Steering::metric(const UnitVector& client, std::uint32_t site) const noexcept {
-  const UnitVector& s = site_vectors_[site];
-  const double dx = s.x - client.x, dy = s.y - client.y, dz = s.z - client.z;
-  const double chord2 = dx * dx + dy * dy + dz * dz;
-  // Squared chords order sites like distances and keep precision for nearby
-  // ones; bias and tolerance scale the distance itself.
-  return true_distance_ ? angle_of(chord2) * bias_factor_[site] : chord2;
-}
-
-void Steering::closest_pool(const FamilyIndex& index, const Location& location, Pool& pool) const noexcept {
-  const double lat = location.latitude_deg * kRadiansPerDegree, lon = location.longitude_deg * kRadiansPerDegree;
-  const UnitVector client{std::cos(lat) * std::cos(lon), std::cos(lat) * std::sin(lon), std::sin(lat)};
+void Steering::closest_pool(const FamilyIndex& index, const UnitVector& client, Pool& pool) const noexcept {
   // The k nearest in one scan (k <= 8): insertion into a short sorted array.
   // Strict comparisons keep the lower index first on ties.
   const std::uint32_t want = spec_.sites_per_answer;
   std::array<double, kMaxPoolSites> metrics{};
   for (const auto site : index.candidate_sites) {
-    const double m = metric(client, site);
+    const double m = metric_(client, site);
     if (pool.count == want && !(m < metrics[pool.count - 1])) continue;
     std::uint32_t at = pool.count < want ? pool.count++ : pool.count - 1;
     while (at > 0 && m < metrics[at - 1]) {
@@ -187,7 +215,7 @@ void Steering::closest_pool(const FamilyIndex& index, const Location& location, 
   const double limit = metrics[0] * (1 + spec_.tolerance_percent / 100);
   for (const auto site : index.candidate_sites) {
     if (pool.count == kMaxPoolSites) break;
-    if (metric(client, site) <= limit && !pool.contains(site)) pool.sites[pool.count++] = site;
+    if (metric_(client, site) <= limit && !pool.contains(site)) pool.sites[pool.count++] = site;
   }
 }
 
@@ -206,10 +234,12 @@ void Steering::list_pool(const FamilyIndex& index, std::span<const std::uint32_t
   take(index.candidate_sites);
 }
 
-std::uint32_t Steering::draw(const FamilyIndex& index, const Pool& pool, bool everything, Rng& rng,
-                             std::span<const IpAddress*> out) const noexcept {
+void Steering::draw(const FamilyIndex& index, const Pool& pool, bool everything, Rng& rng,
+                    std::span<const IpAddress*> out, Choice& choice) const noexcept {
   // Weighted sampling without replacement over the pool: each draw is
-  // proportional to the weights of the endpoints not drawn yet.
+  // proportional to the weights of the endpoints not drawn yet. The first
+  // draw decides between a name and addresses (a CNAME is alone at its
+  // name): after an address, names are out of the running.
   const auto sites = [&](auto&& visit) {
     if (everything) return visit(index.everything);
     for (std::uint32_t i = 0; i < pool.count; ++i) {
@@ -217,20 +247,24 @@ std::uint32_t Steering::draw(const FamilyIndex& index, const Pool& pool, bool ev
     }
     return false;
   };
-  std::uint64_t remaining = 0;
-  std::uint64_t endpoints = 0;
+  std::uint64_t remaining = 0, cname_weight = 0;
+  std::uint64_t endpoints = 0, cnames = 0;
   sites([&](const SiteEndpoints& site) {
     remaining += site.total_weight;
+    cname_weight += site.cname_weight;
     endpoints += site.endpoints.size();
+    cnames += site.cname_count;
     return false;
   });
-  const auto want = static_cast<std::uint32_t>(std::min<std::uint64_t>({spec_.answer_count, out.size(), endpoints}));
+  auto want = static_cast<std::uint32_t>(std::min<std::uint64_t>({spec_.answer_count, out.size(), endpoints}));
+  bool addresses_only = false;
   std::array<std::uint32_t, kMaxAnswerCount> drawn{};
   for (std::uint32_t n = 0; n < want; ++n) {
     std::uint64_t ticket = rng.below(remaining);
     std::uint32_t pick = UINT32_MAX;
     sites([&](const SiteEndpoints& site) {
       for (const auto e : site.endpoints) {
+        if (addresses_only && spec_.endpoints[e].is_cname()) continue;
         if (std::find(drawn.begin(), drawn.begin() + n, e) != drawn.begin() + n) continue;
         pick = e;
         if (ticket < spec_.endpoints[e].weight) return true;
@@ -239,27 +273,47 @@ std::uint32_t Steering::draw(const FamilyIndex& index, const Pool& pool, bool ev
       return false;
     });
     MERIDIAN_ASSERT(pick != UINT32_MAX, "weighted draw found no endpoint");
+    const Endpoint& endpoint = spec_.endpoints[pick];
+    if (endpoint.is_cname()) {
+      MERIDIAN_ASSERT(n == 0, "a name drawn after an address");
+      choice.cname = endpoint.cname;
+      return;
+    }
+    if (n == 0 && cnames > 0) {
+      addresses_only = true;
+      remaining -= cname_weight;
+      want = static_cast<std::uint32_t>(std::min<std::uint64_t>(want, endpoints - cnames));
+    }
     drawn[n] = pick;
-    remaining -= spec_.endpoints[pick].weight;
-    out[n] = &spec_.endpoints[pick].address;
+    remaining -= endpoint.weight;
+    out[n] = &endpoint.address;
+    choice.count = n + 1;
   }
-  return want;
 }
 
-std::uint32_t Steering::draw_sticky(const FamilyIndex& index, const Pool& pool, bool everything,
-                                    std::uint64_t client_hash, std::span<const IpAddress*> out) const noexcept {
+void Steering::draw_sticky(const FamilyIndex& index, const Pool& pool, bool everything, std::uint64_t client_hash,
+                           std::span<const IpAddress*> out, Choice& choice) const noexcept {
   // Weighted rendezvous hashing: every endpoint gets a score from (client,
   // endpoint) alone, so endpoints coming and going elsewhere never move a
   // client whose own endpoint stays; -ln(u)/weight keeps the shares by weight.
+  // The best score decides between a name and addresses, as in draw.
   const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(spec_.answer_count, out.size()));
+  if (want == 0) return;
   std::array<double, kMaxAnswerCount> best{};
   std::array<std::uint32_t, kMaxAnswerCount> chosen{};
   std::uint32_t count = 0;
+  double best_score = 0;
+  std::uint32_t best_endpoint = UINT32_MAX;
   const auto consider = [&](const SiteEndpoints& site) {
     for (const auto e : site.endpoints) {
       const std::uint64_t h = mix(client_hash ^ address_hash_[e]);
       const double u = (static_cast<double>(h >> 11) + 0.5) * 0x1.0p-53;
       const double score = -std::log(u) / spec_.endpoints[e].weight;
+      if (best_endpoint == UINT32_MAX || score < best_score) {
+        best_score = score;
+        best_endpoint = e;
+      }
+      if (spec_.endpoints[e].is_cname()) continue;
       if (count == want && !(score < best[count - 1])) continue;
       std::uint32_t at = count < want ? count++ : count - 1;
       while (at > 0 && score < best[at - 1]) {
@@ -276,8 +330,40 @@ std::uint32_t Steering::draw_sticky(const FamilyIndex& index, const Pool& pool, 
   } else {
     for (std::uint32_t i = 0; i < pool.count; ++i) consider(index.by_site[pool.sites[i]]);
   }
+  if (best_endpoint != UINT32_MAX && spec_.endpoints[best_endpoint].is_cname()) {
+    choice.cname = spec_.endpoints[best_endpoint].cname;
+    return;
+  }
   for (std::uint32_t n = 0; n < count; ++n) out[n] = &spec_.endpoints[chosen[n]].address;
-  return count;
+  choice.count = count;
+}
+
+unsigned Steering::order_depth(const FamilyIndex& index, const Pool& pool, bool by_distance, const UnitVector& client,
+                               std::span<const std::uint32_t> list) const noexcept {
+  // Every ranked site available: the pool is the order's first sites.
+  if (index.candidate_sites.size() == ranked_sites_.size()) return pool.count;
+  // Otherwise the position of the pool's last site among the ranked ones,
+  // unavailable ones included (they stand between the pool's sites).
+  const std::uint32_t last = pool.sites[pool.count - 1];
+  std::uint32_t before = 0;
+  if (by_distance) {
+    const double m = metric_(client, last);
+    for (const auto site : ranked_sites_) {
+      const double other = metric_(client, site);
+      before += other < m || (other == m && site < last);
+    }
+    return before + 1;
+  }
+  // A list (distinct sites), then the default order less the list's sites.
+  for (const auto site : list) {
+    if (site == last) return before + 1;
+    before += scope_->ranked(site);
+  }
+  before += ranked_before_[last];
+  for (const auto site : list) {
+    before -= scope_->ranked(site) && default_position_[site] < default_position_[last];
+  }
+  return before + 1;
 }
 
 Choice Steering::fail(const FamilyIndex&, IpAddress::Family family, std::span<const IpAddress*> out) const noexcept {
@@ -320,9 +406,12 @@ Choice Steering::choose(const Locator* locator, const IpNetwork& client, IpAddre
   const bool order_matters = index.candidate_sites.size() > 1;
   Pool pool;
   bool everything = false;
-  Location location;
+  UnitVector point;
   bool by_distance = false;
+  bool geo_asked = false;
+  unsigned geo_prefix_len = 0;
   std::span<const std::uint32_t> list;
+  const auto decided = [&] { return choice.stage == Stage::nets || choice.stage == Stage::asn; };
   choice.stage = spec_.policy == Policy::failover ? Stage::failover : Stage::default_order;
   if (spec_.policy == Policy::weighted) {
     choice.stage = Stage::weighted;
@@ -341,19 +430,47 @@ Choice Steering::choose(const Locator* locator, const IpNetwork& client, IpAddre
         choice.stage = Stage::nets;
       }
     }
-    if (choice.stage != Stage::nets && locator != nullptr && spec_.policy != Policy::failover) {
+    if (!decided() && spec_.asn != nullptr && locator != nullptr) {
+      // Mapped or not, the answer depends on the ASN network the client is
+      // in (a neighbour may belong to a mapped one).
+      const AsnLocated asn = locator->locate_asn(address);
+      asked = true;
+      scope = std::max<unsigned>(scope, asn.prefix_len);
+      const auto sites = asn.found ? spec_.asn->lookup(asn.number) : std::span<const std::uint32_t>();
+      if (trace != nullptr) {
+        trace->asn_asked = true;
+        trace->asn = asn;
+        trace->asn_organization = std::string(asn.organization);
+        trace->asn.organization = {};
+        trace->asn_mapped = !sites.empty();
+      }
+      if (!sites.empty()) {
+        list = sites;
+        choice.stage = Stage::asn;
+      }
+    }
+    if (!decided() && locator != nullptr && spec_.policy != Policy::failover) {
       const Located located = locator->locate(address);
       asked = true;
-      scope = std::max<unsigned>(scope, located.prefix_len);
+      geo_asked = true;
+      geo_prefix_len = located.prefix_len;
       if (trace != nullptr) {
         trace->locator_asked = true;
         trace->located = located;
       }
-      if (located.found && spec_.policy == Policy::closest && located.location.has_coordinates) {
+      Coordinates placed;
+      const Placement placement = located.found && spec_.policy == Policy::closest
+                                      ? place(located.location, placed)
+                                      : Placement::none;
+      if (placement != Placement::none) {
         choice.stage = Stage::closest;
         choice.located = true;
-        location = located.location;
+        point = UnitVector::of(placed);
         by_distance = true;
+        if (trace != nullptr) {
+          trace->placement = placement;
+          trace->placed = placed;
+        }
       } else if (located.found && spec_.policy == Policy::geo_map) {
         const GeoMap::Match match = spec_.geo_map->lookup(located.location);
         if (!match.sites.empty()) {
@@ -374,7 +491,7 @@ Choice Steering::choose(const Locator* locator, const IpNetwork& client, IpAddre
   }
   if (!everything) {
     if (by_distance) {
-      closest_pool(index, location, pool);
+      closest_pool(index, point, pool);
     } else {
       list_pool(index, list, pool);
     }
@@ -382,14 +499,25 @@ Choice Steering::choose(const Locator* locator, const IpNetwork& client, IpAddre
   } else {
     choice.site = index.candidate_sites.front();
   }
+  if (geo_asked) {
+    // Neighbouring networks whose orders start with the sites this answer
+    // reached share it: the widest such supernet. The index walks the same
+    // database, so at most the client's own network; it replaces that.
+    if (scope_ != nullptr) {
+      geo_prefix_len = scope_->scope(address, order_depth(index, pool, by_distance, point, list));
+      if (trace != nullptr) trace->scope_indexed = true;
+    }
+    scope = std::max(scope, geo_prefix_len);
+    choice.geo_scope_prefix_len = static_cast<std::uint8_t>(geo_prefix_len);
+  }
   if (spec_.sticky) {
     const unsigned sticky_len =
         std::min(own_prefix_len, address.family == IpAddress::Family::v4 ? kStickyPrefixV4 : kStickyPrefixV6);
     asked = true;
     scope = std::max(scope, sticky_len);
-    choice.count = draw_sticky(index, pool, everything, hash_address(address.masked(sticky_len)) ^ sticky_len, out);
+    draw_sticky(index, pool, everything, hash_address(address.masked(sticky_len)) ^ sticky_len, out, choice);
   } else {
-    choice.count = draw(index, pool, everything, rng, out);
+    draw(index, pool, everything, rng, out, choice);
   }
   if (asked) choice.scope_prefix_len = static_cast<std::uint8_t>(std::min<unsigned>(client.prefix_len, scope + mapped_bits));
   if (index.degraded) choice.stage = Stage::fail_open;

@@ -6,10 +6,11 @@
 //
 // A choice runs a fixed chain of stages:
 //   1. order the sites for the client: `nets` (the client's network, when the
-//      service has a nets table), then the policy (closest by biased
-//      distance, geo-map by region, failover's fixed order, or weighted,
-//      which ignores location); clients the policy cannot place get the
-//      default order;
+//      service has a nets table), then `asn` (the client's autonomous system,
+//      when the service has an asn map), then the policy (closest by biased
+//      distance from the client's coordinates or its country's centroid,
+//      geo-map by region, failover's fixed order, or weighted, which ignores
+//      location); clients the policy cannot place get the default order;
 //   2. filter by health: a site is available while at least `min_healthy`
 //      of its endpoints are; when no site meets that, any site with a
 //      healthy endpoint is; when nothing is healthy, the fail mode decides
@@ -19,6 +20,8 @@
 //      pool, and `answer_count` distinct endpoints are drawn from it by
 //      weight, at random or (`sticky`) by rendezvous hashing of the client
 //      network, so a client keeps its endpoint while that stays healthy.
+//      An endpoint is an address or a name (answered as a CNAME): the first
+//      pick decides which, and a CNAME answer is that one name alone.
 
 #include <cstdint>
 #include <memory>
@@ -29,9 +32,13 @@
 
 #include "base/ip_address.hpp"
 #include "base/rng.hpp"
+#include "geo/asn_map.hpp"
+#include "geo/country_centroids.hpp"
 #include "geo/geo_map.hpp"
 #include "geo/locator.hpp"
 #include "geo/net_table.hpp"
+#include "geo/scope_index.hpp"
+#include "geo/site_metric.hpp"
 
 namespace meridian::geo {
 
@@ -69,14 +76,24 @@ inline constexpr double kMaxBias = 99;
 inline constexpr unsigned kStickyPrefixV4 = 24;
 inline constexpr unsigned kStickyPrefixV6 = 56;
 
-/// One address of a service at one site. `site` indexes the site list the
-/// service was compiled with.
+/// Endpoint::cname of an address endpoint, Choice::cname of an address answer.
+inline constexpr std::uint32_t kNoCname = UINT32_MAX;
+
+/// One address of a service at one site, or one name answered as a CNAME.
+/// `site` indexes the site list the service was compiled with.
 struct Endpoint {
-  IpAddress address;
+  IpAddress address;  ///< unused by a CNAME endpoint
   std::uint32_t site = 0;
   std::uint32_t weight = 100;  ///< relative share; > 0
   /// False when health checks or an operator took it out of answers.
   bool healthy = true;
+  /// kNoCname for an address; otherwise the index of the endpoint's name in
+  /// ServiceSpec::cname_targets. A CNAME endpoint answers both families.
+  std::uint32_t cname = kNoCname;
+
+  bool is_cname() const noexcept { return cname != kNoCname; }
+  /// True when the endpoint can answer a query for `family`.
+  bool answers(IpAddress::Family family) const noexcept { return is_cname() || address.family == family; }
 };
 
 /// A service as configured, already validated.
@@ -109,13 +126,20 @@ struct ServiceSpec {
   /// Optional with closest, geo_map and failover: client networks -> sites,
   /// consulted before anything else.
   std::shared_ptr<const NetTable> nets;
+  /// Optional with closest, geo_map and failover: the client's autonomous
+  /// system -> sites, consulted after nets (needs Locator::locate_asn).
+  std::shared_ptr<const AsnMap> asn;
   std::vector<Endpoint> endpoints;
+  /// The names of the CNAME endpoints (absolute, presentation format, as the
+  /// DNS layer writes them); Endpoint::cname indexes it. Distinct.
+  std::vector<std::string> cname_targets;
 };
 
 /// Which stage decided a choice.
 enum class Stage : std::uint8_t {
   none,           ///< the service has no address of the family
   nets,           ///< a nets row ordered the sites
+  asn,            ///< the client's autonomous system's entry ordered the sites
   geo_map,        ///< a geo-map entry (or its default list) ordered the sites
   closest,        ///< the client's coordinates ordered the sites
   default_order,  ///< the default order (client not located, or one site available)
@@ -132,8 +156,11 @@ const char* policy_name(Policy policy) noexcept;
 
 /// The result of one choice.
 struct Choice {
-  /// Number of addresses written to the output span.
+  /// Number of addresses written to the output span (0 for a CNAME answer).
   std::uint32_t count = 0;
+  /// kNoCname, or for a CNAME answer (the first pick was a CNAME endpoint)
+  /// the index of its name in ServiceSpec::cname_targets.
+  std::uint32_t cname = kNoCname;
   /// The first (best) site of the pool (meaningless when count == 0 or for
   /// a fallback answer).
   std::uint32_t site = 0;
@@ -141,6 +168,10 @@ struct Choice {
   /// the choice depended on. 0 when it did not depend on the client at all;
   /// never more than the client network's prefix length.
   std::uint8_t scope_prefix_len = 0;
+  /// The geo stage's part of the scope: the widest prefix whose networks
+  /// order the answer's sites alike (see ScopeIndex), or the client's
+  /// database network without a scope index; 0 when no geo lookup was made.
+  std::uint8_t geo_scope_prefix_len = 0;
   /// True when the client's location (coordinates or region) decided.
   bool located = false;
   /// True for fail-open and fallback answers: health was ignored.
@@ -167,8 +198,21 @@ struct TraceSite {
 struct Trace {
   bool nets_asked = false;
   NetTable::Match nets;
+  bool asn_asked = false;
+  /// The ASN database's answer (its organization copied to
+  /// asn_organization) and whether the service's asn map has the number.
+  AsnLocated asn;
+  std::string asn_organization;
+  bool asn_mapped = false;
   bool locator_asked = false;
   Located located;
+  /// closest: how the client was placed (its coordinates, its country's
+  /// centroid, or not at all) and where.
+  Placement placement = Placement::none;
+  Coordinates placed;
+  /// True when a scope index set Choice::geo_scope_prefix_len (else it is
+  /// the database network's prefix).
+  bool scope_indexed = false;
   /// geo_map: the entry that matched ("US-CA", "US", "EU"), "default", or
   /// empty.
   std::string geo_map_entry;
@@ -186,8 +230,15 @@ class Steering {
   /// Preconditions, asserted: answer_count 1..8, sites_per_answer 1..8,
   /// min_healthy >= 1 (<= 100 as a percentage), weights > 0, every site
   /// index in range, bias_percent empty or one per site in -99..99,
-  /// geo_map set iff policy is geo_map, no nets with weighted.
-  Steering(const std::vector<Site>& sites, std::vector<std::uint32_t> default_sites, ServiceSpec spec);
+  /// geo_map set iff policy is geo_map, no nets or asn with weighted, every
+  /// cname index in range of cname_targets.
+  ///
+  /// `scope`, when not null, is the service's scope index, compiled from
+  /// the location database of the locator that `choose` will be given, for
+  /// these sites, default_sites and spec (Locator::scope_index); without it
+  /// the geo stage's scope is the client's database network.
+  Steering(const std::vector<Site>& sites, std::vector<std::uint32_t> default_sites, ServiceSpec spec,
+           std::shared_ptr<const ScopeIndex> scope = nullptr);
 
   /// Picks up to answer_count addresses of `family` for `client` (the ECS
   /// subnet or the source address as a full-length network; see
@@ -198,19 +249,27 @@ class Steering {
   ///
   /// Details: an IPv4-mapped IPv6 client is looked up as IPv4. With fewer
   /// than two available sites the order cannot matter: nothing is looked
-  /// up. Otherwise nets are asked first, then the locator (closest, geo-map).
-  /// closest orders by biased distance (ties: lower site index); clients
-  /// without coordinates, geo-map clients without an entry or default list,
-  /// and failover walk the default order. A list (nets, geo-map) is walked
-  /// first, then the default order, so every region fails over to every
-  /// site. The scope is the longest of the prefixes consulted (the nets
-  /// range, the GeoIP network, the sticky hash prefix) in bits of the
-  /// client's own family, capped at client.prefix_len; 0 when nothing was.
+  /// up. Otherwise nets are asked first, then the ASN (with an asn map),
+  /// then the locator (closest, geo-map). closest orders by biased distance
+  /// from the client's coordinates, or from its country's centroid when
+  /// the record has a country but no coordinates (ties: lower site index);
+  /// clients placed by neither, geo-map clients without an entry or default
+  /// list, and failover walk the default order. A list (nets, asn, geo-map)
+  /// is walked first, then the default order, so every region fails over
+  /// to every site. The scope is the longest of the prefixes consulted (the
+  /// nets range, the ASN network, the geo stage's scope, the sticky hash
+  /// prefix) in bits of the client's own family, capped at
+  /// client.prefix_len; 0 when nothing was.
+  ///
+  /// CNAME endpoints: when the first endpoint drawn is one, the answer is
+  /// its name alone (count 0, Choice::cname set); otherwise CNAME endpoints
+  /// are passed over and only addresses are drawn.
   Choice choose(const Locator* locator, const IpNetwork& client, IpAddress::Family family, Rng& rng,
                 std::span<const IpAddress*> out, Trace* trace = nullptr) const noexcept;
 
   const ServiceSpec& spec() const noexcept { return spec_; }
   const std::vector<Site>& sites() const noexcept { return sites_; }
+  const ScopeIndex* scope_index() const noexcept { return scope_.get(); }
 
  private:
   /// The usable endpoints of one family at one site, as indices into
@@ -218,6 +277,8 @@ class Steering {
   struct SiteEndpoints {
     std::vector<std::uint32_t> endpoints;
     std::uint64_t total_weight = 0;
+    std::uint64_t cname_weight = 0;  ///< of the CNAME endpoints among them
+    std::uint32_t cname_count = 0;
     std::uint32_t healthy = 0;  ///< of the family, for traces
     std::uint32_t total = 0;
     bool available = false;
@@ -232,12 +293,6 @@ class Steering {
     bool degraded = false;  ///< nothing healthy, fail open: all endpoints count
     bool failed = false;    ///< nothing healthy and no fail open: stage fail_*
   };
-  /// A point on the unit sphere; the squared chord between two points
-  /// orders them exactly like the great-circle distance, without trigonometry
-  /// per site on the hot path (unless bias or tolerance need the distance).
-  struct UnitVector {
-    double x = 0, y = 0, z = 0;
-  };
   /// The sites an answer is drawn from.
   struct Pool {
     std::uint32_t sites[kMaxPoolSites] = {};
@@ -249,27 +304,37 @@ class Steering {
     return family == IpAddress::Family::v4 ? v4_ : v6_;
   }
   FamilyIndex compile(IpAddress::Family family) const;
-  double metric(const UnitVector& client, std::uint32_t site) const noexcept;
-  void closest_pool(const FamilyIndex& index, const Location& location, Pool& pool) const noexcept;
+  void closest_pool(const FamilyIndex& index, const UnitVector& client, Pool& pool) const noexcept;
   void list_pool(const FamilyIndex& index, std::span<const std::uint32_t> list, Pool& pool) const noexcept;
-  std::uint32_t draw(const FamilyIndex& index, const Pool& pool, bool everything, Rng& rng,
-                     std::span<const IpAddress*> out) const noexcept;
-  std::uint32_t draw_sticky(const FamilyIndex& index, const Pool& pool, bool everything, std::uint64_t client_hash,
-                            std::span<const IpAddress*> out) const noexcept;
+  /// How deep into the service's site order (the ranked sites, see
+  /// ScopeIndex) the pool reached: the position of its last site, from 1.
+  /// Needs scope_.
+  unsigned order_depth(const FamilyIndex& index, const Pool& pool, bool by_distance, const UnitVector& client,
+                       std::span<const std::uint32_t> list) const noexcept;
+  /// Draw into `out` and set choice.count, or choice.cname.
+  void draw(const FamilyIndex& index, const Pool& pool, bool everything, Rng& rng, std::span<const IpAddress*> out,
+            Choice& choice) const noexcept;
+  void draw_sticky(const FamilyIndex& index, const Pool& pool, bool everything, std::uint64_t client_hash,
+                   std::span<const IpAddress*> out, Choice& choice) const noexcept;
   Choice fail(const FamilyIndex& index, IpAddress::Family family, std::span<const IpAddress*> out) const noexcept;
   /// Fills `trace` after a choice (geo/steering_trace.cpp); `list` is the
-  /// list that was walked, `by_distance` whether trace.located's coordinates
-  /// ordered the sites.
+  /// list that was walked, `by_distance` whether trace.placed ordered the
+  /// sites.
   void fill_trace(const FamilyIndex& index, const Choice& choice, std::span<const std::uint32_t> list,
                   bool by_distance, const Pool& pool, bool everything, Trace& trace) const;
 
   ServiceSpec spec_;
   std::vector<Site> sites_;
   std::vector<std::uint32_t> default_sites_;
-  std::vector<UnitVector> site_vectors_;  ///< one per site
-  std::vector<double> bias_factor_;       ///< one per site: 1 - bias/100
-  bool true_distance_ = false;            ///< bias or tolerance: compare real distances
+  SiteMetric metric_;
   std::vector<std::uint64_t> address_hash_;  ///< one per endpoint, for sticky choices
+  std::shared_ptr<const ScopeIndex> scope_;
+  /// With scope_: the ranked sites, ascending; each site's position in the
+  /// default order (default_sites_, then the others by index); and how many
+  /// ranked sites precede it there.
+  std::vector<std::uint32_t> ranked_sites_;
+  std::vector<std::uint32_t> default_position_;
+  std::vector<std::uint32_t> ranked_before_;
   FamilyIndex v4_;
   FamilyIndex v6_;
 };

@@ -20,8 +20,12 @@ void Steering::fill_trace(const FamilyIndex& index, const Choice& choice, std::s
   } else {
     trace.health = "min_healthy " + std::to_string(spec_.min_healthy) + (spec_.min_healthy_percent ? "%" : "");
   }
-  const bool coordinates = trace.locator_asked && trace.located.found && trace.located.location.has_coordinates;
-  const Location& location = trace.located.location;
+  // Distances from where closest placed the client, or (other policies)
+  // from where it would have: informative either way.
+  Coordinates point = trace.placed;
+  const bool coordinates = trace.placement != Placement::none ||
+                           (trace.locator_asked && trace.located.found &&
+                            place(trace.located.location, point) != Placement::none);
   std::vector<std::uint32_t> order;
   const auto add = [&](std::uint32_t site) {
     if (index.by_site[site].total > 0 && std::find(order.begin(), order.end(), site) == order.end()) {
@@ -39,9 +43,9 @@ void Steering::fill_trace(const FamilyIndex& index, const Choice& choice, std::s
     entry.site = site;
     entry.bias_percent = spec_.bias_percent.empty() ? 0 : spec_.bias_percent[site];
     if (coordinates) {
-      entry.distance_km = great_circle_km(location.latitude_deg, location.longitude_deg, sites_[site].latitude_deg,
+      entry.distance_km = great_circle_km(point.latitude_deg, point.longitude_deg, sites_[site].latitude_deg,
                                           sites_[site].longitude_deg);
-      entry.biased_km = *entry.distance_km * bias_factor_[site];
+      entry.biased_km = *entry.distance_km * metric_.bias_factor(site);
     }
     entry.healthy = endpoints.healthy;
     entry.total = endpoints.total;

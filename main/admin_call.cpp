@@ -2,8 +2,14 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "admin/http_client.hpp"
 #include "main/config.hpp"
@@ -73,6 +79,25 @@ std::string cli_text(const json::value* value) {
   if (value->is_string()) return std::string(value->as_string());
   if (value->is_bool()) return value->as_bool() ? "yes" : "no";
   return json::serialize(*value);
+}
+
+std::string default_author() {
+  const char* user = std::getenv("USER");
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::string out = user != nullptr && *user != '\0' ? user : "operator";
+  if (host[0] != '\0') out += std::string("@") + host;
+  return out;
+}
+
+std::string format_time_ms(const json::value* ms) {
+  if (ms == nullptr || !ms->is_number()) return "-";
+  const std::time_t seconds = static_cast<std::time_t>(ms->to_number<std::uint64_t>() / 1000);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  std::ostringstream out;
+  out << std::put_time(&utc, "%Y-%m-%dT%H:%M:%SZ");
+  return out.str();
 }
 
 namespace {

@@ -61,4 +61,11 @@ std::optional<boost::json::object> call_admin(const AdminTarget& target, boost::
 /// A JSON member as text for tables: "-" for missing or null, "yes"/"no".
 std::string cli_text(const boost::json::value* value);
 
+/// "user@host": who ran the command, when --author does not say.
+std::string default_author();
+
+/// Unix milliseconds as "2024-05-01T12:00:00Z" (UTC); "-" for a missing
+/// value or one that is not a number.
+std::string format_time_ms(const boost::json::value* ms);
+
 }  // namespace meridian

@@ -33,4 +33,18 @@ int run_kv_command(const std::vector<std::string_view>& args);
 /// `command` is the first word, `args` follow it. Lives in main/ops_cli.cpp.
 int run_ops_command(std::string_view command, const std::vector<std::string_view>& args);
 
+/// `meridian status [--json]`: the node's identity, cluster role and every
+/// service's endpoints (GET /api/v1/status, /api/v1/services). In
+/// main/status_cli.cpp.
+int run_status_command(const std::vector<std::string_view>& args);
+
+/// Cluster-wide config versions (admin/config_api.hpp):
+///   meridian config apply FILE [--author A] [--comment C]   -> "committed version N"
+///   meridian config history [--limit N] [--local] [--json]
+///   meridian config rollback VERSION [--author A] [--comment C]
+///   meridian config show [VERSION] [--local]   (the text; default the current version)
+///   meridian config status [--json]            (what this node serves, whether its file agrees)
+/// `args` follow "config". Lives in main/config_cli.cpp.
+int run_config_command(const std::vector<std::string_view>& args);
+
 }  // namespace meridian

@@ -30,7 +30,8 @@
 //     tick: 100ms, election_timeout: 1s, heartbeat_interval: 100ms,
 //     snapshot_entries: 10000
 //   log:     { level: info }              # optional; debug|info|warn|error
-//   geoip:   { database: FILE }           # optional
+//   geoip:   { database: FILE,            # optional; City or Country layout
+//              asn_database: FILE }       # optional; GeoLite2-ASN layout (asn maps)
 //   health:  { unknown: up }              # optional; up|down
 //   sites:   { NAME: { lat: DEG, lon: DEG }, ... }   # at least one
 //   checks:  # optional; may follow the zones that name them
@@ -72,10 +73,12 @@
 //                            continents: { EU: [...] }, default: [...] },  # geo-map only
 //                 nets: { "192.0.2.0/24": [SITE, ...] },  # not with weighted
 //                 nets_file: FILE,        # "PREFIX SITE[,SITE...]" lines; not with weighted
+//                 asn: { 64500: [SITE, ...] },  # after nets, before geo; not with weighted
 //                 min_ttl: <ttl/2>, degraded_ttl: <min_ttl>,  # <= ttl
 //                 check: CHECK or none,   # default none
 //                 default_sites: [SITE, ...],   # not with failover (use order)
-//                 endpoints: [ { address: ADDR or [ADDR, ...], site: SITE,
+//                 endpoints: [ { address: ADDR or [ADDR, ...],  # or cname: NAME (answered as a CNAME)
+//                                site: SITE,
 //                                weight: 100,
 //                                check: CHECK or none or   # default: the service's
 //                                  { use: CHECK,           # default: the service's
@@ -185,10 +188,13 @@ struct DnsSettings {
 };
 
 struct GeoipSettings {
-  /// The MaxMind DB path, resolved like data_dir; empty when `geoip:` is
-  /// absent (every client is unlocated). The loader does not open it: only
+  /// The MaxMind DB path, resolved like data_dir; empty when not configured
+  /// (every client is unlocated). The loader does not open it: only
   /// `serve` does, so `check-config` works where the database is not built.
   std::string database;
+  /// The ASN database (GeoLite2-ASN layout) for services' asn maps, resolved
+  /// the same way; empty when not configured (asn maps match nothing).
+  std::string asn_database;
 };
 
 /// The zone's SOA, from `soa:`. Times in seconds.
@@ -227,7 +233,8 @@ struct EndpointConfig {
   std::optional<health::CheckSpec> check;
   /// Where probes go: the endpoint's `check.target` address if set, else its
   /// first address. Lets a service answer public addresses while probes use
-  /// a management or loopback address.
+  /// a management or loopback address. A cname endpoint has no address: its
+  /// check needs a target (without a check this stays 0.0.0.0, unprobed).
   IpAddress probe_address;
   SourceLocation source;
 };
@@ -241,8 +248,9 @@ struct ServiceConfig {
   /// partial list is a preference, never an exclusion).
   std::vector<std::uint32_t> default_sites;
   /// The steering settings (policy, picking, fail mode, the compiled
-  /// geo_map and nets) and endpoints: one geo::Endpoint per configured
-  /// address (an endpoint with several addresses gives each its weight).
+  /// geo_map, nets and asn map) and endpoints: one geo::Endpoint per
+  /// configured address or cname (an endpoint with several addresses gives
+  /// each its weight; spec.cname_targets holds the names, absolute).
   /// Every setting absent from the file keeps its default, which answers
   /// as `closest` always has.
   geo::ServiceSpec spec;
@@ -366,5 +374,58 @@ Result<Config> load_config(const std::string& path);
 /// relative to the working directory).
 Result<Config> parse_config(std::string_view yaml_text, const std::string& file_name_for_errors,
                             const std::string& base_dir);
+
+/// Reads a config file's text (at most kMaxFileBytes), as load_config does.
+Result<std::string> read_config_file(const std::string& path);
+
+// --- Cluster-wide config versions (DESIGN.md section 3) ----------------------
+//
+// In a cluster the top-level sections split in two. The node-local ones say
+// who this node is, where it listens, who its peers are and which files of
+// its own disk it uses; each node reads them from its own file. The shared
+// ones describe the service and are the same on every node: a committed
+// config version (cluster/config_version.hpp) holds them as YAML text, and a
+// node's effective config is its file's node-local sections plus the
+// committed shared sections. Relative paths inside the shared sections
+// (zones[].file, nets_file, CA files of checks) resolve on each node against
+// its own config file's directory; the files they name are not carried in
+// the version.
+
+/// Sections local to one node: its identity, listeners, peers, log level,
+/// and its GeoIP database path (DESIGN.md section 3: a file of the node).
+inline constexpr std::string_view kNodeSections[] = {"node", "dns", "log", "geoip", "admin", "cluster"};
+/// Sections that describe the service, shared by every node of a cluster.
+inline constexpr std::string_view kSharedSections[] = {"sites", "health", "checks", "zones", "overrides"};
+
+/// A config text and the name its errors start with.
+struct ConfigText {
+  std::string_view text;
+  std::string name;
+};
+
+/// A node's effective config: the node-local sections of `node_file` and
+/// the shared sections of `shared`, validated together exactly as
+/// parse_config validates one file. Each text's other sections are ignored
+/// (but must be known keys); `node_file` needs `node:`, `shared` needs
+/// `sites:` and `zones:`. Errors name the text they are in ("FILE:LINE:COL:
+/// ..."), `node_file`'s first. Relative paths of both resolve against
+/// `base_dir`.
+Result<Config> parse_config_parts(const ConfigText& node_file, const ConfigText& shared, const std::string& base_dir);
+
+/// What a config text's shared sections are, independent of formatting:
+/// comments, quoting, flow or block style, indentation and the node-local
+/// sections do not count; the order of keys and list items does (sites and
+/// lists are ordered). A 64-bit FNV-1a of a canonical encoding of the
+/// shared sections' YAML values, as 16 lowercase hex digits: a fingerprint
+/// for "is this the same config", not a cryptographic hash. Paths are
+/// compared as written, not the files they name. Errors: YAML syntax, a
+/// document that is not a map, nesting deeper than 64 or a canonical form
+/// beyond 64 MiB (alias bombs).
+Result<std::string> shared_fingerprint(std::string_view yaml_text);
+
+/// The node-local sections present in a config text, in kNodeSections
+/// order (those that a committed version ignores). Empty on a syntax error
+/// or a non-map document.
+std::vector<std::string> node_sections_in(std::string_view yaml_text);
 
 }  // namespace meridian

@@ -36,7 +36,12 @@ bool answers(const std::vector<ZoneConfig>& zones, const IpAddress& address) {
   for (const ZoneConfig& zone : zones) {
     for (const ServiceConfig& service : zone.services) {
       for (const geo::Endpoint& endpoint : service.spec.endpoints) {
-        if (endpoint.address == address) return true;
+        if (!endpoint.is_cname() && endpoint.address == address) return true;
+      }
+      // Overrides act on probe targets: a checked endpoint's target counts
+      // (the only address a cname endpoint has).
+      for (const EndpointConfig& endpoint : service.endpoints) {
+        if (endpoint.check && endpoint.probe_address == address) return true;
       }
     }
   }

@@ -231,9 +231,21 @@ void read_log(const Context& context, const Field& field, LogLevel& level) {
 }
 
 void read_geoip(const Context& context, const Field& field, GeoipSettings& geoip) {
-  MapReader reader(context.diag, field, {"database"});
-  if (auto database = reader.required("database")) {
+  MapReader reader(context.diag, field, {"database", "asn_database"});
+  if (!reader.ok()) return;
+  const auto database = reader.optional("database");
+  const auto asn_database = reader.optional("asn_database");
+  if (!database && !asn_database) {
+    context.diag.error(location_of(context.diag, field),
+                       "missing required key \"database\" or \"asn_database\" (a City or Country database for "
+                       "locations, an ASN database for asn maps, or both)");
+    return;
+  }
+  if (database) {
     if (auto path = read_path(context, *database)) geoip.database = std::move(*path);
+  }
+  if (asn_database) {
+    if (auto path = read_path(context, *asn_database)) geoip.asn_database = std::move(*path);
   }
 }
 

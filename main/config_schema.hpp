@@ -111,7 +111,7 @@ void read_overrides(const Context& context, const Field& field, const std::vecto
 
 /// The steering keys of a service map (main/config_steering.cpp): policy,
 /// answer_count, sites_per_answer, min_healthy, sticky, ecs, fail, fallback,
-/// bias, tolerance, order, geo_map, nets, nets_file. Fills service.spec
+/// bias, tolerance, order, geo_map, nets, nets_file, asn. Fills service.spec
 /// (except endpoints) and, for `order`, service.default_sites. Reports every
 /// problem; a value with an error keeps its default.
 void read_steering(const Context& context, const MapReader& reader, ServiceConfig& service);

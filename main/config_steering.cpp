@@ -1,12 +1,14 @@
 // The steering keys of a service: policy, picking, fail mode, bias and
-// tolerance, failover's order, the geo map and the nets (inline and from a
-// file). Maps and nets are compiled here, once per config, so that routing
-// tables rebuilt on every health change share them.
+// tolerance, failover's order, the geo map, the nets (inline and from a
+// file) and the asn map. Maps and nets are compiled here, once per config,
+// so that routing tables rebuilt on every health change share them.
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <unordered_map>
 
+#include "geo/asn_map.hpp"
 #include "geo/geo_map.hpp"
 #include "geo/net_table.hpp"
 #include "main/config_schema.hpp"
@@ -248,6 +250,56 @@ void read_nets(const Context& context, const std::optional<Field>& inline_field,
   if (!table->empty()) service.spec.nets = std::make_shared<const geo::NetTable>(std::move(*table));
 }
 
+// "64500" or "AS64500": an AS number 1..4294967294 (0 and 4294967295 are
+// reserved, RFC 7607 and RFC 7300).
+std::optional<std::uint32_t> parse_asn(std::string_view text) {
+  if (text.size() > 2 && (text.starts_with("AS") || text.starts_with("as"))) text.remove_prefix(2);
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value == 0 || value >= UINT32_MAX) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint32_t>(value);
+}
+
+// `asn: { 64500: [SITE, ...], AS64501: [...] }`.
+void read_asn_map(const Context& context, const Field& field, geo::ServiceSpec& spec) {
+  auto entries = map_entries(context.diag, field);
+  if (!entries) return;
+  if (entries->size() > geo::kMaxAsnMapEntries) {
+    report_expected(context.diag, field, "at most " + std::to_string(geo::kMaxAsnMapEntries) + " AS numbers");
+    return;
+  }
+  std::vector<geo::AsnMap::Entry> map;
+  std::unordered_map<std::uint32_t, std::string> seen;  // AS number -> where
+  bool ok = true;
+  for (const MapEntry& entry : *entries) {
+    const Field key{YAML::Node(entry.key), entry.value.path, entry.key_mark};
+    const auto asn = parse_asn(entry.key);
+    if (!asn) {
+      context.diag.error(location_of(context.diag, key),
+                         "expected an AS number from 1 to 4294967294, like 64500 or AS64500, found " +
+                             quote(entry.key));
+      ok = false;
+      continue;
+    }
+    const SourceLocation where = location_of(context.diag, key);
+    const auto [it, inserted] = seen.emplace(*asn, entry.key + " (line " + std::to_string(where.line) + ")");
+    if (!inserted) {
+      context.diag.error(where, "AS" + std::to_string(*asn) + " is listed twice (also as " + it->second + ")");
+      ok = false;
+      continue;
+    }
+    auto sites = read_site_list(context, entry.value);
+    if (!sites) {
+      ok = false;
+      continue;
+    }
+    map.push_back({*asn, std::move(*sites)});
+  }
+  if (ok) spec.asn = std::make_shared<const geo::AsnMap>(std::move(map));
+}
+
 // A key that only one policy understands, given with another.
 void only_with(const Context& context, const Field& field, const std::string& policies, geo::Policy policy) {
   context.diag.error(location_of(context.diag, field), "applies only to policy " + policies +
@@ -259,7 +311,7 @@ void only_with(const Context& context, const Field& field, const std::string& po
 
 std::vector<std::string_view> steering_keys() {
   return {"policy", "answer_count", "sites_per_answer", "min_healthy", "sticky", "ecs", "fail", "fallback",
-          "bias", "tolerance", "order", "geo_map", "nets", "nets_file"};
+          "bias", "tolerance", "order", "geo_map", "nets", "nets_file", "asn"};
 }
 
 void read_steering(const Context& context, const MapReader& reader, ServiceConfig& service) {
@@ -335,6 +387,13 @@ void read_steering(const Context& context, const MapReader& reader, ServiceConfi
     only_with(context, nets ? *nets : *nets_file, "closest, geo-map or failover", spec.policy);
   } else if (nets || nets_file) {
     read_nets(context, nets, nets_file, service);
+  }
+  if (auto asn = reader.optional("asn")) {
+    if (spec.policy == geo::Policy::weighted) {
+      only_with(context, *asn, "closest, geo-map or failover", spec.policy);
+    } else {
+      read_asn_map(context, *asn, spec);
+    }
   }
 }
 

@@ -127,19 +127,65 @@ std::vector<std::pair<IpAddress, Field>> read_addresses(const Context& context, 
   return addresses;
 }
 
+// An endpoint's `cname:`: a name (relative to the zone or absolute) that the
+// service answers as a CNAME. Not the service's own name (a CNAME to itself
+// is a loop) and not the root.
+std::optional<dns::Name> read_cname(const Context& context, const Field& field, const ZoneConfig& zone,
+                                    const ServiceConfig& service) {
+  const std::string what = "a host name for the CNAME answer (relative to " + zone.origin.to_text() + " or absolute)";
+  auto text = read_string(context.diag, field, what);
+  if (!text) return std::nullopt;
+  dns::Name name;
+  if (text->empty() || *text == "@" || !dns::Name::from_text(*text, name, &zone.origin) || name.is_root()) {
+    report_expected(context.diag, field, what);
+    return std::nullopt;
+  }
+  if (name.equals(service.name)) {
+    context.diag.error(location_of(context.diag, field),
+                       "a CNAME endpoint cannot name the service itself (" + name.to_text() + ")");
+    return std::nullopt;
+  }
+  return name;
+}
+
+// A CNAME endpoint has no address to probe: its check needs `target:`.
+bool cname_check_has_target(const Context& context, const Field& element, const std::optional<Field>& check,
+                            const EndpointConfig& endpoint) {
+  if (!endpoint.check) return true;
+  if (check && check->node.IsMap() && static_cast<const YAML::Node&>(check->node)["target"].IsDefined()) return true;
+  context.diag.error(location_of(context.diag, check ? *check : element),
+                     "a cname endpoint's check \"" + endpoint.check->name +
+                         "\" needs an address to probe: give check: { target: ADDR } or check: none");
+  return false;
+}
+
 void read_endpoints(const Context& context, const Field& field, const CheckRef& service_check,
-                    ServiceConfig& service) {
+                    const ZoneConfig& zone, ServiceConfig& service) {
   auto elements = read_list(context.diag, field, "endpoints", 1, limits::kMaxEndpoints);
   if (!elements) return;
   std::vector<std::string> address_paths;  // parallel to service.spec.endpoints
-  // Address bytes -> index into spec.endpoints: services with a thousand
-  // addresses must not compare every pair.
+  // Address bytes (or lower-case names) -> index into spec.endpoints:
+  // services with a thousand addresses must not compare every pair.
   std::unordered_map<std::string, std::size_t> seen;
   for (const Field& element : *elements) {
-    MapReader reader(context.diag, element, {"address", "site", "weight", "check"});
+    MapReader reader(context.diag, element, {"address", "cname", "site", "weight", "check"});
     if (!reader.ok()) continue;
     std::vector<std::pair<IpAddress, Field>> addresses;
-    if (auto address = reader.required("address")) addresses = read_addresses(context, *address);
+    std::optional<std::pair<dns::Name, Field>> cname;
+    const auto address_field = reader.optional("address");
+    const auto cname_field = reader.optional("cname");
+    if (address_field && cname_field) {
+      context.diag.error(location_of(context.diag, *cname_field),
+                         "an endpoint is an address or a cname, not both (make two endpoints)");
+      continue;
+    }
+    if (cname_field) {
+      auto name = read_cname(context, *cname_field, zone, service);
+      if (!name) continue;
+      cname.emplace(*name, *cname_field);
+    } else if (auto address = reader.required("address")) {
+      addresses = read_addresses(context, *address);
+    }
     std::optional<std::uint32_t> site;
     if (auto site_field = reader.required("site")) site = context.site(*site_field);
     std::uint32_t weight = 100;
@@ -148,19 +194,44 @@ void read_endpoints(const Context& context, const Field& field, const CheckRef& 
       if (!value) continue;
       weight = static_cast<std::uint32_t>(*value);
     }
-    if (!site || addresses.empty()) continue;
+    if (!site || (addresses.empty() && !cname)) continue;
     EndpointConfig endpoint;
     endpoint.site = *site;
-    endpoint.probe_address = addresses.front().first;
+    // A cname endpoint is probed at its check's target only.
+    if (!addresses.empty()) endpoint.probe_address = addresses.front().first;
     endpoint.source = location_of(context.diag, element);
     if (service_check.definition != nullptr) endpoint.check = service_check.definition->spec;
-    if (auto check = reader.optional("check")) {
-      if (!read_endpoint_check(context, *check, service_check, endpoint)) continue;
-    }
+    const auto check = reader.optional("check");
+    if (check && !read_endpoint_check(context, *check, service_check, endpoint)) continue;
+    if (cname && !cname_check_has_target(context, element, check, endpoint)) continue;
     const auto index = static_cast<std::uint32_t>(service.endpoints.size());
     service.endpoints.push_back(std::move(endpoint));
+    if (cname) {
+      const auto& [name, where] = *cname;
+      const std::string key = 'N' + name.lowercase_key();
+      const auto same = seen.find(key);
+      if (same != seen.end()) {
+        context.diag.error(location_of(context.diag, where), "duplicate cname " + name.to_text() +
+                                                                 " in this service (also at " +
+                                                                 address_paths[same->second] + ")");
+        continue;
+      }
+      if (service.spec.endpoints.size() == limits::kMaxEndpoints) {
+        report_expected(context.diag, where,
+                        "at most " + std::to_string(limits::kMaxEndpoints) + " addresses per service");
+        return;
+      }
+      seen.emplace(key, service.spec.endpoints.size());
+      geo::Endpoint target{IpAddress{}, *site, weight};
+      target.cname = static_cast<std::uint32_t>(service.spec.cname_targets.size());
+      service.spec.cname_targets.push_back(name.to_text());
+      service.spec.endpoints.push_back(target);
+      service.endpoint_of_address.push_back(index);
+      address_paths.push_back(where.path);
+    }
     for (const auto& [address, where] : addresses) {
-      std::string key(address.bytes.begin(), address.bytes.end());
+      std::string key(1, 'A');
+      key.append(address.bytes.begin(), address.bytes.end());
       key += static_cast<char>(address.family);
       const auto same = seen.find(key);
       if (same != seen.end()) {
@@ -195,6 +266,20 @@ void read_default_sites(const Context& context, const Field& field, ServiceConfi
       continue;
     }
     service.default_sites.push_back(*site);
+  }
+}
+
+// RFC 1034 3.6.2: a CNAME is alone at its name. A service that may answer
+// one can have no records of its own, nor be the zone's apex (SOA, NS).
+void check_cname_alone(const Context& context, const ZoneConfig& zone, const ServiceConfig& service) {
+  const std::string why = " beside service " + service.name.to_text() +
+                          ", which answers a CNAME for its cname endpoints (a CNAME is alone at its name)";
+  if (service.name.equals(zone.origin)) {
+    context.diag.error(service.source, "the zone's apex has its SOA and NS records" + why);
+    return;
+  }
+  for (const RecordConfig& record : zone.records) {
+    if (record.record.owner.equals(service.name)) context.diag.error(record.source, "a record" + why);
   }
 }
 
@@ -239,7 +324,8 @@ void read_service(const Context& context, const MapEntry& entry, ZoneConfig& zon
   read_steering(context, reader, service);
   CheckRef check;
   if (auto check_field = reader.optional("check")) check = read_check_name(context, *check_field);
-  if (auto endpoints = reader.required("endpoints")) read_endpoints(context, *endpoints, check, service);
+  if (auto endpoints = reader.required("endpoints")) read_endpoints(context, *endpoints, check, zone, service);
+  if (!service.spec.cname_targets.empty()) check_cname_alone(context, zone, service);
   if (auto default_sites = reader.optional("default_sites")) {
     if (reader.optional("order")) {
       context.diag.error(location_of(context.diag, *default_sites),

@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "dns/name.hpp"
-#include "geo/mmdb_reader.hpp"
+#include "geo/geo_index.hpp"
 #include "health/tracker.hpp"
 #include "main/health_plan.hpp"
 #include "main/routing_builder.hpp"
@@ -30,6 +30,13 @@ std::string pad(std::string text, std::size_t width) {
 
 std::string describe_network(const IpAddress& address, unsigned prefix_len) {
   return address.masked(prefix_len).to_string() + "/" + std::to_string(prefix_len);
+}
+
+// "AS64500 (Example Org)", or without the organization when it has none.
+std::string asn_text(const geo::Trace& trace) {
+  std::string text = "AS" + std::to_string(trace.asn.number);
+  if (!trace.asn_organization.empty()) text += " (" + trace.asn_organization + ")";
+  return text;
 }
 
 }  // namespace
@@ -75,6 +82,9 @@ Result<Explanation> explain_query(const Config& config, const dns::RoutingTable&
   explanation.choice =
       service.steering.choose(table.locator(), client.network, query.family, rng, picked, &explanation.trace);
   for (std::uint32_t i = 0; i < explanation.choice.count; ++i) explanation.answer.push_back(*picked[i]);
+  if (explanation.choice.cname != geo::kNoCname) {
+    explanation.cname = service.steering.spec().cname_targets[explanation.choice.cname];
+  }
   explanation.ttl_s =
       explanation.choice.degraded ? std::min(service.degraded_ttl_s, service.ttl_s) : service.ttl_s;
   if (client.from_ecs) explanation.ecs_scope = explanation.choice.scope_prefix_len;
@@ -98,8 +108,20 @@ std::string format_explanation(const Config& config, const Explanation& e) {
     line(trace.nets.list == geo::NetTable::kNoList ? "nets: no match (nothing in " + range + ")"
                                                    : "nets: match, uniform over " + range);
   }
+  if (trace.asn_asked) {
+    if (config.geoip.asn_database.empty()) {
+      line("asn: no asn_database configured (the asn map matches nothing)");
+    } else if (!trace.asn.found) {
+      line("asn: not in the ASN database (network /" + std::to_string(trace.asn.prefix_len) + ")");
+    } else {
+      line("asn: " + asn_text(trace) + ", network /" + std::to_string(trace.asn.prefix_len) + ": " +
+           (trace.asn_mapped ? "in the asn map" : "not in the asn map"));
+    }
+  }
   if (!trace.locator_asked) {
-    line("location: not looked up" + std::string(e.choice.stage == geo::Stage::nets ? " (nets decided)" : ""));
+    const bool decided = e.choice.stage == geo::Stage::nets || e.choice.stage == geo::Stage::asn;
+    line("location: not looked up" +
+         (decided ? std::string(" (") + geo::stage_name(e.choice.stage) + " decided)" : std::string()));
   } else if (!trace.located.found) {
     line("location: not in the GeoIP database (empty network /" + std::to_string(trace.located.prefix_len) + ")");
   } else {
@@ -110,6 +132,12 @@ std::string format_explanation(const Config& config, const Explanation& e) {
     text += ", country " + code_text(l.country.data()) + ", continent " + code_text(l.continent.data()) +
             ", subdivision " + code_text(l.subdivision.data());
     line(text);
+  }
+  if (trace.placement == geo::Placement::coordinates) {
+    line("location source: GeoIP coordinates");
+  } else if (trace.placement == geo::Placement::country_centroid) {
+    line("location source: country centroid (" + code_text(trace.located.location.country.data()) + ") " +
+         format("%.4f", trace.placed.latitude_deg) + ", " + format("%.4f", trace.placed.longitude_deg));
   }
   if (!trace.geo_map_entry.empty()) line("geo-map entry: " + trace.geo_map_entry);
   line("health: " + trace.health + (e.offline ? " (offline: config overrides only)" : ""));
@@ -125,13 +153,24 @@ std::string format_explanation(const Config& config, const Explanation& e) {
          pad(format("%+.0f%%", site.bias_percent), 8) + pad(km(site.biased_km), 12) +
          pad(std::to_string(site.healthy) + "/" + std::to_string(site.total), 9) + state);
   }
-  line(std::string("decided by: ") + geo::stage_name(e.choice.stage) + (e.choice.degraded ? " (degraded)" : ""));
+  line(std::string("decided by: ") + geo::stage_name(e.choice.stage) +
+       (e.choice.stage == geo::Stage::asn ? " " + asn_text(trace) : std::string()) +
+       (e.choice.degraded ? " (degraded)" : ""));
   std::string answer;
   for (const IpAddress& address : e.answer) answer += (answer.empty() ? "" : " ") + address.to_string();
+  if (!e.cname.empty()) answer = "CNAME " + e.cname;
   if (e.choice.stage == geo::Stage::fail_closed) answer = e.choice.servfail ? "SERVFAIL" : "NODATA";
   if (answer.empty()) answer = "NODATA (no address of this family)";
   line("answer: " + answer);
   line("ttl: " + std::to_string(e.ttl_s));
+  if (trace.locator_asked) {
+    const unsigned geo_scope = e.choice.geo_scope_prefix_len;
+    line("geo scope: /" + std::to_string(geo_scope) +
+         (geo_scope < trace.located.prefix_len
+              ? " (GeoIP network /" + std::to_string(trace.located.prefix_len) +
+                    " and its neighbours: their site orders start alike)"
+              : std::string(" (the GeoIP network)")));
+  }
   line("ecs scope: /" + std::to_string(e.ecs_scope));
   return out;
 }
@@ -176,13 +215,10 @@ int run_explain_command(const std::vector<std::string_view>& args) {
     return 1;
   }
   std::shared_ptr<const geo::Locator> locator;
-  if (!config->geoip.database.empty()) {
-    auto reader = geo::MmdbReader::open(config->geoip.database);
-    if (reader) {
-      locator = std::move(reader).value();
-    } else {
-      std::cerr << "warning: " << reader.error().message << "; every client is unlocated\n";
-    }
+  if (auto index = geo::GeoIndex::open(config->geoip.database, config->geoip.asn_database)) {
+    locator = std::move(index).value();
+  } else {
+    std::cerr << "warning: " << index.error().message << "; every client is unlocated\n";
   }
   // No probes offline: every endpoint is up unless an override says not.
   const HealthPlan plan = plan_health(*config);
@@ -194,7 +230,7 @@ int run_explain_command(const std::vector<std::string_view>& args) {
     std::cerr << zones.error().message << "\n";
     return 1;
   }
-  const dns::RoutingTable table(std::move(zones).value(), build_services(*config, &verdicts), locator, 1);
+  const dns::RoutingTable table(std::move(zones).value(), build_services(*config, &verdicts, locator.get()), locator, 1);
   auto explanation = explain_query(*config, table, query);
   if (!explanation) {
     std::cerr << explanation.error().message << "\n";

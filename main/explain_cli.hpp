@@ -35,6 +35,8 @@ struct Explanation {
   geo::Trace trace;
   geo::Choice choice;
   std::vector<IpAddress> answer;
+  /// The CNAME answered instead of addresses (a cname endpoint), or empty.
+  std::string cname;
   std::uint32_t ttl_s = 0;
   /// The ECS scope of the response (0 when the query had no ECS or the
   /// service did not use it).
@@ -52,7 +54,7 @@ Result<Explanation> explain_query(const Config& config, const dns::RoutingTable&
 std::string format_explanation(const Config& config, const Explanation& explanation);
 
 /// `meridian explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] -c FILE`:
-/// loads the config, opens its GeoIP database when it can, marks endpoints
+/// loads the config, opens its GeoIP databases when it can, marks endpoints
 /// healthy except where the config's overrides say otherwise (no probes run
 /// offline), and prints the trace. Exit 0, 1 (config or name error), 2
 /// (bad arguments).

@@ -92,12 +92,13 @@ ServiceVerdicts verdicts_of(const HealthPlan& plan, const health::HealthTracker&
           replicated != nullptr && target < replicated->size() ? &(*replicated)[target] : nullptr;
       const bool probed = tracker.state(target).probed != health::Health::unknown;
       if (answer != nullptr && answer->forced) {
-        service.push_back(EndpointVerdict{*answer->forced, std::nullopt});
+        service.push_back(EndpointVerdict{*answer->forced, std::nullopt, VerdictSource::operator_action});
       } else if (!overridden && answer != nullptr && answer->verdict && !(answer->local_first && probed)) {
         // The cluster decided; local probes in transition still shorten TTLs.
-        service.push_back(EndpointVerdict{*answer->verdict, tracker.change_within(target)});
+        service.push_back(EndpointVerdict{*answer->verdict, tracker.change_within(target), VerdictSource::cluster});
       } else {
-        service.push_back(EndpointVerdict{tracker.usable(target), tracker.change_within(target)});
+        service.push_back(EndpointVerdict{tracker.usable(target), tracker.change_within(target),
+                                          overridden ? VerdictSource::config_override : VerdictSource::local});
       }
     }
   }
@@ -136,7 +137,9 @@ std::vector<cluster::TargetInfo> target_infos(const HealthPlan& plan, const Conf
       const auto& targets = plan.target_of[service_index++];
       for (std::size_t a = 0; a < service.spec.endpoints.size(); ++a) {
         auto& answered = infos[targets[service.endpoint_of_address[a]]].answered;
-        const std::string address = service.spec.endpoints[a].address.to_string();
+        const geo::Endpoint& endpoint = service.spec.endpoints[a];
+        const std::string address =
+            endpoint.is_cname() ? service.spec.cname_targets[endpoint.cname] : endpoint.address.to_string();
         if (std::find(answered.begin(), answered.end(), address) == answered.end()) answered.push_back(address);
       }
     }

@@ -16,10 +16,11 @@
 #include "main/config.hpp"
 #include "main/explain_cli.hpp"
 #include "main/node.hpp"
+#include "main/version.hpp"
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+using meridian::kVersion;
 
 constexpr const char* kUsage = R"(usage: meridian COMMAND [ARGS]
 
@@ -29,11 +30,15 @@ commands:
   explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] -c FILE
                                  why a client gets the answer it gets: the decision
                                  trace, offline from a config
-  geo build-db --input FILE --output FILE.mmdb
+  geo build-db --input FILE --output FILE.mmdb [--asn]
                                  write a MaxMind DB from a CSV/TSV of
                                  prefix,latitude,longitude,country,continent[,subdivision]
+                                 (latitude and longitude empty: Country layout), or with
+                                 --asn of prefix,asn,organization (GeoLite2-ASN layout)
   backend --listen ADDR:PORT[-LAST] [--listen ...] [--name NAME] [--status CODE] [--hang]
                                  a tiny HTTP server for demos and tests
+  status [--json]                a running node's own view: identity, cluster role, every
+                                 service's endpoints, in answers or not and why
   cluster status [--json]        a running node's view of the cluster (every member's
                                  role, term, commit/applied index, lag)
   cluster add-learner NAME HOST:PORT | promote NAME | remove NAME | transfer-leader NAME
@@ -49,6 +54,14 @@ commands:
                                  remove the override in force
   overrides | verdicts | events [--limit N] [--json]
                                  the overrides, the replicated verdicts, the event log
+  config apply FILE [--author NAME] [--comment TEXT]
+                                 validate FILE's shared sections (sites, checks, zones, ...)
+                                 on a node and commit them as the cluster's next config
+                                 version; every node switches to it
+  config history [--limit N] | show [VERSION] | status
+                                 the committed versions, one version's text, and which
+                                 version a node serves (and whether its file agrees)
+  config rollback VERSION        commit the text of an earlier version as a new version
   cluster certs init --dir DIR [--name NAME]
                                  create a cluster CA (DIR/ca.pem, DIR/ca.key)
   cluster certs node --dir DIR --id ID [--ip ADDR]... [--dns NAME]...
@@ -103,12 +116,13 @@ int geo_build_db(const std::vector<std::string_view>& args) {
   if (!option(args, "--input", "-i", input) || !option(args, "--output", "-o", output)) {
     return usage_error("geo build-db needs --input FILE and --output FILE");
   }
-  auto rows = meridian::geo::read_network_table(input);
+  const bool asn = std::find(args.begin(), args.end(), "--asn") != args.end();
+  auto rows = asn ? meridian::geo::read_asn_table(input) : meridian::geo::read_network_table(input);
   if (!rows) {
     std::cerr << rows.error().message << "\n";
     return 1;
   }
-  if (auto written = meridian::geo::write_mmdb(*rows, output); !written) {
+  if (auto written = meridian::geo::write_mmdb(*rows, output, asn ? "Meridian-ASN" : "Meridian-City"); !written) {
     std::cerr << written.error().message << "\n";
     return 1;
   }
@@ -220,6 +234,8 @@ int main(int argc, char** argv) {
     }
     if (command == "cluster") return meridian::run_cluster_command(args);
     if (command == "kv") return meridian::run_kv_command(args);
+    if (command == "status") return meridian::run_status_command(args);
+    if (command == "config") return meridian::run_config_command(args);
     if (command == "drain" || command == "undrain" || command == "force-up" || command == "force-down" ||
         command == "overrides" || command == "verdicts" || command == "events") {
       return meridian::run_ops_command(command, args);

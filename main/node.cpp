@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "admin/config_api.hpp"
 #include "admin/http_server.hpp"
 #include "admin/health_api.hpp"
 #include "admin/store_api.hpp"
@@ -22,10 +23,14 @@
 #include "dns/routing_table.hpp"
 #include "dns/tcp_server.hpp"
 #include "dns/udp_server.hpp"
-#include "geo/mmdb_reader.hpp"
+#include "geo/geo_index.hpp"
 #include "health/monitor.hpp"
+#include "main/config_follower.hpp"
 #include "main/explain_api.hpp"
 #include "main/health_plan.hpp"
+#include "main/node_view.hpp"
+#include "main/status_api.hpp"
+#include "main/version.hpp"
 #include "main/routing_builder.hpp"
 #include "main/store_wiring.hpp"
 
@@ -34,12 +39,12 @@ namespace {
 
 namespace asio = boost::asio;
 
-// Opens the GeoIP database named by the config, if any.
+// Opens the GeoIP databases named by the config, if any, compiled for
+// steering (the location trie; scope indexes follow per service).
 Result<std::shared_ptr<const geo::Locator>> open_locator(const Config& config) {
-  if (config.geoip.database.empty()) return std::shared_ptr<const geo::Locator>();
-  auto reader = geo::MmdbReader::open(config.geoip.database);
-  if (!reader) return reader.error();
-  return std::shared_ptr<const geo::Locator>(std::move(reader).value());
+  auto index = geo::GeoIndex::open(config.geoip.database, config.geoip.asn_database);
+  if (!index) return index.error();
+  return std::shared_ptr<const geo::Locator>(std::move(index).value());
 }
 
 std::size_t count_services(const Config& config) {
@@ -56,11 +61,9 @@ struct Generation {
   HealthPlan plan;
 };
 
-Result<Generation> load_generation(const std::string& path) {
-  auto config = load_config(path);
-  if (!config) return config.error();
+Result<Generation> make_generation(std::shared_ptr<const Config> config) {
   Generation generation;
-  generation.config = std::make_shared<const Config>(std::move(config).value());
+  generation.config = std::move(config);
   auto zones = build_zones(*generation.config);
   if (!zones) return zones.error();
   generation.zones = std::move(zones).value();
@@ -71,14 +74,20 @@ Result<Generation> load_generation(const std::string& path) {
   return generation;
 }
 
+Result<Generation> load_generation(const std::string& path) {
+  auto config = load_config(path);
+  if (!config) return config.error();
+  return make_generation(std::make_shared<const Config>(std::move(config).value()));
+}
+
 /// Health and routing, on the health thread: owns the monitor of the
 /// current generation and publishes a new routing table whenever health or
 /// the generation changes.
 class HealthRouting {
  public:
-  HealthRouting(asio::io_context& io, dns::RoutingTableSlot& slot, const Clock& clock, Logger& logger,
-                std::uint64_t seed)
-      : io_(io), slot_(slot), clock_(clock), logger_(logger), seed_(seed) {}
+  HealthRouting(asio::io_context& io, dns::RoutingTableSlot& slot, NodeViewSlot& views, const Clock& clock,
+                Logger& logger, std::uint64_t seed)
+      : io_(io), slot_(slot), views_(views), clock_(clock), logger_(logger), seed_(seed), view_timer_(io) {}
 
   /// In a cluster: answers follow the replicated verdicts, and the local
   /// probes are reported to the cluster (health thread only).
@@ -102,6 +111,7 @@ class HealthRouting {
     if (replicated_) replicated_->set_targets(target_infos(generation_.plan, *generation_.config));
     monitor_ = std::make_shared<health::HealthMonitor>(io_, std::move(tracker), clock_, seed_++, logger_,
                                                        [this] { publish(); });
+    monitor_->set_metrics(probe_metrics_);
     if (first && !generation_.plan.targets.empty()) {
       const auto started = clock_.now();
       co_await monitor_->initial_round();
@@ -111,11 +121,34 @@ class HealthRouting {
     }
     publish();
     monitor_->start();
+    refresh_view();
   }
 
   void stop() {
+    stopped_ = true;
+    view_timer_.cancel();
     if (monitor_) monitor_->stop();
     if (replicated_) replicated_->stop();
+  }
+
+  /// Rebuilds the status view (health thread), then again every second:
+  /// often enough for the dashboard, rarely enough to cost nothing at scale.
+  void refresh_view() {
+    if (stopped_ || !monitor_) return;
+    std::vector<cluster::TargetAnswer> replicated;
+    if (replicated_) replicated = replicated_->answers();
+    const ServiceVerdicts verdicts =
+        verdicts_of(generation_.plan, monitor_->tracker(), replicated_ ? &replicated : nullptr);
+    views_.publish(std::make_shared<const NodeView>(
+        build_node_view(NodeViewInputs{*generation_.config, generation_.plan, monitor_->tracker(), verdicts,
+                                       replicated_.get(), probe_metrics_.get(), clock_, version_})));
+    if (view_timer_armed_) return;
+    view_timer_armed_ = true;
+    view_timer_.expires_after(std::chrono::seconds(1));
+    view_timer_.async_wait([this](const boost::system::error_code& error) {
+      view_timer_armed_ = false;
+      if (!error) refresh_view();
+    });
   }
 
   /// Publishes a routing table from the current health (health thread).
@@ -129,12 +162,14 @@ class HealthRouting {
     const ServiceVerdicts verdicts =
         verdicts_of(generation_.plan, monitor_->tracker(), replicated_ ? &replicated : nullptr);
     slot_.publish(std::make_shared<const dns::RoutingTable>(
-        generation_.zones, build_services(*generation_.config, &verdicts), generation_.locator, ++version_));
+        generation_.zones, build_services(*generation_.config, &verdicts, generation_.locator.get()),
+        generation_.locator, ++version_));
   }
 
  private:
   asio::io_context& io_;
   dns::RoutingTableSlot& slot_;
+  NodeViewSlot& views_;
   const Clock& clock_;
   Logger& logger_;
   std::uint64_t seed_;
@@ -142,6 +177,11 @@ class HealthRouting {
   std::shared_ptr<health::HealthMonitor> monitor_;
   std::shared_ptr<cluster::ReplicatedHealth> replicated_;
   std::uint64_t version_ = 0;
+  // Probe outcomes of every generation's monitor, for /metrics.
+  std::shared_ptr<health::ProbeMetrics> probe_metrics_ = std::make_shared<health::ProbeMetrics>();
+  asio::steady_timer view_timer_;
+  bool view_timer_armed_ = false;
+  bool stopped_ = false;
 };
 
 // Runs `work` on `io` and waits for it (the health thread must be running).
@@ -212,6 +252,7 @@ Result<admin::HttpServerSettings> admin_settings(const AdminSettings& settings) 
 }  // namespace
 
 int run_node(const NodeOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
   auto first = load_generation(options.config_path);
   if (!first) {
     Logger().error("config", first.error().message);
@@ -231,7 +272,8 @@ int run_node(const NodeOptions& options) {
   asio::io_context health_io(1);
   auto health_work = asio::make_work_guard(health_io);
   std::thread health_thread([&] { health_io.run(); });
-  HealthRouting routing(health_io, slot, clock, logger, seed ^ 0x68656c7468ULL);
+  NodeViewSlot views;
+  HealthRouting routing(health_io, slot, views, clock, logger, seed ^ 0x68656c7468ULL);
   run_on(health_io, [&]() { return routing.switch_to(std::move(first).value(), true); });
 
   const dns::Answerer answerer(dns::AnswererSettings{config->dns.udp_payload, config->dns.nsid});
@@ -260,6 +302,7 @@ int run_node(const NodeOptions& options) {
   // The control plane: the node's member of the consensus store, and the
   // admin API.
   std::unique_ptr<cluster::StoreNode> store;
+  std::shared_ptr<ConfigFollower> follower;  // the committed config version (DESIGN.md section 3)
   if (config->cluster) {
     auto settings = store_settings(*config, seed ^ 0x7261667400ULL);
     auto started = settings ? cluster::StoreNode::start(std::move(*settings), logger)
@@ -287,6 +330,23 @@ int run_node(const NodeOptions& options) {
       routing.attach(replicated);
       co_return;
     });
+    // Runs on the health thread: the same swap as SIGHUP.
+    follower = ConfigFollower::create(health_io, *store, options.config_path, logger,
+                                      [&](std::shared_ptr<const Config> next) -> Result<void> {
+                                        auto generation = make_generation(std::move(next));
+                                        if (!generation) return generation.error();
+                                        current_config.set(generation->config);
+                                        asio::co_spawn(health_io, routing.switch_to(std::move(*generation), false),
+                                                       asio::detached);
+                                        return {};
+                                      });
+    if (auto following = follower->start(); !following) {
+      logger.error("node", "cannot follow the committed config: " + following.error().message);
+      follower->stop();
+      store.reset();
+      stop_health();
+      return 1;
+    }
   }
   std::unique_ptr<admin::HttpServer> admin_server;
   if (config->admin) {
@@ -294,18 +354,42 @@ int run_node(const NodeOptions& options) {
     if (settings) {
       admin_server = std::make_unique<admin::HttpServer>(io, std::move(*settings), logger);
       add_explain_route(*admin_server, slot, [&current_config] { return current_config.get(); });
+      StatusSources status{config->node.id, config->sites[config->node.site].name, kVersion, started, 0, &views,
+                           store.get(), {}, [&tcp] { return tcp.open_connections(); }, {}};
+      status.started_ms = static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch()).count() -
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+      status.query_stats = [&udp, &tcp] {
+        std::vector<const dns::QueryStats*> all;
+        for (const auto& stats : udp.stats()) all.push_back(stats.get());
+        all.push_back(&tcp.stats());
+        return all;
+      };
+      if (follower) {
+        status.config_status = [follower, name = config->node.id]() -> boost::json::value {
+          return admin::config_status_json(name, follower->status());
+        };
+      }
+      add_status_routes(*admin_server, std::move(status));
       if (store) {
         admin::add_store_routes(*admin_server, *store);
         admin::add_health_routes(*admin_server, *store, config->node.id,
                                  [&current_config](bool site, const std::string& name) {
                                    return override_target_known(*current_config.get(), site, name);
                                  });
+        admin::add_config_routes(
+            *admin_server, health_io, *store, config->node.id,
+            admin::ConfigHooks{[follower](const std::string& text, const std::string& name) {
+                                 return follower->validate(text, name);
+                               },
+                               [follower] { return follower->status(); }});
       }
       if (auto started = admin_server->start(); !started) settings = started.error();
     }
     if (!settings) {
       logger.error("node", "cannot start the admin API: " + settings.error().message);
       admin_server.reset();
+      if (follower) follower->stop();
       store.reset();
       stop_health();
       return 1;
@@ -328,6 +412,11 @@ int run_node(const NodeOptions& options) {
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
                                                                               int signal) {
     if (ec) return;
+    if (signal == SIGHUP && follower) {
+      follower->reload_file();  // node-local sections; the committed version stays
+      signals.async_wait(on_signal);
+      return;
+    }
     if (signal == SIGHUP) {
       // Zones, services, sites, checks and GeoIP reload; listeners do not.
       auto next = load_generation(options.config_path);

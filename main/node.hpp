@@ -23,7 +23,10 @@ struct NodeOptions {
 /// SIGTERM, and returns the process exit code. SIGHUP reloads the config
 /// file's zones, services, sites and GeoIP database without dropping a
 /// query; a reload that fails validation keeps the running table and logs
-/// why. Listener settings apply at the next start.
+/// why. Listener settings apply at the next start. In a cluster, the node
+/// serves the committed config version once there is one (its file's
+/// node-local sections plus the version's shared sections; see
+/// main/config_follower.hpp), and SIGHUP reloads only the node-local part.
 int run_node(const NodeOptions& options);
 
 }  // namespace meridian

@@ -2,12 +2,9 @@
 // operator actions and what the cluster decided, through a node's admin API
 // (admin/health_api.hpp).
 #include <boost/json/serialize.hpp>
-#include <cstdlib>
-#include <ctime>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
-#include <unistd.h>
 
 #include "main/admin_call.hpp"
 #include "main/admin_cli.hpp"
@@ -32,26 +29,6 @@ options: --admin HOST:PORT (default: admin.listen of -c FILE, else 127.0.0.1:805
 int usage(const std::string& message) {
   std::cerr << "meridian: " << message << "\n\n" << kOpsUsage;
   return 2;
-}
-
-/// "user@host": who ran the command, when --author does not say.
-std::string default_author() {
-  const char* user = std::getenv("USER");
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  std::string out = user != nullptr && *user != '\0' ? user : "operator";
-  if (host[0] != '\0') out += std::string("@") + host;
-  return out;
-}
-
-std::string format_time(const json::value* ms) {
-  if (ms == nullptr || !ms->is_number()) return "-";
-  const std::time_t seconds = static_cast<std::time_t>(ms->to_number<std::uint64_t>() / 1000);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  std::ostringstream out;
-  out << std::put_time(&utc, "%Y-%m-%dT%H:%M:%SZ");
-  return out.str();
 }
 
 const json::array* array_member(const json::object& object, std::string_view name) {
@@ -81,7 +58,7 @@ int act(const std::string& action, const CliArguments& args, const AdminTarget& 
   } else {
     std::cout << subject << ": " << state;
     if (const json::value* until = answer->if_contains("expires_ms"); until && until->is_number()) {
-      std::cout << " until " << format_time(until);
+      std::cout << " until " << format_time_ms(until);
     }
     std::cout << "\n";
   }
@@ -98,8 +75,8 @@ int list_overrides(const json::object& answer) {
       const bool site = item.contains("site");
       const std::string name = (site ? "site " : "endpoint ") + cli_text(item.if_contains(site ? "site" : "endpoint"));
       table << std::left << std::setw(34) << name << std::setw(7) << cli_text(item.if_contains("state"))
-            << std::setw(22) << format_time(item.if_contains("set_ms")) << std::setw(22)
-            << (item.at("expires_ms").is_null() ? std::string("-") : format_time(item.if_contains("expires_ms")))
+            << std::setw(22) << format_time_ms(item.if_contains("set_ms")) << std::setw(22)
+            << (item.at("expires_ms").is_null() ? std::string("-") : format_time_ms(item.if_contains("expires_ms")))
             << std::setw(20) << cli_text(item.if_contains("author")) << cli_text(item.if_contains("reason")) << "\n";
     }
   }
@@ -129,7 +106,7 @@ int list_events(const json::object& answer) {
   if (const json::array* items = array_member(answer, "events")) {
     for (const json::value& value : *items) {
       const json::object& item = value.as_object();
-      std::cout << format_time(item.if_contains("time_ms")) << "  " << std::left << std::setw(17)
+      std::cout << format_time_ms(item.if_contains("time_ms")) << "  " << std::left << std::setw(17)
                 << cli_text(item.if_contains("kind")) << cli_text(item.if_contains("subject"));
       if (const std::string detail = cli_text(item.if_contains("detail")); !detail.empty() && detail != "-") {
         std::cout << ": " << detail;

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/assert.hpp"
 #include "dns/types.hpp"
 
 namespace meridian {
@@ -172,7 +173,8 @@ std::uint32_t health_ttl(const ServiceConfig& service, const std::vector<Endpoin
 
 }  // namespace
 
-std::vector<dns::Service> build_services(const Config& config, const ServiceVerdicts* verdicts) {
+std::vector<dns::Service> build_services(const Config& config, const ServiceVerdicts* verdicts,
+                                         const geo::Locator* locator) {
   std::vector<dns::Service> services;
   for (const ZoneConfig& zone : config.zones) {
     for (const ServiceConfig& service : zone.services) {
@@ -186,9 +188,20 @@ std::vector<dns::Service> build_services(const Config& config, const ServiceVerd
           if (endpoint < own->size()) spec.endpoints[i].healthy = (*own)[endpoint].usable;
         }
       }
-      services.push_back(dns::Service{service.name, health_ttl(service, own),
-                                      geo::Steering(config.sites, service.default_sites, std::move(spec)),
-                                      std::min(service.degraded_ttl_s, service.ttl_s)});
+      // Health is not part of the scope index's key: after the first build
+      // it is found, not compiled.
+      auto scope = locator != nullptr ? locator->scope_index(config.sites, service.default_sites, spec) : nullptr;
+      std::vector<dns::Rdata> cname_targets;
+      for (const std::string& target : spec.cname_targets) {
+        dns::Name name;
+        const bool parsed = dns::Name::from_text(target, name);
+        MERIDIAN_ASSERT(parsed, "a cname target the loader accepted does not parse");
+        cname_targets.push_back(dns::cname_rdata(name));
+      }
+      services.push_back(dns::Service{
+          service.name, health_ttl(service, own),
+          geo::Steering(config.sites, service.default_sites, std::move(spec), std::move(scope)),
+          std::min(service.degraded_ttl_s, service.ttl_s), std::move(cname_targets)});
     }
   }
   return services;
@@ -200,7 +213,17 @@ Result<std::shared_ptr<const dns::RoutingTable>> build_routing_table(const Confi
   auto zones = build_zones(config);
   if (!zones) return zones.error();
   return std::shared_ptr<const dns::RoutingTable>(std::make_shared<dns::RoutingTable>(
-      std::move(zones).value(), build_services(config, nullptr), std::move(locator), version));
+      std::move(zones).value(), build_services(config, nullptr, locator.get()), std::move(locator), version));
+}
+
+const char* to_string(VerdictSource source) noexcept {
+  switch (source) {
+    case VerdictSource::local: return "local probes";
+    case VerdictSource::cluster: return "cluster verdict";
+    case VerdictSource::operator_action: return "operator";
+    case VerdictSource::config_override: return "config override";
+  }
+  return "?";
 }
 
 }  // namespace meridian

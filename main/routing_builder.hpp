@@ -45,12 +45,22 @@ using ZoneErrorSink = std::function<void(const SourceLocation& where, std::strin
 std::optional<dns::Zone> build_zone(const ZoneConfig& zone, std::uint32_t first_service_index,
                                     const ZoneErrorSink& report);
 
+/// Where an endpoint's usability came from (for the status API).
+enum class VerdictSource : std::uint8_t {
+  local,            ///< this node's own probes (or the unknown policy, or no check)
+  cluster,          ///< the cluster's replicated verdict
+  operator_action,  ///< an override in the store (meridian drain ...)
+  config_override,  ///< an override in the config file
+};
+const char* to_string(VerdictSource source) noexcept;
+
 /// The health of one configured endpoint, as the routing table needs it.
 struct EndpointVerdict {
   bool usable = true;
   /// How soon usability could change by itself (health in transition);
   /// nullopt when stable.
   std::optional<std::chrono::milliseconds> change_within;
+  VerdictSource source = VerdictSource::local;
 };
 
 /// verdicts[s][e]: service s (numbered across zones in config order),
@@ -65,8 +75,11 @@ Result<std::shared_ptr<const std::vector<dns::Zone>>> build_zones(const Config& 
 /// `verdicts` (null: all healthy). TTLs follow health as gdnsd's do: while an
 /// endpoint of the service could change state soon, the TTL is the time
 /// until the earliest such change, clamped to [min_ttl, ttl]; fail-open
-/// answers use degraded_ttl.
-std::vector<dns::Service> build_services(const Config& config, const ServiceVerdicts* verdicts);
+/// answers use degraded_ttl. With `locator` (the one the table will answer
+/// with), each service gets its scope index from it (compiled once per
+/// locator and service ordering, then shared by every later build).
+std::vector<dns::Service> build_services(const Config& config, const ServiceVerdicts* verdicts,
+                                         const geo::Locator* locator = nullptr);
 
 /// Builds every zone and compiles every service's steering against
 /// config.sites. `locator` may be null (no GeoIP database: every client is

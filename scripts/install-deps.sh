@@ -11,6 +11,9 @@ packages=(
   libldns-dev libmaxminddb-dev librocksdb-dev libyaml-cpp-dev libssl-dev
   # tests: Catch2 v2, real DNS clients, mmdb tools, namespaces
   catch2 dnsutils knot-dnsutils ldnsutils mmdb-bin iproute2 procps openssl jq curl
+  # the official Prometheus client's text-format parser, to check /metrics
+  # (Debian's prometheus package has promtool, but also enables a server)
+  python3-prometheus-client
   # fuzzing (clang's libFuzzer and sanitizers)
   clang libclang-rt-14-dev
   # benchmarks

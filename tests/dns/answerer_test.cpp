@@ -395,7 +395,7 @@ TEST_CASE("answerer: services answer the closest site and echo ECS scope", "[dns
 #if !defined(__SANITIZE_ADDRESS__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 namespace {
-std::atomic<long> g_allocations{0};
+std::atomic<long>& g_allocations = test::allocations;
 }  // namespace
 
 void* operator new(std::size_t size) {

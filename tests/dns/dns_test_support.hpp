@@ -10,6 +10,7 @@
 
 #include <ldns/ldns.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -141,6 +142,10 @@ inline Decoded decode(const std::uint8_t* data, std::size_t size) {
   if (ldns_wire2pkt(&raw, data, size) != LDNS_STATUS_OK) return {};
   return Decoded{std::shared_ptr<ldns_pkt>(raw, ldns_pkt_free)};
 }
+
+/// Heap allocations of this test binary so far, counted by the replacement
+/// operator new in answerer_test.cpp (not under AddressSanitizer).
+inline std::atomic<long> allocations{0};
 
 /// Builds a zone from record lines (origin-relative names allowed).
 inline Zone make_zone(const std::string& origin_text, const std::vector<std::string>& lines) {

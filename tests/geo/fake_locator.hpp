@@ -1,7 +1,8 @@
 #pragma once
 // A Locator from a table, for steering tests: longest-prefix match over
-// configured networks, each with optional coordinates and region codes;
-// misses report `miss_prefix_len`. Counts calls.
+// configured networks, each with optional coordinates and region codes, and
+// over ASN networks; misses report `miss_prefix_len`. Counts calls. Its trie
+// (for scope indexes) is built from the same networks.
 
 #include <catch2/catch.hpp>
 
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "geo/locator.hpp"
+#include "geo/network_trie.hpp"
 
 namespace meridian::geo::test {
 
@@ -48,6 +50,30 @@ class TableLocator final : public Locator {
     entries_.back().second.has_coordinates = false;
   }
 
+  /// An ASN network (a separate table, as a GeoLite2-ASN database is).
+  void add_asn(const char* network, std::uint32_t number, const char* organization) {
+    asns_.push_back({network_of(network), number, organization});
+  }
+
+  AsnLocated locate_asn(const IpAddress& address) const noexcept override {
+    ++asn_calls;
+    AsnLocated located;
+    located.prefix_len = miss_prefix_len;
+    for (const auto& entry : asns_) {
+      if (entry.network.contains(address) && (!located.found || entry.network.prefix_len > located.prefix_len)) {
+        located.found = true;
+        located.number = entry.number;
+        located.organization = entry.organization;
+        located.prefix_len = entry.network.prefix_len;
+      }
+    }
+    return located;
+  }
+
+  std::shared_ptr<const NetworkTrie> build_trie() const override {
+    return std::make_shared<const NetworkTrie>(NetworkTrie::from_networks(entries_));
+  }
+
   Located locate(const IpAddress& address) const noexcept override {
     ++calls;
     Located located;
@@ -64,6 +90,7 @@ class TableLocator final : public Locator {
 
   std::uint8_t miss_prefix_len = 8;
   mutable int calls = 0;
+  mutable int asn_calls = 0;
 
  private:
   template <std::size_t N>
@@ -72,7 +99,13 @@ class TableLocator final : public Locator {
     std::memcpy(out.data(), code, std::min(std::strlen(code), N - 1));
   }
 
+  struct AsnEntry {
+    IpNetwork network;
+    std::uint32_t number;
+    const char* organization;
+  };
   std::vector<std::pair<IpNetwork, Location>> entries_;
+  std::vector<AsnEntry> asns_;
 };
 
 }  // namespace meridian::geo::test

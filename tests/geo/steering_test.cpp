@@ -421,6 +421,29 @@ TEST_CASE("steering: every policy and option chooses without allocating", "[geo]
     }
     steerings.emplace_back(many, std::vector<std::uint32_t>{5, 6}, std::move(spec));
   }
+  // Scope indexes (sites 7 and 8 down, so the depth is computed), an asn
+  // map, and CNAME endpoints among the addresses.
+  std::vector<std::pair<IpNetwork, Location>> networks(2);
+  networks[0] = {net("81.2.0.0/16"), Location{true, 51.5142, -0.0931, {'G', 'B', 0}, {'E', 'U', 0}, {}}};
+  networks[1] = {net("2001:218::/32"), Location{true, 35.685, 139.7514, {}, {}, {}}};
+  const auto trie = std::make_shared<const NetworkTrie>(NetworkTrie::from_networks(networks));
+  for (int variant = 0; variant < 4; ++variant) {
+    ServiceSpec spec = base;
+    spec.sites_per_answer = 1 + variant % 2;
+    spec.sticky = variant >= 2;
+    spec.asn = std::make_shared<const AsnMap>(AsnMap({{64500, {3, 4}}}));
+    spec.cname_targets = {"a.cdn.example.", "b.cdn.example."};
+    spec.endpoints.push_back({IpAddress{}, 9, 100, true, 0});
+    spec.endpoints.push_back({IpAddress{}, 10, 100, true, 1});
+    if (variant % 2 == 1) {
+      spec.policy = Policy::geo_map;
+      spec.geo_map = std::make_shared<const GeoMap>(GeoMap({{GeoMap::Level::country, "GB", {7, 8, 9}}}, {1}));
+    }
+    const auto index = ScopeIndex::compile(trie, many, {5, 6}, spec);
+    REQUIRE(index != nullptr);
+    for (auto& endpoint : spec.endpoints) endpoint.healthy = endpoint.healthy && endpoint.site != 7 && endpoint.site != 8;
+    steerings.emplace_back(many, std::vector<std::uint32_t>{5, 6}, std::move(spec), index);
+  }
   ServiceSpec down = base;
   for (auto& endpoint : down.endpoints) endpoint.healthy = false;
   down.fallback = {ip("198.51.100.1")};

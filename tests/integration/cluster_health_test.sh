@@ -17,6 +17,8 @@ MERIDIAN=$1
 require_tool jq
 require_tool dig
 require_tool curl
+/usr/bin/python3 -c "import prometheus_client" 2>/dev/null ||
+  { echo "FAIL: python3-prometheus-client is not installed (scripts/install-deps.sh installs it)" >&2; exit 1; }
 WORK=$(mktemp -d)
 declare -A pid admin dns
 backend_pid=()
@@ -148,6 +150,45 @@ for bad in "client=1.2.3.4" "name=www.cluster.test&client=nope" "name=nothing.te
   expect_eq "explain?$bad answers 400" "$(curl -s -o /dev/null -w '%{http_code}' "http://${admin[n2]}/api/v1/explain?$bad")" 400
 done
 
+api() { curl -s "http://${admin[$1]}/api/v1/$2"; }
+# meridian status: the node's own view. (The status views are rebuilt once
+# a second: wait for the recovery above to reach them.)
+for _ in $(seq 1 50); do
+  [ "$(api n2 sites | jq -c '[.sites[] | .state]')" == '["up","up","up"]' ] &&
+    [ "$(api n3 services | jq '[.services[0].endpoints[] | select(.usable)] | length')" == 3 ] && break
+  sleep 0.1
+done
+node_status=$("$MERIDIAN" status --admin "${admin[n2]}")
+expect_match "meridian status: the node" "$node_status" "^node n2 \(site s2\), meridian "
+expect_match "meridian status: an endpoint" "$node_status" "192.0.2.1 +s1 +yes +cluster verdict +up"
+# The node's status, sites, services, health matrix and metrics.
+status=$(api n1 status)
+expect_eq "status: name and site" "$(jq -r '.name + " " + .site' <<<"$status")" "n1 s1"
+expect_match "status: the cluster role" "$(jq -r .cluster.role <<<"$status")" "^(leader|follower)$"
+expect_eq "status: version" "$(jq -r .version <<<"$status")" "$("$MERIDIAN" version | cut -d' ' -f2)"
+services=$(api n3 services)
+expect_eq "services: every endpoint, usable, from the cluster's verdict" \
+  "$(jq -c '[.services[0].endpoints[] | .addresses[0] + " " + (.usable|tostring) + " " + .source + " " + .cluster_verdict]' <<<"$services")" \
+  '["192.0.2.1 true cluster verdict up","192.0.2.2 true cluster verdict up","192.0.2.3 true cluster verdict up"]'
+expect_eq "sites: all up" "$(api n2 sites | jq -c '[.sites[] | .name + ":" + .state]')" '["s1:up","s2:up","s3:up"]'
+# (The views follow the probes within a second or two of the recovery above.)
+for _ in $(seq 1 50); do
+  matrix=$(api n2 health/matrix)
+  [ "$(jq '[.targets[].views[] | select(. == "up")] | length' <<<"$matrix")" == 9 ] && break
+  sleep 0.1
+done
+expect_eq "matrix: three live observers" "$(jq -c '[.observers[] | select(.live) | .name]' <<<"$matrix")" '["n1","n2","n3"]'
+expect_eq "matrix: every observer sees every target up" \
+  "$(jq '[.targets[].views[] | select(. == "up")] | length' <<<"$matrix")" 9
+metrics=$(curl -s "http://${admin[n1]}/metrics")
+checked=$(/usr/bin/python3 "$(dirname "$0")/check_metrics.py" meridian_dns_queries_total meridian_probes_total \
+  meridian_probe_duration_seconds meridian_raft_term meridian_raft_commit_index process_resident_memory_bytes \
+  process_open_fds meridian_endpoint_usable meridian_verdict_changes_total <<<"$metrics") && pass ||
+  fail "/metrics: $checked"
+echo "/metrics: $checked"
+expect_match "metrics: the probes of check web" "$metrics" 'meridian_probes_total\{check="web",result="ok"\} [1-9]'
+expect_match "metrics: the failover was a verdict change" "$metrics" 'meridian_verdict_changes_total [1-9]'
+
 # Operator actions, each sent to a different node (followers forward).
 ops() { "$MERIDIAN" "$@" --token-file "$WORK/token"; }
 expect_eq "drain an endpoint" "$(ops drain --endpoint 192.0.2.1 --reason "kernel update" --author alice \
@@ -182,6 +223,13 @@ expect_match "events: the endpoint drain" "$events" "override +endpoint 192.0.2.
 expect_match "events: the undrain" "$events" "override-removed +endpoint 192.0.2.1"
 expect_match "events: the expiry" "$events" "override-expired +site s1: drain ended"
 expect_eq "events --limit" "$("$MERIDIAN" events --limit 2 --json --admin "${admin[n1]}" | jq '.events | length')" 2
+# Paging: two pages of two follow each other without a gap or an overlap.
+page1=$(curl -s "http://${admin[n1]}/api/v1/events?limit=2")
+page2=$(curl -s "http://${admin[n1]}/api/v1/events?limit=2&before=$(jq -r .next <<<"$page1")")
+all4=$(curl -s "http://${admin[n1]}/api/v1/events?limit=4")
+expect_eq "events: pages" "$(jq -c '[.events[].id]' <<<"$page1") $(jq -c '[.events[].id]' <<<"$page2")" \
+  "$(jq -c '[.events[0,1].id]' <<<"$all4") $(jq -c '[.events[2,3].id]' <<<"$all4")"
+expect_eq "events: a bad cursor" "$(curl -s -o /dev/null -w '%{http_code}' "http://${admin[n1]}/api/v1/events?before=x")" 400
 
 # Refusals: no token, a wrong token, unknown targets, bad arguments.
 "$MERIDIAN" drain --site s1 --admin "${admin[n1]}" 2>"$WORK/err" && fail "a drain without a token was accepted"

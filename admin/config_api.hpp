@@ -1,0 +1,92 @@
+#pragma once
+// Cluster-wide config versions in the admin API (DESIGN.md §3, §7): commit a
+// new version of the shared config through any node, list and read the
+// versions, roll back, and see which version this node serves. The records
+// are in cluster/config_version.hpp; main/config_follower.hpp makes every
+// node switch to the current version.
+//
+//   GET  /api/v1/config                     this node: {"node", "file", "committed": N|null (newest it has seen),
+//                                            "serving": N|null (null: its own file), "fingerprint" (served),
+//                                            "committed_fingerprint", "file_fingerprint",
+//                                            "file_matches_committed": bool|null, "error": why the committed
+//                                            version does not load here, or null}
+//   POST /api/v1/config                     {"yaml": TEXT, "name": NAME (for errors; default "<applied config>"),
+//                                            "author": A, "comment": C} -> {"version", "previous", "fingerprint",
+//                                            "ignored": [node-local sections in TEXT, which every node ignores]}
+//   POST /api/v1/config/rollback            {"version": N, "author", "comment"}: commits the text of N as a new
+//                                            version -> {"version", "rollback_of", ...}
+//   GET  /api/v1/config/history?limit=N     {"current": N|null, "versions": [{"version", "time_ms", "author",
+//                                            "comment", "fingerprint", "previous": N|null, "rollback_of": N|null,
+//                                            "current"}]}: the chain from the current version back, newest
+//                                            first, without texts
+//   GET  /api/v1/config/versions/N          one version with its "text"
+//
+// Reads take ?consistency=linearizable (default) or local, as in
+// admin/store_api.hpp.
+//
+// Applying: the receiving node validates TEXT's shared sections with its
+// own node-local sections, exactly as it would load them (every error, one
+// per line, "NAME:LINE:COLUMN: ..."), then writes the version record and
+// moves _config/current to it with a compare-and-set. Nothing changes when
+// validation fails, or when another apply moved _config/current meanwhile
+// (409: apply again). Versions beyond the newest kMaxConfigVersions are
+// deleted by the applier.
+//
+// Errors (JSON {"error": ...}): 400 a bad request, or an invalid config
+// (then also "errors": [lines]); 404 no such version; 409 a concurrent
+// apply won; 503 no leader; 504 the outcome is unknown.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "admin/http_server.hpp"
+#include "base/result.hpp"
+#include "cluster/store_node.hpp"
+
+namespace meridian::admin {
+
+/// Which config a node serves, for GET /api/v1/config.
+struct ConfigNodeStatus {
+  std::string file;  ///< the node's config file
+  /// The newest committed version this node has applied from the store.
+  std::optional<std::uint64_t> committed;
+  std::string committed_fingerprint;  ///< its fingerprint; empty without one
+  /// The version whose shared sections it serves; nullopt: its own file's.
+  std::optional<std::uint64_t> serving;
+  std::string fingerprint;       ///< of the shared sections it serves
+  std::string file_fingerprint;  ///< of its file's shared sections
+  /// Why `committed` is not served here (it does not load on this node);
+  /// empty when it is.
+  std::string error;
+};
+
+/// A config text that passed validation on this node.
+struct ValidatedConfig {
+  std::string fingerprint;           ///< main/config.hpp shared_fingerprint
+  std::vector<std::string> ignored;  ///< its node-local sections
+};
+
+struct ConfigHooks {
+  /// Validates `text` as the shared part of this node's config, errors
+  /// starting with `name`. Runs on the work io_context.
+  std::function<Result<ValidatedConfig>(const std::string& text, const std::string& name)> validate;
+  /// This node's view. Runs on the server's thread.
+  std::function<ConfigNodeStatus()> status;
+};
+
+/// GET /api/v1/config's document for `status` (also for other status views).
+boost::json::object config_status_json(const std::string& node_name, const ConfigNodeStatus& status);
+
+/// Adds the routes above. Validation parses YAML and zone files, which may
+/// take a while: it runs on `work` (an io_context run by some thread that
+/// is neither the server's, which also serves DNS over TCP in a node, nor
+/// the store's). `work` and `store` must outlive the server.
+void add_config_routes(HttpServer& server, boost::asio::io_context& work, cluster::StoreNode& store,
+                       std::string node_name, ConfigHooks hooks);
+
+}  // namespace meridian::admin

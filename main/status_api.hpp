@@ -1,0 +1,53 @@
+#pragma once
+// The node's own part of the admin API (DESIGN.md §7): who it is, what it
+// serves and how healthy it sees it, and /metrics. Everything is read from
+// snapshots (NodeViewSlot, the DNS workers' counters, the store's status),
+// never from another thread's live state.
+//
+//   GET /api/v1/status          {name, site, version, uptime_s, started_ms, config, cluster, health, dns}
+//   GET /api/v1/sites           {sites: [{name, lat, lon, endpoints, usable, state, override}]}
+//   GET /api/v1/services        {services: [{name, policy, ttl, endpoints: [{addresses, site, target, check,
+//                                 usable, source, probed, cluster_verdict, stale, since_ms, reason, latency_ms,
+//                                 override}]}]}
+//   GET /api/v1/health/matrix   {observers: [{name, live}], targets: [{target, site, views: {observer: state},
+//                                 verdict, stale}]}
+//   GET /metrics                Prometheus text format (admin/prometheus.hpp)
+
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "admin/http_server.hpp"
+#include "cluster/store_node.hpp"
+#include "dns/stats.hpp"
+#include "main/node_view.hpp"
+
+namespace meridian {
+
+/// Where the status routes read from. Callbacks run on the admin server's
+/// thread; pointers must outlive the server.
+struct StatusSources {
+  std::string name;
+  std::string site;
+  std::string version;
+  std::chrono::steady_clock::time_point started;
+  std::uint64_t started_ms = 0;  ///< wall clock
+  const NodeViewSlot* view = nullptr;
+  cluster::StoreNode* store = nullptr;  ///< null outside a cluster
+  /// Every DNS worker's counters (each read with relaxed loads).
+  std::function<std::vector<const dns::QueryStats*>()> query_stats;
+  /// Open DNS TCP connections (on the admin server's thread).
+  std::function<std::uint32_t()> tcp_connections;
+  /// The config version this node serves, as JSON (null outside a cluster).
+  std::function<boost::json::value()> config_status;
+};
+
+void add_status_routes(admin::HttpServer& server, StatusSources sources);
+
+/// The body of GET /metrics (exposed for tests).
+std::string render_metrics(const StatusSources& sources);
+
+}  // namespace meridian
