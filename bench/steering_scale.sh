@@ -44,7 +44,7 @@ awk -v sites="$sites" -v services="$services" -v orderings="$orderings" 'BEGIN {
     if (v == 0) print "        nets_file: nets.txt"
     if (v % 4 == 1) print "        policy: weighted"
     if (v % 4 == 2) { print "        min_healthy: 50%"; print "        sticky: true" }
-    if (v % 4 != 1 && v < 4 * orderings) printf "        bias: { s%d: 10 }\n", v % sites
+    if (v % 4 != 1 && biased < orderings) { printf "        bias: { s%d: 10 }\n", v % sites; biased++ }
     print "        endpoints:"
     for (s = 0; s < sites; s++) printf "          - { address: 10.%d.%d.%d, site: s%d }\n", v, int(s / 256), s % 256, s
   }

@@ -64,6 +64,11 @@ class Session {
   void authority_stage() noexcept;
   void additional_stage() noexcept;
   void collect_targets(const RRset& rrset) noexcept;
+  void count_answer(const geo::Choice& choice) noexcept {
+    QueryStats::bump(stats_.service_answers);
+    QueryStats::bump(stats_.answers_by_service[QueryStats::slot(service_index_, stats_.answers_by_service.size())]);
+    QueryStats::bump(stats_.answers_by_site[QueryStats::slot(choice.site, stats_.answers_by_site.size())]);
+  }
   void must_fit(bool written) noexcept {
     if (!written) truncated_ = true;
   }
@@ -79,6 +84,7 @@ class Session {
   bool authoritative_ = true;
   bool truncated_ = false;
   std::uint8_t scope_prefix_len_ = 0;
+  std::uint32_t service_index_ = 0;  // of the service being answered, for the counters
   const Zone* negative_zone_ = nullptr;    // NXDOMAIN/NODATA: whose SOA goes in authority
   const ZoneNode* referral_ = nullptr;     // the zone cut of a referral
   Targets targets_;
@@ -97,6 +103,8 @@ void Session::answer_stage() noexcept {
     authoritative_ = false;
     return;
   }
+  QueryStats::bump(stats_.by_zone[QueryStats::slot(static_cast<std::size_t>(zone - table_.zones().data()),
+                                                   stats_.by_zone.size())]);
   Name current = query_.qname;
   for (int hop = 0;; ++hop) {
     const ZoneMatch match = zone->lookup(current);
@@ -177,6 +185,7 @@ void Session::answer_terminal(const ZoneNode& node, const Name& owner) noexcept 
 // Returns true when a CNAME was written, with its target in `target`.
 bool Session::answer_service_node(const ZoneNode& node, const Name& owner, Name& target) noexcept {
   const Service& service = table_.service(static_cast<std::uint32_t>(node.service));
+  service_index_ = static_cast<std::uint32_t>(node.service);
   const std::uint16_t qtype = query_.qtype;
   if (qtype == rrtype::A || qtype == rrtype::AAAA) return answer_addresses(service, owner, qtype, target);
   const std::uint16_t answers_before = writer_.count(Section::answer);
@@ -220,7 +229,7 @@ geo::Choice Session::steer(const Service& service, IpAddress::Family family,
 
 bool Session::answer_cname(const Service& service, const Name& owner, const geo::Choice& choice,
                            Name& target) noexcept {
-  QueryStats::bump(stats_.service_answers);
+  count_answer(choice);
   if (choice.degraded) QueryStats::bump(stats_.fail_open);
   const std::uint32_t ttl = choice.degraded ? std::min(service.degraded_ttl_s, service.ttl_s) : service.ttl_s;
   const Rdata& rdata = service.cname_targets[choice.cname];
@@ -245,7 +254,7 @@ bool Session::answer_addresses(const Service& service, const Name& owner, std::u
   }
   if (choice.cname != geo::kNoCname) return answer_cname(service, owner, choice, target);
   if (choice.count == 0) return false;
-  QueryStats::bump(stats_.service_answers);
+  count_answer(choice);
   if (choice.degraded) QueryStats::bump(stats_.fail_open);
   const std::uint32_t ttl = choice.degraded ? std::min(service.degraded_ttl_s, service.ttl_s) : service.ttl_s;
   const MessageWriter::Mark before = writer_.mark();
@@ -387,7 +396,10 @@ std::size_t Answerer::answer(const RoutingTable& table, const QueryContext& cont
   // An OPT goes back only when the query's OPT was understood.
   const bool with_opt = outcome == ParseOutcome::ok && query.edns.present;
   if (with_opt) writer.reserve(opt_size(settings_, query));
-  if (query.has_question) writer.question(query.qname, query.qtype, query.qclass);
+  if (query.has_question) {
+    writer.question(query.qname, query.qtype, query.qclass);
+    QueryStats::bump(stats.by_qtype[qtype_slot(query.qtype)]);
+  }
 
   Rcode rcode = Rcode::noerror;
   std::uint8_t scope = 0;

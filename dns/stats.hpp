@@ -19,10 +19,40 @@ struct QueryStats {
   Counter service_answers{0};  ///< answers chosen by steering
   Counter fail_open{0};        ///< service answers given with nothing healthy
   std::array<Counter, 17> by_rcode{};  ///< index = RCODE (0..16; 16 = BADVERS)
+  /// Index qtype_slot(qtype): the common types one by one, then "other".
+  std::array<Counter, 17> by_qtype{};
+  /// By the zone's index in the routing table (RoutingTable::zones(); the
+  /// last slot counts every zone past it). Names are resolved when read,
+  /// against the table of the moment.
+  std::array<Counter, 256> by_zone{};
+  /// Steered answers by the service's index in the table (the last slot:
+  /// every service past it), and by the site of the first address.
+  std::array<Counter, 1024> answers_by_service{};
+  std::array<Counter, 4096> answers_by_site{};
+
+  /// The slot of `index` in an array of `size` slots: the last one
+  /// gathers every index past the others.
+  static std::size_t slot(std::size_t index, std::size_t size) noexcept { return index < size ? index : size - 1; }
 
   static void bump(Counter& counter) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
 };
+
+/// The query types counted one by one, in by_qtype order; the slot after
+/// the last counts every other type.
+inline constexpr std::array<std::uint16_t, 16> kCountedQtypes{1,  2,  5,  6,  12, 15, 16, 28,
+                                                                 33, 35, 43, 48, 64, 65, 255, 257};
+inline constexpr std::array<const char*, 17> kCountedQtypeNames{
+    "A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA", "SRV", "NAPTR", "DS", "DNSKEY", "SVCB", "HTTPS", "ANY",
+    "CAA", "other"};
+
+/// by_qtype's slot of `qtype`.
+constexpr std::size_t qtype_slot(std::uint16_t qtype) noexcept {
+  for (std::size_t i = 0; i < kCountedQtypes.size(); ++i) {
+    if (kCountedQtypes[i] == qtype) return i;
+  }
+  return kCountedQtypes.size();
+}
 
 }  // namespace meridian::dns

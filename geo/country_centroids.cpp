@@ -282,9 +282,10 @@ std::span<const CountryCentroid> country_centroids() noexcept { return kCentroid
 std::optional<Coordinates> country_centroid(std::string_view code) noexcept {
   if (code.size() != 2) return std::nullopt;
   const auto* end = std::end(kCentroids);
-  const auto* it = std::lower_bound(std::begin(kCentroids), end, code, [](const CountryCentroid& entry, std::string_view key) {
-    return std::string_view(entry.code, 2) < key;
-  });
+  const auto* it = std::lower_bound(std::begin(kCentroids), end, code,
+                                    [](const CountryCentroid& entry, std::string_view key) {
+                                      return std::string_view(entry.code, 2) < key;
+                                    });
   if (it == end || std::string_view(it->code, 2) != code) return std::nullopt;
   return it->centroid;
 }
@@ -294,7 +295,8 @@ Placement place(const Location& location, Coordinates& out) noexcept {
     out = {location.latitude_deg, location.longitude_deg};
     return Placement::coordinates;
   }
-  const auto centroid = country_centroid(std::string_view(location.country.data(), ::strnlen(location.country.data(), 2)));
+  const std::string_view country(location.country.data(), ::strnlen(location.country.data(), 2));
+  const auto centroid = country_centroid(country);
   if (!centroid) return Placement::none;
   out = *centroid;
   return Placement::country_centroid;

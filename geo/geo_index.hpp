@@ -39,7 +39,9 @@ class GeoIndex final : public Locator {
   /// when both are empty. Errors name the file that failed.
   static Result<std::shared_ptr<const GeoIndex>> open(const std::string& database, const std::string& asn_database);
 
-  /// The location database's answer; not found (prefix 0) without one.
+  /// The location database's answer, read from the trie when there is one
+  /// (it holds the same networks and records); not found (prefix 0)
+  /// without a database.
   Located locate(const IpAddress& address) const noexcept override;
   /// The ASN database's answer; not found (prefix 0) without one.
   AsnLocated locate_asn(const IpAddress& address) const noexcept override;

@@ -103,8 +103,9 @@ std::string parse_asn_line(std::string_view line, NetworkLocation& row) {
   if (first == std::string_view::npos) return "expected prefix, asn, organization";
   const auto second = line.find(separator, first + 1);
   const std::string_view prefix = trim(line.substr(0, first));
-  std::string_view number = trim(line.substr(first + 1, second == std::string_view::npos ? second : second - first - 1));
-  const std::string_view organization = second == std::string_view::npos ? std::string_view() : trim(line.substr(second + 1));
+  const bool has_organization = second != std::string_view::npos;
+  std::string_view number = trim(line.substr(first + 1, has_organization ? second - first - 1 : std::string_view::npos));
+  const std::string_view organization = has_organization ? trim(line.substr(second + 1)) : std::string_view();
   if (!IpNetwork::parse(prefix, row.network)) {
     return "bad prefix '" + std::string(prefix) + "' (expected ADDRESS/LEN with no host bits set)";
   }

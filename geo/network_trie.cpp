@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <set>
 
 #include "base/assert.hpp"
 
@@ -76,8 +77,14 @@ NetworkTrie NetworkTrie::from_networks(const std::vector<std::pair<IpNetwork, Lo
     return networks[a].first.prefix_len < networks[b].first.prefix_len;
   });
   Builder builder(0);
+  std::set<std::pair<std::uint8_t, std::array<std::uint8_t, 17>>> seen;
   for (const std::size_t i : order) {
     const IpNetwork& network = networks[i].first;
+    std::array<std::uint8_t, 17> key{};
+    const IpAddress masked = network.address.masked(network.prefix_len);
+    std::copy(masked.bytes.begin(), masked.bytes.end(), key.begin());
+    key[16] = static_cast<std::uint8_t>(masked.family);
+    if (!seen.emplace(network.prefix_len, key).second) continue;  // a duplicate: the first one wins
     const Ref leaf = builder.location(networks[i].second);
     Ref& root = builder.roots_[family_slot(network.address.family)];
     if (network.prefix_len == 0) {

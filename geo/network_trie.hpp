@@ -67,7 +67,7 @@ class NetworkTrie {
 
   /// A trie of `networks` (IPv4 and IPv6, any order): the longest network
   /// holding an address gives its location, as a GeoIP lookup would.
-  /// Duplicate networks: the later one wins. For tests and small tables.
+  /// Duplicate networks: the first one wins. For tests and small tables.
   static NetworkTrie from_networks(const std::vector<std::pair<IpNetwork, Location>>& networks);
 
   /// Where an address's walk ended.

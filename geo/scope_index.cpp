@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <map>
 #include <span>
 #include <unordered_map>
@@ -62,7 +63,9 @@ std::string ScopeIndex::key(const std::vector<Site>& sites, const std::vector<st
   append(key, default_sites.size());
   for (const auto site : default_sites) append(key, site);
   std::vector<bool> ranked(sites.size(), false);
-  for (const Endpoint& endpoint : spec.endpoints) ranked[endpoint.site] = true;
+  for (const Endpoint& endpoint : spec.endpoints) {
+    if (endpoint.site < ranked.size()) ranked[endpoint.site] = true;
+  }
   for (std::size_t i = 0; i < ranked.size(); i += 8) {
     std::uint8_t byte = 0;
     for (std::size_t b = 0; b < 8 && i + b < ranked.size(); ++b) byte |= static_cast<std::uint8_t>(ranked[i + b] << b);
@@ -78,6 +81,7 @@ std::shared_ptr<const ScopeIndex> ScopeIndex::compile(std::shared_ptr<const Netw
   if (trie == nullptr || spec.policy == Policy::failover || spec.policy == Policy::weighted) return nullptr;
   if (spec.policy == Policy::closest && spec.tolerance_percent > 0) return nullptr;
   if (spec.policy == Policy::geo_map && spec.geo_map == nullptr) return nullptr;
+  if (sites.size() > UINT16_MAX) return nullptr;  // orders store sites in 16 bits
   std::shared_ptr<ScopeIndex> index(new ScopeIndex());
   index->ranked_.assign(sites.size(), 0);
   for (const Endpoint& endpoint : spec.endpoints) {
@@ -117,6 +121,21 @@ std::shared_ptr<const ScopeIndex> ScopeIndex::compile(std::shared_ptr<const Netw
     for (std::uint32_t site = 0; site < sites.size(); ++site) {
       if (index->ranked_[site]) ranked_sites.push_back(site);
     }
+    // Ranked sites by the z of their unit vector (the sine of their
+    // latitude): a sweep outwards from the client's z meets the sites in an
+    // order where the z difference bounds every later site's metric from
+    // below, so it stops long before the far side of the world.
+    struct ByZ {
+      double z;
+      std::uint32_t site;
+    };
+    std::vector<ByZ> by_z;
+    double min_factor = 1;
+    for (const auto site : ranked_sites) {
+      by_z.push_back({metric.site(site).z, site});
+      min_factor = std::min(min_factor, metric.bias_factor(site));
+    }
+    std::sort(by_z.begin(), by_z.end(), [](const ByZ& a, const ByZ& b) { return a.z < b.z; });
     // Distinct places (coordinates, or a country's centroid) share an order.
     std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint32_t> by_exact_place;
     std::array<double, kMaxDepth> metrics{};
@@ -133,15 +152,30 @@ std::shared_ptr<const ScopeIndex> ScopeIndex::compile(std::shared_ptr<const Netw
         class_of[l] = it->second;
         continue;
       }
-      // The `depth` nearest ranked sites, ties to the lower index, exactly
-      // as Steering::closest_pool ranks them.
+      // The `depth` nearest ranked sites by (metric, site index), exactly
+      // as Steering::closest_pool ranks them (it meets sites by index and
+      // keeps the first of equals).
       const UnitVector client = UnitVector::of(point);
+      const auto before = [&](double m, std::uint32_t site, unsigned at) {
+        return m < metrics[at] || (m == metrics[at] && site < order[at]);
+      };
       unsigned n = 0;
-      for (const auto site : ranked_sites) {
-        const double m = metric(client, site);
-        if (n == depth && !(m < metrics[n - 1])) continue;
+      std::size_t up = static_cast<std::size_t>(
+          std::lower_bound(by_z.begin(), by_z.end(), client.z, [](const ByZ& s, double z) { return s.z < z; }) -
+          by_z.begin());
+      std::size_t down = up;  // by_z[down - 1] is the next one below
+      while (up < by_z.size() || down > 0) {
+        const bool take_up = down == 0 || (up < by_z.size() && by_z[up].z - client.z <= client.z - by_z[down - 1].z);
+        const ByZ& next = take_up ? by_z[up++] : by_z[--down];
+        if (n == depth && metric.beyond_dz(std::fabs(next.z - client.z), min_factor, metrics[n - 1])) break;
+        const std::uint32_t site = next.site;
+        const double chord2 = metric.chord2(client, site);
+        // Rule far sites out before any trigonometry.
+        if (n == depth && metric.beyond(chord2, site, metrics[n - 1])) continue;
+        const double m = metric.of_chord2(chord2, site);
+        if (n == depth && !before(m, site, n - 1)) continue;
         unsigned at = n < depth ? n++ : n - 1;
-        while (at > 0 && m < metrics[at - 1]) {
+        while (at > 0 && before(m, site, at - 1)) {
           metrics[at] = metrics[at - 1];
           order[at] = order[at - 1];
           --at;
@@ -162,55 +196,55 @@ std::shared_ptr<const ScopeIndex> ScopeIndex::compile(std::shared_ptr<const Netw
       return it->second;
     };
     unlocated = class_of_list(spec.geo_map->default_sites());
-    for (std::size_t l = 0; l < locations.size(); ++l) class_of[l] = class_of_list(spec.geo_map->lookup(locations[l]).sites);
+    for (std::size_t l = 0; l < locations.size(); ++l) {
+      class_of[l] = class_of_list(spec.geo_map->lookup(locations[l]).sites);
+    }
   }
 
-  // Post-order over the trie (a DAG: shared subtrees are visited once):
-  // a node's orders share what both children's do and what their
-  // representatives (the first order below each) have in common.
+  // Bottom-up over the trie (a DAG: shared subtrees count once): a node's
+  // orders share what both children's do and what their representatives
+  // (the first order below each) have in common. Databases number nodes
+  // depth-first from the root, so children mostly follow their parents: a
+  // pass from the last node to the first finds both children done but at
+  // aliases (a child numbered before its parent), deferred to later passes.
   const std::uint32_t node_count = trie->node_count();
-  index->lcp_.assign(node_count, 0);
+  // kNotDone marks nodes still to do; a common prefix is at most kMaxDepth.
+  constexpr std::uint8_t kNotDone = 0xFF;
+  static_assert(kMaxDepth < kNotDone);
+  std::vector<std::uint8_t>& lcp = index->lcp_;
+  lcp.assign(node_count, kNotDone);
   std::vector<std::uint32_t> representative(node_count, 0);
-  enum : std::uint8_t { kNew, kOpen, kDone };
-  std::vector<std::uint8_t> state(node_count, kNew);
-  const auto info = [&](NetworkTrie::Ref ref, std::uint32_t& cls, unsigned& lcp) {
+  const auto info = [&](NetworkTrie::Ref ref, std::uint32_t& cls, unsigned& common) {
     if (NetworkTrie::is_node(ref)) {
       cls = representative[ref];
-      lcp = index->lcp_[ref];
+      common = lcp[ref];
     } else {
       cls = NetworkTrie::is_location(ref) ? class_of[NetworkTrie::location_of(ref)] : unlocated;
-      lcp = depth;
+      common = depth;
     }
   };
-  std::vector<std::uint32_t> stack;
-  for (const auto family : {IpAddress::Family::v4, IpAddress::Family::v6}) {
-    const NetworkTrie::Ref root = trie->root(family);
-    if (NetworkTrie::is_node(root)) stack.push_back(root);
-  }
-  while (!stack.empty()) {
-    const std::uint32_t node = stack.back();
-    if (state[node] == kDone) {
-      stack.pop_back();
-      continue;
-    }
+  // Computes `node` when both children are done; false otherwise.
+  const auto settle = [&](std::uint32_t node) {
     const auto& children = trie->children(node);
-    if (state[node] == kNew) {
-      state[node] = kOpen;
-      for (const auto child : children) {
-        if (!NetworkTrie::is_node(child)) continue;
-        if (state[child] == kOpen) return nullptr;  // a cycle: not a search tree
-        if (state[child] == kNew) stack.push_back(child);
-      }
-      continue;
+    for (const auto child : children) {
+      if (NetworkTrie::is_node(child) && lcp[child] == kNotDone) return false;
     }
-    stack.pop_back();
     std::uint32_t left_class = 0, right_class = 0;
     unsigned left_lcp = 0, right_lcp = 0;
     info(children[0], left_class, left_lcp);
     info(children[1], right_class, right_lcp);
     representative[node] = left_class;
-    index->lcp_[node] = static_cast<std::uint8_t>(std::min({left_lcp, right_lcp, orders.common(left_class, right_class)}));
-    state[node] = kDone;
+    lcp[node] = static_cast<std::uint8_t>(std::min({left_lcp, right_lcp, orders.common(left_class, right_class)}));
+    return true;
+  };
+  std::vector<std::uint32_t> deferred;
+  for (std::uint32_t node = node_count; node-- > 0;) {
+    if (!settle(node)) deferred.push_back(node);
+  }
+  while (!deferred.empty()) {
+    const std::size_t before_pass = deferred.size();
+    std::erase_if(deferred, [&](std::uint32_t node) { return settle(node); });
+    if (deferred.size() == before_pass) return nullptr;  // a cycle: not a search tree
   }
   index->trie_ = std::move(trie);
   return index;

@@ -43,10 +43,11 @@ class ScopeIndex {
   /// service's answers do not follow a per-network site order: policies
   /// failover and weighted, closest with a tolerance (the pool depends on
   /// distances, not on the order alone), fewer than two sites with
-  /// endpoints, or a trie that is not a DAG (a corrupt database). The
-  /// orders rank the sites with at least one endpoint (any family).
-  /// Time: one top-kMaxDepth order per distinct location (closest:
-  /// coordinates or country) and one pass over the trie's nodes; memory:
+  /// endpoints, more than 65535 sites, or a trie that is not a DAG (a
+  /// corrupt database). The orders rank the sites with at least one
+  /// endpoint (any family). Time: one top-kMaxDepth order per distinct
+  /// place (closest: coordinates or country centroid; a sweep over the
+  /// sites by latitude) and about one pass over the trie's nodes; memory:
   /// one byte per trie node.
   static std::shared_ptr<const ScopeIndex> compile(std::shared_ptr<const NetworkTrie> trie,
                                                    const std::vector<Site>& sites,

@@ -349,7 +349,9 @@ unsigned Steering::order_depth(const FamilyIndex& index, const Pool& pool, bool 
   if (by_distance) {
     const double m = metric_(client, last);
     for (const auto site : ranked_sites_) {
-      const double other = metric_(client, site);
+      const double chord2 = metric_.chord2(client, site);
+      if (metric_.beyond(chord2, site, m)) continue;  // surely after: no trigonometry
+      const double other = metric_.of_chord2(chord2, site);
       before += other < m || (other == m && site < last);
     }
     return before + 1;

@@ -171,6 +171,8 @@ struct Choice {
   /// The geo stage's part of the scope: the widest prefix whose networks
   /// order the answer's sites alike (see ScopeIndex), or the client's
   /// database network without a scope index; 0 when no geo lookup was made.
+  /// In bits of the address looked up (IPv4 for an IPv4-mapped client), and
+  /// not capped at the client's prefix.
   std::uint8_t geo_scope_prefix_len = 0;
   /// True when the client's location (coordinates or region) decided.
   bool located = false;

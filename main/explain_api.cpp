@@ -30,6 +30,10 @@ json::object explanation_json(const Config& config, const Explanation& e) {
       location["continent"] = l.continent.data();
       location["subdivision"] = l.subdivision.data();
     }
+    location["source"] = trace.placement == geo::Placement::coordinates        ? "coordinates"
+                         : trace.placement == geo::Placement::country_centroid ? "country centroid"
+                                                                                : "none";
+    location["geo_scope"] = e.choice.geo_scope_prefix_len;
   }
   json::array candidates;
   for (const geo::TraceSite& site : trace.candidates) {
@@ -58,6 +62,14 @@ json::object explanation_json(const Config& config, const Explanation& e) {
                    {"ecs_scope", e.ecs_scope},
                    {"text", format_explanation(config, e)}};
   if (trace.nets_asked) out["nets_matched"] = trace.nets.list != geo::NetTable::kNoList;
+  if (trace.asn_asked) {
+    out["asn"] = json::object{{"found", trace.asn.found},
+                              {"number", trace.asn.number},
+                              {"organization", trace.asn_organization},
+                              {"prefix_len", trace.asn.prefix_len},
+                              {"mapped", trace.asn_mapped}};
+  }
+  if (!e.cname.empty()) out["cname"] = e.cname;
   if (!trace.geo_map_entry.empty()) out["geo_map_entry"] = trace.geo_map_entry;
   if (e.choice.stage == geo::Stage::fail_closed) out["rcode"] = e.choice.servfail ? "SERVFAIL" : "NOERROR (NODATA)";
   return out;

@@ -230,7 +230,8 @@ int run_explain_command(const std::vector<std::string_view>& args) {
     std::cerr << zones.error().message << "\n";
     return 1;
   }
-  const dns::RoutingTable table(std::move(zones).value(), build_services(*config, &verdicts, locator.get()), locator, 1);
+  const dns::RoutingTable table(std::move(zones).value(), build_services(*config, &verdicts, locator.get()), locator,
+                                1);
   auto explanation = explain_query(*config, table, query);
   if (!explanation) {
     std::cerr << explanation.error().message << "\n";

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "admin/config_api.hpp"
+#include "admin/dashboard.hpp"
 #include "admin/http_server.hpp"
 #include "admin/health_api.hpp"
 #include "admin/store_api.hpp"
@@ -355,7 +356,7 @@ int run_node(const NodeOptions& options) {
       admin_server = std::make_unique<admin::HttpServer>(io, std::move(*settings), logger);
       add_explain_route(*admin_server, slot, [&current_config] { return current_config.get(); });
       StatusSources status{config->node.id, config->sites[config->node.site].name, kVersion, started, 0, &views,
-                           store.get(), {}, [&tcp] { return tcp.open_connections(); }, {}};
+                           &slot, &io, store.get(), {}, [&tcp] { return tcp.open_connections(); }, {}};
       status.started_ms = static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch()).count() -
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
@@ -371,6 +372,7 @@ int run_node(const NodeOptions& options) {
         };
       }
       add_status_routes(*admin_server, std::move(status));
+      admin::add_dashboard_routes(*admin_server);  // GET /: the dashboard, from memory
       if (store) {
         admin::add_store_routes(*admin_server, *store);
         admin::add_health_routes(*admin_server, *store, config->node.id,

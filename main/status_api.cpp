@@ -1,6 +1,8 @@
 #include "main/status_api.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/array.hpp>
+#include <deque>
 
 #include "admin/prometheus.hpp"
 #include "base/process_stats.hpp"
@@ -30,7 +32,15 @@ const char* role_name(cluster::Role role) {
 struct DnsTotals {
   std::uint64_t queries = 0, dropped = 0, truncated = 0, client_subnet = 0, service_answers = 0, fail_open = 0;
   std::array<std::uint64_t, 17> by_rcode{};
+  std::array<std::uint64_t, 17> by_qtype{};
+  std::vector<std::uint64_t> by_zone, by_service, by_site;
 };
+
+template <std::size_t N>
+void add_all(std::vector<std::uint64_t>& into, const std::array<dns::QueryStats::Counter, N>& counters) {
+  into.resize(N);
+  for (std::size_t i = 0; i < N; ++i) into[i] += counters[i].load(std::memory_order_relaxed);
+}
 
 DnsTotals dns_totals(const StatusSources& sources) {
   DnsTotals totals;
@@ -44,6 +54,10 @@ DnsTotals dns_totals(const StatusSources& sources) {
     totals.service_answers += load(stats->service_answers);
     totals.fail_open += load(stats->fail_open);
     for (std::size_t i = 0; i < totals.by_rcode.size(); ++i) totals.by_rcode[i] += load(stats->by_rcode[i]);
+    for (std::size_t i = 0; i < totals.by_qtype.size(); ++i) totals.by_qtype[i] += load(stats->by_qtype[i]);
+    add_all(totals.by_zone, stats->by_zone);
+    add_all(totals.by_service, stats->answers_by_service);
+    add_all(totals.by_site, stats->answers_by_site);
   }
   return totals;
 }
@@ -153,6 +167,65 @@ json::object matrix_json(const NodeView& view) {
   return json::object{{"observers", std::move(observers)}, {"targets", std::move(targets)}, {"built_ms", view.built_ms}};
 }
 
+/// The query rate per site over the last few minutes: every kInterval the
+/// counters' growth since the last sample, divided by the interval.
+class QueryRateHistory : public std::enable_shared_from_this<QueryRateHistory> {
+ public:
+  static constexpr std::chrono::seconds kInterval{10};
+  static constexpr std::size_t kSamples = 30;
+
+  QueryRateHistory(boost::asio::io_context& io, std::shared_ptr<const StatusSources> sources)
+      : timer_(io), sources_(std::move(sources)) {}
+
+  void start() {
+    last_ = dns_totals(*sources_);
+    arm();
+  }
+
+  json::object to_json() const {
+    json::array samples;
+    for (const json::object& sample : samples_) samples.push_back(sample);
+    return json::object{{"interval_s", kInterval.count()}, {"samples", std::move(samples)}};
+  }
+
+ private:
+  void arm() {
+    timer_.expires_after(kInterval);
+    timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+      auto self = weak.lock();
+      if (error || !self) return;
+      self->sample();
+      self->arm();
+    });
+  }
+
+  void sample() {
+    DnsTotals now = dns_totals(*sources_);
+    const double seconds = static_cast<double>(kInterval.count());
+    json::object sites;
+    if (const auto view = sources_->view != nullptr ? sources_->view->load() : nullptr) {
+      for (std::size_t i = 0; i < view->sites.size() && i < now.by_site.size(); ++i) {
+        const std::uint64_t before = i < last_.by_site.size() ? last_.by_site[i] : 0;
+        sites[view->sites[i].name] = static_cast<double>(now.by_site[i] - std::min(before, now.by_site[i])) / seconds;
+      }
+    }
+    const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    samples_.push_back(json::object{
+        {"t_ms", wall_ms},
+        {"total_qps", static_cast<double>(now.queries - std::min(last_.queries, now.queries)) / seconds},
+        {"sites", std::move(sites)}});
+    if (samples_.size() > kSamples) samples_.pop_front();
+    last_ = std::move(now);
+  }
+
+  boost::asio::steady_timer timer_;
+  std::shared_ptr<const StatusSources> sources_;
+  DnsTotals last_;
+  std::deque<json::object> samples_;
+};
+
 }  // namespace
 
 std::string render_metrics(const StatusSources& sources) {
@@ -195,6 +268,33 @@ std::string render_metrics(const StatusSources& sources) {
   out.family("meridian_dns_fail_open_answers_total", MetricType::counter,
              "Service answers given with nothing healthy (fail open).");
   out.sample("meridian_dns_fail_open_answers_total", {}, static_cast<double>(dns.fail_open));
+  out.family("meridian_dns_queries_by_type_total", MetricType::counter, "DNS queries by query type.");
+  for (std::size_t i = 0; i < dns.by_qtype.size(); ++i) {
+    if (dns.by_qtype[i] != 0 || i < 8) {
+      out.sample("meridian_dns_queries_by_type_total", {{"qtype", dns::kCountedQtypeNames[i]}},
+                 static_cast<double>(dns.by_qtype[i]));
+    }
+  }
+  if (const auto table = sources.table != nullptr ? sources.table->load() : nullptr) {
+    out.family("meridian_dns_queries_by_zone_total", MetricType::counter, "DNS queries answered from each zone.");
+    for (std::size_t i = 0; i < table->zones().size() && i < dns.by_zone.size(); ++i) {
+      out.sample("meridian_dns_queries_by_zone_total", {{"zone", table->zones()[i].origin().to_text()}},
+                 static_cast<double>(dns.by_zone[i]));
+    }
+    out.family("meridian_dns_service_answers_by_service_total", MetricType::counter, "Steered answers by service.");
+    for (std::size_t i = 0; i < table->services().size() && i < dns.by_service.size(); ++i) {
+      out.sample("meridian_dns_service_answers_by_service_total", {{"service", table->services()[i].name.to_text()}},
+                 static_cast<double>(dns.by_service[i]));
+    }
+  }
+  if (const auto view = sources.view != nullptr ? sources.view->load() : nullptr) {
+    out.family("meridian_dns_answers_by_site_total", MetricType::counter,
+               "Steered answers by the site of the first answer.");
+    for (std::size_t i = 0; i < view->sites.size() && i < dns.by_site.size(); ++i) {
+      out.sample("meridian_dns_answers_by_site_total", {{"site", view->sites[i].name}},
+                 static_cast<double>(dns.by_site[i]));
+    }
+  }
   out.family("meridian_dns_tcp_connections", MetricType::gauge, "Open DNS TCP connections.");
   out.sample("meridian_dns_tcp_connections", {}, sources.tcp_connections ? sources.tcp_connections() : 0);
 
@@ -270,6 +370,15 @@ void add_status_routes(admin::HttpServer& server, StatusSources sources) {
   server.route(admin::http::verb::get, "/api/v1/sites", admin::Access::read, with_view(&sites_json));
   server.route(admin::http::verb::get, "/api/v1/services", admin::Access::read, with_view(&services_json));
   server.route(admin::http::verb::get, "/api/v1/health/matrix", admin::Access::read, with_view(&matrix_json));
+  if (shared->io != nullptr) {
+    auto history = std::make_shared<QueryRateHistory>(*shared->io, shared);
+    history->start();
+    // The route owns the history: it lives as long as the server.
+    server.route(admin::http::verb::get, "/api/v1/stats", admin::Access::read,
+                 [history](admin::HttpRequest, admin::Responder respond) {
+                   respond(admin::json_response(200, history->to_json()));
+                 });
+  }
   server.route(admin::http::verb::get, "/metrics", admin::Access::read,
                [shared](admin::HttpRequest, admin::Responder respond) {
                  admin::HttpResponse response;

@@ -11,8 +11,11 @@
 //                                 override}]}]}
 //   GET /api/v1/health/matrix   {observers: [{name, live}], targets: [{target, site, views: {observer: state},
 //                                 verdict, stale}]}
+//   GET /api/v1/stats           {interval_s: 10, samples: [{t_ms, total_qps, sites: {site: qps}}]}: the
+//                                query rate per site of the last 30 intervals (5 minutes), oldest first
 //   GET /metrics                Prometheus text format (admin/prometheus.hpp)
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <functional>
@@ -22,6 +25,7 @@
 
 #include "admin/http_server.hpp"
 #include "cluster/store_node.hpp"
+#include "dns/routing_table.hpp"
 #include "dns/stats.hpp"
 #include "main/node_view.hpp"
 
@@ -36,6 +40,11 @@ struct StatusSources {
   std::chrono::steady_clock::time_point started;
   std::uint64_t started_ms = 0;  ///< wall clock
   const NodeViewSlot* view = nullptr;
+  /// The routing table of the moment: names of the zones and services the
+  /// counters are indexed by.
+  const dns::RoutingTableSlot* table = nullptr;
+  /// Where the query-rate sampler runs (the admin server's io_context).
+  boost::asio::io_context* io = nullptr;
   cluster::StoreNode* store = nullptr;  ///< null outside a cluster
   /// Every DNS worker's counters (each read with relaxed loads).
   std::function<std::vector<const dns::QueryStats*>()> query_stats;

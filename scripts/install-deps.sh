@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Meridian needs to build, test, demo and
-# benchmark. Idempotent: installs only what is missing. Uses sudo when not root.
+# benchmark, and the one npm package of the browser test (playwright-core,
+# with the machine's Node.js). Idempotent: installs only what is missing.
+# Uses sudo when not root.
 set -euo pipefail
 
 packages=(
@@ -14,6 +16,8 @@ packages=(
   # the official Prometheus client's text-format parser, to check /metrics
   # (Debian's prometheus package has promtool, but also enables a server)
   python3-prometheus-client
+  # the dashboard's browser test (tests/integration/dashboard_test.sh)
+  chromium
   # fuzzing (clang's libFuzzer and sanitizers)
   clang libclang-rt-14-dev
   # benchmarks
@@ -27,14 +31,26 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -ne 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# playwright-core for the browser test, at the version package-lock.json
+# pins, into tests/integration/dashboard/node_modules (ignored by git). It
+# drives Debian's chromium: never let it download a browser of its own.
+browser_test=$(cd "$(dirname "$0")/../tests/integration/dashboard" && pwd)
+if command -v npm >/dev/null 2>&1; then
+  pinned=$(cd "$browser_test" && node -p "require('./package-lock.json').packages['node_modules/playwright-core'].version")
+  installed=$(cd "$browser_test" && node -p "require('./node_modules/playwright-core/package.json').version" 2>/dev/null || true)
+  if [ "$installed" != "$pinned" ]; then
+    echo "install-deps: installing playwright-core $pinned (npm ci in tests/integration/dashboard)"
+    (cd "$browser_test" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+else
+  echo "install-deps: no npm (Node.js): the dashboard's browser test will skip (fail under CI=true)" >&2
+fi

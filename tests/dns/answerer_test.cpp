@@ -558,3 +558,23 @@ TEST_CASE("answerer: fail closed answers NODATA or SERVFAIL; fallback answers it
     CHECK(aaaa.rcode() == LDNS_RCODE_NOERROR);
   }
 }
+
+TEST_CASE("answerer: queries are counted by type and zone, answers by service and site", "[dns]") {
+  Harness h;
+  h.table = make_policy_table(two_sites());
+  h.ask(QueryBuilder("www.example.com.", rrtype::A).bytes);
+  h.ask(QueryBuilder("www.example.com.", rrtype::A).bytes);
+  h.ask(QueryBuilder("example.com.", rrtype::SOA).bytes);
+  h.ask(QueryBuilder("example.com.", 99).bytes);           // SPF: an "other" type
+  h.ask(QueryBuilder("elsewhere.test.", rrtype::A).bytes);  // REFUSED: no zone
+  CHECK(h.stats.by_qtype[qtype_slot(rrtype::A)].load() == 3);
+  CHECK(h.stats.by_qtype[qtype_slot(rrtype::SOA)].load() == 1);
+  CHECK(h.stats.by_qtype[kCountedQtypes.size()].load() == 1);
+  CHECK(std::string(kCountedQtypeNames[qtype_slot(rrtype::AAAA)]) == "AAAA");
+  CHECK(h.stats.by_zone[0].load() == 4);  // not the refused one
+  CHECK(h.stats.answers_by_service[0].load() == 2);
+  // The unlocated client gets the default order: us-east (site 1) first.
+  CHECK(h.stats.answers_by_site[1].load() == 2);
+  CHECK(h.stats.answers_by_site[0].load() == 0);
+  CHECK(QueryStats::slot(5000, 4096) == 4095);
+}

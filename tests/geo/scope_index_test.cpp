@@ -236,7 +236,9 @@ TEST_CASE("network trie: a MaxMind DB's trie finds what its lookups find", "[geo
     const bool v6 = i % 4 == 3;
     row.network.address = v6 ? address_of("2001:db8::") : IpAddress::v4(0, 0, 0, 0);
     const unsigned bytes = v6 ? 6 : 3;
-    for (unsigned b = v6 ? 4 : 0; b < bytes; ++b) row.network.address.bytes[b] = static_cast<std::uint8_t>(rng.below(4));
+    for (unsigned b = v6 ? 4 : 0; b < bytes; ++b) {
+      row.network.address.bytes[b] = static_cast<std::uint8_t>(rng.below(4));
+    }
     row.network.prefix_len = static_cast<std::uint8_t>(v6 ? 32 + rng.below(17) : 8 + rng.below(17));
     row.network.address = row.network.address.masked(row.network.prefix_len);
     row.latitude_deg = static_cast<double>(rng.below(5));
@@ -274,6 +276,89 @@ TEST_CASE("network trie: a MaxMind DB's trie finds what its lookups find", "[geo
     CHECK(NetworkTrie::is_location(leaf.ref) == located.found);
     if (located.found && NetworkTrie::is_location(leaf.ref)) CHECK(trie->location(leaf.ref) == located.location);
   }
+}
+
+}  // namespace
+}  // namespace meridian::geo
+
+namespace meridian::geo {
+namespace {
+
+// The sites an answer was drawn from.
+std::vector<std::uint32_t> pool_of(const Steering& steering, const Locator& locator, const IpAddress& address,
+                                   Choice& choice) {
+  Rng rng(1);
+  const IpAddress* out[8] = {};
+  Trace trace;
+  choice = steering.choose(&locator, IpNetwork{address, 32}, IpAddress::Family::v4, rng, out, &trace);
+  std::vector<std::uint32_t> pool;
+  for (const TraceSite& site : trace.candidates) {
+    if (site.picked) pool.push_back(site.site);
+  }
+  std::sort(pool.begin(), pool.end());
+  return pool;
+}
+
+TEST_CASE("scope index: with hundreds of sites, bias and sites down, a scope holds one answer", "[geo]") {
+  int widened = 0;
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    CAPTURE(seed);
+    Rng rng(seed);
+    const auto uniform = [&](double low, double high) {
+      return low + (high - low) * static_cast<double>(rng.below(1'000'000)) / 1'000'000.0;
+    };
+    std::vector<Site> sites;
+    ServiceSpec spec;
+    spec.sites_per_answer = static_cast<std::uint32_t>(1 + rng.below(2));
+    const bool biased = seed % 2 == 0;
+    for (std::uint32_t s = 0; s < 300; ++s) {
+      sites.push_back({"s", uniform(-60, 70), uniform(-180, 180)});
+      if (rng.below(4) != 0) spec.endpoints.push_back({IpAddress::v4(192, 0, 2, 1), s});
+      if (biased) spec.bias_percent.push_back(rng.below(3) == 0 ? uniform(-50, 50) : 0);
+    }
+    // 512 neighbouring /24s at 40 places (a few countries only): many
+    // neighbours share a place.
+    TableLocator locator;
+    std::vector<std::pair<double, double>> places;
+    for (int p = 0; p < 40; ++p) places.emplace_back(uniform(-60, 70), uniform(-180, 180));
+    for (int i = 0; i < 512; ++i) {
+      const std::string network = "45.0." + std::to_string(i / 2) + "." + std::to_string(i % 2 * 128) + "/25";
+      if (rng.below(8) == 0) continue;  // unlocated
+      if (rng.below(10) == 0) {
+        locator.add_codes(network.c_str(), rng.below(2) ? "DE" : "JP", "EU");
+        continue;
+      }
+      const auto& [lat, lon] = places[rng.below(rng.below(2) ? 3 : places.size())];
+      locator.add(network.c_str(), lat, lon);
+    }
+    locator.miss_prefix_len = 32;
+    const std::vector<std::uint32_t> default_sites = {static_cast<std::uint32_t>(rng.below(300))};
+    const auto index = ScopeIndex::compile(locator.build_trie(), sites, default_sites, spec);
+    REQUIRE(index != nullptr);
+    for (int round = 0; round < 3; ++round) {
+      ServiceSpec health = spec;
+      for (auto& endpoint : health.endpoints) endpoint.healthy = round == 0 || rng.below(5) != 0;
+      const Steering steering(sites, default_sites, health, index);
+      for (int i = 0; i < 60; ++i) {
+        const IpAddress client = IpAddress::v4(45, 0, static_cast<std::uint8_t>(rng.below(256)),
+                                               static_cast<std::uint8_t>(rng.below(256)));
+        Choice choice;
+        const auto pool = pool_of(steering, locator, client, choice);
+        const unsigned scope = choice.scope_prefix_len;
+        widened += scope < 25;
+        for (int k = 0; k < 6; ++k) {
+          IpAddress inside = client.masked(scope);
+          for (unsigned bit = scope; bit < 32; ++bit) {
+            if (rng.below(2)) inside.bytes[bit / 8] |= static_cast<std::uint8_t>(0x80 >> (bit % 8));
+          }
+          CAPTURE(client.to_string(), scope, inside.to_string());
+          Choice other;
+          REQUIRE(pool_of(steering, locator, inside, other) == pool);
+        }
+      }
+    }
+  }
+  CHECK(widened > 100);
 }
 
 }  // namespace

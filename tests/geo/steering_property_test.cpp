@@ -196,3 +196,77 @@ TEST_CASE("steering properties over random configs, health and clients", "[geo]"
 
 }  // namespace
 }  // namespace meridian::geo
+
+namespace meridian::geo {
+namespace {
+
+// The sites an answer was drawn from (the trace's picks).
+std::set<std::uint32_t> pool_of(const Steering& steering, const World& world, const IpNetwork& client,
+                                Choice& choice) {
+  Rng rng(1);
+  const IpAddress* out[8] = {};
+  Trace trace;
+  choice = steering.choose(&world.locator, client, IpAddress::Family::v4, rng, out, &trace);
+  std::set<std::uint32_t> picked;
+  for (const TraceSite& site : trace.candidates) {
+    if (site.picked) picked.insert(site.site);
+  }
+  return picked;
+}
+
+TEST_CASE("scope property: every address within an answer's ECS scope is answered from the same sites", "[geo]") {
+  int widened = 0;
+  for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+    CAPTURE(seed);
+    Rng rng(seed);
+    World world = random_world(rng);
+    // Nested networks too, some known by country only; misses claim no
+    // more than their own address (the fake cannot tell).
+    for (int i = 0; i < 12; ++i) {
+      const auto prefix_len = static_cast<std::uint8_t>(17 + rng.below(8));
+      const IpAddress address = IpAddress::v4(10, static_cast<std::uint8_t>(rng.below(24)),
+                                              static_cast<std::uint8_t>(rng.below(256)), 0);
+      const std::string network = IpNetwork{address.masked(prefix_len), prefix_len}.to_string();
+      if (rng.below(3) == 0) {
+        world.locator.add_codes(network.c_str(), rng.below(2) ? "DE" : "AA", kContinents[rng.below(3)]);
+      } else {
+        world.locator.add(network.c_str(), uniform(rng, -60, 70), uniform(rng, -180, 180), kCountries[rng.below(4)],
+                          kContinents[rng.below(3)]);
+      }
+    }
+    world.locator.miss_prefix_len = 32;
+    const auto index = ScopeIndex::compile(world.locator.build_trie(), world.sites, world.default_sites, world.spec);
+    const Steering steering(world.sites, world.default_sites, world.spec, index);
+    for (int i = 0; i < 30; ++i) {
+      const IpNetwork client = random_client(rng);
+      CAPTURE(client.to_string());
+      Choice choice;
+      const auto pool = pool_of(steering, world, client, choice);
+      const unsigned scope = choice.scope_prefix_len;
+      REQUIRE(scope <= client.prefix_len);
+      // Without an index the scope is the fake's matched network, which is
+      // not uniform when networks nest (a MaxMind DB reports the carved one).
+      if (index == nullptr && choice.geo_scope_prefix_len > 0) continue;
+      // A scope capped at the client's prefix (RFC 7871 allows no longer
+      // one here) speaks for the client's address only.
+      if (scope == client.prefix_len && scope < 32) continue;
+      if (index != nullptr && choice.geo_scope_prefix_len < world.locator.locate(client.address).prefix_len) {
+        ++widened;
+      }
+      for (int k = 0; k < 8; ++k) {
+        IpAddress inside = client.address.masked(scope);
+        for (unsigned bit = scope; bit < 32; ++bit) {
+          if (rng.below(2)) inside.bytes[bit / 8] |= static_cast<std::uint8_t>(0x80 >> (bit % 8));
+        }
+        CAPTURE(scope, inside.to_string());
+        Choice other;
+        REQUIRE(pool_of(steering, world, IpNetwork{inside, 32}, other) == pool);
+      }
+    }
+  }
+  // The property is not vacuous: scopes did widen past database networks.
+  CHECK(widened > 100);
+}
+
+}  // namespace
+}  // namespace meridian::geo

@@ -188,6 +188,12 @@ checked=$(/usr/bin/python3 "$(dirname "$0")/check_metrics.py" meridian_dns_queri
 echo "/metrics: $checked"
 expect_match "metrics: the probes of check web" "$metrics" 'meridian_probes_total\{check="web",result="ok"\} [1-9]'
 expect_match "metrics: the failover was a verdict change" "$metrics" 'meridian_verdict_changes_total [1-9]'
+expect_match "metrics: queries by type" "$metrics" 'meridian_dns_queries_by_type_total\{qtype="A"\} [1-9]'
+expect_match "metrics: queries by zone" "$metrics" 'meridian_dns_queries_by_zone_total\{zone="cluster.test."\} [1-9]'
+expect_match "metrics: answers by service" "$metrics" \
+  'meridian_dns_service_answers_by_service_total\{service="www.cluster.test."\} [1-9]'
+expect_match "metrics: answers by site" "$metrics" 'meridian_dns_answers_by_site_total\{site="s2"\} [1-9]'
+expect_eq "stats: the sampling interval" "$(api n1 stats | jq .interval_s)" 10
 
 # Operator actions, each sent to a different node (followers forward).
 ops() { "$MERIDIAN" "$@" --token-file "$WORK/token"; }

@@ -1,0 +1,47 @@
+#pragma once
+// The dashboard (DESIGN.md §7): one page that reads the JSON API every two
+// seconds and shows the node, its sites on a world map, the services and
+// endpoints with their verdicts, the health matrix, the cluster members,
+// the query rate per site, the event log, an explain box, and drain/restore
+// buttons that send the operator's token with POST /api/v1/overrides.
+//
+//   GET /                        index.html
+//   GET /assets/dashboard.css
+//   GET /assets/dashboard.js
+//   GET /assets/world.js         the land outline of the map
+//   GET /assets/favicon.svg
+//
+// The assets (admin/dashboard/) are compiled into the binary at build time
+// (admin/embed_files.cmake): a request never names a file, only one of the
+// exact routes above; anything else is the server's 404. Every answer
+// carries "Cache-Control: no-cache" (a browser revalidates, so a new binary
+// is picked up at once) and a Content-Security-Policy that lets the page
+// load nothing from other origins, run no inline script, and be framed by
+// no one. The page keeps the token in memory only (see dashboard.js).
+
+#include <string_view>
+#include <vector>
+
+#include "admin/http_server.hpp"
+
+namespace meridian::admin {
+
+/// The Content-Security-Policy of every dashboard answer.
+inline constexpr std::string_view kDashboardPolicy =
+    "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// One asset as it is served.
+struct DashboardAsset {
+  std::string_view route;         ///< the exact path ("/assets/dashboard.js")
+  std::string_view content_type;  ///< with its charset
+  std::string_view body;          ///< static storage: the embedded bytes
+};
+
+/// Every asset, the page first. Never empty; the same on every call.
+const std::vector<DashboardAsset>& dashboard_assets();
+
+/// Adds a GET (and so HEAD) route per asset. Precondition: before the
+/// server starts; no other route has these paths.
+void add_dashboard_routes(HttpServer& server);
+
+}  // namespace meridian::admin
