@@ -314,7 +314,15 @@ void ReplicatedHealth::trim_events() {
   auto it = events_.begin();
   for (std::size_t excess = events_.size() > kMaxEvents ? events_.size() - kMaxEvents : 0; excess > 0; --excess) {
     ++trimming_;
-    store_.write_system(store::KvDelete{*it++}, [](store::KvResult, std::optional<StoreError>) {});
+    // A delete that fails never reaches the watch: count it off here, or
+    // trimming would stop until the next change of leader.
+    std::weak_ptr<ReplicatedHealth> weak = weak_from_this();
+    store_.write_system(store::KvDelete{*it++}, [weak, &io = io_](store::KvResult, std::optional<StoreError> error) {
+      if (!error) return;
+      asio::post(io, [weak] {
+        if (auto self = weak.lock(); self && self->trimming_ > 0) --self->trimming_;
+      });
+    });
   }
 }
 

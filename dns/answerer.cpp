@@ -66,6 +66,7 @@ class Session {
   void collect_targets(const RRset& rrset) noexcept;
   void count_answer(const geo::Choice& choice) noexcept {
     QueryStats::bump(stats_.service_answers);
+    if (choice.degraded) QueryStats::bump(stats_.fail_open);
     QueryStats::bump(stats_.answers_by_service[QueryStats::slot(service_index_, stats_.answers_by_service.size())]);
     QueryStats::bump(stats_.answers_by_site[QueryStats::slot(choice.site, stats_.answers_by_site.size())]);
   }
@@ -220,7 +221,8 @@ geo::Choice Session::steer(const Service& service, IpAddress::Family family,
   // The service decides whether ECS counts (ecs: false, private subnets).
   const geo::ClientNetwork client =
       geo::select_client(service.steering.spec(), ecs.present ? &ecs_network : nullptr, context_.source);
-  const geo::Choice choice = service.steering.choose(table_.locator(), client.network, family, *context_.rng, picked);
+  const geo::Choice choice = service.steering.choose(table_.locator(), client.network, family, *context_.rng, picked,
+                                                     nullptr, client.from_ecs);
   // An answer located by the source address does not depend on the subnet
   // the resolver sent: scope 0 lets it cache the answer for all of them.
   if (client.from_ecs) scope_prefix_len_ = std::max(scope_prefix_len_, choice.scope_prefix_len);
@@ -230,7 +232,6 @@ geo::Choice Session::steer(const Service& service, IpAddress::Family family,
 bool Session::answer_cname(const Service& service, const Name& owner, const geo::Choice& choice,
                            Name& target) noexcept {
   count_answer(choice);
-  if (choice.degraded) QueryStats::bump(stats_.fail_open);
   const std::uint32_t ttl = choice.degraded ? std::min(service.degraded_ttl_s, service.ttl_s) : service.ttl_s;
   const Rdata& rdata = service.cname_targets[choice.cname];
   if (!writer_.record(Section::answer, owner, rrtype::CNAME, ttl, rdata)) {
@@ -245,7 +246,7 @@ bool Session::answer_addresses(const Service& service, const Name& owner, std::u
   const auto family = type == rrtype::A ? IpAddress::Family::v4 : IpAddress::Family::v6;
   const geo::Choice choice = steer(service, family, picked);
   if (choice.stage == geo::Stage::fail_closed) {
-    QueryStats::bump(stats_.fail_open);
+    QueryStats::bump(stats_.fail_closed);
     if (choice.servfail) {
       rcode_ = Rcode::servfail;
       authoritative_ = false;
@@ -255,7 +256,6 @@ bool Session::answer_addresses(const Service& service, const Name& owner, std::u
   if (choice.cname != geo::kNoCname) return answer_cname(service, owner, choice, target);
   if (choice.count == 0) return false;
   count_answer(choice);
-  if (choice.degraded) QueryStats::bump(stats_.fail_open);
   const std::uint32_t ttl = choice.degraded ? std::min(service.degraded_ttl_s, service.ttl_s) : service.ttl_s;
   const MessageWriter::Mark before = writer_.mark();
   for (std::uint32_t i = 0; i < choice.count; ++i) {

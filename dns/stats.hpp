@@ -18,6 +18,7 @@ struct QueryStats {
   Counter client_subnet{0};    ///< queries carrying a valid ECS option
   Counter service_answers{0};  ///< answers chosen by steering
   Counter fail_open{0};        ///< service answers given with nothing healthy
+  Counter fail_closed{0};      ///< service queries refused an answer with nothing healthy (NODATA/SERVFAIL)
   std::array<Counter, 17> by_rcode{};  ///< index = RCODE (0..16; 16 = BADVERS)
   /// Index qtype_slot(qtype): the common types one by one, then "other".
   std::array<Counter, 17> by_qtype{};

@@ -386,7 +386,7 @@ Choice Steering::fail(const FamilyIndex&, IpAddress::Family family, std::span<co
 }
 
 Choice Steering::choose(const Locator* locator, const IpNetwork& client, IpAddress::Family family, Rng& rng,
-                        std::span<const IpAddress*> out, Trace* trace) const noexcept {
+                        std::span<const IpAddress*> out, Trace* trace, bool widest_scope) const noexcept {
   const FamilyIndex& index = index_of(family);
   if (index.total_endpoints == 0) return Choice{};
   if (index.failed) {
@@ -505,7 +505,7 @@ Choice Steering::choose(const Locator* locator, const IpNetwork& client, IpAddre
     // Neighbouring networks whose orders start with the sites this answer
     // reached share it: the widest such supernet. The index walks the same
     // database, so at most the client's own network; it replaces that.
-    if (scope_ != nullptr) {
+    if (scope_ != nullptr && widest_scope) {
       geo_prefix_len = scope_->scope(address, order_depth(index, pool, by_distance, point, list));
       if (trace != nullptr) trace->scope_indexed = true;
     }

@@ -266,8 +266,13 @@ class Steering {
   /// CNAME endpoints: when the first endpoint drawn is one, the answer is
   /// its name alone (count 0, Choice::cname set); otherwise CNAME endpoints
   /// are passed over and only addresses are drawn.
+  ///
+  /// `widest_scope` false skips the walk for the widest same-answer
+  /// supernet (the scope then stops at the client's database network): the
+  /// DNS path passes false when the query carried no usable ECS, since the
+  /// scope is not sent then.
   Choice choose(const Locator* locator, const IpNetwork& client, IpAddress::Family family, Rng& rng,
-                std::span<const IpAddress*> out, Trace* trace = nullptr) const noexcept;
+                std::span<const IpAddress*> out, Trace* trace = nullptr, bool widest_scope = true) const noexcept;
 
   const ServiceSpec& spec() const noexcept { return spec_; }
   const std::vector<Site>& sites() const noexcept { return sites_; }

@@ -30,7 +30,8 @@ const char* role_name(cluster::Role role) {
 
 /// The DNS workers' counters summed.
 struct DnsTotals {
-  std::uint64_t queries = 0, dropped = 0, truncated = 0, client_subnet = 0, service_answers = 0, fail_open = 0;
+  std::uint64_t queries = 0, dropped = 0, truncated = 0, client_subnet = 0, service_answers = 0, fail_open = 0,
+                fail_closed = 0;
   std::array<std::uint64_t, 17> by_rcode{};
   std::array<std::uint64_t, 17> by_qtype{};
   std::vector<std::uint64_t> by_zone, by_service, by_site;
@@ -53,6 +54,7 @@ DnsTotals dns_totals(const StatusSources& sources) {
     totals.client_subnet += load(stats->client_subnet);
     totals.service_answers += load(stats->service_answers);
     totals.fail_open += load(stats->fail_open);
+    totals.fail_closed += load(stats->fail_closed);
     for (std::size_t i = 0; i < totals.by_rcode.size(); ++i) totals.by_rcode[i] += load(stats->by_rcode[i]);
     for (std::size_t i = 0; i < totals.by_qtype.size(); ++i) totals.by_qtype[i] += load(stats->by_qtype[i]);
     add_all(totals.by_zone, stats->by_zone);
@@ -268,6 +270,9 @@ std::string render_metrics(const StatusSources& sources) {
   out.family("meridian_dns_fail_open_answers_total", MetricType::counter,
              "Service answers given with nothing healthy (fail open).");
   out.sample("meridian_dns_fail_open_answers_total", {}, static_cast<double>(dns.fail_open));
+  out.family("meridian_dns_fail_closed_total", MetricType::counter,
+             "Service queries answered NODATA or SERVFAIL because nothing was healthy (fail closed).");
+  out.sample("meridian_dns_fail_closed_total", {}, static_cast<double>(dns.fail_closed));
   out.family("meridian_dns_queries_by_type_total", MetricType::counter, "DNS queries by query type.");
   for (std::size_t i = 0; i < dns.by_qtype.size(); ++i) {
     if (dns.by_qtype[i] != 0 || i < 8) {

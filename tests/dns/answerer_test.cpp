@@ -536,7 +536,8 @@ TEST_CASE("answerer: fail closed answers NODATA or SERVFAIL; fallback answers it
     CHECK(r.rcode() == LDNS_RCODE_NOERROR);
     CHECK(r.answer().empty());
     CHECK(r.authority().size() == 1);
-    CHECK(h.stats.fail_open.load() == 1);
+    CHECK(h.stats.fail_closed.load() == 1);
+    CHECK(h.stats.fail_open.load() == 0);  // closed is not open
   }
   SECTION("servfail") {
     spec.fail = geo::FailMode::servfail;
@@ -545,6 +546,7 @@ TEST_CASE("answerer: fail closed answers NODATA or SERVFAIL; fallback answers it
     CHECK(r.rcode() == LDNS_RCODE_SERVFAIL);
     CHECK_FALSE(r.aa());
     CHECK(r.authority().empty());
+    CHECK(h.stats.fail_closed.load() == 1);
   }
   SECTION("fallback: degraded TTL, counted") {
     spec.fallback = {IpAddress::v4(198, 51, 100, 1)};
