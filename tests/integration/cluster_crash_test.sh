@@ -67,7 +67,17 @@ wait_leader() {
   return 1
 }
 
-leader=$(wait_leader "" "${names[@]}") || { fail "no leader within 30 s"; finish; exit 1; }
+if ! leader=$(wait_leader "" "${names[@]}"); then
+  fail "no leader within 30 s"
+  # What each node said, and whether it still runs (the logs follow).
+  for name in "${names[@]}"; do
+    echo "$name (pid ${pid[$name]}, $(kill -0 "${pid[$name]}" 2>/dev/null && echo running || echo exited)):" >&2
+    "$MERIDIAN" cluster status --admin "${admin[$name]}" >&2 || true
+  done
+  ls -la "$WORK" >&2
+  finish
+  exit 1
+fi
 pass
 echo "leader: $leader"
 
