@@ -35,6 +35,14 @@ void StoreNode::stop() {
 
 SocketAddress StoreNode::bound() const { return impl_->bound_; }
 
+void ProposalLatency::record(std::chrono::duration<double> took) noexcept {
+  const double seconds = took.count();
+  std::size_t bucket = 0;
+  while (bucket < kProposalLatencyBounds.size() && seconds > kProposalLatencyBounds[bucket]) ++bucket;
+  ++counts[bucket];
+  sum_s += seconds;
+}
+
 StoreStatus StoreNode::status() const {
   std::lock_guard lock(impl_->status_mutex_);
   return impl_->published_;

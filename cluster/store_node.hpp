@@ -24,6 +24,7 @@
 // Status: every member sends each peer a NodeReport once a second; status()
 // merges this node's Raft view with the latest report of every member.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -104,6 +105,23 @@ struct MemberStatus {
   bool reachable = true;  ///< leader only: heard from recently
 };
 
+/// Upper bounds, in seconds, of the proposal latency buckets.
+inline constexpr std::array<double, 12> kProposalLatencyBounds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                               0.1,   0.25,   0.5,   1,    2.5,   5};
+
+/// How long this node's own writes took from proposal (as leader, also on a
+/// follower's behalf) to commit and apply: a histogram since start.
+struct ProposalLatency {
+  /// counts[i]: proposals in (bounds[i-1], bounds[i]]; the last one above
+  /// the last bound.
+  std::array<std::uint64_t, kProposalLatencyBounds.size() + 1> counts{};
+  double sum_s = 0;
+  /// Proposals that never committed (leadership changed, or timed out).
+  std::uint64_t failed = 0;
+
+  void record(std::chrono::duration<double> took) noexcept;
+};
+
 struct StoreStatus {
   std::string name;
   NodeId id = no_node;
@@ -118,6 +136,7 @@ struct StoreStatus {
   std::uint64_t snapshot_index = 0;
   std::vector<MemberStatus> members;  ///< voters then learners, by name
   TransportCounters transport;
+  ProposalLatency proposal_latency;
 };
 
 /// Why a request was not carried out.

@@ -251,6 +251,7 @@ void StoreNode::Impl::handle_ready(Ready& ready) {
     while (!proposals_.empty() && proposals_.begin()->first <= ready.snapshot->index) {
       auto done = std::move(proposals_.begin()->second.done);
       proposals_.erase(proposals_.begin());
+      ++proposal_latency_.failed;
       done(StoreError{StoreErrorKind::timeout, "a snapshot replaced the log; the outcome is unknown"}, {});
     }
     applied_ = ready.snapshot->index;
@@ -374,6 +375,7 @@ void StoreNode::Impl::publish_status() {
   status.last_index = log_->last_index();
   status.snapshot_index = log_->snapshot().index;
   status.transport = transport_->counters();
+  status.proposal_latency = proposal_latency_;
 
   auto describe = [&](NodeId id, bool voter) {
     MemberStatus member;

@@ -118,8 +118,10 @@ struct StoreNode::Impl {
     std::uint64_t term = 0;
     SteadyTime deadline;
     ProposalDone done;
+    SteadyTime proposed;
   };
   std::map<std::uint64_t, Proposal> proposals_;  // by log index
+  ProposalLatency proposal_latency_;
   struct PendingRead {
     SteadyTime deadline;
     std::function<void(std::optional<StoreError>)> ready;

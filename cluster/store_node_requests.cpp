@@ -33,8 +33,8 @@ StoreError StoreNode::Impl::not_leader_error(const std::string& reason) const {
 }
 
 void StoreNode::Impl::track(std::uint64_t index, ProposalDone done) {
-  proposals_[index] = Proposal{raft_->term(), std::chrono::steady_clock::now() + settings_.request_timeout,
-                               std::move(done)};
+  const SteadyTime now = std::chrono::steady_clock::now();
+  proposals_[index] = Proposal{raft_->term(), now + settings_.request_timeout, std::move(done), now};
 }
 
 // A proposal is settled by whatever entry commits at its index: its own entry
@@ -45,10 +45,12 @@ void StoreNode::Impl::settle_proposal(const store::Entry& entry, const store::Kv
   Proposal proposal = std::move(it->second);
   proposals_.erase(it);
   if (proposal.term != entry.term) {
+    ++proposal_latency_.failed;
     return proposal.done(StoreError{StoreErrorKind::unavailable,
                                      "not committed: leadership changed before the write was replicated"},
                           {});
   }
+  proposal_latency_.record(std::chrono::steady_clock::now() - proposal.proposed);
   proposal.done(std::nullopt, result);
 }
 
@@ -184,6 +186,7 @@ void StoreNode::Impl::expire_requests(SteadyTime now) {
     }
     auto done = std::move(it->second.done);
     it = proposals_.erase(it);
+    ++proposal_latency_.failed;
     done(StoreError{StoreErrorKind::timeout, "timed out waiting for the write to commit; it may still commit"}, {});
   }
   for (auto it = forwards_.begin(); it != forwards_.end();) {

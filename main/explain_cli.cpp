@@ -6,9 +6,13 @@
 #include <iostream>
 #include <memory>
 
+#include <boost/json/serialize.hpp>
+
+#include "admin/url.hpp"
 #include "dns/name.hpp"
 #include "geo/geo_index.hpp"
 #include "health/tracker.hpp"
+#include "main/admin_call.hpp"
 #include "main/health_plan.hpp"
 #include "main/routing_builder.hpp"
 
@@ -37,6 +41,35 @@ std::string asn_text(const geo::Trace& trace) {
   std::string text = "AS" + std::to_string(trace.asn.number);
   if (!trace.asn_organization.empty()) text += " (" + trace.asn_organization + ")";
   return text;
+}
+
+// The same trace from a running node (GET /api/v1/explain): its live health
+// and overrides instead of "every endpoint up".
+int explain_on_node(const std::string& admin, const ExplainQuery& query, bool json_output) {
+  CliArguments cli;
+  cli.admin = admin;
+  auto target = resolve_admin_target(cli);
+  if (!target) {
+    std::cerr << "meridian: " << target.error().message << "\n";
+    return 2;
+  }
+  std::string path = "/api/v1/explain?name=" + admin::percent_encode(query.name) +
+                     "&client=" + admin::percent_encode(query.source.to_string());
+  if (query.ecs) path += "&ecs=" + admin::percent_encode(query.ecs->to_string());
+  if (query.family == IpAddress::Family::v6) path += "&type=AAAA";
+  auto answer = call_admin(*target, boost::beast::http::verb::get, path);
+  if (!answer) return 1;
+  if (json_output) {
+    std::cout << boost::json::serialize(*answer) << "\n";
+    return 0;
+  }
+  const boost::json::value* text = answer->if_contains("text");
+  if (text == nullptr || !text->is_string()) {
+    std::cerr << "meridian: the node's answer has no trace text\n";
+    return 1;
+  }
+  std::cout << text->as_string().c_str();
+  return 0;
 }
 
 }  // namespace
@@ -178,16 +211,23 @@ std::string format_explanation(const Config& config, const Explanation& e) {
 int run_explain_command(const std::vector<std::string_view>& args) {
   std::vector<std::string_view> positional;
   std::string config_path;
+  std::string admin;
+  bool json_output = false;
   ExplainQuery query;
   const auto usage = [](const std::string& message) {
     std::cerr << "meridian: " << message
-              << "\nusage: meridian explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] -c FILE\n";
+              << "\nusage: meridian explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] -c FILE"
+                 "\n       meridian explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] --admin HOST:PORT [--json]\n";
     return 2;
   };
   for (std::size_t i = 0; i < args.size(); ++i) {
     const bool has_value = i + 1 < args.size();
     if ((args[i] == "-c" || args[i] == "--config") && has_value) {
       config_path = args[++i];
+    } else if (args[i] == "--admin" && has_value) {
+      admin = args[++i];
+    } else if (args[i] == "--json") {
+      json_output = true;
     } else if (args[i] == "--ecs" && has_value) {
       IpNetwork ecs;
       if (!IpNetwork::parse(args[++i], ecs)) return usage("bad --ecs '" + std::string(args[i]) + "' (ADDRESS/LEN)");
@@ -202,12 +242,16 @@ int run_explain_command(const std::vector<std::string_view>& args) {
       positional.push_back(args[i]);
     }
   }
-  if (positional.size() != 2 || config_path.empty()) return usage("explain needs NAME CLIENT_IP and -c FILE");
+  if (positional.size() != 2 || config_path.empty() == admin.empty()) {
+    return usage("explain needs NAME CLIENT_IP and either -c FILE (offline) or --admin HOST:PORT (a running node)");
+  }
+  if (json_output && admin.empty()) return usage("--json needs --admin");
   query.name = positional[0];
   if (!IpAddress::parse(positional[1], query.source)) {
     return usage("bad CLIENT_IP '" + std::string(positional[1]) + "'");
   }
   query.source = query.source.unmapped();
+  if (!admin.empty()) return explain_on_node(admin, query, json_output);
 
   auto config = load_config(config_path);
   if (!config) {

@@ -27,9 +27,10 @@ constexpr const char* kUsage = R"(usage: meridian COMMAND [ARGS]
 commands:
   serve -c FILE                  run a node from its config file
   check-config FILE              validate a config file offline (exit 0 or 1)
-  explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] -c FILE
+  explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] -c FILE | --admin HOST:PORT [--json]
                                  why a client gets the answer it gets: the decision
-                                 trace, offline from a config
+                                 trace, offline from a config (every endpoint up), or
+                                 from a running node (its live health and overrides)
   geo build-db --input FILE --output FILE.mmdb [--asn]
                                  write a MaxMind DB from a CSV/TSV of
                                  prefix,latitude,longitude,country,continent[,subdivision]

@@ -37,6 +37,9 @@ NodeView build_node_view(const NodeViewInputs& in) {
     entry.override = override_of(in.replicated, cluster::kSiteOverridePrefix, site.name);
   }
 
+  // Endpoints an operator took out, by site: a site with nothing else left
+  // is "drained", not "down".
+  std::vector<std::uint32_t> held_out(view.sites.size(), 0);
   std::size_t service_index = 0;
   for (const ZoneConfig& zone : in.config.zones) {
     for (const ServiceConfig& service : zone.services) {
@@ -80,17 +83,23 @@ NodeView build_node_view(const NodeViewInputs& in) {
         SiteView& site = view.sites[service.endpoints[e].site];
         ++site.endpoints;
         if (verdict.usable) ++site.usable;
+        if (!verdict.usable && endpoint.override && endpoint.override->state != cluster::ForcedState::up) {
+          ++held_out[service.endpoints[e].site];
+        }
       }
       ++service_index;
     }
   }
-  for (SiteView& site : view.sites) {
-    const bool drained = site.override && site.override->state != cluster::ForcedState::up;
-    site.state = drained                           ? "drained"
-                 : site.endpoints == 0             ? "empty"
-                 : site.usable == site.endpoints   ? "up"
-                 : site.usable == 0                ? "down"
-                                                   : "degraded";
+  for (std::size_t i = 0; i < view.sites.size(); ++i) {
+    SiteView& site = view.sites[i];
+    const auto forced = site.override ? std::optional(site.override->state) : std::nullopt;
+    site.state = forced == cluster::ForcedState::drain  ? "drained"
+                 : forced == cluster::ForcedState::down ? "down"
+                 : site.endpoints == 0                  ? "empty"
+                 : site.usable == site.endpoints        ? "up"
+                 : site.usable > 0                      ? "degraded"
+                 : held_out[i] == site.endpoints        ? "drained"
+                                                        : "down";
   }
 
   if (in.replicated != nullptr) {

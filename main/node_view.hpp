@@ -53,8 +53,9 @@ struct SiteView {
   double longitude_deg = 0;
   std::uint32_t endpoints = 0;  ///< configured endpoints at the site, over all services
   std::uint32_t usable = 0;     ///< of which in answers now
-  /// "up" (all usable), "degraded", "down" (none), "drained" (an operator
-  /// took the site out), or "empty" (no endpoints).
+  /// "up" (all usable), "degraded", "down" (none, or an operator forced the
+  /// site down), "drained" (an operator drained the site, or each of its
+  /// endpoints), or "empty" (no endpoints).
   std::string state;
   std::optional<cluster::OperatorOverride> override;
 };

@@ -355,6 +355,13 @@ std::string render_metrics(const StatusSources& sources) {
     out.sample("meridian_raft_applied_index", {}, static_cast<double>(store.applied));
     out.family("meridian_raft_members", MetricType::gauge, "Members of the cluster (voters and learners).");
     out.sample("meridian_raft_members", {}, static_cast<double>(store.members.size()));
+    out.family("meridian_raft_proposal_duration_seconds", MetricType::histogram,
+               "Writes this member proposed as leader, from proposal to commit and apply.");
+    out.histogram("meridian_raft_proposal_duration_seconds", {}, cluster::kProposalLatencyBounds,
+                  store.proposal_latency.counts, store.proposal_latency.sum_s);
+    out.family("meridian_raft_proposals_failed_total", MetricType::counter,
+               "Writes this member proposed that did not commit (leadership changed, or timed out).");
+    out.sample("meridian_raft_proposals_failed_total", {}, static_cast<double>(store.proposal_latency.failed));
   }
   return std::move(out).text();
 }

@@ -266,6 +266,29 @@ TEST_CASE("store node: status shows every member with role, term, indices", "[cl
     CHECK(member.role == (member.name == leader ? Role::leader : Role::follower));
     CHECK(member.address.has_value());
   }
+  // The leader timed its write, from proposal to apply; followers propose none.
+  std::uint64_t timed = 0;
+  for (std::uint64_t count : status.proposal_latency.counts) timed += count;
+  CHECK(timed >= 1);
+  CHECK(status.proposal_latency.sum_s > 0);
+  CHECK(status.proposal_latency.failed == 0);
+  std::uint64_t follower_timed = 0;
+  for (std::uint64_t count : cluster.node(cluster.follower()).status().proposal_latency.counts) {
+    follower_timed += count;
+  }
+  CHECK(follower_timed == 0);
+}
+
+TEST_CASE("store node: proposal latency falls in the bucket of its upper bound", "[cluster][store_node]") {
+  ProposalLatency latency;
+  latency.record(std::chrono::microseconds(200));   // <= 1 ms
+  latency.record(std::chrono::milliseconds(1));     // on the bound: still the first bucket
+  latency.record(std::chrono::milliseconds(30));    // (25 ms, 50 ms]
+  latency.record(std::chrono::seconds(7));          // above the last bound
+  CHECK(latency.counts[0] == 2);
+  CHECK(latency.counts[5] == 1);
+  CHECK(latency.counts.back() == 1);
+  CHECK(latency.sum_s == Approx(7.0312));
 }
 
 TEST_CASE("store node: a restarted member recovers term, log and state from disk", "[cluster][store_node]") {

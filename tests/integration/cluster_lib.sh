@@ -39,3 +39,108 @@ YAML
 status_field() {
   $1 "$MERIDIAN" cluster status --json --admin "$2" 2>/dev/null | jq -r "$3" 2>/dev/null || true
 }
+
+# A three-site cluster on loopback with one HTTP backend per site and one
+# service, as the health, dashboard and admin API tests use it. The caller
+# sets the arrays `names` and `sites` (three each), `coordinates` ("LAT, lon:
+# LON" three times) and ZONE (the origin without the final dot), declares
+# `declare -A pid admin dns` and `backend_pid=()`, and calls make_pki first.
+# Node i's site has endpoint 192.0.2.i of www.$ZONE, probed at 127.0.0.i on
+# the site's backend port every second (rise 2, fall 2).
+
+# three_site_ports: picks every port: peer[NAME], admin[NAME], dns[NAME],
+# backend_port[I]; sets `peers` (the flow list of the config).
+three_site_ports() {
+  declare -gA peer
+  declare -ga backend_port
+  peers="["
+  for i in 1 2 3; do
+    local name=${names[$((i - 1))]}
+    peer[$name]=127.0.0.1:$(pick_port)
+    admin[$name]=127.0.0.1:$(pick_port)
+    dns[$name]=$(pick_port)
+    backend_port[$i]=$(pick_port)
+    peers+="{ id: $name, address: \"${peer[$name]}\" }, "
+  done
+  peers="${peers%, }]"
+}
+
+# start_site_backend I: the HTTP backend of site I (1..3).
+start_site_backend() {
+  "$MERIDIAN" backend --listen "127.0.0.$1:${backend_port[$1]}" --name "${sites[$(($1 - 1))]}" \
+    >>"$WORK/backend$1.log" 2>&1 &
+  backend_pid[$1]=$!
+}
+
+# write_three_site_config I: node I's config in $WORK/NAME.yaml.
+write_three_site_config() {
+  local i=$1 name=${names[$(($1 - 1))]}
+  mkdir -p "$WORK/$name"
+  cat >"$WORK/$name.yaml" <<YAML
+node: { id: $name, site: ${sites[$((i - 1))]}, data_dir: $WORK/$name/data }
+dns: { listen: ["127.0.0.1:${dns[$name]}"], threads: 1 }
+log: { level: info }
+admin: { listen: "${admin[$name]}", token_file: $WORK/token }
+cluster:
+  listen: "${peer[$name]}"
+  peers: $peers
+  tls: { ca: $WORK/certs/ca.pem, cert: $WORK/certs/$name.pem, key: $WORK/certs/$name.key }
+sites:
+  ${sites[0]}: { lat: ${coordinates[0]} }
+  ${sites[1]}: { lat: ${coordinates[1]} }
+  ${sites[2]}: { lat: ${coordinates[2]} }
+checks:
+  web: { type: http, path: /, interval: 1s, timeout: 500ms, rise: 2, fall: 2 }
+zones:
+  - origin: $ZONE.
+    soa: { mname: ns1, rname: hostmaster }
+    ns: [ns1]
+    records: ["ns1 IN A 192.0.2.53"]
+    services:
+      www:
+        ttl: 30
+        check: web
+        default_sites: [${sites[0]}, ${sites[1]}, ${sites[2]}]
+        endpoints:
+          - { address: 192.0.2.1, site: ${sites[0]}, check: { use: web, port: ${backend_port[1]}, target: 127.0.0.1 } }
+          - { address: 192.0.2.2, site: ${sites[1]}, check: { use: web, port: ${backend_port[2]}, target: 127.0.0.2 } }
+          - { address: 192.0.2.3, site: ${sites[2]}, check: { use: web, port: ${backend_port[3]}, target: 127.0.0.3 } }
+YAML
+}
+
+# start_node NAME: `meridian serve` of NAME, its output in $WORK/NAME.log.
+start_node() {
+  "$MERIDIAN" serve -c "$WORK/$1.yaml" >>"$WORK/$1.log" 2>&1 &
+  pid[$1]=$!
+}
+
+# start_three_site_cluster: ports, backends, configs (checked), nodes.
+start_three_site_cluster() {
+  three_site_ports
+  for i in 1 2 3; do start_site_backend "$i"; done
+  for i in 1 2 3; do
+    write_three_site_config "$i"
+    "$MERIDIAN" check-config "$WORK/${names[$((i - 1))]}.yaml" >/dev/null || fail "config of ${names[$((i - 1))]}"
+    start_node "${names[$((i - 1))]}"
+  done
+}
+
+# answer NAME: node NAME's first A answer for www.$ZONE ("" when none).
+answer() { dig @127.0.0.1 -p "${dns[$1]}" +short +time=1 +tries=1 "www.$ZONE" A 2>/dev/null | head -1; }
+
+# every_node_answers ADDRESS SECONDS: until all three answer ADDRESS; prints
+# the time taken in ms. Fails after SECONDS.
+every_node_answers() {
+  local started now
+  started=$(date +%s%N)
+  while true; do
+    if [ "$(answer "${names[0]}")" == "$1" ] && [ "$(answer "${names[1]}")" == "$1" ] &&
+      [ "$(answer "${names[2]}")" == "$1" ]; then
+      echo $(( ($(date +%s%N) - started) / 1000000 ))
+      return 0
+    fi
+    now=$(date +%s%N)
+    [ $(( (now - started) / 1000000000 )) -ge "$2" ] && return 1
+    sleep 0.05
+  done
+}

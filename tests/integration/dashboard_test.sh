@@ -56,78 +56,9 @@ trap cleanup EXIT
 names=(fra-1 iad-1 sin-1)
 sites=(eu-central us-east ap-southeast)
 coordinates=("50.1, lon: 8.7" "39.0, lon: -77.5" "1.3, lon: 103.8")
+ZONE=dashboard.test
 make_pki "${names[@]}"
-declare -A peer backend_port
-peers="["
-for i in 1 2 3; do
-  name=${names[$((i - 1))]}
-  peer[$name]=127.0.0.1:$(pick_port)
-  admin[$name]=127.0.0.1:$(pick_port)
-  dns[$name]=$(pick_port)
-  backend_port[$i]=$(pick_port)
-  peers+="{ id: $name, address: \"${peer[$name]}\" }, "
-done
-peers="${peers%, }]"
-
-for i in 1 2 3; do
-  "$MERIDIAN" backend --listen "127.0.0.$i:${backend_port[$i]}" --name "${sites[$((i - 1))]}" \
-    >>"$WORK/backend$i.log" 2>&1 &
-  backend_pid[$i]=$!
-done
-
-for i in 1 2 3; do
-  name=${names[$((i - 1))]}
-  mkdir -p "$WORK/$name"
-  cat >"$WORK/$name.yaml" <<YAML
-node: { id: $name, site: ${sites[$((i - 1))]}, data_dir: $WORK/$name/data }
-dns: { listen: ["127.0.0.1:${dns[$name]}"], threads: 1 }
-log: { level: info }
-admin: { listen: "${admin[$name]}", token_file: $WORK/token }
-cluster:
-  listen: "${peer[$name]}"
-  peers: $peers
-  tls: { ca: $WORK/certs/ca.pem, cert: $WORK/certs/$name.pem, key: $WORK/certs/$name.key }
-sites:
-  ${sites[0]}: { lat: ${coordinates[0]} }
-  ${sites[1]}: { lat: ${coordinates[1]} }
-  ${sites[2]}: { lat: ${coordinates[2]} }
-checks:
-  web: { type: http, path: /, interval: 1s, timeout: 500ms, rise: 2, fall: 2 }
-zones:
-  - origin: dashboard.test.
-    soa: { mname: ns1, rname: hostmaster }
-    ns: [ns1]
-    records: ["ns1 IN A 192.0.2.53"]
-    services:
-      www:
-        ttl: 30
-        check: web
-        default_sites: [${sites[0]}, ${sites[1]}, ${sites[2]}]
-        endpoints:
-          - { address: 192.0.2.1, site: ${sites[0]}, check: { use: web, port: ${backend_port[1]}, target: 127.0.0.1 } }
-          - { address: 192.0.2.2, site: ${sites[1]}, check: { use: web, port: ${backend_port[2]}, target: 127.0.0.2 } }
-          - { address: 192.0.2.3, site: ${sites[2]}, check: { use: web, port: ${backend_port[3]}, target: 127.0.0.3 } }
-YAML
-  "$MERIDIAN" check-config "$WORK/$name.yaml" >/dev/null || fail "config of $name"
-  "$MERIDIAN" serve -c "$WORK/$name.yaml" >>"$WORK/$name.log" 2>&1 &
-  pid[$name]=$!
-done
-
-answer() { dig @127.0.0.1 -p "${dns[$1]}" +short +time=1 +tries=1 www.dashboard.test A 2>/dev/null | head -1; }
-# every_node_answers ADDRESS SECONDS: until all three answer ADDRESS; prints the time taken in ms.
-every_node_answers() {
-  local started now
-  started=$(date +%s%N)
-  while true; do
-    if [ "$(answer fra-1)" == "$1" ] && [ "$(answer iad-1)" == "$1" ] && [ "$(answer sin-1)" == "$1" ]; then
-      echo $(( ($(date +%s%N) - started) / 1000000 ))
-      return 0
-    fi
-    now=$(date +%s%N)
-    [ $(( (now - started) / 1000000000 )) -ge "$2" ] && return 1
-    sleep 0.05
-  done
-}
+start_three_site_cluster
 
 every_node_answers 192.0.2.1 20 >/dev/null && pass || { fail "the nodes never all answered the first site"; exit 1; }
 # Some queries, so the query-rate panel has something to draw (20 s at most).
