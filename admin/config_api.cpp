@@ -10,6 +10,7 @@
 #include <set>
 #include <tuple>
 
+#include "admin/store_support.hpp"
 #include "cluster/config_version.hpp"
 #include "cluster/health_verdict.hpp"
 
@@ -29,44 +30,12 @@ constexpr std::size_t kMaxScannedVersions = 4 * cluster::kMaxConfigVersions;
 constexpr std::size_t kMaxNameBytes = 256;
 constexpr std::string_view kDefaultName = "<applied config>";
 
-std::uint64_t wall_ms() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
-
-HttpResponse store_failure(const StoreError& error) {
-  const unsigned status = error.kind == cluster::StoreErrorKind::timeout       ? 504
-                          : error.kind == cluster::StoreErrorKind::invalid     ? 400
-                          : error.kind == cluster::StoreErrorKind::unavailable ? 503
-                          : error.kind == cluster::StoreErrorKind::not_leader  ? 503
-                                                                                : 409;
-  json::object body{{"error", error.message}};
-  if (status == 504) body["outcome"] = "unknown";
-  return json_response(status, body);
-}
-
-Result<json::object> object_body(const HttpRequest& request) {
-  boost::system::error_code error;
-  json::value value = json::parse(request.body, error);
-  if (error) return fail("the body is not JSON: ", error.message());
-  if (!value.is_object()) return fail("the body must be a JSON object");
-  return value.as_object();
-}
-
 /// An optional string member ("" when absent); an error when not a string.
 Result<std::string> text_member(const json::object& body, std::string_view name) {
   const json::value* value = body.if_contains(name);
   if (value == nullptr || value->is_null()) return std::string();
   if (!value->is_string()) return fail("\"", std::string(name), "\" must be a string");
   return std::string(value->as_string());
-}
-
-Result<ReadMode> read_mode(const HttpRequest& request) {
-  auto it = request.query.find("consistency");
-  if (it == request.query.end() || it->second == "linearizable") return ReadMode::linearizable;
-  if (it->second == "local") return ReadMode::local;
-  return fail("consistency must be linearizable or local");
 }
 
 std::optional<std::uint64_t> parse_number(std::string_view text) {
@@ -157,7 +126,7 @@ class Commit : public std::enable_shared_from_this<Commit> {
     auto self = shared_from_this();
     store_.read(std::string(cluster::kConfigCurrentKey), ReadMode::linearizable,
                 [self](std::optional<std::string> value, std::optional<StoreError> error) {
-                  if (error) return self->respond_(store_failure(*error));
+                  if (error) return self->respond_(store_error_response(*error));
                   if (value) {
                     self->previous_ = cluster::decode_config_number(*value);
                     if (!self->previous_) {
@@ -177,7 +146,7 @@ class Commit : public std::enable_shared_from_this<Commit> {
     store_.write_system(store::KvCompareAndSet{cluster::config_version_key(number), std::nullopt,
                                                cluster::encode_config_version(record_)},
                         [self, number, attempt](store::KvResult result, std::optional<StoreError> error) {
-                          if (error) return self->respond_(store_failure(*error));
+                          if (error) return self->respond_(store_error_response(*error));
                           if (result.ok) return self->point();
                           // A record of a lost or crashed apply holds this
                           // number: it was never current, take the next.
@@ -196,7 +165,7 @@ class Commit : public std::enable_shared_from_this<Commit> {
         store::KvCompareAndSet{std::string(cluster::kConfigCurrentKey), expected,
                                cluster::encode_config_number(record_.number)},
         [self](store::KvResult result, std::optional<StoreError> error) {
-          if (error) return self->respond_(store_failure(*error));
+          if (error) return self->respond_(store_error_response(*error));
           if (!result.ok) return self->lost(result.current);
           json::object answer = self->extra_;
           answer["version"] = self->record_.number;
@@ -337,7 +306,7 @@ void add_config_routes(HttpServer& server, boost::asio::io_context& work, cluste
             cluster::config_version_key(*number), ReadMode::linearizable,
             [&store, &work, shared_hooks, respond, number = *number, texts = std::move(*texts)](
                 std::optional<std::string> value, std::optional<StoreError> error) {
-              if (error) return respond(store_failure(*error));
+              if (error) return respond(store_error_response(*error));
               if (!value) return respond(error_response(404, "no config version " + std::to_string(number)));
               auto old = cluster::decode_config_version(*value);
               if (!old) return respond(error_response(409, old.error().message));
@@ -377,7 +346,7 @@ void add_config_routes(HttpServer& server, boost::asio::io_context& work, cluste
                  store.scan("_config/", kMaxScannedVersions + 1, *mode,
                             [respond, limit](std::vector<std::pair<std::string, std::string>> pairs,
                                              std::optional<StoreError> error) {
-                              if (error) return respond(store_failure(*error));
+                              if (error) return respond(store_error_response(*error));
                               respond(history_response(pairs, limit));
                             });
                });
@@ -391,7 +360,7 @@ void add_config_routes(HttpServer& server, boost::asio::io_context& work, cluste
                  store.read(cluster::config_version_key(*number), *mode,
                             [respond, number = *number](std::optional<std::string> value,
                                                         std::optional<StoreError> error) {
-                              if (error) return respond(store_failure(*error));
+                              if (error) return respond(store_error_response(*error));
                               if (!value) {
                                 return respond(error_response(404, "no config version " + std::to_string(number)));
                               }

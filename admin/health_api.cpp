@@ -6,6 +6,7 @@
 #include <memory>
 #include <chrono>
 
+#include "admin/store_support.hpp"
 #include "cluster/health_verdict.hpp"
 
 namespace meridian::admin {
@@ -18,12 +19,6 @@ namespace {
 constexpr std::size_t kDefaultEvents = 100;
 /// Longest scheduled override: a year.
 constexpr std::uint64_t kMaxOverrideMs = 365ull * 24 * 3600 * 1000;
-
-std::uint64_t wall_ms() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
 
 /// "90s", "30m", "2h", "7d": a whole number and one unit.
 std::optional<std::uint64_t> parse_span_ms(std::string_view text) {
@@ -41,14 +36,6 @@ std::optional<std::uint64_t> parse_span_ms(std::string_view text) {
   }
   if (count > kMaxOverrideMs / unit) return std::nullopt;
   return count * unit;
-}
-
-HttpResponse store_failure(const StoreError& error) {
-  const unsigned status = error.kind == cluster::StoreErrorKind::timeout       ? 504
-                          : error.kind == cluster::StoreErrorKind::invalid     ? 400
-                          : error.kind == cluster::StoreErrorKind::unavailable ? 503
-                                                                                : 409;
-  return error_response(status, error.message);
 }
 
 std::string text_member(const json::object& body, std::string_view name) {
@@ -76,7 +63,7 @@ void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::strin
   server.route(http::verb::get, "/api/v1/verdicts", Access::read, [&store](HttpRequest, Responder respond) {
     store.scan(std::string(cluster::kVerdictPrefix), 100'000, cluster::ReadMode::local,
                [respond](auto pairs, std::optional<StoreError> error) {
-                 if (error) return respond(store_failure(*error));
+                 if (error) return respond(store_error_response(*error));
                  json::array items;
                  for (const auto& [key, value] : pairs) {
                    auto verdict = cluster::decode_verdict(value);
@@ -94,7 +81,7 @@ void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::strin
   server.route(http::verb::get, "/api/v1/overrides", Access::read, [&store](HttpRequest, Responder respond) {
     store.scan("_ops/override/", 100'000, cluster::ReadMode::local,
                [respond](auto pairs, std::optional<StoreError> error) {
-                 if (error) return respond(store_failure(*error));
+                 if (error) return respond(store_error_response(*error));
                  json::array items;
                  for (const auto& [key, value] : pairs) {
                    if (auto decoded = cluster::decode_override(value)) items.push_back(override_json(key, *decoded));
@@ -153,7 +140,7 @@ void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::strin
                                       value.author};
                  auto logged = [&store, writer, sequence, event, respond, key, value, state](
                                      store::KvResult, std::optional<StoreError> error) {
-                   if (error) return respond(store_failure(*error));
+                   if (error) return respond(store_error_response(*error));
                    // The action is in force; its log entry follows.
                    store.write_system(store::KvPut{cluster::event_key(event.time_ms, writer, ++*sequence),
                                                    cluster::encode_event(event)},
@@ -188,7 +175,7 @@ void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::strin
     }
     store.scan(std::string(cluster::kEventPrefix), cluster::kMaxEvents * 2, cluster::ReadMode::local,
                [respond, limit, before](auto pairs, std::optional<StoreError> error) {
-                 if (error) return respond(store_failure(*error));
+                 if (error) return respond(store_error_response(*error));
                  json::array items;
                  std::string last;
                  bool more = false;

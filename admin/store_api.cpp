@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
+#include "admin/store_support.hpp"
 #include "base/ip_address.hpp"
 
 namespace meridian::admin {
@@ -17,35 +18,6 @@ namespace {
 
 constexpr std::size_t kDefaultScanLimit = 1000;
 constexpr std::size_t kMaxScanLimit = 10000;
-
-HttpResponse store_error_response(const StoreError& error) {
-  json::object body{{"error", error.message}};
-  unsigned status = 409;
-  switch (error.kind) {
-    case StoreErrorKind::invalid: status = 400; break;
-    case StoreErrorKind::conflict: status = 409; break;
-    case StoreErrorKind::not_leader:
-      status = 421;
-      if (error.leader) body["leader"] = *error.leader;
-      if (!error.leader_admin.empty()) body["leader_admin"] = error.leader_admin;
-      break;
-    case StoreErrorKind::unavailable: status = 503; break;
-    case StoreErrorKind::timeout:
-      status = 504;
-      body["outcome"] = "unknown";
-      break;
-  }
-  return json_response(status, body);
-}
-
-/// The JSON object in a request body, or an error naming what is wrong.
-Result<json::object> object_body(const HttpRequest& request) {
-  boost::system::error_code error;
-  json::value value = json::parse(request.body, error);
-  if (error) return fail("the body is not JSON: ", error.message());
-  if (!value.is_object()) return fail("the body must be a JSON object");
-  return value.as_object();
-}
 
 /// A string member, or an error naming it.
 Result<std::string> string_member(const json::object& object, std::string_view name) {
@@ -61,13 +33,6 @@ Result<std::optional<std::string>> nullable_member(const json::object& object, s
   if (value->is_null()) return std::optional<std::string>();
   if (!value->is_string()) return fail("expected \"", std::string(name), "\" as a string or null");
   return std::optional<std::string>(std::string(value->as_string()));
-}
-
-Result<ReadMode> read_mode(const HttpRequest& request) {
-  auto it = request.query.find("consistency");
-  if (it == request.query.end() || it->second == "linearizable") return ReadMode::linearizable;
-  if (it->second == "local") return ReadMode::local;
-  return fail("consistency must be linearizable or local");
 }
 
 json::value optional_json(const std::optional<std::string>& value) {

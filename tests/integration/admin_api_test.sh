@@ -24,7 +24,7 @@ WORK=$(mktemp -d)
 declare -A pid admin dns
 backend_pid=()
 cleanup() {
-  for p in "${pid[@]}" "${backend_pid[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for p in "${pid[@]}" "${backend_pid[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null
   if [ "$failures" -ne 0 ]; then tail -n 40 "$WORK"/*.log >&2; fi
   rm -rf "$WORK"

@@ -20,7 +20,7 @@ declare -A pid admin dns peer
 loop_pid=""
 cleanup() {
   [ -n "$loop_pid" ] && kill "$loop_pid" 2>/dev/null
-  for p in "${pid[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for p in "${pid[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null
   if [ "$failures" -ne 0 ]; then tail -n 30 "$WORK"/n?.log >&2; fi
   rm -rf "$WORK"

@@ -14,7 +14,7 @@ declare -A pid admin
 writer=
 cleanup() {
   [ -n "$writer" ] && kill "$writer" 2>/dev/null
-  for p in "${pid[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for p in "${pid[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null
   if [ "$failures" -ne 0 ]; then tail -n 30 "$WORK"/*.log >&2; fi
   rm -rf "$WORK"

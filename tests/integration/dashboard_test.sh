@@ -46,7 +46,7 @@ backend_pid=()
 browser_pid=""
 cleanup() {
   [ -z "$browser_pid" ] || kill "$browser_pid" 2>/dev/null || true
-  for p in "${pid[@]}" "${backend_pid[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for p in "${pid[@]}" "${backend_pid[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null
   if [ "$failures" -ne 0 ]; then tail -n 40 "$WORK"/*.log >&2; fi
   rm -rf "$WORK"
