@@ -67,8 +67,10 @@ class Session {
   void count_answer(const geo::Choice& choice) noexcept {
     QueryStats::bump(stats_.service_answers);
     if (choice.degraded) QueryStats::bump(stats_.fail_open);
-    QueryStats::bump(stats_.answers_by_service[QueryStats::slot(service_index_, stats_.answers_by_service.size())]);
-    QueryStats::bump(stats_.answers_by_site[QueryStats::slot(choice.site, stats_.answers_by_site.size())]);
+    QueryStats::bump(stats_.answers_by_service[QueryStats::slot(table_.service_stats_slot(service_index_),
+                                                                stats_.answers_by_service.size())]);
+    QueryStats::bump(
+        stats_.answers_by_site[QueryStats::slot(table_.site_stats_slot(choice.site), stats_.answers_by_site.size())]);
   }
   void must_fit(bool written) noexcept {
     if (!written) truncated_ = true;
@@ -104,8 +106,8 @@ void Session::answer_stage() noexcept {
     authoritative_ = false;
     return;
   }
-  QueryStats::bump(stats_.by_zone[QueryStats::slot(static_cast<std::size_t>(zone - table_.zones().data()),
-                                                   stats_.by_zone.size())]);
+  QueryStats::bump(stats_.by_zone[QueryStats::slot(
+      table_.zone_stats_slot(static_cast<std::size_t>(zone - table_.zones().data())), stats_.by_zone.size())]);
   Name current = query_.qname;
   for (int hop = 0;; ++hop) {
     const ZoneMatch match = zone->lookup(current);

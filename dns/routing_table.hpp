@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dns/name.hpp"
+#include "dns/stats_slots.hpp"
 #include "dns/zone.hpp"
 #include "geo/locator.hpp"
 #include "geo/steering.hpp"
@@ -60,7 +61,22 @@ class RoutingTable {
   /// Monotonic build number, for logs and the admin API.
   std::uint64_t version() const noexcept { return version_; }
 
+  /// The counters of this table's i-th zone, i-th service, and the config's
+  /// i-th site: their slots in QueryStats (the position itself without a
+  /// slot map). Kept out of the constructor: the node sets them once per
+  /// table before publishing it.
+  void set_stats_slots(StatsSlotMap slots) { stats_slots_ = std::move(slots); }
+  std::size_t zone_stats_slot(std::size_t zone) const noexcept { return mapped(stats_slots_.zones, zone); }
+  std::size_t service_stats_slot(std::size_t service) const noexcept {
+    return mapped(stats_slots_.services, service);
+  }
+  std::size_t site_stats_slot(std::size_t site) const noexcept { return mapped(stats_slots_.sites, site); }
+
  private:
+  static std::size_t mapped(const std::vector<std::uint16_t>& slots, std::size_t index) noexcept {
+    return index < slots.size() ? slots[index] : index;
+  }
+  StatsSlotMap stats_slots_;
   std::shared_ptr<const std::vector<Zone>> zones_;
   std::vector<Service> services_;
   std::shared_ptr<const geo::Locator> locator_;

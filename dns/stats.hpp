@@ -22,14 +22,16 @@ struct QueryStats {
   std::array<Counter, 17> by_rcode{};  ///< index = RCODE (0..16; 16 = BADVERS)
   /// Index qtype_slot(qtype): the common types one by one, then "other".
   std::array<Counter, 17> by_qtype{};
-  /// By the zone's index in the routing table (RoutingTable::zones(); the
-  /// last slot counts every zone past it). Names are resolved when read,
-  /// against the table of the moment.
-  std::array<Counter, 256> by_zone{};
-  /// Steered answers by the service's index in the table (the last slot:
-  /// every service past it), and by the site of the first address.
-  std::array<Counter, 1024> answers_by_service{};
-  std::array<Counter, 4096> answers_by_site{};
+  static constexpr std::size_t kZoneSlots = 256;
+  static constexpr std::size_t kServiceSlots = 1024;
+  static constexpr std::size_t kSiteSlots = 4096;
+  /// Queries by the zone's stats slot (RoutingTable::zone_stats_slot: a
+  /// name's slot is stable across reloads, see dns/stats_slots.hpp).
+  std::array<Counter, kZoneSlots> by_zone{};
+  /// Steered answers by the service's stats slot, and by the stats slot of
+  /// the site of the first address.
+  std::array<Counter, kServiceSlots> answers_by_service{};
+  std::array<Counter, kSiteSlots> answers_by_site{};
 
   /// The slot of `index` in an array of `size` slots: the last one
   /// gathers every index past the others.

@@ -86,9 +86,16 @@ Result<Generation> load_generation(const std::string& path) {
 /// the generation changes.
 class HealthRouting {
  public:
-  HealthRouting(asio::io_context& io, dns::RoutingTableSlot& slot, NodeViewSlot& views, const Clock& clock,
-                Logger& logger, std::uint64_t seed)
-      : io_(io), slot_(slot), views_(views), clock_(clock), logger_(logger), seed_(seed), view_timer_(io) {}
+  HealthRouting(asio::io_context& io, dns::RoutingTableSlot& slot, NodeViewSlot& views,
+                dns::StatsSlotRegistry& stats_slots, const Clock& clock, Logger& logger, std::uint64_t seed)
+      : io_(io),
+        slot_(slot),
+        views_(views),
+        stats_slots_(stats_slots),
+        clock_(clock),
+        logger_(logger),
+        seed_(seed),
+        view_timer_(io) {}
 
   /// In a cluster: answers follow the replicated verdicts, and the local
   /// probes are reported to the cluster (health thread only).
@@ -109,6 +116,7 @@ class HealthRouting {
     }
     apply_config_overrides(*generation.config, tracker);
     generation_ = std::move(generation);
+    table_slots_ = stats_slot_map(*generation_.config, *generation_.zones);
     if (replicated_) replicated_->set_targets(target_infos(generation_.plan, *generation_.config));
     monitor_ = std::make_shared<health::HealthMonitor>(io_, std::move(tracker), clock_, seed_++, logger_,
                                                        [this] { publish(); });
@@ -162,15 +170,32 @@ class HealthRouting {
     }
     const ServiceVerdicts verdicts =
         verdicts_of(generation_.plan, monitor_->tracker(), replicated_ ? &replicated : nullptr);
-    slot_.publish(std::make_shared<const dns::RoutingTable>(
+    auto table = std::make_shared<dns::RoutingTable>(
         generation_.zones, build_services(*generation_.config, &verdicts, generation_.locator.get()),
-        generation_.locator, ++version_));
+        generation_.locator, ++version_);
+    table->set_stats_slots(table_slots_);
+    slot_.publish(std::move(table));
   }
 
  private:
+  /// The stats slots of a generation's zones, services and sites, by name.
+  dns::StatsSlotMap stats_slot_map(const Config& config, const std::vector<dns::Zone>& zones) {
+    dns::StatsSlotMap map;
+    for (const dns::Zone& zone : zones) map.zones.push_back(stats_slots_.zones.slot_of(zone.origin().to_text()));
+    for (const ZoneConfig& zone : config.zones) {
+      for (const ServiceConfig& service : zone.services) {
+        map.services.push_back(stats_slots_.services.slot_of(service.name.to_text()));
+      }
+    }
+    for (const geo::Site& site : config.sites) map.sites.push_back(stats_slots_.sites.slot_of(site.name));
+    return map;
+  }
+
   asio::io_context& io_;
   dns::RoutingTableSlot& slot_;
   NodeViewSlot& views_;
+  dns::StatsSlotRegistry& stats_slots_;
+  dns::StatsSlotMap table_slots_;
   const Clock& clock_;
   Logger& logger_;
   std::uint64_t seed_;
@@ -274,7 +299,8 @@ int run_node(const NodeOptions& options) {
   auto health_work = asio::make_work_guard(health_io);
   std::thread health_thread([&] { health_io.run(); });
   NodeViewSlot views;
-  HealthRouting routing(health_io, slot, views, clock, logger, seed ^ 0x68656c7468ULL);
+  dns::StatsSlotRegistry stats_slots;
+  HealthRouting routing(health_io, slot, views, stats_slots, clock, logger, seed ^ 0x68656c7468ULL);
   run_on(health_io, [&]() { return routing.switch_to(std::move(first).value(), true); });
 
   const dns::Answerer answerer(dns::AnswererSettings{config->dns.udp_payload, config->dns.nsid});
@@ -356,7 +382,8 @@ int run_node(const NodeOptions& options) {
       admin_server = std::make_unique<admin::HttpServer>(io, std::move(*settings), logger);
       add_explain_route(*admin_server, slot, [&current_config] { return current_config.get(); });
       StatusSources status{config->node.id, config->sites[config->node.site].name, kVersion, started, 0, &views,
-                           &slot, &io, store.get(), {}, [&tcp] { return tcp.open_connections(); }, {}};
+                           &stats_slots, &io, store.get(), {}, [&tcp] { return tcp.open_connections(); },
+                           {}};
       status.started_ms = static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch()).count() -
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());

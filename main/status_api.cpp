@@ -3,6 +3,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/array.hpp>
 #include <deque>
+#include <map>
 
 #include "admin/prometheus.hpp"
 #include "base/process_stats.hpp"
@@ -62,6 +63,12 @@ DnsTotals dns_totals(const StatusSources& sources) {
     add_all(totals.by_site, stats->answers_by_site);
   }
   return totals;
+}
+
+/// The names of one kind's counter slots; none without a registry.
+std::vector<std::string> slot_names(const dns::StatsSlotRegistry* registry,
+                                    dns::StatsSlots dns::StatsSlotRegistry::*kind) {
+  return registry != nullptr ? (registry->*kind).names() : std::vector<std::string>{};
 }
 
 double uptime_s(const StatusSources& sources) {
@@ -206,9 +213,19 @@ class QueryRateHistory : public std::enable_shared_from_this<QueryRateHistory> {
     const double seconds = static_cast<double>(kInterval.count());
     json::object sites;
     if (const auto view = sources_->view != nullptr ? sources_->view->load() : nullptr) {
-      for (std::size_t i = 0; i < view->sites.size() && i < now.by_site.size(); ++i) {
-        const std::uint64_t before = i < last_.by_site.size() ? last_.by_site[i] : 0;
-        sites[view->sites[i].name] = static_cast<double>(now.by_site[i] - std::min(before, now.by_site[i])) / seconds;
+      // The sites of the config of the moment, each from its own slot.
+      std::map<std::string, std::size_t> slot_of;
+      const std::vector<std::string> names = slot_names(sources_->stats_slots, &dns::StatsSlotRegistry::sites);
+      for (std::size_t slot = 0; slot < names.size(); ++slot) slot_of.emplace(names[slot], slot);
+      for (const SiteView& site : view->sites) {
+        auto it = slot_of.find(site.name);
+        const std::size_t slot = it != slot_of.end() ? it->second : now.by_site.size();
+        if (slot >= now.by_site.size()) {
+          sites[site.name] = 0.0;
+          continue;
+        }
+        const std::uint64_t before = slot < last_.by_site.size() ? last_.by_site[slot] : 0;
+        sites[site.name] = static_cast<double>(now.by_site[slot] - std::min(before, now.by_site[slot])) / seconds;
       }
     }
     const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -280,26 +297,22 @@ std::string render_metrics(const StatusSources& sources) {
                  static_cast<double>(dns.by_qtype[i]));
     }
   }
-  if (const auto table = sources.table != nullptr ? sources.table->load() : nullptr) {
-    out.family("meridian_dns_queries_by_zone_total", MetricType::counter, "DNS queries answered from each zone.");
-    for (std::size_t i = 0; i < table->zones().size() && i < dns.by_zone.size(); ++i) {
-      out.sample("meridian_dns_queries_by_zone_total", {{"zone", table->zones()[i].origin().to_text()}},
-                 static_cast<double>(dns.by_zone[i]));
+  // Every name counted since the start, by its stable slot: a zone, service
+  // or site a reload removed keeps its (now still) series.
+  const auto by_name = [&](std::string_view family, std::string_view help, std::string_view label,
+                           dns::StatsSlots dns::StatsSlotRegistry::*kind, const std::vector<std::uint64_t>& counts) {
+    out.family(family, MetricType::counter, help);
+    const std::vector<std::string> names = slot_names(sources.stats_slots, kind);
+    for (std::size_t slot = 0; slot < names.size() && slot < counts.size(); ++slot) {
+      out.sample(family, {{label, names[slot]}}, static_cast<double>(counts[slot]));
     }
-    out.family("meridian_dns_service_answers_by_service_total", MetricType::counter, "Steered answers by service.");
-    for (std::size_t i = 0; i < table->services().size() && i < dns.by_service.size(); ++i) {
-      out.sample("meridian_dns_service_answers_by_service_total", {{"service", table->services()[i].name.to_text()}},
-                 static_cast<double>(dns.by_service[i]));
-    }
-  }
-  if (const auto view = sources.view != nullptr ? sources.view->load() : nullptr) {
-    out.family("meridian_dns_answers_by_site_total", MetricType::counter,
-               "Steered answers by the site of the first answer.");
-    for (std::size_t i = 0; i < view->sites.size() && i < dns.by_site.size(); ++i) {
-      out.sample("meridian_dns_answers_by_site_total", {{"site", view->sites[i].name}},
-                 static_cast<double>(dns.by_site[i]));
-    }
-  }
+  };
+  by_name("meridian_dns_queries_by_zone_total", "DNS queries answered from each zone.", "zone",
+          &dns::StatsSlotRegistry::zones, dns.by_zone);
+  by_name("meridian_dns_service_answers_by_service_total", "Steered answers by service.", "service",
+          &dns::StatsSlotRegistry::services, dns.by_service);
+  by_name("meridian_dns_answers_by_site_total", "Steered answers by the site of the first answer.", "site",
+          &dns::StatsSlotRegistry::sites, dns.by_site);
   out.family("meridian_dns_tcp_connections", MetricType::gauge, "Open DNS TCP connections.");
   out.sample("meridian_dns_tcp_connections", {}, sources.tcp_connections ? sources.tcp_connections() : 0);
 

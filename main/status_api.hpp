@@ -40,9 +40,9 @@ struct StatusSources {
   std::chrono::steady_clock::time_point started;
   std::uint64_t started_ms = 0;  ///< wall clock
   const NodeViewSlot* view = nullptr;
-  /// The routing table of the moment: names of the zones and services the
-  /// counters are indexed by.
-  const dns::RoutingTableSlot* table = nullptr;
+  /// The names of the zone, service and site counters' slots (null: none are
+  /// exported by name).
+  const dns::StatsSlotRegistry* stats_slots = nullptr;
   /// Where the query-rate sampler runs (the admin server's io_context).
   boost::asio::io_context* io = nullptr;
   cluster::StoreNode* store = nullptr;  ///< null outside a cluster

@@ -110,7 +110,7 @@ std::shared_ptr<const RoutingTable> make_service_table() {
 
 // www.example.com. as a service with `spec` over eu-west (London) and
 // us-east, located by FakeLocator.
-std::shared_ptr<const RoutingTable> make_policy_table(const geo::ServiceSpec& spec) {
+std::shared_ptr<RoutingTable> make_policy_table(const geo::ServiceSpec& spec) {
   Name origin;
   Name::from_text("example.com.", origin);
   ZoneBuilder builder(origin);
@@ -579,4 +579,18 @@ TEST_CASE("answerer: queries are counted by type and zone, answers by service an
   CHECK(h.stats.answers_by_site[1].load() == 2);
   CHECK(h.stats.answers_by_site[0].load() == 0);
   CHECK(QueryStats::slot(5000, 4096) == 4095);
+}
+
+TEST_CASE("answerer: with a stats slot map, counters go to the names' slots, not the positions", "[dns]") {
+  Harness h;
+  auto table = make_policy_table(two_sites());
+  table->set_stats_slots(StatsSlotMap{{3}, {7}, {11, 9}});
+  h.table = table;
+  h.ask(QueryBuilder("www.example.com.", rrtype::A).bytes);
+  CHECK(h.stats.by_zone[3].load() == 1);
+  CHECK(h.stats.by_zone[0].load() == 0);
+  CHECK(h.stats.answers_by_service[7].load() == 1);
+  CHECK(h.stats.answers_by_service[0].load() == 0);
+  CHECK(h.stats.answers_by_site[9].load() == 1);  // us-east, the config's site 1
+  CHECK(h.stats.answers_by_site[1].load() == 0);
 }

@@ -181,9 +181,16 @@ until_true 5 site_shows_down && pass || fail "sites never showed eu forced down"
 "$MERIDIAN" undrain --site eu --admin "${admin[nrt-1]}" --token-file "$WORK/token" >/dev/null && pass || fail "meridian undrain"
 every_node_answers 192.0.2.1 5 >/dev/null && pass || fail "after undrain of eu, not every node answered 192.0.2.1"
 
-# A config version through the API: applied, in the history, readable.
+# A config version through the API: applied, in the history, readable. It
+# also puts a new service before www: www's counters must stay its own
+# (counted by name, not by position in the table).
+www_answers() {
+  curl -s "$A/metrics" | sed -n 's/^meridian_dns_service_answers_by_service_total{service="www.api.test."} //p'
+}
+www_before=$(www_answers)
 cp "$WORK/ams-1.yaml" "$WORK/apply.yaml"
-sed -i 's/ttl: 30/ttl: 45/' "$WORK/apply.yaml"
+sed -i 's/ttl: 30/ttl: 45/; s/^    services:$/    services:\n      api:\n        endpoints: [{ address: 192.0.2.9, site: eu }]/' \
+  "$WORK/apply.yaml"
 body=$(jq -n --rawfile yaml "$WORK/apply.yaml" '{yaml: $yaml, comment: "api test"}')
 expect_request "apply a config with the token" 200 POST /api/v1/config "${auth[@]}" "${json[@]}" -d "$body"
 expect_request "GET config history after the apply" 200 GET /api/v1/config/history
@@ -192,6 +199,12 @@ expect_request "GET config version 1" 200 GET /api/v1/config/versions/1
 ttl_45() { [ "$(dig @127.0.0.1 -p "${dns[nrt-1]}" +noall +answer +time=1 +tries=1 "www.$ZONE" A | awk '{print $2}')" == 45 ]; }
 until_true 5 ttl_45 && pass || fail "the applied config (ttl 45) never reached nrt-1"
 expect_match "status: the committed config version" "$(curl -s "$A/api/v1/status" | jq -r .config.committed)" "^1$"
+expect_eq "the new service answers" "$(dig @127.0.0.1 -p "${dns[ams-1]}" +short +time=1 +tries=1 "api.$ZONE" A)" 192.0.2.9
+www_after=$(www_answers)
+[ -n "$www_before" ] && [ "${www_after:-0}" -ge "$www_before" ] && pass ||
+  fail "www's answer counter went from '$www_before' to '$www_after' when a service was added before it"
+expect_match "the new service has its own counter" "$(curl -s "$A/metrics")" \
+  '^meridian_dns_service_answers_by_service_total\{service="api.api.test."\} 1$'
 
 # Every mutate route: without the token 401 (with WWW-Authenticate), with a
 # wrong one 403, never by GET (405), and nothing changes.
