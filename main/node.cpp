@@ -94,8 +94,7 @@ class HealthRouting {
         stats_slots_(stats_slots),
         clock_(clock),
         logger_(logger),
-        seed_(seed),
-        view_timer_(io) {}
+        seed_(seed) {}
 
   /// In a cluster: answers follow the replicated verdicts, and the local
   /// probes are reported to the cluster (health thread only).
@@ -135,13 +134,11 @@ class HealthRouting {
 
   void stop() {
     stopped_ = true;
-    view_timer_.cancel();
     if (monitor_) monitor_->stop();
     if (replicated_) replicated_->stop();
   }
 
-  /// Rebuilds the status view (health thread), then again every second:
-  /// often enough for the dashboard, rarely enough to cost nothing at scale.
+  /// Rebuilds the status view now (health thread).
   void refresh_view() {
     if (stopped_ || !monitor_) return;
     std::vector<cluster::TargetAnswer> replicated;
@@ -151,12 +148,17 @@ class HealthRouting {
     views_.publish(std::make_shared<const NodeView>(
         build_node_view(NodeViewInputs{*generation_.config, generation_.plan, monitor_->tracker(), verdicts,
                                        replicated_.get(), probe_metrics_.get(), clock_, version_})));
-    if (view_timer_armed_) return;
-    view_timer_armed_ = true;
-    view_timer_.expires_after(std::chrono::seconds(1));
-    view_timer_.async_wait([this](const boost::system::error_code& error) {
-      view_timer_armed_ = false;
-      if (!error) refresh_view();
+    view_built_ = clock_.now();
+  }
+
+  /// Calls `done` on the health thread with a view at most kViewMaxAge old,
+  /// built first when the current one is older (any thread). Views are built
+  /// on demand: at 100,000 endpoints a build costs about 0.2 s, too much to
+  /// spend every second when nobody looks.
+  void fresh_view(std::function<void(std::shared_ptr<const NodeView>)> done) {
+    asio::post(io_, [this, done = std::move(done)] {
+      if (!stopped_ && monitor_ && clock_.now() - view_built_ > kViewMaxAge) refresh_view();
+      done(views_.load());
     });
   }
 
@@ -205,8 +207,8 @@ class HealthRouting {
   std::uint64_t version_ = 0;
   // Probe outcomes of every generation's monitor, for /metrics.
   std::shared_ptr<health::ProbeMetrics> probe_metrics_ = std::make_shared<health::ProbeMetrics>();
-  asio::steady_timer view_timer_;
-  bool view_timer_armed_ = false;
+  static constexpr std::chrono::milliseconds kViewMaxAge{1000};
+  Clock::TimePoint view_built_{};
   bool stopped_ = false;
 };
 
@@ -383,10 +385,13 @@ int run_node(const NodeOptions& options) {
       add_explain_route(*admin_server, slot, [&current_config] { return current_config.get(); });
       StatusSources status{config->node.id, config->sites[config->node.site].name, kVersion, started, 0, &views,
                            &stats_slots, &io, store.get(), {}, [&tcp] { return tcp.open_connections(); },
-                           {}};
+                           {}, {}};
       status.started_ms = static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch()).count() -
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+      status.fresh_view = [&routing](std::function<void(std::shared_ptr<const NodeView>)> done) {
+        routing.fresh_view(std::move(done));
+      };
       status.query_stats = [&udp, &tcp] {
         std::vector<const dns::QueryStats*> all;
         for (const auto& stats : udp.stats()) all.push_back(stats.get());

@@ -1,5 +1,6 @@
 #include "main/status_api.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/array.hpp>
 #include <deque>
@@ -379,17 +380,34 @@ std::string render_metrics(const StatusSources& sources) {
   return std::move(out).text();
 }
 
+// Answers with `render` once the view is fresh, on the admin server's thread
+// (rendering 100,000 endpoints is not work for the health thread).
+void when_fresh(const std::shared_ptr<const StatusSources>& sources, admin::Responder respond,
+                std::function<admin::HttpResponse(std::shared_ptr<const NodeView>)> render) {
+  auto finish = [sources, respond = std::move(respond), render = std::move(render)](
+                    std::shared_ptr<const NodeView> view) mutable {
+    if (sources->io == nullptr) return respond(render(std::move(view)));
+    boost::asio::post(*sources->io, [respond = std::move(respond), render = std::move(render),
+                                     view = std::move(view)]() mutable { respond(render(std::move(view))); });
+  };
+  if (sources->fresh_view) return sources->fresh_view(std::move(finish));
+  finish(sources->view != nullptr ? sources->view->load() : nullptr);
+}
+
 void add_status_routes(admin::HttpServer& server, StatusSources sources) {
   auto shared = std::make_shared<const StatusSources>(std::move(sources));
   server.route(admin::http::verb::get, "/api/v1/status", admin::Access::read,
                [shared](admin::HttpRequest, admin::Responder respond) {
-                 respond(admin::json_response(200, status_json(*shared)));
+                 when_fresh(shared, std::move(respond), [shared](std::shared_ptr<const NodeView>) {
+                   return admin::json_response(200, status_json(*shared));
+                 });
                });
   const auto with_view = [shared](json::object (*render)(const NodeView&)) {
     return [shared, render](admin::HttpRequest, admin::Responder respond) {
-      const auto view = shared->view != nullptr ? shared->view->load() : nullptr;
-      if (!view) return respond(admin::error_response(503, "the node is starting"));
-      respond(admin::json_response(200, render(*view)));
+      when_fresh(shared, std::move(respond), [render](std::shared_ptr<const NodeView> view) {
+        if (!view) return admin::error_response(503, "the node is starting");
+        return admin::json_response(200, render(*view));
+      });
     };
   };
   server.route(admin::http::verb::get, "/api/v1/sites", admin::Access::read, with_view(&sites_json));
@@ -406,10 +424,12 @@ void add_status_routes(admin::HttpServer& server, StatusSources sources) {
   }
   server.route(admin::http::verb::get, "/metrics", admin::Access::read,
                [shared](admin::HttpRequest, admin::Responder respond) {
-                 admin::HttpResponse response;
-                 response.content_type = std::string(admin::kPrometheusContentType);
-                 response.body = render_metrics(*shared);
-                 respond(std::move(response));
+                 when_fresh(shared, std::move(respond), [shared](std::shared_ptr<const NodeView>) {
+                   admin::HttpResponse response;
+                   response.content_type = std::string(admin::kPrometheusContentType);
+                   response.body = render_metrics(*shared);
+                   return response;
+                 });
                });
 }
 

@@ -52,6 +52,9 @@ struct StatusSources {
   std::function<std::uint32_t()> tcp_connections;
   /// The config version this node serves, as JSON (null outside a cluster).
   std::function<boost::json::value()> config_status;
+  /// Makes sure `view` holds a view at most a second old (building one if
+  /// not), then calls back, on any thread, with it. Null: `view` as it is.
+  std::function<void(std::function<void(std::shared_ptr<const NodeView>)>)> fresh_view;
 };
 
 void add_status_routes(admin::HttpServer& server, StatusSources sources);
