@@ -22,7 +22,22 @@ struct Served {
 constexpr Served kServed[] = {
     {"index.html", "/", "text/html; charset=utf-8"},
     {"dashboard.css", "/assets/dashboard.css", "text/css; charset=utf-8"},
+    // The entry module; the modules it imports (relative to /assets/) follow.
     {"dashboard.js", "/assets/dashboard.js", "text/javascript; charset=utf-8"},
+    {"dom.js", "/assets/dom.js", "text/javascript; charset=utf-8"},
+    {"format.js", "/assets/format.js", "text/javascript; charset=utf-8"},
+    {"api.js", "/assets/api.js", "text/javascript; charset=utf-8"},
+    {"header.js", "/assets/header.js", "text/javascript; charset=utf-8"},
+    {"sites.js", "/assets/sites.js", "text/javascript; charset=utf-8"},
+    {"map.js", "/assets/map.js", "text/javascript; charset=utf-8"},
+    {"overrides.js", "/assets/overrides.js", "text/javascript; charset=utf-8"},
+    {"services.js", "/assets/services.js", "text/javascript; charset=utf-8"},
+    {"matrix.js", "/assets/matrix.js", "text/javascript; charset=utf-8"},
+    {"cluster.js", "/assets/cluster.js", "text/javascript; charset=utf-8"},
+    {"rate_chart.js", "/assets/rate_chart.js", "text/javascript; charset=utf-8"},
+    {"events.js", "/assets/events.js", "text/javascript; charset=utf-8"},
+    {"explain.js", "/assets/explain.js", "text/javascript; charset=utf-8"},
+    {"operation_dialog.js", "/assets/operation_dialog.js", "text/javascript; charset=utf-8"},
     {"world.js", "/assets/world.js", "text/javascript; charset=utf-8"},
     {"favicon.svg", "/assets/favicon.svg", "image/svg+xml"},
 };

@@ -7,8 +7,12 @@
 //
 //   GET /                        index.html
 //   GET /assets/dashboard.css
-//   GET /assets/dashboard.js
-//   GET /assets/world.js         the land outline of the map
+//   GET /assets/dashboard.js     the entry module; it imports, from /assets/:
+//       dom.js format.js api.js  helpers: elements, numbers and times, the API
+//       header.js sites.js map.js overrides.js services.js matrix.js
+//       cluster.js rate_chart.js events.js explain.js operation_dialog.js
+//                                one panel of the page each
+//   GET /assets/world.js         the land outline of the map (an ES module)
 //   GET /assets/favicon.svg
 //
 // The assets (admin/dashboard/) are compiled into the binary at build time

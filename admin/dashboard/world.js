@@ -1,9 +1,9 @@
 // Meridian dashboard: a hand-made, much simplified outline of the land
 // (longitude, latitude pairs, degrees), for an equirectangular map of the
 // sites. Approximate on purpose: it only has to say "this dot is in Europe".
-// Each ring is a flat list: [lon0, lat0, lon1, lat1, ...].
-"use strict";
-window.MeridianWorld = Object.freeze({
+// Each ring is a flat list: [lon0, lat0, lon1, lat1, ...]. An ES module,
+// imported by map.js.
+export const worldOutline = Object.freeze({
   north: 84,
   south: -58,
   land: [

@@ -4,6 +4,7 @@
 
 #include "admin/dashboard.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <regex>
@@ -49,6 +50,20 @@ constexpr Expected kExpected[] = {
     {"/", "index.html", "text/html; charset=utf-8"},
     {"/assets/dashboard.css", "dashboard.css", "text/css; charset=utf-8"},
     {"/assets/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"},
+    {"/assets/dom.js", "dom.js", "text/javascript; charset=utf-8"},
+    {"/assets/format.js", "format.js", "text/javascript; charset=utf-8"},
+    {"/assets/api.js", "api.js", "text/javascript; charset=utf-8"},
+    {"/assets/header.js", "header.js", "text/javascript; charset=utf-8"},
+    {"/assets/sites.js", "sites.js", "text/javascript; charset=utf-8"},
+    {"/assets/map.js", "map.js", "text/javascript; charset=utf-8"},
+    {"/assets/overrides.js", "overrides.js", "text/javascript; charset=utf-8"},
+    {"/assets/services.js", "services.js", "text/javascript; charset=utf-8"},
+    {"/assets/matrix.js", "matrix.js", "text/javascript; charset=utf-8"},
+    {"/assets/cluster.js", "cluster.js", "text/javascript; charset=utf-8"},
+    {"/assets/rate_chart.js", "rate_chart.js", "text/javascript; charset=utf-8"},
+    {"/assets/events.js", "events.js", "text/javascript; charset=utf-8"},
+    {"/assets/explain.js", "explain.js", "text/javascript; charset=utf-8"},
+    {"/assets/operation_dialog.js", "operation_dialog.js", "text/javascript; charset=utf-8"},
     {"/assets/world.js", "world.js", "text/javascript; charset=utf-8"},
     {"/assets/favicon.svg", "favicon.svg", "image/svg+xml"},
 };
@@ -101,7 +116,8 @@ TEST_CASE("dashboard: no other path reaches a file", "[admin]") {
   for (const char* target :
        {"/x", "/../etc/passwd", "/assets/../etc/passwd", "/assets/", "/assets", "/index.html", "/assets/index.html",
         "/assets/dashboard.css/", "/assets/DASHBOARD.CSS", "/assets/%2e%2e/dashboard.js", "/assets/..%2Fworld.js",
-        "/dashboard.js", "/world.js", "//", "/assets/world.js.map", "/admin/dashboard/index.html"}) {
+        "/dashboard.js", "/world.js", "/dom.js", "/assets/dom", "/assets/./dom.js", "//", "/assets/world.js.map",
+        "/admin/dashboard/index.html"}) {
     INFO(target);
     const Reply reply = f.get(target);
     CHECK(reply.result_int() == 404);
@@ -120,24 +136,56 @@ TEST_CASE("dashboard: the page loads only its own assets and runs no inline scri
   CHECK(page.find("//") == std::string::npos);
   CHECK_FALSE(std::regex_search(page, std::regex(R"(\son[a-z]+\s*=)", std::regex::icase)));  // onclick=, ...
   CHECK(page.find("style=") == std::string::npos);
-  // Every script is one of ours, by src.
+  // One script, ours, by src: the entry module, which imports the others.
   std::size_t scripts = 0;
   for (std::size_t at = page.find("<script"); at != std::string::npos; at = page.find("<script", at + 1)) {
     ++scripts;
     const std::string tag = page.substr(at, page.find('>', at) - at);
     INFO(tag);
-    CHECK((tag.find("src=\"/assets/dashboard.js\"") != std::string::npos ||
-           tag.find("src=\"/assets/world.js\"") != std::string::npos));
+    CHECK(tag == "<script type=\"module\" src=\"/assets/dashboard.js\"");
     CHECK(page.compare(page.find('>', at) + 1, 9, "</script>") == 0);
   }
-  CHECK(scripts == 2);
+  CHECK(scripts == 1);
   CHECK(page.find("href=\"/assets/dashboard.css\"") != std::string::npos);
+}
 
-  // Data reaches the DOM as text, and the token stays in memory.
-  const std::string script = source_file("dashboard.js");
-  for (const char* banned : {"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "localStorage",
-                             "sessionStorage", "document.cookie", "new Function"}) {
-    INFO(banned);
-    CHECK(script.find(banned) == std::string::npos);
+TEST_CASE("dashboard: every script puts data into the DOM as text and keeps the token in memory", "[admin]") {
+  std::ptrdiff_t scripts = 0;  // as count_if counts
+  for (const DashboardAsset& asset : dashboard_assets()) {
+    if (!asset.route.ends_with(".js")) continue;
+    ++scripts;
+    INFO(asset.route);
+    for (const char* banned : {"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
+                               "localStorage", "sessionStorage", "document.cookie", "new Function"}) {
+      INFO(banned);
+      CHECK(asset.body.find(banned) == std::string_view::npos);
+    }
   }
+  // The loop saw every script of the table above: dashboard.js, its modules, world.js.
+  CHECK(scripts == std::ranges::count_if(kExpected, [](const Expected& e) { return std::string_view(e.route).ends_with(".js"); }));
+  CHECK(scripts > 2);
+}
+
+TEST_CASE("dashboard: every module a script imports is served, from /assets/ only", "[admin]") {
+  auto served = [](const std::string& route) {
+    for (const DashboardAsset& asset : dashboard_assets()) {
+      if (asset.route == route) return true;
+    }
+    return false;
+  };
+  // `import ... from "./x.js"` and `import "./x.js"`: the browser asks for /assets/x.js.
+  const std::regex import_from(R"re(\bimport\b[^;"]*"([^"]*)")re");
+  std::size_t imports = 0;
+  for (const DashboardAsset& asset : dashboard_assets()) {
+    if (!asset.route.ends_with(".js")) continue;
+    const std::string body(asset.body);
+    for (std::sregex_iterator it(body.begin(), body.end(), import_from), end; it != end; ++it) {
+      ++imports;
+      const std::string target = (*it)[1];
+      INFO(asset.route << " imports " << target);
+      REQUIRE(target.starts_with("./"));
+      CHECK(served("/assets/" + target.substr(2)));
+    }
+  }
+  CHECK(imports > 0);
 }
