@@ -64,10 +64,12 @@ void MessageWriter::bump(Section section) noexcept {
 }
 
 // Returns the message offset of a name equal (case-insensitively) to the
-// uncompressed `wire`, or 0 when none. Candidates are label starts written
-// earlier; the message may hold pointers, which are our own and valid.
-std::size_t MessageWriter::find_suffix(const std::uint8_t* wire, std::size_t length) const noexcept {
-  for (std::size_t e = 0; e < compression_entries_; ++e) {
+// uncompressed `wire`, or 0 when none. Candidates are the first `entries`
+// label starts: those of names written completely (see name()); the
+// message may hold pointers, which are our own and valid.
+std::size_t MessageWriter::find_suffix(const std::uint8_t* wire, std::size_t length,
+                                       std::size_t entries) const noexcept {
+  for (std::size_t e = 0; e < entries; ++e) {
     std::size_t at = compression_[e];
     std::size_t i = 0;
     bool equal = true;
@@ -98,10 +100,15 @@ std::size_t MessageWriter::find_suffix(const std::uint8_t* wire, std::size_t len
 
 bool MessageWriter::name(const Name& name, bool compress) noexcept {
   const auto wire = name.wire();
+  // The label starts of this name are candidates only for later names: one
+  // of them is followed by bytes not yet written (stale ones from an
+  // earlier message in a reused buffer), which could seem to complete a
+  // match and make "www.www.example." point into itself.
+  const std::size_t complete_names = compression_entries_;
   std::size_t i = 0;
   while (wire[i] != 0) {
     if (compress) {
-      if (const std::size_t target = find_suffix(wire.data() + i, wire.size() - i)) {
+      if (const std::size_t target = find_suffix(wire.data() + i, wire.size() - i, complete_names)) {
         return put16(static_cast<std::uint16_t>(0xC000 | target));
       }
     }

@@ -63,7 +63,7 @@ class MessageWriter {
   bool put(const void* data, std::size_t length) noexcept;
   bool put16(std::uint16_t value) noexcept;
   bool put32(std::uint32_t value) noexcept;
-  std::size_t find_suffix(const std::uint8_t* wire, std::size_t length) const noexcept;
+  std::size_t find_suffix(const std::uint8_t* wire, std::size_t length, std::size_t entries) const noexcept;
   void bump(Section section) noexcept;
 
   static constexpr std::size_t kMaxCompressionEntries = 64;

@@ -172,6 +172,25 @@ TEST_CASE("answerer: exact match is authoritative and keeps the question's case"
   CHECK(ldns_pkt_id(r.packet.get()) == 0x1234);
 }
 
+// Found by fuzz.dns: a name whose first label repeats as its second was
+// compressed against its own, half-written start, completed by stale bytes
+// of the previous response in the reused buffer: a pointer into itself.
+TEST_CASE("answerer: a name is never compressed against itself, whatever the buffer held", "[dns]") {
+  Harness h;
+  REQUIRE(h.ask(QueryBuilder("static.example.com.", rrtype::A).bytes).rcode() == LDNS_RCODE_NOERROR);
+  for (const char* qname : {"static.static.example.com.", "www.www.example.com.", "a.a.a.example.com."}) {
+    const Decoded r = h.ask(QueryBuilder(qname, rrtype::A).bytes);
+    REQUIRE(r.ok());
+    CHECK(r.qname() == qname);
+    CHECK(r.rcode() == LDNS_RCODE_NXDOMAIN);
+    CHECK(r.authority().size() == 1);
+    // The answer's own bytes: the question's name is written out in full.
+    Name expected;
+    REQUIRE(Name::from_text(qname, expected));
+    CHECK(std::equal(expected.wire().begin(), expected.wire().end(), h.buffer.begin() + 12));
+  }
+}
+
 TEST_CASE("answerer: NXDOMAIN and NODATA carry the SOA with the negative TTL", "[dns]") {
   Harness h;
   const Decoded nx = h.ask(QueryBuilder("nope.example.com.", rrtype::A).bytes);
