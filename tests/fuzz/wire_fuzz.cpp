@@ -1,5 +1,5 @@
 // libFuzzer target for the peer wire format (cluster/wire.hpp), built with
-// clang by run_wire_fuzz.sh. The input is read twice:
+// clang by run_fuzz.sh. The input is read twice:
 //   1. as one payload (decode_payload), and
 //   2. as a stream of frames, the way a connection delivers them
 //      (frame_length, then decode_payload), with snapshot chunks fed to a
