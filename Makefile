@@ -5,7 +5,7 @@
 #   make bench   run the DNS benchmark against the demo node
 #   make bench-store  the consensus store benchmark (three local members)
 #   make bench-failover  20 failovers of the demo cluster: p50/p99 until every node answers the new site
-#   make fuzz    fuzz the peer wire format, then the DNS answerer, FUZZ_SECONDS (600) each, with libFuzzer
+#   make fuzz    fuzz the peer wire format, the DNS answerer and the DNS probe's parser, FUZZ_SECONDS (600) each, with libFuzzer
 
 BUILD_DIR ?= build
 JOBS ?= 2
@@ -47,6 +47,7 @@ bench-failover: build
 fuzz: deps
 	@./tests/fuzz/run_fuzz.sh wire . $(BUILD_DIR) $(FUZZ_SECONDS)
 	@./tests/fuzz/run_fuzz.sh dns . $(BUILD_DIR) $(FUZZ_SECONDS)
+	@./tests/fuzz/run_fuzz.sh probe . $(BUILD_DIR) $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -8,7 +8,8 @@
 // the answerer handles differently: static records, CNAME chains and loops,
 // a wildcard, a delegation with glue, an RRset too big for 512 bytes, and
 // steered services of every policy, with ECS scopes from a real GeoIP
-// database (configs/demo/geoip.csv written with write_mmdb).
+// database (configs/demo/geoip.csv written with write_mmdb, opened as the
+// server opens it).
 //
 // What must hold for every input:
 //   - a packet shorter than a header, or with QR set, gets no response;
@@ -40,8 +41,8 @@
 #include "dns/presentation.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/zone.hpp"
+#include "geo/geo_index.hpp"
 #include "geo/geo_map.hpp"
-#include "geo/mmdb_reader.hpp"
 #include "geo/mmdb_writer.hpp"
 #include "geo/net_table.hpp"
 #include "geo/steering.hpp"
@@ -102,7 +103,8 @@ std::shared_ptr<const geo::Locator> demo_locator() {
   const auto rows = must(geo::read_network_table(MERIDIAN_SOURCE_DIR "/configs/demo/geoip.csv"), "geoip.csv");
   const std::string path = MERIDIAN_FUZZ_DIR "/dns_fuzz.mmdb";
   if (!geo::write_mmdb(rows, path).ok()) fail("setup: write_mmdb");
-  return must(geo::MmdbReader::open(path), "open the database");
+  // As the server opens it: compiled into a trie, with scope indexes.
+  return must(geo::GeoIndex::open(path, ""), "open the database");
 }
 
 Zone example_zone(const std::vector<std::pair<const char*, std::uint32_t>>& services) {

@@ -11,6 +11,8 @@
 #   wire  the peer wire format (cluster/wire.cpp), tests/fuzz/wire_fuzz.cpp
 #   dns   the DNS query parser and answerer with steering (dns/, geo/),
 #         tests/fuzz/dns_fuzz.cpp
+#   probe the DNS health probe's reply parser (health/probe_dns_wire.cpp),
+#         tests/fuzz/probe_fuzz.cpp
 #
 # Without clang or libFuzzer it fails, unless --allow-skip is given and CI is
 # not "true": then it exits 77 (CTest's skip code) with a message.
@@ -22,7 +24,7 @@ if [ "${1:-}" = "--allow-skip" ]; then
   shift
 fi
 if [ $# -ne 4 ]; then
-  echo "usage: $0 [--allow-skip] wire|dns SOURCE_DIR BUILD_DIR SECONDS" >&2
+  echo "usage: $0 [--allow-skip] wire|dns|probe SOURCE_DIR BUILD_DIR SECONDS" >&2
   exit 2
 fi
 target=$1
@@ -50,8 +52,13 @@ case "$target" in
     watched=(base dns geo)
     libraries=(-lldns -lmaxminddb)
     ;;
+  probe)
+    sources=(base/ip_address.cpp health/probe_dns_wire.cpp)
+    watched=(base health)
+    libraries=()
+    ;;
   *)
-    echo "$0: unknown target '$target' (wire or dns)" >&2
+    echo "$0: unknown target '$target' (wire, dns or probe)" >&2
     exit 2
     ;;
 esac
