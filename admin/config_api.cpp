@@ -11,13 +11,13 @@
 #include <tuple>
 
 #include "admin/store_support.hpp"
-#include "cluster/config_version.hpp"
-#include "cluster/health_verdict.hpp"
+#include "gslb/config_versions.hpp"
+#include "gslb/health_records.hpp"
 
 namespace meridian::admin {
 
 namespace json = boost::json;
-using cluster::ConfigVersion;
+using gslb::ConfigVersion;
 using cluster::ReadMode;
 using cluster::StoreError;
 
@@ -26,7 +26,7 @@ namespace {
 /// Version numbers tried past records left by lost or crashed applies.
 constexpr int kMaxClaims = 8;
 /// Keys a history scan reads: the kept versions plus stray records.
-constexpr std::size_t kMaxScannedVersions = 4 * cluster::kMaxConfigVersions;
+constexpr std::size_t kMaxScannedVersions = 4 * gslb::kMaxConfigVersions;
 constexpr std::size_t kMaxNameBytes = 256;
 constexpr std::string_view kDefaultName = "<applied config>";
 
@@ -80,8 +80,8 @@ Result<std::pair<std::string, std::string>> action_texts(const json::object& bod
   auto comment = text_member(body, "comment");
   if (!comment) return comment.error();
   if (author->empty()) *author = fallback;
-  if (auto valid = cluster::validate_action_text(*author, "author"); !valid) return valid.error();
-  if (auto valid = cluster::validate_action_text(*comment, "comment"); !valid) return valid.error();
+  if (auto valid = gslb::validate_action_text(*author, "author"); !valid) return valid.error();
+  if (auto valid = gslb::validate_action_text(*comment, "comment"); !valid) return valid.error();
   return std::pair{std::move(*author), std::move(*comment)};
 }
 
@@ -89,9 +89,9 @@ Result<std::pair<std::string, std::string>> action_texts(const json::object& bod
 std::map<std::uint64_t, ConfigVersion> decode_versions(const std::vector<std::pair<std::string, std::string>>& pairs) {
   std::map<std::uint64_t, ConfigVersion> versions;
   for (const auto& [key, value] : pairs) {
-    const auto number = cluster::parse_config_version_key(key);
+    const auto number = gslb::parse_config_version_key(key);
     if (!number) continue;
-    auto version = cluster::decode_config_version(value);
+    auto version = gslb::decode_config_version(value);
     if (version && version->number == *number) versions.emplace(*number, std::move(*version));
   }
   return versions;
@@ -103,11 +103,11 @@ std::map<std::uint64_t, ConfigVersion> decode_versions(const std::vector<std::pa
 HttpResponse history_response(const std::vector<std::pair<std::string, std::string>>& pairs, std::size_t limit) {
   std::optional<std::uint64_t> current;
   for (const auto& [key, value] : pairs) {
-    if (key == cluster::kConfigCurrentKey) current = cluster::decode_config_number(value);
+    if (key == gslb::kConfigCurrentKey) current = gslb::decode_config_number(value);
   }
   json::array versions;
   const auto records = decode_versions(pairs);
-  for (const ConfigVersion* version : cluster::config_history(records, current.value_or(0), limit)) {
+  for (const ConfigVersion* version : gslb::config_history(records, current.value_or(0), limit)) {
     versions.push_back(version_json(*version, current));
   }
   return json_response(200, json::object{{"current", number_or_null(current)}, {"versions", std::move(versions)}});
@@ -124,11 +124,11 @@ class Commit : public std::enable_shared_from_this<Commit> {
 
   void start() {
     auto self = shared_from_this();
-    store_.read(std::string(cluster::kConfigCurrentKey), ReadMode::linearizable,
+    store_.read(std::string(gslb::kConfigCurrentKey), ReadMode::linearizable,
                 [self](std::optional<std::string> value, std::optional<StoreError> error) {
                   if (error) return self->respond_(store_error_response(*error));
                   if (value) {
-                    self->previous_ = cluster::decode_config_number(*value);
+                    self->previous_ = gslb::decode_config_number(*value);
                     if (!self->previous_) {
                       return self->respond_(error_response(500, "the stored current config version is damaged: '" +
                                                                     value->substr(0, 40) + "'"));
@@ -143,8 +143,8 @@ class Commit : public std::enable_shared_from_this<Commit> {
   void claim(std::uint64_t number, int attempt) {
     record_.number = number;
     auto self = shared_from_this();
-    store_.write_system(store::KvCompareAndSet{cluster::config_version_key(number), std::nullopt,
-                                               cluster::encode_config_version(record_)},
+    store_.write_system(store::KvCompareAndSet{gslb::config_version_key(number), std::nullopt,
+                                               gslb::encode_config_version(record_)},
                         [self, number, attempt](store::KvResult result, std::optional<StoreError> error) {
                           if (error) return self->respond_(store_error_response(*error));
                           if (result.ok) return self->point();
@@ -160,10 +160,10 @@ class Commit : public std::enable_shared_from_this<Commit> {
   void point() {
     auto self = shared_from_this();
     std::optional<std::string> expected;
-    if (previous_) expected = cluster::encode_config_number(*previous_);
+    if (previous_) expected = gslb::encode_config_number(*previous_);
     store_.write_system(
-        store::KvCompareAndSet{std::string(cluster::kConfigCurrentKey), expected,
-                               cluster::encode_config_number(record_.number)},
+        store::KvCompareAndSet{std::string(gslb::kConfigCurrentKey), expected,
+                               gslb::encode_config_number(record_.number)},
         [self](store::KvResult result, std::optional<StoreError> error) {
           if (error) return self->respond_(store_error_response(*error));
           if (!result.ok) return self->lost(result.current);
@@ -181,8 +181,8 @@ class Commit : public std::enable_shared_from_this<Commit> {
   // Another apply moved _config/current first: this record never becomes
   // current; remove it (if it is still ours) and say so.
   void lost(const std::optional<std::string>& current) {
-    store_.write_system(store::KvCompareAndSet{cluster::config_version_key(record_.number),
-                                               cluster::encode_config_version(record_), std::nullopt},
+    store_.write_system(store::KvCompareAndSet{gslb::config_version_key(record_.number),
+                                               gslb::encode_config_version(record_), std::nullopt},
                         [](store::KvResult, std::optional<StoreError>) {});
     respond_(error_response(409, "another apply committed version " + current.value_or("?") +
                                      " meanwhile; nothing was changed: check the history and apply again"));
@@ -195,17 +195,17 @@ class Commit : public std::enable_shared_from_this<Commit> {
   // in flight.
   void trim() {
     auto self = shared_from_this();
-    store_.scan(std::string(cluster::kConfigVersionPrefix), kMaxScannedVersions, ReadMode::local,
+    store_.scan(std::string(gslb::kConfigVersionPrefix), kMaxScannedVersions, ReadMode::local,
                 [self](std::vector<std::pair<std::string, std::string>> pairs, std::optional<StoreError> error) {
                   if (error) return;
                   const auto versions = decode_versions(pairs);
                   std::set<std::uint64_t> kept;
                   for (const ConfigVersion* version :
-                       cluster::config_history(versions, self->record_.number, cluster::kMaxConfigVersions)) {
+                       gslb::config_history(versions, self->record_.number, gslb::kMaxConfigVersions)) {
                     kept.insert(version->number);
                   }
                   for (const auto& [key, value] : pairs) {
-                    const auto number = cluster::parse_config_version_key(key);
+                    const auto number = gslb::parse_config_version_key(key);
                     if (!number || *number > self->record_.number || kept.count(*number)) continue;
                     self->store_.write_system(store::KvDelete{key}, [](store::KvResult, std::optional<StoreError>) {});
                   }
@@ -256,16 +256,16 @@ void add_config_routes(HttpServer& server, boost::asio::io_context& work, cluste
                  }
                  ConfigVersion record;
                  record.text = std::string(yaml->as_string());
-                 if (record.text.size() > cluster::kMaxConfigTextBytes) {
+                 if (record.text.size() > gslb::kMaxConfigTextBytes) {
                    return respond(error_response(400, "the config is " + std::to_string(record.text.size()) +
                                                           " bytes, more than the limit of " +
-                                                          std::to_string(cluster::kMaxConfigTextBytes)));
+                                                          std::to_string(gslb::kMaxConfigTextBytes)));
                  }
                  auto texts = action_texts(*body, api_author);
                  if (!texts) return respond(error_response(400, texts.error().message));
                  auto name = text_member(*body, "name");
                  if (!name || name->empty() || name->size() > kMaxNameBytes ||
-                     !cluster::validate_action_text(*name, "name").ok()) {
+                     !gslb::validate_action_text(*name, "name").ok()) {
                    name = std::string(kDefaultName);
                  }
                  std::tie(record.author, record.comment) = std::move(*texts);
@@ -303,12 +303,12 @@ void add_config_routes(HttpServer& server, boost::asio::io_context& work, cluste
         if (!texts) return respond(error_response(400, texts.error().message));
         if (texts->second.empty()) texts->second = "rollback to version " + std::to_string(*number);
         store.read(
-            cluster::config_version_key(*number), ReadMode::linearizable,
+            gslb::config_version_key(*number), ReadMode::linearizable,
             [&store, &work, shared_hooks, respond, number = *number, texts = std::move(*texts)](
                 std::optional<std::string> value, std::optional<StoreError> error) {
               if (error) return respond(store_error_response(*error));
               if (!value) return respond(error_response(404, "no config version " + std::to_string(number)));
-              auto old = cluster::decode_config_version(*value);
+              auto old = gslb::decode_config_version(*value);
               if (!old) return respond(error_response(409, old.error().message));
               // Validation parses YAML and zone files: not on the store thread.
               boost::asio::post(work, [&store, shared_hooks, respond, number, texts, old = std::move(*old)]() mutable {
@@ -333,12 +333,12 @@ void add_config_routes(HttpServer& server, boost::asio::io_context& work, cluste
                [&store](HttpRequest request, Responder respond) {
                  auto mode = read_mode(request);
                  if (!mode) return respond(error_response(400, mode.error().message));
-                 std::size_t limit = cluster::kMaxConfigVersions;
+                 std::size_t limit = gslb::kMaxConfigVersions;
                  if (auto it = request.query.find("limit"); it != request.query.end()) {
                    const auto parsed = parse_number(it->second);
-                   if (!parsed || *parsed > cluster::kMaxConfigVersions) {
+                   if (!parsed || *parsed > gslb::kMaxConfigVersions) {
                      return respond(
-                         error_response(400, "limit must be 1 to " + std::to_string(cluster::kMaxConfigVersions)));
+                         error_response(400, "limit must be 1 to " + std::to_string(gslb::kMaxConfigVersions)));
                    }
                    limit = static_cast<std::size_t>(*parsed);
                  }
@@ -357,14 +357,14 @@ void add_config_routes(HttpServer& server, boost::asio::io_context& work, cluste
                  if (!mode) return respond(error_response(400, mode.error().message));
                  const auto number = parse_number(request.rest);
                  if (!number) return respond(error_response(400, "expected /api/v1/config/versions/NUMBER"));
-                 store.read(cluster::config_version_key(*number), *mode,
+                 store.read(gslb::config_version_key(*number), *mode,
                             [respond, number = *number](std::optional<std::string> value,
                                                         std::optional<StoreError> error) {
                               if (error) return respond(store_error_response(*error));
                               if (!value) {
                                 return respond(error_response(404, "no config version " + std::to_string(number)));
                               }
-                              auto version = cluster::decode_config_version(*value);
+                              auto version = gslb::decode_config_version(*value);
                               if (!version) return respond(error_response(409, version.error().message));
                               json::object out = version_json(*version, std::nullopt);
                               out.erase("current");

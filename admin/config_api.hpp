@@ -2,7 +2,7 @@
 // Cluster-wide config versions in the admin API (DESIGN.md §3, §7): commit a
 // new version of the shared config through any node, list and read the
 // versions, roll back, and see which version this node serves. The records
-// are in cluster/config_version.hpp; main/config_follower.hpp makes every
+// are in gslb/config_versions.hpp; gslb/config_follower.hpp makes every
 // node switch to the current version.
 //
 //   GET  /api/v1/config                     this node: {"node", "file", "committed": N|null (newest it has seen),
@@ -67,7 +67,7 @@ struct ConfigNodeStatus {
 
 /// A config text that passed validation on this node.
 struct ValidatedConfig {
-  std::string fingerprint;           ///< main/config.hpp shared_fingerprint
+  std::string fingerprint;           ///< config/config.hpp shared_fingerprint
   std::vector<std::string> ignored;  ///< its node-local sections
 };
 

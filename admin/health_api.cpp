@@ -7,7 +7,7 @@
 #include <chrono>
 
 #include "admin/store_support.hpp"
-#include "cluster/health_verdict.hpp"
+#include "gslb/health_records.hpp"
 
 namespace meridian::admin {
 
@@ -43,12 +43,12 @@ std::string text_member(const json::object& body, std::string_view name) {
   return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
 }
 
-json::object override_json(const std::string& key, const cluster::OperatorOverride& value) {
-  const bool site = key.starts_with(cluster::kSiteOverridePrefix);
+json::object override_json(const std::string& key, const gslb::OperatorOverride& value) {
+  const bool site = key.starts_with(gslb::kSiteOverridePrefix);
   const std::string name =
-      key.substr(site ? cluster::kSiteOverridePrefix.size() : cluster::kEndpointOverridePrefix.size());
+      key.substr(site ? gslb::kSiteOverridePrefix.size() : gslb::kEndpointOverridePrefix.size());
   json::object out{{site ? "site" : "endpoint", name},
-                   {"state", cluster::to_string(value.state)},
+                   {"state", gslb::to_string(value.state)},
                    {"set_ms", value.set_ms},
                    {"author", value.author},
                    {"reason", value.reason}};
@@ -61,14 +61,14 @@ json::object override_json(const std::string& key, const cluster::OperatorOverri
 void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::string node_name,
                        OverrideTargetCheck check) {
   server.route(http::verb::get, "/api/v1/verdicts", Access::read, [&store](HttpRequest, Responder respond) {
-    store.scan(std::string(cluster::kVerdictPrefix), 100'000, cluster::ReadMode::local,
+    store.scan(std::string(gslb::kVerdictPrefix), 100'000, cluster::ReadMode::local,
                [respond](auto pairs, std::optional<StoreError> error) {
                  if (error) return respond(store_error_response(*error));
                  json::array items;
                  for (const auto& [key, value] : pairs) {
-                   auto verdict = cluster::decode_verdict(value);
+                   auto verdict = gslb::decode_verdict(value);
                    if (!verdict) continue;
-                   items.push_back(json::object{{"target", key.substr(cluster::kVerdictPrefix.size())},
+                   items.push_back(json::object{{"target", key.substr(gslb::kVerdictPrefix.size())},
                                                 {"up", verdict->up},
                                                 {"observers_up", verdict->observers_up},
                                                 {"observers", verdict->observers},
@@ -84,7 +84,7 @@ void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::strin
                  if (error) return respond(store_error_response(*error));
                  json::array items;
                  for (const auto& [key, value] : pairs) {
-                   if (auto decoded = cluster::decode_override(value)) items.push_back(override_json(key, *decoded));
+                   if (auto decoded = gslb::decode_override(value)) items.push_back(override_json(key, *decoded));
                  }
                  respond(json_response(200, json::object{{"overrides", std::move(items)}}));
                });
@@ -110,16 +110,16 @@ void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::strin
                  const std::string& name = is_site ? site : endpoint;
                  if (auto known = check(is_site, name); !known) return respond(error_response(400, known.error().message));
                  const std::string state_text = text_member(body, "state");
-                 const auto state = cluster::parse_forced_state(state_text);
+                 const auto state = gslb::parse_forced_state(state_text);
                  if (!state && state_text != "none") {
                    return respond(error_response(400, "\"state\" must be drain, down, up or none"));
                  }
-                 cluster::OperatorOverride value;
+                 gslb::OperatorOverride value;
                  value.author = text_member(body, "author");
                  value.reason = text_member(body, "reason");
                  if (value.author.empty()) value.author = "admin API";
                  for (const auto& [text, what] : {std::pair{&value.author, "author"}, std::pair{&value.reason, "reason"}}) {
-                   if (auto valid = cluster::validate_action_text(*text, what); !valid) {
+                   if (auto valid = gslb::validate_action_text(*text, what); !valid) {
                      return respond(error_response(400, valid.error().message));
                    }
                  }
@@ -130,10 +130,10 @@ void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::strin
                    value.expires_ms = value.set_ms + *ms;
                  }
                  const std::string key =
-                     std::string(is_site ? cluster::kSiteOverridePrefix : cluster::kEndpointOverridePrefix) + name;
+                     std::string(is_site ? gslb::kSiteOverridePrefix : gslb::kEndpointOverridePrefix) + name;
                  const std::string subject = (is_site ? "site " : "endpoint ") + name;
-                 cluster::Event event{value.set_ms, state ? "override" : "override-removed", subject,
-                                      state ? std::string(cluster::to_string(*state)) +
+                 gslb::Event event{value.set_ms, state ? "override" : "override-removed", subject,
+                                      state ? std::string(gslb::to_string(*state)) +
                                                   (value.expires_ms ? " for " + text_member(body, "for") : "") +
                                                   (value.reason.empty() ? "" : ": " + value.reason)
                                             : value.reason,
@@ -142,15 +142,15 @@ void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::strin
                                      store::KvResult, std::optional<StoreError> error) {
                    if (error) return respond(store_error_response(*error));
                    // The action is in force; its log entry follows.
-                   store.write_system(store::KvPut{cluster::event_key(event.time_ms, writer, ++*sequence),
-                                                   cluster::encode_event(event)},
+                   store.write_system(store::KvPut{gslb::event_key(event.time_ms, writer, ++*sequence),
+                                                   gslb::encode_event(event)},
                                       [](store::KvResult, std::optional<StoreError>) {});
                    if (!state) return respond(json_response(200, json::object{{"ok", true}, {"removed", key}}));
                    respond(json_response(200, override_json(key, value)));
                  };
                  if (state) {
                    value.state = *state;
-                   store.write_system(store::KvPut{key, cluster::encode_override(value)}, std::move(logged));
+                   store.write_system(store::KvPut{key, gslb::encode_override(value)}, std::move(logged));
                  } else {
                    store.write_system(store::KvDelete{key}, std::move(logged));
                  }
@@ -161,19 +161,19 @@ void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::strin
     if (auto it = request.query.find("limit"); it != request.query.end()) {
       const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
       if (ec != std::errc() || end != it->second.data() + it->second.size() || limit == 0 ||
-          limit > cluster::kMaxEvents) {
-        return respond(error_response(400, "limit must be 1 to " + std::to_string(cluster::kMaxEvents)));
+          limit > gslb::kMaxEvents) {
+        return respond(error_response(400, "limit must be 1 to " + std::to_string(gslb::kMaxEvents)));
       }
     }
     // Paging: "before" is the id of the oldest event of the previous page.
     std::string before;
     if (auto it = request.query.find("before"); it != request.query.end()) {
       before = it->second;
-      if (!before.starts_with(cluster::kEventPrefix)) {
+      if (!before.starts_with(gslb::kEventPrefix)) {
         return respond(error_response(400, "before must be the id of an event (\"next\" of the previous page)"));
       }
     }
-    store.scan(std::string(cluster::kEventPrefix), cluster::kMaxEvents * 2, cluster::ReadMode::local,
+    store.scan(std::string(gslb::kEventPrefix), gslb::kMaxEvents * 2, cluster::ReadMode::local,
                [respond, limit, before](auto pairs, std::optional<StoreError> error) {
                  if (error) return respond(store_error_response(*error));
                  json::array items;
@@ -185,7 +185,7 @@ void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::strin
                      more = true;
                      break;
                    }
-                   auto event = cluster::decode_event(it->second);
+                   auto event = gslb::decode_event(it->second);
                    if (!event) continue;
                    last = it->first;
                    items.push_back(json::object{{"id", it->first},

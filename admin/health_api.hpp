@@ -1,7 +1,7 @@
 #pragma once
 // The replicated health's part of the admin API (DESIGN.md §5, §7):
 // operator actions, verdicts and the event log, all read from and written
-// to the consensus store (cluster/health_verdict.hpp has the records).
+// to the consensus store (gslb/health_records.hpp has the records).
 //
 //   GET  /api/v1/verdicts               every target's replicated verdict {"target", "up", "observers_up", "observers",
 //                                        "stale": no live observer is left, the last verdict stands}

@@ -19,8 +19,8 @@
 
 #include "dns/answerer.hpp"
 #include "geo/geo_index.hpp"
-#include "main/config.hpp"
-#include "main/routing_builder.hpp"
+#include "config/config.hpp"
+#include "gslb/routing_builder.hpp"
 
 using namespace meridian;
 using BenchClock = std::chrono::steady_clock;
@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
     std::cerr << index.error().message << "\n";
     return 1;
   }
-  auto table = build_routing_table(*config, std::shared_ptr<const geo::Locator>(std::move(index).value()), 1);
+  auto table = gslb::build_routing_table(*config, std::shared_ptr<const geo::Locator>(std::move(index).value()), 1);
   if (!table) {
     std::cerr << table.error().message << "\n";
     return 1;

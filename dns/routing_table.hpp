@@ -24,7 +24,7 @@ namespace meridian::dns {
 struct Service {
   Name name;
   /// TTL of its answers; already cut by health when the answer could change
-  /// soon (see main/routing_builder.hpp).
+  /// soon (see gslb/routing_builder.hpp).
   std::uint32_t ttl_s = 30;
   geo::Steering steering;
   /// TTL of fail-open answers (nothing healthy), so resolvers come back soon.

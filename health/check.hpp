@@ -59,7 +59,7 @@ struct DnsCheck {
 };
 
 /// In a cluster: how many of the nodes that probe a target must see it up
-/// for the cluster's verdict to be up (cluster/health_verdict.hpp decides).
+/// for the cluster's verdict to be up (gslb/health_records.hpp decides).
 enum class ObserverQuorum : std::uint8_t {
   majority,  ///< more than half of the live observers with a view
   any,       ///< at least one

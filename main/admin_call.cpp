@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "admin/http_client.hpp"
-#include "main/config.hpp"
+#include "config/config.hpp"
 #include "main/store_wiring.hpp"
 
 namespace meridian {

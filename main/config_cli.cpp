@@ -5,10 +5,10 @@
 #include <iostream>
 #include <sstream>
 
-#include "cluster/config_version.hpp"
+#include "gslb/config_versions.hpp"
 #include "main/admin_call.hpp"
 #include "main/admin_cli.hpp"
-#include "main/config.hpp"
+#include "config/config.hpp"
 
 namespace meridian {
 namespace {
@@ -50,9 +50,9 @@ int apply(const CliArguments& args, const AdminTarget& target) {
     std::cerr << "meridian: " << text.error().message << "\n";
     return 1;
   }
-  if (text->size() > cluster::kMaxConfigTextBytes) {
+  if (text->size() > gslb::kMaxConfigTextBytes) {
     std::cerr << "meridian: " << path << " is " << text->size() << " bytes; a committed config holds at most "
-              << cluster::kMaxConfigTextBytes << "\n";
+              << gslb::kMaxConfigTextBytes << "\n";
     return 1;
   }
   const json::object body{{"yaml", *text}, {"name", path}, {"author", author_of(args)},

@@ -11,7 +11,7 @@
 
 #include "admin/http_server.hpp"
 #include "dns/routing_table.hpp"
-#include "main/config.hpp"
+#include "config/config.hpp"
 
 namespace meridian {
 

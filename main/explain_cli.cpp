@@ -13,8 +13,8 @@
 #include "geo/geo_index.hpp"
 #include "health/tracker.hpp"
 #include "main/admin_call.hpp"
-#include "main/health_plan.hpp"
-#include "main/routing_builder.hpp"
+#include "gslb/health_plan.hpp"
+#include "gslb/routing_builder.hpp"
 
 namespace meridian {
 namespace {
@@ -265,16 +265,16 @@ int run_explain_command(const std::vector<std::string_view>& args) {
     std::cerr << "warning: " << index.error().message << "; every client is unlocated\n";
   }
   // No probes offline: every endpoint is up unless an override says not.
-  const HealthPlan plan = plan_health(*config);
+  const gslb::HealthPlan plan = gslb::plan_health(*config);
   health::HealthTracker tracker(plan.targets, health::UnknownPolicy::up);
-  apply_config_overrides(*config, tracker);
-  const ServiceVerdicts verdicts = verdicts_of(plan, tracker);
+  gslb::apply_config_overrides(*config, tracker);
+  const gslb::ServiceVerdicts verdicts = gslb::verdicts_of(plan, tracker);
   auto zones = build_zones(*config);
   if (!zones) {
     std::cerr << zones.error().message << "\n";
     return 1;
   }
-  const dns::RoutingTable table(std::move(zones).value(), build_services(*config, &verdicts, locator.get()), locator,
+  const dns::RoutingTable table(std::move(zones).value(), gslb::build_services(*config, &verdicts, locator.get()), locator,
                                 1);
   auto explanation = explain_query(*config, table, query);
   if (!explanation) {

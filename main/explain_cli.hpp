@@ -13,7 +13,7 @@
 #include "base/result.hpp"
 #include "dns/routing_table.hpp"
 #include "geo/steering.hpp"
-#include "main/config.hpp"
+#include "config/config.hpp"
 
 namespace meridian {
 

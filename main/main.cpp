@@ -13,7 +13,7 @@
 #include "geo/mmdb_writer.hpp"
 #include "main/admin_cli.hpp"
 #include "main/backend.hpp"
-#include "main/config.hpp"
+#include "config/config.hpp"
 #include "main/explain_cli.hpp"
 #include "main/node.hpp"
 #include "main/version.hpp"

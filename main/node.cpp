@@ -18,20 +18,20 @@
 #include "admin/health_api.hpp"
 #include "admin/store_api.hpp"
 #include "base/clock.hpp"
-#include "cluster/replicated_health.hpp"
+#include "gslb/replicated_health.hpp"
 #include "cluster/store_node.hpp"
 #include "dns/answerer.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/tcp_server.hpp"
 #include "dns/udp_server.hpp"
-#include "main/config_follower.hpp"
+#include "gslb/config_follower.hpp"
 #include "main/explain_api.hpp"
-#include "main/health_plan.hpp"
-#include "main/health_routing.hpp"
-#include "main/node_view.hpp"
+#include "gslb/health_plan.hpp"
+#include "gslb/health_routing.hpp"
+#include "gslb/node_view.hpp"
 #include "main/status_api.hpp"
 #include "main/version.hpp"
-#include "main/routing_builder.hpp"
+#include "gslb/routing_builder.hpp"
 #include "main/store_wiring.hpp"
 
 namespace meridian {
@@ -114,7 +114,7 @@ Result<admin::HttpServerSettings> admin_settings(const AdminSettings& settings) 
 
 int run_node(const NodeOptions& options) {
   const auto started = std::chrono::steady_clock::now();
-  auto first = load_generation(options.config_path);
+  auto first = gslb::load_generation(options.config_path);
   if (!first) {
     Logger().error("config", first.error().message);
     return 1;
@@ -133,9 +133,9 @@ int run_node(const NodeOptions& options) {
   asio::io_context health_io(1);
   auto health_work = asio::make_work_guard(health_io);
   std::thread health_thread([&] { health_io.run(); });
-  NodeViewSlot views;
+  gslb::NodeViewSlot views;
   dns::StatsSlotRegistry stats_slots;
-  HealthRouting routing(health_io, slot, views, stats_slots, clock, logger, seed ^ 0x68656c7468ULL);
+  gslb::HealthRouting routing(health_io, slot, views, stats_slots, clock, logger, seed ^ 0x68656c7468ULL);
   run_on(health_io, [&]() { return routing.switch_to(std::move(first).value(), true); });
 
   const dns::Answerer answerer(dns::AnswererSettings{config->dns.udp_payload, config->dns.nsid});
@@ -164,7 +164,7 @@ int run_node(const NodeOptions& options) {
   // The control plane: the node's member of the consensus store, and the
   // admin API.
   std::unique_ptr<cluster::StoreNode> store;
-  std::shared_ptr<ConfigFollower> follower;  // the committed config version (DESIGN.md section 3)
+  std::shared_ptr<gslb::ConfigFollower> follower;  // the committed config version (DESIGN.md section 3)
   if (config->cluster) {
     auto settings = store_settings(*config, seed ^ 0x7261667400ULL);
     auto started = settings ? cluster::StoreNode::start(std::move(*settings), logger)
@@ -175,11 +175,11 @@ int run_node(const NodeOptions& options) {
       return 1;
     }
     store = std::move(*started);
-    cluster::ReplicatedHealthSettings health_settings;
+    gslb::ReplicatedHealthSettings health_settings;
     health_settings.self = config->node.id;
     health_settings.lease_timeout = config->health.observer_lease;
     health_settings.local_fallback_after = config->health.local_fallback_after;
-    auto replicated = cluster::ReplicatedHealth::create(health_io, *store, health_settings, logger, [&routing] {
+    auto replicated = gslb::ReplicatedHealth::create(health_io, *store, health_settings, logger, [&routing] {
       routing.publish();
     });
     if (auto watching = replicated->start(); !watching) {
@@ -193,9 +193,9 @@ int run_node(const NodeOptions& options) {
       co_return;
     });
     // Runs on the health thread: the same swap as SIGHUP.
-    follower = ConfigFollower::create(health_io, *store, options.config_path, logger,
+    follower = gslb::ConfigFollower::create(health_io, *store, options.config_path, logger,
                                       [&](std::shared_ptr<const Config> next) -> Result<void> {
-                                        auto generation = make_generation(std::move(next));
+                                        auto generation = gslb::make_generation(std::move(next));
                                         if (!generation) return generation.error();
                                         current_config.set(generation->config);
                                         asio::co_spawn(health_io, routing.switch_to(std::move(*generation), false),
@@ -222,7 +222,7 @@ int run_node(const NodeOptions& options) {
       status.started_ms = static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch()).count() -
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
-      status.fresh_view = [&routing](std::function<void(std::shared_ptr<const NodeView>)> done) {
+      status.fresh_view = [&routing](std::function<void(std::shared_ptr<const gslb::NodeView>)> done) {
         routing.fresh_view(std::move(done));
       };
       status.query_stats = [&udp, &tcp] {
@@ -286,9 +286,9 @@ int run_node(const NodeOptions& options) {
     }
     if (signal == SIGHUP) {
       // Zones, services, sites, checks and GeoIP reload; listeners do not.
-      auto next = load_generation(options.config_path);
+      auto next = gslb::load_generation(options.config_path);
       if (next) {
-        auto generation = std::make_shared<Generation>(std::move(next).value());
+        auto generation = std::make_shared<gslb::Generation>(std::move(next).value());
         current_config.set(generation->config);
         asio::co_spawn(
             health_io, [&routing, generation]() { return routing.switch_to(std::move(*generation), false); },

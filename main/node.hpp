@@ -9,7 +9,7 @@
 
 #include "base/log.hpp"
 #include "base/result.hpp"
-#include "main/config.hpp"
+#include "config/config.hpp"
 
 namespace meridian {
 
@@ -26,7 +26,7 @@ struct NodeOptions {
 /// why. Listener settings apply at the next start. In a cluster, the node
 /// serves the committed config version once there is one (its file's
 /// node-local sections plus the version's shared sections; see
-/// main/config_follower.hpp), and SIGHUP reloads only the node-local part.
+/// gslb/config_follower.hpp), and SIGHUP reloads only the node-local part.
 int run_node(const NodeOptions& options);
 
 }  // namespace meridian

@@ -76,9 +76,9 @@ double uptime_s(const StatusSources& sources) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - sources.started).count();
 }
 
-json::value override_json(const std::optional<cluster::OperatorOverride>& value) {
+json::value override_json(const std::optional<gslb::OperatorOverride>& value) {
   if (!value) return nullptr;
-  return json::object{{"state", cluster::to_string(value->state)},
+  return json::object{{"state", gslb::to_string(value->state)},
                       {"author", value->author},
                       {"reason", value->reason},
                       {"set_ms", value->set_ms},
@@ -117,9 +117,9 @@ json::object status_json(const StatusSources& sources) {
   return out;
 }
 
-json::object sites_json(const NodeView& view) {
+json::object sites_json(const gslb::NodeView& view) {
   json::array sites;
-  for (const SiteView& site : view.sites) {
+  for (const gslb::SiteView& site : view.sites) {
     sites.push_back(json::object{{"name", site.name},
                                  {"lat", site.latitude_deg},
                                  {"lon", site.longitude_deg},
@@ -131,11 +131,11 @@ json::object sites_json(const NodeView& view) {
   return json::object{{"sites", std::move(sites)}, {"built_ms", view.built_ms}};
 }
 
-json::object services_json(const NodeView& view) {
+json::object services_json(const gslb::NodeView& view) {
   json::array services;
-  for (const ServiceView& service : view.services) {
+  for (const gslb::ServiceView& service : view.services) {
     json::array endpoints;
-    for (const EndpointView& e : service.endpoints) {
+    for (const gslb::EndpointView& e : service.endpoints) {
       json::array addresses;
       for (const std::string& address : e.addresses) addresses.push_back(json::value(address));
       endpoints.push_back(json::object{
@@ -161,11 +161,11 @@ json::object services_json(const NodeView& view) {
   return json::object{{"services", std::move(services)}, {"built_ms", view.built_ms}};
 }
 
-json::object matrix_json(const NodeView& view) {
+json::object matrix_json(const gslb::NodeView& view) {
   json::array observers;
   for (const auto& [name, live] : view.observers) observers.push_back(json::object{{"name", name}, {"live", live}});
   json::array targets;
-  for (const MatrixRow& row : view.matrix) {
+  for (const gslb::MatrixRow& row : view.matrix) {
     json::object views;
     for (const auto& [observer, state] : row.views) views[observer] = state;
     targets.push_back(json::object{{"target", row.target},
@@ -218,7 +218,7 @@ class QueryRateHistory : public std::enable_shared_from_this<QueryRateHistory> {
       std::map<std::string, std::size_t> slot_of;
       const std::vector<std::string> names = slot_names(sources_->stats_slots, &dns::StatsSlotRegistry::sites);
       for (std::size_t slot = 0; slot < names.size(); ++slot) slot_of.emplace(names[slot], slot);
-      for (const SiteView& site : view->sites) {
+      for (const gslb::SiteView& site : view->sites) {
         auto it = slot_of.find(site.name);
         const std::size_t slot = it != slot_of.end() ? it->second : now.by_site.size();
         if (slot >= now.by_site.size()) {
@@ -333,8 +333,8 @@ std::string render_metrics(const StatusSources& sources) {
                     entry.buckets, entry.latency_sum_s);
     }
     out.family("meridian_endpoint_usable", MetricType::gauge, "1 when the endpoint is in answers, by service.");
-    for (const ServiceView& service : view->services) {
-      for (const EndpointView& endpoint : service.endpoints) {
+    for (const gslb::ServiceView& service : view->services) {
+      for (const gslb::EndpointView& endpoint : service.endpoints) {
         out.sample("meridian_endpoint_usable",
                    {{"service", service.name},
                     {"endpoint", endpoint.addresses.empty() ? endpoint.target : endpoint.addresses.front()},
@@ -343,7 +343,7 @@ std::string render_metrics(const StatusSources& sources) {
       }
     }
     out.family("meridian_site_usable_endpoints", MetricType::gauge, "Endpoints of the site in answers now.");
-    for (const SiteView& site : view->sites) {
+    for (const gslb::SiteView& site : view->sites) {
       out.sample("meridian_site_usable_endpoints", {{"site", site.name}}, site.usable);
     }
     out.family("meridian_health_fallback", MetricType::gauge,
@@ -383,9 +383,9 @@ std::string render_metrics(const StatusSources& sources) {
 // Answers with `render` once the view is fresh, on the admin server's thread
 // (rendering 100,000 endpoints is not work for the health thread).
 void when_fresh(const std::shared_ptr<const StatusSources>& sources, admin::Responder respond,
-                std::function<admin::HttpResponse(std::shared_ptr<const NodeView>)> render) {
+                std::function<admin::HttpResponse(std::shared_ptr<const gslb::NodeView>)> render) {
   auto finish = [sources, respond = std::move(respond), render = std::move(render)](
-                    std::shared_ptr<const NodeView> view) mutable {
+                    std::shared_ptr<const gslb::NodeView> view) mutable {
     if (sources->io == nullptr) return respond(render(std::move(view)));
     boost::asio::post(*sources->io, [respond = std::move(respond), render = std::move(render),
                                      view = std::move(view)]() mutable { respond(render(std::move(view))); });
@@ -398,13 +398,13 @@ void add_status_routes(admin::HttpServer& server, StatusSources sources) {
   auto shared = std::make_shared<const StatusSources>(std::move(sources));
   server.route(admin::http::verb::get, "/api/v1/status", admin::Access::read,
                [shared](admin::HttpRequest, admin::Responder respond) {
-                 when_fresh(shared, std::move(respond), [shared](std::shared_ptr<const NodeView>) {
+                 when_fresh(shared, std::move(respond), [shared](std::shared_ptr<const gslb::NodeView>) {
                    return admin::json_response(200, status_json(*shared));
                  });
                });
-  const auto with_view = [shared](json::object (*render)(const NodeView&)) {
+  const auto with_view = [shared](json::object (*render)(const gslb::NodeView&)) {
     return [shared, render](admin::HttpRequest, admin::Responder respond) {
-      when_fresh(shared, std::move(respond), [render](std::shared_ptr<const NodeView> view) {
+      when_fresh(shared, std::move(respond), [render](std::shared_ptr<const gslb::NodeView> view) {
         if (!view) return admin::error_response(503, "the node is starting");
         return admin::json_response(200, render(*view));
       });
@@ -424,7 +424,7 @@ void add_status_routes(admin::HttpServer& server, StatusSources sources) {
   }
   server.route(admin::http::verb::get, "/metrics", admin::Access::read,
                [shared](admin::HttpRequest, admin::Responder respond) {
-                 when_fresh(shared, std::move(respond), [shared](std::shared_ptr<const NodeView>) {
+                 when_fresh(shared, std::move(respond), [shared](std::shared_ptr<const gslb::NodeView>) {
                    admin::HttpResponse response;
                    response.content_type = std::string(admin::kPrometheusContentType);
                    response.body = render_metrics(*shared);

@@ -1,7 +1,7 @@
 #pragma once
 // The node's own part of the admin API (DESIGN.md §7): who it is, what it
 // serves and how healthy it sees it, and /metrics. Everything is read from
-// snapshots (NodeViewSlot, the DNS workers' counters, the store's status),
+// snapshots (gslb::NodeViewSlot, the DNS workers' counters, the store's status),
 // never from another thread's live state.
 //
 //   GET /api/v1/status          {name, site, version, uptime_s, started_ms, config, cluster, health, dns}
@@ -27,7 +27,7 @@
 #include "cluster/store_node.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/stats.hpp"
-#include "main/node_view.hpp"
+#include "gslb/node_view.hpp"
 
 namespace meridian {
 
@@ -39,7 +39,7 @@ struct StatusSources {
   std::string version;
   std::chrono::steady_clock::time_point started;
   std::uint64_t started_ms = 0;  ///< wall clock
-  const NodeViewSlot* view = nullptr;
+  const gslb::NodeViewSlot* view = nullptr;
   /// The names of the zone, service and site counters' slots (null: none are
   /// exported by name).
   const dns::StatsSlotRegistry* stats_slots = nullptr;
@@ -54,7 +54,7 @@ struct StatusSources {
   std::function<boost::json::value()> config_status;
   /// Makes sure `view` holds a view at most a second old (building one if
   /// not), then calls back, on any thread, with it. Null: `view` as it is.
-  std::function<void(std::function<void(std::shared_ptr<const NodeView>)>)> fresh_view;
+  std::function<void(std::function<void(std::shared_ptr<const gslb::NodeView>)>)> fresh_view;
 };
 
 void add_status_routes(admin::HttpServer& server, StatusSources sources);

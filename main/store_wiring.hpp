@@ -10,7 +10,7 @@
 #include "base/log.hpp"
 #include "base/result.hpp"
 #include "cluster/store_node.hpp"
-#include "main/config.hpp"
+#include "config/config.hpp"
 
 namespace meridian {
 

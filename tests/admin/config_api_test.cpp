@@ -18,7 +18,7 @@
 
 #include "admin/http_client.hpp"
 #include "cluster/certs.hpp"
-#include "cluster/config_version.hpp"
+#include "gslb/config_versions.hpp"
 #include "http_test_support.hpp"
 
 using namespace meridian;
@@ -130,10 +130,10 @@ class Fixture {
   }
 
   /// Writes a record straight into the store (as a lost apply would leave it).
-  void put_record(const cluster::ConfigVersion& version) {
+  void put_record(const gslb::ConfigVersion& version) {
     std::promise<bool> done;
-    store_->write_system(store::KvPut{cluster::config_version_key(version.number),
-                                      cluster::encode_config_version(version)},
+    store_->write_system(store::KvPut{gslb::config_version_key(version.number),
+                                      gslb::encode_config_version(version)},
                          [&](store::KvResult, std::optional<cluster::StoreError> error) { done.set_value(!error); });
     REQUIRE(done.get_future().get());
   }
@@ -141,7 +141,7 @@ class Fixture {
   /// The record keys the store holds.
   std::size_t record_count() {
     std::promise<std::size_t> done;
-    store_->scan(std::string(cluster::kConfigVersionPrefix), 10'000, cluster::ReadMode::local,
+    store_->scan(std::string(gslb::kConfigVersionPrefix), 10'000, cluster::ReadMode::local,
                  [&](auto pairs, std::optional<cluster::StoreError>) { done.set_value(pairs.size()); });
     return done.get_future().get();
   }
@@ -197,7 +197,7 @@ TEST_CASE("config api: apply, refuse, roll back, list", "[admin][config_api]") {
     CHECK(fixture.call(http::verb::post, "/api/v1/config", json::object{{"text", "a"}}).first == 400);
     CHECK(fixture.call(http::verb::post, "/api/v1/config", json::object{{"yaml", "a"}, {"author", "x\ty"}}).first ==
           400);
-    const std::string huge(cluster::kMaxConfigTextBytes + 1, '#');
+    const std::string huge(gslb::kMaxConfigTextBytes + 1, '#');
     auto [status, body] = fixture.call(http::verb::post, "/api/v1/config", json::object{{"yaml", huge}});
     CHECK(status == 400);
     CHECK_THAT(std::string(body.at("error").as_string()), Catch::Contains("more than the limit"));
@@ -219,7 +219,7 @@ TEST_CASE("config api: apply, refuse, roll back, list", "[admin][config_api]") {
 
     // A lost apply's record at 3 (it read 2 too, and lost the race): the
     // next apply takes 4, its history skips 3, and it removes the stray.
-    cluster::ConfigVersion stray;
+    gslb::ConfigVersion stray;
     stray.number = 3;
     stray.previous = 2;
     stray.fingerprint = fake_fingerprint("stray");
@@ -260,7 +260,7 @@ TEST_CASE("config api: apply, refuse, roll back, list", "[admin][config_api]") {
     CHECK(fixture.call(http::verb::post, "/api/v1/config/rollback", json::object{{"version", 99}}).first == 404);
     CHECK(fixture.call(http::verb::get, "/api/v1/config/versions/99").first == 404);
     // A version that no longer validates on this node is not committed again.
-    cluster::ConfigVersion old;
+    gslb::ConfigVersion old;
     old.number = 50;
     old.previous = 1;
     old.fingerprint = fake_fingerprint("bad");
@@ -305,18 +305,18 @@ TEST_CASE("config api: concurrent applies never both win one number", "[admin][c
 
 TEST_CASE("config api: the history keeps the newest versions", "[admin][config_api]") {
   Fixture fixture;
-  const std::size_t total = cluster::kMaxConfigVersions + 5;
+  const std::size_t total = gslb::kMaxConfigVersions + 5;
   for (std::size_t i = 1; i <= total; ++i) {
     auto body = fixture.apply("sites: " + std::to_string(i) + "\n");
     REQUIRE(body.at("version") == i);
   }
   const auto history = fixture.history();
-  REQUIRE(history.size() == cluster::kMaxConfigVersions);
+  REQUIRE(history.size() == gslb::kMaxConfigVersions);
   CHECK(history.front() == total);
-  CHECK(history.back() == total - cluster::kMaxConfigVersions + 1);
-  for (int i = 0; i < 200 && fixture.record_count() != cluster::kMaxConfigVersions; ++i) {
+  CHECK(history.back() == total - gslb::kMaxConfigVersions + 1);
+  for (int i = 0; i < 200 && fixture.record_count() != gslb::kMaxConfigVersions; ++i) {
     std::this_thread::sleep_for(10ms);
   }
-  CHECK(fixture.record_count() == cluster::kMaxConfigVersions);
+  CHECK(fixture.record_count() == gslb::kMaxConfigVersions);
   CHECK(fixture.call(http::verb::get, "/api/v1/config/versions/1").first == 404);
 }

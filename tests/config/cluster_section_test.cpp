@@ -1,0 +1,91 @@
+// The `cluster:` and `admin:` sections: what they produce, and their errors.
+
+#include <catch2/catch.hpp>
+
+#include "tests/config/test_support.hpp"
+#include "config/config.hpp"
+
+using namespace meridian;
+using namespace std::chrono_literals;
+using meridian::test::errors_of;
+using meridian::test::kBaseConfig;
+using meridian::test::parse;
+using meridian::test::with;
+
+namespace {
+
+const std::string kNodeLine = "node: { id: n1, site: eu-west }";
+const std::string kClusterNode = R"(node: { id: n1, site: eu-west, data_dir: /var/lib/meridian }
+admin: { listen: "127.0.0.1:8401" }
+cluster:
+  listen: "127.0.0.1:7401"
+  peers:
+    - { id: n1, address: "127.0.0.1:7401" }
+    - { id: n2, address: "127.0.0.1:7402" }
+    - { id: n3, address: "[::1]:7403" }
+  tls: { ca: certs/ca.pem, cert: certs/n1.pem, key: certs/n1.key }
+  election_timeout: 1500ms)";
+
+std::string cluster_config(const std::string& from = "", const std::string& to = "") {
+  std::string text = with(kNodeLine, kClusterNode);
+  if (!from.empty()) text = with(from, to, text);
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("config cluster: a member's settings with defaults", "[main][cluster]") {
+  auto config = parse(cluster_config(), "/etc/meridian");
+  REQUIRE(config.ok());
+  REQUIRE(config->cluster);
+  const ClusterSettings& cluster = *config->cluster;
+  CHECK(cluster.listen.to_string() == "127.0.0.1:7401");
+  REQUIRE(cluster.peers.size() == 3);
+  CHECK(cluster.peers[2].id == "n3");
+  CHECK(cluster.peers[2].address.to_string() == "[::1]:7403");
+  CHECK_FALSE(cluster.join);
+  CHECK(cluster.ca_file == "/etc/meridian/certs/ca.pem");
+  CHECK(cluster.tick == 100ms);
+  CHECK(cluster.election_timeout == 1500ms);
+  CHECK(cluster.heartbeat_interval == 100ms);
+  REQUIRE(config->admin);
+  CHECK(config->admin->listen.to_string() == "127.0.0.1:8401");
+}
+
+TEST_CASE("config cluster: errors name file, line, column and what was expected", "[main][cluster]") {
+  struct Case {
+    std::string from, to, expected;
+  };
+  const Case cases[] = {
+      {"data_dir: /var/lib/meridian ", "",
+       "test.yaml:4:3: cluster: a cluster member needs node.data_dir"},
+      {"id: n1, site", "id: N_1, site", "cannot name a cluster member"},
+      {"{ id: n2,", "{ id: Node2,", "test.yaml:7:13: cluster.peers[1].id: expected a node name of a-z, 0-9 and '-'"},
+      {"\"127.0.0.1:7402\"", "\"127.0.0.1\"",
+       "test.yaml:7:26: cluster.peers[1].address: expected an address:port like \"127.0.0.1:7400\" or \"[::1]:7400\" "
+       "(missing :PORT after the address)"},
+      {"\"127.0.0.1:7402\"", "\"127.0.0.1:7401\"", "repeats the id or the address of another peer"},
+      {"  election_timeout: 1500ms", "  election_timeout: 1550ms",
+       "cluster.election_timeout: expected a multiple of cluster.tick (100ms)"},
+      {"  election_timeout: 1500ms", "  election_timeout: 100ms",
+       "cluster.election_timeout: expected election_timeout longer than heartbeat_interval"},
+      {"  election_timeout: 1500ms", "  join: maybe", "cluster.join: expected one of"},
+      {"key: certs/n1.key }", "}", "cluster.tls: missing required key \"key\""},
+      {"  listen: \"127.0.0.1:7401\"", "  lissen: \"127.0.0.1:7401\"", "unknown key \"lissen\""},
+      {"admin: { listen: \"127.0.0.1:8401\" }", "admin: { listen: \"0.0.0.0:8401\" }",
+       "admin.listen: expected a loopback address, or a token_file"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.to);
+    CHECK_THAT(errors_of(cluster_config(c.from, c.to)), Catch::Contains(c.expected));
+  }
+}
+
+TEST_CASE("config cluster: the cluster example loads cleanly", "[main][cluster]") {
+  auto loaded = load_config(MERIDIAN_SOURCE_DIR "/configs/examples/cluster-node.yaml");
+  INFO((loaded ? std::string() : loaded.error().message));
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->cluster);
+  CHECK(loaded->cluster->peers.size() == 3);
+  CHECK(loaded->admin->token_file == "/etc/meridian/admin.token");
+}

@@ -1,0 +1,66 @@
+// The node's consensus-store member wired from its `cluster:` settings
+// (main/store_wiring.hpp).
+
+#include "main/store_wiring.hpp"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "config/config.hpp"
+#include "tests/config/test_support.hpp"
+
+using namespace meridian;
+using meridian::test::parse;
+using meridian::test::with;
+
+namespace {
+
+const std::string kNodeLine = "node: { id: n1, site: eu-west }";
+const std::string kClusterNode = R"(node: { id: n1, site: eu-west, data_dir: /var/lib/meridian }
+admin: { listen: "127.0.0.1:8401" }
+cluster:
+  listen: "127.0.0.1:7401"
+  peers:
+    - { id: n1, address: "127.0.0.1:7401" }
+    - { id: n2, address: "127.0.0.1:7402" }
+    - { id: n3, address: "[::1]:7403" }
+  tls: { ca: certs/ca.pem, cert: certs/n1.pem, key: certs/n1.key }
+  election_timeout: 1500ms)";
+
+std::string cluster_config(const std::string& from = "", const std::string& to = "") {
+  std::string text = with(kNodeLine, kClusterNode);
+  if (!from.empty()) text = with(from, to, text);
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("store wiring: store settings name the founders and count ticks", "[main][cluster]") {
+  meridian::test::ScratchDir dir("cluster-wiring");
+  std::filesystem::create_directories(dir.path() + "/certs");
+  dir.write("certs/ca.pem", "CA");
+  dir.write("certs/n1.pem", "CERT");
+  dir.write("certs/n1.key", "KEY");
+  auto config = parse(cluster_config(), dir.path());
+  REQUIRE(config.ok());
+  auto settings = store_settings(*config, 7);
+  REQUIRE(settings.ok());
+  CHECK(settings->name == "n1");
+  CHECK(settings->founders == std::vector<std::string>{"n1", "n2", "n3"});
+  CHECK(settings->election_ticks == 15);
+  CHECK(settings->heartbeat_ticks == 1);
+  CHECK(settings->transport.cert_pem == "CERT");
+  CHECK(settings->admin_address == "127.0.0.1:8401");
+
+  auto joining = parse(cluster_config("  election_timeout: 1500ms", "  join: true"), dir.path());
+  REQUIRE(joining.ok());
+  auto join_settings = store_settings(*joining, 7);
+  REQUIRE(join_settings.ok());
+  CHECK(join_settings->founders.empty());
+
+  auto missing = parse(cluster_config(), dir.path() + "/nowhere");
+  REQUIRE(missing.ok());
+  auto unreadable = store_settings(*missing, 7);
+  REQUIRE_FALSE(unreadable.ok());
+  CHECK_THAT(unreadable.error().message, Catch::Contains("certs/ca.pem"));
+}
