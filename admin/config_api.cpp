@@ -18,8 +18,8 @@ namespace meridian::admin {
 
 namespace json = boost::json;
 using gslb::ConfigVersion;
-using cluster::ReadMode;
-using cluster::StoreError;
+using store::ReadMode;
+using store::StoreError;
 
 namespace {
 
@@ -119,7 +119,7 @@ HttpResponse history_response(const std::vector<std::pair<std::string, std::stri
 // store thread; the Responder may answer from there.
 class Commit : public std::enable_shared_from_this<Commit> {
  public:
-  Commit(cluster::StoreNode& store, ConfigVersion record, json::object extra, Responder respond)
+  Commit(store::ReplicatedStore& store, ConfigVersion record, json::object extra, Responder respond)
       : store_(store), record_(std::move(record)), extra_(std::move(extra)), respond_(std::move(respond)) {}
 
   void start() {
@@ -212,7 +212,7 @@ class Commit : public std::enable_shared_from_this<Commit> {
                 });
   }
 
-  cluster::StoreNode& store_;
+  store::ReplicatedStore& store_;
   ConfigVersion record_;
   json::object extra_;
   Responder respond_;
@@ -236,7 +236,7 @@ json::object config_status_json(const std::string& node_name, const ConfigNodeSt
       {"error", status.error.empty() ? json::value(nullptr) : json::value(status.error)}};
 }
 
-void add_config_routes(HttpServer& server, boost::asio::io_context& work, cluster::StoreNode& store,
+void add_config_routes(HttpServer& server, boost::asio::io_context& work, store::ReplicatedStore& store,
                        std::string node_name, ConfigHooks hooks) {
   auto shared_hooks = std::make_shared<const ConfigHooks>(std::move(hooks));
   const std::string api_author = node_name + " admin API";

@@ -46,7 +46,7 @@
 
 #include "admin/http_server.hpp"
 #include "base/result.hpp"
-#include "cluster/store_node.hpp"
+#include "store/replicated_store.hpp"
 
 namespace meridian::admin {
 
@@ -86,7 +86,7 @@ boost::json::object config_status_json(const std::string& node_name, const Confi
 /// take a while: it runs on `work` (an io_context run by some thread that
 /// is neither the server's, which also serves DNS over TCP in a node, nor
 /// the store's). `work` and `store` must outlive the server.
-void add_config_routes(HttpServer& server, boost::asio::io_context& work, cluster::StoreNode& store,
+void add_config_routes(HttpServer& server, boost::asio::io_context& work, store::ReplicatedStore& store,
                        std::string node_name, ConfigHooks hooks);
 
 }  // namespace meridian::admin

@@ -12,7 +12,7 @@
 namespace meridian::admin {
 
 namespace json = boost::json;
-using cluster::StoreError;
+using store::StoreError;
 
 namespace {
 
@@ -58,10 +58,10 @@ json::object override_json(const std::string& key, const gslb::OperatorOverride&
 
 }  // namespace
 
-void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::string node_name,
+void add_health_routes(HttpServer& server, store::ReplicatedStore& store, std::string node_name,
                        OverrideTargetCheck check) {
   server.route(http::verb::get, "/api/v1/verdicts", Access::read, [&store](HttpRequest, Responder respond) {
-    store.scan(std::string(gslb::kVerdictPrefix), 100'000, cluster::ReadMode::local,
+    store.scan(std::string(gslb::kVerdictPrefix), 100'000, store::ReadMode::local,
                [respond](auto pairs, std::optional<StoreError> error) {
                  if (error) return respond(store_error_response(*error));
                  json::array items;
@@ -79,7 +79,7 @@ void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::strin
   });
 
   server.route(http::verb::get, "/api/v1/overrides", Access::read, [&store](HttpRequest, Responder respond) {
-    store.scan("_ops/override/", 100'000, cluster::ReadMode::local,
+    store.scan("_ops/override/", 100'000, store::ReadMode::local,
                [respond](auto pairs, std::optional<StoreError> error) {
                  if (error) return respond(store_error_response(*error));
                  json::array items;
@@ -173,7 +173,7 @@ void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::strin
         return respond(error_response(400, "before must be the id of an event (\"next\" of the previous page)"));
       }
     }
-    store.scan(std::string(gslb::kEventPrefix), gslb::kMaxEvents * 2, cluster::ReadMode::local,
+    store.scan(std::string(gslb::kEventPrefix), gslb::kMaxEvents * 2, store::ReadMode::local,
                [respond, limit, before](auto pairs, std::optional<StoreError> error) {
                  if (error) return respond(store_error_response(*error));
                  json::array items;

@@ -23,7 +23,7 @@
 
 #include "admin/http_server.hpp"
 #include "base/result.hpp"
-#include "cluster/store_node.hpp"
+#include "store/replicated_store.hpp"
 
 namespace meridian::admin {
 
@@ -33,6 +33,6 @@ using OverrideTargetCheck = std::function<Result<void>(bool site, const std::str
 
 /// Adds the routes above. `store` must outlive the server; `check` runs on
 /// the server's thread.
-void add_health_routes(HttpServer& server, cluster::StoreNode& store, std::string node_name, OverrideTargetCheck check);
+void add_health_routes(HttpServer& server, store::ReplicatedStore& store, std::string node_name, OverrideTargetCheck check);
 
 }  // namespace meridian::admin

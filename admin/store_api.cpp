@@ -10,9 +10,9 @@
 namespace meridian::admin {
 
 namespace json = boost::json;
-using cluster::ReadMode;
-using cluster::StoreError;
-using cluster::StoreErrorKind;
+using store::ReadMode;
+using store::StoreError;
+using store::StoreErrorKind;
 
 namespace {
 
@@ -40,31 +40,41 @@ json::value optional_json(const std::optional<std::string>& value) {
 }
 
 /// Answers a membership call: 200 {"ok": true, "name"} or the error.
-cluster::StoreCallback<bool> answer_membership(Responder respond, std::string name) {
+store::StoreCallback<bool> answer_membership(Responder respond, std::string name) {
   return [respond, name = std::move(name)](bool, std::optional<StoreError> error) {
     if (error) return respond(store_error_response(*error));
     respond(json_response(200, json::object{{"ok", true}, {"name", name}}));
   };
 }
 
-using MembershipCall = std::function<void(cluster::StoreNode&, std::string, cluster::StoreCallback<bool>)>;
+/// The store's membership facet, or the answer that it has none (a store
+/// whose members are managed outside Meridian).
+Result<store::MembershipControl*> membership_of(store::ReplicatedStore& store) {
+  store::MembershipControl* membership = store.membership();
+  if (membership == nullptr) return fail("this store's membership is managed outside Meridian");
+  return membership;
+}
 
-void add_membership_route(HttpServer& server, cluster::StoreNode& store, std::string path, MembershipCall call) {
+using MembershipCall = std::function<void(store::MembershipControl&, std::string, store::StoreCallback<bool>)>;
+
+void add_membership_route(HttpServer& server, store::ReplicatedStore& store, std::string path, MembershipCall call) {
   server.route(http::verb::post, std::move(path), Access::mutate,
                [&store, call = std::move(call)](HttpRequest request, Responder respond) {
+                 auto membership = membership_of(store);
+                 if (!membership) return respond(error_response(501, membership.error().message));
                  auto body = object_body(request);
                  if (!body) return respond(error_response(400, body.error().message));
                  auto name = string_member(*body, "name");
                  if (!name) return respond(error_response(400, name.error().message));
-                 call(store, *name, answer_membership(respond, *name));
+                 call(**membership, *name, answer_membership(respond, *name));
                });
 }
 
 }  // namespace
 
-boost::json::object cluster_status_json(const cluster::StoreStatus& status) {
+boost::json::object cluster_status_json(const store::StoreStatus& status) {
   json::array members;
-  for (const cluster::MemberStatus& member : status.members) {
+  for (const store::MemberStatus& member : status.members) {
     json::object entry{{"name", member.name},
                        {"id", std::to_string(member.id)},
                        {"voter", member.voter},
@@ -72,7 +82,7 @@ boost::json::object cluster_status_json(const cluster::StoreStatus& status) {
                        {"address", member.address ? json::value(member.address->to_string()) : json::value(nullptr)},
                        {"reported", member.reported}};
     if (member.reported) {
-      entry["role"] = cluster::to_string(member.role);
+      entry["role"] = store::to_string(member.role);
       entry["term"] = member.term;
       entry["commit"] = member.commit;
       entry["applied"] = member.applied;
@@ -86,7 +96,7 @@ boost::json::object cluster_status_json(const cluster::StoreStatus& status) {
     members.push_back(std::move(entry));
   }
   return json::object{{"name", status.name},
-                      {"role", cluster::to_string(status.role)},
+                      {"role", store::to_string(status.role)},
                       {"term", status.term},
                       {"leader", status.leader.empty() ? json::value(nullptr) : json::value(status.leader)},
                       {"commit", status.commit},
@@ -103,13 +113,15 @@ boost::json::object cluster_status_json(const cluster::StoreStatus& status) {
                                     {"bad_frames", status.transport.bad_frames}}}};
 }
 
-void add_store_routes(HttpServer& server, cluster::StoreNode& store) {
+void add_store_routes(HttpServer& server, store::ReplicatedStore& store) {
   server.route(http::verb::get, "/api/v1/cluster", Access::read, [&store](HttpRequest, Responder respond) {
     respond(json_response(200, cluster_status_json(store.status())));
   });
 
   server.route(http::verb::post, "/api/v1/cluster/learners", Access::mutate,
                [&store](HttpRequest request, Responder respond) {
+                 auto membership = membership_of(store);
+                 if (!membership) return respond(error_response(501, membership.error().message));
                  auto body = object_body(request);
                  if (!body) return respond(error_response(400, body.error().message));
                  auto name = string_member(*body, "name");
@@ -120,19 +132,19 @@ void add_store_routes(HttpServer& server, cluster::StoreNode& store) {
                  if (!SocketAddress::parse(*address_text, address)) {
                    return respond(error_response(400, "address must be HOST:PORT, as in 10.0.0.4:7400 or [::1]:7400"));
                  }
-                 store.add_learner(*name, address, answer_membership(respond, *name));
+                 (*membership)->add_learner(*name, address, answer_membership(respond, *name));
                });
   add_membership_route(server, store, "/api/v1/cluster/promote",
-                       [](cluster::StoreNode& node, std::string name, cluster::StoreCallback<bool> done) {
-                         node.promote(std::move(name), std::move(done));
+                       [](store::MembershipControl& members, std::string name, store::StoreCallback<bool> done) {
+                         members.promote(std::move(name), std::move(done));
                        });
   add_membership_route(server, store, "/api/v1/cluster/remove",
-                       [](cluster::StoreNode& node, std::string name, cluster::StoreCallback<bool> done) {
-                         node.remove(std::move(name), std::move(done));
+                       [](store::MembershipControl& members, std::string name, store::StoreCallback<bool> done) {
+                         members.remove(std::move(name), std::move(done));
                        });
   add_membership_route(server, store, "/api/v1/cluster/transfer-leader",
-                       [](cluster::StoreNode& node, std::string name, cluster::StoreCallback<bool> done) {
-                         node.transfer_leadership(std::move(name), std::move(done));
+                       [](store::MembershipControl& members, std::string name, store::StoreCallback<bool> done) {
+                         members.transfer_leadership(std::move(name), std::move(done));
                        });
 
   server.route(http::verb::get, "/api/v1/kv", Access::read, [&store](HttpRequest request, Responder respond) {

@@ -30,14 +30,14 @@
 // write's outcome is unknown.
 
 #include "admin/http_server.hpp"
-#include "cluster/store_node.hpp"
+#include "store/replicated_store.hpp"
 
 namespace meridian::admin {
 
 /// Adds the routes above. `store` must outlive the server.
-void add_store_routes(HttpServer& server, cluster::StoreNode& store);
+void add_store_routes(HttpServer& server, store::ReplicatedStore& store);
 
 /// The JSON document GET /api/v1/cluster answers (also for the dashboard).
-boost::json::object cluster_status_json(const cluster::StoreStatus& status);
+boost::json::object cluster_status_json(const store::StoreStatus& status);
 
 }  // namespace meridian::admin

@@ -6,9 +6,9 @@
 namespace meridian::admin {
 
 namespace json = boost::json;
-using cluster::StoreErrorKind;
+using store::StoreErrorKind;
 
-HttpResponse store_error_response(const cluster::StoreError& error) {
+HttpResponse store_error_response(const store::StoreError& error) {
   json::object body{{"error", error.message}};
   unsigned status = 409;
   switch (error.kind) {
@@ -36,10 +36,10 @@ Result<json::object> object_body(const HttpRequest& request) {
   return value.as_object();
 }
 
-Result<cluster::ReadMode> read_mode(const HttpRequest& request) {
+Result<store::ReadMode> read_mode(const HttpRequest& request) {
   auto it = request.query.find("consistency");
-  if (it == request.query.end() || it->second == "linearizable") return cluster::ReadMode::linearizable;
-  if (it->second == "local") return cluster::ReadMode::local;
+  if (it == request.query.end() || it->second == "linearizable") return store::ReadMode::linearizable;
+  if (it->second == "local") return store::ReadMode::local;
   return fail("consistency must be linearizable or local");
 }
 

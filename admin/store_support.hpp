@@ -9,7 +9,7 @@
 
 #include "admin/http_server.hpp"
 #include "base/result.hpp"
-#include "cluster/store_node.hpp"
+#include "store/replicated_store.hpp"
 
 namespace meridian::admin {
 
@@ -17,13 +17,13 @@ namespace meridian::admin {
 /// "error": invalid 400; conflict 409; not_leader 421 with "leader" and
 /// "leader_admin" when known (the CLI asks the leader then); unavailable 503
 /// (retry); timeout 504 with "outcome": "unknown" (a write may still commit).
-HttpResponse store_error_response(const cluster::StoreError& error);
+HttpResponse store_error_response(const store::StoreError& error);
 
 /// The JSON object of a request body, or an error naming what is wrong.
 Result<boost::json::object> object_body(const HttpRequest& request);
 
 /// `?consistency=linearizable` (the default) or `local`.
-Result<cluster::ReadMode> read_mode(const HttpRequest& request);
+Result<store::ReadMode> read_mode(const HttpRequest& request);
 
 /// Milliseconds since the Unix epoch (the times records carry).
 std::uint64_t wall_ms();

@@ -22,11 +22,11 @@
 
 #include "base/log.hpp"
 #include "cluster/certs.hpp"
-#include "cluster/store_node.hpp"
+#include "cluster/raft_member.hpp"
 
 using namespace meridian;
 using namespace meridian::cluster;
-using Clock = std::chrono::steady_clock;
+using Stopwatch = std::chrono::steady_clock;
 
 namespace {
 
@@ -75,17 +75,17 @@ struct Round {
   std::atomic<int> active{0};
 };
 
-void client_loop(StoreNode& leader, std::shared_ptr<Round> round, int client, std::uint64_t sequence,
+void client_loop(RaftMember& leader, std::shared_ptr<Round> round, int client, std::uint64_t sequence,
                  const std::string& value) {
   if (!round->running) {
     --round->active;
     return;
   }
-  const auto started = Clock::now();
+  const auto started = Stopwatch::now();
   const std::string key = "bench/" + std::to_string(client) + "/" + std::to_string(sequence % kKeysPerClient);
   leader.write(store::KvPut{key, value}, [&leader, round, client, sequence, value, started](
                                              store::KvResult, std::optional<StoreError> error) {
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    const double ms = std::chrono::duration<double, std::milli>(Stopwatch::now() - started).count();
     if (error) {
       ++round->errors;
     } else {
@@ -122,11 +122,12 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < names.size(); ++i) {
     peers.push_back({names[i], {IpAddress::v4(127, 0, 0, 1), static_cast<std::uint16_t>(17411 + i)}});
   }
-  std::vector<std::unique_ptr<StoreNode>> nodes;
+  SystemClock clock;
+  std::vector<std::unique_ptr<RaftMember>> nodes;
   for (std::size_t i = 0; i < names.size(); ++i) {
     auto cert = issue_node_certificate(*ca, {names[i], {names[i]}, {}});
     if (!cert) return 1;
-    StoreNodeSettings settings;
+    RaftMemberSettings settings;
     settings.name = names[i];
     settings.data_dir = dir + "/" + names[i];
     settings.transport.listen = peers[i].address;
@@ -136,14 +137,14 @@ int main(int argc, char** argv) {
     settings.peers = peers;
     settings.founders = names;
     settings.request_timeout = std::chrono::seconds(10);
-    auto node = StoreNode::start(settings, logger);
+    auto node = RaftMember::start(settings, logger, clock);
     if (!node) {
       std::cerr << "cannot start " << names[i] << ": " << node.error().message << "\n";
       return 1;
     }
     nodes.push_back(std::move(*node));
   }
-  StoreNode* leader = nullptr;
+  RaftMember* leader = nullptr;
   for (int wait = 0; wait < 100 && leader == nullptr; ++wait) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     for (auto& node : nodes) {
@@ -163,11 +164,11 @@ int main(int argc, char** argv) {
   for (const int clients : options.clients) {
     auto round = std::make_shared<Round>();
     round->active = clients;
-    const auto started = Clock::now();
+    const auto started = Stopwatch::now();
     for (int client = 0; client < clients; ++client) client_loop(*leader, round, client, 0, value);
     std::this_thread::sleep_for(std::chrono::duration<double>(options.seconds));
     round->running = false;
-    const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+    const double elapsed = std::chrono::duration<double>(Stopwatch::now() - started).count();
     for (int wait = 0; wait < 200 && round->active > 0; ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     std::vector<double> latencies;
     {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#include "store/member_role.hpp"
 #include "store/raft_log.hpp"
 
 namespace meridian::cluster {
@@ -121,22 +122,9 @@ struct Message {
 ///                   quorum), or its own removal committed--> follower (T)
 ///
 /// Learners and removed nodes stay followers: only voters campaign.
-enum class Role : std::uint8_t {
-  follower,       ///< follows `leader` (or waits for one); the starting role
-  pre_candidate,  ///< polling voters before raising the term (pre-vote)
-  candidate,      ///< raised the term, voted for itself, asking for votes
-  leader,         ///< accepts proposals and replicates the log
-};
-
-inline constexpr const char* to_string(Role role) noexcept {
-  switch (role) {
-    case Role::follower: return "follower";
-    case Role::pre_candidate: return "pre-candidate";
-    case Role::candidate: return "candidate";
-    case Role::leader: return "leader";
-  }
-  return "?";
-}
+/// (store/member_role.hpp: the roles, shared with the store seam's status.)
+using Role = store::Role;
+using store::to_string;
 
 inline constexpr const char* to_string(MessageType type) noexcept {
   switch (type) {

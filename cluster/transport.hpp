@@ -62,6 +62,7 @@
 #include "base/result.hpp"
 #include "cluster/raft_types.hpp"
 #include "cluster/wire.hpp"
+#include "store/replicated_store.hpp"
 
 namespace meridian::cluster {
 
@@ -83,15 +84,7 @@ struct TransportSettings {
   std::size_t max_incoming_connections = 64;  ///< concurrent; more are closed at accept
 };
 
-struct TransportCounters {
-  std::uint64_t sent = 0;                 ///< messages and reports written (a snapshot once, when complete)
-  std::uint64_t received = 0;             ///< messages and reports handed to their handler
-  std::uint64_t dropped = 0;              ///< not sent: queue full, unknown peer, too large, lost with a connection
-  std::uint64_t coalesced = 0;            ///< heartbeats and reports replaced by a newer one while queued
-  std::uint64_t rejected_handshakes = 0;  ///< incoming connections refused before any frame
-  std::uint64_t bad_frames = 0;           ///< malformed incoming frames or chunk sequences (connection closed)
-  std::uint64_t wrong_sender = 0;         ///< frames whose `from` is not the authenticated peer
-};
+using store::TransportCounters;  // store/replicated_store.hpp: the counts, as the store's status shows them
 
 /// What the Raft driver learns about peers (each may be left empty).
 struct TransportEvents {

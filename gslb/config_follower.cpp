@@ -18,12 +18,12 @@ std::string version_name(std::uint64_t number) { return "<version " + std::to_st
 
 }  // namespace
 
-std::shared_ptr<ConfigFollower> ConfigFollower::create(asio::io_context& io, cluster::StoreNode& store,
+std::shared_ptr<ConfigFollower> ConfigFollower::create(asio::io_context& io, store::ReplicatedStore& store,
                                                        std::string config_path, Logger& logger, Switch switch_to) {
   return std::make_shared<ConfigFollower>(io, store, std::move(config_path), logger, std::move(switch_to));
 }
 
-ConfigFollower::ConfigFollower(asio::io_context& io, cluster::StoreNode& store, std::string config_path,
+ConfigFollower::ConfigFollower(asio::io_context& io, store::ReplicatedStore& store, std::string config_path,
                                Logger& logger, Switch switch_to)
     : io_(io), store_(store), path_(std::move(config_path)), logger_(logger), switch_(std::move(switch_to)) {}
 
@@ -56,8 +56,8 @@ Result<void> ConfigFollower::start() {
                               });
   if (!watched) return watched.error();
   // What the store holds already (the watch sees only later changes).
-  store_.read(std::string(gslb::kConfigCurrentKey), cluster::ReadMode::local,
-              [weak, &io = io_](std::optional<std::string> value, std::optional<cluster::StoreError>) {
+  store_.read(std::string(gslb::kConfigCurrentKey), store::ReadMode::local,
+              [weak, &io = io_](std::optional<std::string> value, std::optional<store::StoreError>) {
                 asio::post(io, [weak, value] {
                   auto self = weak.lock();
                   if (!self || self->stopped_) return;
@@ -100,9 +100,9 @@ void ConfigFollower::on_current(const std::optional<std::string>& value) {
   std::weak_ptr<ConfigFollower> weak = weak_from_this();
   // The record was applied before the pointer moved to it, so the local
   // state has it.
-  store_.read(gslb::config_version_key(*number), cluster::ReadMode::local,
+  store_.read(gslb::config_version_key(*number), store::ReadMode::local,
               [weak, number = *number, &io = io_](std::optional<std::string> record,
-                                                   std::optional<cluster::StoreError>) {
+                                                   std::optional<store::StoreError>) {
                 asio::post(io, [weak, number, record = std::move(record)] {
                   auto self = weak.lock();
                   if (!self || self->stopped_) return;

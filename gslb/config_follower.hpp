@@ -36,7 +36,7 @@
 #include "admin/config_api.hpp"
 #include "base/log.hpp"
 #include "base/result.hpp"
-#include "cluster/store_node.hpp"
+#include "store/replicated_store.hpp"
 #include "config/config.hpp"
 
 namespace meridian::gslb {
@@ -49,7 +49,7 @@ class ConfigFollower : public std::enable_shared_from_this<ConfigFollower> {
 
   /// `config_path` is the node's file (already loaded and served by the
   /// caller). `store`, `io` and `logger` must outlive the follower.
-  static std::shared_ptr<ConfigFollower> create(boost::asio::io_context& io, cluster::StoreNode& store,
+  static std::shared_ptr<ConfigFollower> create(boost::asio::io_context& io, store::ReplicatedStore& store,
                                                 std::string config_path, Logger& logger, Switch switch_to);
 
   /// Reads the node's file, watches _config/current, and serves the
@@ -70,7 +70,7 @@ class ConfigFollower : public std::enable_shared_from_this<ConfigFollower> {
   /// `name`. Any thread; parses now.
   Result<admin::ValidatedConfig> validate(const std::string& text, const std::string& name) const;
 
-  ConfigFollower(boost::asio::io_context& io, cluster::StoreNode& store, std::string config_path, Logger& logger,
+  ConfigFollower(boost::asio::io_context& io, store::ReplicatedStore& store, std::string config_path, Logger& logger,
                  Switch switch_to);  // use create()
 
  private:
@@ -80,7 +80,7 @@ class ConfigFollower : public std::enable_shared_from_this<ConfigFollower> {
   std::string base_dir() const;
 
   boost::asio::io_context& io_;
-  cluster::StoreNode& store_;
+  store::ReplicatedStore& store_;
   const std::string path_;
   Logger& logger_;
   Switch switch_;

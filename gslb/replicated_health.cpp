@@ -12,13 +12,13 @@ namespace {
 constexpr std::string_view kComponent = "health";
 }  // namespace
 
-std::shared_ptr<ReplicatedHealth> ReplicatedHealth::create(asio::io_context& io, cluster::StoreNode& store,
+std::shared_ptr<ReplicatedHealth> ReplicatedHealth::create(asio::io_context& io, store::ReplicatedStore& store,
                                                            ReplicatedHealthSettings settings, Logger& logger,
                                                            ChangeHandler on_change) {
   return std::make_shared<ReplicatedHealth>(io, store, std::move(settings), logger, std::move(on_change));
 }
 
-ReplicatedHealth::ReplicatedHealth(asio::io_context& io, cluster::StoreNode& store, ReplicatedHealthSettings settings,
+ReplicatedHealth::ReplicatedHealth(asio::io_context& io, store::ReplicatedStore& store, ReplicatedHealthSettings settings,
                                    Logger& logger, ChangeHandler on_change)
     : io_(io), store_(store), settings_(std::move(settings)), logger_(logger), on_change_(std::move(on_change)),
       timer_(io) {}
@@ -43,9 +43,9 @@ Result<void> ReplicatedHealth::start() {
     });
     if (!watched) return watched.error();
     // What the store already holds (the watch sees only later changes).
-    store_.scan(prefix, 1'000'000, cluster::ReadMode::local,
+    store_.scan(prefix, 1'000'000, store::ReadMode::local,
                 [weak, loading, &io = io_](std::vector<std::pair<std::string, std::string>> pairs,
-                                           std::optional<cluster::StoreError>) {
+                                           std::optional<store::StoreError>) {
                   asio::post(io, [weak, loading, pairs = std::move(pairs)] {
                     if (auto self = weak.lock(); self && !self->stopped_) {
                       for (const auto& [key, value] : pairs) self->on_key(key, value);
@@ -214,7 +214,7 @@ void ReplicatedHealth::publish(SteadyTime now) {
     mine_changed_ = false;
     std::weak_ptr<ReplicatedHealth> weak = weak_from_this();
     store_.write_system(store::KvPut{std::string(kObservationPrefix) + settings_.self, encode_observations(mine_)},
-                        [weak, &io = io_](store::KvResult, std::optional<cluster::StoreError> error) {
+                        [weak, &io = io_](store::KvResult, std::optional<store::StoreError> error) {
                           if (!error) return;
                           // Not written: try again at the next interval.
                           asio::post(io, [weak] {
@@ -222,12 +222,11 @@ void ReplicatedHealth::publish(SteadyTime now) {
                           });
                         });
   }
-  store_.write_system(store::KvPut{std::string(kLeasePrefix) + settings_.self, std::to_string(++lease_counter_)},
-                      [](store::KvResult, std::optional<cluster::StoreError>) {});
+  store_.renew_lease(settings_.self);
 }
 
 void ReplicatedHealth::decide_as_leader(SteadyTime now) {
-  if (store_.status().role != cluster::Role::leader) {
+  if (!store_.is_decider()) {
     leading_since_.reset();
     proposed_.clear();
     expiring_.clear();
@@ -266,7 +265,7 @@ void ReplicatedHealth::decide_as_leader(SteadyTime now) {
     }
     std::weak_ptr<ReplicatedHealth> weak = weak_from_this();
     store_.write_system(store::KvPut{std::string(kVerdictPrefix) + key, encode_verdict(*decided)},
-                        [weak, key, &io = io_](store::KvResult, std::optional<cluster::StoreError> error) {
+                        [weak, key, &io = io_](store::KvResult, std::optional<store::StoreError> error) {
                           if (!error) return;
                           asio::post(io, [weak, key] {
                             if (auto self = weak.lock()) self->proposed_.erase(key);
@@ -286,7 +285,7 @@ std::uint64_t wall_ms() {
 void ReplicatedHealth::log_event(Event event) {
   if (event.time_ms == 0) event.time_ms = wall_ms();
   store_.write_system(store::KvPut{event_key(event.time_ms, settings_.self, ++event_sequence_), encode_event(event)},
-                      [](store::KvResult, std::optional<cluster::StoreError>) {});
+                      [](store::KvResult, std::optional<store::StoreError>) {});
 }
 
 // Scheduled maintenance ends by itself: the leader removes what expired.
@@ -296,7 +295,7 @@ void ReplicatedHealth::expire_overrides() {
     if (value.expires_ms == 0 || value.expires_ms > now || expiring_.count(key)) continue;
     expiring_.insert(key);
     std::weak_ptr<ReplicatedHealth> weak = weak_from_this();
-    store_.write_system(store::KvDelete{key}, [weak, key, &io = io_](store::KvResult, std::optional<cluster::StoreError> error) {
+    store_.write_system(store::KvDelete{key}, [weak, key, &io = io_](store::KvResult, std::optional<store::StoreError> error) {
       if (!error) return;
       asio::post(io, [weak, key] {
         if (auto self = weak.lock()) self->expiring_.erase(key);
@@ -317,7 +316,7 @@ void ReplicatedHealth::trim_events() {
     // A delete that fails never reaches the watch: count it off here, or
     // trimming would stop until the next change of leader.
     std::weak_ptr<ReplicatedHealth> weak = weak_from_this();
-    store_.write_system(store::KvDelete{*it++}, [weak, &io = io_](store::KvResult, std::optional<cluster::StoreError> error) {
+    store_.write_system(store::KvDelete{*it++}, [weak, &io = io_](store::KvResult, std::optional<store::StoreError> error) {
       if (!error) return;
       asio::post(io, [weak] {
         if (auto self = weak.lock(); self && self->trimming_ > 0) --self->trimming_;
@@ -327,7 +326,7 @@ void ReplicatedHealth::trim_events() {
 }
 
 void ReplicatedHealth::check_fallback(SteadyTime now) {
-  const cluster::StoreStatus status = store_.status();
+  const store::StoreStatus status = store_.status();
   if (!status.leader.empty()) leader_seen_ = now;
   const bool cut_off = now - leader_seen_ > settings_.local_fallback_after;
   if (cut_off == fallback_) return;

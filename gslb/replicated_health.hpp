@@ -42,7 +42,7 @@
 #include "base/log.hpp"
 #include "base/result.hpp"
 #include "gslb/health_records.hpp"
-#include "cluster/store_node.hpp"
+#include "store/replicated_store.hpp"
 
 namespace meridian::gslb {
 
@@ -80,7 +80,7 @@ class ReplicatedHealth : public std::enable_shared_from_this<ReplicatedHealth> {
   /// Called (on the io thread) whenever verdicts() or fallback() changed.
   using ChangeHandler = std::function<void()>;
 
-  static std::shared_ptr<ReplicatedHealth> create(boost::asio::io_context& io, cluster::StoreNode& store,
+  static std::shared_ptr<ReplicatedHealth> create(boost::asio::io_context& io, store::ReplicatedStore& store,
                                                   ReplicatedHealthSettings settings, Logger& logger,
                                                   ChangeHandler on_change);
 
@@ -118,7 +118,7 @@ class ReplicatedHealth : public std::enable_shared_from_this<ReplicatedHealth> {
   /// True while this member uses its own probes (no leader for too long).
   bool fallback() const noexcept { return fallback_; }
 
-  ReplicatedHealth(boost::asio::io_context& io, cluster::StoreNode& store, ReplicatedHealthSettings settings, Logger& logger,
+  ReplicatedHealth(boost::asio::io_context& io, store::ReplicatedStore& store, ReplicatedHealthSettings settings, Logger& logger,
                    ChangeHandler on_change);  // use create()
 
  private:
@@ -135,7 +135,7 @@ class ReplicatedHealth : public std::enable_shared_from_this<ReplicatedHealth> {
   std::optional<bool> forced(const TargetInfo& target) const;
 
   boost::asio::io_context& io_;
-  cluster::StoreNode& store_;
+  store::ReplicatedStore& store_;
   ReplicatedHealthSettings settings_;
   Logger& logger_;
   ChangeHandler on_change_;

@@ -19,7 +19,7 @@
 #include "admin/store_api.hpp"
 #include "base/clock.hpp"
 #include "gslb/replicated_health.hpp"
-#include "cluster/store_node.hpp"
+#include "cluster/raft_member.hpp"
 #include "dns/answerer.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/tcp_server.hpp"
@@ -163,12 +163,12 @@ int run_node(const NodeOptions& options) {
 
   // The control plane: the node's member of the consensus store, and the
   // admin API.
-  std::unique_ptr<cluster::StoreNode> store;
+  std::unique_ptr<cluster::RaftMember> store;
   std::shared_ptr<gslb::ConfigFollower> follower;  // the committed config version (DESIGN.md section 3)
   if (config->cluster) {
     auto settings = store_settings(*config, seed ^ 0x7261667400ULL);
-    auto started = settings ? cluster::StoreNode::start(std::move(*settings), logger)
-                            : Result<std::unique_ptr<cluster::StoreNode>>(settings.error());
+    auto started = settings ? cluster::RaftMember::start(std::move(*settings), logger, clock)
+                            : Result<std::unique_ptr<cluster::RaftMember>>(settings.error());
     if (!started) {
       logger.error("node", "cannot start the cluster member: " + started.error().message);
       stop_health();

@@ -93,7 +93,7 @@ json::object status_json(const StatusSources& sources) {
                    {"started_ms", sources.started_ms}};
   out["config"] = sources.config_status ? sources.config_status() : json::value(nullptr);
   if (sources.store != nullptr) {
-    const cluster::StoreStatus store = sources.store->status();
+    const store::StoreStatus store = sources.store->status();
     out["cluster"] = json::object{{"role", role_name(store.role)}, {"term", store.term},
                                   {"leader", store.leader.empty() ? json::value(nullptr) : json::value(store.leader)},
                                   {"commit", store.commit},     {"applied", store.applied},
@@ -355,7 +355,7 @@ std::string render_metrics(const StatusSources& sources) {
   }
 
   if (sources.store != nullptr) {
-    const cluster::StoreStatus store = sources.store->status();
+    const store::StoreStatus store = sources.store->status();
     out.family("meridian_raft_term", MetricType::gauge, "The current Raft term.");
     out.sample("meridian_raft_term", {}, static_cast<double>(store.term));
     out.family("meridian_raft_role", MetricType::gauge, "1 for this member's current Raft role.");
@@ -371,7 +371,7 @@ std::string render_metrics(const StatusSources& sources) {
     out.sample("meridian_raft_members", {}, static_cast<double>(store.members.size()));
     out.family("meridian_raft_proposal_duration_seconds", MetricType::histogram,
                "Writes this member proposed as leader, from proposal to commit and apply.");
-    out.histogram("meridian_raft_proposal_duration_seconds", {}, cluster::kProposalLatencyBounds,
+    out.histogram("meridian_raft_proposal_duration_seconds", {}, store::kProposalLatencyBounds,
                   store.proposal_latency.counts, store.proposal_latency.sum_s);
     out.family("meridian_raft_proposals_failed_total", MetricType::counter,
                "Writes this member proposed that did not commit (leadership changed, or timed out).");

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "admin/http_server.hpp"
-#include "cluster/store_node.hpp"
+#include "cluster/raft_member.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/stats.hpp"
 #include "gslb/node_view.hpp"
@@ -45,7 +45,7 @@ struct StatusSources {
   const dns::StatsSlotRegistry* stats_slots = nullptr;
   /// Where the query-rate sampler runs (the admin server's io_context).
   boost::asio::io_context* io = nullptr;
-  cluster::StoreNode* store = nullptr;  ///< null outside a cluster
+  cluster::RaftMember* store = nullptr;  ///< null outside a cluster
   /// Every DNS worker's counters (each read with relaxed loads).
   std::function<std::vector<const dns::QueryStats*>()> query_stats;
   /// Open DNS TCP connections (on the admin server's thread).

@@ -23,9 +23,9 @@ Result<std::string> read_text_file(const std::string& path) {
   return content;
 }
 
-Result<cluster::StoreNodeSettings> store_settings(const Config& config, std::uint64_t seed) {
+Result<cluster::RaftMemberSettings> store_settings(const Config& config, std::uint64_t seed) {
   const ClusterSettings& cluster = *config.cluster;
-  cluster::StoreNodeSettings settings;
+  cluster::RaftMemberSettings settings;
   settings.name = config.node.id;
   settings.data_dir = config.node.data_dir;
   settings.transport.listen = cluster.listen;

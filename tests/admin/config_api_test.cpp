@@ -17,7 +17,9 @@
 #include <thread>
 
 #include "admin/http_client.hpp"
+#include "base/clock.hpp"
 #include "cluster/certs.hpp"
+#include "cluster/raft_member.hpp"
 #include "gslb/config_versions.hpp"
 #include "http_test_support.hpp"
 
@@ -47,7 +49,7 @@ class Fixture {
     REQUIRE(ca.ok());
     auto cert = cluster::issue_node_certificate(*ca, {"c1", {"c1"}, {}});
     REQUIRE(cert.ok());
-    cluster::StoreNodeSettings settings;
+    cluster::RaftMemberSettings settings;
     settings.name = "c1";
     settings.data_dir = (dir_ / "c1").string();
     settings.transport.listen = {IpAddress::v4(127, 0, 0, 1), 0};
@@ -58,7 +60,7 @@ class Fixture {
     settings.tick = 20ms;
     settings.request_timeout = 3s;
     settings.seed = 7;
-    auto store = cluster::StoreNode::start(std::move(settings), test::quiet());
+    auto store = cluster::RaftMember::start(std::move(settings), test::quiet(), clock_);
     if (!store.ok()) FAIL(store.error().message);
     store_ = std::move(*store);
     for (int i = 0; i < 500 && store_->status().leader.empty(); ++i) std::this_thread::sleep_for(10ms);
@@ -134,21 +136,22 @@ class Fixture {
     std::promise<bool> done;
     store_->write_system(store::KvPut{gslb::config_version_key(version.number),
                                       gslb::encode_config_version(version)},
-                         [&](store::KvResult, std::optional<cluster::StoreError> error) { done.set_value(!error); });
+                         [&](store::KvResult, std::optional<store::StoreError> error) { done.set_value(!error); });
     REQUIRE(done.get_future().get());
   }
 
   /// The record keys the store holds.
   std::size_t record_count() {
     std::promise<std::size_t> done;
-    store_->scan(std::string(gslb::kConfigVersionPrefix), 10'000, cluster::ReadMode::local,
-                 [&](auto pairs, std::optional<cluster::StoreError>) { done.set_value(pairs.size()); });
+    store_->scan(std::string(gslb::kConfigVersionPrefix), 10'000, store::ReadMode::local,
+                 [&](auto pairs, std::optional<store::StoreError>) { done.set_value(pairs.size()); });
     return done.get_future().get();
   }
 
  private:
+  SystemClock clock_;
   std::filesystem::path dir_;
-  std::unique_ptr<cluster::StoreNode> store_;
+  std::unique_ptr<cluster::RaftMember> store_;
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{io_.get_executor()};
   std::thread io_thread_;

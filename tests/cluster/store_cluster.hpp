@@ -1,5 +1,5 @@
 #pragma once
-// A cluster of real StoreNode members (RocksDB, mutual TLS on loopback) in
+// A cluster of real RaftMember members (RocksDB, mutual TLS on loopback) in
 // one process, for the store node's tests and the replicated health's.
 // Timing is real but short (20 ms ticks); every wait is bounded and polls a
 // condition, never sleeps as an assertion.
@@ -21,9 +21,10 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.hpp"
 #include "base/log.hpp"
 #include "cluster/certs.hpp"
-#include "cluster/store_node.hpp"
+#include "cluster/raft_member.hpp"
 #include "tests/store/store_test_support.hpp"
 
 namespace meridian::cluster::test {
@@ -31,6 +32,12 @@ namespace meridian::cluster::test {
 using namespace std::chrono_literals;
 using meridian::store::test::TempDir;
 
+
+/// The machine's clock, which stamps the members' lease renewals.
+inline const Clock& real_clock() {
+  static const SystemClock clock;
+  return clock;
+}
 
 inline Logger& quiet() {
   static Logger logger = std::getenv("MERIDIAN_TEST_LOG") != nullptr ? Logger(LogLevel::debug)
@@ -107,9 +114,9 @@ class TestCluster {
     for (const std::string& name : founders_) addresses_[name] = {IpAddress::v4(127, 0, 0, 1), free_port()};
   }
 
-  StoreNodeSettings settings(const std::string& name, bool founding) {
+  RaftMemberSettings settings(const std::string& name, bool founding) {
     if (!addresses_.count(name)) addresses_[name] = {IpAddress::v4(127, 0, 0, 1), free_port()};
-    StoreNodeSettings s;
+    RaftMemberSettings s;
     s.name = name;
     s.data_dir = dir_.sub(name);
     s.transport.listen = addresses_[name];
@@ -132,8 +139,8 @@ class TestCluster {
     return s;
   }
 
-  StoreNode& start(const std::string& name, bool founding = true) {
-    auto node = StoreNode::start(settings(name, founding), quiet());
+  RaftMember& start(const std::string& name, bool founding = true) {
+    auto node = RaftMember::start(settings(name, founding), quiet(), real_clock());
     if (!node.ok()) FAIL("start " << name << ": " << node.error().message);
     nodes_[name] = std::move(*node);
     return *nodes_[name];
@@ -142,7 +149,7 @@ class TestCluster {
     for (const std::string& name : founders_) start(name);
   }
   void stop(const std::string& name) { nodes_.erase(name); }
-  StoreNode& node(const std::string& name) { return *nodes_.at(name); }
+  RaftMember& node(const std::string& name) { return *nodes_.at(name); }
 
   /// The member every running node agrees leads, once there is one.
   std::string leader() {
@@ -167,7 +174,7 @@ class TestCluster {
     FAIL("no follower");
     return {};
   }
-  std::map<std::string, std::unique_ptr<StoreNode>>& nodes() { return nodes_; }
+  std::map<std::string, std::unique_ptr<RaftMember>>& nodes() { return nodes_; }
   SocketAddress address(const std::string& name) { return addresses_.at(name); }
 
   std::uint64_t snapshot_entries = 10'000;
@@ -176,14 +183,14 @@ class TestCluster {
   TempDir dir_;
   std::vector<std::string> founders_;
   std::map<std::string, SocketAddress> addresses_;
-  std::map<std::string, std::unique_ptr<StoreNode>> nodes_;
+  std::map<std::string, std::unique_ptr<RaftMember>> nodes_;
 };
 
-inline Answer<store::KvResult> put(StoreNode& node, const std::string& key, const std::string& value) {
+inline Answer<store::KvResult> put(RaftMember& node, const std::string& key, const std::string& value) {
   return wait_for<store::KvResult>([&](auto done) { node.write(store::KvPut{key, value}, done); });
 }
 
-inline std::optional<std::string> get(StoreNode& node, const std::string& key, ReadMode mode = ReadMode::linearizable) {
+inline std::optional<std::string> get(RaftMember& node, const std::string& key, ReadMode mode = ReadMode::linearizable) {
   auto answer = wait_for<std::optional<std::string>>([&](auto done) { node.read(key, mode, done); });
   if (answer.error) FAIL("read " << key << ": " << answer.error->message);
   return answer.value;

@@ -1,4 +1,4 @@
-// ReplicatedHealth over real StoreNode members (tests/cluster/store_cluster.hpp):
+// ReplicatedHealth over real RaftMember members (tests/cluster/store_cluster.hpp):
 // observations, leases, verdicts, operator overrides and the event log.
 
 #include "gslb/replicated_health.hpp"
@@ -137,11 +137,11 @@ TEST_CASE("replicated health: with quorum any one observer that sees it up is en
 
 namespace {
 
-Answer<store::KvResult> write_system(StoreNode& node, store::KvCommand command) {
+Answer<store::KvResult> write_system(RaftMember& node, store::KvCommand command) {
   return wait_for<store::KvResult>([&](auto done) { node.write_system(std::move(command), done); });
 }
 
-std::vector<std::pair<std::string, std::string>> scan(StoreNode& node, const std::string& prefix) {
+std::vector<std::pair<std::string, std::string>> scan(RaftMember& node, const std::string& prefix) {
   auto answer = wait_for<std::vector<std::pair<std::string, std::string>>>(
       [&](auto done) { node.scan(prefix, 100'000, ReadMode::linearizable, done); });
   if (answer.error) FAIL("scan " << prefix << ": " << answer.error->message);
@@ -154,7 +154,7 @@ std::uint64_t unix_ms() {
           .count());
 }
 
-std::vector<Event> events_of(StoreNode& node) {
+std::vector<Event> events_of(RaftMember& node) {
   std::vector<Event> out;
   for (const auto& [key, value] : scan(node, std::string(kEventPrefix))) {
     if (auto event = decode_event(value)) out.push_back(*event);
@@ -162,7 +162,7 @@ std::vector<Event> events_of(StoreNode& node) {
   return out;
 }
 
-bool has_event(StoreNode& node, const std::string& kind, const std::string& subject) {
+bool has_event(RaftMember& node, const std::string& kind, const std::string& subject) {
   for (const Event& event : events_of(node)) {
     if (event.kind == kind && event.subject == subject) return true;
   }
@@ -191,7 +191,7 @@ TEST_CASE("replicated health: operator overrides reach every member and beat the
 
   // Drain the endpoint that is up, force up the site whose endpoint is down;
   // written through a follower, as an operator's request may be.
-  StoreNode& follower = cluster.node(cluster.follower());
+  RaftMember& follower = cluster.node(cluster.follower());
   OperatorOverride drain{ForcedState::drain, unix_ms(), 0, "alice", "kernel update"};
   OperatorOverride force_up{ForcedState::up, unix_ms(), 0, "bob", "the probe is wrong"};
   REQUIRE_FALSE(write_system(follower, store::KvPut{std::string(kEndpointOverridePrefix) + "192.0.2.1",

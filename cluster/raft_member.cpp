@@ -1,21 +1,22 @@
-#include "cluster/store_node.hpp"
+#include "cluster/raft_member.hpp"
 
 #include <future>
 #include <thread>
 
 #include "base/assert.hpp"
 #include "cluster/node_id.hpp"
-#include "cluster/store_node_impl.hpp"
+#include "cluster/raft_member_state.hpp"
 
 namespace meridian::cluster {
 
 // ---- start and stop --------------------------------------------------------
 
-StoreNode::StoreNode(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RaftMember::RaftMember(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-StoreNode::~StoreNode() { stop(); }
+RaftMember::~RaftMember() { stop(); }
 
-Result<std::unique_ptr<StoreNode>> StoreNode::start(StoreNodeSettings settings, Logger& logger) {
+Result<std::unique_ptr<RaftMember>> RaftMember::start(RaftMemberSettings settings, Logger& logger,
+                                                     const Clock& clock) {
   if (auto valid = validate_node_name(settings.name); !valid) return valid.error();
   for (const std::string& founder : settings.founders) {
     if (auto valid = validate_node_name(founder); !valid) return valid.error();
@@ -23,46 +24,49 @@ Result<std::unique_ptr<StoreNode>> StoreNode::start(StoreNodeSettings settings, 
   for (const PeerAddress& peer : settings.peers) {
     if (auto valid = validate_node_name(peer.name); !valid) return valid.error();
   }
-  auto impl = std::make_shared<Impl>(std::move(settings), logger);
+  auto impl = std::make_shared<Impl>(std::move(settings), logger, clock);
   if (auto opened = impl->open(); !opened) return opened.error();
   impl->run();
-  return std::unique_ptr<StoreNode>(new StoreNode(std::move(impl)));
+  return std::unique_ptr<RaftMember>(new RaftMember(std::move(impl)));
 }
 
-void StoreNode::stop() {
+void RaftMember::stop() {
   if (impl_) impl_->shutdown();
 }
 
-SocketAddress StoreNode::bound() const { return impl_->bound_; }
+SocketAddress RaftMember::bound() const { return impl_->bound_; }
 
-void ProposalLatency::record(std::chrono::duration<double> took) noexcept {
-  const double seconds = took.count();
-  std::size_t bucket = 0;
-  while (bucket < kProposalLatencyBounds.size() && seconds > kProposalLatencyBounds[bucket]) ++bucket;
-  ++counts[bucket];
-  sum_s += seconds;
-}
-
-StoreStatus StoreNode::status() const {
+StoreStatus RaftMember::status() const {
   std::lock_guard lock(impl_->status_mutex_);
   return impl_->published_;
 }
 
+bool RaftMember::is_decider() const {
+  std::lock_guard lock(impl_->status_mutex_);
+  return impl_->published_.role == Role::leader;
+}
+
+store::LeaseRenewals RaftMember::lease_renewals() const { return impl_->leases_.renewals(); }
+
+void RaftMember::renew_lease(const std::string& holder) {
+  write_system(impl_->leases_.renewal(holder), [](store::KvResult, std::optional<StoreError>) {});
+}
+
 // ---- requests: posted to the store thread -----------------------------------
 
-void StoreNode::write(store::KvCommand command, StoreCallback<store::KvResult> done) {
+void RaftMember::write(store::KvCommand command, StoreCallback<store::KvResult> done) {
   impl_->post([impl = impl_.get(), command = std::move(command), done = std::move(done)]() mutable {
     impl->propose_command(std::move(command), false, true, std::move(done));
   });
 }
 
-void StoreNode::write_system(store::KvCommand command, StoreCallback<store::KvResult> done) {
+void RaftMember::write_system(store::KvCommand command, StoreCallback<store::KvResult> done) {
   impl_->post([impl = impl_.get(), command = std::move(command), done = std::move(done)]() mutable {
     impl->propose_command(std::move(command), true, true, std::move(done));
   });
 }
 
-void StoreNode::read(std::string key, ReadMode mode, StoreCallback<std::optional<std::string>> done) {
+void RaftMember::read(std::string key, ReadMode mode, StoreCallback<std::optional<std::string>> done) {
   impl_->post([impl = impl_.get(), key = std::move(key), mode, done = std::move(done)]() mutable {
     impl->when_readable(mode, [impl, key = std::move(key), done](std::optional<StoreError> error) {
       if (error) return done(std::nullopt, std::move(error));
@@ -71,8 +75,8 @@ void StoreNode::read(std::string key, ReadMode mode, StoreCallback<std::optional
   });
 }
 
-void StoreNode::scan(std::string prefix, std::size_t limit, ReadMode mode,
-                     StoreCallback<std::vector<std::pair<std::string, std::string>>> done) {
+void RaftMember::scan(std::string prefix, std::size_t limit, ReadMode mode,
+                      StoreCallback<store::KeyValues> done) {
   impl_->post([impl = impl_.get(), prefix = std::move(prefix), limit, mode, done = std::move(done)]() mutable {
     impl->when_readable(mode, [impl, prefix = std::move(prefix), limit, done](std::optional<StoreError> error) {
       if (error) return done({}, std::move(error));
@@ -81,31 +85,31 @@ void StoreNode::scan(std::string prefix, std::size_t limit, ReadMode mode,
   });
 }
 
-void StoreNode::add_learner(std::string name, SocketAddress address, StoreCallback<bool> done) {
+void RaftMember::add_learner(std::string name, SocketAddress address, StoreCallback<bool> done) {
   impl_->post([impl = impl_.get(), name = std::move(name), address, done = std::move(done)]() mutable {
     impl->add_learner(std::move(name), address, std::move(done));
   });
 }
 
-void StoreNode::promote(std::string name, StoreCallback<bool> done) {
+void RaftMember::promote(std::string name, StoreCallback<bool> done) {
   impl_->post([impl = impl_.get(), name = std::move(name), done = std::move(done)]() mutable {
     impl->change_membership(ChangeKind::promote_learner, std::move(name), std::move(done));
   });
 }
 
-void StoreNode::remove(std::string name, StoreCallback<bool> done) {
+void RaftMember::remove(std::string name, StoreCallback<bool> done) {
   impl_->post([impl = impl_.get(), name = std::move(name), done = std::move(done)]() mutable {
     impl->change_membership(ChangeKind::remove, std::move(name), std::move(done));
   });
 }
 
-void StoreNode::transfer_leadership(std::string name, StoreCallback<bool> done) {
+void RaftMember::transfer_leadership(std::string name, StoreCallback<bool> done) {
   impl_->post([impl = impl_.get(), name = std::move(name), done = std::move(done)]() mutable {
     impl->transfer_leadership(std::move(name), std::move(done));
   });
 }
 
-Result<store::WatchId> StoreNode::watch(std::string prefix, store::WatchCallback callback) {
+Result<store::WatchId> RaftMember::watch(std::string prefix, store::WatchCallback callback) {
   MERIDIAN_ASSERT(std::this_thread::get_id() != impl_->thread_.get_id(), "watch() called on the store thread");
   auto promise = std::make_shared<std::promise<Result<store::WatchId>>>();
   auto future = promise->get_future();
@@ -119,6 +123,10 @@ Result<store::WatchId> StoreNode::watch(std::string prefix, store::WatchCallback
   } catch (const std::future_error&) {  // stopped before the task ran
     return fail("the store is stopping");
   }
+}
+
+void RaftMember::unwatch(store::WatchId id) {
+  impl_->post([impl = impl_.get(), id] { impl->kv_->unwatch(id); });
 }
 
 }  // namespace meridian::cluster

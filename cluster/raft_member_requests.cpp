@@ -4,7 +4,7 @@
 
 #include "base/assert.hpp"
 #include "cluster/node_id.hpp"
-#include "cluster/store_node_impl.hpp"
+#include "cluster/raft_member_state.hpp"
 
 namespace meridian::cluster {
 
@@ -18,7 +18,7 @@ constexpr std::uint64_t kPromoteMaxLag = 1000;
 
 }  // namespace
 
-StoreError StoreNode::Impl::not_leader_error(const std::string& reason) const {
+StoreError RaftMember::Impl::not_leader_error(const std::string& reason) const {
   StoreError error{StoreErrorKind::not_leader, reason};
   const NodeId leader = raft_->leader();
   if (leader != no_node && leader != id_) {
@@ -32,14 +32,14 @@ StoreError StoreNode::Impl::not_leader_error(const std::string& reason) const {
   return error;
 }
 
-void StoreNode::Impl::track(std::uint64_t index, ProposalDone done) {
+void RaftMember::Impl::track(std::uint64_t index, ProposalDone done) {
   const SteadyTime now = std::chrono::steady_clock::now();
   proposals_[index] = Proposal{raft_->term(), now + settings_.request_timeout, std::move(done), now};
 }
 
 // A proposal is settled by whatever entry commits at its index: its own entry
 // (same term) or another leader's, which means it was dropped.
-void StoreNode::Impl::settle_proposal(const store::Entry& entry, const store::KvResult& result) {
+void RaftMember::Impl::settle_proposal(const store::Entry& entry, const store::KvResult& result) {
   auto it = proposals_.find(entry.index);
   if (it == proposals_.end()) return;
   Proposal proposal = std::move(it->second);
@@ -54,7 +54,7 @@ void StoreNode::Impl::settle_proposal(const store::Entry& entry, const store::Kv
   proposal.done(std::nullopt, result);
 }
 
-void StoreNode::Impl::propose_command(store::KvCommand command, bool system, bool may_forward,
+void RaftMember::Impl::propose_command(store::KvCommand command, bool system, bool may_forward,
                                       StoreCallback<store::KvResult> done) {
   if (auto valid = store::validate_command(command); !valid) {
     return done({}, StoreError{StoreErrorKind::invalid, valid.error().message});
@@ -76,7 +76,7 @@ void StoreNode::Impl::propose_command(store::KvCommand command, bool system, boo
   schedule_drain();
 }
 
-void StoreNode::Impl::when_readable(ReadMode mode, std::function<void(std::optional<StoreError>)> ready) {
+void RaftMember::Impl::when_readable(ReadMode mode, std::function<void(std::optional<StoreError>)> ready) {
   if (mode == ReadMode::local) return ready(std::nullopt);
   const std::uint64_t context = next_read_context_++;
   if (auto asked = raft_->read_index(context); !asked) return ready(not_leader_error(asked.error().message));
@@ -84,7 +84,7 @@ void StoreNode::Impl::when_readable(ReadMode mode, std::function<void(std::optio
   schedule_drain();
 }
 
-void StoreNode::Impl::serve_reads() {
+void RaftMember::Impl::serve_reads() {
   for (auto it = reads_.begin(); it != reads_.end();) {
     if (!it->second.indexed || it->second.index > applied_) {
       ++it;
@@ -96,7 +96,7 @@ void StoreNode::Impl::serve_reads() {
   }
 }
 
-void StoreNode::Impl::add_learner(std::string name, SocketAddress address, StoreCallback<bool> done) {
+void RaftMember::Impl::add_learner(std::string name, SocketAddress address, StoreCallback<bool> done) {
   if (auto valid = validate_node_name(name); !valid) {
     return done(false, StoreError{StoreErrorKind::invalid, valid.error().message});
   }
@@ -116,7 +116,7 @@ void StoreNode::Impl::add_learner(std::string name, SocketAddress address, Store
   schedule_drain();
 }
 
-void StoreNode::Impl::change_membership(ChangeKind kind, std::string name, StoreCallback<bool> done) {
+void RaftMember::Impl::change_membership(ChangeKind kind, std::string name, StoreCallback<bool> done) {
   if (auto valid = validate_node_name(name); !valid) {
     return done(false, StoreError{StoreErrorKind::invalid, valid.error().message});
   }
@@ -147,7 +147,7 @@ void StoreNode::Impl::change_membership(ChangeKind kind, std::string name, Store
   schedule_drain();
 }
 
-void StoreNode::Impl::transfer_leadership(std::string name, StoreCallback<bool> done) {
+void RaftMember::Impl::transfer_leadership(std::string name, StoreCallback<bool> done) {
   if (auto valid = validate_node_name(name); !valid) {
     return done(false, StoreError{StoreErrorKind::invalid, valid.error().message});
   }
@@ -164,7 +164,7 @@ void StoreNode::Impl::transfer_leadership(std::string name, StoreCallback<bool> 
   schedule_drain();
 }
 
-void StoreNode::Impl::check_transfer() {
+void RaftMember::Impl::check_transfer() {
   if (!transfer_) return;
   if (raft_->leader() == transfer_->target) {
     auto done = std::move(transfer_->done);
@@ -178,7 +178,7 @@ void StoreNode::Impl::check_transfer() {
   done(false, StoreError{StoreErrorKind::timeout, "leadership did not move to " + target + " in time"});
 }
 
-void StoreNode::Impl::expire_requests(SteadyTime now) {
+void RaftMember::Impl::expire_requests(SteadyTime now) {
   for (auto it = proposals_.begin(); it != proposals_.end();) {
     if (it->second.deadline > now) {
       ++it;
@@ -211,7 +211,7 @@ void StoreNode::Impl::expire_requests(SteadyTime now) {
   }
 }
 
-void StoreNode::Impl::fail_everything(const StoreError& error) {
+void RaftMember::Impl::fail_everything(const StoreError& error) {
   auto forwards = std::move(forwards_);
   forwards_.clear();
   for (auto& [id, forward] : forwards) forward.done({}, error);

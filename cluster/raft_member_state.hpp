@@ -1,8 +1,10 @@
 #pragma once
-// Private to cluster/store_node*.cpp: the state of a StoreNode and the
-// functions that run on its store thread. store_node_driver.cpp drives Raft
-// (ticks, messages, Readies, compaction, reports, status); store_node_requests.cpp
-// turns client requests into proposals and read-index rounds.
+// Private to cluster/raft_member*.cpp and write_forwarding.cpp: the state of
+// a RaftMember and the functions that run on its store thread.
+// raft_member_loop.cpp drives Raft (ticks, messages, Readies, compaction,
+// reports, status); raft_member_requests.cpp turns client requests into
+// proposals and read-index rounds; write_forwarding.cpp passes a follower's
+// writes to the leader.
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -17,7 +19,7 @@
 
 #include "cluster/membership.hpp"
 #include "cluster/raft.hpp"
-#include "cluster/store_node.hpp"
+#include "cluster/raft_member.hpp"
 #include "cluster/transport.hpp"
 #include "cluster/wire.hpp"
 #include "store/kv_state.hpp"
@@ -31,10 +33,10 @@ namespace meridian::cluster {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-struct StoreNode::Impl {
-  Impl(StoreNodeSettings settings, Logger& logger);
+struct RaftMember::Impl {
+  Impl(RaftMemberSettings settings, Logger& logger, const Clock& clock);
 
-  // ---- store_node_driver.cpp ----
+  // ---- raft_member_loop.cpp ----
   Result<void> open();  // database, log, state, Raft, transport (before the thread starts)
   void run();           // starts the store thread
   void shutdown();      // from any thread but the store thread; idempotent
@@ -57,7 +59,7 @@ struct StoreNode::Impl {
   std::string admin_of(NodeId id) const;
   [[noreturn]] void storage_failed(const std::string& what, const Error& error) const;
 
-  // ---- store_node_requests.cpp ----
+  // ---- raft_member_requests.cpp ----
   /// Completion of a proposal: the entry committed at its index (error unset,
   /// result from the state machine), or it did not / its fate is unknown.
   using ProposalDone = std::function<void(std::optional<StoreError>, store::KvResult)>;
@@ -70,7 +72,7 @@ struct StoreNode::Impl {
   void transfer_leadership(std::string name, StoreCallback<bool> done);
   StoreError not_leader_error(const std::string& reason) const;
 
-  // ---- store_node_forward.cpp ----
+  // ---- write_forwarding.cpp ----
   void forward(const std::string& command, bool system, StoreCallback<store::KvResult> done);
   void on_forward(ForwardFrame frame);
   void track(std::uint64_t index, ProposalDone done);
@@ -80,8 +82,9 @@ struct StoreNode::Impl {
   void check_transfer();
   void fail_everything(const StoreError& error);
 
-  StoreNodeSettings settings_;
+  RaftMemberSettings settings_;
   Logger& logger_;
+  store::LeaseBook leases_;
   NodeId id_;
   SteadyTime started_at_ = std::chrono::steady_clock::now();
 

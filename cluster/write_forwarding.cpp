@@ -10,7 +10,7 @@
 //                optional current value.
 
 #include "base/byte_codec.hpp"
-#include "cluster/store_node_impl.hpp"
+#include "cluster/raft_member_state.hpp"
 
 namespace meridian::cluster {
 
@@ -63,7 +63,7 @@ Result<Answer> decode_answer(std::string_view body) {
 
 }  // namespace
 
-void StoreNode::Impl::forward(const std::string& command, bool system, StoreCallback<store::KvResult> done) {
+void RaftMember::Impl::forward(const std::string& command, bool system, StoreCallback<store::KvResult> done) {
   const NodeId leader = raft_->leader();
   if (leader == no_node || leader == id_ || !address_book_.count(leader)) {
     return done({}, not_leader_error("this node is not the leader"));
@@ -74,7 +74,7 @@ void StoreNode::Impl::forward(const std::string& command, bool system, StoreCall
                                         encode_request(system ? ForwardKind::system : ForwardKind::client, command)});
 }
 
-void StoreNode::Impl::on_forward(ForwardFrame frame) {
+void RaftMember::Impl::on_forward(ForwardFrame frame) {
   if (frame.response) {
     auto it = forwards_.find(frame.id);
     if (it == forwards_.end()) return;  // timed out meanwhile

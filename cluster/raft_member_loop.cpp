@@ -7,7 +7,7 @@
 
 #include "base/assert.hpp"
 #include "cluster/node_id.hpp"
-#include "cluster/store_node_impl.hpp"
+#include "cluster/raft_member_state.hpp"
 #include "store/rocks_raft_log.hpp"
 
 namespace meridian::cluster {
@@ -28,15 +28,16 @@ std::uint64_t pick_seed(std::uint64_t seed, NodeId id) {
 
 }  // namespace
 
-StoreNode::Impl::Impl(StoreNodeSettings settings, Logger& logger)
+RaftMember::Impl::Impl(RaftMemberSettings settings, Logger& logger, const Clock& clock)
     : settings_(std::move(settings)),
       logger_(logger),
+      leases_(clock),
       id_(node_id_of(settings_.name)),
       work_(io_.get_executor()),
       tick_timer_(io_),
       report_timer_(io_) {}
 
-Result<void> StoreNode::Impl::open() {
+Result<void> RaftMember::Impl::open() {
   auto database = store::open_database(settings_.data_dir);
   if (!database) return database.error();
   database_ = std::move(*database);
@@ -76,6 +77,12 @@ Result<void> StoreNode::Impl::open() {
                               learn_address(key.substr(kMemberKeyPrefix.size()), value);
                             });
   if (!watched) return watched.error();
+  // Lease renewals are stamped as they apply (store/lease_book.hpp).
+  auto leases = kv_->watch(std::string(store::kLeasePrefix),
+                           [this](const std::string& key, const std::optional<std::string>& value, std::uint64_t) {
+                             leases_.on_change(key, value);
+                           });
+  if (!leases) return leases.error();
 
   TransportSettings transport = settings_.transport;
   transport.self_name = settings_.name;
@@ -102,7 +109,7 @@ Result<void> StoreNode::Impl::open() {
   return {};
 }
 
-void StoreNode::Impl::run() {
+void RaftMember::Impl::run() {
   on_tick();
   on_report_timer();
   thread_ = std::thread([this] {
@@ -116,21 +123,21 @@ void StoreNode::Impl::run() {
   });
 }
 
-bool StoreNode::Impl::post(std::function<void()> task) {
+bool RaftMember::Impl::post(std::function<void()> task) {
   std::lock_guard lock(lifecycle_mutex_);
   if (stopping_) return false;
   asio::post(io_, std::move(task));
   return true;
 }
 
-void StoreNode::Impl::shutdown() {
+void RaftMember::Impl::shutdown() {
   {
     std::lock_guard lock(lifecycle_mutex_);
     if (stopping_) return;
     stopping_ = true;
   }
   MERIDIAN_ASSERT(!thread_.joinable() || std::this_thread::get_id() != thread_.get_id(),
-                  "StoreNode stopped from its own thread");
+                  "RaftMember stopped from its own thread");
   if (thread_.joinable()) {
     asio::post(io_, [this] {
       fail_everything(StoreError{StoreErrorKind::unavailable, "the store is stopping"});
@@ -157,7 +164,7 @@ void StoreNode::Impl::shutdown() {
 
 // ---- events -----------------------------------------------------------------
 
-void StoreNode::Impl::on_tick() {
+void RaftMember::Impl::on_tick() {
   raft_->tick();
   const SteadyTime now = std::chrono::steady_clock::now();
   expire_requests(now);
@@ -169,7 +176,7 @@ void StoreNode::Impl::on_tick() {
   });
 }
 
-void StoreNode::Impl::on_message(Message message) {
+void RaftMember::Impl::on_message(Message message) {
   if (auto stepped = raft_->step(message); !stepped) {
     logger_.debug(kComponent, std::string("dropped a ") + to_string(message.type) + " from " +
                                   name_of(message.from) + ": " + stepped.error().message);
@@ -177,11 +184,11 @@ void StoreNode::Impl::on_message(Message message) {
   schedule_drain();
 }
 
-void StoreNode::Impl::on_report(NodeReport report) {
+void RaftMember::Impl::on_report(NodeReport report) {
   reports_[report.from] = Report{std::move(report), std::chrono::steady_clock::now()};
 }
 
-void StoreNode::Impl::on_report_timer() {
+void RaftMember::Impl::on_report_timer() {
   const Status status = raft_->status();
   const auto uptime =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_at_);
@@ -209,7 +216,7 @@ void StoreNode::Impl::on_report_timer() {
 
 // Draining later, not per event, lets every message and proposal already
 // queued on the io_context join the same Ready: one fsync for all of them.
-void StoreNode::Impl::schedule_drain() {
+void RaftMember::Impl::schedule_drain() {
   if (drain_scheduled_) return;
   drain_scheduled_ = true;
   asio::post(io_, [this] {
@@ -218,7 +225,7 @@ void StoreNode::Impl::schedule_drain() {
   });
 }
 
-void StoreNode::Impl::drain() {
+void RaftMember::Impl::drain() {
   bool worked = false;
   while (raft_->has_ready()) {
     Ready ready = raft_->ready();
@@ -233,7 +240,7 @@ void StoreNode::Impl::drain() {
   publish_status();
 }
 
-void StoreNode::Impl::handle_ready(Ready& ready) {
+void RaftMember::Impl::handle_ready(Ready& ready) {
   if (ready.soft_state) {
     logger_.info(kComponent, "node " + settings_.name + " is " + to_string(ready.soft_state->role) + " in term " +
                                  std::to_string(raft_->term()) + ", leader " +
@@ -268,7 +275,7 @@ void StoreNode::Impl::handle_ready(Ready& ready) {
   }
 }
 
-void StoreNode::Impl::apply(const store::Entry& entry) {
+void RaftMember::Impl::apply(const store::Entry& entry) {
   MERIDIAN_ASSERT(entry.index == applied_ + 1, "entries applied out of order");
   store::KvResult result;
   if (entry.type == store::EntryType::normal && !entry.data.empty()) {
@@ -290,7 +297,7 @@ void StoreNode::Impl::apply(const store::Entry& entry) {
 
 // ---- compaction -------------------------------------------------------------
 
-void StoreNode::Impl::maybe_compact() {
+void RaftMember::Impl::maybe_compact() {
   const std::uint64_t snapshot_index = log_->snapshot().index;
   if (applied_ < snapshot_index + settings_.snapshot_entries) return;
   if (applied_ < log_->first_index() || applied_ > log_->last_index()) return;
@@ -309,7 +316,7 @@ void StoreNode::Impl::maybe_compact() {
 
 // The membership in force at `index`: the newest config entry at or below it,
 // else the snapshot's, else the founders'.
-store::Membership StoreNode::Impl::membership_at(std::uint64_t index) const {
+store::Membership RaftMember::Impl::membership_at(std::uint64_t index) const {
   const store::Snapshot& snapshot = log_->snapshot();
   std::optional<store::Membership> found;
   for (std::uint64_t from = std::max(snapshot.index + 1, log_->first_index()); from <= index;) {
@@ -334,7 +341,7 @@ store::Membership StoreNode::Impl::membership_at(std::uint64_t index) const {
 
 // ---- address book and status ----------------------------------------------------
 
-void StoreNode::Impl::learn_address(const std::string& name, const std::optional<std::string>& address) {
+void RaftMember::Impl::learn_address(const std::string& name, const std::optional<std::string>& address) {
   if (!validate_node_name(name) || name == settings_.name) return;
   const NodeId id = node_id_of(name);
   SocketAddress parsed;
@@ -347,19 +354,19 @@ void StoreNode::Impl::learn_address(const std::string& name, const std::optional
   if (transport_) transport_->add_peer(id, name, parsed);
 }
 
-std::string StoreNode::Impl::name_of(NodeId id) const {
+std::string RaftMember::Impl::name_of(NodeId id) const {
   if (id == id_) return settings_.name;
   if (auto it = address_book_.find(id); it != address_book_.end()) return it->second.name;
   return "#" + std::to_string(id);
 }
 
-std::string StoreNode::Impl::admin_of(NodeId id) const {
+std::string RaftMember::Impl::admin_of(NodeId id) const {
   if (id == id_) return settings_.admin_address;
   if (auto it = reports_.find(id); it != reports_.end()) return it->second.report.admin_address;
   return {};
 }
 
-void StoreNode::Impl::publish_status() {
+void RaftMember::Impl::publish_status() {
   const Status raft = raft_->status();
   const SteadyTime now = std::chrono::steady_clock::now();
   StoreStatus status;
@@ -422,7 +429,7 @@ void StoreNode::Impl::publish_status() {
   published_ = std::move(status);
 }
 
-void StoreNode::Impl::storage_failed(const std::string& what, const Error& error) const {
+void RaftMember::Impl::storage_failed(const std::string& what, const Error& error) const {
   // Raft's promises rest on the disk; a node that cannot write must not go on
   // voting or acknowledging. Crash-stop; the operator fixes the disk and
   // restarts, and the node recovers from what was synced.

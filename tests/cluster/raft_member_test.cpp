@@ -1,8 +1,8 @@
-// StoreNode: real Raft members (RocksDB, mutual TLS on loopback) in one
+// RaftMember: real Raft members (RocksDB, mutual TLS on loopback) in one
 // process. Timing is real but short (20 ms ticks); every wait is bounded and
 // polls a condition, never sleeps as an assertion.
 
-#include "cluster/store_node.hpp"
+#include "cluster/raft_member.hpp"
 
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
@@ -36,7 +36,7 @@ using namespace std::chrono_literals;
 using namespace meridian::cluster::test;
 
 
-TEST_CASE("store node: three members elect one leader and replicate writes", "[cluster][store_node]") {
+TEST_CASE("raft member: three members elect one leader and replicate writes", "[cluster][raft_member]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   const std::string leader = cluster.leader();
@@ -81,7 +81,7 @@ TEST_CASE("store node: three members elect one leader and replicate writes", "[c
   CHECK(get(cluster.node(leader), "_health/lease/n9") == std::optional<std::string>("1"));
 }
 
-TEST_CASE("store node: status shows every member with role, term, indices", "[cluster][store_node]") {
+TEST_CASE("raft member: status shows every member with role, term, indices", "[cluster][raft_member]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   const std::string leader = cluster.leader();
@@ -118,7 +118,7 @@ TEST_CASE("store node: status shows every member with role, term, indices", "[cl
   CHECK(follower_timed == 0);
 }
 
-TEST_CASE("store node: proposal latency falls in the bucket of its upper bound", "[cluster][store_node]") {
+TEST_CASE("raft member: proposal latency falls in the bucket of its upper bound", "[cluster][raft_member]") {
   ProposalLatency latency;
   latency.record(std::chrono::microseconds(200));   // <= 1 ms
   latency.record(std::chrono::milliseconds(1));     // on the bound: still the first bucket
@@ -130,7 +130,7 @@ TEST_CASE("store node: proposal latency falls in the bucket of its upper bound",
   CHECK(latency.sum_s == Approx(7.0312));
 }
 
-TEST_CASE("store node: a restarted member recovers term, log and state from disk", "[cluster][store_node]") {
+TEST_CASE("raft member: a restarted member recovers term, log and state from disk", "[cluster][raft_member]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   std::string leader = cluster.leader();
@@ -152,8 +152,8 @@ TEST_CASE("store node: a restarted member recovers term, log and state from disk
   CHECK(get(cluster.node(leader), "key7") == std::optional<std::string>("v"));
 }
 
-TEST_CASE("store node: a new member joins as a learner through a snapshot, is promoted, a founder is removed",
-          "[cluster][store_node]") {
+TEST_CASE("raft member: a new member joins as a learner through a snapshot, is promoted, a founder is removed",
+          "[cluster][raft_member]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.snapshot_entries = 100;  // compact early, so n4 needs the snapshot
   cluster.start_all();
@@ -161,7 +161,7 @@ TEST_CASE("store node: a new member joins as a learner through a snapshot, is pr
   for (int i = 0; i < 150; ++i) REQUIRE_FALSE(put(cluster.node(leader), "key" + std::to_string(i), "v").error);
   REQUIRE(eventually([&] { return cluster.node(leader).status().snapshot_index > 0; }));
 
-  StoreNode& n4 = cluster.start("n4", false);
+  RaftMember& n4 = cluster.start("n4", false);
   auto added = wait_for<bool>([&](auto done) { cluster.node(leader).add_learner("n4", cluster.address("n4"), done); });
   REQUIRE_FALSE(added.error);
   CHECK(eventually([&] { return get(n4, "key149", ReadMode::local) == std::optional<std::string>("v"); }));
@@ -189,7 +189,7 @@ TEST_CASE("store node: a new member joins as a learner through a snapshot, is pr
   CHECK(voter.error);
 }
 
-TEST_CASE("store node: leadership transfer moves the leader and writes go on", "[cluster][store_node]") {
+TEST_CASE("raft member: leadership transfer moves the leader and writes go on", "[cluster][raft_member]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   const std::string leader = cluster.leader();
@@ -200,7 +200,7 @@ TEST_CASE("store node: leadership transfer moves the leader and writes go on", "
   CHECK_FALSE(put(cluster.node(target), "after-transfer", "ok").error);
 }
 
-TEST_CASE("store node: a stopped leader is replaced and acknowledged writes survive", "[cluster][store_node]") {
+TEST_CASE("raft member: a stopped leader is replaced and acknowledged writes survive", "[cluster][raft_member]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   const std::string first = cluster.leader();
@@ -214,7 +214,7 @@ TEST_CASE("store node: a stopped leader is replaced and acknowledged writes surv
   CHECK(eventually([&] { return get(cluster.node(first), "w10", ReadMode::local) == std::optional<std::string>("1"); }));
 }
 
-TEST_CASE("store node: a write to a follower cut off from the leader is not acknowledged", "[cluster][store_node]") {
+TEST_CASE("raft member: a write to a follower cut off from the leader is not acknowledged", "[cluster][raft_member]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   const std::string leader = cluster.leader();
@@ -230,21 +230,21 @@ TEST_CASE("store node: a write to a follower cut off from the leader is not ackn
   REQUIRE(eventually([&] { return !put(cluster.node(follower), "k2", "v").error; }));
 }
 
-TEST_CASE("store node: start errors name the problem", "[cluster][store_node]") {
+TEST_CASE("raft member: start errors name the problem", "[cluster][raft_member]") {
   TestCluster cluster({"n1"});
   auto settings = cluster.settings("n1", true);
   settings.name = "Bad_Name";
-  auto bad = StoreNode::start(settings, quiet());
+  auto bad = RaftMember::start(settings, quiet(), real_clock());
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.error().message, Catch::Contains("Bad_Name"));
 
   settings = cluster.settings("n1", true);
   settings.transport.cert_pem = "not a certificate";
-  auto no_cert = StoreNode::start(settings, quiet());
+  auto no_cert = RaftMember::start(settings, quiet(), real_clock());
   CHECK_FALSE(no_cert.ok());
 }
 
-TEST_CASE("store node: a single founder leads alone", "[cluster][store_node]") {
+TEST_CASE("raft member: a single founder leads alone", "[cluster][raft_member]") {
   TestCluster cluster({"solo"});
   cluster.start_all();
   CHECK(cluster.leader() == "solo");
