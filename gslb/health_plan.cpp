@@ -80,7 +80,7 @@ void apply_config_overrides(const Config& config, health::HealthTracker& tracker
 }
 
 ServiceVerdicts verdicts_of(const HealthPlan& plan, const health::HealthTracker& tracker,
-                            const std::vector<gslb::TargetAnswer>* replicated) {
+                            const std::vector<TargetAnswer>* replicated) {
   ServiceVerdicts verdicts;
   verdicts.reserve(plan.target_of.size());
   for (const auto& endpoints : plan.target_of) {
@@ -88,7 +88,7 @@ ServiceVerdicts verdicts_of(const HealthPlan& plan, const health::HealthTracker&
     service.reserve(endpoints.size());
     for (const std::size_t target : endpoints) {
       const bool overridden = tracker.state(target).effective_override() != health::Override::none;
-      const gslb::TargetAnswer* answer =
+      const TargetAnswer* answer =
           replicated != nullptr && target < replicated->size() ? &(*replicated)[target] : nullptr;
       const bool probed = tracker.state(target).probed != health::Health::unknown;
       if (answer != nullptr && answer->forced) {
@@ -117,15 +117,15 @@ std::vector<std::string> target_keys(const HealthPlan& plan, const Config& confi
   return keys;
 }
 
-std::vector<gslb::TargetInfo> target_infos(const HealthPlan& plan, const Config& config) {
+std::vector<TargetInfo> target_infos(const HealthPlan& plan, const Config& config) {
   std::vector<std::string> keys = target_keys(plan, config);
-  std::vector<gslb::TargetInfo> infos;
+  std::vector<TargetInfo> infos;
   for (std::size_t i = 0; i < plan.targets.size(); ++i) {
     const auto& check = plan.targets[i].check;
-    std::optional<gslb::Quorum> quorum;
+    std::optional<Quorum> quorum;
     if (check) {
-      static constexpr gslb::Quorum kQuorums[] = {gslb::Quorum::majority, gslb::Quorum::any,
-                                                     gslb::Quorum::all};
+      static constexpr Quorum kQuorums[] = {Quorum::majority, Quorum::any,
+                                                     Quorum::all};
       quorum = kQuorums[static_cast<std::size_t>(check->quorum)];
     }
     infos.push_back({std::move(keys[i]), plan.targets[i].address.to_string(), config.sites[plan.targets[i].site].name,
@@ -145,15 +145,6 @@ std::vector<gslb::TargetInfo> target_infos(const HealthPlan& plan, const Config&
     }
   }
   return infos;
-}
-
-std::vector<std::optional<bool>> local_views(const health::HealthTracker& tracker) {
-  std::vector<std::optional<bool>> views(tracker.size());
-  for (std::size_t i = 0; i < tracker.size(); ++i) {
-    const health::Health probed = tracker.state(i).probed;
-    if (probed != health::Health::unknown) views[i] = probed == health::Health::up;
-  }
-  return views;
 }
 
 }  // namespace meridian::gslb

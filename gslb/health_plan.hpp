@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "gslb/replicated_health.hpp"
-#include "health/tracker.hpp"
 #include "config/config.hpp"
+#include "gslb/health_flow.hpp"
 #include "gslb/routing_builder.hpp"
+#include "health/tracker.hpp"
 
 namespace meridian::gslb {
 
@@ -38,17 +38,13 @@ void apply_config_overrides(const Config& config, health::HealthTracker& tracker
 /// verdict where it has them, and keeps the last verdict for targets it
 /// does not probe (probe_from).
 ServiceVerdicts verdicts_of(const HealthPlan& plan, const health::HealthTracker& tracker,
-                            const std::vector<gslb::TargetAnswer>* replicated = nullptr);
+                            const std::vector<TargetAnswer>* replicated = nullptr);
 
 /// A stable name for each target, the same on every node with the same
 /// cluster config: "ADDRESS@SITE/CHECK:PORT" ("none" without a check), with
 /// "#2", "#3"... on targets that differ only in other check settings.
 std::vector<std::string> target_keys(const HealthPlan& plan, const Config& config);
 /// The targets as the replicated health knows them (key, address, site).
-std::vector<gslb::TargetInfo> target_infos(const HealthPlan& plan, const Config& config);
-
-/// What the local probes say of each target, overrides ignored: up, down,
-/// or nullopt (not probed yet). What a node reports to the cluster.
-std::vector<std::optional<bool>> local_views(const health::HealthTracker& tracker);
+std::vector<TargetInfo> target_infos(const HealthPlan& plan, const Config& config);
 
 }  // namespace meridian::gslb

@@ -11,11 +11,12 @@ std::uint64_t wall_ms(const Clock& clock) {
       std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch()).count());
 }
 
-std::optional<gslb::OperatorOverride> override_of(const gslb::ReplicatedHealth* replicated,
+std::optional<OperatorOverride> override_of(const ReplicatedHealth* replicated,
                                                      std::string_view prefix, const std::string& name) {
   if (replicated == nullptr) return std::nullopt;
-  const auto it = replicated->overrides().find(std::string(prefix) + name);
-  if (it == replicated->overrides().end()) return std::nullopt;
+  const auto& overrides = replicated->follower().state().overrides;
+  const auto it = overrides.find(std::string(prefix) + name);
+  if (it == overrides.end()) return std::nullopt;
   return it->second;
 }
 
@@ -34,7 +35,7 @@ NodeView build_node_view(const NodeViewInputs& in) {
     entry.name = site.name;
     entry.latitude_deg = site.latitude_deg;
     entry.longitude_deg = site.longitude_deg;
-    entry.override = override_of(in.replicated, gslb::kSiteOverridePrefix, site.name);
+    entry.override = override_of(in.replicated, kSiteOverridePrefix, site.name);
   }
 
   // Endpoints an operator took out, by site: a site with nothing else left
@@ -71,19 +72,19 @@ NodeView build_node_view(const NodeViewInputs& in) {
         endpoint.reason = state.last_failure;
         if (state.last) endpoint.latency_ms = static_cast<double>(state.last->latency.count()) / 1000.0;
         if (in.replicated != nullptr) {
-          if (auto replicated = in.replicated->verdict(keys[target])) {
+          if (auto replicated = in.replicated->follower().verdict(keys[target])) {
             endpoint.cluster_verdict = replicated->up;
             endpoint.verdict_stale = replicated->stale;
           }
-          endpoint.override = override_of(in.replicated, gslb::kEndpointOverridePrefix, spec.address.to_string());
+          endpoint.override = override_of(in.replicated, kEndpointOverridePrefix, spec.address.to_string());
           for (std::size_t i = 0; !endpoint.override && i < endpoint.addresses.size(); ++i) {
-            endpoint.override = override_of(in.replicated, gslb::kEndpointOverridePrefix, endpoint.addresses[i]);
+            endpoint.override = override_of(in.replicated, kEndpointOverridePrefix, endpoint.addresses[i]);
           }
         }
         SiteView& site = view.sites[service.endpoints[e].site];
         ++site.endpoints;
         if (verdict.usable) ++site.usable;
-        if (!verdict.usable && endpoint.override && endpoint.override->state != gslb::ForcedState::up) {
+        if (!verdict.usable && endpoint.override && endpoint.override->state != ForcedState::up) {
           ++held_out[service.endpoints[e].site];
         }
       }
@@ -93,8 +94,8 @@ NodeView build_node_view(const NodeViewInputs& in) {
   for (std::size_t i = 0; i < view.sites.size(); ++i) {
     SiteView& site = view.sites[i];
     const auto forced = site.override ? std::optional(site.override->state) : std::nullopt;
-    site.state = forced == gslb::ForcedState::drain  ? "drained"
-                 : forced == gslb::ForcedState::down ? "down"
+    site.state = forced == ForcedState::drain  ? "drained"
+                 : forced == ForcedState::down ? "down"
                  : site.endpoints == 0                  ? "empty"
                  : site.usable == site.endpoints        ? "up"
                  : site.usable > 0                      ? "degraded"
@@ -103,21 +104,22 @@ NodeView build_node_view(const NodeViewInputs& in) {
   }
 
   if (in.replicated != nullptr) {
-    view.fallback = in.replicated->fallback();
-    view.verdict_changes = in.replicated->verdict_changes();
-    for (const auto& [observer, views] : in.replicated->observations()) {
+    const VerdictFollower& follower = in.replicated->follower();
+    view.fallback = follower.fallback();
+    view.verdict_changes = follower.verdict_changes();
+    for (const auto& [observer, views] : follower.state().observations) {
       view.observers.emplace_back(observer, in.replicated->observer_live(observer));
     }
     for (std::size_t t = 0; t < in.plan.targets.size(); ++t) {
       MatrixRow& row = view.matrix.emplace_back();
       row.target = keys[t];
       row.site = in.config.sites[in.plan.targets[t].site].name;
-      for (const auto& [observer, views] : in.replicated->observations()) {
+      for (const auto& [observer, views] : follower.state().observations) {
         const auto it = views.find(keys[t]);
         if (it == views.end()) continue;
         row.views[observer] = !it->second ? "unknown" : *it->second ? "up" : "down";
       }
-      if (auto verdict = in.replicated->verdict(keys[t])) {
+      if (auto verdict = follower.verdict(keys[t])) {
         row.verdict = verdict->up;
         row.stale = verdict->stale;
       }

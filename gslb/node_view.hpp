@@ -37,7 +37,7 @@ struct EndpointView {
   std::uint64_t since_ms = 0;  ///< wall clock of the last change of the probed state; 0: never probed
   std::string reason;          ///< the latest probe failure (kept after recovery)
   std::optional<double> latency_ms;  ///< of the last probe
-  std::optional<gslb::OperatorOverride> override;  ///< an operator's, from the store
+  std::optional<OperatorOverride> override;  ///< an operator's, from the store
 };
 
 struct ServiceView {
@@ -57,7 +57,7 @@ struct SiteView {
   /// site down), "drained" (an operator drained the site, or each of its
   /// endpoints), or "empty" (no endpoints).
   std::string state;
-  std::optional<gslb::OperatorOverride> override;
+  std::optional<OperatorOverride> override;
 };
 
 /// One row of the observer x target matrix.
@@ -90,7 +90,7 @@ struct NodeViewInputs {
   const HealthPlan& plan;
   const health::HealthTracker& tracker;
   const ServiceVerdicts& verdicts;
-  const gslb::ReplicatedHealth* replicated = nullptr;  ///< null outside a cluster
+  const ReplicatedHealth* replicated = nullptr;  ///< null outside a cluster
   const health::ProbeMetrics* probes = nullptr;
   const Clock& clock;
   std::uint64_t table_version = 0;

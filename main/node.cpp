@@ -27,7 +27,8 @@
 #include "gslb/config_follower.hpp"
 #include "main/explain_api.hpp"
 #include "gslb/health_plan.hpp"
-#include "gslb/health_routing.hpp"
+#include "gslb/node_health.hpp"
+#include "net/asio_scheduler.hpp"
 #include "gslb/node_view.hpp"
 #include "main/status_api.hpp"
 #include "main/version.hpp"
@@ -135,7 +136,8 @@ int run_node(const NodeOptions& options) {
   std::thread health_thread([&] { health_io.run(); });
   gslb::NodeViewSlot views;
   dns::StatsSlotRegistry stats_slots;
-  gslb::HealthRouting routing(health_io, slot, views, stats_slots, clock, logger, seed ^ 0x68656c7468ULL);
+  gslb::NodeHealth routing(health_io, slot, views, stats_slots, clock, logger, seed ^ 0x68656c7468ULL);
+  net::AsioScheduler health_scheduler(health_io);
   run_on(health_io, [&]() { return routing.switch_to(std::move(first).value(), true); });
 
   const dns::Answerer answerer(dns::AnswererSettings{config->dns.udp_payload, config->dns.nsid});
@@ -147,7 +149,9 @@ int run_node(const NodeOptions& options) {
                      dns::TcpSettings{config->dns.tcp_idle_timeout, config->dns.tcp_max_connections,
                                       config->dns.max_tcp_queries_per_connection},
                      logger);
+  bool health_stopped = false;
   auto stop_health = [&] {
+    if (std::exchange(health_stopped, true)) return;
     asio::post(health_io, [&] { routing.stop(); });
     health_work.reset();
     health_io.stop();
@@ -164,7 +168,15 @@ int run_node(const NodeOptions& options) {
   // The control plane: the node's member of the consensus store, and the
   // admin API.
   std::unique_ptr<cluster::RaftMember> store;
+  std::unique_ptr<gslb::ReplicatedHealth> replicated;  // on the health thread; stopped with it
   std::shared_ptr<gslb::ConfigFollower> follower;  // the committed config version (DESIGN.md section 3)
+  // In this order: what runs on the health thread uses the store.
+  auto stop_control = [&] {
+    if (follower) follower->stop();
+    stop_health();
+    replicated.reset();
+    store.reset();
+  };
   if (config->cluster) {
     auto settings = store_settings(*config, seed ^ 0x7261667400ULL);
     auto started = settings ? cluster::RaftMember::start(std::move(*settings), logger, clock)
@@ -179,17 +191,24 @@ int run_node(const NodeOptions& options) {
     health_settings.self = config->node.id;
     health_settings.lease_timeout = config->health.observer_lease;
     health_settings.local_fallback_after = config->health.local_fallback_after;
-    auto replicated = gslb::ReplicatedHealth::create(health_io, *store, health_settings, logger, [&routing] {
-      routing.publish();
+    replicated = std::make_unique<gslb::ReplicatedHealth>(*store, health_scheduler, clock, logger, health_settings,
+                                                          routing.verdict_sink());
+    // What the store holds is applied before the node answers from it.
+    auto loaded = std::make_shared<std::promise<Result<void>>>();
+    auto loading = loaded->get_future();
+    asio::post(health_io, [&replicated, loaded] {
+      replicated->start([loaded](Result<void> done) { loaded->set_value(std::move(done)); });
     });
-    if (auto watching = replicated->start(); !watching) {
+    Result<void> watching = loading.wait_for(std::chrono::seconds(10)) == std::future_status::ready
+                                ? loading.get()
+                                : Result<void>(fail("the store did not return its replicated health state within 10 s"));
+    if (!watching) {
       logger.error("node", "cannot follow the replicated health: " + watching.error().message);
-      store.reset();
-      stop_health();
+      stop_control();
       return 1;
     }
-    run_on(health_io, [&routing, replicated]() -> asio::awaitable<void> {
-      routing.attach(replicated);
+    run_on(health_io, [&routing, &replicated]() -> asio::awaitable<void> {
+      routing.join_cluster(*replicated);
       co_return;
     });
     // Runs on the health thread: the same swap as SIGHUP.
@@ -204,9 +223,7 @@ int run_node(const NodeOptions& options) {
                                       });
     if (auto following = follower->start(); !following) {
       logger.error("node", "cannot follow the committed config: " + following.error().message);
-      follower->stop();
-      store.reset();
-      stop_health();
+      stop_control();
       return 1;
     }
   }
@@ -256,9 +273,7 @@ int run_node(const NodeOptions& options) {
     if (!settings) {
       logger.error("node", "cannot start the admin API: " + settings.error().message);
       admin_server.reset();
-      if (follower) follower->stop();
-      store.reset();
-      stop_health();
+      stop_control();
       return 1;
     }
     logger.info("node", "admin API on " + admin_server->bound().to_string());
@@ -310,8 +325,7 @@ int run_node(const NodeOptions& options) {
   io.run();
   udp.stop();
   admin_server.reset();
-  stop_health();  // first: the replicated health on the health thread uses the store
-  store.reset();
+  stop_control();
   logger.info("node", "stopped");
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "gslb/health_records.hpp"
+#include "net/asio_scheduler.hpp"
 #include "tests/cluster/store_cluster.hpp"
 
 using namespace meridian;
@@ -19,11 +20,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
+/// What a member's routing table would be told: nothing to check here.
+class IgnoredVerdicts final : public VerdictSink {
+ public:
+  void cluster_verdicts_changed(const std::vector<TargetAnswer>&) override {}
+};
+
 /// One ReplicatedHealth per member of `cluster`, on one io thread.
 class HealthCluster {
  public:
   HealthCluster(TestCluster& cluster, const std::vector<std::string>& names, Quorum quorum)
-      : work_(io_.get_executor()) {
+      : work_(io_.get_executor()), scheduler_(io_) {
     for (const std::string& name : names) {
       ReplicatedHealthSettings settings;
       settings.self = name;
@@ -31,18 +38,25 @@ class HealthCluster {
       settings.publish_interval = 100ms;
       settings.lease_timeout = 600ms;
       settings.local_fallback_after = 2s;
-      members_[name] = ReplicatedHealth::create(io_, cluster.node(name), settings, quiet(), [] {});
+      members_[name] =
+          std::make_unique<ReplicatedHealth>(cluster.node(name), scheduler_, real_clock(), quiet(), settings, sink_);
     }
     thread_ = std::thread([this] { io_.run(); });
     for (auto& [name, member] : members_) {
-      REQUIRE(member->start().ok());
-      on(name, [member = member] {
+      std::promise<Result<void>> loaded;
+      on(name, [&, member = member.get()] {
+        member->start([&](Result<void> done) { loaded.set_value(std::move(done)); });
+      });
+      auto future = loaded.get_future();
+      REQUIRE(future.wait_for(10s) == std::future_status::ready);
+      REQUIRE(future.get().ok());
+      on(name, [member = member.get()] {
         member->set_targets({{"a", "192.0.2.1", "s1"}, {"b", "192.0.2.2", "s2"}});
       });
     }
   }
   ~HealthCluster() {
-    for (auto& [name, member] : members_) on(name, [member = member] { member->stop(); });
+    for (auto& [name, member] : members_) on(name, [member = member.get()] { member->stop(); });
     work_.reset();
     io_.stop();
     thread_.join();
@@ -57,26 +71,28 @@ class HealthCluster {
     done.get_future().wait();
   }
   void observe(const std::string& name, std::vector<std::optional<bool>> views) {
-    on(name, [member = members_.at(name), views] { member->observe(views); });
+    on(name, [member = members_.at(name).get(), views] { member->publisher().observe(views); });
   }
   std::vector<std::optional<bool>> verdicts(const std::string& name) {
     std::vector<std::optional<bool>> out;
-    on(name, [&, member = members_.at(name)] { out = member->verdicts(); });
+    on(name, [&, member = members_.at(name).get()] { out = member->follower().verdicts(); });
     return out;
   }
   std::vector<TargetAnswer> answers(const std::string& name) {
     std::vector<TargetAnswer> out;
-    on(name, [&, member = members_.at(name)] { out = member->answers(); });
+    on(name, [&, member = members_.at(name).get()] { out = member->follower().answers(); });
     return out;
   }
   void stop(const std::string& name) {
-    on(name, [member = members_.at(name)] { member->stop(); });
+    on(name, [member = members_.at(name).get()] { member->stop(); });
   }
 
  private:
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::map<std::string, std::shared_ptr<ReplicatedHealth>> members_;
+  net::AsioScheduler scheduler_;
+  IgnoredVerdicts sink_;
+  std::map<std::string, std::unique_ptr<ReplicatedHealth>> members_;
   std::thread thread_;
 };
 

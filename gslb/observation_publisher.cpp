@@ -1,0 +1,62 @@
+#include "gslb/observation_publisher.hpp"
+
+namespace meridian::gslb {
+
+std::vector<std::optional<bool>> local_views(const health::HealthTracker& tracker) {
+  std::vector<std::optional<bool>> views(tracker.size());
+  for (std::size_t i = 0; i < tracker.size(); ++i) {
+    const health::Health probed = tracker.state(i).probed;
+    if (probed != health::Health::unknown) views[i] = probed == health::Health::up;
+  }
+  return views;
+}
+
+ObservationPublisher::ObservationPublisher(store::ReplicatedStore& store, Scheduler& scheduler, std::string self,
+                                           Clock::Duration publish_interval)
+    : store_(store), scheduler_(scheduler), self_(std::move(self)), publish_interval_(publish_interval) {}
+
+void ObservationPublisher::set_targets(const std::vector<TargetInfo>& targets) {
+  keys_.clear();
+  Observations next;
+  for (const TargetInfo& target : targets) {
+    keys_.push_back(target.key);
+    auto it = mine_.find(target.key);
+    next[target.key] = it == mine_.end() ? std::nullopt : it->second;
+  }
+  changed_ = changed_ || next != mine_;
+  mine_ = std::move(next);
+}
+
+void ObservationPublisher::local_health_changed(const health::HealthTracker& tracker) {
+  observe(local_views(tracker));
+}
+
+void ObservationPublisher::observe(const std::vector<std::optional<bool>>& views) {
+  for (std::size_t i = 0; i < keys_.size() && i < views.size(); ++i) {
+    auto& slot = mine_[keys_[i]];
+    if (slot != views[i]) {
+      slot = views[i];
+      changed_ = true;
+    }
+  }
+}
+
+void ObservationPublisher::tick(Clock::TimePoint now) {
+  if (last_publish_ && now - *last_publish_ < publish_interval_) return;
+  last_publish_ = now;
+  if (changed_) {
+    changed_ = false;
+    std::weak_ptr<ObservationPublisher*> alive = alive_;
+    store_.write_system(store::KvPut{std::string(kObservationPrefix) + self_, encode_observations(mine_)},
+                        [alive, &scheduler = scheduler_](store::KvResult, std::optional<store::StoreError> error) {
+                          if (!error) return;
+                          // Not written: try again at the next interval.
+                          scheduler.post([alive] {
+                            if (auto self = alive.lock()) (*self)->changed_ = true;
+                          });
+                        });
+  }
+  store_.renew_lease(self_);
+}
+
+}  // namespace meridian::gslb
