@@ -16,25 +16,10 @@
 #include <string>
 #include <string_view>
 
+#include "tests/sim/sim_options.hpp"
 #include "tests/sim/simulation.hpp"
 
 namespace {
-
-int usage() {
-  std::cerr << "usage: raft_sim --seed N [--trace] | --seeds FIRST:COUNT [--budget-seconds S]\n";
-  return 2;
-}
-
-bool parse_u64(std::string_view text, std::uint64_t& out) {
-  if (text.empty()) return false;
-  std::uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  out = value;
-  return true;
-}
 
 void summarize(std::uint64_t seed, const meridian::sim::SimOutcome& outcome) {
   std::cout << "seed " << seed << ": " << (outcome.ok ? "ok" : "FAILED") << ", " << outcome.nodes << " nodes, "
@@ -48,32 +33,14 @@ void summarize(std::uint64_t seed, const meridian::sim::SimOutcome& outcome) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::uint64_t seed = 0, first = 0, count = 0, budget = 0;
-  bool single = false, many = false, trace = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--trace") {
-      trace = true;
-    } else if (arg == "--seed" && has_value) {
-      if (!parse_u64(argv[++i], seed)) return usage();
-      single = true;
-    } else if (arg == "--seeds" && has_value) {
-      const std::string_view range = argv[++i];
-      const auto colon = range.find(':');
-      if (colon == std::string_view::npos || !parse_u64(range.substr(0, colon), first) ||
-          !parse_u64(range.substr(colon + 1), count)) {
-        return usage();
-      }
-      many = true;
-    } else if (arg == "--budget-seconds" && has_value) {
-      if (!parse_u64(argv[++i], budget)) return usage();
-    } else {
-      return usage();
-    }
+  const auto options = meridian::sim::parse_sim_options(argc, argv);
+  if (!options) {
+    std::cerr << "usage: raft_sim --seed N [--trace] | --seeds FIRST:COUNT [--budget-seconds S]\n";
+    return 2;
   }
-  if (single == many) return usage();
-
+  const bool single = options->single, trace = options->trace;
+  const std::uint64_t seed = options->seed, first = options->first, count = options->count,
+                      budget = options->budget_seconds;
   if (single) {
     const auto outcome = meridian::sim::run_simulation({seed, trace});
     summarize(seed, outcome);

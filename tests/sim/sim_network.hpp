@@ -60,6 +60,12 @@ class SimNetwork {
   }
 
   bool partitioned() const { return !cut_.empty(); }
+  /// Whether the link from `from` to `to` is cut now.
+  bool cut(cluster::NodeId from, cluster::NodeId to) const { return cut_.contains({from, to}); }
+  /// Whether faults are on, and the seed's drop and delay parameters.
+  bool faulty() const { return faulty_; }
+  std::uint64_t drop_percent() const { return drop_percent_; }
+  std::uint64_t max_delay() const { return max_delay_; }
 
   /// Splits `ids` into a random side and the rest; returns the side.
   std::vector<cluster::NodeId> partition(const std::vector<cluster::NodeId>& ids) {

@@ -15,6 +15,7 @@
 #include "store/kv_state.hpp"
 #include "store/raft_log.hpp"
 #include "tests/sim/linearizability.hpp"
+#include "tests/sim/sim_member.hpp"
 #include "tests/sim/sim_network.hpp"
 
 namespace meridian::sim {
@@ -39,17 +40,9 @@ struct Violation : std::runtime_error {
 
 struct Node {
   NodeId id = 0;
-  Raft::Config config;
-  std::unique_ptr<store::RaftLog> log;
-  std::unique_ptr<Raft> raft;  // null while down
-  std::unique_ptr<store::KvState> kv;
-  std::optional<Ready> unsynced;  // taken from Raft, not yet durable
-  std::uint64_t durable_at = 0;
-  std::uint64_t applied = 0;
+  std::unique_ptr<SimMember> member;  // Raft, durable log, KV state, unsynced Ready
   std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> proposals;  // index -> (client, term)
-  std::vector<cluster::ReadState> reads;  // waiting for the apply
   std::uint64_t restart_at = 0;
-  std::uint64_t boots = 0;
 };
 
 struct Client {
@@ -78,22 +71,18 @@ class Simulation {
     for (NodeId id = 1; id <= count; ++id) voters.push_back(id);
     founders_.voters = voters;
     for (NodeId id : voters) {
-      Node& node = nodes_[id];
-      node.id = id;
-      node.config.id = id;
-      node.config.peers = voters;
-      node.config.max_inflight_msgs = 1 + rng_.below(8);
-      node.config.max_entries_per_msg = 1 + rng_.below(16);
-      node.log = store::make_memory_log();
-      start(node);
+      Raft::Config config;
+      config.id = id;
+      config.peers = voters;
+      config.max_inflight_msgs = 1 + rng_.below(8);
+      config.max_entries_per_msg = 1 + rng_.below(16);
+      add(id, config);
     }
     if (rng_.below(2) == 0) {  // a membership change: add a spare as learner, promote it, remove a founder
       const NodeId spare = count + 1;
-      Node& node = nodes_[spare];
-      node.id = spare;
-      node.config.id = spare;  // joins: learns the membership from the leader
-      node.log = store::make_memory_log();
-      start(node);
+      Raft::Config config;
+      config.id = spare;  // joins: learns the membership from the leader
+      add(spare, config);
       spare_ = spare;
       victim_ = 1 + rng_.below(count);
       next_change_at_ = 100 + rng_.below(400);
@@ -133,84 +122,45 @@ class Simulation {
     if (options_.trace) std::cout << "[" << now_ << "ms] " << line << "\n";
   }
   static std::string name(NodeId id) { return id == cluster::no_node ? "none" : "n" + std::to_string(id); }
-  bool up(NodeId id) const { return nodes_.at(id).raft != nullptr; }
+  bool up(NodeId id) const { return nodes_.at(id).member->up(); }
   bool odds(std::uint64_t one_in) { return rng_.below(one_in) == 0; }
 
   // ---- nodes and disk -------------------------------------------------------
 
-  void start(Node& node) {
-    node.raft = std::make_unique<Raft>(node.config, *node.log, options_.seed * 7919 + node.id * 131 + node.boots++);
-    node.kv = store::make_memory_kv();
-    const store::Snapshot& snapshot = node.log->snapshot();
-    if (snapshot.index > 0 && !node.kv->restore(snapshot.data).ok()) throw Violation("restore failed");
-    node.applied = snapshot.index;
+  // A member whose entries and reads come back to the checks and clients.
+  void add(NodeId id, const Raft::Config& config) {
+    Node& node = nodes_[id];
+    node.id = id;
+    node.member = std::make_unique<SimMember>(config, options_.seed, rng_, network_);
+    node.member->hooks.applied = [this, &node](const store::Entry& entry, const std::optional<store::KvResult>& result) {
+      apply(node, entry, result);
+    };
+    node.member->hooks.read_ready = [this, &node](const cluster::ReadState& read) { serve_read(node, read); };
+    node.member->hooks.soft_state = [this, &node](const cluster::SoftState& soft) {
+      trace(name(node.id) + " is " + cluster::to_string(soft.role) + " in term " +
+            std::to_string(node.member->raft().term()) + ", leader " + name(soft.leader));
+    };
+    node.member->hooks.installed = [this, &node](std::uint64_t index) {
+      trace(name(node.id) + " installs snapshot at " + std::to_string(index));
+    };
   }
 
   void crash(Node& node) {
-    trace("crash " + name(node.id) + (node.unsynced ? " (losing an unsynced write)" : ""));
-    node.raft.reset();
-    node.kv.reset();
-    node.unsynced.reset();
+    trace("crash " + name(node.id) + (node.member->unsynced() ? " (losing an unsynced write)" : ""));
+    node.member->crash();
     node.proposals.clear();
-    node.reads.clear();
     ++outcome_.crashes;
   }
 
-  // Takes Readies and makes them durable when their moment comes.
-  void drive(Node& node) {
-    while (node.raft) {
-      if (node.unsynced) {
-        if (node.durable_at > now_) return;
-        sync(node);
-      } else if (node.raft->has_ready()) {
-        node.unsynced = node.raft->ready();
-        node.durable_at = now_ + rng_.below(4);
-      } else {
-        return;
-      }
-    }
-  }
-
-  void sync(Node& node) {
-    Ready ready = std::move(*node.unsynced);
-    node.unsynced.reset();
-    if (ready.soft_state) {
-      trace(name(node.id) + " is " + cluster::to_string(ready.soft_state->role) + " in term " +
-            std::to_string(node.raft->term()) + ", leader " + name(ready.soft_state->leader));
-    }
-    if (ready.snapshot) {
-      if (!node.log->install_snapshot(*ready.snapshot).ok()) throw Violation("install_snapshot failed");
-      if (!node.kv->restore(ready.snapshot->data).ok()) throw Violation("kv restore failed");
-      node.applied = ready.snapshot->index;
-      trace(name(node.id) + " installs snapshot at " + std::to_string(ready.snapshot->index));
-    }
-    if (auto saved = node.log->save(ready.entries, ready.hard_state); !saved) throw Violation(saved.error().message);
-    for (Message& message : ready.messages) network_.send(std::move(message), now_);
-    for (const store::Entry& entry : ready.committed_entries) apply(node, entry);
-    for (const auto& read : ready.read_states) node.reads.push_back(read);
-    node.raft->advance(ready);
-    serve_reads(node);
-  }
-
-  void apply(Node& node, const store::Entry& entry) {
-    if (entry.index != node.applied + 1) {
-      throw Violation(name(node.id) + " applies " + std::to_string(entry.index) + " after " +
-                      std::to_string(node.applied));
-    }
-    node.applied = entry.index;
+  // After the member applied `entry` (in index order: SimMember checks it).
+  void apply(Node& node, const store::Entry& entry, const std::optional<store::KvResult>& result) {
     const auto [it, first] = applied_.emplace(entry.index, entry);
     if (!first && !(it->second == entry)) {
       throw Violation("state machine safety: two entries applied at index " + std::to_string(entry.index));
     }
-    auto bound = commit_term_bound_.try_emplace(entry.index, node.raft->term()).first;
-    bound->second = std::min(bound->second, node.raft->term());
-    std::optional<store::KvResult> result;
-    if (entry.type == store::EntryType::normal && !entry.data.empty()) {
-      auto command = store::decode_command(entry.data);
-      if (!command) throw Violation("undecodable entry at " + std::to_string(entry.index));
-      auto applied = node.kv->apply(entry.index, *command);
-      result = applied ? *applied : throw Violation("kv apply failed");
-    }
+    const std::uint64_t current_term = node.member->raft().term();
+    auto bound = commit_term_bound_.try_emplace(entry.index, current_term).first;
+    bound->second = std::min(bound->second, current_term);
     auto proposal = node.proposals.find(entry.index);
     if (proposal == node.proposals.end()) return;
     const auto [client_id, term] = proposal->second;
@@ -227,17 +177,14 @@ class Simulation {
     complete(client);
   }
 
-  void serve_reads(Node& node) {
-    std::erase_if(node.reads, [&](const cluster::ReadState& read) {
-      if (read.index > node.applied) return false;
-      for (Client& client : clients_) {
-        if (client.busy && client.read_sent && client.node == node.id && client.read_context == read.context) {
-          client.op.read = node.kv->get(client.op.key);
-          complete(client);
-        }
+  // A read-index round of `node` completed and its state caught up.
+  void serve_read(Node& node, const cluster::ReadState& read) {
+    for (Client& client : clients_) {
+      if (client.busy && client.read_sent && client.node == node.id && client.read_context == read.context) {
+        client.op.read = node.member->kv().get(client.op.key);
+        complete(client);
       }
-      return true;
-    });
+    }
   }
 
   // ---- network --------------------------------------------------------------
@@ -251,7 +198,7 @@ class Simulation {
               std::to_string(message.term) + " index " + std::to_string(message.index) + " entries " +
               std::to_string(message.entries.size()) + " commit " + std::to_string(message.commit));
       }
-      if (auto stepped = nodes_.at(message.to).raft->step(message); !stepped) {
+      if (auto stepped = nodes_.at(message.to).member->raft().step(message); !stepped) {
         // Traffic from (or to) a node outside the receiver's membership is
         // refused by design during membership changes; anything else is a bug.
         trace(name(message.to) + " refuses it: " + stepped.error().message);
@@ -267,11 +214,11 @@ class Simulation {
   void inject_faults() {
     std::uint64_t down = 0;
     for (auto& [id, node] : nodes_) {
-      if (!node.raft) {
+      if (!node.member->up()) {
         ++down;
         if (node.restart_at <= now_) {
           trace("restart " + name(id));
-          start(node);
+          node.member->start();
         }
       }
     }
@@ -279,11 +226,11 @@ class Simulation {
       NodeId victim = 1 + rng_.below(nodes_.size());
       if (rng_.below(2) == 0) {  // half the crashes hit a leader, to force elections
         for (const auto& [id, node] : nodes_) {
-          if (node.raft && node.raft->role() == Role::leader) victim = id;
+          if (node.member->up() && node.member->raft().role() == Role::leader) victim = id;
         }
       }
       Node& node = nodes_.at(victim);
-      if (node.raft) {
+      if (node.member->up()) {
         crash(node);
         node.restart_at = now_ + 20 + rng_.below(300);
       }
@@ -313,8 +260,8 @@ class Simulation {
     if (spare_ == cluster::no_node || now_ < next_change_at_ || membership_settled()) return;
     next_change_at_ = now_ + 20;
     for (auto& [id, node] : nodes_) {
-      if (!node.raft || node.raft->role() != Role::leader) continue;
-      const store::Membership& members = node.raft->membership();
+      if (!node.member->up() || node.member->raft().role() != Role::leader) continue;
+      const store::Membership& members = node.member->raft().membership();
       cluster::MembershipChange change{cluster::ChangeKind::remove, victim_};
       if (!cluster::is_member(members, spare_)) {
         change = {cluster::ChangeKind::add_learner, spare_};
@@ -323,7 +270,7 @@ class Simulation {
       } else if (!cluster::is_member(members, victim_)) {
         continue;  // all proposed; waiting for the commit
       }
-      auto index = node.raft->propose_membership(change);
+      auto index = node.member->raft().propose_membership(change);
       if (!index) continue;
       trace(std::string("propose ") + cluster::to_string(change.kind) + " " + name(change.node) + " at " + name(id) +
             " index " + std::to_string(*index));
@@ -344,20 +291,17 @@ class Simulation {
   }
 
   void compact(Node& node) {
-    if (!node.raft || node.unsynced) return;
-    const std::uint64_t index = node.applied;
-    if (index <= node.log->snapshot().index || index < node.log->first_index() || index > node.log->last_index()) return;
-    store::Snapshot snapshot;
-    snapshot.index = index;
-    snapshot.term = *node.log->term(index);
-    snapshot.membership = node.log->snapshot().index > 0 ? node.log->snapshot().membership : founders_;
+    if (!node.member->up() || node.member->unsynced()) return;
+    const std::uint64_t index = node.member->applied();
+    const store::RaftLog& log = node.member->log();
+    if (index <= log.snapshot().index || index < log.first_index() || index > log.last_index()) return;
+    store::Membership membership = log.snapshot().index > 0 ? log.snapshot().membership : founders_;
     for (auto it = applied_.upper_bound(index); it != applied_.begin();) {  // the config in force at `index`
-      if ((--it)->second.type != store::EntryType::config || it->first <= node.log->snapshot().index) continue;
-      snapshot.membership = cluster::decode_config(it->second.data)->membership;
+      if ((--it)->second.type != store::EntryType::config || it->first <= log.snapshot().index) continue;
+      membership = cluster::decode_config(it->second.data)->membership;
       break;
     }
-    snapshot.data = node.kv->snapshot_data();
-    if (!node.log->compact(snapshot, rng_.below(4)).ok()) throw Violation("compact failed");
+    if (!node.member->compact(membership, rng_.below(4))) throw Violation("compact failed");
     ++outcome_.snapshots;
     trace(name(node.id) + " compacts its log up to " + std::to_string(index));
   }
@@ -366,7 +310,7 @@ class Simulation {
     network_.set_faulty(false);
     network_.heal();
     for (auto& [id, node] : nodes_) {
-      if (!node.raft) start(node);
+      if (!node.member->up()) node.member->start();
     }
     heal_event_ = events_;
     for (Client& client : clients_) client.fresh_done = 0;
@@ -437,11 +381,11 @@ class Simulation {
     }
     if (client.proposed || client.read_sent || client.next_try > now_) return;
     Node& node = nodes_.at(client.guess);
-    if (!node.raft) return redirect(client, cluster::no_node);
+    if (!node.member->up()) return redirect(client, cluster::no_node);
     client.node = node.id;
     if (client.op.kind == OpKind::get) {
       client.read_context = ++contexts_;
-      if (!node.raft->read_index(client.read_context).ok()) return redirect(client, node.raft->leader());
+      if (!node.member->raft().read_index(client.read_context).ok()) return redirect(client, node.member->raft().leader());
       client.read_sent = true;
       return;
     }
@@ -451,11 +395,11 @@ class Simulation {
                                                                              client.op.value});
     auto data = store::encode_command(command);
     if (!data) throw Violation("encode failed");
-    auto index = node.raft->propose(std::move(*data));
-    if (!index) return redirect(client, node.raft->leader());
+    auto index = node.member->raft().propose(std::move(*data));
+    if (!index) return redirect(client, node.member->raft().leader());
     client.proposed = true;
     client.index = *index;
-    client.term = node.raft->term();
+    client.term = node.member->raft().term();
     node.proposals[*index] = {client.id, client.term};
   }
 
@@ -463,19 +407,19 @@ class Simulation {
 
   void check_leaders() {
     for (const auto& [id, node] : nodes_) {
-      if (!node.raft || node.raft->role() != Role::leader) continue;
-      const auto [it, first] = leaders_.emplace(node.raft->term(), id);
+      if (!node.member->up() || node.member->raft().role() != Role::leader) continue;
+      const auto [it, first] = leaders_.emplace(node.member->raft().term(), id);
       if (!first && it->second != id) {
         throw Violation("election safety: " + name(it->second) + " and " + name(id) + " lead term " +
-                        std::to_string(node.raft->term()));
+                        std::to_string(node.member->raft().term()));
       }
-      if (node.unsynced || node.raft->has_ready()) continue;  // the durable log may lag its own
+      if (node.member->unsynced() || node.member->raft().has_ready()) continue;  // the durable log may lag its own
       // Leader completeness: a committed entry is in every leader of a later term.
       for (const auto& [index, entry] : applied_) {
-        if (index <= node.log->snapshot().index || node.raft->term() <= commit_term_bound_.at(index)) continue;
-        const auto term = node.log->term(index);
+        if (index <= node.member->log().snapshot().index || node.member->raft().term() <= commit_term_bound_.at(index)) continue;
+        const auto term = node.member->log().term(index);
         if (!term || *term != entry.term) {
-          throw Violation("leader completeness: leader " + name(id) + " of term " + std::to_string(node.raft->term()) +
+          throw Violation("leader completeness: leader " + name(id) + " of term " + std::to_string(node.member->raft().term()) +
                           " lacks committed entry " + std::to_string(index));
         }
       }
@@ -486,7 +430,7 @@ class Simulation {
   // and the same term at index - 1.
   void check_log_matching() {
     for (const auto& [id, node] : nodes_) {
-      const store::RaftLog& log = *node.log;
+      const store::RaftLog& log = node.member->log();
       if (log.last_index() < log.first_index()) continue;
       auto entries = log.entries(log.first_index(), log.last_index() + 1, ~std::uint64_t{0});
       if (!entries) throw Violation("cannot read the log of " + name(id));
@@ -508,11 +452,11 @@ class Simulation {
     change_membership();
     if (now_ % kTickMs == 0) {
       for (auto& [id, node] : nodes_) {
-        if (node.raft) node.raft->tick();
+        if (node.member->up()) node.member->raft().tick();
       }
     }
     for (Client& client : clients_) act(client);
-    for (auto& [id, node] : nodes_) drive(node);
+    for (auto& [id, node] : nodes_) node.member->drive(now_);
     if (now_ % kTickMs == 0) check_leaders();
     if (now_ % 100 == 0) check_log_matching();
   }
@@ -520,8 +464,8 @@ class Simulation {
   bool live_enough() {
     NodeId leader = cluster::no_node;
     for (const auto& [id, node] : nodes_) {
-      if (node.raft->role() == Role::leader &&
-          (leader == cluster::no_node || node.raft->term() > nodes_.at(leader).raft->term())) {
+      if (node.member->raft().role() == Role::leader &&
+          (leader == cluster::no_node || node.member->raft().term() > nodes_.at(leader).member->raft().term())) {
         leader = id;
       }
     }
@@ -529,11 +473,11 @@ class Simulation {
     for (const Client& client : clients_) {
       if (client.fresh_done < 2) return false;
     }
-    const store::Membership& members = nodes_.at(leader).raft->membership();
+    const store::Membership& members = nodes_.at(leader).member->raft().membership();
     const std::uint64_t commit =
-        std::max(nodes_.at(leader).raft->committed(), applied_.empty() ? 0 : applied_.rbegin()->first);
+        std::max(nodes_.at(leader).member->raft().committed(), applied_.empty() ? 0 : applied_.rbegin()->first);
     for (const auto& [id, node] : nodes_) {
-      if (cluster::is_member(members, id) && node.applied < commit) return false;
+      if (cluster::is_member(members, id) && node.member->applied() < commit) return false;
     }
     members_ = members;
     if (!membership_settled()) return false;
@@ -544,8 +488,8 @@ class Simulation {
   std::string liveness_state() {
     std::ostringstream out;
     for (const auto& [id, node] : nodes_) {
-      out << name(id) << " " << cluster::to_string(node.raft->role()) << " term " << node.raft->term() << " applied "
-          << node.applied << "; ";
+      out << name(id) << " " << cluster::to_string(node.member->raft().role()) << " term " << node.member->raft().term() << " applied "
+          << node.member->applied() << "; ";
     }
     for (const Client& client : clients_) out << "client " << client.id << " done " << client.fresh_done << "; ";
     return out.str();
@@ -566,7 +510,7 @@ class Simulation {
     }
     for (const auto& [index, entry] : applied_) {
       for (const auto& [id, node] : nodes_) {
-        if (cluster::is_member(members_, id) && node.applied < index) throw Violation(name(id) + " never applied committed entry " + std::to_string(index));
+        if (cluster::is_member(members_, id) && node.member->applied() < index) throw Violation(name(id) + " never applied committed entry " + std::to_string(index));
       }
     }
     outcome_.operations = history_.size();
