@@ -1,4 +1,4 @@
-// libFuzzer target for the DNS hot path (dns/message.cpp, dns/answerer.cpp,
+// libFuzzer target for the DNS hot path (dns/wire/message.cpp, dns/answerer.cpp,
 // the steering it calls), built with clang by run_fuzz.sh. Every UDP and TCP
 // query from the Internet reaches this code, so whatever bytes arrive must
 // end in a well-formed response or in silence, never in a crash.
@@ -37,7 +37,7 @@
 #include "base/ip_address.hpp"
 #include "base/rng.hpp"
 #include "dns/answerer.hpp"
-#include "dns/message.hpp"
+#include "dns/wire/message.hpp"
 #include "dns/presentation.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/zone.hpp"

@@ -8,7 +8,7 @@
 #include <algorithm>
 
 #include "config_test_support.hpp"
-#include "dns/types.hpp"
+#include "dns/wire/types.hpp"
 #include "main/config.hpp"
 
 using namespace meridian;

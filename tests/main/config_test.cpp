@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "config_test_support.hpp"
-#include "dns/types.hpp"
+#include "dns/wire/types.hpp"
 #include "main/config.hpp"
 
 using namespace meridian;

@@ -6,7 +6,7 @@
 
 #include "base/rng.hpp"
 #include "config_test_support.hpp"
-#include "dns/types.hpp"
+#include "dns/wire/types.hpp"
 #include "main/config.hpp"
 #include "main/routing_builder.hpp"
 

@@ -1,5 +1,6 @@
 #pragma once
-// Parsing a DNS query (RFC 1035 4, RFC 6891 EDNS0, RFC 7871 Client Subnet).
+// Parsing a DNS query (RFC 1035 4, RFC 6891 EDNS0, RFC 7871 Client Subnet),
+// and reading a possibly compressed name (replies, client.hpp, use it too).
 // The parser reads only inside the given buffer, follows compression
 // pointers only backwards, allocates nothing, and tells the caller how to
 // react to anything malformed: drop it or answer FORMERR.
@@ -8,11 +9,11 @@
 #include <span>
 
 #include "base/ip_address.hpp"
-#include "dns/name.hpp"
+#include "dns/wire/header.hpp"
+#include "dns/wire/name.hpp"
 
 namespace meridian::dns {
 
-inline constexpr std::size_t kHeaderSize = 12;
 inline constexpr std::uint16_t kMinUdpPayload = 512;
 
 /// The EDNS Client Subnet option of a query.

@@ -1,4 +1,4 @@
-#include "dns/name.hpp"
+#include "dns/wire/name.hpp"
 
 #include <cstring>
 

@@ -9,8 +9,8 @@
 #include <span>
 
 #include "base/ip_address.hpp"
-#include "dns/name.hpp"
-#include "dns/zone.hpp"
+#include "dns/wire/name.hpp"
+#include "dns/wire/record.hpp"
 
 namespace meridian::dns {
 

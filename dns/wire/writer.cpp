@@ -1,11 +1,11 @@
-#include "dns/writer.hpp"
+#include "dns/wire/writer.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 #include "base/assert.hpp"
-#include "dns/message.hpp"
-#include "dns/types.hpp"
+#include "dns/wire/header.hpp"
+#include "dns/wire/types.hpp"
 
 namespace meridian::dns {
 namespace {

@@ -1,7 +1,9 @@
 #pragma once
-// DNS numbers: types, classes, opcodes and response codes used by Meridian.
+// DNS numbers: types, classes, opcodes and response codes used by Meridian,
+// and the names of response codes.
 
 #include <cstdint>
+#include <string>
 
 namespace meridian::dns {
 
@@ -15,6 +17,7 @@ inline constexpr std::uint16_t MX = 15;
 inline constexpr std::uint16_t TXT = 16;
 inline constexpr std::uint16_t AAAA = 28;
 inline constexpr std::uint16_t SRV = 33;
+inline constexpr std::uint16_t DNAME = 39;
 inline constexpr std::uint16_t OPT = 41;
 inline constexpr std::uint16_t DS = 43;
 inline constexpr std::uint16_t RRSIG = 46;
@@ -44,6 +47,10 @@ enum class Rcode : std::uint16_t {
   refused = 5,
   badvers = 16,
 };
+
+/// The mnemonic of a response code ("NOERROR", "REFUSED", ... up to
+/// "NOTZONE", 10), or its number in decimal for any other value.
+std::string rcode_name(std::uint16_t rcode);
 
 namespace edns_option {
 inline constexpr std::uint16_t NSID = 3;

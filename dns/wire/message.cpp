@@ -1,9 +1,9 @@
-#include "dns/message.hpp"
+#include "dns/wire/message.hpp"
 
 #include <algorithm>
 #include <cstring>
 
-#include "dns/types.hpp"
+#include "dns/wire/types.hpp"
 
 namespace meridian::dns {
 namespace {
@@ -108,15 +108,16 @@ bool read_name(std::span<const std::uint8_t> packet, std::size_t& offset, Name& 
 ParseOutcome parse_query(std::span<const std::uint8_t> packet, Query& query) noexcept {
   query = Query{};
   if (packet.size() < kHeaderSize) return ParseOutcome::drop;
-  query.id = read_u16(packet.data());
-  query.flags = read_u16(packet.data() + 2);
-  query.opcode = static_cast<std::uint8_t>((query.flags >> 11) & 0x0F);
-  if ((query.flags & 0x8000) != 0) return ParseOutcome::drop;  // never answer a response
+  const Header header = read_header(packet);
+  query.id = header.id;
+  query.flags = header.flags;
+  query.opcode = header.opcode();
+  if (header.response()) return ParseOutcome::drop;  // never answer a response
 
-  const std::uint16_t qdcount = read_u16(packet.data() + 4);
-  const std::uint16_t ancount = read_u16(packet.data() + 6);
-  const std::uint16_t nscount = read_u16(packet.data() + 8);
-  const std::uint16_t arcount = read_u16(packet.data() + 10);
+  const std::uint16_t qdcount = header.qdcount;
+  const std::uint16_t ancount = header.ancount;
+  const std::uint16_t nscount = header.nscount;
+  const std::uint16_t arcount = header.arcount;
 
   std::size_t at = kHeaderSize;
   if (qdcount == 1) {

@@ -1,4 +1,4 @@
-#include "dns/record.hpp"
+#include "dns/wire/record.hpp"
 
 #include "base/assert.hpp"
 

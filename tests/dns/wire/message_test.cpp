@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "dns/message.hpp"
-#include "dns_test_support.hpp"
+#include "dns/wire/message.hpp"
+#include "query_builder.hpp"
 
 using namespace meridian::dns;
 using meridian::dns::test::QueryBuilder;
@@ -14,7 +14,7 @@ ParseOutcome parse(const std::vector<std::uint8_t>& bytes) {
 }
 }  // namespace
 
-TEST_CASE("message: a plain query parses with its question", "[dns]") {
+TEST_CASE("message: a plain query parses with its question", "[dns_wire]") {
   Query q;
   REQUIRE(parse(QueryBuilder("WwW.Example.com.", rrtype::AAAA).bytes, q) == ParseOutcome::ok);
   CHECK(q.id == 0x1234);
@@ -25,7 +25,7 @@ TEST_CASE("message: a plain query parses with its question", "[dns]") {
   CHECK_FALSE(q.edns.present);
 }
 
-TEST_CASE("message: header-level problems are dropped or answered", "[dns]") {
+TEST_CASE("message: header-level problems are dropped or answered", "[dns_wire]") {
   CHECK(parse(std::vector<std::uint8_t>(11, 0)) == ParseOutcome::drop);
   CHECK(parse({}) == ParseOutcome::drop);
   auto response = QueryBuilder().header(1, 0x8000, 1, 0, 0, 0).bytes;
@@ -36,7 +36,7 @@ TEST_CASE("message: header-level problems are dropped or answered", "[dns]") {
   CHECK(parse(update) == ParseOutcome::notimp);
 }
 
-TEST_CASE("message: malformed queries are FORMERR", "[dns]") {
+TEST_CASE("message: malformed queries are FORMERR", "[dns_wire]") {
   struct Case {
     const char* what;
     std::vector<std::uint8_t> bytes;
@@ -120,7 +120,7 @@ TEST_CASE("message: malformed queries are FORMERR", "[dns]") {
   }
 }
 
-TEST_CASE("message: EDNS fields and options are read", "[dns]") {
+TEST_CASE("message: EDNS fields and options are read", "[dns_wire]") {
   Query q;
   REQUIRE(parse(QueryBuilder().opt(4000, 0, {0, 3, 0, 0}, true).bytes, q) == ParseOutcome::ok);
   CHECK(q.edns.present);
@@ -136,7 +136,7 @@ TEST_CASE("message: EDNS fields and options are read", "[dns]") {
   CHECK(v.edns.version == 1);
 }
 
-TEST_CASE("message: ECS subnets are read and masked", "[dns]") {
+TEST_CASE("message: ECS subnets are read and masked", "[dns_wire]") {
   Query q;
   REQUIRE(parse(QueryBuilder().ecs(1, 24, {81, 2, 69}).bytes, q) == ParseOutcome::ok);
   CHECK(q.edns.client_subnet.present);
@@ -152,7 +152,7 @@ TEST_CASE("message: ECS subnets are read and masked", "[dns]") {
   CHECK(zero.edns.client_subnet.source_prefix_len == 0);
 }
 
-TEST_CASE("message: compressed names in the additional section are followed", "[dns]") {
+TEST_CASE("message: compressed names in the additional section are followed", "[dns_wire]") {
   // An OPT-less additional record whose owner points back at the qname.
   auto b = QueryBuilder("a.example.").bytes;
   b[11] = 1;
@@ -160,7 +160,7 @@ TEST_CASE("message: compressed names in the additional section are followed", "[
   CHECK(parse(b) == ParseOutcome::ok);
 }
 
-TEST_CASE("message: read_name never reads outside the buffer", "[dns]") {
+TEST_CASE("message: read_name never reads outside the buffer", "[dns_wire]") {
   // Every prefix of a valid packet with a compressed name must fail cleanly.
   std::vector<std::uint8_t> packet = {3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 1, 'a', 0xC0, 0};
   for (std::size_t size = 0; size < packet.size(); ++size) {

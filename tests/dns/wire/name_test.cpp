@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "dns/name.hpp"
+#include "dns/wire/name.hpp"
 
 using meridian::dns::Name;
 
@@ -12,7 +12,7 @@ Name name(const char* text) {
 }
 }  // namespace
 
-TEST_CASE("name: text round trip keeps case and escapes", "[dns]") {
+TEST_CASE("name: text round trip keeps case and escapes", "[dns_wire]") {
   CHECK(name("www.Example.COM.").to_text() == "www.Example.COM.");
   CHECK(name(".").to_text() == ".");
   CHECK(name("a\\.b.example.").label_count() == 2);
@@ -21,7 +21,7 @@ TEST_CASE("name: text round trip keeps case and escapes", "[dns]") {
   CHECK(name("x\\032y.").to_text() == "x\\032y.");
 }
 
-TEST_CASE("name: relative names complete with the origin", "[dns]") {
+TEST_CASE("name: relative names complete with the origin", "[dns_wire]") {
   const Name origin = name("example.com.");
   Name n;
   REQUIRE(Name::from_text("www", n, &origin));
@@ -31,7 +31,7 @@ TEST_CASE("name: relative names complete with the origin", "[dns]") {
   CHECK_FALSE(Name::from_text("www", n));  // relative without origin
 }
 
-TEST_CASE("name: length limits are enforced", "[dns]") {
+TEST_CASE("name: length limits are enforced", "[dns_wire]") {
   Name n;
   CHECK(Name::from_text(std::string(63, 'a') + ".", n));
   CHECK_FALSE(Name::from_text(std::string(64, 'a') + ".", n));
@@ -45,7 +45,7 @@ TEST_CASE("name: length limits are enforced", "[dns]") {
   CHECK_FALSE(Name::from_text(l63 + "." + l63 + "." + l63 + "." + std::string(62, 'y') + ".", n));
 }
 
-TEST_CASE("name: comparisons are case-insensitive and label-aligned", "[dns]") {
+TEST_CASE("name: comparisons are case-insensitive and label-aligned", "[dns_wire]") {
   CHECK(name("WWW.example.com.").equals(name("www.EXAMPLE.com.")));
   CHECK_FALSE(name("www.example.com.").equals(name("ww.example.com.")));
   CHECK(name("a.b.Example.com.").is_subdomain_of(name("example.COM.")));
@@ -54,7 +54,7 @@ TEST_CASE("name: comparisons are case-insensitive and label-aligned", "[dns]") {
   CHECK(name("x.").is_subdomain_of(name(".")));
 }
 
-TEST_CASE("name: parent, suffix, prepend and wildcard", "[dns]") {
+TEST_CASE("name: parent, suffix, prepend and wildcard", "[dns_wire]") {
   const Name n = name("a.b.c.");
   CHECK(n.parent().to_text() == "b.c.");
   CHECK(n.suffix(1).to_text() == "c.");
@@ -67,7 +67,7 @@ TEST_CASE("name: parent, suffix, prepend and wildcard", "[dns]") {
   CHECK(name("A.b.").lowercase_key() == std::string("\1a\1b\0", 5));
 }
 
-TEST_CASE("name: from_wire accepts only one exact uncompressed name", "[dns]") {
+TEST_CASE("name: from_wire accepts only one exact uncompressed name", "[dns_wire]") {
   Name n;
   const std::uint8_t good[] = {3, 'w', 'w', 'w', 0};
   CHECK(Name::from_wire(good, n));
