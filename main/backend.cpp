@@ -7,13 +7,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
 #include <csignal>
 #include <iostream>
+
+#include "net/socket_deadline.hpp"
 
 namespace meridian {
 namespace {
@@ -37,11 +38,12 @@ const char* reason(unsigned status) {
 
 asio::awaitable<void> serve(tcp::socket socket, const BackendOptions& options) {
   asio::streambuf head(kMaxRequestHead);
-  asio::steady_timer idle(socket.get_executor());
   if (options.hang) {
-    // Hold the connection without a byte in reply until the client gives up.
-    idle.expires_after(kIdle);
-    co_await idle.async_wait(kUseTuple);
+    // Hold the connection without a byte in reply until the client gives
+    // up; after kIdle the deadline closes it, which ends the wait.
+    net::SocketDeadline idle(socket, net::OnExpiry::close);
+    idle.arm(kIdle);
+    co_await socket.async_wait(tcp::socket::wait_error, kUseTuple);
     co_return;
   }
   const std::string body = options.name + " ok\n";
