@@ -10,7 +10,7 @@
 
 #include "geo/asn_map.hpp"
 #include "geo/geo_map.hpp"
-#include "geo/net_table.hpp"
+#include "geo/nets_map.hpp"
 #include "main/config_schema.hpp"
 
 namespace meridian::config_internal {

@@ -37,14 +37,14 @@
 #include "base/ip_address.hpp"
 #include "base/rng.hpp"
 #include "dns/answerer.hpp"
-#include "dns/wire/message.hpp"
 #include "dns/presentation.hpp"
 #include "dns/routing_table.hpp"
+#include "dns/wire/message.hpp"
 #include "dns/zone.hpp"
 #include "geo/geo_index.hpp"
 #include "geo/geo_map.hpp"
 #include "geo/mmdb_writer.hpp"
-#include "geo/net_table.hpp"
+#include "geo/nets_map.hpp"
 #include "geo/steering.hpp"
 
 // Last: ldns's headers define macros (bool, min, max...) that break C++
@@ -173,10 +173,12 @@ std::shared_ptr<const RoutingTable> make_table() {
                        endpoint("192.0.2.30", 2), endpoint("192.0.2.40", 3), endpoint("2001:db8::10", 0),
                        endpoint("2001:db8::30", 2)};
   {
-    std::vector<geo::NetTable::Row> rows = {{network("10.0.0.0/8"), 0, 1}, {network("10.1.0.0/16"), 1, 2},
-                                            {network("2001:db8:f::/48"), 0, 3}};
-    closest.nets = std::make_shared<geo::NetTable>(must(
-        geo::NetTable::build({{3, 2}, {1}}, std::move(rows), [](std::uint32_t line) { return std::to_string(line); }),
+    std::vector<geo::NetsMap::Row> rows = {{network("10.0.0.0/8"), 0, 1},
+                                           {network("10.1.0.0/16"), 1, 2},
+                                           {network("2001:db8:f::/48"), 0, 3}};
+    closest.nets = std::make_shared<geo::NetsMap>(must(
+        geo::NetsMap::build({{3, 2}, {1}}, std::move(rows),
+                            [](std::uint32_t line) { return std::to_string(line); }),
         "nets"));
   }
   services.push_back(service("www.example.com.", sites, {1, 0, 2, 3}, closest, *locator));

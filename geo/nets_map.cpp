@@ -1,4 +1,4 @@
-#include "geo/net_table.hpp"
+#include "geo/nets_map.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -40,8 +40,8 @@ std::string_view trim(std::string_view text) {
 }  // namespace
 
 template <typename Key>
-NetTable::Ranges<Key> NetTable::compile(std::vector<std::pair<Key, unsigned>>& prefixes,
-                                        const std::vector<std::uint32_t>& lists, unsigned bits) {
+NetsMap::Ranges<Key> NetsMap::compile(std::vector<std::pair<Key, unsigned>>& prefixes,
+                                      const std::vector<std::uint32_t>& lists, unsigned bits) {
   // prefixes[i] = (start, prefix_len) of a row with list lists[i], sorted by
   // start then prefix length: an enclosing network comes before the
   // networks inside it, so the open networks form a stack.
@@ -89,8 +89,8 @@ NetTable::Ranges<Key> NetTable::compile(std::vector<std::pair<Key, unsigned>>& p
   return ranges;
 }
 
-Result<NetTable> NetTable::build(std::vector<SiteList> lists, std::vector<Row> rows,
-                                 const std::function<std::string(std::uint32_t origin)>& describe) {
+Result<NetsMap> NetsMap::build(std::vector<SiteList> lists, std::vector<Row> rows,
+                               const std::function<std::string(std::uint32_t origin)>& describe) {
   for (const Row& row : rows) MERIDIAN_ASSERT(row.list < lists.size(), "nets row names a list that does not exist");
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
     if (a.network.address.family != b.network.address.family) return a.network.address.family < b.network.address.family;
@@ -104,7 +104,7 @@ Result<NetTable> NetTable::build(std::vector<SiteList> lists, std::vector<Row> r
                   ")");
     }
   }
-  NetTable table;
+  NetsMap table;
   table.rows_ = rows.size();
   std::vector<std::pair<std::uint32_t, unsigned>> v4;
   std::vector<std::pair<Key6, unsigned>> v6;
@@ -128,7 +128,7 @@ Result<NetTable> NetTable::build(std::vector<SiteList> lists, std::vector<Row> r
 }
 
 template <typename Key>
-NetTable::Match NetTable::find(const Ranges<Key>& ranges, Key key, unsigned bits) noexcept {
+NetsMap::Match NetsMap::find(const Ranges<Key>& ranges, Key key, unsigned bits) noexcept {
   if (ranges.starts.empty()) return {};
   const auto at = std::upper_bound(ranges.starts.begin(), ranges.starts.end(), key) - ranges.starts.begin() - 1;
   const auto index = static_cast<std::size_t>(at);
@@ -149,7 +149,7 @@ NetTable::Match NetTable::find(const Ranges<Key>& ranges, Key key, unsigned bits
   return match;
 }
 
-NetTable::Match NetTable::lookup(const IpAddress& address) const noexcept {
+NetsMap::Match NetsMap::lookup(const IpAddress& address) const noexcept {
   if (address.family == IpAddress::Family::v4) return find<std::uint32_t>(v4_, key_v4(address), 32);
   return find<Key6>(v6_, key_v6(address), 128);
 }
@@ -171,7 +171,7 @@ Result<void> read_nets_file(const std::string& path,
     const auto space = content.find_first_of(" \t");
     if (space == std::string_view::npos) return fail(where(), "expected PREFIX SITE[,SITE...]");
     const std::string_view prefix = content.substr(0, space);
-    NetTable::Row row;
+    NetsMap::Row row;
     row.origin = number;
     if (!IpNetwork::parse(prefix, row.network)) {
       return fail(where(), "bad prefix '", std::string(prefix), "' (expected ADDRESS/LEN with no host bits set)");

@@ -22,7 +22,7 @@ namespace meridian::geo {
 /// An ordered list of sites: indices into the site list of the routing table.
 using SiteList = std::vector<std::uint32_t>;
 
-class NetTable {
+class NetsMap {
  public:
   /// No row covers the address.
   static constexpr std::uint32_t kNoList = UINT32_MAX;
@@ -43,15 +43,15 @@ class NetTable {
     std::uint8_t scope_prefix_len = 0;
   };
 
-  /// An empty table: every lookup misses with scope 0.
-  NetTable() = default;
+  /// An empty map: every lookup misses with scope 0.
+  NetsMap() = default;
 
   /// Compiles `rows` (any order) over `lists`. Errors: two rows with the
   /// same network: "duplicate network N (A and B)" where A and B are
   /// `describe(origin)` of the two rows. Asserts every list index is valid.
   /// O(n log n); a million rows take about a second.
-  static Result<NetTable> build(std::vector<SiteList> lists, std::vector<Row> rows,
-                                const std::function<std::string(std::uint32_t origin)>& describe);
+  static Result<NetsMap> build(std::vector<SiteList> lists, std::vector<Row> rows,
+                               const std::function<std::string(std::uint32_t origin)>& describe);
 
   /// The longest-prefix match for `address` (unmap IPv4-mapped addresses
   /// first: an IPv4 address is looked up among the IPv4 rows). No
@@ -87,10 +87,15 @@ class NetTable {
   std::size_t rows_ = 0;
 };
 
+/// NetsMap's former name, for the files under main/ that are being moved
+/// into config/ and gslb/ at the same time as this rename; they take the new
+/// name there, and this alias goes.
+using NetTable = NetsMap;
+
 /// Rows and their lists as read, before build.
 struct NetRows {
   std::vector<SiteList> lists;
-  std::vector<NetTable::Row> rows;
+  std::vector<NetsMap::Row> rows;
 };
 
 /// Reads a nets file into `into` (appending): one `PREFIX SITE[,SITE...]`

@@ -1,4 +1,4 @@
-#include "geo/network_trie.hpp"
+#include "geo/location_trie.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -14,7 +14,8 @@ std::size_t family_slot(IpAddress::Family family) noexcept { return family == Ip
 
 }  // namespace
 
-std::size_t NetworkTrie::Builder::LocationHash::operator()(const Location& location) const noexcept {
+std::size_t LocationTrie::Builder::LocationHash::operator()(
+    const Location& location) const noexcept {
   std::uint64_t h = std::bit_cast<std::uint64_t>(location.latitude_deg) * 0x9E3779B97F4A7C15ULL;
   h ^= std::bit_cast<std::uint64_t>(location.longitude_deg) + 0x7F4A7C159E3779B9ULL + (h << 6) + (h >> 2);
   std::uint64_t codes = 0;
@@ -26,25 +27,26 @@ std::size_t NetworkTrie::Builder::LocationHash::operator()(const Location& locat
   return static_cast<std::size_t>(h ^ (h >> 29));
 }
 
-bool NetworkTrie::Builder::LocationEqual::operator()(const Location& a, const Location& b) const noexcept {
+bool LocationTrie::Builder::LocationEqual::operator()(const Location& a,
+                                                       const Location& b) const noexcept {
   return std::bit_cast<std::uint64_t>(a.latitude_deg) == std::bit_cast<std::uint64_t>(b.latitude_deg) &&
          std::bit_cast<std::uint64_t>(a.longitude_deg) == std::bit_cast<std::uint64_t>(b.longitude_deg) &&
          a.has_coordinates == b.has_coordinates && a.country == b.country && a.continent == b.continent &&
          a.subdivision == b.subdivision;
 }
 
-NetworkTrie::Builder::Builder(std::uint32_t node_count) {
+LocationTrie::Builder::Builder(std::uint32_t node_count) {
   MERIDIAN_ASSERT(node_count <= kMaxNodes, "trie too large");
   nodes_.assign(node_count, {kEmpty, kEmpty});
 }
 
-void NetworkTrie::Builder::set(std::uint32_t node, unsigned side, Ref child) {
+void LocationTrie::Builder::set(std::uint32_t node, unsigned side, Ref child) {
   MERIDIAN_ASSERT(node < nodes_.size() && side < 2, "trie node out of range");
   MERIDIAN_ASSERT(!is_node(child) || child < nodes_.size(), "trie child out of range");
   nodes_[node][side] = child;
 }
 
-NetworkTrie::Ref NetworkTrie::Builder::location(const Location& location) {
+LocationTrie::Ref LocationTrie::Builder::location(const Location& location) {
   const auto [it, inserted] = index_.emplace(location, static_cast<std::uint32_t>(locations_.size()));
   if (inserted) {
     MERIDIAN_ASSERT(locations_.size() < kMaxLocations, "too many distinct locations");
@@ -53,13 +55,13 @@ NetworkTrie::Ref NetworkTrie::Builder::location(const Location& location) {
   return kLeafBit | it->second;
 }
 
-void NetworkTrie::Builder::root(IpAddress::Family family, Ref ref) {
+void LocationTrie::Builder::root(IpAddress::Family family, Ref ref) {
   MERIDIAN_ASSERT(!is_node(ref) || ref < nodes_.size(), "trie root out of range");
   roots_[family_slot(family)] = ref;
 }
 
-NetworkTrie NetworkTrie::Builder::finish() && {
-  NetworkTrie trie;
+LocationTrie LocationTrie::Builder::finish() && {
+  LocationTrie trie;
   trie.nodes_ = std::move(nodes_);
   trie.locations_ = std::move(locations_);
   trie.roots_[0] = roots_[0];
@@ -68,7 +70,8 @@ NetworkTrie NetworkTrie::Builder::finish() && {
   return trie;
 }
 
-NetworkTrie NetworkTrie::from_networks(const std::vector<std::pair<IpNetwork, Location>>& networks) {
+LocationTrie LocationTrie::from_networks(
+    const std::vector<std::pair<IpNetwork, Location>>& networks) {
   // Less specific networks first, so each more specific one is carved out
   // of them afterwards (as the MMDB writer does).
   std::vector<std::size_t> order(networks.size());
@@ -111,7 +114,7 @@ NetworkTrie NetworkTrie::from_networks(const std::vector<std::pair<IpNetwork, Lo
   return std::move(builder).finish();
 }
 
-NetworkTrie::Leaf NetworkTrie::find(const IpAddress& address) const noexcept {
+LocationTrie::Leaf LocationTrie::find(const IpAddress& address) const noexcept {
   Leaf leaf;
   Ref ref = root(address.family);
   const unsigned bits = address.bit_length();
@@ -123,7 +126,7 @@ NetworkTrie::Leaf NetworkTrie::find(const IpAddress& address) const noexcept {
   return leaf;
 }
 
-std::size_t NetworkTrie::memory_bytes() const noexcept {
+std::size_t LocationTrie::memory_bytes() const noexcept {
   return nodes_.capacity() * sizeof(nodes_[0]) + locations_.capacity() * sizeof(Location);
 }
 

@@ -18,7 +18,7 @@
 
 namespace meridian::geo {
 
-class NetworkTrie {
+class LocationTrie {
  public:
   /// A child (or root): a node index (high bit clear), a leaf
   /// (kLeafBit | location index), or kEmpty (no record: not found).
@@ -45,10 +45,10 @@ class NetworkTrie {
     /// The root of `family`'s address space (IPv4: the node that 32 more
     /// bits lead to its leaves). kEmpty: the family is not in the database.
     void root(IpAddress::Family family, Ref ref);
-    NetworkTrie finish() &&;
+    LocationTrie finish() &&;
 
    private:
-    friend class NetworkTrie;
+    friend class LocationTrie;
     // Bit-exact, so that 0.0 and -0.0 stay apart as their hashes do.
     struct LocationHash {
       std::size_t operator()(const Location& location) const noexcept;
@@ -63,12 +63,12 @@ class NetworkTrie {
   };
 
   /// An empty trie: every family missing.
-  NetworkTrie() = default;
+  LocationTrie() = default;
 
   /// A trie of `networks` (IPv4 and IPv6, any order): the longest network
   /// holding an address gives its location, as a GeoIP lookup would.
   /// Duplicate networks: the first one wins. For tests and small tables.
-  static NetworkTrie from_networks(const std::vector<std::pair<IpNetwork, Location>>& networks);
+  static LocationTrie from_networks(const std::vector<std::pair<IpNetwork, Location>>& networks);
 
   /// Where an address's walk ended.
   struct Leaf {

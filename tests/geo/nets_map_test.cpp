@@ -3,7 +3,7 @@
 #include <fstream>
 
 #include "base/rng.hpp"
-#include "geo/net_table.hpp"
+#include "geo/nets_map.hpp"
 #include "test_support.hpp"
 
 namespace meridian::geo {
@@ -21,23 +21,25 @@ IpAddress ip(const char* text) {
   return address;
 }
 
-NetTable table_of(std::vector<std::pair<const char*, std::uint32_t>> rows, std::size_t lists = 4) {
-  std::vector<NetTable::Row> table_rows;
+NetsMap table_of(std::vector<std::pair<const char*, std::uint32_t>> rows, std::size_t lists = 4) {
+  std::vector<NetsMap::Row> table_rows;
   std::uint32_t origin = 1;
   for (const auto& [network, list] : rows) table_rows.push_back({net(network), list, origin++});
   std::vector<SiteList> site_lists;
   for (std::uint32_t i = 0; i < lists; ++i) site_lists.push_back({i});
-  auto table = NetTable::build(site_lists, table_rows, [](std::uint32_t o) { return "row " + std::to_string(o); });
+  auto table = NetsMap::build(site_lists, table_rows,
+                              [](std::uint32_t o) { return "row " + std::to_string(o); });
   REQUIRE(table.ok());
   return std::move(*table);
 }
 
-TEST_CASE("net_table: longest prefix wins, with the scope of the uniform range around the client", "[geo]") {
-  const NetTable table = table_of({{"10.0.0.0/8", 0},
-                                   {"10.1.0.0/16", 1},
-                                   {"10.1.2.0/24", 2},
-                                   {"2001:db8::/32", 3},
-                                   {"2001:db8:1::/48", 0}});
+TEST_CASE("nets_map: longest prefix wins, with the scope of the uniform range around the client",
+          "[geo]") {
+  const NetsMap table = table_of({{"10.0.0.0/8", 0},
+                                  {"10.1.0.0/16", 1},
+                                  {"10.1.2.0/24", 2},
+                                  {"2001:db8::/32", 3},
+                                  {"2001:db8:1::/48", 0}});
   struct Case {
     const char* address;
     std::uint32_t list;
@@ -48,64 +50,69 @@ TEST_CASE("net_table: longest prefix wins, with the scope of the uniform range a
       {"10.1.3.1", 1, 24},          // 10.1.2.0/24 is carved out of the /16: 10.1.2.0/23 is not uniform
       {"10.1.128.1", 1, 17},        // the upper half of the /16 has no hole
       {"10.200.0.1", 0, 9},         // 10.128.0.0/9 lies wholly in the /8 outside 10.1/16
-      {"11.0.0.1", NetTable::kNoList, 8},  // 11.0.0.0/8 is empty
-      {"192.0.2.1", NetTable::kNoList, 1}, // 128.0.0.0/1 holds no row
+      {"11.0.0.1", NetsMap::kNoList, 8},  // 11.0.0.0/8 is empty
+      {"192.0.2.1", NetsMap::kNoList, 1}, // 128.0.0.0/1 holds no row
       {"2001:db8:1::5", 0, 48},
       {"2001:db8:2::5", 3, 47},
-      {"2001:db9::1", NetTable::kNoList, 32},
+      {"2001:db9::1", NetsMap::kNoList, 32},
   };
   for (const Case& c : cases) {
     CAPTURE(c.address);
-    const NetTable::Match match = table.lookup(ip(c.address));
+    const NetsMap::Match match = table.lookup(ip(c.address));
     CHECK(match.list == c.list);
     CHECK(match.scope_prefix_len == c.scope);
   }
 }
 
-TEST_CASE("net_table: neighbouring networks with the same list merge into one scope", "[geo]") {
-  const NetTable table = table_of({{"198.51.100.0/25", 1}, {"198.51.100.128/25", 1}, {"198.51.101.0/24", 2}});
+TEST_CASE("nets_map: neighbouring networks with the same list merge into one scope", "[geo]") {
+  const NetsMap table =
+      table_of({{"198.51.100.0/25", 1}, {"198.51.100.128/25", 1}, {"198.51.101.0/24", 2}});
   CHECK(table.lookup(ip("198.51.100.7")).scope_prefix_len == 24);
   CHECK(table.lookup(ip("198.51.100.200")).list == 1);
   CHECK(table.lookup(ip("198.51.101.9")).scope_prefix_len == 24);
   CHECK(table.row_count() == 3);
 }
 
-TEST_CASE("net_table: a duplicate network names both rows", "[geo]") {
-  std::vector<NetTable::Row> rows = {{net("10.0.0.0/8"), 0, 7}, {net("10.0.0.0/8"), 0, 3}};
-  auto table = NetTable::build({{0}}, rows, [](std::uint32_t o) { return "line " + std::to_string(o); });
+TEST_CASE("nets_map: a duplicate network names both rows", "[geo]") {
+  std::vector<NetsMap::Row> rows = {{net("10.0.0.0/8"), 0, 7}, {net("10.0.0.0/8"), 0, 3}};
+  auto table =
+      NetsMap::build({{0}}, rows, [](std::uint32_t o) { return "line " + std::to_string(o); });
   REQUIRE_FALSE(table.ok());
   CHECK(table.error().message == "duplicate network 10.0.0.0/8 (line 3 and line 7)");
 }
 
-TEST_CASE("net_table: an empty table misses everything with scope 0", "[geo]") {
-  const NetTable table;
-  CHECK(table.lookup(ip("192.0.2.1")).list == NetTable::kNoList);
+TEST_CASE("nets_map: an empty table misses everything with scope 0", "[geo]") {
+  const NetsMap table;
+  CHECK(table.lookup(ip("192.0.2.1")).list == NetsMap::kNoList);
   CHECK(table.lookup(ip("192.0.2.1")).scope_prefix_len == 0);
-  const NetTable everything = table_of({{"0.0.0.0/0", 1}});
+  const NetsMap everything = table_of({{"0.0.0.0/0", 1}});
   CHECK(everything.lookup(ip("203.0.113.1")).list == 1);
   CHECK(everything.lookup(ip("203.0.113.1")).scope_prefix_len == 0);
-  CHECK(everything.lookup(ip("2001:db8::1")).list == NetTable::kNoList);
+  CHECK(everything.lookup(ip("2001:db8::1")).list == NetsMap::kNoList);
 }
 
 // Property: the compiled ranges agree with a naive longest-prefix match, and
 // every address inside the reported scope gets the same list.
-TEST_CASE("net_table: agrees with a naive longest-prefix match on random tables", "[geo]") {
+TEST_CASE("nets_map: agrees with a naive longest-prefix match on random tables", "[geo]") {
   for (std::uint64_t seed = 1; seed <= 30; ++seed) {
     CAPTURE(seed);
     Rng rng(seed);
-    std::vector<NetTable::Row> rows;
+    std::vector<NetsMap::Row> rows;
     for (int i = 0; i < 60; ++i) {
       IpAddress address = IpAddress::v4(10, static_cast<std::uint8_t>(rng.below(4)),
                                         static_cast<std::uint8_t>(rng.below(256)), static_cast<std::uint8_t>(rng.below(256)));
       const auto prefix_len = static_cast<std::uint8_t>(8 + rng.below(25));
       const IpNetwork network{address.masked(prefix_len), prefix_len};
-      if (std::any_of(rows.begin(), rows.end(), [&](const NetTable::Row& r) { return r.network == network; })) continue;
+      if (std::any_of(rows.begin(), rows.end(),
+                      [&](const NetsMap::Row& r) { return r.network == network; })) {
+        continue;
+      }
       rows.push_back({network, static_cast<std::uint32_t>(rng.below(3)), static_cast<std::uint32_t>(i)});
     }
-    auto table = NetTable::build({{0}, {1}, {2}}, rows, [](std::uint32_t) { return std::string(); });
+    auto table = NetsMap::build({{0}, {1}, {2}}, rows, [](std::uint32_t) { return std::string(); });
     REQUIRE(table.ok());
     const auto naive = [&](const IpAddress& address) {
-      std::uint32_t list = NetTable::kNoList;
+      std::uint32_t list = NetsMap::kNoList;
       int best = -1;
       for (const auto& row : rows) {
         if (row.network.contains(address) && row.network.prefix_len > best) {
@@ -119,7 +126,7 @@ TEST_CASE("net_table: agrees with a naive longest-prefix match on random tables"
       const IpAddress address = IpAddress::v4(10, static_cast<std::uint8_t>(rng.below(5)),
                                               static_cast<std::uint8_t>(rng.below(256)),
                                               static_cast<std::uint8_t>(rng.below(256)));
-      const NetTable::Match match = table->lookup(address);
+      const NetsMap::Match match = table->lookup(address);
       REQUIRE(match.list == naive(address));
       // Another address in the scope answers the same; one bit wider would not always.
       IpAddress other = address.masked(match.scope_prefix_len);
@@ -131,7 +138,7 @@ TEST_CASE("net_table: agrees with a naive longest-prefix match on random tables"
   }
 }
 
-TEST_CASE("net_table: reads a nets file, sharing identical lists", "[geo]") {
+TEST_CASE("nets_map: reads a nets file, sharing identical lists", "[geo]") {
   test::TempDir dir;
   const auto path = dir.file("nets.txt");
   std::ofstream(path) << "# prefix sites\n"
