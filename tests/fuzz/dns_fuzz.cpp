@@ -43,9 +43,10 @@
 #include "dns/zone.hpp"
 #include "geo/geo_index.hpp"
 #include "geo/geo_map.hpp"
-#include "geo/mmdb_writer.hpp"
 #include "geo/nets_map.hpp"
 #include "geo/steering.hpp"
+#include "tools/geoip_csv.hpp"
+#include "tools/mmdb_writer.hpp"
 
 // Last: ldns's headers define macros (bool, min, max...) that break C++
 // headers included after them.
@@ -100,7 +101,8 @@ Name name(const char* text) {
 }
 
 std::shared_ptr<const geo::Locator> demo_locator() {
-  const auto rows = must(geo::read_network_table(MERIDIAN_SOURCE_DIR "/configs/demo/geoip.csv"), "geoip.csv");
+  const auto rows =
+      must(geo::read_geoip_csv(MERIDIAN_SOURCE_DIR "/configs/demo/geoip.csv"), "geoip.csv");
   const std::string path = MERIDIAN_FUZZ_DIR "/dns_fuzz.mmdb";
   if (!geo::write_mmdb(rows, path).ok()) fail("setup: write_mmdb");
   // As the server opens it: compiled into a trie, with scope indexes.

@@ -10,7 +10,7 @@
 # TARGET:
 #   wire  the peer wire format (cluster/wire.cpp), tests/fuzz/wire_fuzz.cpp
 #   dns   the DNS query parser and answerer with steering (dns/, dns/wire/,
-#         geo/), tests/fuzz/dns_fuzz.cpp
+#         geo/; tools/ writes its GeoIP database), tests/fuzz/dns_fuzz.cpp
 #   probe the DNS health probe's reply parser (dns/wire/client.cpp) and its
 #         answer rule (health/probe_dns_match.cpp), tests/fuzz/probe_fuzz.cpp
 #
@@ -49,7 +49,8 @@ case "$target" in
       dns/presentation.cpp dns/zone.cpp dns/routing_table.cpp dns/stats_slots.cpp dns/answerer.cpp)
     for file in "$source_dir"/dns/wire/*.cpp; do sources+=("dns/wire/${file##*/}"); done
     for file in "$source_dir"/geo/*.cpp; do sources+=("geo/${file##*/}"); done
-    watched=(base dns geo)
+    sources+=(tools/geoip_csv.cpp tools/mmdb_writer.cpp)  # the demo database
+    watched=(base dns geo tools)
     libraries=(-lldns -lmaxminddb)
     ;;
   probe)

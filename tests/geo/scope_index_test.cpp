@@ -12,10 +12,10 @@
 #include "fake_locator.hpp"
 #include "geo/geo_index.hpp"
 #include "geo/mmdb_reader.hpp"
-#include "geo/mmdb_writer.hpp"
 #include "geo/scope_index.hpp"
 #include "geo/steering.hpp"
 #include "test_support.hpp"
+#include "tools/mmdb_writer.hpp"
 
 namespace meridian::geo {
 namespace {

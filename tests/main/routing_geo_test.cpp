@@ -6,7 +6,7 @@
 
 #include "config_test_support.hpp"
 #include "geo/geo_index.hpp"
-#include "geo/mmdb_writer.hpp"
+#include "tools/mmdb_writer.hpp"
 #include "main/routing_builder.hpp"
 
 using namespace meridian;

@@ -7,8 +7,8 @@
 
 #include "base/rng.hpp"
 #include "geo/mmdb_reader.hpp"
-#include "geo/mmdb_writer.hpp"
-#include "test_support.hpp"
+#include "tools/mmdb_writer.hpp"
+#include "../geo/test_support.hpp"
 
 namespace meridian::geo {
 namespace {
@@ -72,7 +72,7 @@ struct Expect {
   const char* country;
 };
 
-TEST_CASE("mmdb_writer: round trip through MmdbReader and mmdblookup", "[geo]") {
+TEST_CASE("mmdb_writer: round trip through MmdbReader and mmdblookup", "[tools]") {
   test::TempDir dir;
   const auto path = dir.file("sample.mmdb");
   const auto reader = write_and_open(sample_rows(), path);
@@ -116,7 +116,7 @@ TEST_CASE("mmdb_writer: round trip through MmdbReader and mmdblookup", "[geo]") 
   CHECK_THAT(mmdblookup(path, "81.2.69.1", "location longitude").output, Catch::Contains(format_double(-0.0931)));
 }
 
-TEST_CASE("mmdb_writer: IPv4 networks live in ::/96 and ::ffff:0:0/96 aliases them", "[geo]") {
+TEST_CASE("mmdb_writer: IPv4 networks live in ::/96 and ::ffff:0:0/96 aliases them", "[tools]") {
   test::TempDir dir;
   const auto path = dir.file("alias.mmdb");
   const auto reader = write_and_open(sample_rows(), path);
@@ -131,7 +131,7 @@ TEST_CASE("mmdb_writer: IPv4 networks live in ::/96 and ::ffff:0:0/96 aliases th
   CHECK_FALSE(reader->locate(ip("::ffff:1.2.3.4")).found);
 }
 
-TEST_CASE("mmdb_writer: IPv6 rows inside ::ffff:0:0/96 turn the alias off", "[geo]") {
+TEST_CASE("mmdb_writer: IPv6 rows inside ::ffff:0:0/96 turn the alias off", "[tools]") {
   test::TempDir dir;
   const auto reader = write_and_open(
       {row("81.2.69.0/24", 51.5, -0.1, "GB", "EU"), row("::ffff:10.0.0.0/104", 5, 5, "DE", "EU")}, dir.file("x.mmdb"));
@@ -140,7 +140,7 @@ TEST_CASE("mmdb_writer: IPv6 rows inside ::ffff:0:0/96 turn the alias off", "[ge
   CHECK(reader->locate(ip("81.2.69.1")).found);
 }
 
-TEST_CASE("mmdb_writer: row order does not matter", "[geo]") {
+TEST_CASE("mmdb_writer: row order does not matter", "[tools]") {
   test::TempDir dir;
   auto rows = sample_rows();
   const auto forward = write_and_open(rows, dir.file("f.mmdb"));
@@ -154,7 +154,7 @@ TEST_CASE("mmdb_writer: row order does not matter", "[geo]") {
   }
 }
 
-TEST_CASE("mmdb_writer: catch-all rows and IPv4 prefix lengths at the edges", "[geo]") {
+TEST_CASE("mmdb_writer: catch-all rows and IPv4 prefix lengths at the edges", "[tools]") {
   test::TempDir dir;
   SECTION("0.0.0.0/0 covers all of IPv4 and nothing of IPv6") {
     const auto reader = write_and_open({row("0.0.0.0/0", 7, 8)}, dir.file("v4.mmdb"));
@@ -212,7 +212,7 @@ IpNetwork tree_network(const IpNetwork& network) {
   return {tree_address(network.address), static_cast<std::uint8_t>(96 + network.prefix_len)};
 }
 
-TEST_CASE("mmdb_writer: matches a brute-force longest-prefix match on a random table", "[geo]") {
+TEST_CASE("mmdb_writer: matches a brute-force longest-prefix match on a random table", "[tools]") {
   Rng rng(20240601);
   std::vector<NetworkLocation> rows;
   std::vector<IpNetwork> tree_networks;
@@ -281,7 +281,7 @@ TEST_CASE("mmdb_writer: matches a brute-force longest-prefix match on a random t
   }
 }
 
-TEST_CASE("mmdb_writer: metadata as mmdblookup --verbose shows it", "[geo]") {
+TEST_CASE("mmdb_writer: metadata as mmdblookup --verbose shows it", "[tools]") {
   test::TempDir dir;
   const auto path = dir.file("meta.mmdb");
   ::setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
@@ -300,7 +300,7 @@ TEST_CASE("mmdb_writer: metadata as mmdblookup --verbose shows it", "[geo]") {
   CHECK_THAT(lookup.output, Catch::Contains("Record prefix length: 120"));
 }
 
-TEST_CASE("mmdb_writer: long strings use the extended size encodings", "[geo]") {
+TEST_CASE("mmdb_writer: long strings use the extended size encodings", "[tools]") {
   test::TempDir dir;
   // Sizes 28/29 (one-byte form edge), 300 (two-byte) and 70000 (three-byte).
   for (const std::size_t length : {28u, 29u, 284u, 285u, 300u, 70'000u}) {
@@ -315,7 +315,7 @@ TEST_CASE("mmdb_writer: long strings use the extended size encodings", "[geo]") 
   }
 }
 
-TEST_CASE("mmdb_writer: duplicate networks are an error", "[geo]") {
+TEST_CASE("mmdb_writer: duplicate networks are an error", "[tools]") {
   test::TempDir dir;
   const auto path = dir.file("dup.mmdb");
   const auto written = write_mmdb({row("10.0.0.0/8", 1, 1), row("81.2.69.0/24", 1, 1), row("10.0.0.0/8", 2, 2)}, path);
@@ -324,7 +324,7 @@ TEST_CASE("mmdb_writer: duplicate networks are an error", "[geo]") {
   CHECK_FALSE(std::filesystem::exists(path));
 }
 
-TEST_CASE("mmdb_writer: host bits in a row's address do not hide a duplicate", "[geo]") {
+TEST_CASE("mmdb_writer: host bits in a row's address do not hide a duplicate", "[tools]") {
   test::TempDir dir;
   NetworkLocation sloppy = row("10.0.0.0/8", 1, 1);
   sloppy.network.address = IpAddress::v4(10, 1, 2, 3);
@@ -335,7 +335,7 @@ TEST_CASE("mmdb_writer: host bits in a row's address do not hide a duplicate", "
              Catch::Contains("duplicate network"));
 }
 
-TEST_CASE("mmdb_writer: over-long strings are errors, not crashes", "[geo]") {
+TEST_CASE("mmdb_writer: over-long strings are errors, not crashes", "[tools]") {
   test::TempDir dir;
   CHECK_FALSE(write_mmdb({row("10.0.0.0/8", 1, 1)}, dir.file("x.mmdb"), std::string(200'000, 'T')).ok());
   NetworkLocation long_code = row("10.0.0.0/8", 1, 1);
@@ -345,7 +345,7 @@ TEST_CASE("mmdb_writer: over-long strings are errors, not crashes", "[geo]") {
   CHECK_THAT(written.error().message, Catch::Contains("10.0.0.0/8"));
 }
 
-TEST_CASE("mmdb_writer: replaces the output whole and leaves no temporary file", "[geo]") {
+TEST_CASE("mmdb_writer: replaces the output whole and leaves no temporary file", "[tools]") {
   test::TempDir dir;
   const auto path = dir.file("db.mmdb");
   REQUIRE(write_mmdb({row("81.2.69.0/24", 1, 1)}, path).ok());

@@ -1,8 +1,11 @@
 #pragma once
 // Writes MaxMind DB files (format 2.0) from a table of networks, so operators
-// and the demo can map their own networks. The output reads with
+// and the demo can map their own networks (`meridian geo build-db`; the
+// table comes from tools/geoip_csv.hpp). The output reads with
 // libmaxminddb and `mmdblookup` like a GeoIP2-City database, a Country one
 // (rows without coordinates) or a GeoLite2-ASN one (rows with an ASN).
+// A tool, not part of the geo library a node runs on: it lives in tools/,
+// in namespace meridian::geo because it is GeoIP code.
 
 #include <cstddef>
 #include <string>
@@ -30,20 +33,6 @@ struct NetworkLocation {
   /// autonomous_system_organization; written with a non-zero asn only.
   std::string asn_organization;
 };
-
-/// Reads a CSV or TSV file (separator detected per line: tab, else comma),
-/// one network per line: `prefix, latitude, longitude, country, continent`
-/// and optionally `, subdivision`. Latitude and longitude both empty: a
-/// record without coordinates (Country layout).
-/// Blank lines and lines starting with '#' are skipped. Errors name
-/// file:line and the bad field.
-Result<std::vector<NetworkLocation>> read_network_table(const std::string& path);
-
-/// Reads an ASN table (GeoLite2-ASN layout), same file rules: one network
-/// per line, `prefix, asn, organization`, where asn is 1..4294967294 (an
-/// "AS" prefix allowed) and the organization is the rest of the line (it
-/// may contain the separator; may be empty).
-Result<std::vector<NetworkLocation>> read_asn_table(const std::string& path);
 
 /// Writes an IPv6 database (IPv4 networks live in ::/96, as in MaxMind's own
 /// files) with record size 28 and the GeoIP2-City fields

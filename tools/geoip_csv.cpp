@@ -1,5 +1,4 @@
-// read_network_table and read_asn_table (declared in geo/mmdb_writer.hpp):
-// the text sources of `meridian geo build-db`.
+#include "tools/geoip_csv.hpp"
 
 #include <array>
 #include <cerrno>
@@ -9,8 +8,6 @@
 #include <fstream>
 #include <map>
 #include <string_view>
-
-#include "geo/mmdb_writer.hpp"
 
 namespace meridian::geo {
 namespace {
@@ -150,11 +147,11 @@ Result<std::vector<NetworkLocation>> read_table(const std::string& path, LinePar
 
 }  // namespace
 
-Result<std::vector<NetworkLocation>> read_network_table(const std::string& path) {
+Result<std::vector<NetworkLocation>> read_geoip_csv(const std::string& path) {
   return read_table(path, parse_line);
 }
 
-Result<std::vector<NetworkLocation>> read_asn_table(const std::string& path) {
+Result<std::vector<NetworkLocation>> read_asn_csv(const std::string& path) {
   return read_table(path, parse_asn_line);
 }
 

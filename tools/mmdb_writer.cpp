@@ -1,7 +1,7 @@
 // write_mmdb: builds the search tree in memory, encodes the data section and
 // the metadata, and replaces the output file atomically.
 
-#include "geo/mmdb_writer.hpp"
+#include "tools/mmdb_writer.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

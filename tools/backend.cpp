@@ -1,4 +1,4 @@
-#include "main/backend.hpp"
+#include "tools/backend.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

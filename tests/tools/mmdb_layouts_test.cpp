@@ -8,8 +8,9 @@
 
 #include "geo/geo_index.hpp"
 #include "geo/mmdb_reader.hpp"
-#include "geo/mmdb_writer.hpp"
-#include "test_support.hpp"
+#include "tools/geoip_csv.hpp"
+#include "tools/mmdb_writer.hpp"
+#include "../geo/test_support.hpp"
 
 namespace meridian::geo {
 namespace {
@@ -26,7 +27,7 @@ std::string write_text(const test::TempDir& dir, const std::string& name, const 
   return path;
 }
 
-TEST_CASE("mmdb layouts: an ASN table reads, writes and looks up like GeoLite2-ASN", "[geo]") {
+TEST_CASE("mmdb layouts: an ASN table reads, writes and looks up like GeoLite2-ASN", "[tools]") {
   test::TempDir dir;
   const auto table = write_text(dir, "asn.csv",
                                  "# prefix, asn, organization\n"
@@ -34,7 +35,7 @@ TEST_CASE("mmdb layouts: an ASN table reads, writes and looks up like GeoLite2-A
                                  "81.2.128.0/17\tAS64501\tOther, Inc.\n"
                                  "2001:db8::/32, as64502,\n"
                                  "65.0.0.0/16, 64500, Example Org\n");
-  const auto rows = read_asn_table(table);
+  const auto rows = read_asn_csv(table);
   REQUIRE(rows.ok());
   REQUIRE(rows->size() == 4);
   CHECK((*rows)[1].asn == 64501);
@@ -80,7 +81,7 @@ TEST_CASE("mmdb layouts: an ASN table reads, writes and looks up like GeoLite2-A
   CHECK(index.build_trie() == nullptr);
 }
 
-TEST_CASE("mmdb layouts: ASN table errors name file:line", "[geo]") {
+TEST_CASE("mmdb layouts: ASN table errors name file:line", "[tools]") {
   struct Case {
     const char* line;
     const char* expected;
@@ -97,20 +98,20 @@ TEST_CASE("mmdb layouts: ASN table errors name file:line", "[geo]") {
     CAPTURE(c.line);
     test::TempDir dir;
     const auto path = write_text(dir, "bad.csv", std::string("# header\n") + c.line + "\n");
-    const auto rows = read_asn_table(path);
+    const auto rows = read_asn_csv(path);
     REQUIRE_FALSE(rows.ok());
     CHECK_THAT(rows.error().message, Catch::StartsWith(path + ":2: "));
     CHECK_THAT(rows.error().message, Catch::Contains(c.expected));
   }
 }
 
-TEST_CASE("mmdb layouts: rows without coordinates write Country records", "[geo]") {
+TEST_CASE("mmdb layouts: rows without coordinates write Country records", "[tools]") {
   test::TempDir dir;
   const auto table = write_text(dir, "country.csv",
                                 "89.160.0.0/16,,,SE,EU\n"
                                 "81.2.69.0/24,51.5142,-0.0931,GB,EU\n"
                                 "2a02:1000::/24,,,FR,EU\n");
-  const auto rows = read_network_table(table);
+  const auto rows = read_geoip_csv(table);
   REQUIRE(rows.ok());
   CHECK_FALSE((*rows)[0].has_coordinates);
   CHECK((*rows)[1].has_coordinates);
@@ -129,7 +130,7 @@ TEST_CASE("mmdb layouts: rows without coordinates write Country records", "[geo]
   CHECK_THAT(lookup.output, !Catch::Contains("location"));
   // Half a coordinate pair is an error.
   const auto bad = write_text(dir, "half.csv", "89.160.0.0/16,,18.6,SE,EU\n");
-  const auto half = read_network_table(bad);
+  const auto half = read_geoip_csv(bad);
   REQUIRE_FALSE(half.ok());
   CHECK_THAT(half.error().message, Catch::Contains("bad latitude ''"));
 }

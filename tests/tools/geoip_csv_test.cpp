@@ -2,8 +2,8 @@
 
 #include <fstream>
 
-#include "geo/mmdb_writer.hpp"
-#include "test_support.hpp"
+#include "tools/geoip_csv.hpp"
+#include "../geo/test_support.hpp"
 
 namespace meridian::geo {
 namespace {
@@ -20,7 +20,7 @@ IpNetwork net(const char* text) {
   return network;
 }
 
-TEST_CASE("network_table: reads CSV and TSV rows, skipping comments and blank lines", "[geo]") {
+TEST_CASE("geoip_csv: reads CSV and TSV rows, skipping comments and blank lines", "[tools]") {
   test::TempDir dir;
   const auto path = write_text(dir, "t.csv",
                                "# prefix,latitude,longitude,country,continent\n"
@@ -30,7 +30,7 @@ TEST_CASE("network_table: reads CSV and TSV rows, skipping comments and blank li
                                "2001:218::/32\t35.685\t139.7514\tJP\tAS\r\n"
                                " 10.0.0.0/8 , -1.5 , 2e1 \n"
                                "192.0.2.7,0,0,,EU\n");
-  const auto rows = read_network_table(path);
+  const auto rows = read_geoip_csv(path);
   REQUIRE(rows.ok());
   REQUIRE(rows->size() == 4);
   const auto& r = *rows;
@@ -52,7 +52,7 @@ TEST_CASE("network_table: reads CSV and TSV rows, skipping comments and blank li
   CHECK(r[3].continent == "EU");
 }
 
-TEST_CASE("network_table: errors name file:line and the bad field", "[geo]") {
+TEST_CASE("geoip_csv: errors name file:line and the bad field", "[tools]") {
   struct Case {
     const char* line;
     const char* expected;
@@ -78,31 +78,31 @@ TEST_CASE("network_table: errors name file:line and the bad field", "[geo]") {
     CAPTURE(c.line);
     test::TempDir dir;
     const auto path = write_text(dir, "bad.csv", std::string("# header\n81.2.69.0/24,51.5,-0.1,GB,EU\n") + c.line + "\n");
-    const auto rows = read_network_table(path);
+    const auto rows = read_geoip_csv(path);
     REQUIRE_FALSE(rows.ok());
     CHECK_THAT(rows.error().message, Catch::StartsWith(path + ":3: ") && Catch::Contains(c.expected));
   }
 }
 
-TEST_CASE("network_table: a duplicate network names both lines", "[geo]") {
+TEST_CASE("geoip_csv: a duplicate network names both lines", "[tools]") {
   test::TempDir dir;
   const auto path = write_text(dir, "dup.csv", "81.2.69.0/24,1,2,GB,EU\n10.0.0.0/8,1,2\n81.2.69.0/24,3,4,GB,EU\n");
-  const auto rows = read_network_table(path);
+  const auto rows = read_geoip_csv(path);
   REQUIRE_FALSE(rows.ok());
   CHECK(rows.error().message == path + ":3: duplicate network 81.2.69.0/24 (first on line 1)");
 }
 
-TEST_CASE("network_table: a missing file is an error naming it", "[geo]") {
+TEST_CASE("geoip_csv: a missing file is an error naming it", "[tools]") {
   test::TempDir dir;
-  const auto rows = read_network_table(dir.file("absent.csv"));
+  const auto rows = read_geoip_csv(dir.file("absent.csv"));
   REQUIRE_FALSE(rows.ok());
   CHECK_THAT(rows.error().message, Catch::Contains(dir.file("absent.csv")) && Catch::Contains("No such file"));
 }
 
-TEST_CASE("network_table: an over-long line is rejected", "[geo]") {
+TEST_CASE("geoip_csv: an over-long line is rejected", "[tools]") {
   test::TempDir dir;
   const auto path = write_text(dir, "long.csv", "10.0.0.0/8,1,2,GB,EU" + std::string(5000, ' ') + "\n");
-  const auto rows = read_network_table(path);
+  const auto rows = read_geoip_csv(path);
   REQUIRE_FALSE(rows.ok());
   CHECK_THAT(rows.error().message, Catch::StartsWith(path + ":1: line longer than"));
 }
