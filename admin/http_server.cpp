@@ -1,7 +1,7 @@
 // The admin HTTP server: see http_server.hpp. One coroutine per connection
-// owns its socket. A Deadline bounds every operation by cancelling it when
-// it expires (rather than closing the socket, so that a 408 can still be
-// written).
+// owns its socket. A SocketDeadline bounds every operation by cancelling it
+// when it expires (rather than closing the socket, so that a 408 can still
+// be written).
 
 #include "admin/http_server.hpp"
 
@@ -32,6 +32,7 @@
 #include "admin/bearer_token.hpp"
 #include "admin/router.hpp"
 #include "admin/url.hpp"
+#include "net/socket_deadline.hpp"
 
 namespace meridian::admin {
 
@@ -85,46 +86,6 @@ bool is_closed(const error_code& error) {
          error == asio::error::connection_reset || error == asio::error::broken_pipe;
 }
 
-/// Cancels the socket's pending operation when a deadline passes. arm()
-/// sets (replaces) the deadline; disarm() clears it.
-class Deadline {
- public:
-  explicit Deadline(tcp::socket& socket) : state_(std::make_shared<State>(socket.get_executor(), &socket)) {}
-  ~Deadline() {
-    state_->socket = nullptr;
-    state_->timer.cancel();
-  }
-  Deadline(const Deadline&) = delete;
-  Deadline& operator=(const Deadline&) = delete;
-
-  void arm(std::chrono::milliseconds timeout) {
-    const std::uint64_t generation = ++state_->generation;
-    state_->expired = false;
-    state_->timer.expires_after(timeout);
-    state_->timer.async_wait([state = state_, generation](const error_code& error) {
-      if (error || state->socket == nullptr || state->generation != generation) return;
-      state->expired = true;
-      error_code ignored;
-      state->socket->cancel(ignored);
-    });
-  }
-  void disarm() {
-    ++state_->generation;
-    state_->timer.cancel();
-  }
-  bool expired() const { return state_->expired; }
-
- private:
-  struct State {
-    State(const asio::any_io_executor& executor, tcp::socket* s) : timer(executor), socket(s) {}
-    asio::steady_timer timer;
-    tcp::socket* socket;
-    std::uint64_t generation = 0;
-    bool expired = false;
-  };
-  std::shared_ptr<State> state_;
-};
-
 /// A request handed to a handler, waiting for its response.
 struct Exchange {
   explicit Exchange(const asio::any_io_executor& executor) : ready(executor) {}
@@ -163,9 +124,9 @@ struct RequestLine {
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   struct Connection {
     Connection(tcp::socket s, std::size_t buffer_limit)
-        : socket(std::move(s)), deadline(socket), buffer(buffer_limit) {}
+        : socket(std::move(s)), deadline(socket, net::OnExpiry::cancel), buffer(buffer_limit) {}
     tcp::socket socket;
-    Deadline deadline;
+    net::SocketDeadline deadline;
     /// Holds at most one request head (its cap is max_header_bytes) and the
     /// start of a pipelined next request.
     beast::flat_buffer buffer;

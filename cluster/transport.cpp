@@ -1,6 +1,6 @@
 // The peer transport: see transport.hpp. One coroutine per connection owns
-// its socket; a Watchdog puts a deadline on every operation by closing the
-// socket when it expires.
+// its socket; a SocketDeadline (the watchdog) puts a deadline on every
+// operation by closing the socket when it expires.
 
 #include "cluster/transport.hpp"
 
@@ -31,6 +31,7 @@
 #include <variant>
 
 #include "cluster/node_id.hpp"
+#include "net/socket_deadline.hpp"
 
 namespace meridian::cluster {
 
@@ -97,46 +98,6 @@ bool certificate_names(X509* certificate, std::string_view name) {
   return X509_check_host(certificate, name.data(), name.size(),
                          X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT | X509_CHECK_FLAG_NO_WILDCARDS, nullptr) == 1;
 }
-
-/// Closes a socket when a deadline passes. arm() sets (replaces) the
-/// deadline of the next operation; disarm() clears it.
-class Watchdog {
- public:
-  Watchdog(const asio::any_io_executor& executor, tcp::socket& socket)
-      : state_(std::make_shared<State>(executor, &socket)) {}
-  ~Watchdog() {
-    state_->socket = nullptr;
-    state_->timer.cancel();
-  }
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-
-  void arm(std::chrono::milliseconds timeout) {
-    const std::uint64_t generation = ++state_->generation;
-    state_->timer.expires_after(timeout);
-    state_->timer.async_wait([state = state_, generation](const error_code& error) {
-      if (error || state->socket == nullptr || state->generation != generation) return;
-      state->expired = true;
-      error_code ignored;
-      state->socket->close(ignored);
-    });
-  }
-  void disarm() {
-    ++state_->generation;
-    state_->timer.cancel();
-  }
-  bool expired() const { return state_->expired; }
-
- private:
-  struct State {
-    State(const asio::any_io_executor& executor, tcp::socket* s) : timer(executor), socket(s) {}
-    asio::steady_timer timer;
-    tcp::socket* socket;
-    std::uint64_t generation = 0;
-    bool expired = false;
-  };
-  std::shared_ptr<State> state_;
-};
 
 /// A handshake error with OpenSSL's certificate verdict when that failed
 /// (for example "hostname mismatch" for a peer holding another node's
@@ -498,7 +459,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       Peer& peer;
       ~Forget() { peer.current = nullptr; }
     } forget{*peer};
-    Watchdog watchdog(io.get_executor(), stream.next_layer());
+    net::SocketDeadline watchdog(stream.next_layer(), net::OnExpiry::close);
     if (SSL_set1_host(stream.native_handle(), peer->name.c_str()) != 1) {
       logger.error(kComponent, "cannot set the expected name of " + where);
       co_return false;
@@ -546,7 +507,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
 
   /// Writes queued frames and snapshot chunks until the connection fails,
   /// the peer stops, or the coroutine is cancelled.
-  asio::awaitable<void> write_frames(TlsStream& stream, std::shared_ptr<Peer> peer, Watchdog& watchdog) {
+  asio::awaitable<void> write_frames(TlsStream& stream, std::shared_ptr<Peer> peer,
+                                     net::SocketDeadline& watchdog) {
     co_await asio::this_coro::throw_if_cancelled(false);
     const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
     auto over = [&] {
@@ -618,7 +580,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   }
 
   /// Sends close_notify (and waits for the peer's) under shutdown_timeout.
-  asio::awaitable<void> close_gracefully(TlsStream& stream, Watchdog& watchdog) {
+  asio::awaitable<void> close_gracefully(TlsStream& stream, net::SocketDeadline& watchdog) {
     watchdog.arm(settings.shutdown_timeout);
     co_await stream.async_shutdown(kTuple);
     watchdog.disarm();
@@ -658,7 +620,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
 
   /// TLS handshake and hello of an incoming connection: the peer's name,
   /// or nullopt when refused (counted).
-  asio::awaitable<std::optional<std::string>> authenticate(TlsStream& stream, Watchdog& watchdog,
+  asio::awaitable<std::optional<std::string>> authenticate(TlsStream& stream,
+                                                           net::SocketDeadline& watchdog,
                                                            const std::string& where) {
     watchdog.arm(settings.handshake_timeout);
     if (auto [error] = co_await stream.async_handshake(ssl::stream_base::server, kTuple); error) {
@@ -708,7 +671,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       tcp::socket* raw;
       ~Forget() { impl.incoming.erase(raw); }
     } forget{*self, raw};
-    Watchdog watchdog(self->io.get_executor(), stream.next_layer());
+    net::SocketDeadline watchdog(stream.next_layer(), net::OnExpiry::close);
 
     const std::optional<std::string> name = co_await self->authenticate(stream, watchdog, where);
     if (!name) co_return;

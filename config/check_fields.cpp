@@ -7,8 +7,8 @@
 #include <charconv>
 
 #include "base/assert.hpp"
-#include "dns/name.hpp"
-#include "dns/types.hpp"
+#include "dns/wire/name.hpp"
+#include "dns/wire/types.hpp"
 #include "config/sections.hpp"
 #include "config/duration.hpp"
 

@@ -10,7 +10,7 @@
 
 #include "geo/asn_map.hpp"
 #include "geo/geo_map.hpp"
-#include "geo/net_table.hpp"
+#include "geo/nets_map.hpp"
 #include "config/sections.hpp"
 
 namespace meridian::config_internal {
@@ -192,7 +192,7 @@ void read_nets(const Context& context, const std::optional<Field>& inline_field,
     }
     for (const MapEntry& entry : *entries) {
       const Field key{YAML::Node(entry.key), entry.value.path, entry.key_mark};
-      geo::NetTable::Row row;
+      geo::NetsMap::Row row;
       if (!IpNetwork::parse(entry.key, row.network)) {
         context.diag.error(location_of(context.diag, key),
                            "expected a network like 192.0.2.0/24 or 2001:db8::/32 with no host bits set, found " +
@@ -239,7 +239,7 @@ void read_nets(const Context& context, const std::optional<Field>& inline_field,
     service.nets_file = path;
   }
   if (!ok) return;
-  auto table = geo::NetTable::build(std::move(rows.lists), std::move(rows.rows), [&](std::uint32_t origin) {
+  auto table = geo::NetsMap::build(std::move(rows.lists), std::move(rows.rows), [&](std::uint32_t origin) {
     if (origin & kInlineOrigin) return inline_sources[origin & ~kInlineOrigin].to_string();
     return path + ":" + std::to_string(origin);
   });
@@ -247,7 +247,7 @@ void read_nets(const Context& context, const std::optional<Field>& inline_field,
     context.diag.error(location_of(context.diag, inline_field ? *inline_field : *file_field), table.error().message);
     return;
   }
-  if (!table->empty()) service.spec.nets = std::make_shared<const geo::NetTable>(std::move(*table));
+  if (!table->empty()) service.spec.nets = std::make_shared<const geo::NetsMap>(std::move(*table));
 }
 
 // "64500" or "AS64500": an AS number 1..4294967294 (0 and 4294967295 are

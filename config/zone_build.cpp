@@ -2,7 +2,8 @@
 
 #include <utility>
 
-#include "dns/types.hpp"
+#include "base/assert.hpp"
+#include "dns/wire/types.hpp"
 
 namespace meridian {
 namespace {

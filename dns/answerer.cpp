@@ -5,18 +5,13 @@
 #include <cstring>
 
 #include "base/assert.hpp"
-#include "dns/message.hpp"
-#include "dns/types.hpp"
-#include "dns/writer.hpp"
+#include "dns/wire/header.hpp"
+#include "dns/wire/message.hpp"
+#include "dns/wire/types.hpp"
+#include "dns/wire/writer.hpp"
 
 namespace meridian::dns {
 namespace {
-
-constexpr std::uint16_t kFlagQr = 0x8000;
-constexpr std::uint16_t kFlagAa = 0x0400;
-constexpr std::uint16_t kFlagTc = 0x0200;
-constexpr std::uint16_t kFlagRd = 0x0100;
-constexpr std::uint16_t kFlagCd = 0x0010;
 
 /// Longest CNAME chain we follow inside our zones before letting the
 /// resolver continue (loops end here too).
@@ -322,7 +317,8 @@ void Session::additional_stage() noexcept {
 }
 
 std::uint16_t response_flags(const Query& query) noexcept {
-  return static_cast<std::uint16_t>(kFlagQr | (query.opcode << 11) | (query.flags & (kFlagRd | kFlagCd)));
+  return static_cast<std::uint16_t>(flag::QR | (query.opcode << 11) |
+                                    (query.flags & (flag::RD | flag::CD)));
 }
 
 // Writes the OPT record: our payload size, the extended RCODE bits, and the
@@ -425,12 +421,12 @@ std::size_t Answerer::answer(const RoutingTable& table, const QueryContext& cont
     rcode = session.rcode();
     scope = session.scope_prefix_len();
     std::uint16_t flags = writer.flags();
-    if (session.authoritative()) flags |= kFlagAa;
+    if (session.authoritative()) flags |= flag::AA;
     if (session.truncated()) {
       // A truncated answer keeps only the question: a partial RRset
       // would mislead, and the client retries over TCP anyway.
       writer.rollback(after_question);
-      flags |= kFlagTc;
+      flags |= flag::TC;
       QueryStats::bump(stats.truncated);
     }
     writer.set_flags(flags);

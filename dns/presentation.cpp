@@ -9,7 +9,7 @@
 #include <cstring>
 #include <memory>
 
-#include "dns/types.hpp"
+#include "dns/wire/types.hpp"
 
 namespace meridian::dns {
 namespace {

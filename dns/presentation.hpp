@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "base/result.hpp"
-#include "dns/record.hpp"
+#include "dns/wire/record.hpp"
 
 namespace meridian::dns {
 

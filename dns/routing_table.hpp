@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dns/name.hpp"
+#include "dns/wire/name.hpp"
 #include "dns/stats_slots.hpp"
 #include "dns/zone.hpp"
 #include "geo/locator.hpp"

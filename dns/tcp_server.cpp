@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <array>
 
+#include "net/socket_deadline.hpp"
+
 namespace meridian::dns {
 
 namespace asio = boost::asio;
@@ -49,10 +51,12 @@ IpAddress from_asio(const asio::ip::address& address) {
 }  // namespace
 
 struct TcpServer::Connection {
-  Connection(tcp::socket s, asio::io_context& io) : socket(std::move(s)), deadline(io) {}
+  explicit Connection(tcp::socket s)
+      : socket(std::move(s)), deadline(socket, net::OnExpiry::close) {}
   tcp::socket socket;
-  asio::steady_timer deadline;  // closes the socket when it expires
-  bool done = false;
+  /// Closes the socket when the connection is idle (or a read or write is
+  /// stuck) for idle_timeout.
+  net::SocketDeadline deadline;
   std::array<std::uint8_t, kMaxTcpMessage> request;
   std::array<std::uint8_t, 2 + kMaxTcpMessage> response;
 };
@@ -99,7 +103,7 @@ void TcpServer::stop() {
     if (auto connection = weak.lock()) {
       boost::system::error_code ignored;
       connection->socket.close(ignored);
-      connection->deadline.cancel();
+      connection->deadline.disarm();
     }
   }
   connections_.clear();
@@ -122,7 +126,7 @@ asio::awaitable<void> TcpServer::accept_loop(tcp::acceptor& acceptor) {
       socket.close(ignored);
       continue;
     }
-    auto connection = std::make_shared<Connection>(std::move(socket), io_);
+    auto connection = std::make_shared<Connection>(std::move(socket));
     std::erase_if(connections_, [](const auto& weak) { return weak.expired(); });
     connections_.push_back(connection);
     asio::co_spawn(io_, serve(std::move(connection)), asio::detached);
@@ -136,26 +140,12 @@ asio::awaitable<void> TcpServer::serve(std::shared_ptr<Connection> connection) {
   const auto peer = c.socket.remote_endpoint(ec);
   const QueryContext context{ec ? IpAddress{} : from_asio(peer.address()), Transport::tcp, rng_.get()};
 
-  // The watchdog: whenever the deadline passes without being pushed back,
-  // the connection is idle (or a read/write is stuck) and gets closed.
-  c.deadline.expires_after(settings_.idle_timeout);
-  asio::co_spawn(
-      io_,
-      [](std::shared_ptr<Connection> watched) -> asio::awaitable<void> {
-        while (!watched->done) {
-          co_await watched->deadline.async_wait(kUseTuple);
-          if (!watched->done && watched->deadline.expiry() <= asio::steady_timer::clock_type::now()) {
-            boost::system::error_code ignored;
-            watched->socket.close(ignored);
-            co_return;
-          }
-        }
-      }(connection),
-      asio::detached);
-
+  // The deadline is pushed back before each query's length prefix (the
+  // query itself must follow within the same idle_timeout) and before each
+  // response's write; whenever it passes, the socket is closed.
   for (std::uint32_t served = 0; served < settings_.max_queries_per_connection && !stopped_; ++served) {
     std::array<std::uint8_t, 2> prefix;
-    c.deadline.expires_after(settings_.idle_timeout);
+    c.deadline.arm(settings_.idle_timeout);
     auto [read_error, ignored1] = co_await asio::async_read(c.socket, asio::buffer(prefix), kUseTuple);
     if (read_error) break;
     const std::size_t length = (std::size_t{prefix[0]} << 8) | prefix[1];
@@ -170,13 +160,12 @@ asio::awaitable<void> TcpServer::serve(std::shared_ptr<Connection> connection) {
     if (answer_length == 0) continue;  // dropped (e.g. a response sent to us)
     c.response[0] = static_cast<std::uint8_t>(answer_length >> 8);
     c.response[1] = static_cast<std::uint8_t>(answer_length);
-    c.deadline.expires_after(settings_.idle_timeout);
+    c.deadline.arm(settings_.idle_timeout);
     auto [write_error, ignored3] =
         co_await asio::async_write(c.socket, asio::buffer(c.response.data(), answer_length + 2), kUseTuple);
     if (write_error) break;
   }
-  c.done = true;
-  c.deadline.cancel();
+  c.deadline.disarm();
   boost::system::error_code ignored;
   c.socket.shutdown(tcp::socket::shutdown_both, ignored);
   c.socket.close(ignored);

@@ -4,7 +4,7 @@
 
 #include "base/assert.hpp"
 #include "dns/presentation.hpp"
-#include "dns/types.hpp"
+#include "dns/wire/types.hpp"
 
 namespace meridian::dns {
 namespace {

@@ -14,24 +14,10 @@
 #include <vector>
 
 #include "base/result.hpp"
-#include "dns/name.hpp"
-#include "dns/record.hpp"
+#include "dns/wire/name.hpp"
+#include "dns/wire/record.hpp"
 
 namespace meridian::dns {
-
-/// One RDATA of an RRset.
-struct Rdata {
-  std::vector<std::uint8_t> bytes;
-  std::vector<RdataName> names;  ///< embedded domain names, in order
-};
-
-/// All records of one owner and type. TTL is the lowest of its records
-/// (RFC 2181 5.2).
-struct RRset {
-  std::uint16_t type = 0;
-  std::uint32_t ttl = 0;
-  std::vector<Rdata> rdatas;
-};
 
 /// Everything the zone holds at one owner name.
 struct ZoneNode {

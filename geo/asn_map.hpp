@@ -10,7 +10,7 @@
 #include <span>
 #include <vector>
 
-#include "geo/net_table.hpp"
+#include "geo/nets_map.hpp"
 
 namespace meridian::geo {
 

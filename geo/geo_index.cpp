@@ -32,10 +32,10 @@ Located GeoIndex::locate(const IpAddress& address) const noexcept {
   // libmaxminddb lookup and its map searches, and it leaves the nodes that
   // the scope walk visits next in the cache.
   if (trie_ == nullptr) return location_ != nullptr ? location_->locate(address) : Located{};
-  const NetworkTrie::Leaf leaf = trie_->find(address);
+  const LocationTrie::Leaf leaf = trie_->find(address);
   Located located;
   located.prefix_len = leaf.depth;
-  if (NetworkTrie::is_location(leaf.ref)) {
+  if (LocationTrie::is_location(leaf.ref)) {
     located.found = true;
     located.location = trie_->location(leaf.ref);
   }

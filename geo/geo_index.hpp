@@ -16,8 +16,8 @@
 #include <string>
 
 #include "base/result.hpp"
+#include "geo/location_trie.hpp"
 #include "geo/locator.hpp"
-#include "geo/network_trie.hpp"
 #include "geo/scope_index.hpp"
 
 namespace meridian::geo {
@@ -47,7 +47,7 @@ class GeoIndex final : public Locator {
   AsnLocated locate_asn(const IpAddress& address) const noexcept override;
   /// The trie built at construction (null without a location database or
   /// when it cannot be enumerated).
-  std::shared_ptr<const NetworkTrie> build_trie() const override { return trie_; }
+  std::shared_ptr<const LocationTrie> build_trie() const override { return trie_; }
   /// ScopeIndex::compile over the trie, memoized by ScopeIndex::key.
   std::shared_ptr<const ScopeIndex> scope_index(const std::vector<Site>& sites,
                                                 const std::vector<std::uint32_t>& default_sites,
@@ -67,7 +67,7 @@ class GeoIndex final : public Locator {
   };
   std::shared_ptr<const Locator> location_;
   std::shared_ptr<const Locator> asn_;
-  std::shared_ptr<const NetworkTrie> trie_;
+  std::shared_ptr<const LocationTrie> trie_;
   mutable std::mutex mutex_;
   mutable std::map<std::string, Cached> cache_;
   mutable std::size_t compiled_ = 0;

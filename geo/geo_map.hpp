@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "geo/locator.hpp"
-#include "geo/net_table.hpp"
+#include "geo/nets_map.hpp"
 
 namespace meridian::geo {
 

@@ -13,7 +13,7 @@
 
 namespace meridian::geo {
 
-class NetworkTrie;
+class LocationTrie;
 class ScopeIndex;
 struct ServiceSpec;
 struct Site;
@@ -73,11 +73,11 @@ class Locator {
     return {};
   }
 
-  /// The location database as a binary trie of networks (geo/network_trie.hpp),
+  /// The location database as a binary trie of networks (geo/location_trie.hpp),
   /// built on request: the basis of per-service scope indexes. Expensive
   /// (a walk of the whole database): call once per database, off the hot
   /// path. Null (the default) when the locator cannot enumerate its networks.
-  virtual std::shared_ptr<const NetworkTrie> build_trie() const { return nullptr; }
+  virtual std::shared_ptr<const LocationTrie> build_trie() const { return nullptr; }
 
   /// The scope index of a service compiled from this locator's trie (see
   /// geo/scope_index.hpp), or null when the locator has none or the policy

@@ -11,7 +11,7 @@
 #include <optional>
 #include <unordered_map>
 
-#include "geo/network_trie.hpp"
+#include "geo/location_trie.hpp"
 
 namespace meridian::geo {
 namespace {
@@ -162,16 +162,16 @@ AsnLocated MmdbReader::locate_asn(const IpAddress& address) const noexcept {
   return located;
 }
 
-std::shared_ptr<const NetworkTrie> MmdbReader::build_trie() const {
+std::shared_ptr<const LocationTrie> MmdbReader::build_trie() const {
   // The trie mirrors the search tree node for node (the same numbers), so
   // the aliases of MaxMind's files (::ffff:0:0/96 and 2002::/16 leading to
   // the IPv4 subtree) stay shared subtrees and walk exactly like lookups.
   const MMDB_s& mmdb = impl_->mmdb;
   const std::uint32_t node_count = mmdb.metadata.node_count;
-  if (node_count == 0 || node_count > NetworkTrie::kMaxNodes) return nullptr;
-  NetworkTrie::Builder builder(node_count);
+  if (node_count == 0 || node_count > LocationTrie::kMaxNodes) return nullptr;
+  LocationTrie::Builder builder(node_count);
   // Records point at shared data: read each record once.
-  std::unordered_map<std::uint32_t, NetworkTrie::Ref> by_offset;
+  std::unordered_map<std::uint32_t, LocationTrie::Ref> by_offset;
   for (std::uint32_t number = 0; number < node_count; ++number) {
     MMDB_search_node_s node;
     if (MMDB_read_node(&mmdb, number, &node) != MMDB_SUCCESS) return nullptr;
@@ -181,7 +181,7 @@ std::shared_ptr<const NetworkTrie> MmdbReader::build_trie() const {
       switch (side == 0 ? node.left_record_type : node.right_record_type) {
         case MMDB_RECORD_TYPE_SEARCH_NODE:
           if (record >= node_count) return nullptr;
-          builder.set(number, side, static_cast<NetworkTrie::Ref>(record));
+          builder.set(number, side, static_cast<LocationTrie::Ref>(record));
           break;
         case MMDB_RECORD_TYPE_EMPTY: break;  // the builder's default
         case MMDB_RECORD_TYPE_DATA: {
@@ -196,25 +196,25 @@ std::shared_ptr<const NetworkTrie> MmdbReader::build_trie() const {
   }
   if (mmdb.metadata.ip_version == 4) {
     builder.root(IpAddress::Family::v4, 0);
-    return std::make_shared<const NetworkTrie>(std::move(builder).finish());
+    return std::make_shared<const LocationTrie>(std::move(builder).finish());
   }
   builder.root(IpAddress::Family::v6, 0);
   // The IPv4 subtree: 96 zero bits down from the root (or the record that
   // covers it when the tree ends higher). Reading nodes again, since the
   // builder only writes.
-  NetworkTrie::Ref ref = 0;
-  for (unsigned bit = 0; bit < kIpv4Depth && NetworkTrie::is_node(ref); ++bit) {
+  LocationTrie::Ref ref = 0;
+  for (unsigned bit = 0; bit < kIpv4Depth && LocationTrie::is_node(ref); ++bit) {
     MMDB_search_node_s node;
     if (MMDB_read_node(&mmdb, ref, &node) != MMDB_SUCCESS) return nullptr;
     if (node.left_record_type == MMDB_RECORD_TYPE_SEARCH_NODE) {
-      ref = static_cast<NetworkTrie::Ref>(node.left_record);
+      ref = static_cast<LocationTrie::Ref>(node.left_record);
     } else if (node.left_record_type == MMDB_RECORD_TYPE_DATA) {
       ref = by_offset.at(node.left_record_entry.offset);
     } else {
-      ref = NetworkTrie::kEmpty;
+      ref = LocationTrie::kEmpty;
     }
   }
   builder.root(IpAddress::Family::v4, ref);
-  return std::make_shared<const NetworkTrie>(std::move(builder).finish());
+  return std::make_shared<const LocationTrie>(std::move(builder).finish());
 }
 }  // namespace meridian::geo

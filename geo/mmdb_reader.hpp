@@ -40,7 +40,7 @@ class MmdbReader final : public Locator {
   /// Mirrors the search tree node for node (aliased subtrees stay shared),
   /// each data record read once. Null for a database too large for the
   /// trie or with an unreadable tree.
-  std::shared_ptr<const NetworkTrie> build_trie() const override;
+  std::shared_ptr<const LocationTrie> build_trie() const override;
 
  private:
   struct Impl;

@@ -74,7 +74,7 @@ std::string ScopeIndex::key(const std::vector<Site>& sites, const std::vector<st
   return key;
 }
 
-std::shared_ptr<const ScopeIndex> ScopeIndex::compile(std::shared_ptr<const NetworkTrie> trie,
+std::shared_ptr<const ScopeIndex> ScopeIndex::compile(std::shared_ptr<const LocationTrie> trie,
                                                       const std::vector<Site>& sites,
                                                       const std::vector<std::uint32_t>& default_sites,
                                                       const ServiceSpec& spec) {
@@ -214,12 +214,12 @@ std::shared_ptr<const ScopeIndex> ScopeIndex::compile(std::shared_ptr<const Netw
   std::vector<std::uint8_t>& lcp = index->lcp_;
   lcp.assign(node_count, kNotDone);
   std::vector<std::uint32_t> representative(node_count, 0);
-  const auto info = [&](NetworkTrie::Ref ref, std::uint32_t& cls, unsigned& common) {
-    if (NetworkTrie::is_node(ref)) {
+  const auto info = [&](LocationTrie::Ref ref, std::uint32_t& cls, unsigned& common) {
+    if (LocationTrie::is_node(ref)) {
       cls = representative[ref];
       common = lcp[ref];
     } else {
-      cls = NetworkTrie::is_location(ref) ? class_of[NetworkTrie::location_of(ref)] : unlocated;
+      cls = LocationTrie::is_location(ref) ? class_of[LocationTrie::location_of(ref)] : unlocated;
       common = depth;
     }
   };
@@ -227,7 +227,7 @@ std::shared_ptr<const ScopeIndex> ScopeIndex::compile(std::shared_ptr<const Netw
   const auto settle = [&](std::uint32_t node) {
     const auto& children = trie->children(node);
     for (const auto child : children) {
-      if (NetworkTrie::is_node(child) && lcp[child] == kNotDone) return false;
+      if (LocationTrie::is_node(child) && lcp[child] == kNotDone) return false;
     }
     std::uint32_t left_class = 0, right_class = 0;
     unsigned left_lcp = 0, right_lcp = 0;
@@ -251,10 +251,10 @@ std::shared_ptr<const ScopeIndex> ScopeIndex::compile(std::shared_ptr<const Netw
 }
 
 unsigned ScopeIndex::scope(const IpAddress& address, unsigned depth) const noexcept {
-  NetworkTrie::Ref ref = trie_->root(address.family);
+  LocationTrie::Ref ref = trie_->root(address.family);
   const unsigned bits = address.bit_length();
   unsigned prefix_len = 0;
-  while (NetworkTrie::is_node(ref) && prefix_len < bits) {
+  while (LocationTrie::is_node(ref) && prefix_len < bits) {
     if (lcp_[ref] >= depth) return prefix_len;
     ref = trie_->children(ref)[address.bit(prefix_len++)];
   }

@@ -7,7 +7,7 @@
 // order, which sites have endpoints) and the answer on health, which
 // changes far more often than the config. So the index is compiled once
 // per database and service ordering, independent of health: for every
-// node of the database's trie (geo/network_trie.hpp) it stores how many
+// node of the database's trie (geo/location_trie.hpp) it stores how many
 // leading sites of the order all networks below the node share (their
 // common prefix, at most kMaxDepth). A query knows how deep into its order
 // the answer reached (the position of the last site of its pool: 1 while
@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "base/ip_address.hpp"
-#include "geo/network_trie.hpp"
+#include "geo/location_trie.hpp"
 
 namespace meridian::geo {
 
@@ -49,7 +49,7 @@ class ScopeIndex {
   /// place (closest: coordinates or country centroid; a sweep over the
   /// sites by latitude) and about one pass over the trie's nodes; memory:
   /// one byte per trie node.
-  static std::shared_ptr<const ScopeIndex> compile(std::shared_ptr<const NetworkTrie> trie,
+  static std::shared_ptr<const ScopeIndex> compile(std::shared_ptr<const LocationTrie> trie,
                                                    const std::vector<Site>& sites,
                                                    const std::vector<std::uint32_t>& default_sites,
                                                    const ServiceSpec& spec);
@@ -68,13 +68,13 @@ class ScopeIndex {
   /// Whether `site` is ranked by the orders (has an endpoint), and how many are.
   bool ranked(std::uint32_t site) const noexcept { return site < ranked_.size() && ranked_[site]; }
   std::uint32_t ranked_count() const noexcept { return ranked_count_; }
-  const NetworkTrie& trie() const noexcept { return *trie_; }
+  const LocationTrie& trie() const noexcept { return *trie_; }
   std::size_t memory_bytes() const noexcept { return lcp_.capacity() + ranked_.capacity(); }
 
  private:
   ScopeIndex() = default;
 
-  std::shared_ptr<const NetworkTrie> trie_;
+  std::shared_ptr<const LocationTrie> trie_;
   /// Per trie node: the common prefix length of the orders below it.
   std::vector<std::uint8_t> lcp_;
   std::vector<std::uint8_t> ranked_;  ///< per site: 1 when it has an endpoint

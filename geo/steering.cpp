@@ -420,14 +420,14 @@ Choice Steering::choose(const Locator* locator, const IpNetwork& client, IpAddre
     everything = true;
   } else if (order_matters) {
     if (spec_.nets != nullptr) {
-      const NetTable::Match match = spec_.nets->lookup(address);
+      const NetsMap::Match match = spec_.nets->lookup(address);
       asked = true;
       scope = match.scope_prefix_len;
       if (trace != nullptr) {
         trace->nets_asked = true;
         trace->nets = match;
       }
-      if (match.list != NetTable::kNoList) {
+      if (match.list != NetsMap::kNoList) {
         list = spec_.nets->list(match.list);
         choice.stage = Stage::nets;
       }

@@ -36,7 +36,7 @@
 #include "geo/country_centroids.hpp"
 #include "geo/geo_map.hpp"
 #include "geo/locator.hpp"
-#include "geo/net_table.hpp"
+#include "geo/nets_map.hpp"
 #include "geo/scope_index.hpp"
 #include "geo/site_metric.hpp"
 
@@ -125,7 +125,7 @@ struct ServiceSpec {
   std::shared_ptr<const GeoMap> geo_map;
   /// Optional with closest, geo_map and failover: client networks -> sites,
   /// consulted before anything else.
-  std::shared_ptr<const NetTable> nets;
+  std::shared_ptr<const NetsMap> nets;
   /// Optional with closest, geo_map and failover: the client's autonomous
   /// system -> sites, consulted after nets (needs Locator::locate_asn).
   std::shared_ptr<const AsnMap> asn;
@@ -199,7 +199,7 @@ struct TraceSite {
 /// Filling it allocates; the hot path passes none.
 struct Trace {
   bool nets_asked = false;
-  NetTable::Match nets;
+  NetsMap::Match nets;
   bool asn_asked = false;
   /// The ASN database's answer (its organization copied to
   /// asn_organization) and whether the service's asn map has the number.

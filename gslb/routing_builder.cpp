@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "base/assert.hpp"
-#include "dns/types.hpp"
+#include "dns/wire/types.hpp"
 
 namespace meridian::gslb {
 namespace {

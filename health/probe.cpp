@@ -1,27 +1,30 @@
 // Prober: dispatch by check type, the one overall deadline, and the tcp probe.
 //
 // Deadline: every probe is one coroutine (the "exchange", which owns its
-// socket) raced against one steady_timer with awaitable_operators `||`. When
-// the timer wins, the parallel group emits terminal cancellation into the
-// exchange, whose pending operation (connect, TLS handshake, write, read,
-// receive) completes at once with operation_aborted; `||` then returns, since
-// it waits for both sides, nothing the exchange references can dangle. So the
-// exchanges carry no timers of their own, and the deadline covers every step.
+// socket), spawned with its cancellation slot bound to a signal that one
+// SocketDeadline (net/socket_deadline.hpp) emits terminal cancellation on
+// when it expires. The exchange's pending operation (connect, TLS handshake,
+// write, read, receive) then completes at once with operation_aborted, and
+// the exchange ends; probe() waits for that end in every case, so nothing
+// the exchange references can dangle. Whichever finishes first decides: the
+// exchange's verdict, or (the deadline expired) a timeout. So the exchanges
+// carry no timers of their own, and the deadline covers every step.
 
 #include "health/probe.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
 #include <random>
-#include <variant>
 
 #include "health/probe_detail.hpp"
 #include "health/probe_tls.hpp"
+#include "net/socket_deadline.hpp"
 
 namespace meridian::health {
 
@@ -132,8 +135,8 @@ asio::awaitable<ProbeResult> exchange(const asio::any_io_executor& executor, det
 }
 
 /// Turns an exception from an exchange (only resource exhaustion: the
-/// exchanges report errors as values) into a verdict, so that `||` sees the
-/// exchange finish now rather than waiting for the deadline.
+/// exchanges report errors as values) into a verdict, so that the probe ends
+/// now rather than at the deadline.
 asio::awaitable<ProbeResult> guarded(asio::awaitable<ProbeResult> exchange) {
   try {
     co_return co_await std::move(exchange);
@@ -145,20 +148,27 @@ asio::awaitable<ProbeResult> guarded(asio::awaitable<ProbeResult> exchange) {
 }  // namespace
 
 asio::awaitable<ProbeResult> Prober::probe(IpAddress address, std::uint16_t port, const CheckSpec& check) {
-  using namespace asio::experimental::awaitable_operators;
   const auto start = std::chrono::steady_clock::now();
   ProbeResult result;
   detail::Progress progress;
   try {
-    asio::steady_timer deadline(impl_->executor, check.timeout);
-    auto winner =
-        co_await (guarded(exchange(impl_->executor, impl_->tls, impl_->rng, address, port, check, progress)) ||
-                  deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (winner.index() == 0) {
-      result = std::get<0>(std::move(winner));
-    } else {
-      result = detail::failed(ProbeFailure::timeout, "no answer within " + std::to_string(check.timeout.count()) +
+    asio::cancellation_signal cancel_exchange;
+    net::SocketDeadline deadline(impl_->executor, cancel_exchange);
+    deadline.arm(check.timeout);
+    auto [exception, verdict] = co_await asio::co_spawn(
+        impl_->executor,
+        guarded(exchange(impl_->executor, impl_->tls, impl_->rng, address, port, check, progress)),
+        asio::bind_cancellation_slot(cancel_exchange.slot(), asio::as_tuple(asio::use_awaitable)));
+    deadline.disarm();
+    if (deadline.expired()) {
+      // The deadline ran out first and cancelled the exchange: its verdict
+      // (or exception) does not count.
+      result = detail::failed(ProbeFailure::timeout, "no answer within " +
+                                                         std::to_string(check.timeout.count()) +
                                                          " ms (" + std::string(progress.step) + ")");
+    } else {
+      if (exception) std::rethrow_exception(exception);
+      result = std::move(verdict);
     }
   } catch (const std::exception& error) {
     // Resource exhaustion while setting up the race: it must not escape

@@ -18,8 +18,11 @@
 
 #include <array>
 
+#include "dns/wire/client.hpp"
+#include "dns/wire/header.hpp"
+#include "dns/wire/types.hpp"
 #include "health/probe_detail.hpp"
-#include "health/probe_dns_wire.hpp"
+#include "health/probe_dns_match.hpp"
 
 namespace meridian::health::detail {
 
@@ -34,12 +37,12 @@ constexpr std::size_t kReplyBytes = 4096;
 /// Answers quoted in an answer_mismatch detail.
 constexpr std::size_t kQuotedAnswers = 4;
 
-ProbeResult judge(const DnsReply& reply, const DnsCheck& check) {
+ProbeResult judge(const dns::Reply& reply, const DnsCheck& check) {
   if (reply.rcode != check.expect_rcode) {
-    return failed(ProbeFailure::rcode_mismatch, "rcode " + rcode_name(reply.rcode));
+    return failed(ProbeFailure::rcode_mismatch, "rcode " + dns::rcode_name(reply.rcode));
   }
-  if (check.expect_answer.empty()) return passed("rcode " + rcode_name(reply.rcode));
-  for (const DnsAnswer& answer : reply.answers) {
+  if (check.expect_answer.empty()) return passed("rcode " + dns::rcode_name(reply.rcode));
+  for (const dns::ReplyAnswer& answer : reply.answers) {
     for (const std::string& expected : check.expect_answer) {
       if (answer_matches(answer, expected)) return passed(answer.rdata);
     }
@@ -61,7 +64,7 @@ asio::awaitable<ProbeResult> dns_exchange(asio::any_io_executor executor, Rng& r
                                           const DnsCheck& check, Progress& progress) {
   constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
   const auto id = static_cast<std::uint16_t>(rng.next());
-  const auto query = encode_dns_query(id, check.qname, check.qtype);
+  const auto query = dns::encode_query(id, check.qname, check.qtype);
   if (!query) co_return failed(ProbeFailure::unreachable, "cannot send the query: " + query.error().message);
 
   udp::socket socket(std::move(executor));
@@ -81,12 +84,12 @@ asio::awaitable<ProbeResult> dns_exchange(asio::any_io_executor executor, Rng& r
     if (error == asio::error::connection_refused) co_return failed(ProbeFailure::refused, "port unreachable");
     if (error) co_return io_failure(error, "receiving the reply");
     const std::span<const std::uint8_t> message(reply.data(), size);
-    if (size < kDnsHeaderBytes) {
+    if (size < dns::kHeaderSize) {
       co_return failed(ProbeFailure::bad_response, "short reply (" + std::to_string(size) + " bytes)");
     }
     // Another query's reply, or a guess: wait on (until the deadline).
-    if (dns_message_id(message) != id) continue;
-    auto parsed = parse_dns_reply(message, *query);
+    if (dns::read_header(message).id != id) continue;
+    auto parsed = dns::parse_reply(message, *query);
     if (!parsed) co_return failed(ProbeFailure::bad_response, parsed.error().message);
     co_return judge(*parsed, check);
   }

@@ -9,7 +9,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "admin/url.hpp"
-#include "dns/name.hpp"
+#include "dns/wire/name.hpp"
 #include "geo/geo_index.hpp"
 #include "health/tracker.hpp"
 #include "main/admin_call.hpp"

@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "cluster/certs.hpp"
-#include "geo/mmdb_writer.hpp"
 #include "main/admin_cli.hpp"
-#include "main/backend.hpp"
 #include "config/config.hpp"
 #include "main/explain_cli.hpp"
 #include "main/node.hpp"
 #include "main/version.hpp"
+#include "tools/backend.hpp"
+#include "tools/geoip_csv.hpp"
+#include "tools/mmdb_writer.hpp"
 
 namespace {
 
@@ -118,7 +119,7 @@ int geo_build_db(const std::vector<std::string_view>& args) {
     return usage_error("geo build-db needs --input FILE and --output FILE");
   }
   const bool asn = std::find(args.begin(), args.end(), "--asn") != args.end();
-  auto rows = asn ? meridian::geo::read_asn_table(input) : meridian::geo::read_network_table(input);
+  auto rows = asn ? meridian::geo::read_asn_csv(input) : meridian::geo::read_geoip_csv(input);
   if (!rows) {
     std::cerr << rows.error().message << "\n";
     return 1;

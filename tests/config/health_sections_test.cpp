@@ -8,7 +8,7 @@
 #include <algorithm>
 
 #include "tests/config/test_support.hpp"
-#include "dns/types.hpp"
+#include "dns/wire/types.hpp"
 #include "config/config.hpp"
 
 using namespace meridian;

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/config/test_support.hpp"
-#include "dns/types.hpp"
+#include "dns/wire/types.hpp"
 #include "config/config.hpp"
 
 using namespace meridian;

@@ -67,7 +67,7 @@ TEST_CASE("config steering: every key loads", "[main]") {
     IpAddress client;
     IpAddress::parse("81.2.69.7", client);
     const auto match = spec.nets->lookup(client);
-    REQUIRE(match.list != geo::NetTable::kNoList);
+    REQUIRE(match.list != geo::NetsMap::kNoList);
     CHECK(std::vector<std::uint32_t>(spec.nets->list(match.list).begin(), spec.nets->list(match.list).end()) ==
           std::vector<std::uint32_t>{1, 0});
   }

@@ -1,4 +1,4 @@
-// libFuzzer target for the DNS hot path (dns/message.cpp, dns/answerer.cpp,
+// libFuzzer target for the DNS hot path (dns/wire/message.cpp, dns/answerer.cpp,
 // the steering it calls), built with clang by run_fuzz.sh. Every UDP and TCP
 // query from the Internet reaches this code, so whatever bytes arrive must
 // end in a well-formed response or in silence, never in a crash.
@@ -37,15 +37,16 @@
 #include "base/ip_address.hpp"
 #include "base/rng.hpp"
 #include "dns/answerer.hpp"
-#include "dns/message.hpp"
 #include "dns/presentation.hpp"
 #include "dns/routing_table.hpp"
+#include "dns/wire/message.hpp"
 #include "dns/zone.hpp"
 #include "geo/geo_index.hpp"
 #include "geo/geo_map.hpp"
-#include "geo/mmdb_writer.hpp"
-#include "geo/net_table.hpp"
+#include "geo/nets_map.hpp"
 #include "geo/steering.hpp"
+#include "tools/geoip_csv.hpp"
+#include "tools/mmdb_writer.hpp"
 
 // Last: ldns's headers define macros (bool, min, max...) that break C++
 // headers included after them.
@@ -100,7 +101,8 @@ Name name(const char* text) {
 }
 
 std::shared_ptr<const geo::Locator> demo_locator() {
-  const auto rows = must(geo::read_network_table(MERIDIAN_SOURCE_DIR "/configs/demo/geoip.csv"), "geoip.csv");
+  const auto rows =
+      must(geo::read_geoip_csv(MERIDIAN_SOURCE_DIR "/configs/demo/geoip.csv"), "geoip.csv");
   const std::string path = MERIDIAN_FUZZ_DIR "/dns_fuzz.mmdb";
   if (!geo::write_mmdb(rows, path).ok()) fail("setup: write_mmdb");
   // As the server opens it: compiled into a trie, with scope indexes.
@@ -173,10 +175,12 @@ std::shared_ptr<const RoutingTable> make_table() {
                        endpoint("192.0.2.30", 2), endpoint("192.0.2.40", 3), endpoint("2001:db8::10", 0),
                        endpoint("2001:db8::30", 2)};
   {
-    std::vector<geo::NetTable::Row> rows = {{network("10.0.0.0/8"), 0, 1}, {network("10.1.0.0/16"), 1, 2},
-                                            {network("2001:db8:f::/48"), 0, 3}};
-    closest.nets = std::make_shared<geo::NetTable>(must(
-        geo::NetTable::build({{3, 2}, {1}}, std::move(rows), [](std::uint32_t line) { return std::to_string(line); }),
+    std::vector<geo::NetsMap::Row> rows = {{network("10.0.0.0/8"), 0, 1},
+                                           {network("10.1.0.0/16"), 1, 2},
+                                           {network("2001:db8:f::/48"), 0, 3}};
+    closest.nets = std::make_shared<geo::NetsMap>(must(
+        geo::NetsMap::build({{3, 2}, {1}}, std::move(rows),
+                            [](std::uint32_t line) { return std::to_string(line); }),
         "nets"));
   }
   services.push_back(service("www.example.com.", sites, {1, 0, 2, 3}, closest, *locator));

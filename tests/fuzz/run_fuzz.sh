@@ -9,10 +9,10 @@
 #
 # TARGET:
 #   wire  the peer wire format (cluster/wire.cpp), tests/fuzz/wire_fuzz.cpp
-#   dns   the DNS query parser and answerer with steering (dns/, geo/),
-#         tests/fuzz/dns_fuzz.cpp
-#   probe the DNS health probe's reply parser (health/probe_dns_wire.cpp),
-#         tests/fuzz/probe_fuzz.cpp
+#   dns   the DNS query parser and answerer with steering (dns/, dns/wire/,
+#         geo/; tools/ writes its GeoIP database), tests/fuzz/dns_fuzz.cpp
+#   probe the DNS health probe's reply parser (dns/wire/client.cpp) and its
+#         answer rule (health/probe_dns_match.cpp), tests/fuzz/probe_fuzz.cpp
 #
 # Without clang or libFuzzer it fails, unless --allow-skip is given and CI is
 # not "true": then it exits 77 (CTest's skip code) with a message.
@@ -46,15 +46,17 @@ case "$target" in
     ;;
   dns)
     sources=(base/ip_address.cpp base/log.cpp base/rng.cpp base/clock.cpp
-      dns/name.cpp dns/record.cpp dns/presentation.cpp dns/zone.cpp dns/routing_table.cpp
-      dns/stats_slots.cpp dns/message.cpp dns/writer.cpp dns/answerer.cpp)
+      dns/presentation.cpp dns/zone.cpp dns/routing_table.cpp dns/stats_slots.cpp dns/answerer.cpp)
+    for file in "$source_dir"/dns/wire/*.cpp; do sources+=("dns/wire/${file##*/}"); done
     for file in "$source_dir"/geo/*.cpp; do sources+=("geo/${file##*/}"); done
-    watched=(base dns geo)
+    sources+=(tools/geoip_csv.cpp tools/mmdb_writer.cpp)  # the demo database
+    watched=(base dns geo tools)
     libraries=(-lldns -lmaxminddb)
     ;;
   probe)
-    sources=(base/ip_address.cpp health/probe_dns_wire.cpp)
-    watched=(base health)
+    sources=(base/ip_address.cpp health/probe_dns_match.cpp)
+    for file in "$source_dir"/dns/wire/*.cpp; do sources+=("dns/wire/${file##*/}"); done
+    watched=(base dns/wire health)
     libraries=()
     ;;
   *)

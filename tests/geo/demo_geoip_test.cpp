@@ -5,15 +5,16 @@
 
 #include "base/rng.hpp"
 #include "geo/mmdb_reader.hpp"
-#include "geo/mmdb_writer.hpp"
 #include "geo/steering.hpp"
 #include "test_support.hpp"
+#include "tools/geoip_csv.hpp"
+#include "tools/mmdb_writer.hpp"
 
 namespace meridian::geo {
 namespace {
 
 std::unique_ptr<MmdbReader> build_demo(const test::TempDir& dir) {
-  const auto rows = read_network_table(MERIDIAN_SOURCE_DIR "/configs/demo/geoip.csv");
+  const auto rows = read_geoip_csv(MERIDIAN_SOURCE_DIR "/configs/demo/geoip.csv");
   INFO((rows.ok() ? std::string() : rows.error().message));
   REQUIRE(rows.ok());
   const auto path = dir.file("demo.mmdb");

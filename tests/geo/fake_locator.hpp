@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "geo/location_trie.hpp"
 #include "geo/locator.hpp"
-#include "geo/network_trie.hpp"
 
 namespace meridian::geo::test {
 
@@ -70,8 +70,8 @@ class TableLocator final : public Locator {
     return located;
   }
 
-  std::shared_ptr<const NetworkTrie> build_trie() const override {
-    return std::make_shared<const NetworkTrie>(NetworkTrie::from_networks(entries_));
+  std::shared_ptr<const LocationTrie> build_trie() const override {
+    return std::make_shared<const LocationTrie>(LocationTrie::from_networks(entries_));
   }
 
   Located locate(const IpAddress& address) const noexcept override {

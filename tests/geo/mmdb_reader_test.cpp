@@ -3,8 +3,8 @@
 #include <fstream>
 
 #include "geo/mmdb_reader.hpp"
-#include "geo/mmdb_writer.hpp"
 #include "test_support.hpp"
+#include "tools/mmdb_writer.hpp"
 
 namespace meridian::geo {
 namespace {

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "geo/mmdb_reader.hpp"
-#include "geo/mmdb_writer.hpp"
 #include "test_support.hpp"
+#include "tools/mmdb_writer.hpp"
 
 namespace meridian::geo {
 namespace {

@@ -12,10 +12,10 @@
 #include "fake_locator.hpp"
 #include "geo/geo_index.hpp"
 #include "geo/mmdb_reader.hpp"
-#include "geo/mmdb_writer.hpp"
 #include "geo/scope_index.hpp"
 #include "geo/steering.hpp"
 #include "test_support.hpp"
+#include "tools/mmdb_writer.hpp"
 
 namespace meridian::geo {
 namespace {
@@ -68,8 +68,8 @@ struct Case {
   unsigned scope;               // Choice::scope_prefix_len
 };
 
-void check_cases(const Locator& locator, const std::shared_ptr<const NetworkTrie>& trie, const Case* begin,
-                 const Case* end) {
+void check_cases(const Locator& locator, const std::shared_ptr<const LocationTrie>& trie,
+                 const Case* begin, const Case* end) {
   for (const Case* c = begin; c != end; ++c) {
     CAPTURE(c->what, c->client);
     ServiceSpec spec = one_per_site();
@@ -197,13 +197,13 @@ TEST_CASE("scope index: policies whose order does not follow the network get non
 }
 
 TEST_CASE("scope index: a trie with a cycle (a corrupt database) gets none", "[geo]") {
-  NetworkTrie::Builder builder(2);
+  LocationTrie::Builder builder(2);
   builder.set(0, 0, 1);
-  builder.set(0, 1, NetworkTrie::kEmpty);
+  builder.set(0, 1, LocationTrie::kEmpty);
   builder.set(1, 0, 0);
   builder.set(1, 1, builder.location(Location{}));
   builder.root(IpAddress::Family::v4, 0);
-  const auto trie = std::make_shared<const NetworkTrie>(std::move(builder).finish());
+  const auto trie = std::make_shared<const LocationTrie>(std::move(builder).finish());
   CHECK(ScopeIndex::compile(trie, kSites, {}, one_per_site()) == nullptr);
   // A lookup ends within the address's bits whatever the tree.
   CHECK(trie->find(address_of("0.0.0.0")).depth == 32);
@@ -226,7 +226,7 @@ TEST_CASE("scope index: the geo index compiles once per service ordering", "[geo
   CHECK(index.compiled() == 3);
 }
 
-TEST_CASE("network trie: a MaxMind DB's trie finds what its lookups find", "[geo]") {
+TEST_CASE("location trie: a MaxMind DB's trie finds what its lookups find", "[geo]") {
   test::TempDir dir;
   std::vector<NetworkLocation> rows;
   Rng rng(7);
@@ -271,10 +271,12 @@ TEST_CASE("network trie: a MaxMind DB's trie finds what its lookups find", "[geo
     }
     CAPTURE(address.to_string());
     const Located located = (*reader)->locate(address);
-    const NetworkTrie::Leaf leaf = trie->find(address);
+    const LocationTrie::Leaf leaf = trie->find(address);
     CHECK(unsigned{leaf.depth} == unsigned{located.prefix_len});
-    CHECK(NetworkTrie::is_location(leaf.ref) == located.found);
-    if (located.found && NetworkTrie::is_location(leaf.ref)) CHECK(trie->location(leaf.ref) == located.location);
+    CHECK(LocationTrie::is_location(leaf.ref) == located.found);
+    if (located.found && LocationTrie::is_location(leaf.ref)) {
+      CHECK(trie->location(leaf.ref) == located.location);
+    }
   }
 }
 

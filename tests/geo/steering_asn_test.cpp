@@ -63,9 +63,9 @@ TEST_CASE("asn: the client's AS beats geo, nets beat the AS, unmapped ASes fall 
   ServiceSpec spec = one_per_site();
   spec.asn = std::make_shared<const AsnMap>(
       AsnMap({{64500, {kApNortheast, kUsEast}}, {64502, {kSaEast}}}));
-  std::vector<NetTable::Row> rows = {{network_of("81.2.1.0/24"), 0, 1}};
-  spec.nets = std::make_shared<const NetTable>(
-      *NetTable::build({{kUsWest}}, rows, [](std::uint32_t) { return std::string(); }));
+  std::vector<NetsMap::Row> rows = {{network_of("81.2.1.0/24"), 0, 1}};
+  spec.nets = std::make_shared<const NetsMap>(
+      *NetsMap::build({{kUsWest}}, rows, [](std::uint32_t) { return std::string(); }));
   const Steering steering(kSites, {}, spec);
   struct Case {
     const char* what;

@@ -198,9 +198,11 @@ TEST_CASE("geo-map: a mapped region fails over along its list, then the default 
 TEST_CASE("nets: a matching network beats geo, with the scope of its uniform range", "[geo]") {
   TableLocator locator = world();
   ServiceSpec spec = one_per_site(Policy::closest);
-  std::vector<NetTable::Row> rows = {{network_of("81.2.69.0/24"), 0, 1}, {network_of("2001:218:1::/48"), 1, 2}};
-  spec.nets = std::make_shared<const NetTable>(
-      *NetTable::build({{kApNortheast, kUsEast}, {kSaEast}}, rows, [](std::uint32_t) { return std::string(); }));
+  std::vector<NetsMap::Row> rows = {{network_of("81.2.69.0/24"), 0, 1},
+                                    {network_of("2001:218:1::/48"), 1, 2}};
+  spec.nets = std::make_shared<const NetsMap>(
+      *NetsMap::build({{kApNortheast, kUsEast}, {kSaEast}}, rows,
+                      [](std::uint32_t) { return std::string(); }));
   const Steering steering(kSites, {kUsEast}, spec);
   struct Case {
     const char* client;

@@ -86,19 +86,23 @@ World random_world(Rng& rng) {
                                                   rng.below(2) ? random_list(rng, site_count) : SiteList{});
   }
   if (spec.policy != Policy::weighted && rng.below(2)) {
-    std::vector<NetTable::Row> rows;
+    std::vector<NetsMap::Row> rows;
     std::vector<SiteList> lists;
     for (std::uint32_t i = 0; i < 6; ++i) {
       const auto prefix_len = static_cast<std::uint8_t>(12 + rng.below(13));
       const IpAddress address = IpAddress::v4(10, static_cast<std::uint8_t>(rng.below(32)),
                                               static_cast<std::uint8_t>(rng.below(256)), 0);
       const IpNetwork network{address.masked(prefix_len), prefix_len};
-      if (std::any_of(rows.begin(), rows.end(), [&](const NetTable::Row& r) { return r.network == network; })) continue;
+      if (std::any_of(rows.begin(), rows.end(),
+                      [&](const NetsMap::Row& r) { return r.network == network; })) {
+        continue;
+      }
       rows.push_back({network, static_cast<std::uint32_t>(lists.size()), i});
       lists.push_back(random_list(rng, site_count));
     }
-    spec.nets = std::make_shared<const NetTable>(
-        *NetTable::build(std::move(lists), std::move(rows), [](std::uint32_t) { return std::string(); }));
+    spec.nets = std::make_shared<const NetsMap>(
+        *NetsMap::build(std::move(lists), std::move(rows),
+                        [](std::uint32_t) { return std::string(); }));
   }
   if (rng.below(4) == 0) spec.fail = static_cast<FailMode>(rng.below(3));
   for (std::uint32_t i = 0; i < site_count; ++i) {

@@ -391,9 +391,9 @@ TEST_CASE("steering: every policy and option chooses without allocating", "[geo]
     v6.bytes[15] = static_cast<std::uint8_t>(i);
     base.endpoints.push_back({v6, i});
   }
-  std::vector<NetTable::Row> rows = {{net("81.2.69.0/25"), 0, 1}, {net("2001:218::/40"), 1, 2}};
-  const auto nets = std::make_shared<const NetTable>(
-      *NetTable::build({{3, 4}, {5}}, rows, [](std::uint32_t) { return std::string(); }));
+  std::vector<NetsMap::Row> rows = {{net("81.2.69.0/25"), 0, 1}, {net("2001:218::/40"), 1, 2}};
+  const auto nets = std::make_shared<const NetsMap>(
+      *NetsMap::build({{3, 4}, {5}}, rows, [](std::uint32_t) { return std::string(); }));
   std::vector<Steering> steerings;
   for (int variant = 0; variant < 8; ++variant) {
     ServiceSpec spec = base;
@@ -426,7 +426,7 @@ TEST_CASE("steering: every policy and option chooses without allocating", "[geo]
   std::vector<std::pair<IpNetwork, Location>> networks(2);
   networks[0] = {net("81.2.0.0/16"), Location{true, 51.5142, -0.0931, {'G', 'B', 0}, {'E', 'U', 0}, {}}};
   networks[1] = {net("2001:218::/32"), Location{true, 35.685, 139.7514, {}, {}, {}}};
-  const auto trie = std::make_shared<const NetworkTrie>(NetworkTrie::from_networks(networks));
+  const auto trie = std::make_shared<const LocationTrie>(LocationTrie::from_networks(networks));
   for (int variant = 0; variant < 4; ++variant) {
     ServiceSpec spec = base;
     spec.sites_per_answer = 1 + variant % 2;

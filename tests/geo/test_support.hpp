@@ -1,6 +1,7 @@
 #pragma once
-// Helpers shared by the geo tests: a scratch directory removed at scope exit,
-// and running a command (mmdblookup) to read a database independently.
+// Helpers shared by the geo tests (and the tools tests, which include it by
+// path): a scratch directory removed at scope exit, and running a command
+// (mmdblookup) to read a database independently.
 
 #include <stdlib.h>
 

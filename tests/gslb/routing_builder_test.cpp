@@ -6,7 +6,7 @@
 
 #include "base/rng.hpp"
 #include "tests/config/test_support.hpp"
-#include "dns/types.hpp"
+#include "dns/wire/types.hpp"
 #include "config/config.hpp"
 #include "gslb/routing_builder.hpp"
 

@@ -6,8 +6,8 @@
 
 #include "tests/config/test_support.hpp"
 #include "geo/geo_index.hpp"
-#include "geo/mmdb_writer.hpp"
 #include "gslb/routing_builder.hpp"
+#include "tools/mmdb_writer.hpp"
 
 using namespace meridian;
 using namespace meridian::gslb;
