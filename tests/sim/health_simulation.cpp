@@ -203,6 +203,7 @@ class Simulation {
 
   // Operators: one action at a time; what the acknowledged ones leave.
   bool op_pending_ = false;
+  NodeId op_via_ = 0;  // the node the pending action went through
   std::uint64_t next_op_at_ = 0;
   std::map<std::string, std::optional<OperatorOverride>> expected_;  // by key: acknowledged, certain
   std::set<std::string> uncertain_;                                   // outcome unknown
@@ -480,6 +481,10 @@ void Simulation::start(Node& node) {
 
 void Simulation::crash(Node& node) {
   trace("crash " + node.name + (node.member->unsynced() ? " (losing an unsynced write)" : ""));
+  if (op_pending_ && op_via_ == node.id) {  // its answer is lost with the node
+    op_pending_ = false;
+    next_op_at_ = now_ + 500 + rng_.below(4000);
+  }
   node.replicated.reset();
   node.routing.reset();
   node.tracker.reset();
@@ -685,7 +690,11 @@ void Simulation::act_as_operator() {
   }
   store::KvCommand command = value ? store::KvCommand(store::KvPut{key, gslb::encode_override(*value)})
                                    : store::KvCommand(store::KvDelete{key});
+  // Uncertain until acknowledged: a write whose answer never comes (its
+  // node crashed) may still apply.
   op_pending_ = true;
+  op_via_ = via.id;
+  uncertain_.insert(key);
   trace("operator via " + via.name + ": " + key + " " +
         (value ? std::string(gslb::to_string(value->state)) +
                      (value->expires_ms ? " until " + std::to_string(value->expires_ms) : std::string())
