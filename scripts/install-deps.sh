@@ -20,6 +20,8 @@ packages=(
   chromium
   # fuzzing (clang's libFuzzer and sanitizers)
   clang libclang-rt-14-dev
+  # the code's habits: format and static checks (make test: lint.format, lint.tidy)
+  clang-format clang-tidy python3
   # benchmarks
   dnsperf
 )
