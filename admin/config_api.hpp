@@ -46,30 +46,16 @@
 
 #include "admin/http_server.hpp"
 #include "base/result.hpp"
+#include "gslb/config_status.hpp"
 #include "store/replicated_store.hpp"
 
 namespace meridian::admin {
 
-/// Which config a node serves, for GET /api/v1/config.
-struct ConfigNodeStatus {
-  std::string file;  ///< the node's config file
-  /// The newest committed version this node has applied from the store.
-  std::optional<std::uint64_t> committed;
-  std::string committed_fingerprint;  ///< its fingerprint; empty without one
-  /// The version whose shared sections it serves; nullopt: its own file's.
-  std::optional<std::uint64_t> serving;
-  std::string fingerprint;       ///< of the shared sections it serves
-  std::string file_fingerprint;  ///< of its file's shared sections
-  /// Why `committed` is not served here (it does not load on this node);
-  /// empty when it is.
-  std::string error;
-};
-
-/// A config text that passed validation on this node.
-struct ValidatedConfig {
-  std::string fingerprint;           ///< config/config.hpp shared_fingerprint
-  std::vector<std::string> ignored;  ///< its node-local sections
-};
+/// Which config a node serves, and a config text that passed validation
+/// on it: the core's types (gslb/config_status.hpp), which this header
+/// defined before the config follower moved into the core.
+using ConfigNodeStatus = gslb::ConfigNodeStatus;
+using ValidatedConfig = gslb::ValidatedConfig;
 
 struct ConfigHooks {
   /// Validates `text` as the shared part of this node's config, errors
