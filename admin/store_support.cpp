@@ -1,7 +1,6 @@
 #include "admin/store_support.hpp"
 
-#include <boost/json/parse.hpp>
-#include <chrono>
+#include <boost/json/object.hpp>
 
 namespace meridian::admin {
 
@@ -26,27 +25,6 @@ HttpResponse store_error_response(const store::StoreError& error) {
       break;
   }
   return json_response(status, body);
-}
-
-Result<json::object> object_body(const HttpRequest& request) {
-  boost::system::error_code error;
-  json::value value = json::parse(request.body, error);
-  if (error) return fail("the body is not JSON: ", error.message());
-  if (!value.is_object()) return fail("the body must be a JSON object");
-  return value.as_object();
-}
-
-Result<store::ReadMode> read_mode(const HttpRequest& request) {
-  auto it = request.query.find("consistency");
-  if (it == request.query.end() || it->second == "linearizable") return store::ReadMode::linearizable;
-  if (it->second == "local") return store::ReadMode::local;
-  return fail("consistency must be linearizable or local");
-}
-
-std::uint64_t wall_ms() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
 }
 
 }  // namespace meridian::admin

@@ -87,11 +87,6 @@ class NetsMap {
   std::size_t rows_ = 0;
 };
 
-/// NetsMap's former name, for the files under main/ that are being moved
-/// into config/ and gslb/ at the same time as this rename; they take the new
-/// name there, and this alias goes.
-using NetTable = NetsMap;
-
 /// Rows and their lists as read, before build.
 struct NetRows {
   std::vector<SiteList> lists;

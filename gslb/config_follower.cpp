@@ -223,12 +223,13 @@ void ConfigFollower::reload_file() {
   });
 }
 
-admin::ConfigNodeStatus ConfigFollower::status() const {
+ConfigNodeStatus ConfigFollower::status() const {
   std::lock_guard lock(mutex_);
   return status_;
 }
 
-Result<admin::ValidatedConfig> ConfigFollower::validate(const std::string& text, const std::string& name) const {
+Result<ValidatedConfig> ConfigFollower::validate(const std::string& text,
+                                                 const std::string& name) const {
   std::string file_text;
   {
     std::lock_guard lock(mutex_);
@@ -238,7 +239,7 @@ Result<admin::ValidatedConfig> ConfigFollower::validate(const std::string& text,
   if (!config) return config.error();
   auto fingerprint = shared_fingerprint(text);
   if (!fingerprint) return fail(name, ": ", fingerprint.error().message);
-  return admin::ValidatedConfig{std::move(*fingerprint), node_sections_in(text)};
+  return ValidatedConfig{std::move(*fingerprint), node_sections_in(text)};
 }
 
 }  // namespace meridian::gslb

@@ -33,11 +33,11 @@
 #include <optional>
 #include <string>
 
-#include "admin/config_api.hpp"
 #include "base/log.hpp"
 #include "base/result.hpp"
-#include "store/replicated_store.hpp"
 #include "config/config.hpp"
+#include "gslb/config_status.hpp"
+#include "store/replicated_store.hpp"
 
 namespace meridian::gslb {
 
@@ -63,12 +63,12 @@ class ConfigFollower : public std::enable_shared_from_this<ConfigFollower> {
   void reload_file();
 
   /// Which version this node serves, and whether its file agrees.
-  admin::ConfigNodeStatus status() const;
+  ConfigNodeStatus status() const;
 
   /// Validates `text` as the shared sections of this node's config (with
   /// the node-local sections of its file as last read); errors start with
   /// `name`. Any thread; parses now.
-  Result<admin::ValidatedConfig> validate(const std::string& text, const std::string& name) const;
+  Result<ValidatedConfig> validate(const std::string& text, const std::string& name) const;
 
   ConfigFollower(boost::asio::io_context& io, store::ReplicatedStore& store, std::string config_path, Logger& logger,
                  Switch switch_to);  // use create()
@@ -96,7 +96,7 @@ class ConfigFollower : public std::enable_shared_from_this<ConfigFollower> {
   // Written on the io thread (and by start()), read anywhere.
   mutable std::mutex mutex_;
   std::string file_text_;
-  admin::ConfigNodeStatus status_;
+  ConfigNodeStatus status_;
 };
 
 }  // namespace meridian::gslb

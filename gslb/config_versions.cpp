@@ -113,6 +113,18 @@ Result<ConfigVersion> decode_config_version(std::string_view data) {
   return version;
 }
 
+std::map<std::uint64_t, ConfigVersion> decode_config_versions(
+    const std::vector<std::pair<std::string, std::string>>& pairs) {
+  std::map<std::uint64_t, ConfigVersion> versions;
+  for (const auto& [key, value] : pairs) {
+    const auto number = parse_config_version_key(key);
+    if (!number) continue;
+    auto version = decode_config_version(value);
+    if (version && version->number == *number) versions.emplace(*number, std::move(*version));
+  }
+  return versions;
+}
+
 std::vector<const ConfigVersion*> config_history(const std::map<std::uint64_t, ConfigVersion>& versions,
                                                  std::uint64_t current, std::size_t limit) {
   std::vector<const ConfigVersion*> chain;

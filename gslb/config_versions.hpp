@@ -1,8 +1,8 @@
 #pragma once
 // Cluster-wide config versions (DESIGN.md section 3), the pure part: how a
 // committed version is stored in the replicated key-value state. No IO:
-// admin/config_api.hpp commits versions, gslb/config_follower.hpp makes
-// every node serve the current one.
+// gslb/config_commit.hpp commits versions (admin/config_routes.hpp serves
+// them), gslb/config_follower.hpp makes every node serve the current one.
 //
 // Keys (reserved, written through write_system):
 //   _config/current                 the number of the version in force, in
@@ -22,8 +22,8 @@
 //
 // A record is readable with `meridian kv get`: one header line of
 // tab-separated fields, then the YAML text as committed:
-//   v1 <TAB> number <TAB> time_ms <TAB> fingerprint <TAB> previous <TAB> rollback_of <TAB> author <TAB> comment
-//   <LF> text
+//   v1 <TAB> number <TAB> time_ms <TAB> fingerprint <TAB> previous <TAB> rollback_of <TAB> author
+//   <TAB> comment <LF> text
 
 #include <cstddef>
 #include <cstdint>
@@ -31,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.hpp"
@@ -44,6 +45,8 @@ inline constexpr std::size_t kMaxConfigVersions = 100;
 /// Longest committed config text: a record (with its header) must fit in
 /// one Raft entry (1 MiB) and its JSON in one admin request (1 MiB).
 inline constexpr std::size_t kMaxConfigTextBytes = 768 * 1024;
+/// Keys a scan of the records reads: the kept versions plus stray records.
+inline constexpr std::size_t kMaxScannedConfigVersions = 4 * kMaxConfigVersions;
 
 /// One committed version of the shared config.
 struct ConfigVersion {
@@ -84,6 +87,11 @@ std::string encode_config_version(const ConfigVersion& version);
 /// or what validate_config_version refuses (damage or a newer release: the
 /// reader skips the record).
 Result<ConfigVersion> decode_config_version(std::string_view data);
+
+/// The decodable version records among `pairs` (keys and values of a scan),
+/// by number; a record whose key and number disagree is left out.
+std::map<std::uint64_t, ConfigVersion> decode_config_versions(
+    const std::vector<std::pair<std::string, std::string>>& pairs);
 
 /// The history: from `current` back along `previous` through `versions`
 /// (by number), newest first, at most `limit`; it ends at a version that

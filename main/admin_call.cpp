@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "admin/http_client.hpp"
+#include "admin/token_file.hpp"
 #include "config/config.hpp"
 #include "main/store_wiring.hpp"
 
@@ -68,8 +69,7 @@ Result<AdminTarget> resolve_admin_target(const CliArguments& args) {
   if (!token_file.empty()) {
     auto token = read_text_file(token_file);
     if (!token) return token.error();
-    while (!token->empty() && (token->back() == '\n' || token->back() == '\r' || token->back() == ' ')) token->pop_back();
-    target.token = std::move(*token);
+    target.token = admin::trim_token(std::move(*token));
   }
   return target;
 }

@@ -1,6 +1,6 @@
 #pragma once
 // The CLI subcommands that talk to a running node through its admin API
-// (admin/store_api.hpp, admin/health_api.hpp; main/admin_call.hpp has the
+// (admin/store_routes.hpp, admin/health_routes.hpp; main/admin_call.hpp has the
 // plumbing they share):
 //
 //   meridian cluster status [--json]
@@ -26,7 +26,7 @@ int run_cluster_command(const std::vector<std::string_view>& args);
 /// `args` follow "kv".
 int run_kv_command(const std::vector<std::string_view>& args);
 
-/// Operator actions and what the cluster decided (admin/health_api.hpp):
+/// Operator actions and what the cluster decided (admin/health_routes.hpp):
 ///   meridian drain | force-down | force-up --endpoint ADDR | --site NAME [--for 2h] [--reason R] [--author A]
 ///   meridian undrain --endpoint ADDR | --site NAME   (removes the override in force)
 ///   meridian overrides | verdicts | events [--limit N]   ([--json] for the API's answer)
@@ -38,7 +38,7 @@ int run_ops_command(std::string_view command, const std::vector<std::string_view
 /// main/status_cli.cpp.
 int run_status_command(const std::vector<std::string_view>& args);
 
-/// Cluster-wide config versions (admin/config_api.hpp):
+/// Cluster-wide config versions (admin/config_routes.hpp):
 ///   meridian config apply FILE [--author A] [--comment C]   -> "committed version N"
 ///   meridian config history [--limit N] [--local] [--json]
 ///   meridian config rollback VERSION [--author A] [--comment C]

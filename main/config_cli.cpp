@@ -1,5 +1,5 @@
 // meridian config apply | history | rollback | show | status: cluster-wide
-// config versions through a node's admin API (admin/config_api.hpp).
+// config versions through a node's admin API (admin/config_routes.hpp).
 #include <boost/json/serialize.hpp>
 #include <iomanip>
 #include <iostream>

@@ -9,31 +9,27 @@
 #include <chrono>
 #include <csignal>
 #include <future>
-#include <mutex>
 #include <thread>
 
-#include "admin/config_api.hpp"
-#include "admin/dashboard.hpp"
 #include "admin/http_server.hpp"
-#include "admin/health_api.hpp"
-#include "admin/store_api.hpp"
+#include "admin/node_routes.hpp"
+#include "admin/token_file.hpp"
 #include "base/clock.hpp"
-#include "gslb/replicated_health.hpp"
 #include "cluster/raft_member.hpp"
 #include "dns/answerer.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/tcp_server.hpp"
 #include "dns/udp_server.hpp"
 #include "gslb/config_follower.hpp"
-#include "main/explain_api.hpp"
-#include "gslb/health_plan.hpp"
+#include "gslb/config_slot.hpp"
+#include "gslb/node_api.hpp"
 #include "gslb/node_health.hpp"
-#include "net/asio_scheduler.hpp"
 #include "gslb/node_view.hpp"
-#include "main/status_api.hpp"
-#include "main/version.hpp"
-#include "gslb/routing_builder.hpp"
+#include "gslb/operator_actions.hpp"
+#include "gslb/replicated_health.hpp"
 #include "main/store_wiring.hpp"
+#include "main/version.hpp"
+#include "net/asio_scheduler.hpp"
 
 namespace meridian {
 namespace {
@@ -53,63 +49,80 @@ void run_on(asio::io_context& io, std::function<asio::awaitable<void>()> work) {
   done.get_future().wait();
 }
 
-/// The config in force, for readers on other threads (the admin API).
-class CurrentConfig {
- public:
-  explicit CurrentConfig(std::shared_ptr<const Config> config) : config_(std::move(config)) {}
-  std::shared_ptr<const Config> get() const {
-    std::lock_guard lock(mutex_);
-    return config_;
-  }
-  void set(std::shared_ptr<const Config> config) {
-    std::lock_guard lock(mutex_);
-    config_ = std::move(config);
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const Config> config_;
-};
-
-/// Whether an operator override may name `name`: a site of the config, or
-/// an address its endpoints are probed at.
-Result<void> override_target_known(const Config& config, bool site, const std::string& name) {
-  if (site) {
-    for (const geo::Site& known : config.sites) {
-      if (known.name == name) return {};
-    }
-    return fail("no site '", name, "' in the config");
-  }
-  IpAddress address;
-  if (!IpAddress::parse(name, address)) return fail("'", name, "' is not an IP address");
-  for (const ZoneConfig& zone : config.zones) {
-    for (const ServiceConfig& service : zone.services) {
-      for (const EndpointConfig& endpoint : service.endpoints) {
-        if (endpoint.probe_address == address) return {};
-      }
-      for (const geo::Endpoint& endpoint : service.spec.endpoints) {
-        if (endpoint.address == address) return {};
-      }
-    }
-  }
-  return fail("no endpoint answers or is probed at ", name);
-}
-
 // The admin server's settings from `admin:`; the token is read now.
 Result<admin::HttpServerSettings> admin_settings(const AdminSettings& settings) {
   admin::HttpServerSettings out;
   out.listen = settings.listen;
   if (!settings.token_file.empty()) {
-    auto token = read_text_file(settings.token_file);
+    auto text = read_text_file(settings.token_file);
+    if (!text) return text.error();
+    auto token = admin::token_from_file_text(std::move(*text), settings.token_file);
     if (!token) return token.error();
-    while (!token->empty() && (token->back() == '\n' || token->back() == '\r' || token->back() == ' ')) {
-      token->pop_back();
-    }
-    if (token->empty()) return fail(settings.token_file, " is empty (it should hold the admin token)");
     out.token = std::move(*token);
   }
   return out;
 }
+
+/// The node as the admin routes see it (gslb/node_api.hpp), over the parts
+/// run_node wires. Wiring only: what it answers is computed in gslb/.
+class NodeAdapter final : public gslb::NodeApi {
+ public:
+  /// Every reference must outlive the adapter; `follower` and `store` are
+  /// null outside a cluster.
+  struct Parts {
+    gslb::NodeIdentity identity;
+    const Clock& clock;
+    const gslb::NodeViewSlot& views;
+    gslb::NodeHealth& health;
+    const dns::UdpServer& udp;
+    const dns::TcpServer& tcp;
+    const dns::StatsSlotRegistry& stats_slots;
+    const gslb::ConfigSlot& config;
+    const dns::RoutingTableSlot& table;
+    const gslb::ConfigFollower* follower = nullptr;
+    store::ReplicatedStore* store = nullptr;
+  };
+
+  explicit NodeAdapter(Parts parts) : parts_(std::move(parts)) {}
+
+  const gslb::NodeIdentity& identity() const override { return parts_.identity; }
+  const Clock& clock() const override { return parts_.clock; }
+  std::shared_ptr<const gslb::NodeView> current_view() const override {
+    return parts_.views.load();
+  }
+  void fresh_view(std::function<void(std::shared_ptr<const gslb::NodeView>)> done) override {
+    parts_.health.fresh_view(std::move(done));
+  }
+  gslb::QueryTotals query_totals() const override {
+    std::vector<const dns::QueryStats*> workers;
+    for (const auto& stats : parts_.udp.stats()) workers.push_back(stats.get());
+    workers.push_back(&parts_.tcp.stats());
+    return gslb::sum_query_stats(workers, &parts_.stats_slots);
+  }
+  std::uint32_t tcp_connections() const override { return parts_.tcp.open_connections(); }
+  std::variant<gslb::CurrentExplanation, gslb::ExplainError> explain(
+      const gslb::ExplainQuery& query) const override {
+    return gslb::explain_current(parts_.config.load(), parts_.table.load(), query);
+  }
+  std::optional<gslb::ConfigNodeStatus> config_status() const override {
+    if (parts_.follower == nullptr) return std::nullopt;
+    return parts_.follower->status();
+  }
+  Result<gslb::ValidatedConfig> validate_config(const std::string& text,
+                                                const std::string& name) const override {
+    if (parts_.follower == nullptr) {
+      return fail("this node is not in a cluster: it has no config versions");
+    }
+    return parts_.follower->validate(text, name);
+  }
+  Result<void> override_target_known(bool site, const std::string& name) const override {
+    return gslb::override_target_known(*parts_.config.load(), site, name);
+  }
+  store::ReplicatedStore* store() const override { return parts_.store; }
+
+ private:
+  Parts parts_;
+};
 
 }  // namespace
 
@@ -121,7 +134,7 @@ int run_node(const NodeOptions& options) {
     return 1;
   }
   const std::shared_ptr<const Config> config = first->config;
-  CurrentConfig current_config(config);
+  gslb::ConfigSlot current_config(config);
   Logger logger(config->log_level);
   const std::uint64_t seed = options.seed != 0 ? options.seed
                                                : static_cast<std::uint64_t>(
@@ -216,7 +229,7 @@ int run_node(const NodeOptions& options) {
                                       [&](std::shared_ptr<const Config> next) -> Result<void> {
                                         auto generation = gslb::make_generation(std::move(next));
                                         if (!generation) return generation.error();
-                                        current_config.set(generation->config);
+                                        current_config.publish(generation->config);
                                         asio::co_spawn(health_io, routing.switch_to(std::move(*generation), false),
                                                        asio::detached);
                                         return {};
@@ -227,47 +240,23 @@ int run_node(const NodeOptions& options) {
       return 1;
     }
   }
+  // The admin API's view of the node; it started `uptime` ago.
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      clock.wall_now().time_since_epoch());
+  const auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  const auto started_ms = static_cast<std::uint64_t>((now_ms - uptime).count());
+  NodeAdapter node_api(NodeAdapter::Parts{
+      gslb::NodeIdentity{config->node.id, config->sites[config->node.site].name, kVersion,
+                         std::chrono::time_point_cast<Clock::Duration>(started), started_ms},
+      clock, views, routing, udp, tcp, stats_slots, current_config, slot, follower.get(),
+      store.get()});
   std::unique_ptr<admin::HttpServer> admin_server;
   if (config->admin) {
     auto settings = admin_settings(*config->admin);
     if (settings) {
       admin_server = std::make_unique<admin::HttpServer>(io, std::move(*settings), logger);
-      add_explain_route(*admin_server, slot, [&current_config] { return current_config.get(); });
-      StatusSources status{config->node.id, config->sites[config->node.site].name, kVersion, started, 0, &views,
-                           &stats_slots, &io, store.get(), {}, [&tcp] { return tcp.open_connections(); },
-                           {}, {}};
-      status.started_ms = static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch()).count() -
-          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
-      status.fresh_view = [&routing](std::function<void(std::shared_ptr<const gslb::NodeView>)> done) {
-        routing.fresh_view(std::move(done));
-      };
-      status.query_stats = [&udp, &tcp] {
-        std::vector<const dns::QueryStats*> all;
-        for (const auto& stats : udp.stats()) all.push_back(stats.get());
-        all.push_back(&tcp.stats());
-        return all;
-      };
-      if (follower) {
-        status.config_status = [follower, name = config->node.id]() -> boost::json::value {
-          return admin::config_status_json(name, follower->status());
-        };
-      }
-      add_status_routes(*admin_server, std::move(status));
-      admin::add_dashboard_routes(*admin_server);  // GET /: the dashboard, from memory
-      if (store) {
-        admin::add_store_routes(*admin_server, *store);
-        admin::add_health_routes(*admin_server, *store, config->node.id,
-                                 [&current_config](bool site, const std::string& name) {
-                                   return override_target_known(*current_config.get(), site, name);
-                                 });
-        admin::add_config_routes(
-            *admin_server, health_io, *store, config->node.id,
-            admin::ConfigHooks{[follower](const std::string& text, const std::string& name) {
-                                 return follower->validate(text, name);
-                               },
-                               [follower] { return follower->status(); }});
-      }
+      admin::add_node_routes(*admin_server, node_api, io, health_io);
       if (auto started = admin_server->start(); !started) settings = started.error();
     }
     if (!settings) {
@@ -304,7 +293,7 @@ int run_node(const NodeOptions& options) {
       auto next = gslb::load_generation(options.config_path);
       if (next) {
         auto generation = std::make_shared<gslb::Generation>(std::move(next).value());
-        current_config.set(generation->config);
+        current_config.publish(generation->config);
         asio::co_spawn(
             health_io, [&routing, generation]() { return routing.switch_to(std::move(*generation), false); },
             asio::detached);

@@ -1,6 +1,6 @@
 // meridian drain | undrain | force-up | force-down | overrides | verdicts | events:
 // operator actions and what the cluster decided, through a node's admin API
-// (admin/health_api.hpp).
+// (admin/health_routes.hpp).
 #include <boost/json/serialize.hpp>
 #include <iomanip>
 #include <iostream>

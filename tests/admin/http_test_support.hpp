@@ -48,6 +48,10 @@ class ServerThread {
   /// Adds routes with `setup`, starts (REQUIREs success), runs the io
   /// thread.
   ServerThread(HttpServerSettings settings, const std::function<void(HttpServer&)>& setup, Logger& logger = quiet());
+  /// The same, for routes that also need the server's io_context.
+  ServerThread(HttpServerSettings settings,
+               const std::function<void(HttpServer&, boost::asio::io_context&)>& setup,
+               Logger& logger = quiet());
   /// Stops the io thread, then the server.
   ~ServerThread();
 
@@ -118,10 +122,17 @@ inline HttpServerSettings test_settings() {
   return settings;
 }
 
-inline ServerThread::ServerThread(HttpServerSettings settings, const std::function<void(HttpServer&)>& setup,
-                                  Logger& logger)
+inline ServerThread::ServerThread(HttpServerSettings settings,
+                                  const std::function<void(HttpServer&)>& setup, Logger& logger)
+    : ServerThread(
+          std::move(settings),
+          [&setup](HttpServer& server, boost::asio::io_context&) { setup(server); }, logger) {}
+
+inline ServerThread::ServerThread(
+    HttpServerSettings settings,
+    const std::function<void(HttpServer&, boost::asio::io_context&)>& setup, Logger& logger)
     : server_(io_, std::move(settings), logger), guard_(io_.get_executor()) {
-  setup(server_);
+  setup(server_, io_);
   const auto started = server_.start();
   if (!started) FAIL(started.error().message);
   thread_ = std::thread([this] { io_.run(); });

@@ -1,10 +1,10 @@
-#include "admin/store_api.hpp"
+#include "admin/store_routes.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <charconv>
+#include <boost/json/array.hpp>
 
+#include "admin/json_fields.hpp"
 #include "admin/store_support.hpp"
+#include "base/assert.hpp"
 #include "base/ip_address.hpp"
 
 namespace meridian::admin {
@@ -18,26 +18,6 @@ namespace {
 
 constexpr std::size_t kDefaultScanLimit = 1000;
 constexpr std::size_t kMaxScanLimit = 10000;
-
-/// A string member, or an error naming it.
-Result<std::string> string_member(const json::object& object, std::string_view name) {
-  const json::value* value = object.if_contains(name);
-  if (value == nullptr || !value->is_string()) return fail("expected \"", std::string(name), "\" as a string");
-  return std::string(value->as_string());
-}
-
-/// An optional string member: absent is an error, null is nullopt.
-Result<std::optional<std::string>> nullable_member(const json::object& object, std::string_view name) {
-  const json::value* value = object.if_contains(name);
-  if (value == nullptr) return fail("expected \"", std::string(name), "\" (a string, or null)");
-  if (value->is_null()) return std::optional<std::string>();
-  if (!value->is_string()) return fail("expected \"", std::string(name), "\" as a string or null");
-  return std::optional<std::string>(std::string(value->as_string()));
-}
-
-json::value optional_json(const std::optional<std::string>& value) {
-  return value ? json::value(*value) : json::value(nullptr);
-}
 
 /// Answers a membership call: 200 {"ok": true, "name"} or the error.
 store::StoreCallback<bool> answer_membership(Responder respond, std::string name) {
@@ -64,7 +44,7 @@ void add_membership_route(HttpServer& server, store::ReplicatedStore& store, std
                  if (!membership) return respond(error_response(501, membership.error().message));
                  auto body = object_body(request);
                  if (!body) return respond(error_response(400, body.error().message));
-                 auto name = string_member(*body, "name");
+                 auto name = required_string(*body, "name");
                  if (!name) return respond(error_response(400, name.error().message));
                  call(**membership, *name, answer_membership(respond, *name));
                });
@@ -113,7 +93,9 @@ boost::json::object cluster_status_json(const store::StoreStatus& status) {
                                     {"bad_frames", status.transport.bad_frames}}}};
 }
 
-void add_store_routes(HttpServer& server, store::ReplicatedStore& store) {
+void add_store_routes(HttpServer& server, gslb::NodeApi& node) {
+  MERIDIAN_ASSERT(node.store() != nullptr, "the store routes need a node in a cluster");
+  store::ReplicatedStore& store = *node.store();
   server.route(http::verb::get, "/api/v1/cluster", Access::read, [&store](HttpRequest, Responder respond) {
     respond(json_response(200, cluster_status_json(store.status())));
   });
@@ -124,8 +106,8 @@ void add_store_routes(HttpServer& server, store::ReplicatedStore& store) {
                  if (!membership) return respond(error_response(501, membership.error().message));
                  auto body = object_body(request);
                  if (!body) return respond(error_response(400, body.error().message));
-                 auto name = string_member(*body, "name");
-                 auto address_text = string_member(*body, "address");
+                 auto name = required_string(*body, "name");
+                 auto address_text = required_string(*body, "address");
                  if (!name) return respond(error_response(400, name.error().message));
                  if (!address_text) return respond(error_response(400, address_text.error().message));
                  SocketAddress address;
@@ -150,18 +132,15 @@ void add_store_routes(HttpServer& server, store::ReplicatedStore& store) {
   server.route(http::verb::get, "/api/v1/kv", Access::read, [&store](HttpRequest request, Responder respond) {
     auto mode = read_mode(request);
     if (!mode) return respond(error_response(400, mode.error().message));
-    std::size_t limit = kDefaultScanLimit;
-    if (auto it = request.query.find("limit"); it != request.query.end()) {
-      const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
-      if (ec != std::errc() || end != it->second.data() + it->second.size() || limit == 0 || limit > kMaxScanLimit) {
-        return respond(error_response(400, "limit must be 1 to " + std::to_string(kMaxScanLimit)));
-      }
-    }
+    auto limit = limit_parameter(request, kDefaultScanLimit, kMaxScanLimit);
+    if (!limit) return respond(error_response(400, limit.error().message));
     const std::string prefix = request.query.count("prefix") ? request.query.at("prefix") : "";
-    store.scan(prefix, limit, *mode, [respond](auto pairs, std::optional<StoreError> error) {
+    store.scan(prefix, *limit, *mode, [respond](auto pairs, std::optional<StoreError> error) {
       if (error) return respond(store_error_response(*error));
       json::array items;
-      for (auto& [key, value] : pairs) items.push_back(json::object{{"key", key}, {"value", value}});
+      for (auto& [key, value] : pairs) {
+        items.push_back(json::object{{"key", key}, {"value", value}});
+      }
       respond(json_response(200, json::object{{"items", std::move(items)}}));
     });
   });
@@ -193,7 +172,7 @@ void add_store_routes(HttpServer& server, store::ReplicatedStore& store) {
                [&store, answer_write](HttpRequest request, Responder respond) {
                  auto body = object_body(request);
                  if (!body) return respond(error_response(400, body.error().message));
-                 auto value = string_member(*body, "value");
+                 auto value = required_string(*body, "value");
                  if (!value) return respond(error_response(400, value.error().message));
                  store.write(store::KvPut{request.rest, *value}, answer_write(respond, request.rest));
                });
@@ -205,9 +184,9 @@ void add_store_routes(HttpServer& server, store::ReplicatedStore& store) {
                [&store, answer_write](HttpRequest request, Responder respond) {
                  auto body = object_body(request);
                  if (!body) return respond(error_response(400, body.error().message));
-                 auto expected = nullable_member(*body, "expected");
+                 auto expected = nullable_string(*body, "expected");
                  if (!expected) return respond(error_response(400, expected.error().message));
-                 auto value = nullable_member(*body, "value");
+                 auto value = nullable_string(*body, "value");
                  if (!value) return respond(error_response(400, value.error().message));
                  store.write(store::KvCompareAndSet{request.rest, *expected, *value},
                              answer_write(respond, request.rest));

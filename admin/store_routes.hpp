@@ -29,13 +29,17 @@
 // the store is unavailable (no leader, stopping), 504 timed out: the
 // write's outcome is unknown.
 
+#include <boost/json/object.hpp>
+
 #include "admin/http_server.hpp"
+#include "gslb/node_api.hpp"
 #include "store/replicated_store.hpp"
 
 namespace meridian::admin {
 
-/// Adds the routes above. `store` must outlive the server.
-void add_store_routes(HttpServer& server, store::ReplicatedStore& store);
+/// Adds the routes above, over node.store(). Precondition: the node is in
+/// a cluster (node.store() is not null). `node` must outlive the server.
+void add_store_routes(HttpServer& server, gslb::NodeApi& node);
 
 /// The JSON document GET /api/v1/cluster answers (also for the dashboard).
 boost::json::object cluster_status_json(const store::StoreStatus& status);

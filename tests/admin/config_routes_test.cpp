@@ -1,8 +1,9 @@
-// The config versions' routes (admin/config_api.hpp) over a real one-member
-// store (RocksDB, Raft, TLS on loopback) and a real admin server: commit,
-// refusal, strays of lost applies, rollback, history, trimming, races.
+// The config versions' routes (admin/config_routes.hpp) over a real
+// one-member store (RocksDB, Raft, TLS on loopback) and a real admin server:
+// commit, refusal, strays of lost applies, rollback, history, trimming,
+// races. (The commit protocol alone: tests/gslb/config_commit_test.cpp.)
 
-#include "admin/config_api.hpp"
+#include "admin/config_routes.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/json/parse.hpp>
@@ -21,6 +22,7 @@
 #include "cluster/certs.hpp"
 #include "cluster/raft_member.hpp"
 #include "gslb/config_versions.hpp"
+#include "fake_node.hpp"
 #include "http_test_support.hpp"
 
 using namespace meridian;
@@ -68,28 +70,26 @@ class Fixture {
     io_thread_ = std::thread([this] { io_.run(); });
     HttpServerSettings server_settings = test::test_settings();
     server_settings.token = kToken;
-    ConfigHooks hooks;
-    hooks.validate = [](const std::string& text, const std::string& name) -> Result<ValidatedConfig> {
+    node_.store_ = store_.get();
+    node_.validate_ = [](const std::string& text,
+                         const std::string& name) -> Result<gslb::ValidatedConfig> {
       if (text.find("bad") != std::string::npos) {
         return fail(name, ":1:1: sites: expected a map, found \"bad\"\n", name, ":2:1: zones: missing");
       }
-      return ValidatedConfig{fake_fingerprint(text), text.find("node:") != std::string::npos
-                                                         ? std::vector<std::string>{"node"}
-                                                         : std::vector<std::string>{}};
+      return gslb::ValidatedConfig{fake_fingerprint(text), text.find("node:") != std::string::npos
+                                                               ? std::vector<std::string>{"node"}
+                                                               : std::vector<std::string>{}};
     };
-    hooks.status = [] {
-      ConfigNodeStatus status;
-      status.file = "/etc/meridian/c1.yaml";
-      status.committed = 4;
-      status.committed_fingerprint = "00000000000000aa";
-      status.serving = 4;
-      status.fingerprint = "00000000000000aa";
-      status.file_fingerprint = "00000000000000bb";
-      return status;
-    };
-    server_.emplace(server_settings, [&](HttpServer& server) {
-      add_config_routes(server, io_, *store_, "c1", std::move(hooks));
-    });
+    gslb::ConfigNodeStatus status;
+    status.file = "/etc/meridian/c1.yaml";
+    status.committed = 4;
+    status.committed_fingerprint = "00000000000000aa";
+    status.serving = 4;
+    status.fingerprint = "00000000000000aa";
+    status.file_fingerprint = "00000000000000bb";
+    node_.config_status_ = status;
+    server_.emplace(server_settings,
+                    [&](HttpServer& server) { add_config_routes(server, io_, node_); });
   }
 
   ~Fixture() {
@@ -152,6 +152,7 @@ class Fixture {
   SystemClock clock_;
   std::filesystem::path dir_;
   std::unique_ptr<cluster::RaftMember> store_;
+  test::FakeNode node_{clock_};
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{io_.get_executor()};
   std::thread io_thread_;
@@ -160,7 +161,7 @@ class Fixture {
 
 }  // namespace
 
-TEST_CASE("config api: apply, refuse, roll back, list", "[admin][config_api]") {
+TEST_CASE("config routes: apply, refuse, roll back, list", "[admin][config_routes]") {
   Fixture fixture;
 
   SECTION("nothing committed yet") {
@@ -278,7 +279,7 @@ TEST_CASE("config api: apply, refuse, roll back, list", "[admin][config_api]") {
   }
 }
 
-TEST_CASE("config api: concurrent applies never both win one number", "[admin][config_api]") {
+TEST_CASE("config routes: concurrent applies never both win one number", "[admin][config_routes]") {
   Fixture fixture;
   fixture.apply("sites: 0\n");
   std::vector<std::uint64_t> won;
@@ -306,7 +307,7 @@ TEST_CASE("config api: concurrent applies never both win one number", "[admin][c
   CHECK(history == won);
 }
 
-TEST_CASE("config api: the history keeps the newest versions", "[admin][config_api]") {
+TEST_CASE("config routes: the history keeps the newest versions", "[admin][config_routes]") {
   Fixture fixture;
   const std::size_t total = gslb::kMaxConfigVersions + 5;
   for (std::size_t i = 1; i <= total; ++i) {
