@@ -111,11 +111,8 @@ void add_explain_route(HttpServer& server, const gslb::NodeApi& node) {
         if (!query) return respond(error_response(400, query.error().message));
         auto explained = node.explain(*query);
         if (const auto* error = std::get_if<gslb::ExplainError>(&explained)) {
-          // Starting and reloading pass: ask again. KNOWN QUIRK, kept so that this
-          // move changes no answer: any message with "reloaded" in it (a name that
-          // is no service, "reloaded.example.") has always answered 503 too.
-          const bool retry = error->kind != gslb::ExplainErrorKind::bad_query ||
-                             error->message.find("reloaded") != std::string::npos;
+          // Starting and reloading pass: ask again. A bad query does not.
+          const bool retry = error->kind != gslb::ExplainErrorKind::bad_query;
           return respond(error_response(retry ? 503 : 400, error->message));
         }
         const auto& current = std::get<gslb::CurrentExplanation>(explained);

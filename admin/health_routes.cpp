@@ -101,12 +101,7 @@ void add_health_routes(HttpServer& server, gslb::NodeApi& node) {
             return respond(
                 json_response(200, json::object{{"ok", true}, {"removed", written.key}}));
           }
-          // KNOWN BUG, kept so that moving this protocol to gslb/ changes no
-          // answer: the answer has always shown "state": "drain" whatever was set
-          // (the override written is right). The fix: answer *written.value.
-          gslb::OperatorOverride shown = *written.value;
-          shown.state = gslb::ForcedState::drain;
-          respond(json_response(200, override_json(written.key, shown)));
+          respond(json_response(200, override_json(written.key, *written.value)));
         });
       });
 
