@@ -1,5 +1,5 @@
 #pragma once
-// Cluster-wide config versions in the admin API (DESIGN.md §3, §7): commit a
+// Cluster-wide config versions in the admin API (docs/architecture.md): commit a
 // new version of the shared config through any node, list and read the
 // versions, roll back, and see which version this node serves. The records
 // are in gslb/config_versions.hpp, the commit protocol in

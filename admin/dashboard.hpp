@@ -1,5 +1,5 @@
 #pragma once
-// The dashboard (DESIGN.md §7): one page that reads the JSON API every two
+// The dashboard (docs/admin-api.md): one page that reads the JSON API every two
 // seconds and shows the node, its sites on a world map, the services and
 // endpoints with their verdicts, the health matrix, the cluster members,
 // the query rate per site, the event log, an explain box, and drain/restore

@@ -1,5 +1,5 @@
 #pragma once
-// The replicated health's part of the admin API (DESIGN.md §5, §7):
+// The replicated health's part of the admin API (docs/architecture.md):
 // operator actions, verdicts and the event log, all read from and written
 // to the consensus store (gslb/health_records.hpp has the records,
 // gslb/operator_actions.hpp writes an override and its log entry).

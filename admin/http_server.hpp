@@ -1,5 +1,5 @@
 #pragma once
-// The admin HTTP/1.1 server (DESIGN.md §7): the transport under the JSON
+// The admin HTTP/1.1 server (docs/admin-api.md): the transport under the JSON
 // API, /metrics and the dashboard, which are routes on it. It frames
 // requests, enforces the limits and the bearer token, routes, and writes
 // the responses; it knows nothing about what the routes mean.

@@ -1,5 +1,5 @@
 #pragma once
-// GET /metrics (DESIGN.md §7): the node's metrics in the Prometheus text
+// GET /metrics (docs/admin-api.md): the node's metrics in the Prometheus text
 // format. The one place where the content of the metrics (gslb::NodeApi:
 // identity, the DNS totals, the status view's probes, endpoints and sites,
 // the store's status) meets the format (admin/prometheus.hpp): every

@@ -1,5 +1,5 @@
 #pragma once
-// Every route of a node's admin server (DESIGN.md §7), over the one
+// Every route of a node's admin server (docs/admin-api.md), over the one
 // interface the core offers (gslb/node_api.hpp):
 //
 //   admin/explain_route.hpp   GET /api/v1/explain

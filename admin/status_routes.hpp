@@ -1,5 +1,5 @@
 #pragma once
-// The node's own part of the admin API (DESIGN.md §7): who it is, what it
+// The node's own part of the admin API (docs/admin-api.md): who it is, what it
 // serves and how healthy it sees it, and how many queries it answers.
 // Everything is read through gslb::NodeApi from snapshots (the status view,
 // the DNS workers' counters, the store's status), never from another

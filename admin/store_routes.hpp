@@ -1,5 +1,5 @@
 #pragma once
-// The consensus store's part of the admin API (DESIGN.md §6, §7): the
+// The consensus store's part of the admin API (docs/architecture.md): the
 // cluster's status and membership, and raw access to the replicated
 // key-value state for operators and tests.
 //

@@ -1,6 +1,6 @@
 #pragma once
 // One member of the consensus store as it runs in `meridian serve`
-// (DESIGN.md §6), and the built-in implementation of the store seam
+// (docs/architecture.md), and the built-in implementation of the store seam
 // (store/replicated_store.hpp): the Raft core (cluster/raft.hpp) driven by a real clock,
 // persisted in RocksDB (store/rocks_raft_log.hpp), applying committed
 // entries to the replicated key-value state (store/kv_state.hpp), and

@@ -1,5 +1,5 @@
 #pragma once
-// The peer transport (DESIGN.md §6): carries Raft Messages and NodeReports
+// The peer transport (docs/architecture.md): carries Raft Messages and NodeReports
 // between nodes over mutually authenticated TLS (node certificates from the
 // cluster CA), framed by cluster/wire.hpp. Nodes are known by name ("fra-1",
 // cluster/node_id.hpp): certificates name the node (CN or DNS SAN), and the

@@ -1,8 +1,8 @@
 #pragma once
 // The configuration of one Meridian node, loaded from its YAML file
-// (DESIGN.md section 3). Config is plain data: fully validated, with every
+// (docs/configuration.md). Config is plain data: fully validated, with every
 // name, address and record already parsed, so the node wiring never re-checks
-// it. The loader is the only yaml-cpp user of Meridian (main/config*.cpp).
+// it. The loader is the only yaml-cpp user of Meridian (config/*.cpp).
 //
 // Single-file mode: node settings and cluster settings (sites, zones) come
 // from the same file.
@@ -314,7 +314,7 @@ struct ClusterPeer {
   SourceLocation source;
 };
 
-/// `cluster:`: this node's member of the consensus store (DESIGN.md §6).
+/// `cluster:`: this node's member of the consensus store (docs/architecture.md).
 struct ClusterSettings {
   SocketAddress listen;
   /// Every member's peer address; this node's own entry may be listed too.
@@ -333,7 +333,7 @@ struct ClusterSettings {
   SourceLocation source;
 };
 
-/// `admin:`: the HTTP API, metrics and dashboard (DESIGN.md §7).
+/// `admin:`: the HTTP API, metrics and dashboard (docs/admin-api.md).
 struct AdminSettings {
   SocketAddress listen{IpAddress::v4(127, 0, 0, 1), 8053};
   /// File holding the bearer token for mutations (read at start); empty:
@@ -378,7 +378,7 @@ Result<Config> parse_config(std::string_view yaml_text, const std::string& file_
 /// Reads a config file's text (at most kMaxFileBytes), as load_config does.
 Result<std::string> read_config_file(const std::string& path);
 
-// --- Cluster-wide config versions (DESIGN.md section 3) ----------------------
+// --- Cluster-wide config versions (docs/configuration.md) ----------------------
 //
 // In a cluster the top-level sections split in two. The node-local ones say
 // who this node is, where it listens, who its peers are and which files of
@@ -392,7 +392,7 @@ Result<std::string> read_config_file(const std::string& path);
 // the version.
 
 /// Sections local to one node: its identity, listeners, peers, log level,
-/// and its GeoIP database path (DESIGN.md section 3: a file of the node).
+/// and its GeoIP database path (docs/configuration.md: a file of the node).
 inline constexpr std::string_view kNodeSections[] = {"node", "dns", "log", "geoip", "admin", "cluster"};
 /// Sections that describe the service, shared by every node of a cluster.
 inline constexpr std::string_view kSharedSections[] = {"sites", "health", "checks", "zones", "overrides"};

@@ -1,5 +1,5 @@
 // `health:`, `checks:`, the check references of services and endpoints, and
-// `overrides:`. The check fields themselves are read in config_checks.cpp.
+// `overrides:`. The check fields themselves are read in check_fields.cpp.
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
 // The node-local and shared parts of a config text (config/config.hpp): which
 // sections a text has, and the fingerprint of its shared ones. Merged
-// parsing lives with the rest of the loader in main/config.cpp.
+// parsing lives with the rest of the loader in config/load.cpp.
 
 #include <yaml-cpp/yaml.h>
 

@@ -109,7 +109,7 @@ bool read_endpoint_check(const Context& context, const Field& field, const Check
 void read_overrides(const Context& context, const Field& field, const std::vector<ZoneConfig>* zones,
                     std::vector<OverrideConfig>& overrides);
 
-/// The steering keys of a service map (main/config_steering.cpp): policy,
+/// The steering keys of a service map (config/service_steering.cpp): policy,
 /// answer_count, sites_per_answer, min_healthy, sticky, ecs, fail, fallback,
 /// bias, tolerance, order, geo_map, nets, nets_file, asn. Fills service.spec
 /// (except endpoints) and, for `order`, service.default_sites. Reports every

@@ -1,5 +1,5 @@
 #pragma once
-// Builds the DNS zones of a config (dns::Zone, DESIGN.md section 4): the SOA
+// Builds the DNS zones of a config (dns::Zone, docs/architecture.md): the SOA
 // and NS of `soa:` and `ns:`, the static records, and a node per service
 // name. The loader runs build_zone on every zone while it validates, so
 // `check-config` reports exactly the errors a build would, and a Config that

@@ -1,6 +1,6 @@
 // `zones:`: origins, SOA and NS settings, inline records, zone files and
 // services. Only parsing and per-value checks happen here; whether the
-// records fit together is the zone builder's job (main/routing_builder.cpp).
+// records fit together is the zone builder's job (config/zone_build.cpp).
 
 #include <algorithm>
 #include <cstdint>

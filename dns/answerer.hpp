@@ -1,5 +1,5 @@
 #pragma once
-// The query -> response engine (DESIGN.md section 4): bytes of one query in,
+// The query -> response engine (docs/architecture.md): bytes of one query in,
 // bytes of one response out, against one RoutingTable snapshot. It has no
 // sockets: the UDP and TCP servers only frame bytes and call answer().
 //

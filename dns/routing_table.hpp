@@ -2,7 +2,7 @@
 // The RoutingTable: everything a DNS worker needs to answer, as one immutable
 // snapshot (zones, services and their compiled steering, the GeoIP locator).
 // A new table is built on every change and published atomically; workers load
-// the current one once per batch and never lock (DESIGN.md section 4).
+// the current one once per batch and never lock (docs/architecture.md).
 
 #include <atomic>
 #include <cstdint>

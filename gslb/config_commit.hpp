@@ -1,5 +1,5 @@
 #pragma once
-// Committing a new cluster-wide config version (DESIGN.md section 3) over
+// Committing a new cluster-wide config version (docs/configuration.md) over
 // the store seam. There is no multi-key transaction, so a commit is a
 // protocol of compare-and-sets (records: gslb/config_versions.hpp):
 //

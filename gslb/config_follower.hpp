@@ -1,6 +1,6 @@
 #pragma once
 // Makes one node of a cluster serve the committed config version
-// (DESIGN.md section 3; records in gslb/config_versions.hpp). The node's
+// (docs/configuration.md; records in gslb/config_versions.hpp). The node's
 // effective config is its own file's node-local sections plus the shared
 // sections of the version _config/current names (config/config.hpp
 // parse_config_parts).

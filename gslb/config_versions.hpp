@@ -1,5 +1,5 @@
 #pragma once
-// Cluster-wide config versions (DESIGN.md section 3), the pure part: how a
+// Cluster-wide config versions (docs/configuration.md), the pure part: how a
 // committed version is stored in the replicated key-value state. No IO:
 // gslb/config_commit.hpp commits versions (admin/config_routes.hpp serves
 // them), gslb/config_follower.hpp makes every node serve the current one.

@@ -1,5 +1,5 @@
 #pragma once
-// The explain engine (DESIGN.md section 7): the decision trace of one
+// The explain engine (docs/admin-api.md): the decision trace of one
 // service answer, as data (for the admin API's JSON) and as the text
 // `meridian explain` prints. It asks the steering exactly as the DNS engine
 // does (same routing table, same client selection), with a trace attached.

@@ -1,5 +1,5 @@
 #pragma once
-// The health flow of a node (DESIGN.md section 5), one way only:
+// The health flow of a node (docs/architecture.md), one way only:
 //
 //   probes (health::HealthMonitor: rise/fall per target)
 //     --LocalHealthSink-->  this node's own observations, delivered to

@@ -1,5 +1,5 @@
 #pragma once
-// Replicated health, the pure part (DESIGN.md §5): how observations from
+// Replicated health, the pure part (docs/architecture.md): how observations from
 // many sites become one verdict per endpoint, and how both are stored in the
 // replicated key-value state. No IO, no clock: gslb/replicated_health.hpp
 // drives it.

@@ -1,5 +1,5 @@
 #pragma once
-// The one interface the GSLB core offers to the admin layer (DESIGN.md
+// The one interface the GSLB core offers to the admin layer (docs/architecture.md
 // section 2: admin/ uses "the core's node interface"): what a running node
 // is, what it sees, what it counts, and where its replicated store is.
 // Every admin route (admin/node_routes.hpp) talks to a NodeApi and to

@@ -1,5 +1,5 @@
 #pragma once
-// This node's own observations into the cluster (DESIGN.md section 5):
+// This node's own observations into the cluster (docs/architecture.md):
 // its view of every target it probes, written to _health/obs/<node> when it
 // changed, at most once per publish interval and never once per probe; and
 // its lease, renewed every publish interval (store/replicated_store.hpp),

@@ -1,5 +1,5 @@
 #pragma once
-// What every DNS worker of a node has counted, summed (DESIGN.md section 4:
+// What every DNS worker of a node has counted, summed (docs/architecture.md:
 // per-thread counters summed on read), with the names of the zone, service
 // and site counters' slots. The content of the status API's "dns" numbers,
 // /metrics' DNS families and the query-rate history (gslb/query_rates.hpp).

@@ -1,5 +1,5 @@
 #pragma once
-// Replicated health (DESIGN.md section 5): every member publishes what its
+// Replicated health (docs/architecture.md): every member publishes what its
 // own probes see, the decider turns the views of the live observers into
 // one verdict per target, and every member answers from those replicated
 // verdicts, so the same client gets the same answer at every site.

@@ -1,6 +1,6 @@
 #pragma once
 // Turns a validated Config into the immutable RoutingTable the DNS workers
-// answer from (DESIGN.md section 4). The config loader runs build_zone on
+// answer from (docs/architecture.md). The config loader runs build_zone on
 // every zone too, so `check-config` reports exactly the errors a build
 // would, and a Config that loaded always builds.
 

@@ -1,5 +1,5 @@
 #pragma once
-// One verdict per target, decided by one member (DESIGN.md section 5): on
+// One verdict per target, decided by one member (docs/architecture.md): on
 // the store's decider (the Raft leader), every half publish interval, the
 // views of the observers whose lease it saw renewed within lease_timeout
 // become a verdict (gslb/health_records.hpp decide), written when it

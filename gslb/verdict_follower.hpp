@@ -1,6 +1,6 @@
 #pragma once
 // The cluster's word on every target, as this member has applied it
-// (DESIGN.md section 5): it follows the replicated health records
+// (docs/architecture.md): it follows the replicated health records
 // (gslb/health_records.hpp: observations, verdicts, operator overrides, the
 // event log) through the store seam, and hands every change of what the
 // routing table needs (one TargetAnswer per target) to its VerdictSink. The

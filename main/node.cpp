@@ -182,7 +182,7 @@ int run_node(const NodeOptions& options) {
   // admin API.
   std::unique_ptr<cluster::RaftMember> store;
   std::unique_ptr<gslb::ReplicatedHealth> replicated;  // on the health thread; stopped with it
-  std::shared_ptr<gslb::ConfigFollower> follower;  // the committed config version (DESIGN.md section 3)
+  std::shared_ptr<gslb::ConfigFollower> follower;  // the committed config version (docs/configuration.md)
   // In this order: what runs on the health thread uses the store.
   auto stop_control = [&] {
     if (follower) follower->stop();

@@ -1,5 +1,5 @@
 #pragma once
-// One running Meridian node (DESIGN.md section 1): the composition root that
+// One running Meridian node (docs/architecture.md): the composition root that
 // wires config, GeoIP, the routing table and the DNS servers together.
 // Nothing but main() uses it.
 

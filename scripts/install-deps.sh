@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   # build
   g++ cmake ninja-build make pkg-config ccache
-  # libraries (one adapter each, see DESIGN.md)
+  # libraries (one adapter each, see docs/architecture.md)
   libboost1.81-dev libboost-json1.81-dev
   libldns-dev libmaxminddb-dev librocksdb-dev libyaml-cpp-dev libssl-dev
   # tests: Catch2 v2, real DNS clients, mmdb tools, namespaces

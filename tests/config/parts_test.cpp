@@ -1,4 +1,4 @@
-// Node-local and shared sections (config/config.hpp, main/config_parts.cpp):
+// Node-local and shared sections (config/config.hpp, config/parts.cpp):
 // merging a node's file with a committed version, errors that name the
 // text they are in, and the fingerprint of the shared sections.
 

@@ -39,7 +39,7 @@ void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 namespace meridian::geo {
 namespace {
 
-// The demo sites (DESIGN.md's demo cluster).
+// The demo sites (docs/architecture.md's demo cluster).
 enum : std::uint32_t { kUsWest, kUsEast, kEuWest, kApNortheast, kSaEast };
 const std::vector<Site> kSites = {
     {"us-west", 47.61, -122.33},     {"us-east", 39.04, -77.49},   {"eu-west", 51.51, -0.13},

@@ -1,5 +1,5 @@
 #pragma once
-// The deterministic cluster simulator (DESIGN.md §6): one seed, one run of a
+// The deterministic cluster simulator (docs/architecture.md): one seed, one run of a
 // whole Raft cluster in one process, with a simulated clock, network and
 // disk, fault injection, concurrent clients, and safety and liveness checks.
 // raft_sim.cpp is the command line.
