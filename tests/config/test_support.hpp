@@ -70,6 +70,24 @@ inline std::string with(const std::string& from, const std::string& to, std::str
   return text.replace(at, from.size(), to);
 }
 
+/// kBaseConfig with a node of a three-member cluster (its `cluster:` and
+/// `admin:` sections), then `from` replaced by `to` when given.
+inline std::string cluster_config(const std::string& from = "", const std::string& to = "") {
+  const std::string node = R"(node: { id: n1, site: eu-west, data_dir: /var/lib/meridian }
+admin: { listen: "127.0.0.1:8401" }
+cluster:
+  listen: "127.0.0.1:7401"
+  peers:
+    - { id: n1, address: "127.0.0.1:7401" }
+    - { id: n2, address: "127.0.0.1:7402" }
+    - { id: n3, address: "[::1]:7403" }
+  tls: { ca: certs/ca.pem, cert: certs/n1.pem, key: certs/n1.key }
+  election_timeout: 1500ms)";
+  std::string text = with("node: { id: n1, site: eu-west }", node);
+  if (!from.empty()) text = with(from, to, text);
+  return text;
+}
+
 inline Result<Config> parse(const std::string& text, const std::string& base_dir = "") {
   return parse_config(text, "test.yaml", base_dir);
 }

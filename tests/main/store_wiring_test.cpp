@@ -11,29 +11,8 @@
 
 using namespace meridian;
 using meridian::test::parse;
+using meridian::test::cluster_config;
 using meridian::test::with;
-
-namespace {
-
-const std::string kNodeLine = "node: { id: n1, site: eu-west }";
-const std::string kClusterNode = R"(node: { id: n1, site: eu-west, data_dir: /var/lib/meridian }
-admin: { listen: "127.0.0.1:8401" }
-cluster:
-  listen: "127.0.0.1:7401"
-  peers:
-    - { id: n1, address: "127.0.0.1:7401" }
-    - { id: n2, address: "127.0.0.1:7402" }
-    - { id: n3, address: "[::1]:7403" }
-  tls: { ca: certs/ca.pem, cert: certs/n1.pem, key: certs/n1.key }
-  election_timeout: 1500ms)";
-
-std::string cluster_config(const std::string& from = "", const std::string& to = "") {
-  std::string text = with(kNodeLine, kClusterNode);
-  if (!from.empty()) text = with(from, to, text);
-  return text;
-}
-
-}  // namespace
 
 TEST_CASE("store wiring: store settings name the founders and count ticks", "[main][cluster]") {
   meridian::test::ScratchDir dir("cluster-wiring");

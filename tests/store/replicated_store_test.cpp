@@ -57,23 +57,8 @@ class RaftFixture {
   std::unique_ptr<cluster::RaftMember> member_;
 };
 
-template <typename T>
-struct Answer {
-  T value{};
-  std::optional<StoreError> error;
-};
-
-/// Calls `call` with a callback and waits (bounded) for its answer.
-template <typename T, typename Call>
-Answer<T> wait_for(Call call) {
-  auto promise = std::make_shared<std::promise<Answer<T>>>();
-  auto future = promise->get_future();
-  call([promise](T value, std::optional<StoreError> error) {
-    promise->set_value(Answer<T>{std::move(value), std::move(error)});
-  });
-  REQUIRE(future.wait_for(10s) == std::future_status::ready);
-  return future.get();
-}
+using cluster::test::Answer;
+using cluster::test::wait_for;
 
 Answer<KvResult> write(ReplicatedStore& store, KvCommand command, bool system = false) {
   return wait_for<KvResult>([&](auto done) {
