@@ -23,8 +23,11 @@ require_tool() {
 # A UDP+TCP port that nothing listens on now (loopback only).
 pick_port() {
   local port
+  # Below Linux's ephemeral range (32768 and up): the source port of another
+  # test's client connection can never take it between this check and the
+  # node's bind (a clash seen when tests ran two at a time).
   for _ in $(seq 1 50); do
-    port=$(shuf -i 20000-45000 -n 1)
+    port=$(shuf -i 20000-32000 -n 1)
     if ! ss -Huln "sport = :$port" | grep -q . && ! ss -Htln "sport = :$port" | grep -q .; then
       echo "$port"
       return 0
