@@ -106,12 +106,17 @@ void VerdictDecider::expire_overrides() {
     return !state.overrides.count(entry.first) || index_of(state.override_index, entry.first) != entry.second;
   });
   const std::uint64_t now = wall_ms();
-  for (const auto& [key, value] : state.overrides) {
+  // Not a structured binding: a lambda below captures the key, which C++20
+  // allows but clang before 16 cannot compile.
+  for (const auto& entry : state.overrides) {
+    const std::string& key = entry.first;
+    const OperatorOverride& value = entry.second;
     if (value.expires_ms == 0 || value.expires_ms > now || expiring_.count(key)) continue;
     expiring_[key] = index_of(state.override_index, key);
     std::weak_ptr<VerdictDecider*> alive = alive_;
     store_.write_system(store::KvDelete{key}, [alive, key, &scheduler = scheduler_](
-                                                  store::KvResult, std::optional<store::StoreError> error) {
+                                                  const store::KvResult&,
+                                                  const std::optional<store::StoreError>& error) {
       if (!error) return;
       scheduler.post([alive, key] {
         if (auto self = alive.lock()) (*self)->expiring_.erase(key);

@@ -20,7 +20,6 @@ VerdictFollower::VerdictFollower(store::ReplicatedStore& store, Scheduler& sched
                                  Logger& logger, Clock::Duration local_fallback_after, VerdictSink& sink)
     : store_(store),
       scheduler_(scheduler),
-      clock_(clock),
       logger_(logger),
       local_fallback_after_(local_fallback_after),
       sink_(sink),

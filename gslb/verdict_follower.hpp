@@ -90,7 +90,6 @@ class VerdictFollower {
 
   store::ReplicatedStore& store_;
   Scheduler& scheduler_;
-  const Clock& clock_;
   Logger& logger_;
   const Clock::Duration local_fallback_after_;
   VerdictSink& sink_;
