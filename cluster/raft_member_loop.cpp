@@ -185,7 +185,8 @@ void RaftMember::Impl::on_message(Message message) {
 }
 
 void RaftMember::Impl::on_report(NodeReport report) {
-  reports_[report.from] = Report{std::move(report), std::chrono::steady_clock::now()};
+  const NodeId from = report.from;  // `report` moves below
+  reports_[from] = Report{std::move(report), std::chrono::steady_clock::now()};
 }
 
 void RaftMember::Impl::on_report_timer() {

@@ -142,7 +142,9 @@ void RaftMember::Impl::change_membership(ChangeKind kind, std::string name, Stor
   }
   logger_.info(kComponent, std::string("proposed ") + to_string(kind) + " of " + name);
   track(*index, [done = std::move(done)](std::optional<StoreError> error, store::KvResult) {
-    done(!error, std::move(error));
+    // Read before the move: arguments are evaluated in no set order.
+    const bool changed = !error;
+    done(changed, std::move(error));
   });
   schedule_drain();
 }
