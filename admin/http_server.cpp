@@ -533,7 +533,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 HttpServer::HttpServer(asio::io_context& io, HttpServerSettings settings, Logger& logger)
     : impl_(std::make_shared<Impl>(io, std::move(settings), logger)) {}
 
-HttpServer::~HttpServer() { impl_->stop(); }
+HttpServer::~HttpServer() {
+  // stop() cancels timers, which report a failure by throwing; a destructor
+  // must not pass that on.
+  try {
+    impl_->stop();
+  } catch (const std::exception& e) {
+    impl_->logger.error(kComponent, std::string("stopping failed: ") + e.what());
+  }
+}
 
 void HttpServer::route(http::verb method, std::string path, Access access, Handler handler) {
   MERIDIAN_ASSERT(!impl_->started && !impl_->stopped, "routes are added before start()");

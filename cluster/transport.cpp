@@ -769,7 +769,15 @@ Transport::Transport(asio::io_context& io, TransportSettings settings, Logger& l
     : impl_(std::make_shared<Impl>(io, std::move(settings), logger, std::move(on_message), std::move(on_report),
                                    std::move(events))) {}
 
-Transport::~Transport() { impl_->stop(); }
+Transport::~Transport() {
+  // stop() cancels timers, which report a failure by throwing; a destructor
+  // must not pass that on.
+  try {
+    impl_->stop();
+  } catch (const std::exception& e) {
+    impl_->logger.error(kComponent, std::string("stopping failed: ") + e.what());
+  }
+}
 
 Result<void> Transport::start() { return impl_->start(); }
 
