@@ -1,6 +1,7 @@
 #include "admin/metrics_route.hpp"
 
 #include <chrono>
+#include <cstdint>
 
 #include "admin/fresh_view.hpp"
 #include "admin/prometheus.hpp"
@@ -42,8 +43,10 @@ void write_process(PrometheusWriter& out, const gslb::NodeApi& node) {
   }
   out.family("process_start_time_seconds", MetricType::gauge,
              "Start time of the process since the Unix epoch.");
-  out.sample("process_start_time_seconds", {},
-             static_cast<double>(node.identity().started_ms / 1000));
+  // Whole seconds: the start is known to the millisecond, but the gauge
+  // has always said the second it started in.
+  const std::uint64_t started_s = node.identity().started_ms / 1000;
+  out.sample("process_start_time_seconds", {}, static_cast<double>(started_s));
 }
 
 // Every name counted since the start, by its stable slot: a zone, service
