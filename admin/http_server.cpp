@@ -50,7 +50,7 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 /// reads and discards up to this much for up to this long before closing:
 /// closing a socket with unread input sends a reset, which can destroy the
 /// response before the client reads it.
-constexpr std::size_t kLingerBytes = 64 * 1024;
+constexpr std::size_t kLingerBytes = std::size_t{64} * 1024;
 constexpr std::chrono::milliseconds kLingerTime{500};
 /// The write of a 408: the client is slow or gone, so do not wait long.
 constexpr std::chrono::milliseconds kTimeoutReplyTime{1000};

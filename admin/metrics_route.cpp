@@ -195,9 +195,9 @@ std::string render_metrics(const gslb::NodeApi& node) {
 
 void add_metrics_route(HttpServer& server, gslb::NodeApi& node, boost::asio::io_context& io) {
   server.route(http::verb::get, "/metrics", Access::read,
-               [&node, &io](HttpRequest, Responder respond) {
+               [&node, &io](const HttpRequest&, Responder respond) {
                  answer_when_fresh(node, io, std::move(respond),
-                                   [&node](std::shared_ptr<const gslb::NodeView>) {
+                                   [&node](const std::shared_ptr<const gslb::NodeView>&) {
                                      HttpResponse response;
                                      response.content_type = std::string(kPrometheusContentType);
                                      response.body = render_metrics(node);
