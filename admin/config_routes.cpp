@@ -102,8 +102,8 @@ HttpResponse commit_error_response(const gslb::CommitError& error) {
 /// Commits `record` and answers: `extra` plus the version, the one it
 /// replaced, its fingerprint and what it rolled back.
 void commit(store::ReplicatedStore& store, ConfigVersion record, json::object extra,
-            Responder respond) {
-  auto answer = [extra = std::move(extra), respond](ConfigVersion committed,
+            const Responder& respond) {
+  auto answer = [extra = std::move(extra), respond](const ConfigVersion& committed,
                                                     std::optional<gslb::CommitError> error) {
     if (error) return respond(commit_error_response(*error));
     json::object out = extra;
@@ -141,7 +141,8 @@ void add_config_routes(HttpServer& server, boost::asio::io_context& work, gslb::
   const std::string api_author = node.identity().name + " admin API";
 
   server.route(
-      http::verb::get, "/api/v1/config", Access::read, [&node](HttpRequest, Responder respond) {
+      http::verb::get, "/api/v1/config", Access::read,
+      [&node](const HttpRequest&, const Responder& respond) {
         // In a cluster the node follows the committed versions: it has a status.
         const auto status = node.config_status();
         respond(json_response(200, config_status_json(node.identity().name,
@@ -150,7 +151,7 @@ void add_config_routes(HttpServer& server, boost::asio::io_context& work, gslb::
 
   server.route(
       http::verb::post, "/api/v1/config", Access::mutate,
-      [&store, &work, &node, api_author](HttpRequest request, Responder respond) {
+      [&store, &work, &node, api_author](const HttpRequest& request, const Responder& respond) {
         auto body = object_body(request);
         if (!body) return respond(error_response(400, body.error().message));
         const json::value* yaml = body->if_contains("yaml");
@@ -189,7 +190,7 @@ void add_config_routes(HttpServer& server, boost::asio::io_context& work, gslb::
 
   server.route(
       http::verb::post, "/api/v1/config/rollback", Access::mutate,
-      [&store, &work, &node, api_author](HttpRequest request, Responder respond) {
+      [&store, &work, &node, api_author](const HttpRequest& request, const Responder& respond) {
         auto body = object_body(request);
         if (!body) return respond(error_response(400, body.error().message));
         const json::value* version = body->if_contains("version");
@@ -241,7 +242,7 @@ void add_config_routes(HttpServer& server, boost::asio::io_context& work, gslb::
 
   server.route(
       http::verb::get, "/api/v1/config/history", Access::read,
-      [&store](HttpRequest request, Responder respond) {
+      [&store](const HttpRequest& request, const Responder& respond) {
         auto mode = read_mode(request);
         if (!mode) return respond(error_response(400, mode.error().message));
         auto limit = limit_parameter(request, gslb::kMaxConfigVersions, gslb::kMaxConfigVersions);
@@ -249,14 +250,15 @@ void add_config_routes(HttpServer& server, boost::asio::io_context& work, gslb::
         // One scan of _config/ reads the pointer and the records together.
         store.scan(
             "_config/", gslb::kMaxScannedConfigVersions + 1, *mode,
-            [respond, limit = *limit](store::KeyValues pairs, std::optional<StoreError> error) {
+            [respond, limit = *limit](const store::KeyValues& pairs,
+                                      std::optional<StoreError> error) {
               if (error) return respond(store_error_response(*error));
               respond(history_response(pairs, limit));
             });
       });
 
   server.route(http::verb::get, "/api/v1/config/versions/*", Access::read,
-               [&store](HttpRequest request, Responder respond) {
+               [&store](const HttpRequest& request, const Responder& respond) {
                  auto mode = read_mode(request);
                  if (!mode) return respond(error_response(400, mode.error().message));
                  const auto number = parse_positive(request.rest);

@@ -59,7 +59,8 @@ const std::vector<DashboardAsset>& dashboard_assets() {
 
 void add_dashboard_routes(HttpServer& server) {
   for (const DashboardAsset& asset : dashboard_assets()) {
-    server.route(http::verb::get, std::string(asset.route), Access::read, [asset](HttpRequest, Responder respond) {
+    server.route(http::verb::get, std::string(asset.route), Access::read,
+                 [asset](const HttpRequest&, const Responder& respond) {
       HttpResponse response;
       response.content_type = std::string(asset.content_type);
       response.body = std::string(asset.body);

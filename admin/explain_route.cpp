@@ -106,7 +106,7 @@ Result<gslb::ExplainQuery> explain_query_of(const HttpRequest& request) {
 void add_explain_route(HttpServer& server, const gslb::NodeApi& node) {
   server.route(
       http::verb::get, "/api/v1/explain", Access::read,
-      [&node](HttpRequest request, Responder respond) {
+      [&node](const HttpRequest& request, const Responder& respond) {
         auto query = explain_query_of(request);
         if (!query) return respond(error_response(400, query.error().message));
         auto explained = node.explain(*query);

@@ -34,7 +34,8 @@ void add_health_routes(HttpServer& server, gslb::NodeApi& node) {
   store::ReplicatedStore& store = *node.store();
 
   server.route(
-      http::verb::get, "/api/v1/verdicts", Access::read, [&store](HttpRequest, Responder respond) {
+      http::verb::get, "/api/v1/verdicts", Access::read,
+      [&store](const HttpRequest&, const Responder& respond) {
         store.scan(
             std::string(gslb::kVerdictPrefix), 100'000, store::ReadMode::local,
             [respond](auto pairs, std::optional<StoreError> error) {
@@ -54,7 +55,8 @@ void add_health_routes(HttpServer& server, gslb::NodeApi& node) {
       });
 
   server.route(
-      http::verb::get, "/api/v1/overrides", Access::read, [&store](HttpRequest, Responder respond) {
+      http::verb::get, "/api/v1/overrides", Access::read,
+      [&store](const HttpRequest&, const Responder& respond) {
         store.scan("_ops/override/", 100'000, store::ReadMode::local,
                    [respond](auto pairs, std::optional<StoreError> error) {
                      if (error) return respond(store_error_response(*error));
@@ -72,7 +74,7 @@ void add_health_routes(HttpServer& server, gslb::NodeApi& node) {
   auto actions = std::make_shared<gslb::OperatorActions>(store, node.clock(), node.identity().name);
   server.route(
       http::verb::post, "/api/v1/overrides", Access::mutate,
-      [&node, actions](HttpRequest request, Responder respond) {
+      [&node, actions](const HttpRequest& request, const Responder& respond) {
         boost::system::error_code parse_error;
         json::value parsed = json::parse(request.body, parse_error);
         if (parse_error || !parsed.is_object()) {
@@ -107,7 +109,7 @@ void add_health_routes(HttpServer& server, gslb::NodeApi& node) {
 
   server.route(
       http::verb::get, "/api/v1/events", Access::read,
-      [&store](HttpRequest request, Responder respond) {
+      [&store](const HttpRequest& request, const Responder& respond) {
         auto limit = limit_parameter(request, kDefaultEvents, gslb::kMaxEvents);
         if (!limit) return respond(error_response(400, limit.error().message));
         // Paging: "before" is the id of the oldest event of the previous page.

@@ -90,7 +90,8 @@ asio::awaitable<void> send_and_receive(const Call& call, std::optional<Result<Ht
 
 }  // namespace
 
-Result<HttpReply> http_request(const SocketAddress& server, http::verb method, std::string target, std::string body,
+Result<HttpReply> http_request(const SocketAddress& server, http::verb method,
+                               const std::string& target, std::string body,
                                std::optional<std::string> token, std::chrono::milliseconds timeout) {
   Call call{server, {}, timeout};
   call.request.method(method);

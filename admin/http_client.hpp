@@ -18,7 +18,7 @@ namespace meridian::admin {
 namespace http = boost::beast::http;
 
 /// Largest reply body http_request() accepts.
-inline constexpr std::size_t kMaxReplyBytes = 16 * 1024 * 1024;
+inline constexpr std::size_t kMaxReplyBytes = std::size_t{16} * 1024 * 1024;
 
 struct HttpReply {
   unsigned status = 0;
@@ -33,8 +33,9 @@ struct HttpReply {
 /// reply) name the server address. Blocks the calling thread, at most
 /// about `timeout`; runs its own io_context, so it must not be called from
 /// a thread that runs the server's.
-Result<HttpReply> http_request(const SocketAddress& server, http::verb method, std::string target,
-                               std::string body = {}, std::optional<std::string> token = {},
+Result<HttpReply> http_request(const SocketAddress& server, http::verb method,
+                               const std::string& target, std::string body = {},
+                               std::optional<std::string> token = {},
                                std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace meridian::admin

@@ -50,7 +50,7 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 /// reads and discards up to this much for up to this long before closing:
 /// closing a socket with unread input sends a reset, which can destroy the
 /// response before the client reads it.
-constexpr std::size_t kLingerBytes = 64 * 1024;
+constexpr std::size_t kLingerBytes = std::size_t{64} * 1024;
 constexpr std::chrono::milliseconds kLingerTime{500};
 /// The write of a 408: the client is slow or gone, so do not wait long.
 constexpr std::chrono::milliseconds kTimeoutReplyTime{1000};
@@ -533,7 +533,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 HttpServer::HttpServer(asio::io_context& io, HttpServerSettings settings, Logger& logger)
     : impl_(std::make_shared<Impl>(io, std::move(settings), logger)) {}
 
-HttpServer::~HttpServer() { impl_->stop(); }
+HttpServer::~HttpServer() {
+  // stop() cancels timers, which report a failure by throwing; a destructor
+  // must not pass that on.
+  try {
+    impl_->stop();
+  } catch (const std::exception& e) {
+    impl_->logger.error(kComponent, std::string("stopping failed: ") + e.what());
+  }
+}
 
 void HttpServer::route(http::verb method, std::string path, Access access, Handler handler) {
   MERIDIAN_ASSERT(!impl_->started && !impl_->stopped, "routes are added before start()");

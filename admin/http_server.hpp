@@ -69,8 +69,8 @@ struct HttpServerSettings {
   /// Without one, every mutate route answers 403.
   std::optional<std::string> token;
   /// The request line and header fields together.
-  std::size_t max_header_bytes = 8 * 1024;
-  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = std::size_t{8} * 1024;
+  std::size_t max_body_bytes = std::size_t{1024} * 1024;
   /// The whole request head must arrive within this, counted from the
   /// connection's accept (first request) or from its first byte (later
   /// requests): a client trickling a header (slowloris) is cut off.

@@ -1,6 +1,7 @@
 #include "admin/metrics_route.hpp"
 
 #include <chrono>
+#include <cstdint>
 
 #include "admin/fresh_view.hpp"
 #include "admin/prometheus.hpp"
@@ -42,8 +43,10 @@ void write_process(PrometheusWriter& out, const gslb::NodeApi& node) {
   }
   out.family("process_start_time_seconds", MetricType::gauge,
              "Start time of the process since the Unix epoch.");
-  out.sample("process_start_time_seconds", {},
-             static_cast<double>(node.identity().started_ms / 1000));
+  // Whole seconds: the start is known to the millisecond, but the gauge
+  // has always said the second it started in.
+  const std::uint64_t started_s = node.identity().started_ms / 1000;
+  out.sample("process_start_time_seconds", {}, static_cast<double>(started_s));
 }
 
 // Every name counted since the start, by its stable slot: a zone, service
@@ -192,9 +195,9 @@ std::string render_metrics(const gslb::NodeApi& node) {
 
 void add_metrics_route(HttpServer& server, gslb::NodeApi& node, boost::asio::io_context& io) {
   server.route(http::verb::get, "/metrics", Access::read,
-               [&node, &io](HttpRequest, Responder respond) {
+               [&node, &io](const HttpRequest&, Responder respond) {
                  answer_when_fresh(node, io, std::move(respond),
-                                   [&node](std::shared_ptr<const gslb::NodeView>) {
+                                   [&node](const std::shared_ptr<const gslb::NodeView>&) {
                                      HttpResponse response;
                                      response.content_type = std::string(kPrometheusContentType);
                                      response.body = render_metrics(node);

@@ -178,16 +178,16 @@ class QueryRateSampler : public std::enable_shared_from_this<QueryRateSampler> {
 
 void add_status_routes(HttpServer& server, gslb::NodeApi& node, boost::asio::io_context& io) {
   server.route(http::verb::get, "/api/v1/status", Access::read,
-               [&node, &io](HttpRequest, Responder respond) {
+               [&node, &io](const HttpRequest&, Responder respond) {
                  answer_when_fresh(node, io, std::move(respond),
-                                   [&node](std::shared_ptr<const gslb::NodeView>) {
+                                   [&node](const std::shared_ptr<const gslb::NodeView>&) {
                                      return json_response(200, status_json(node));
                                    });
                });
   const auto with_view = [&node, &io](json::object (*render)(const gslb::NodeView&)) {
-    return [&node, &io, render](HttpRequest, Responder respond) {
+    return [&node, &io, render](const HttpRequest&, Responder respond) {
       answer_when_fresh(node, io, std::move(respond),
-                        [render](std::shared_ptr<const gslb::NodeView> view) {
+                        [render](const std::shared_ptr<const gslb::NodeView>& view) {
                           if (!view) return error_response(503, "the node is starting");
                           return json_response(200, render(*view));
                         });
@@ -200,7 +200,7 @@ void add_status_routes(HttpServer& server, gslb::NodeApi& node, boost::asio::io_
   sampler->start();
   // The route owns the sampler: it lives as long as the server.
   server.route(http::verb::get, "/api/v1/stats", Access::read,
-               [sampler](HttpRequest, Responder respond) {
+               [sampler](const HttpRequest&, const Responder& respond) {
                  respond(json_response(200, sampler->to_json()));
                });
 }

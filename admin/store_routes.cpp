@@ -20,7 +20,7 @@ constexpr std::size_t kDefaultScanLimit = 1000;
 constexpr std::size_t kMaxScanLimit = 10000;
 
 /// Answers a membership call: 200 {"ok": true, "name"} or the error.
-store::StoreCallback<bool> answer_membership(Responder respond, std::string name) {
+store::StoreCallback<bool> answer_membership(const Responder& respond, std::string name) {
   return [respond, name = std::move(name)](bool, std::optional<StoreError> error) {
     if (error) return respond(store_error_response(*error));
     respond(json_response(200, json::object{{"ok", true}, {"name", name}}));
@@ -39,7 +39,8 @@ using MembershipCall = std::function<void(store::MembershipControl&, std::string
 
 void add_membership_route(HttpServer& server, store::ReplicatedStore& store, std::string path, MembershipCall call) {
   server.route(http::verb::post, std::move(path), Access::mutate,
-               [&store, call = std::move(call)](HttpRequest request, Responder respond) {
+               [&store, call = std::move(call)](const HttpRequest& request,
+                                                const Responder& respond) {
                  auto membership = membership_of(store);
                  if (!membership) return respond(error_response(501, membership.error().message));
                  auto body = object_body(request);
@@ -96,12 +97,13 @@ boost::json::object cluster_status_json(const store::StoreStatus& status) {
 void add_store_routes(HttpServer& server, gslb::NodeApi& node) {
   MERIDIAN_ASSERT(node.store() != nullptr, "the store routes need a node in a cluster");
   store::ReplicatedStore& store = *node.store();
-  server.route(http::verb::get, "/api/v1/cluster", Access::read, [&store](HttpRequest, Responder respond) {
+  server.route(http::verb::get, "/api/v1/cluster", Access::read,
+               [&store](const HttpRequest&, const Responder& respond) {
     respond(json_response(200, cluster_status_json(store.status())));
   });
 
   server.route(http::verb::post, "/api/v1/cluster/learners", Access::mutate,
-               [&store](HttpRequest request, Responder respond) {
+               [&store](const HttpRequest& request, const Responder& respond) {
                  auto membership = membership_of(store);
                  if (!membership) return respond(error_response(501, membership.error().message));
                  auto body = object_body(request);
@@ -129,7 +131,8 @@ void add_store_routes(HttpServer& server, gslb::NodeApi& node) {
                          members.transfer_leadership(std::move(name), std::move(done));
                        });
 
-  server.route(http::verb::get, "/api/v1/kv", Access::read, [&store](HttpRequest request, Responder respond) {
+  server.route(http::verb::get, "/api/v1/kv", Access::read,
+               [&store](const HttpRequest& request, const Responder& respond) {
     auto mode = read_mode(request);
     if (!mode) return respond(error_response(400, mode.error().message));
     auto limit = limit_parameter(request, kDefaultScanLimit, kMaxScanLimit);
@@ -145,7 +148,8 @@ void add_store_routes(HttpServer& server, gslb::NodeApi& node) {
     });
   });
 
-  server.route(http::verb::get, "/api/v1/kv/*", Access::read, [&store](HttpRequest request, Responder respond) {
+  server.route(http::verb::get, "/api/v1/kv/*", Access::read,
+               [&store](const HttpRequest& request, const Responder& respond) {
     auto mode = read_mode(request);
     if (!mode) return respond(error_response(400, mode.error().message));
     if (request.rest.empty()) return respond(error_response(400, "missing key: /api/v1/kv/KEY"));
@@ -156,8 +160,9 @@ void add_store_routes(HttpServer& server, gslb::NodeApi& node) {
     });
   });
 
-  auto answer_write = [](Responder respond, std::string key) {
-    return [respond, key = std::move(key)](store::KvResult result, std::optional<StoreError> error) {
+  auto answer_write = [](const Responder& respond, std::string key) {
+    return [respond, key = std::move(key)](const store::KvResult& result,
+                                           std::optional<StoreError> error) {
       if (error) return respond(store_error_response(*error));
       if (!result.ok) {
         return respond(json_response(409, json::object{{"error", "compare-and-set failed: the value differs"},
@@ -169,7 +174,7 @@ void add_store_routes(HttpServer& server, gslb::NodeApi& node) {
   };
 
   server.route(http::verb::put, "/api/v1/kv/*", Access::mutate,
-               [&store, answer_write](HttpRequest request, Responder respond) {
+               [&store, answer_write](const HttpRequest& request, const Responder& respond) {
                  auto body = object_body(request);
                  if (!body) return respond(error_response(400, body.error().message));
                  auto value = required_string(*body, "value");
@@ -177,11 +182,11 @@ void add_store_routes(HttpServer& server, gslb::NodeApi& node) {
                  store.write(store::KvPut{request.rest, *value}, answer_write(respond, request.rest));
                });
   server.route(http::verb::delete_, "/api/v1/kv/*", Access::mutate,
-               [&store, answer_write](HttpRequest request, Responder respond) {
+               [&store, answer_write](const HttpRequest& request, const Responder& respond) {
                  store.write(store::KvDelete{request.rest}, answer_write(respond, request.rest));
                });
   server.route(http::verb::post, "/api/v1/kv/*", Access::mutate,
-               [&store, answer_write](HttpRequest request, Responder respond) {
+               [&store, answer_write](const HttpRequest& request, const Responder& respond) {
                  auto body = object_body(request);
                  if (!body) return respond(error_response(400, body.error().message));
                  auto expected = nullable_string(*body, "expected");

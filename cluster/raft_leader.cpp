@@ -103,10 +103,11 @@ Result<void> Raft::handle_append_response(const Message& m, Progress& progress) 
   progress.set_recent_active(true);
   const bool was_paused = progress.paused();
   if (!progress.on_match(m.index)) return {};
-  if (progress.state() == ReplicationState::probe) {
-    progress.become_replicate();
-  } else if (progress.state() == ReplicationState::snapshot && progress.match() + 1 >= log_.first_index()) {
-    // The snapshot landed (or the follower caught up otherwise).
+  // A probe found where the logs match, or the snapshot landed (or the
+  // follower caught up otherwise): replicate from the match.
+  if (progress.state() == ReplicationState::probe ||
+      (progress.state() == ReplicationState::snapshot &&
+       progress.match() + 1 >= log_.first_index())) {
     progress.become_replicate();
   }
   if (maybe_commit()) {

@@ -49,20 +49,21 @@ bool RaftMember::is_decider() const {
 store::LeaseRenewals RaftMember::lease_renewals() const { return impl_->leases_.renewals(); }
 
 void RaftMember::renew_lease(const std::string& holder) {
-  write_system(impl_->leases_.renewal(holder), [](store::KvResult, std::optional<StoreError>) {});
+  write_system(impl_->leases_.renewal(holder),
+               [](const store::KvResult&, const std::optional<StoreError>&) {});
 }
 
 // ---- requests: posted to the store thread -----------------------------------
 
 void RaftMember::write(store::KvCommand command, StoreCallback<store::KvResult> done) {
   impl_->post([impl = impl_.get(), command = std::move(command), done = std::move(done)]() mutable {
-    impl->propose_command(std::move(command), false, true, std::move(done));
+    impl->propose_command(command, false, true, std::move(done));
   });
 }
 
 void RaftMember::write_system(store::KvCommand command, StoreCallback<store::KvResult> done) {
   impl_->post([impl = impl_.get(), command = std::move(command), done = std::move(done)]() mutable {
-    impl->propose_command(std::move(command), true, true, std::move(done));
+    impl->propose_command(command, true, true, std::move(done));
   });
 }
 
@@ -87,25 +88,25 @@ void RaftMember::scan(std::string prefix, std::size_t limit, ReadMode mode,
 
 void RaftMember::add_learner(std::string name, SocketAddress address, StoreCallback<bool> done) {
   impl_->post([impl = impl_.get(), name = std::move(name), address, done = std::move(done)]() mutable {
-    impl->add_learner(std::move(name), address, std::move(done));
+    impl->add_learner(name, address, std::move(done));
   });
 }
 
 void RaftMember::promote(std::string name, StoreCallback<bool> done) {
   impl_->post([impl = impl_.get(), name = std::move(name), done = std::move(done)]() mutable {
-    impl->change_membership(ChangeKind::promote_learner, std::move(name), std::move(done));
+    impl->change_membership(ChangeKind::promote_learner, name, std::move(done));
   });
 }
 
 void RaftMember::remove(std::string name, StoreCallback<bool> done) {
   impl_->post([impl = impl_.get(), name = std::move(name), done = std::move(done)]() mutable {
-    impl->change_membership(ChangeKind::remove, std::move(name), std::move(done));
+    impl->change_membership(ChangeKind::remove, name, std::move(done));
   });
 }
 
 void RaftMember::transfer_leadership(std::string name, StoreCallback<bool> done) {
   impl_->post([impl = impl_.get(), name = std::move(name), done = std::move(done)]() mutable {
-    impl->transfer_leadership(std::move(name), std::move(done));
+    impl->transfer_leadership(name, std::move(done));
   });
 }
 

@@ -92,9 +92,9 @@ Result<void> RaftMember::Impl::open() {
     raft_->report_snapshot(peer, ok);
     schedule_drain();
   };
-  events.on_forward = [this](ForwardFrame frame) { on_forward(std::move(frame)); };
+  events.on_forward = [this](const ForwardFrame& frame) { on_forward(frame); };
   transport_ = std::make_unique<Transport>(
-      io_, std::move(transport), logger_, [this](Message message) { on_message(std::move(message)); },
+      io_, std::move(transport), logger_, [this](const Message& message) { on_message(message); },
       [this](NodeReport report) { on_report(std::move(report)); }, std::move(events));
   if (auto started = transport_->start(); !started) return started.error();
   bound_ = transport_->bound();
@@ -176,7 +176,7 @@ void RaftMember::Impl::on_tick() {
   });
 }
 
-void RaftMember::Impl::on_message(Message message) {
+void RaftMember::Impl::on_message(const Message& message) {
   if (auto stepped = raft_->step(message); !stepped) {
     logger_.debug(kComponent, std::string("dropped a ") + to_string(message.type) + " from " +
                                   name_of(message.from) + ": " + stepped.error().message);
@@ -185,7 +185,8 @@ void RaftMember::Impl::on_message(Message message) {
 }
 
 void RaftMember::Impl::on_report(NodeReport report) {
-  reports_[report.from] = Report{std::move(report), std::chrono::steady_clock::now()};
+  const NodeId from = report.from;  // `report` moves below
+  reports_[from] = Report{std::move(report), std::chrono::steady_clock::now()};
 }
 
 void RaftMember::Impl::on_report_timer() {
@@ -205,7 +206,7 @@ void RaftMember::Impl::on_report_timer() {
     report.snapshot_index = log_->snapshot().index;
     report.uptime_ms = static_cast<std::uint64_t>(uptime.count());
     report.admin_address = settings_.admin_address;
-    transport_->send_report(std::move(report));
+    transport_->send_report(report);
   }
   publish_status();
   report_timer_.expires_after(settings_.report_interval);

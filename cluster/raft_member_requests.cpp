@@ -54,8 +54,8 @@ void RaftMember::Impl::settle_proposal(const store::Entry& entry, const store::K
   proposal.done(std::nullopt, result);
 }
 
-void RaftMember::Impl::propose_command(store::KvCommand command, bool system, bool may_forward,
-                                      StoreCallback<store::KvResult> done) {
+void RaftMember::Impl::propose_command(const store::KvCommand& command, bool system,
+                                       bool may_forward, StoreCallback<store::KvResult> done) {
   if (auto valid = store::validate_command(command); !valid) {
     return done({}, StoreError{StoreErrorKind::invalid, valid.error().message});
   }
@@ -96,7 +96,8 @@ void RaftMember::Impl::serve_reads() {
   }
 }
 
-void RaftMember::Impl::add_learner(std::string name, SocketAddress address, StoreCallback<bool> done) {
+void RaftMember::Impl::add_learner(const std::string& name, SocketAddress address,
+                                   StoreCallback<bool> done) {
   if (auto valid = validate_node_name(name); !valid) {
     return done(false, StoreError{StoreErrorKind::invalid, valid.error().message});
   }
@@ -109,14 +110,16 @@ void RaftMember::Impl::add_learner(std::string name, SocketAddress address, Stor
   MERIDIAN_ASSERT(encoded.ok(), "an address does not encode");
   auto index = raft_->propose(std::move(*encoded));
   if (!index) return done(false, not_leader_error(index.error().message));
-  track(*index, [this, name, done = std::move(done)](std::optional<StoreError> error, store::KvResult) mutable {
+  track(*index, [this, name, done = std::move(done)](std::optional<StoreError> error,
+                                                     const store::KvResult&) mutable {
     if (error) return done(false, std::move(error));
-    change_membership(ChangeKind::add_learner, std::move(name), std::move(done));
+    change_membership(ChangeKind::add_learner, name, std::move(done));
   });
   schedule_drain();
 }
 
-void RaftMember::Impl::change_membership(ChangeKind kind, std::string name, StoreCallback<bool> done) {
+void RaftMember::Impl::change_membership(ChangeKind kind, const std::string& name,
+                                         StoreCallback<bool> done) {
   if (auto valid = validate_node_name(name); !valid) {
     return done(false, StoreError{StoreErrorKind::invalid, valid.error().message});
   }
@@ -141,13 +144,15 @@ void RaftMember::Impl::change_membership(ChangeKind kind, std::string name, Stor
     return done(false, std::move(error));
   }
   logger_.info(kComponent, std::string("proposed ") + to_string(kind) + " of " + name);
-  track(*index, [done = std::move(done)](std::optional<StoreError> error, store::KvResult) {
-    done(!error, std::move(error));
+  track(*index, [done = std::move(done)](std::optional<StoreError> error, const store::KvResult&) {
+    // Read before the move: arguments are evaluated in no set order.
+    const bool changed = !error;
+    done(changed, std::move(error));
   });
   schedule_drain();
 }
 
-void RaftMember::Impl::transfer_leadership(std::string name, StoreCallback<bool> done) {
+void RaftMember::Impl::transfer_leadership(const std::string& name, StoreCallback<bool> done) {
   if (auto valid = validate_node_name(name); !valid) {
     return done(false, StoreError{StoreErrorKind::invalid, valid.error().message});
   }

@@ -45,7 +45,7 @@ struct RaftMember::Impl {
 
   void on_tick();
   void on_report_timer();
-  void on_message(Message message);
+  void on_message(const Message& message);
   void on_report(NodeReport report);
   void schedule_drain();
   void drain();
@@ -65,16 +65,17 @@ struct RaftMember::Impl {
   using ProposalDone = std::function<void(std::optional<StoreError>, store::KvResult)>;
   /// Validates and proposes `command` (leader), or forwards it to the
   /// leader when `may_forward`. `system` allows the reserved '_' keys.
-  void propose_command(store::KvCommand command, bool system, bool may_forward, StoreCallback<store::KvResult> done);
+  void propose_command(const store::KvCommand& command, bool system, bool may_forward,
+                       StoreCallback<store::KvResult> done);
   void when_readable(ReadMode mode, std::function<void(std::optional<StoreError>)> ready);
-  void add_learner(std::string name, SocketAddress address, StoreCallback<bool> done);
-  void change_membership(ChangeKind kind, std::string name, StoreCallback<bool> done);
-  void transfer_leadership(std::string name, StoreCallback<bool> done);
+  void add_learner(const std::string& name, SocketAddress address, StoreCallback<bool> done);
+  void change_membership(ChangeKind kind, const std::string& name, StoreCallback<bool> done);
+  void transfer_leadership(const std::string& name, StoreCallback<bool> done);
   StoreError not_leader_error(const std::string& reason) const;
 
   // ---- write_forwarding.cpp ----
   void forward(const std::string& command, bool system, StoreCallback<store::KvResult> done);
-  void on_forward(ForwardFrame frame);
+  void on_forward(const ForwardFrame& frame);
   void track(std::uint64_t index, ProposalDone done);
   void settle_proposal(const store::Entry& entry, const store::KvResult& result);
   void serve_reads();

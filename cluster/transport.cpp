@@ -49,10 +49,10 @@ constexpr std::uint8_t kHelloVersion = 2;
 constexpr const char* kComponent = "transport";
 /// Frames written in one write when several are queued (a snapshot chunk
 /// may come on top).
-constexpr std::size_t kMaxBatchBytes = 1024 * 1024;
+constexpr std::size_t kMaxBatchBytes = std::size_t{1024} * 1024;
 /// Bytes asked for per read of an incoming connection (TLS hands out at most
 /// one 16 KiB record per read anyway).
-constexpr std::size_t kReadChunkBytes = 64 * 1024;
+constexpr std::size_t kReadChunkBytes = std::size_t{64} * 1024;
 /// A connection that stayed up this long resets the reconnect backoff.
 constexpr auto kStableConnection = std::chrono::seconds(1);
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
@@ -769,7 +769,15 @@ Transport::Transport(asio::io_context& io, TransportSettings settings, Logger& l
     : impl_(std::make_shared<Impl>(io, std::move(settings), logger, std::move(on_message), std::move(on_report),
                                    std::move(events))) {}
 
-Transport::~Transport() { impl_->stop(); }
+Transport::~Transport() {
+  // stop() cancels timers, which report a failure by throwing; a destructor
+  // must not pass that on.
+  try {
+    impl_->stop();
+  } catch (const std::exception& e) {
+    impl_->logger.error(kComponent, std::string("stopping failed: ") + e.what());
+  }
+}
 
 Result<void> Transport::start() { return impl_->start(); }
 
@@ -800,9 +808,9 @@ void Transport::remove_peer(NodeId id) {
 
 void Transport::send(Message message) { impl_->send(std::move(message)); }
 
-void Transport::send_report(NodeReport report) { impl_->send_report(report); }
+void Transport::send_report(const NodeReport& report) { impl_->send_report(report); }
 
-void Transport::send_forward(ForwardFrame frame) { impl_->send_forward(frame); }
+void Transport::send_forward(const ForwardFrame& frame) { impl_->send_forward(frame); }
 
 void Transport::stop() { impl_->stop(); }
 

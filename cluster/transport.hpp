@@ -77,7 +77,8 @@ struct TransportSettings {
   std::chrono::milliseconds idle_timeout{10000};      ///< per read (incoming) and per write (outgoing)
   std::chrono::milliseconds shutdown_timeout{250};    ///< the TLS shutdown when a connection ends by stop()
   std::size_t max_queue_messages = 1024;              ///< per peer
-  std::size_t max_queue_bytes = 64u * 1024 * 1024;    ///< per peer (encoded frames; snapshots aside)
+  /// Per peer (encoded frames; snapshots aside).
+  std::size_t max_queue_bytes = std::size_t{64} * 1024 * 1024;
   std::uint64_t max_snapshot_bytes = kMaxSnapshotBytes;  ///< sent and accepted; at most kMaxSnapshotBytes
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{5000};
@@ -144,9 +145,9 @@ class Transport {
   /// Queues `report` for report.to, replacing a report still waiting for
   /// that peer. Dropped (and counted) when the peer is unknown or the
   /// report cannot be encoded.
-  void send_report(NodeReport report);
+  void send_report(const NodeReport& report);
   /// Queues a forwarded request or answer for frame.to, like send().
-  void send_forward(ForwardFrame frame);
+  void send_forward(const ForwardFrame& frame);
 
   /// Closes the listener and every connection (see above); pending messages
   /// are lost, and no callback runs afterwards.

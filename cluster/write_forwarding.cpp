@@ -74,7 +74,7 @@ void RaftMember::Impl::forward(const std::string& command, bool system, StoreCal
                                         encode_request(system ? ForwardKind::system : ForwardKind::client, command)});
 }
 
-void RaftMember::Impl::on_forward(ForwardFrame frame) {
+void RaftMember::Impl::on_forward(const ForwardFrame& frame) {
   if (frame.response) {
     auto it = forwards_.find(frame.id);
     if (it == forwards_.end()) return;  // timed out meanwhile
@@ -86,7 +86,8 @@ void RaftMember::Impl::on_forward(ForwardFrame frame) {
   }
   const NodeId from = frame.from;
   const std::uint64_t id = frame.id;
-  auto reply = [this, from, id](store::KvResult result, std::optional<StoreError> error) {
+  auto reply = [this, from, id](const store::KvResult& result,
+                                const std::optional<StoreError>& error) {
     if (transport_) transport_->send_forward(ForwardFrame{id_, from, id, true, encode_answer(result, error)});
   };
   ByteReader in(frame.body);
@@ -101,7 +102,7 @@ void RaftMember::Impl::on_forward(ForwardFrame frame) {
   if (!command) return reply({}, StoreError{StoreErrorKind::invalid, command.error().message});
   // Only one hop: a member that is no longer the leader answers "not the
   // leader" rather than forwarding again (no loops while leadership moves).
-  propose_command(std::move(*command), kind == static_cast<std::uint8_t>(ForwardKind::system), false,
+  propose_command(*command, kind == static_cast<std::uint8_t>(ForwardKind::system), false,
                   std::move(reply));
 }
 

@@ -113,7 +113,7 @@ namespace meridian {
 
 /// Limits the loader enforces; each is the edge of an accepted range.
 namespace config_limits {
-inline constexpr std::size_t kMaxFileBytes = 16 * 1024 * 1024;  ///< config file size
+inline constexpr std::size_t kMaxFileBytes = std::size_t{16} * 1024 * 1024;  ///< config file size
 inline constexpr std::size_t kMaxErrors = 100;  ///< errors reported; the rest are counted
 inline constexpr std::size_t kMaxNameLength = 63;  ///< node id, site names
 inline constexpr std::size_t kMaxSites = 4096;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 
 #include "base/assert.hpp"
 #include "dns/wire/header.hpp"
@@ -344,7 +345,8 @@ void finish_opt(MessageWriter& writer, const AnswererSettings& settings, const Q
     const std::uint8_t head[4] = {0, static_cast<std::uint8_t>(edns_option::NSID),
                                   static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length)};
     std::memcpy(options.data() + size, head, sizeof head);
-    std::memcpy(options.data() + size + sizeof head, settings.nsid.data(), length);
+    // The NSID goes out as bytes, without a terminator (RFC 5001).
+    std::copy_n(settings.nsid.data(), length, options.data() + size + sizeof head);
     size += sizeof head + length;
   }
   const auto code = static_cast<std::uint16_t>(rcode);
@@ -363,6 +365,25 @@ std::size_t opt_size(const AnswererSettings& settings, const Query& query) noexc
 void set_rcode(MessageWriter& writer, Rcode rcode) noexcept {
   const auto code = static_cast<std::uint16_t>(rcode);
   writer.set_flags(static_cast<std::uint16_t>((writer.flags() & 0xFFF0) | (code & 0x0F)));
+}
+
+/// The RCODE of a query answered without a lookup, or nothing when the
+/// zones answer it. The checks run in order of precedence (a MAILA query
+/// with an unknown EDNS version gets BADVERS, not NOTIMP), which is why
+/// NOTIMP and REFUSED each come from two of them.
+std::optional<Rcode> rcode_without_lookup(ParseOutcome outcome, const Query& query) noexcept {
+  if (outcome == ParseOutcome::formerr) return Rcode::formerr;
+  if (outcome == ParseOutcome::notimp) return Rcode::notimp;
+  if (query.edns.present && query.edns.version > 0) return Rcode::badvers;  // RFC 6891 6.1.3
+  if (query.qclass != rrclass::IN) return Rcode::refused;
+  if (query.qtype == rrtype::AXFR || query.qtype == rrtype::IXFR) {
+    return Rcode::refused;  // no zone transfers
+  }
+  if (query.qtype == rrtype::MAILA || query.qtype == rrtype::MAILB ||
+      query.qtype == rrtype::OPT) {
+    return Rcode::notimp;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -401,18 +422,8 @@ std::size_t Answerer::answer(const RoutingTable& table, const QueryContext& cont
 
   Rcode rcode = Rcode::noerror;
   std::uint8_t scope = 0;
-  if (outcome == ParseOutcome::formerr) {
-    rcode = Rcode::formerr;
-  } else if (outcome == ParseOutcome::notimp) {
-    rcode = Rcode::notimp;
-  } else if (query.edns.present && query.edns.version > 0) {
-    rcode = Rcode::badvers;  // RFC 6891 6.1.3
-  } else if (query.qclass != rrclass::IN) {
-    rcode = Rcode::refused;
-  } else if (query.qtype == rrtype::AXFR || query.qtype == rrtype::IXFR) {
-    rcode = Rcode::refused;  // no zone transfers
-  } else if (query.qtype == rrtype::MAILA || query.qtype == rrtype::MAILB || query.qtype == rrtype::OPT) {
-    rcode = Rcode::notimp;
+  if (const std::optional<Rcode> early = rcode_without_lookup(outcome, query)) {
+    rcode = *early;
   } else {
     if (query.edns.client_subnet.present) QueryStats::bump(stats.client_subnet);
     const MessageWriter::Mark after_question = writer.mark();

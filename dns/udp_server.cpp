@@ -76,7 +76,7 @@ struct UdpServer::Worker {
   QueryStats* stats = nullptr;
   // Batch buffers, allocated once per worker.
   std::vector<std::uint8_t> receive = std::vector<std::uint8_t>(kBatch * kReceiveBuffer);
-  std::vector<std::uint8_t> send = std::vector<std::uint8_t>(kBatch * kMaxUdpPayload);
+  std::vector<std::uint8_t> send = std::vector<std::uint8_t>(std::size_t{kBatch} * kMaxUdpPayload);
   std::vector<std::uint8_t> control = std::vector<std::uint8_t>(kBatch * kControlBuffer);
   mmsghdr in[kBatch];
   mmsghdr out[kBatch];
@@ -176,7 +176,7 @@ void UdpServer::run(Worker& worker, std::uint64_t seed) {
             continue;
           }
           const QueryContext context{ip_of(worker.peers[i]), Transport::udp, &rng};
-          std::uint8_t* response = worker.send.data() + replies * kMaxUdpPayload;
+          std::uint8_t* response = worker.send.data() + std::size_t{replies} * kMaxUdpPayload;
           const std::size_t length = answerer_.answer(
               *table, context, std::span<const std::uint8_t>(worker.receive.data() + i * kReceiveBuffer, worker.in[i].msg_len),
               std::span<std::uint8_t>(response, kMaxUdpPayload), *worker.stats);

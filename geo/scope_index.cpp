@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <span>
 #include <unordered_map>
@@ -51,8 +52,8 @@ std::string ScopeIndex::key(const std::vector<Site>& sites, const std::vector<st
   append(key, spec.policy);
   append(key, spec.tolerance_percent > 0);
   // Sharing the map object, not equal contents: maps are compiled once per
-  // config and shared by every table built from it.
-  append(key, spec.geo_map.get());
+  // config and shared by every table built from it. Its address, as a number.
+  append(key, reinterpret_cast<std::uintptr_t>(spec.geo_map.get()));
   append(key, sites.size());
   for (const Site& site : sites) {
     append(key, site.latitude_deg);

@@ -50,7 +50,7 @@ class Commit : public std::enable_shared_from_this<Commit> {
     store_.write_system(
         store::KvCompareAndSet{config_version_key(number), std::nullopt,
                                encode_config_version(record_)},
-        [self, number, attempt](store::KvResult result, std::optional<StoreError> error) {
+        [self, number, attempt](const store::KvResult& result, std::optional<StoreError> error) {
           if (error) return self->finish(store_failure(*error));
           if (result.ok) return self->point();
           // A record of a lost or crashed apply holds this
@@ -70,7 +70,7 @@ class Commit : public std::enable_shared_from_this<Commit> {
     if (previous_) expected = encode_config_number(*previous_);
     store_.write_system(store::KvCompareAndSet{std::string(kConfigCurrentKey), expected,
                                                encode_config_number(record_.number)},
-                        [self](store::KvResult result, std::optional<StoreError> error) {
+                        [self](const store::KvResult& result, std::optional<StoreError> error) {
                           if (error) return self->finish(store_failure(*error));
                           if (!result.ok) return self->lost(result.current);
                           self->finish(std::nullopt);
@@ -83,7 +83,7 @@ class Commit : public std::enable_shared_from_this<Commit> {
   void lost(const std::optional<std::string>& current) {
     store_.write_system(store::KvCompareAndSet{config_version_key(record_.number),
                                                encode_config_version(record_), std::nullopt},
-                        [](store::KvResult, std::optional<StoreError>) {});
+                        [](const store::KvResult&, const std::optional<StoreError>&) {});
     finish(CommitError{CommitErrorKind::lost_race,
                        "another apply committed version " + current.value_or("?") +
                            " meanwhile; nothing was changed: check the history and apply again",
@@ -98,7 +98,7 @@ class Commit : public std::enable_shared_from_this<Commit> {
   void trim() {
     auto self = shared_from_this();
     store_.scan(std::string(kConfigVersionPrefix), kMaxScannedConfigVersions, ReadMode::local,
-                [self](store::KeyValues pairs, std::optional<StoreError> error) {
+                [self](const store::KeyValues& pairs, const std::optional<StoreError>& error) {
                   if (error) return;
                   const auto versions = decode_config_versions(pairs);
                   std::set<std::uint64_t> kept;
@@ -109,8 +109,9 @@ class Commit : public std::enable_shared_from_this<Commit> {
                   for (const auto& [key, value] : pairs) {
                     const auto number = parse_config_version_key(key);
                     if (!number || *number > self->record_.number || kept.count(*number)) continue;
-                    self->store_.write_system(store::KvDelete{key},
-                                              [](store::KvResult, std::optional<StoreError>) {});
+                    self->store_.write_system(
+                        store::KvDelete{key},
+                        [](const store::KvResult&, const std::optional<StoreError>&) {});
                   }
                 });
   }

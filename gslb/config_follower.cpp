@@ -57,7 +57,8 @@ Result<void> ConfigFollower::start() {
   if (!watched) return watched.error();
   // What the store holds already (the watch sees only later changes).
   store_.read(std::string(gslb::kConfigCurrentKey), store::ReadMode::local,
-              [weak, &io = io_](std::optional<std::string> value, std::optional<store::StoreError>) {
+              [weak, &io = io_](const std::optional<std::string>& value,
+                                const std::optional<store::StoreError>&) {
                 asio::post(io, [weak, value] {
                   auto self = weak.lock();
                   if (!self || self->stopped_) return;
@@ -102,7 +103,7 @@ void ConfigFollower::on_current(const std::optional<std::string>& value) {
   // state has it.
   store_.read(gslb::config_version_key(*number), store::ReadMode::local,
               [weak, number = *number, &io = io_](std::optional<std::string> record,
-                                                   std::optional<store::StoreError>) {
+                                                   const std::optional<store::StoreError>&) {
                 asio::post(io, [weak, number, record = std::move(record)] {
                   auto self = weak.lock();
                   if (!self || self->stopped_) return;

@@ -44,7 +44,7 @@ inline constexpr std::string_view kConfigVersionPrefix = "_config/version/";
 inline constexpr std::size_t kMaxConfigVersions = 100;
 /// Longest committed config text: a record (with its header) must fit in
 /// one Raft entry (1 MiB) and its JSON in one admin request (1 MiB).
-inline constexpr std::size_t kMaxConfigTextBytes = 768 * 1024;
+inline constexpr std::size_t kMaxConfigTextBytes = std::size_t{768} * 1024;
 /// Keys a scan of the records reads: the kept versions plus stray records.
 inline constexpr std::size_t kMaxScannedConfigVersions = 4 * kMaxConfigVersions;
 

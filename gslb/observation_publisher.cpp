@@ -48,7 +48,8 @@ void ObservationPublisher::tick(Clock::TimePoint now) {
     changed_ = false;
     std::weak_ptr<ObservationPublisher*> alive = alive_;
     store_.write_system(store::KvPut{std::string(kObservationPrefix) + self_, encode_observations(mine_)},
-                        [alive, &scheduler = scheduler_](store::KvResult, std::optional<store::StoreError> error) {
+                        [alive, &scheduler = scheduler_](
+                            const store::KvResult&, const std::optional<store::StoreError>& error) {
                           if (!error) return;
                           // Not written: try again at the next interval.
                           scheduler.post([alive] {

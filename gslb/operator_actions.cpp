@@ -104,12 +104,13 @@ void OperatorActions::set_override(const OverrideRequest& request, OverrideDone 
   }
   auto logged = [&store = store_, writer = writer_, sequence = sequence_, event = std::move(event),
                  written = OverrideWritten{key, in_force},
-                 done = std::move(done)](store::KvResult, std::optional<store::StoreError> error) {
+                 done = std::move(done)](const store::KvResult&,
+                                         std::optional<store::StoreError> error) {
     if (error) return done({}, OverrideError{OverrideErrorKind::store, error->message, *error});
     // The action is in force; its log entry follows.
     store.write_system(
         store::KvPut{event_key(event.time_ms, writer, ++*sequence), encode_event(event)},
-        [](store::KvResult, std::optional<store::StoreError>) {});
+        [](const store::KvResult&, const std::optional<store::StoreError>&) {});
     done(written, std::nullopt);
   };
   if (in_force) {

@@ -14,9 +14,9 @@ ReplicatedHealth::ReplicatedHealth(store::ReplicatedStore& store, Scheduler& sch
 
 ReplicatedHealth::~ReplicatedHealth() { stop(); }
 
-void ReplicatedHealth::start(std::function<void(Result<void>)> loaded) {
+void ReplicatedHealth::start(const std::function<void(Result<void>)>& loaded) {
   running_ = true;
-  follower_.start(std::move(loaded));
+  follower_.start(loaded);
   std::weak_ptr<ReplicatedHealth*> alive = alive_;
   scheduler_.post([alive] {
     if (auto self = alive.lock()) (*self)->tick();

@@ -60,7 +60,7 @@ class ReplicatedHealth {
 
   /// Follows the store (what it holds is applied before `loaded` runs) and
   /// starts ticking.
-  void start(std::function<void(Result<void>)> loaded);
+  void start(const std::function<void(Result<void>)>& loaded);
   /// Stops ticking and following. Idempotent.
   void stop();
 

@@ -83,7 +83,8 @@ void VerdictDecider::decide(Clock::TimePoint now) {
     }
     std::weak_ptr<VerdictDecider*> alive = alive_;
     store_.write_system(store::KvPut{std::string(kVerdictPrefix) + key, encode_verdict(*decided)},
-                        [alive, key, &scheduler = scheduler_](store::KvResult, std::optional<store::StoreError> error) {
+                        [alive, key, &scheduler = scheduler_](
+                            const store::KvResult&, const std::optional<store::StoreError>& error) {
                           if (!error) return;
                           scheduler.post([alive, key] {
                             if (auto self = alive.lock()) (*self)->proposed_.erase(key);
@@ -95,7 +96,7 @@ void VerdictDecider::decide(Clock::TimePoint now) {
 void VerdictDecider::log_event(Event event) {
   if (event.time_ms == 0) event.time_ms = wall_ms();
   store_.write_system(store::KvPut{event_key(event.time_ms, settings_.self, ++event_sequence_), encode_event(event)},
-                      [](store::KvResult, std::optional<store::StoreError>) {});
+                      [](const store::KvResult&, const std::optional<store::StoreError>&) {});
 }
 
 // Scheduled maintenance ends by itself: the decider removes what expired.
@@ -106,12 +107,17 @@ void VerdictDecider::expire_overrides() {
     return !state.overrides.count(entry.first) || index_of(state.override_index, entry.first) != entry.second;
   });
   const std::uint64_t now = wall_ms();
-  for (const auto& [key, value] : state.overrides) {
+  // Not a structured binding: a lambda below captures the key, which C++20
+  // allows but clang before 16 cannot compile.
+  for (const auto& entry : state.overrides) {
+    const std::string& key = entry.first;
+    const OperatorOverride& value = entry.second;
     if (value.expires_ms == 0 || value.expires_ms > now || expiring_.count(key)) continue;
     expiring_[key] = index_of(state.override_index, key);
     std::weak_ptr<VerdictDecider*> alive = alive_;
     store_.write_system(store::KvDelete{key}, [alive, key, &scheduler = scheduler_](
-                                                  store::KvResult, std::optional<store::StoreError> error) {
+                                                  const store::KvResult&,
+                                                  const std::optional<store::StoreError>& error) {
       if (!error) return;
       scheduler.post([alive, key] {
         if (auto self = alive.lock()) (*self)->expiring_.erase(key);
@@ -136,7 +142,8 @@ void VerdictDecider::trim_events() {
     trimming_.insert(key);
     std::weak_ptr<VerdictDecider*> alive = alive_;
     store_.write_system(store::KvDelete{key}, [alive, key, &scheduler = scheduler_](
-                                                  store::KvResult, std::optional<store::StoreError> error) {
+                                                  const store::KvResult&,
+                                                  const std::optional<store::StoreError>& error) {
       if (!error) return;
       scheduler.post([alive, key] {
         if (auto self = alive.lock()) (*self)->trimming_.erase(key);

@@ -20,7 +20,6 @@ VerdictFollower::VerdictFollower(store::ReplicatedStore& store, Scheduler& sched
                                  Logger& logger, Clock::Duration local_fallback_after, VerdictSink& sink)
     : store_(store),
       scheduler_(scheduler),
-      clock_(clock),
       logger_(logger),
       local_fallback_after_(local_fallback_after),
       sink_(sink),
@@ -28,7 +27,7 @@ VerdictFollower::VerdictFollower(store::ReplicatedStore& store, Scheduler& sched
 
 VerdictFollower::~VerdictFollower() { stop(); }
 
-void VerdictFollower::start(std::function<void(Result<void>)> loaded) {
+void VerdictFollower::start(const std::function<void(Result<void>)>& loaded) {
   std::weak_ptr<VerdictFollower*> alive = alive_;
   auto pending = std::make_shared<int>(static_cast<int>(std::size(kPrefixes)));
   for (const std::string_view prefix : kPrefixes) {
@@ -46,8 +45,8 @@ void VerdictFollower::start(std::function<void(Result<void>)> loaded) {
     // change between the watch and the scan may come twice: applying a
     // record is idempotent.
     store_.scan(std::string(prefix), kMaxLoaded, store::ReadMode::local,
-                [alive, pending, loaded, &scheduler = scheduler_](store::KeyValues pairs,
-                                                                  std::optional<store::StoreError> error) {
+                [alive, pending, loaded, &scheduler = scheduler_](
+                    store::KeyValues pairs, const std::optional<store::StoreError>& error) {
                   scheduler.post([alive, pending, loaded, pairs = std::move(pairs), error] {
                     auto self = alive.lock();
                     if (!self || (*self)->stopped_) return;

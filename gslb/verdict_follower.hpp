@@ -57,7 +57,7 @@ class VerdictFollower {
   /// Watches the records and loads what the store holds; `loaded` runs on
   /// the scheduler's thread once it is applied (or with the error that
   /// stopped it). The follower answers from what it has meanwhile.
-  void start(std::function<void(Result<void>)> loaded);
+  void start(const std::function<void(Result<void>)>& loaded);
   /// Stops following: later store callbacks are ignored.
   void stop();
 
@@ -90,7 +90,6 @@ class VerdictFollower {
 
   store::ReplicatedStore& store_;
   Scheduler& scheduler_;
-  const Clock& clock_;
   Logger& logger_;
   const Clock::Duration local_fallback_after_;
   VerdictSink& sink_;

@@ -97,7 +97,7 @@ ProbeResult io_failure(const boost::system::error_code& error, std::string_view 
 }
 
 asio::awaitable<ProbeResult> tcp_exchange(asio::any_io_executor executor, tcp::endpoint endpoint) {
-  tcp::socket socket(std::move(executor));
+  tcp::socket socket(executor);
   if (auto failure = co_await connect(socket, endpoint)) co_return std::move(*failure);
   co_return passed("connected");
 }

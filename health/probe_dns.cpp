@@ -67,7 +67,7 @@ asio::awaitable<ProbeResult> dns_exchange(asio::any_io_executor executor, Rng& r
   const auto query = dns::encode_query(id, check.qname, check.qtype);
   if (!query) co_return failed(ProbeFailure::unreachable, "cannot send the query: " + query.error().message);
 
-  udp::socket socket(std::move(executor));
+  udp::socket socket(executor);
   if (auto [error] = co_await socket.async_connect(endpoint, use_tuple); error) {
     co_return failed(ProbeFailure::unreachable, "connecting: " + error.message());
   }

@@ -197,7 +197,7 @@ asio::awaitable<ProbeResult> http_request(asio::ssl::stream<tcp::socket>& stream
 
 asio::awaitable<ProbeResult> http_exchange(asio::any_io_executor executor, IpAddress address, std::uint16_t port,
                                            const CheckSpec& check, Progress& progress) {
-  tcp::socket socket(std::move(executor));
+  tcp::socket socket(executor);
   if (auto failure = co_await connect(socket, tcp::endpoint(to_asio(address), port))) co_return std::move(*failure);
   const std::string host = host_header(check.http, address, port, false);
   co_return co_await http_request(socket, host, check.http, progress);

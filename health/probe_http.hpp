@@ -19,7 +19,7 @@ namespace meridian::health::detail {
 
 /// Cap on the response's status line and header fields together; a larger
 /// header section is a bad_response.
-inline constexpr std::size_t kHeaderLimitBytes = 16 * 1024;
+inline constexpr std::size_t kHeaderLimitBytes = std::size_t{16} * 1024;
 
 /// The Host header: http.host as configured, else the address literal (IPv6
 /// in brackets) followed by ":port" when the port is not the scheme's

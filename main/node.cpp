@@ -45,7 +45,7 @@ std::size_t count_services(const Config& config) {
 // Runs `work` on `io` and waits for it (the health thread must be running).
 void run_on(asio::io_context& io, std::function<asio::awaitable<void>()> work) {
   std::promise<void> done;
-  asio::co_spawn(io, std::move(work), [&](std::exception_ptr) { done.set_value(); });
+  asio::co_spawn(io, std::move(work), [&](const std::exception_ptr&) { done.set_value(); });
   done.get_future().wait();
 }
 

@@ -43,7 +43,7 @@ int act(const std::string& action, const CliArguments& args, const AdminTarget& 
   if (!args.words.empty()) return usage(action + " takes no positional arguments");
   static const std::map<std::string, std::string> kState{
       {"drain", "drain"}, {"force-down", "down"}, {"force-up", "up"}, {"undrain", "none"}};
-  const std::string state = kState.at(action);
+  const std::string& state = kState.at(action);
   if (state == "none" && !args.value("--for").empty()) return usage("undrain takes no --for");
   json::object body{{"state", state},
                     {"author", args.values.contains("--author") ? args.value("--author") : default_author()},

@@ -1,6 +1,7 @@
 #include "net/socket_deadline.hpp"
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "base/assert.hpp"
 
@@ -35,8 +36,14 @@ SocketDeadline::SocketDeadline(const asio::any_io_executor& executor,
       }) {}
 
 SocketDeadline::~SocketDeadline() {
+  // A queued expiry finds no target and does nothing, cancelled or not.
   state_->target = nullptr;
-  state_->timer.cancel();
+  try {
+    state_->timer.cancel();
+  } catch (const boost::system::system_error&) {
+    // cancel() reports a failure by throwing, which a destructor must not
+    // pass on; the wait then just runs out, keeping the state until it does.
+  }
 }
 
 void SocketDeadline::arm(std::chrono::steady_clock::duration timeout) {

@@ -13,7 +13,7 @@ MemoryStore::MemoryStore(const Clock& clock, std::string self)
   MERIDIAN_ASSERT(watched.ok(), "the lease watch of a new memory store failed");
 }
 
-void MemoryStore::apply(KvCommand command, bool system, StoreCallback<KvResult>& done) {
+void MemoryStore::apply(const KvCommand& command, bool system, StoreCallback<KvResult>& done) {
   // The same refusals, in the same order, as the Raft member's.
   if (auto valid = validate_command(command); !valid) {
     return done({}, StoreError{StoreErrorKind::invalid, valid.error().message});
@@ -33,10 +33,12 @@ void MemoryStore::apply(KvCommand command, bool system, StoreCallback<KvResult>&
   done(result, std::nullopt);
 }
 
-void MemoryStore::write(KvCommand command, StoreCallback<KvResult> done) { apply(std::move(command), false, done); }
+void MemoryStore::write(KvCommand command, StoreCallback<KvResult> done) {
+  apply(command, false, done);
+}
 
 void MemoryStore::write_system(KvCommand command, StoreCallback<KvResult> done) {
-  apply(std::move(command), true, done);
+  apply(command, true, done);
 }
 
 void MemoryStore::read(std::string key, ReadMode mode, StoreCallback<std::optional<std::string>> done) {
@@ -72,7 +74,7 @@ void MemoryStore::unwatch(WatchId id) {
 }
 
 void MemoryStore::renew_lease(const std::string& holder) {
-  write_system(leases_.renewal(holder), [](KvResult, std::optional<StoreError>) {});
+  write_system(leases_.renewal(holder), [](const KvResult&, const std::optional<StoreError>&) {});
 }
 
 LeaseRenewals MemoryStore::lease_renewals() const { return leases_.renewals(); }

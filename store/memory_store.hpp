@@ -44,7 +44,7 @@ class MemoryStore final : public ReplicatedStore {
   void set_reachable(bool reachable);
 
  private:
-  void apply(KvCommand command, bool system, StoreCallback<KvResult>& done);
+  void apply(const KvCommand& command, bool system, StoreCallback<KvResult>& done);
 
   mutable std::recursive_mutex mutex_;
   std::string self_;

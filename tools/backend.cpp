@@ -22,7 +22,7 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kMaxRequestHead = 16 * 1024;
+constexpr std::size_t kMaxRequestHead = std::size_t{16} * 1024;
 constexpr auto kIdle = std::chrono::seconds(30);
 
 const char* reason(unsigned status) {

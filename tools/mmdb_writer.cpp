@@ -29,7 +29,7 @@ constexpr std::uint64_t kMaxRecordValue = (std::uint64_t{1} << kRecordBits) - 1;
 constexpr std::size_t kSeparatorSize = 16;
 constexpr std::string_view kMetadataMarker = "\xAB\xCD\xEFMaxMind.com";
 // Readers give up on metadata past 128 KiB; codes are two letters in practice.
-constexpr std::size_t kMaxDatabaseTypeLength = 100 * 1024;
+constexpr std::size_t kMaxDatabaseTypeLength = std::size_t{100} * 1024;
 constexpr std::size_t kMaxCodeLength = 255;
 constexpr std::size_t kMaxOrganizationLength = 4096;
 
