@@ -1,6 +1,9 @@
 #include "tests/sim/health_simulation.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <array>
 #include <deque>
 #include <iostream>
@@ -28,6 +31,8 @@
 #include "gslb/replicated_health.hpp"
 #include "gslb/routing_publisher.hpp"
 #include "health/tracker.hpp"
+#include "tools/geoip_csv.hpp"
+#include "tools/mmdb_writer.hpp"
 #include "tests/sim/sim_member.hpp"
 #include "tests/sim/sim_network.hpp"
 #include "tests/sim/sim_store.hpp"
@@ -59,6 +64,29 @@ constexpr SiteInfo kSites[] = {{"us-west", 47.61, -122.33}, {"us-east", 39.04, -
 /// Clients located by the demo GeoIP database, and two it does not know.
 const char* const kClients[] = {"81.2.69.1",   "89.160.20.1", "216.160.83.1", "175.16.199.1", "200.160.0.1",
                                 "54.80.0.1",   "127.0.0.1",   "2001:218::1",  "2a02:cf40::1", "10.1.2.3"};
+
+/// The demo GeoIP database, built once per process from the demo's source
+/// (configs/demo/geoip.csv) into a temporary file that goes with the process.
+const std::string& demo_geoip_database() {
+  struct Database {
+    std::string path;
+    Database() {
+      path = (std::filesystem::temp_directory_path() / ("meridian-health-sim-" + std::to_string(::getpid()) + ".mmdb"))
+                 .string();
+      auto rows = geo::read_geoip_csv(std::string(MERIDIAN_SOURCE_DIR) + "/configs/demo/geoip.csv");
+      if (!rows) throw std::runtime_error("the demo GeoIP source does not read: " + rows.error().message);
+      if (auto written = geo::write_mmdb(*rows, path); !written) {
+        throw std::runtime_error("cannot write " + path + ": " + written.error().message);
+      }
+    }
+    ~Database() {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+    }
+  };
+  static const Database database;
+  return database.path;
+}
 
 struct Violation : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -374,7 +402,7 @@ std::string Simulation::config_text(const Node& node) const {
     y << "    - { id: n" << id << ", address: \"127.0.0.1:" << 7400 + id << "\" }\n";
   }
   y << "  tls: { ca: ca.pem, cert: " << node.name << ".pem, key: " << node.name << ".key }\n";
-  y << "geoip: { database: " << MERIDIAN_SOURCE_DIR << "/configs/demo/demo.mmdb }\n";
+  y << "geoip: { database: " << demo_geoip_database() << " }\n";
   y << "health: { unknown: up, local_fallback_after: " << p.fallback_after_ms << "ms, observer_lease: " << p.lease_ms
     << "ms }\n";
   y << "checks:\n  web: { type: http, port: 80, interval: " << p.interval_ms << "ms, timeout: " << p.interval_ms / 2
