@@ -81,16 +81,22 @@ void VerdictDecider::decide(Clock::TimePoint now) {
     if (current == state.verdicts.end() || current->second.up != decided->up) {
       log_event(Event{0, "verdict", key, encode_verdict(*decided), settings_.self});
     }
-    std::weak_ptr<VerdictDecider*> alive = alive_;
-    store_.write_system(store::KvPut{std::string(kVerdictPrefix) + key, encode_verdict(*decided)},
-                        [alive, key, &scheduler = scheduler_](
-                            const store::KvResult&, const std::optional<store::StoreError>& error) {
-                          if (!error) return;
-                          scheduler.post([alive, key] {
-                            if (auto self = alive.lock()) (*self)->proposed_.erase(key);
-                          });
-                        });
+    write(store::KvPut{std::string(kVerdictPrefix) + key, encode_verdict(*decided)},
+          [key](VerdictDecider& self) { self.proposed_.erase(key); });
   }
+}
+
+void VerdictDecider::write(store::KvCommand command, std::function<void(VerdictDecider&)> refused) {
+  std::weak_ptr<VerdictDecider*> alive = alive_;
+  store_.write_system(std::move(command),
+                      [alive, refused = std::move(refused), &scheduler = scheduler_](
+                          const store::KvResult&, const std::optional<store::StoreError>& error) {
+                        if (!error) return;
+                        // On the decider's thread, if it is still there.
+                        scheduler.post([alive, refused] {
+                          if (auto self = alive.lock()) refused(**self);
+                        });
+                      });
 }
 
 void VerdictDecider::log_event(Event event) {
@@ -114,15 +120,7 @@ void VerdictDecider::expire_overrides() {
     const OperatorOverride& value = entry.second;
     if (value.expires_ms == 0 || value.expires_ms > now || expiring_.count(key)) continue;
     expiring_[key] = index_of(state.override_index, key);
-    std::weak_ptr<VerdictDecider*> alive = alive_;
-    store_.write_system(store::KvDelete{key}, [alive, key, &scheduler = scheduler_](
-                                                  const store::KvResult&,
-                                                  const std::optional<store::StoreError>& error) {
-      if (!error) return;
-      scheduler.post([alive, key] {
-        if (auto self = alive.lock()) (*self)->expiring_.erase(key);
-      });
-    });
+    write(store::KvDelete{key}, [key](VerdictDecider& self) { self.expiring_.erase(key); });
     const std::string subject = key.starts_with(kEndpointOverridePrefix)
                                     ? "endpoint " + key.substr(kEndpointOverridePrefix.size())
                                     : "site " + key.substr(kSiteOverridePrefix.size());
@@ -140,15 +138,7 @@ void VerdictDecider::trim_events() {
   for (std::size_t excess = events.size() > kMaxEvents ? events.size() - kMaxEvents : 0; excess > 0; --excess) {
     const std::string key = *it++;
     trimming_.insert(key);
-    std::weak_ptr<VerdictDecider*> alive = alive_;
-    store_.write_system(store::KvDelete{key}, [alive, key, &scheduler = scheduler_](
-                                                  const store::KvResult&,
-                                                  const std::optional<store::StoreError>& error) {
-      if (!error) return;
-      scheduler.post([alive, key] {
-        if (auto self = alive.lock()) (*self)->trimming_.erase(key);
-      });
-    });
+    write(store::KvDelete{key}, [key](VerdictDecider& self) { self.trimming_.erase(key); });
   }
 }
 

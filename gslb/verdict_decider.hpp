@@ -19,6 +19,7 @@
 //
 // Thread rule: every method runs on the scheduler's thread.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,6 +58,10 @@ class VerdictDecider {
   void decide(Clock::TimePoint now);
   void expire_overrides();
   void trim_events();
+  /// Writes `command`; when the store refuses it (or cannot say), runs
+  /// `refused` on the scheduler's thread so that the write may be tried
+  /// again (nothing runs once the decider is gone).
+  void write(store::KvCommand command, std::function<void(VerdictDecider&)> refused);
   void log_event(Event event);
   std::uint64_t wall_ms() const;
 
