@@ -3,11 +3,12 @@
 product, as the build compiles it (compile_commands.json), and fails on any
 finding.
 
-A file that passed is remembered in a cache outside the build tree, keyed by
-clang-tidy's version, the .clang-tidy file, the compile command and the
-content of every project file the object depends on (ninja's dependency
-log): a fresh clone of an unchanged tree is checked in seconds, and only
-what a change touches is checked again.
+A file that passed is remembered in a cache outside the build tree
+(~/.cache/meridian/clang-tidy), keyed by clang-tidy's version, the
+.clang-tidy file, the compile command and the path (relative to the
+checkout) and content of every project file the object depends on (ninja's
+dependency log): a fresh clone of an unchanged tree is checked in seconds,
+and only what a change touches is checked again.
 
   scripts/run_clang_tidy.py BUILD_DIR [--jobs N] [--no-cache] [FILE ...]
 """
@@ -47,11 +48,13 @@ def dependencies(build: pathlib.Path):
     return deps
 
 
-def cache_key(entry, deps, salt):
+def cache_key(entry, deps, salt, build):
+    # Paths relative to the checkout and the build folder, so that another
+    # clone of the same tree (a CI run) finds what this one checked.
     digest = hashlib.sha256(salt)
-    digest.update(entry["command"].encode())
+    digest.update(entry["command"].replace(str(build), "@BUILD@").replace(str(ROOT), "@ROOT@").encode())
     for path in sorted(set(deps) | {pathlib.Path(entry["file"])}):
-        digest.update(str(path).encode())
+        digest.update(str(path.relative_to(ROOT)).encode())
         try:
             digest.update(path.read_bytes())
         except OSError:
@@ -99,7 +102,7 @@ def main() -> int:
     todo = []
     for entry in selected:
         output = entry.get("output") or shlex.split(entry["command"])[shlex.split(entry["command"]).index("-o") + 1]
-        key = cache_key(entry, deps.get(output, []), salt)
+        key = cache_key(entry, deps.get(output, []), salt, build)
         if not args.no_cache and (cache / key).exists():
             continue
         todo.append((entry, key))
