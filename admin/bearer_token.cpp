@@ -34,7 +34,8 @@ std::optional<BearerToken> BearerToken::make(std::string_view token) {
 BearerToken::Verdict BearerToken::check(std::string_view authorization) const {
   authorization = trim(authorization);
   const std::size_t space = authorization.find_first_of(" \t");
-  if (space == std::string_view::npos || !boost::beast::iequals(authorization.substr(0, space), kScheme)) {
+  if (space == std::string_view::npos ||
+      !boost::beast::iequals(authorization.substr(0, space), kScheme)) {
     return Verdict::missing;
   }
   const std::string_view credentials = trim(authorization.substr(space));
@@ -43,13 +44,15 @@ BearerToken::Verdict BearerToken::check(std::string_view authorization) const {
   // the same 32 bytes every time and neither the length nor a matching
   // prefix of the token shows in the timing.
   const Digest presented = digest_of(credentials);
-  return CRYPTO_memcmp(presented.data(), digest_.data(), digest_.size()) == 0 ? Verdict::ok : Verdict::wrong;
+  return CRYPTO_memcmp(presented.data(), digest_.data(), digest_.size()) == 0 ? Verdict::ok
+                                                                              : Verdict::wrong;
 }
 
 BearerToken::Digest BearerToken::digest_of(std::string_view text) {
   Digest digest{};
   unsigned int length = 0;
-  const int done = EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  const int done =
+      EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr);
   MERIDIAN_ASSERT(done == 1 && length == digest.size(), "SHA-256 failed");
   return digest;
 }

@@ -1,8 +1,8 @@
 #include "admin/config_routes.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/json/array.hpp>
-#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <tuple>
@@ -240,22 +240,21 @@ void add_config_routes(HttpServer& server, boost::asio::io_context& work, gslb::
             });
       });
 
-  server.route(
-      http::verb::get, "/api/v1/config/history", Access::read,
-      [&store](const HttpRequest& request, const Responder& respond) {
-        auto mode = read_mode(request);
-        if (!mode) return respond(error_response(400, mode.error().message));
-        auto limit = limit_parameter(request, gslb::kMaxConfigVersions, gslb::kMaxConfigVersions);
-        if (!limit) return respond(error_response(400, limit.error().message));
-        // One scan of _config/ reads the pointer and the records together.
-        store.scan(
-            "_config/", gslb::kMaxScannedConfigVersions + 1, *mode,
-            [respond, limit = *limit](const store::KeyValues& pairs,
-                                      std::optional<StoreError> error) {
-              if (error) return respond(store_error_response(*error));
-              respond(history_response(pairs, limit));
-            });
-      });
+  server.route(http::verb::get, "/api/v1/config/history", Access::read,
+               [&store](const HttpRequest& request, const Responder& respond) {
+                 auto mode = read_mode(request);
+                 if (!mode) return respond(error_response(400, mode.error().message));
+                 auto limit =
+                     limit_parameter(request, gslb::kMaxConfigVersions, gslb::kMaxConfigVersions);
+                 if (!limit) return respond(error_response(400, limit.error().message));
+                 // One scan of _config/ reads the pointer and the records together.
+                 store.scan("_config/", gslb::kMaxScannedConfigVersions + 1, *mode,
+                            [respond, limit = *limit](const store::KeyValues& pairs,
+                                                      std::optional<StoreError> error) {
+                              if (error) return respond(store_error_response(*error));
+                              respond(history_response(pairs, limit));
+                            });
+               });
 
   server.route(http::verb::get, "/api/v1/config/versions/*", Access::read,
                [&store](const HttpRequest& request, const Responder& respond) {

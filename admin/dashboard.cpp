@@ -42,11 +42,12 @@ Assets build_assets() {
     if (name == "index.html") {
       assets.list.insert(assets.list.begin(), {"/", content_type_of(file.name), body});
     } else {
-      assets.list.push_back(
-          {assets.routes.emplace_back("/assets/" + std::string(name)), content_type_of(file.name), body});
+      assets.list.push_back({assets.routes.emplace_back("/assets/" + std::string(name)),
+                             content_type_of(file.name), body});
     }
   }
-  MERIDIAN_ASSERT(!assets.list.empty() && assets.list.front().route == "/", "index.html was not embedded");
+  MERIDIAN_ASSERT(!assets.list.empty() && assets.list.front().route == "/",
+                  "index.html was not embedded");
   return assets;
 }
 
@@ -61,15 +62,15 @@ void add_dashboard_routes(HttpServer& server) {
   for (const DashboardAsset& asset : dashboard_assets()) {
     server.route(http::verb::get, std::string(asset.route), Access::read,
                  [asset](const HttpRequest&, const Responder& respond) {
-      HttpResponse response;
-      response.content_type = std::string(asset.content_type);
-      response.body = std::string(asset.body);
-      response.headers = {{"Cache-Control", "no-cache"},
-                          {"Content-Security-Policy", std::string(kDashboardPolicy)},
-                          {"X-Frame-Options", "DENY"},
-                          {"Referrer-Policy", "no-referrer"}};
-      respond(std::move(response));
-    });
+                   HttpResponse response;
+                   response.content_type = std::string(asset.content_type);
+                   response.body = std::string(asset.body);
+                   response.headers = {{"Cache-Control", "no-cache"},
+                                       {"Content-Security-Policy", std::string(kDashboardPolicy)},
+                                       {"X-Frame-Options", "DENY"},
+                                       {"Referrer-Policy", "no-referrer"}};
+                   respond(std::move(response));
+                 });
   }
 }
 

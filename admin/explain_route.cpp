@@ -29,7 +29,7 @@ json::object explanation_json(const Config& config, const gslb::Explanation& e) 
     }
     location["source"] = trace.placement == geo::Placement::coordinates        ? "coordinates"
                          : trace.placement == geo::Placement::country_centroid ? "country centroid"
-                                                                                : "none";
+                                                                               : "none";
     location["geo_scope"] = e.choice.geo_scope_prefix_len;
   }
   json::array candidates;

@@ -54,21 +54,21 @@ void add_health_routes(HttpServer& server, gslb::NodeApi& node) {
             });
       });
 
-  server.route(
-      http::verb::get, "/api/v1/overrides", Access::read,
-      [&store](const HttpRequest&, const Responder& respond) {
-        store.scan("_ops/override/", 100'000, store::ReadMode::local,
-                   [respond](auto pairs, std::optional<StoreError> error) {
-                     if (error) return respond(store_error_response(*error));
-                     json::array items;
-                     for (const auto& [key, value] : pairs) {
-                       if (auto decoded = gslb::decode_override(value)) {
-                         items.push_back(override_json(key, *decoded));
+  server.route(http::verb::get, "/api/v1/overrides", Access::read,
+               [&store](const HttpRequest&, const Responder& respond) {
+                 store.scan(
+                     "_ops/override/", 100'000, store::ReadMode::local,
+                     [respond](auto pairs, std::optional<StoreError> error) {
+                       if (error) return respond(store_error_response(*error));
+                       json::array items;
+                       for (const auto& [key, value] : pairs) {
+                         if (auto decoded = gslb::decode_override(value)) {
+                           items.push_back(override_json(key, *decoded));
+                         }
                        }
-                     }
-                     respond(json_response(200, json::object{{"overrides", std::move(items)}}));
-                   });
-      });
+                       respond(json_response(200, json::object{{"overrides", std::move(items)}}));
+                     });
+               });
 
   // One writer for the route: its event keys count on across requests.
   auto actions = std::make_shared<gslb::OperatorActions>(store, node.clock(), node.identity().name);

@@ -31,14 +31,17 @@ constexpr std::string_view kUserAgent = "meridian-cli";
 tcp::endpoint to_endpoint(const SocketAddress& address) {
   const IpAddress& ip = address.address;
   if (ip.family == IpAddress::Family::v4) {
-    return {asio::ip::address_v4(asio::ip::address_v4::bytes_type{ip.bytes[0], ip.bytes[1], ip.bytes[2], ip.bytes[3]}),
+    return {asio::ip::address_v4(asio::ip::address_v4::bytes_type{ip.bytes[0], ip.bytes[1],
+                                                                  ip.bytes[2], ip.bytes[3]}),
             address.port};
   }
   return {asio::ip::address_v6(ip.bytes), address.port};
 }
 
 /// The Host header: the address literal, IPv6 in brackets.
-std::string host_of(const SocketAddress& server) { return server.to_string(); }
+std::string host_of(const SocketAddress& server) {
+  return server.to_string();
+}
 
 struct Call {
   SocketAddress server;
@@ -53,7 +56,8 @@ asio::awaitable<void> send_and_receive(const Call& call, std::optional<Result<Ht
   stream.expires_after(call.timeout);
   const auto explain = [&](const char* step, const error_code& error) {
     if (error == beast::error::timeout) {
-      return fail(where, ": no reply within ", std::to_string(call.timeout.count()), " ms (", step, ")");
+      return fail(where, ": no reply within ", std::to_string(call.timeout.count()), " ms (", step,
+                  ")");
     }
     return fail(where, ": ", step, ": ", error.message());
   };
@@ -92,7 +96,8 @@ asio::awaitable<void> send_and_receive(const Call& call, std::optional<Result<Ht
 
 Result<HttpReply> http_request(const SocketAddress& server, http::verb method,
                                const std::string& target, std::string body,
-                               std::optional<std::string> token, std::chrono::milliseconds timeout) {
+                               std::optional<std::string> token,
+                               std::chrono::milliseconds timeout) {
   Call call{server, {}, timeout};
   call.request.method(method);
   call.request.target(target);

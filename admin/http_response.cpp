@@ -21,13 +21,15 @@ bool header_safe(std::string_view text) {
 
 /// Aborts on a response the server could not send as asked: a handler bug.
 void check_response(const HttpResponse& response) {
-  MERIDIAN_ASSERT(response.status >= 200 && response.status <= 599, "a response status is 200..599");
+  MERIDIAN_ASSERT(response.status >= 200 && response.status <= 599,
+                  "a response status is 200..599");
   MERIDIAN_ASSERT(!(response.status == 204 || response.status == 304) || response.body.empty(),
                   "a 204 or 304 response has no body");
   MERIDIAN_ASSERT(header_safe(response.content_type), "a content type without CR, LF or NUL");
   for (const auto& [name, value] : response.headers) {
-    MERIDIAN_ASSERT(!name.empty() && name.find_first_of(" :\t") == std::string::npos && header_safe(name),
-                    "a header name is a token");
+    MERIDIAN_ASSERT(
+        !name.empty() && name.find_first_of(" :\t") == std::string::npos && header_safe(name),
+        "a header name is a token");
     MERIDIAN_ASSERT(header_safe(value), "a header value without CR, LF or NUL");
     using boost::beast::iequals;
     MERIDIAN_ASSERT(!iequals(name, "Content-Length") && !iequals(name, "Transfer-Encoding") &&
@@ -81,6 +83,8 @@ void Responder::operator()(HttpResponse response) const {
   state_->deliver(std::move(response));
 }
 
-bool Responder::answered() const noexcept { return state_ != nullptr && state_->answered.load(); }
+bool Responder::answered() const noexcept {
+  return state_ != nullptr && state_->answered.load();
+}
 
 }  // namespace meridian::admin

@@ -58,8 +58,8 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 asio::ip::address to_asio(const IpAddress& address) {
   if (address.family == IpAddress::Family::v4) {
-    return asio::ip::address_v4(
-        asio::ip::address_v4::bytes_type{address.bytes[0], address.bytes[1], address.bytes[2], address.bytes[3]});
+    return asio::ip::address_v4(asio::ip::address_v4::bytes_type{
+        address.bytes[0], address.bytes[1], address.bytes[2], address.bytes[3]});
   }
   return asio::ip::address_v6(address.bytes);
 }
@@ -82,8 +82,9 @@ bool is_loopback(const IpAddress& address) {
 
 /// The peer closed or reset the connection: nothing to answer.
 bool is_closed(const error_code& error) {
-  return error == http::error::end_of_stream || error == http::error::partial_message || error == asio::error::eof ||
-         error == asio::error::connection_reset || error == asio::error::broken_pipe;
+  return error == http::error::end_of_stream || error == http::error::partial_message ||
+         error == asio::error::eof || error == asio::error::connection_reset ||
+         error == asio::error::broken_pipe;
 }
 
 /// A request handed to a handler, waiting for its response.
@@ -172,18 +173,23 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Result<void> start() {
     MERIDIAN_ASSERT(!started && !stopped, "HttpServer::start() is called once");
     const std::string where = settings.listen.to_string();
-    if (settings.max_header_bytes == 0 || settings.max_header_bytes > std::numeric_limits<std::uint32_t>::max() ||
-        settings.max_connections == 0 || settings.header_timeout.count() <= 0 || settings.body_timeout.count() <= 0 ||
-        settings.idle_timeout.count() <= 0 || settings.response_timeout.count() <= 0) {
-      return fail("admin API on ", where, ": max_header_bytes, max_connections and the timeouts must be positive");
+    if (settings.max_header_bytes == 0 ||
+        settings.max_header_bytes > std::numeric_limits<std::uint32_t>::max() ||
+        settings.max_connections == 0 || settings.header_timeout.count() <= 0 ||
+        settings.body_timeout.count() <= 0 || settings.idle_timeout.count() <= 0 ||
+        settings.response_timeout.count() <= 0) {
+      return fail("admin API on ", where,
+                  ": max_header_bytes, max_connections and the timeouts must be positive");
     }
     if (settings.token) {
       token = BearerToken::make(*settings.token);
-      if (!token) return fail("admin API on ", where, ": the token must be printable ASCII without spaces");
+      if (!token)
+        return fail("admin API on ", where, ": the token must be printable ASCII without spaces");
     }
     if (!token && !is_loopback(settings.listen.address)) {
       return fail("admin API on ", where,
-                  ": refusing to listen on a non-loopback address without a token; set one or listen on 127.0.0.1");
+                  ": refusing to listen on a non-loopback address without a token; set one or "
+                  "listen on 127.0.0.1");
     }
     const tcp::endpoint endpoint(to_asio(settings.listen.address), settings.listen.port);
     error_code error;
@@ -237,7 +243,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         self->logger.debug(kComponent, "connection limit reached; closing a new connection");
         continue;  // the socket closes as it leaves scope
       }
-      auto connection = std::make_shared<Connection>(std::move(socket), self->settings.max_header_bytes);
+      auto connection =
+          std::make_shared<Connection>(std::move(socket), self->settings.max_header_bytes);
       error_code ignored;
       const auto remote = connection->socket.remote_endpoint(ignored);
       connection->peer = from_asio(remote).to_string();
@@ -245,11 +252,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       // accepts cannot overshoot the cap.
       self->connections.insert(connection.get());
       ++self->counters.accepted;
-      asio::co_spawn(self->io, serve(self, std::move(connection)), self->completion("a connection"));
+      asio::co_spawn(self->io, serve(self, std::move(connection)),
+                     self->completion("a connection"));
     }
   }
 
-  static asio::awaitable<void> serve(std::shared_ptr<Impl> self, std::shared_ptr<Connection> connection) {
+  static asio::awaitable<void> serve(std::shared_ptr<Impl> self,
+                                     std::shared_ptr<Connection> connection) {
     Connection& c = *connection;
     struct Forget {
       Impl& impl;
@@ -294,16 +303,20 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (c.deadline.expired()) {
         ++counters.timeouts;
         if (!parser.got_some() && c.buffer.size() == 0) co_return Next::close;
-        co_return co_await reject(c, line, error_response(408, "the request head did not arrive in time"), Next::close,
-                                  kTimeoutReplyTime);
+        co_return co_await reject(c, line,
+                                  error_response(408, "the request head did not arrive in time"),
+                                  Next::close, kTimeoutReplyTime);
       }
       if (head_error == http::error::header_limit) {
         co_return co_await reject(
             c, line,
-            error_response(431, "the request head exceeds " + std::to_string(settings.max_header_bytes) + " bytes"));
+            error_response(431, "the request head exceeds " +
+                                    std::to_string(settings.max_header_bytes) + " bytes"));
       }
-      if (is_closed(head_error) || head_error == asio::error::operation_aborted) co_return Next::close;
-      co_return co_await reject(c, line, error_response(400, "malformed request: " + head_error.message()));
+      if (is_closed(head_error) || head_error == asio::error::operation_aborted)
+        co_return Next::close;
+      co_return co_await reject(c, line,
+                                error_response(400, "malformed request: " + head_error.message()));
     }
 
     auto& head = parser.get();
@@ -316,31 +329,36 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     // request is left unread.
     const Next reusable = head.keep_alive() && parser.is_done() ? Next::serve : Next::linger;
     if (!target.starts_with('/')) {
-      co_return co_await reject(c, line, error_response(400, "the target must be a path: /..."), reusable);
+      co_return co_await reject(c, line, error_response(400, "the target must be a path: /..."),
+                                reusable);
     }
     auto path = percent_decode(target.substr(0, question));
-    auto query = parse_query(question == std::string_view::npos ? std::string_view() : target.substr(question + 1));
+    auto query = parse_query(question == std::string_view::npos ? std::string_view()
+                                                                : target.substr(question + 1));
     if (!path || !query) {
-      co_return co_await reject(c, line, error_response(400, "bad percent-encoding in the target"), reusable);
+      co_return co_await reject(c, line, error_response(400, "bad percent-encoding in the target"),
+                                reusable);
     }
 
     RouteMatch match = router.find(head.method(), *path);
     if (match.route == nullptr) {
-      if (match.allow.empty()) co_return co_await reject(c, line, error_response(404, "no such path"), reusable);
+      if (match.allow.empty())
+        co_return co_await reject(c, line, error_response(404, "no such path"), reusable);
       HttpResponse response = error_response(405, "method not allowed; allowed: " + match.allow);
       response.headers.emplace_back("Allow", match.allow);
       co_return co_await reject(c, line, std::move(response), reusable);
     }
     if (match.route->access == Access::mutate) {
       if (!token) {
-        co_return co_await reject(c, line, error_response(403, "mutations are disabled: no admin token is configured"),
-                                  reusable);
+        co_return co_await reject(
+            c, line, error_response(403, "mutations are disabled: no admin token is configured"),
+            reusable);
       }
       switch (token->check(head[http::field::authorization])) {
-        case BearerToken::Verdict::ok:
-          break;
+        case BearerToken::Verdict::ok: break;
         case BearerToken::Verdict::missing: {
-          HttpResponse response = error_response(401, "this needs \"Authorization: Bearer <admin token>\"");
+          HttpResponse response =
+              error_response(401, "this needs \"Authorization: Bearer <admin token>\"");
           response.headers.emplace_back("WWW-Authenticate", "Bearer");
           co_return co_await reject(c, line, std::move(response), reusable);
         }
@@ -350,7 +368,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
 
     const auto too_large = [this] {
-      return error_response(413, "the request body exceeds " + std::to_string(settings.max_body_bytes) + " bytes");
+      return error_response(
+          413, "the request body exceeds " + std::to_string(settings.max_body_bytes) + " bytes");
     };
     if (const auto length = parser.content_length(); length && *length > settings.max_body_bytes) {
       co_return co_await reject(c, line, too_large());
@@ -363,18 +382,22 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       }
       // Chunked bodies have no Content-Length: the parser counts them.
       parser.body_limit(settings.max_body_bytes);
-      auto [body_error, body_bytes] = co_await http::async_read(c.socket, c.buffer, parser, kUseTuple);
+      auto [body_error, body_bytes] =
+          co_await http::async_read(c.socket, c.buffer, parser, kUseTuple);
       c.deadline.disarm();
       if (stopped) co_return Next::close;
       if (body_error) {
         if (c.deadline.expired()) {
           ++counters.timeouts;
-          co_return co_await reject(c, line, error_response(408, "the request body did not arrive in time"),
+          co_return co_await reject(c, line,
+                                    error_response(408, "the request body did not arrive in time"),
                                     Next::close, kTimeoutReplyTime);
         }
         if (body_error == http::error::body_limit) co_return co_await reject(c, line, too_large());
-        if (is_closed(body_error) || body_error == asio::error::operation_aborted) co_return Next::close;
-        co_return co_await reject(c, line, error_response(400, "malformed body: " + body_error.message()));
+        if (is_closed(body_error) || body_error == asio::error::operation_aborted)
+          co_return Next::close;
+        co_return co_await reject(c, line,
+                                  error_response(400, "malformed body: " + body_error.message()));
       }
     }
 
@@ -415,10 +438,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       response = error_response(503, "the handler did not answer in time");
     }
     const unsigned status = response.status;
-    const bool written = co_await respond(c, std::move(response), line.version, head_only, keep_alive,
-                                          settings.body_timeout);
+    const bool written = co_await respond(c, std::move(response), line.version, head_only,
+                                          keep_alive, settings.body_timeout);
     log_request(c, line, status);
-    co_return written && keep_alive ? Next::serve : Next::close;
+    co_return written&& keep_alive ? Next::serve : Next::close;
   }
 
   /// Reads and parses one request head, of at most max_header_bytes in all.
@@ -426,7 +449,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   /// separately, and its parser consumes the request line from the buffer,
   /// so neither it nor the buffer's cap alone bounds the whole head.) Parsing
   /// as bytes arrive also rejects garbage at once instead of at the timeout.
-  asio::awaitable<error_code> read_head(Connection& c, http::request_parser<http::string_body>& parser) {
+  asio::awaitable<error_code> read_head(Connection& c,
+                                        http::request_parser<http::string_body>& parser) {
     const std::size_t limit = settings.max_header_bytes;
     std::size_t parsed = 0;  // head bytes the parser consumed from the buffer
     while (true) {
@@ -453,22 +477,27 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                                Next after = Next::linger,
                                std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
     const unsigned status = response.status;
-    const bool written = co_await respond(c, std::move(response), line.version, false, after == Next::serve,
-                                          timeout.count() > 0 ? timeout : settings.body_timeout);
+    const bool written =
+        co_await respond(c, std::move(response), line.version, false, after == Next::serve,
+                         timeout.count() > 0 ? timeout : settings.body_timeout);
     log_request(c, line, status);
     co_return written ? after : Next::close;
   }
 
   /// Writes `response`; only its head when `head_only`. True when written.
-  asio::awaitable<bool> respond(Connection& c, HttpResponse response, unsigned version, bool head_only,
-                                bool keep_alive, std::chrono::milliseconds timeout) {
+  asio::awaitable<bool> respond(Connection& c, HttpResponse response, unsigned version,
+                                bool head_only, bool keep_alive,
+                                std::chrono::milliseconds timeout) {
     http::response<http::string_body> message;
     message.version(version);
     message.result(response.status);
     for (auto& [name, value] : response.headers) message.insert(name, value);
-    if (!response.content_type.empty()) message.set(http::field::content_type, response.content_type);
-    if (message.find(http::field::cache_control) == message.end()) message.set(http::field::cache_control, "no-store");
-    if (message.find("X-Content-Type-Options") == message.end()) message.set("X-Content-Type-Options", "nosniff");
+    if (!response.content_type.empty())
+      message.set(http::field::content_type, response.content_type);
+    if (message.find(http::field::cache_control) == message.end())
+      message.set(http::field::cache_control, "no-store");
+    if (message.find("X-Content-Type-Options") == message.end())
+      message.set("X-Content-Type-Options", "nosniff");
     message.keep_alive(keep_alive && !stopped);
     message.body() = std::move(response.body);
     message.prepare_payload();
@@ -477,7 +506,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     if (head_only) {
       // Content-Length stays that of the GET body, as HEAD requires.
       http::response_serializer<http::string_body> serializer(message);
-      std::tie(error, std::ignore) = co_await http::async_write_header(c.socket, serializer, kUseTuple);
+      std::tie(error, std::ignore) =
+          co_await http::async_write_header(c.socket, serializer, kUseTuple);
     } else {
       std::tie(error, std::ignore) = co_await http::async_write(c.socket, message, kUseTuple);
     }
@@ -524,9 +554,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   void log_request(const Connection& c, const RequestLine& line, unsigned status) {
     if (!logger.enabled(LogLevel::debug)) return;
-    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - line.began);
-    logger.debug(kComponent, c.peer + " " + line.method + " " + line.path + " " + std::to_string(status) + " " +
-                                 std::to_string(took.count()) + " ms");
+    const auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - line.began);
+    logger.debug(kComponent, c.peer + " " + line.method + " " + line.path + " " +
+                                 std::to_string(status) + " " + std::to_string(took.count()) +
+                                 " ms");
   }
 };
 
@@ -548,14 +580,24 @@ void HttpServer::route(http::verb method, std::string path, Access access, Handl
   impl_->router.add(method, std::move(path), access, std::move(handler));
 }
 
-Result<void> HttpServer::start() { return impl_->start(); }
+Result<void> HttpServer::start() {
+  return impl_->start();
+}
 
-SocketAddress HttpServer::bound() const { return impl_->bound; }
+SocketAddress HttpServer::bound() const {
+  return impl_->bound;
+}
 
-void HttpServer::stop() { impl_->stop(); }
+void HttpServer::stop() {
+  impl_->stop();
+}
 
-std::size_t HttpServer::open_connections() const { return impl_->connections.size(); }
+std::size_t HttpServer::open_connections() const {
+  return impl_->connections.size();
+}
 
-const HttpServerCounters& HttpServer::counters() const { return impl_->counters; }
+const HttpServerCounters& HttpServer::counters() const {
+  return impl_->counters;
+}
 
 }  // namespace meridian::admin

@@ -75,7 +75,8 @@ void PrometheusWriter::family(std::string_view name, MetricType type, std::strin
   out_ += "# TYPE " + std::string(name) + " " + type_name(type) + "\n";
 }
 
-void PrometheusWriter::labels(const MetricLabels& labels, std::string_view extra_name, std::string_view extra_value) {
+void PrometheusWriter::labels(const MetricLabels& labels, std::string_view extra_name,
+                              std::string_view extra_value) {
   if (labels.empty() && extra_name.empty()) return;
   out_ += '{';
   bool first = true;
@@ -93,7 +94,8 @@ void PrometheusWriter::labels(const MetricLabels& labels, std::string_view extra
   out_ += '}';
 }
 
-void PrometheusWriter::sample(std::string_view name, const MetricLabels& labels_of_sample, double value) {
+void PrometheusWriter::sample(std::string_view name, const MetricLabels& labels_of_sample,
+                              double value) {
   MERIDIAN_ASSERT(valid_name(name), "a metric name");
   out_ += name;
   labels(labels_of_sample);
@@ -103,8 +105,10 @@ void PrometheusWriter::sample(std::string_view name, const MetricLabels& labels_
 }
 
 void PrometheusWriter::histogram(std::string_view name, const MetricLabels& labels_of_sample,
-                                 std::span<const double> bounds, std::span<const std::uint64_t> counts, double sum) {
-  MERIDIAN_ASSERT(counts.size() == bounds.size() + 1, "one count per bucket and one above the last bound");
+                                 std::span<const double> bounds,
+                                 std::span<const std::uint64_t> counts, double sum) {
+  MERIDIAN_ASSERT(counts.size() == bounds.size() + 1,
+                  "one count per bucket and one above the last bound");
   const std::string bucket = std::string(name) + "_bucket";
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i <= bounds.size(); ++i) {

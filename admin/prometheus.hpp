@@ -25,7 +25,8 @@ enum class MetricType { counter, gauge, histogram };
 using MetricLabels = std::vector<std::pair<std::string_view, std::string>>;
 
 /// The content type of the format.
-inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr std::string_view kPrometheusContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
 
 class PrometheusWriter {
  public:
@@ -43,7 +44,8 @@ class PrometheusWriter {
   std::string text() && { return std::move(out_); }
 
  private:
-  void labels(const MetricLabels& labels, std::string_view extra_name = {}, std::string_view extra_value = {});
+  void labels(const MetricLabels& labels, std::string_view extra_name = {},
+              std::string_view extra_value = {});
   std::string out_;
 };
 

@@ -25,14 +25,16 @@ void Router::add(http::verb method, std::string path, Access access, HttpServer:
   MERIDIAN_ASSERT(method != http::verb::unknown, "a route needs a known method");
   // A GET can come from a link, an <img> or a prefetch in any page the
   // operator opens: it must never change anything, token or not.
-  MERIDIAN_ASSERT(access != Access::mutate || (method != http::verb::get && method != http::verb::head),
-                  "a mutate route cannot be GET or HEAD");
+  MERIDIAN_ASSERT(
+      access != Access::mutate || (method != http::verb::get && method != http::verb::head),
+      "a mutate route cannot be GET or HEAD");
   Route route{method, std::move(path), false, access, std::move(handler)};
   if (route.pattern.ends_with("/*")) {
     route.pattern.pop_back();
     route.prefix = true;
   }
-  MERIDIAN_ASSERT(route.pattern.find('*') == std::string::npos, "'*' may only end a route path, as \"/*\"");
+  MERIDIAN_ASSERT(route.pattern.find('*') == std::string::npos,
+                  "'*' may only end a route path, as \"/*\"");
   for (const Route& existing : routes_) {
     MERIDIAN_ASSERT(existing.method != route.method || existing.pattern != route.pattern ||
                         existing.prefix != route.prefix,

@@ -35,20 +35,22 @@ Result<store::MembershipControl*> membership_of(store::ReplicatedStore& store) {
   return membership;
 }
 
-using MembershipCall = std::function<void(store::MembershipControl&, std::string, store::StoreCallback<bool>)>;
+using MembershipCall =
+    std::function<void(store::MembershipControl&, std::string, store::StoreCallback<bool>)>;
 
-void add_membership_route(HttpServer& server, store::ReplicatedStore& store, std::string path, MembershipCall call) {
-  server.route(http::verb::post, std::move(path), Access::mutate,
-               [&store, call = std::move(call)](const HttpRequest& request,
-                                                const Responder& respond) {
-                 auto membership = membership_of(store);
-                 if (!membership) return respond(error_response(501, membership.error().message));
-                 auto body = object_body(request);
-                 if (!body) return respond(error_response(400, body.error().message));
-                 auto name = required_string(*body, "name");
-                 if (!name) return respond(error_response(400, name.error().message));
-                 call(**membership, *name, answer_membership(respond, *name));
-               });
+void add_membership_route(HttpServer& server, store::ReplicatedStore& store, std::string path,
+                          MembershipCall call) {
+  server.route(
+      http::verb::post, std::move(path), Access::mutate,
+      [&store, call = std::move(call)](const HttpRequest& request, const Responder& respond) {
+        auto membership = membership_of(store);
+        if (!membership) return respond(error_response(501, membership.error().message));
+        auto body = object_body(request);
+        if (!body) return respond(error_response(400, body.error().message));
+        auto name = required_string(*body, "name");
+        if (!name) return respond(error_response(400, name.error().message));
+        call(**membership, *name, answer_membership(respond, *name));
+      });
 }
 
 }  // namespace
@@ -60,7 +62,8 @@ boost::json::object cluster_status_json(const store::StoreStatus& status) {
                        {"id", std::to_string(member.id)},
                        {"voter", member.voter},
                        {"self", member.self},
-                       {"address", member.address ? json::value(member.address->to_string()) : json::value(nullptr)},
+                       {"address", member.address ? json::value(member.address->to_string())
+                                                  : json::value(nullptr)},
                        {"reported", member.reported}};
     if (member.reported) {
       entry["role"] = store::to_string(member.role);
@@ -76,22 +79,22 @@ boost::json::object cluster_status_json(const store::StoreStatus& status) {
     if (member.match) entry["reachable"] = member.reachable;
     members.push_back(std::move(entry));
   }
-  return json::object{{"name", status.name},
-                      {"role", store::to_string(status.role)},
-                      {"term", status.term},
-                      {"leader", status.leader.empty() ? json::value(nullptr) : json::value(status.leader)},
-                      {"commit", status.commit},
-                      {"applied", status.applied},
-                      {"first_index", status.first_index},
-                      {"last_index", status.last_index},
-                      {"snapshot_index", status.snapshot_index},
-                      {"members", std::move(members)},
-                      {"transport",
-                       json::object{{"sent", status.transport.sent},
-                                    {"received", status.transport.received},
-                                    {"dropped", status.transport.dropped},
-                                    {"rejected_handshakes", status.transport.rejected_handshakes},
-                                    {"bad_frames", status.transport.bad_frames}}}};
+  return json::object{
+      {"name", status.name},
+      {"role", store::to_string(status.role)},
+      {"term", status.term},
+      {"leader", status.leader.empty() ? json::value(nullptr) : json::value(status.leader)},
+      {"commit", status.commit},
+      {"applied", status.applied},
+      {"first_index", status.first_index},
+      {"last_index", status.last_index},
+      {"snapshot_index", status.snapshot_index},
+      {"members", std::move(members)},
+      {"transport", json::object{{"sent", status.transport.sent},
+                                 {"received", status.transport.received},
+                                 {"dropped", status.transport.dropped},
+                                 {"rejected_handshakes", status.transport.rejected_handshakes},
+                                 {"bad_frames", status.transport.bad_frames}}}};
 }
 
 void add_store_routes(HttpServer& server, gslb::NodeApi& node) {
@@ -99,8 +102,8 @@ void add_store_routes(HttpServer& server, gslb::NodeApi& node) {
   store::ReplicatedStore& store = *node.store();
   server.route(http::verb::get, "/api/v1/cluster", Access::read,
                [&store](const HttpRequest&, const Responder& respond) {
-    respond(json_response(200, cluster_status_json(store.status())));
-  });
+                 respond(json_response(200, cluster_status_json(store.status())));
+               });
 
   server.route(http::verb::post, "/api/v1/cluster/learners", Access::mutate,
                [&store](const HttpRequest& request, const Responder& respond) {
@@ -111,76 +114,88 @@ void add_store_routes(HttpServer& server, gslb::NodeApi& node) {
                  auto name = required_string(*body, "name");
                  auto address_text = required_string(*body, "address");
                  if (!name) return respond(error_response(400, name.error().message));
-                 if (!address_text) return respond(error_response(400, address_text.error().message));
+                 if (!address_text)
+                   return respond(error_response(400, address_text.error().message));
                  SocketAddress address;
                  if (!SocketAddress::parse(*address_text, address)) {
-                   return respond(error_response(400, "address must be HOST:PORT, as in 10.0.0.4:7400 or [::1]:7400"));
+                   return respond(error_response(
+                       400, "address must be HOST:PORT, as in 10.0.0.4:7400 or [::1]:7400"));
                  }
                  (*membership)->add_learner(*name, address, answer_membership(respond, *name));
                });
-  add_membership_route(server, store, "/api/v1/cluster/promote",
-                       [](store::MembershipControl& members, std::string name, store::StoreCallback<bool> done) {
-                         members.promote(std::move(name), std::move(done));
-                       });
-  add_membership_route(server, store, "/api/v1/cluster/remove",
-                       [](store::MembershipControl& members, std::string name, store::StoreCallback<bool> done) {
-                         members.remove(std::move(name), std::move(done));
-                       });
-  add_membership_route(server, store, "/api/v1/cluster/transfer-leader",
-                       [](store::MembershipControl& members, std::string name, store::StoreCallback<bool> done) {
-                         members.transfer_leadership(std::move(name), std::move(done));
-                       });
+  add_membership_route(
+      server, store, "/api/v1/cluster/promote",
+      [](store::MembershipControl& members, std::string name, store::StoreCallback<bool> done) {
+        members.promote(std::move(name), std::move(done));
+      });
+  add_membership_route(
+      server, store, "/api/v1/cluster/remove",
+      [](store::MembershipControl& members, std::string name, store::StoreCallback<bool> done) {
+        members.remove(std::move(name), std::move(done));
+      });
+  add_membership_route(
+      server, store, "/api/v1/cluster/transfer-leader",
+      [](store::MembershipControl& members, std::string name, store::StoreCallback<bool> done) {
+        members.transfer_leadership(std::move(name), std::move(done));
+      });
 
-  server.route(http::verb::get, "/api/v1/kv", Access::read,
-               [&store](const HttpRequest& request, const Responder& respond) {
-    auto mode = read_mode(request);
-    if (!mode) return respond(error_response(400, mode.error().message));
-    auto limit = limit_parameter(request, kDefaultScanLimit, kMaxScanLimit);
-    if (!limit) return respond(error_response(400, limit.error().message));
-    const std::string prefix = request.query.count("prefix") ? request.query.at("prefix") : "";
-    store.scan(prefix, *limit, *mode, [respond](auto pairs, std::optional<StoreError> error) {
-      if (error) return respond(store_error_response(*error));
-      json::array items;
-      for (auto& [key, value] : pairs) {
-        items.push_back(json::object{{"key", key}, {"value", value}});
-      }
-      respond(json_response(200, json::object{{"items", std::move(items)}}));
-    });
-  });
+  server.route(
+      http::verb::get, "/api/v1/kv", Access::read,
+      [&store](const HttpRequest& request, const Responder& respond) {
+        auto mode = read_mode(request);
+        if (!mode) return respond(error_response(400, mode.error().message));
+        auto limit = limit_parameter(request, kDefaultScanLimit, kMaxScanLimit);
+        if (!limit) return respond(error_response(400, limit.error().message));
+        const std::string prefix = request.query.count("prefix") ? request.query.at("prefix") : "";
+        store.scan(prefix, *limit, *mode, [respond](auto pairs, std::optional<StoreError> error) {
+          if (error) return respond(store_error_response(*error));
+          json::array items;
+          for (auto& [key, value] : pairs) {
+            items.push_back(json::object{{"key", key}, {"value", value}});
+          }
+          respond(json_response(200, json::object{{"items", std::move(items)}}));
+        });
+      });
 
   server.route(http::verb::get, "/api/v1/kv/*", Access::read,
                [&store](const HttpRequest& request, const Responder& respond) {
-    auto mode = read_mode(request);
-    if (!mode) return respond(error_response(400, mode.error().message));
-    if (request.rest.empty()) return respond(error_response(400, "missing key: /api/v1/kv/KEY"));
-    store.read(request.rest, *mode, [respond, key = request.rest](auto value, std::optional<StoreError> error) {
-      if (error) return respond(store_error_response(*error));
-      if (!value) return respond(error_response(404, "no key " + key));
-      respond(json_response(200, json::object{{"key", key}, {"value", *value}}));
-    });
-  });
+                 auto mode = read_mode(request);
+                 if (!mode) return respond(error_response(400, mode.error().message));
+                 if (request.rest.empty())
+                   return respond(error_response(400, "missing key: /api/v1/kv/KEY"));
+                 store.read(
+                     request.rest, *mode,
+                     [respond, key = request.rest](auto value, std::optional<StoreError> error) {
+                       if (error) return respond(store_error_response(*error));
+                       if (!value) return respond(error_response(404, "no key " + key));
+                       respond(json_response(200, json::object{{"key", key}, {"value", *value}}));
+                     });
+               });
 
   auto answer_write = [](const Responder& respond, std::string key) {
     return [respond, key = std::move(key)](const store::KvResult& result,
                                            std::optional<StoreError> error) {
       if (error) return respond(store_error_response(*error));
       if (!result.ok) {
-        return respond(json_response(409, json::object{{"error", "compare-and-set failed: the value differs"},
-                                                       {"key", key},
-                                                       {"current", optional_json(result.current)}}));
+        return respond(
+            json_response(409, json::object{{"error", "compare-and-set failed: the value differs"},
+                                            {"key", key},
+                                            {"current", optional_json(result.current)}}));
       }
-      respond(json_response(200, json::object{{"ok", true}, {"key", key}, {"value", optional_json(result.current)}}));
+      respond(json_response(
+          200, json::object{{"ok", true}, {"key", key}, {"value", optional_json(result.current)}}));
     };
   };
 
-  server.route(http::verb::put, "/api/v1/kv/*", Access::mutate,
-               [&store, answer_write](const HttpRequest& request, const Responder& respond) {
-                 auto body = object_body(request);
-                 if (!body) return respond(error_response(400, body.error().message));
-                 auto value = required_string(*body, "value");
-                 if (!value) return respond(error_response(400, value.error().message));
-                 store.write(store::KvPut{request.rest, *value}, answer_write(respond, request.rest));
-               });
+  server.route(
+      http::verb::put, "/api/v1/kv/*", Access::mutate,
+      [&store, answer_write](const HttpRequest& request, const Responder& respond) {
+        auto body = object_body(request);
+        if (!body) return respond(error_response(400, body.error().message));
+        auto value = required_string(*body, "value");
+        if (!value) return respond(error_response(400, value.error().message));
+        store.write(store::KvPut{request.rest, *value}, answer_write(respond, request.rest));
+      });
   server.route(http::verb::delete_, "/api/v1/kv/*", Access::mutate,
                [&store, answer_write](const HttpRequest& request, const Responder& respond) {
                  store.write(store::KvDelete{request.rest}, answer_write(respond, request.rest));

@@ -3,8 +3,10 @@
 // cluster's status and membership, and raw access to the replicated
 // key-value state for operators and tests.
 //
-//   GET    /api/v1/cluster                   this node's view: role, term, leader, indices, and every
-//                                            member's role, term, commit/applied index, lag, addresses
+//   GET    /api/v1/cluster                   this node's view: role, term, leader, indices, and
+//   every
+//                                            member's role, term, commit/applied index, lag,
+//                                            addresses
 //   POST   /api/v1/cluster/learners          {"name": N, "address": "HOST:PORT"}  add a learner
 //   POST   /api/v1/cluster/promote           {"name": N}  learner -> voter
 //   POST   /api/v1/cluster/remove            {"name": N}
@@ -13,7 +15,8 @@
 //   GET    /api/v1/kv/KEY                    {"key", "value"} or 404
 //   PUT    /api/v1/kv/KEY                    {"value": V}
 //   DELETE /api/v1/kv/KEY
-//   POST   /api/v1/kv/KEY                    {"expected": V or null, "value": V or null}  compare-and-set
+//   POST   /api/v1/kv/KEY                    {"expected": V or null, "value": V or null}
+//   compare-and-set
 //
 // Reads take ?consistency=linearizable (the default: reflects every write
 // acknowledged before it) or local (this node's applied state, possibly

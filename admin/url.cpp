@@ -12,8 +12,8 @@ int hex_value(char c) {
 }
 
 bool is_unreserved(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
 }  // namespace
@@ -71,7 +71,8 @@ std::optional<std::map<std::string, std::string>> parse_query(std::string_view q
     if (piece.empty()) continue;
     const std::size_t equals = piece.find('=');
     auto key = percent_decode(piece.substr(0, equals), true);
-    auto value = percent_decode(equals == std::string_view::npos ? std::string_view() : piece.substr(equals + 1), true);
+    auto value = percent_decode(
+        equals == std::string_view::npos ? std::string_view() : piece.substr(equals + 1), true);
     if (!key || !value) return std::nullopt;
     out.insert_or_assign(std::move(*key), std::move(*value));
   }

@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define MERIDIAN_ASSERT(condition, message)                                  \
-  do {                                                                       \
-    if (!(condition)) [[unlikely]] {                                         \
-      std::fprintf(stderr, "%s:%d: assertion failed: %s (%s)\n", __FILE__,   \
-                   __LINE__, #condition, message);                           \
-      std::abort();                                                          \
-    }                                                                        \
+#define MERIDIAN_ASSERT(condition, message)                                                      \
+  do {                                                                                           \
+    if (!(condition)) [[unlikely]] {                                                             \
+      std::fprintf(stderr, "%s:%d: assertion failed: %s (%s)\n", __FILE__, __LINE__, #condition, \
+                   message);                                                                     \
+      std::abort();                                                                              \
+    }                                                                                            \
   } while (false)

@@ -108,7 +108,8 @@ class ByteReader {
       return 0;
     }
     std::uint64_t value = 0;
-    for (std::size_t i = 0; i < width; ++i) value = (value << 8) | static_cast<std::uint8_t>(input_[i]);
+    for (std::size_t i = 0; i < width; ++i)
+      value = (value << 8) | static_cast<std::uint8_t>(input_[i]);
     input_.remove_prefix(width);
     return value;
   }

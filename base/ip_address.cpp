@@ -94,7 +94,8 @@ bool SocketAddress::parse(std::string_view text, SocketAddress& out) noexcept {
   std::string_view port_text;
   if (!text.empty() && text.front() == '[') {
     const auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return false;
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return false;
     host = text.substr(1, close - 1);
     port_text = text.substr(close + 2);
     if (host.find(':') == std::string_view::npos) return false;
@@ -109,8 +110,10 @@ bool SocketAddress::parse(std::string_view text, SocketAddress& out) noexcept {
   if (!IpAddress::parse(host, result.address)) return false;
   unsigned port = 0;
   if (port_text.empty() || port_text.size() > 5) return false;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535) return false;
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
+    return false;
   result.port = static_cast<std::uint16_t>(port);
   out = result;
   return true;
@@ -124,10 +127,13 @@ bool IpAddress::is_loopback() const noexcept {
   return plain == one;
 }
 
-bool SocketAddress::is_wildcard() const noexcept { return address == IpAddress{address.family, {}}; }
+bool SocketAddress::is_wildcard() const noexcept {
+  return address == IpAddress{address.family, {}};
+}
 
 std::string SocketAddress::to_string() const {
-  if (address.family == IpAddress::Family::v6) return "[" + address.to_string() + "]:" + std::to_string(port);
+  if (address.family == IpAddress::Family::v6)
+    return "[" + address.to_string() + "]:" + std::to_string(port);
   return address.to_string() + ":" + std::to_string(port);
 }
 

@@ -31,9 +31,7 @@ struct IpAddress {
   /// This address with every bit past `prefix_len` cleared.
   IpAddress masked(unsigned prefix_len) const noexcept;
   /// Bit `index` (0 = most significant) of the address.
-  bool bit(unsigned index) const noexcept {
-    return (bytes[index / 8] >> (7 - index % 8)) & 1;
-  }
+  bool bit(unsigned index) const noexcept { return (bytes[index / 8] >> (7 - index % 8)) & 1; }
   /// Canonical text (RFC 5952 for IPv6).
   std::string to_string() const;
   /// True for 127.0.0.0/8, ::1 and IPv4-mapped 127.0.0.0/8.

@@ -18,11 +18,16 @@ std::string_view level_name(LogLevel level) {
 }  // namespace
 
 bool parse_log_level(std::string_view text, LogLevel& level) {
-  if (text == "debug") level = LogLevel::debug;
-  else if (text == "info") level = LogLevel::info;
-  else if (text == "warn") level = LogLevel::warn;
-  else if (text == "error") level = LogLevel::error;
-  else return false;
+  if (text == "debug")
+    level = LogLevel::debug;
+  else if (text == "info")
+    level = LogLevel::info;
+  else if (text == "warn")
+    level = LogLevel::warn;
+  else if (text == "error")
+    level = LogLevel::error;
+  else
+    return false;
   return true;
 }
 
@@ -38,7 +43,12 @@ void Logger::log(LogLevel level, std::string_view component, std::string_view me
   if (!enabled(level)) return;
   std::string line;
   line.reserve(component.size() + message.size() + 16);
-  line.append(level_name(level)).append(" ").append(component).append(": ").append(message).append("\n");
+  line.append(level_name(level))
+      .append(" ")
+      .append(component)
+      .append(": ")
+      .append(message)
+      .append("\n");
   std::lock_guard lock(mutex_);
   sink_(line);
 }

@@ -31,10 +31,18 @@ class Logger {
   Logger(LogLevel threshold, Sink sink);
 
   void log(LogLevel level, std::string_view component, std::string_view message);
-  void debug(std::string_view component, std::string_view message) { log(LogLevel::debug, component, message); }
-  void info(std::string_view component, std::string_view message) { log(LogLevel::info, component, message); }
-  void warn(std::string_view component, std::string_view message) { log(LogLevel::warn, component, message); }
-  void error(std::string_view component, std::string_view message) { log(LogLevel::error, component, message); }
+  void debug(std::string_view component, std::string_view message) {
+    log(LogLevel::debug, component, message);
+  }
+  void info(std::string_view component, std::string_view message) {
+    log(LogLevel::info, component, message);
+  }
+  void warn(std::string_view component, std::string_view message) {
+    log(LogLevel::warn, component, message);
+  }
+  void error(std::string_view component, std::string_view message) {
+    log(LogLevel::error, component, message);
+  }
 
   bool enabled(LogLevel level) const noexcept { return level >= threshold_; }
 

@@ -4,7 +4,8 @@ namespace meridian {
 
 void ManualScheduler::after(Clock::Duration delay, Task task) {
   std::lock_guard lock(mutex_);
-  tasks_.emplace(std::make_pair(clock_.now() + std::max(delay, Clock::Duration::zero()), order_++), std::move(task));
+  tasks_.emplace(std::make_pair(clock_.now() + std::max(delay, Clock::Duration::zero()), order_++),
+                 std::move(task));
 }
 
 std::size_t ManualScheduler::run_due() {

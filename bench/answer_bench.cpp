@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
 #include "dns/answerer.hpp"
 #include "geo/geo_index.hpp"
-#include "config/config.hpp"
 #include "gslb/routing_builder.hpp"
 
 using namespace meridian;
@@ -136,7 +136,8 @@ int main(int argc, char** argv) {
     std::cerr << index.error().message << "\n";
     return 1;
   }
-  auto table = gslb::build_routing_table(*config, std::shared_ptr<const geo::Locator>(std::move(index).value()), 1);
+  auto table = gslb::build_routing_table(
+      *config, std::shared_ptr<const geo::Locator>(std::move(index).value()), 1);
   if (!table) {
     std::cerr << table.error().message << "\n";
     return 1;
@@ -148,11 +149,15 @@ int main(int argc, char** argv) {
   }
 
   std::vector<Kind> kinds;
-  kinds.push_back({"static name (" + options.static_name + " A)", make_query(options.static_name, nullptr), {}});
+  kinds.push_back({"static name (" + options.static_name + " A)",
+                   make_query(options.static_name, nullptr),
+                   {}});
   kinds.push_back({"service name (" + options.service_name + " A, no ECS)",
-                   make_query(options.service_name, nullptr), {}});
+                   make_query(options.service_name, nullptr),
+                   {}});
   kinds.push_back({"service name (" + options.service_name + " A, ECS " + options.ecs + ")",
-                   make_query(options.service_name, &ecs), {}});
+                   make_query(options.service_name, &ecs),
+                   {}});
 
   const dns::Answerer answerer(dns::AnswererSettings{});
   auto stats = std::make_unique<dns::QueryStats>();
@@ -189,8 +194,8 @@ int main(int argc, char** argv) {
   std::printf("\n");
   for (std::size_t i = 1; i < kinds.size(); ++i) {
     const double ns = median(kinds[i].ns_per_query);
-    std::printf("%-52s %+.0f ns per query against the static name (%.0f%% of its cost)\n", kinds[i].label.c_str(),
-                ns - static_ns, ns / static_ns * 100);
+    std::printf("%-52s %+.0f ns per query against the static name (%.0f%% of its cost)\n",
+                kinds[i].label.c_str(), ns - static_ns, ns / static_ns * 100);
   }
   return sink == 0 ? 1 : 0;
 }

@@ -56,7 +56,8 @@ Options parse(int argc, char** argv) {
     } else if (flag == "--clients") {
       options.clients.clear();
       std::stringstream list(value);
-      for (std::string item; std::getline(list, item, ',');) options.clients.push_back(std::stoi(item));
+      for (std::string item; std::getline(list, item, ',');)
+        options.clients.push_back(std::stoi(item));
     } else {
       std::cerr << "unknown flag " << flag << "\n";
       std::exit(2);
@@ -75,14 +76,15 @@ struct Round {
   std::atomic<int> active{0};
 };
 
-void client_loop(RaftMember& leader, std::shared_ptr<Round> round, int client, std::uint64_t sequence,
-                 const std::string& value) {
+void client_loop(RaftMember& leader, std::shared_ptr<Round> round, int client,
+                 std::uint64_t sequence, const std::string& value) {
   if (!round->running) {
     --round->active;
     return;
   }
   const auto started = Stopwatch::now();
-  const std::string key = "bench/" + std::to_string(client) + "/" + std::to_string(sequence % kKeysPerClient);
+  const std::string key =
+      "bench/" + std::to_string(client) + "/" + std::to_string(sequence % kKeysPerClient);
   leader.write(store::KvPut{key, value}, [&leader, round, client, sequence, value, started](
                                              store::KvResult, std::optional<StoreError> error) {
     const double ms = std::chrono::duration<double, std::milli>(Stopwatch::now() - started).count();
@@ -98,8 +100,10 @@ void client_loop(RaftMember& leader, std::shared_ptr<Round> round, int client, s
 
 double percentile(std::vector<double>& values, double p) {
   if (values.empty()) return 0;
-  const std::size_t index = std::min(values.size() - 1, static_cast<std::size_t>(p * static_cast<double>(values.size())));
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index), values.end());
+  const std::size_t index =
+      std::min(values.size() - 1, static_cast<std::size_t>(p * static_cast<double>(values.size())));
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index),
+                   values.end());
   return values[index];
 }
 
@@ -109,7 +113,8 @@ int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
   std::string dir = options.dir;
   if (dir.empty()) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "meridian-store-bench-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "meridian-store-bench-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) return 1;
     dir = pattern;
   }
@@ -120,7 +125,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> names{"bench-1", "bench-2", "bench-3"};
   std::vector<PeerAddress> peers;
   for (std::size_t i = 0; i < names.size(); ++i) {
-    peers.push_back({names[i], {IpAddress::v4(127, 0, 0, 1), static_cast<std::uint16_t>(17411 + i)}});
+    peers.push_back(
+        {names[i], {IpAddress::v4(127, 0, 0, 1), static_cast<std::uint16_t>(17411 + i)}});
   }
   SystemClock clock;
   std::vector<std::unique_ptr<RaftMember>> nodes;
@@ -157,10 +163,13 @@ int main(int argc, char** argv) {
   }
 
   const std::string value(options.value_bytes, 'x');
-  std::printf("3 members, RocksDB with fsync, mutual TLS on loopback; %zu-byte values, %llu keys per client, "
-              "snapshot every 10000 entries, %.0f s per round\n",
-              options.value_bytes, static_cast<unsigned long long>(kKeysPerClient), options.seconds);
-  std::printf("%8s %12s %10s %10s %10s %8s\n", "clients", "commits/s", "p50 ms", "p99 ms", "max ms", "errors");
+  std::printf(
+      "3 members, RocksDB with fsync, mutual TLS on loopback; %zu-byte values, %llu keys per "
+      "client, "
+      "snapshot every 10000 entries, %.0f s per round\n",
+      options.value_bytes, static_cast<unsigned long long>(kKeysPerClient), options.seconds);
+  std::printf("%8s %12s %10s %10s %10s %8s\n", "clients", "commits/s", "p50 ms", "p99 ms", "max ms",
+              "errors");
   for (const int clients : options.clients) {
     auto round = std::make_shared<Round>();
     round->active = clients;
@@ -169,7 +178,8 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::duration<double>(options.seconds));
     round->running = false;
     const double elapsed = std::chrono::duration<double>(Stopwatch::now() - started).count();
-    for (int wait = 0; wait < 200 && round->active > 0; ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int wait = 0; wait < 200 && round->active > 0; ++wait)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     std::vector<double> latencies;
     {
       std::lock_guard lock(round->mutex);
@@ -178,15 +188,18 @@ int main(int argc, char** argv) {
     const double commits = static_cast<double>(latencies.size()) / elapsed;
     const double p50 = percentile(latencies, 0.50);
     const double p99 = percentile(latencies, 0.99);
-    const double max = latencies.empty() ? 0 : *std::max_element(latencies.begin(), latencies.end());
+    const double max =
+        latencies.empty() ? 0 : *std::max_element(latencies.begin(), latencies.end());
     std::printf("%8d %12.0f %10.2f %10.2f %10.2f %8llu\n", clients, commits, p50, p99, max,
                 static_cast<unsigned long long>(round->errors.load()));
     std::fflush(stdout);
   }
   const StoreStatus status = leader->status();
-  std::printf("leader %s: term %llu, commit %llu, log %llu..%llu, snapshot at %llu\n", status.name.c_str(),
-              static_cast<unsigned long long>(status.term), static_cast<unsigned long long>(status.commit),
-              static_cast<unsigned long long>(status.first_index), static_cast<unsigned long long>(status.last_index),
+  std::printf("leader %s: term %llu, commit %llu, log %llu..%llu, snapshot at %llu\n",
+              status.name.c_str(), static_cast<unsigned long long>(status.term),
+              static_cast<unsigned long long>(status.commit),
+              static_cast<unsigned long long>(status.first_index),
+              static_cast<unsigned long long>(status.last_index),
               static_cast<unsigned long long>(status.snapshot_index));
   nodes.clear();
   if (options.dir.empty()) std::filesystem::remove_all(dir);

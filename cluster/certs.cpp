@@ -35,7 +35,9 @@ Error openssl_error(const std::string& what) {
   return Error{what + ": " + text};
 }
 
-KeyPtr new_key() { return KeyPtr(EVP_EC_gen("P-256")); }
+KeyPtr new_key() {
+  return KeyPtr(EVP_EC_gen("P-256"));
+}
 
 std::string to_pem(const X509* certificate) {
   BioPtr bio(BIO_new(BIO_s_mem()));
@@ -78,19 +80,24 @@ Result<CertPtr> new_certificate(const CertificateRequest& request, EVP_PKEY* key
   BN_free(number);
   X509_gmtime_adj(X509_getm_notBefore(certificate.get()), -3600);  // tolerate clock skew
   X509_gmtime_adj(X509_getm_notAfter(certificate.get()),
-                  static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(request.validity).count()));
+                  static_cast<long>(
+                      std::chrono::duration_cast<std::chrono::seconds>(request.validity).count()));
   X509_set_pubkey(certificate.get(), key);
   X509_NAME* name = X509_get_subject_name(certificate.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("Meridian"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("Meridian"), -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(request.common_name.c_str()), -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>(request.common_name.c_str()),
+                             -1, -1, 0);
   return certificate;
 }
 
 std::string alt_names(const CertificateRequest& request) {
   std::string names;
-  for (const auto& dns : request.dns_names) names += (names.empty() ? "" : ",") + std::string("DNS:") + dns;
-  for (const auto& ip : request.addresses) names += (names.empty() ? "" : ",") + std::string("IP:") + ip.to_string();
+  for (const auto& dns : request.dns_names)
+    names += (names.empty() ? "" : ",") + std::string("DNS:") + dns;
+  for (const auto& ip : request.addresses)
+    names += (names.empty() ? "" : ",") + std::string("IP:") + ip.to_string();
   return names;
 }
 
@@ -120,13 +127,16 @@ Result<IssuedCertificate> create_ca(const CertificateRequest& request) {
   return IssuedCertificate{to_pem(cert), to_pem(key.get())};
 }
 
-Result<IssuedCertificate> issue_node_certificate(const IssuedCertificate& ca, const CertificateRequest& request) {
-  BioPtr ca_cert_bio(BIO_new_mem_buf(ca.certificate_pem.data(), static_cast<int>(ca.certificate_pem.size())));
+Result<IssuedCertificate> issue_node_certificate(const IssuedCertificate& ca,
+                                                 const CertificateRequest& request) {
+  BioPtr ca_cert_bio(
+      BIO_new_mem_buf(ca.certificate_pem.data(), static_cast<int>(ca.certificate_pem.size())));
   CertPtr ca_cert(PEM_read_bio_X509(ca_cert_bio.get(), nullptr, nullptr, nullptr));
   BioPtr ca_key_bio(BIO_new_mem_buf(ca.key_pem.data(), static_cast<int>(ca.key_pem.size())));
   KeyPtr ca_key(PEM_read_bio_PrivateKey(ca_key_bio.get(), nullptr, nullptr, nullptr));
   if (!ca_cert || !ca_key) return openssl_error("reading the CA");
-  if (X509_check_private_key(ca_cert.get(), ca_key.get()) != 1) return fail("the CA key does not match its certificate");
+  if (X509_check_private_key(ca_cert.get(), ca_key.get()) != 1)
+    return fail("the CA key does not match its certificate");
 
   KeyPtr key = new_key();
   if (!key) return openssl_error("node key");
@@ -145,7 +155,8 @@ Result<IssuedCertificate> issue_node_certificate(const IssuedCertificate& ca, co
   for (const auto& [nid, value] : extensions) {
     if (auto added = add_extension(cert, ca_cert.get(), nid, value); !added) return added.error();
   }
-  if (X509_sign(cert, ca_key.get(), EVP_sha256()) == 0) return openssl_error("signing the node certificate");
+  if (X509_sign(cert, ca_key.get(), EVP_sha256()) == 0)
+    return openssl_error("signing the node certificate");
   return IssuedCertificate{to_pem(cert), to_pem(key.get())};
 }
 
@@ -155,7 +166,8 @@ Result<void> write_certificate(const std::string& directory, const std::string& 
   std::filesystem::create_directories(directory, ec);
   if (ec) return fail("cannot create ", directory, ": ", ec.message());
   const std::string key_path = directory + "/" + name + ".key";
-  if (std::filesystem::exists(key_path)) return fail(key_path, " exists; not overwriting a private key");
+  if (std::filesystem::exists(key_path))
+    return fail(key_path, " exists; not overwriting a private key");
   {
     std::ofstream key(key_path, std::ios::binary);
     if (!key) return fail("cannot write ", key_path);

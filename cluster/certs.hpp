@@ -31,7 +31,8 @@ Result<IssuedCertificate> create_ca(const CertificateRequest& request);
 
 /// A node certificate signed by `ca` (CA:FALSE; serverAuth and clientAuth,
 /// since nodes are both ends of peer connections).
-Result<IssuedCertificate> issue_node_certificate(const IssuedCertificate& ca, const CertificateRequest& request);
+Result<IssuedCertificate> issue_node_certificate(const IssuedCertificate& ca,
+                                                 const CertificateRequest& request);
 
 /// Writes `certificate` as DIR/NAME.pem and DIR/NAME.key (mode 0600),
 /// creating DIR. Refuses to overwrite an existing key.

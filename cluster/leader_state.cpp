@@ -88,9 +88,7 @@ void Progress::on_entries_sent(std::uint64_t last_index) {
       next_ = last_index + 1;
       inflights_.add(last_index);
       break;
-    case ReplicationState::probe:
-      probe_sent_ = true;
-      break;
+    case ReplicationState::probe: probe_sent_ = true; break;
     case ReplicationState::snapshot:
       MERIDIAN_ASSERT(false, "entries sent while a snapshot is pending");
   }
@@ -127,7 +125,8 @@ std::uint64_t ReadIndexQueue::last_round() const noexcept {
   return requests_.empty() ? 0 : requests_.back().round;
 }
 
-std::uint64_t ReadIndexQueue::add(std::uint64_t context, NodeId from, std::uint64_t index, NodeId leader) {
+std::uint64_t ReadIndexQueue::add(std::uint64_t context, NodeId from, std::uint64_t index,
+                                  NodeId leader) {
   MERIDIAN_ASSERT(!full(), "read-index queue overflow");
   Request request;
   request.round = next_round_++;
@@ -154,8 +153,9 @@ std::vector<ReadIndexQueue::Request> ReadIndexQueue::release(
   for (std::size_t i = 0; i < requests_.size(); ++i) {
     if (has_quorum(requests_[i].acks)) confirmed = i + 1;
   }
-  std::vector<Request> out(std::make_move_iterator(requests_.begin()),
-                           std::make_move_iterator(requests_.begin() + static_cast<std::ptrdiff_t>(confirmed)));
+  std::vector<Request> out(
+      std::make_move_iterator(requests_.begin()),
+      std::make_move_iterator(requests_.begin() + static_cast<std::ptrdiff_t>(confirmed)));
   requests_.erase(requests_.begin(), requests_.begin() + static_cast<std::ptrdiff_t>(confirmed));
   return out;
 }

@@ -12,7 +12,8 @@ LogView::LogView(const store::RaftLog& log, std::uint64_t applied)
   // Installing a snapshot raises the durable commit, so it never lags the
   // snapshot; take the maximum anyway: the commit index is safe to lose.
   committed_ = std::max(log.hard_state().commit, snapshot_index);
-  MERIDIAN_ASSERT(committed_ <= log.last_index(), "the durable commit index is beyond the durable log");
+  MERIDIAN_ASSERT(committed_ <= log.last_index(),
+                  "the durable commit index is beyond the durable log");
   applied_ = std::max(applied, snapshot_index);
   MERIDIAN_ASSERT(applied_ <= committed_, "applied beyond the commit index");
 }
@@ -141,7 +142,8 @@ std::uint64_t LogView::apply_from() const {
   return std::max(applied_, snapshot_index) + 1;
 }
 
-std::vector<store::Entry> LogView::next_committed_entries(std::uint64_t handed_out, std::uint64_t max_bytes) const {
+std::vector<store::Entry> LogView::next_committed_entries(std::uint64_t handed_out,
+                                                          std::uint64_t max_bytes) const {
   const std::uint64_t from = std::max(handed_out + 1, apply_from());
   if (from > committed_) return {};
   auto out = entries(from, committed_ + 1, max_bytes);
@@ -157,7 +159,8 @@ const store::Snapshot& LogView::snapshot() const {
 void LogView::stable_to(std::uint64_t index, std::uint64_t term) {
   if (index < offset_ || !match_term(index, term)) return;
   // match_term succeeded at or after offset_, so the entry is unstable.
-  unstable_.erase(unstable_.begin(), unstable_.begin() + static_cast<std::ptrdiff_t>(index - offset_ + 1));
+  unstable_.erase(unstable_.begin(),
+                  unstable_.begin() + static_cast<std::ptrdiff_t>(index - offset_ + 1));
   offset_ = index + 1;
 }
 

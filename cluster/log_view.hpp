@@ -45,14 +45,16 @@ class LogView {
 
   /// Entries in [from, to), stopping after at least one once `max_bytes` of
   /// data is reached. Errors when `from` was compacted away.
-  Result<std::vector<store::Entry>> entries(std::uint64_t from, std::uint64_t to, std::uint64_t max_bytes) const;
+  Result<std::vector<store::Entry>> entries(std::uint64_t from, std::uint64_t to,
+                                            std::uint64_t max_bytes) const;
 
   /// The index of the first entry of `entries` that this log lacks or holds
   /// with another term; 0 when every entry matches.
   std::uint64_t find_conflict(const std::vector<store::Entry>& entries) const;
   /// The largest index <= `index` whose term is <= `term`, with that term
   /// (fast back-off, both sides); (index, 0) when the term there is unknown.
-  std::pair<std::uint64_t, std::uint64_t> find_conflict_by_term(std::uint64_t index, std::uint64_t term) const;
+  std::pair<std::uint64_t, std::uint64_t> find_conflict_by_term(std::uint64_t index,
+                                                                std::uint64_t term) const;
 
   /// Appends `entries` (contiguous), replacing any entries at or after the
   /// first one's index. Precondition: committed() < front().index <=
@@ -71,7 +73,8 @@ class LogView {
 
   /// Committed entries not yet handed out for applying, starting after
   /// `handed_out` (>= applied), at most `max_bytes` (at least one entry).
-  std::vector<store::Entry> next_committed_entries(std::uint64_t handed_out, std::uint64_t max_bytes) const;
+  std::vector<store::Entry> next_committed_entries(std::uint64_t handed_out,
+                                                   std::uint64_t max_bytes) const;
   /// First index the state machine still needs: after applied() and after
   /// a pending snapshot.
   std::uint64_t apply_from() const;
@@ -79,7 +82,9 @@ class LogView {
   /// The newest snapshot: the pending one, else the durable one.
   const store::Snapshot& snapshot() const;
   const std::vector<store::Entry>& unstable_entries() const noexcept { return unstable_; }
-  const std::optional<store::Snapshot>& unstable_snapshot() const noexcept { return unstable_snapshot_; }
+  const std::optional<store::Snapshot>& unstable_snapshot() const noexcept {
+    return unstable_snapshot_;
+  }
   /// The driver persisted unstable entries up to `index`, which had `term`
   /// when handed out; ignored when the tail changed since (a truncation).
   void stable_to(std::uint64_t index, std::uint64_t term);

@@ -86,16 +86,21 @@ Result<store::Membership> normalize(store::Membership membership) {
   if (voters.size() + learners.size() > max_members) return fail("membership has too many members");
   std::sort(voters.begin(), voters.end());
   std::sort(learners.begin(), learners.end());
-  if (std::adjacent_find(voters.begin(), voters.end()) != voters.end()) return fail("a voter is listed twice");
-  if (std::adjacent_find(learners.begin(), learners.end()) != learners.end()) return fail("a learner is listed twice");
-  if (contains(voters, no_node) || contains(learners, no_node)) return fail("node id 0 is not a node");
+  if (std::adjacent_find(voters.begin(), voters.end()) != voters.end())
+    return fail("a voter is listed twice");
+  if (std::adjacent_find(learners.begin(), learners.end()) != learners.end())
+    return fail("a learner is listed twice");
+  if (contains(voters, no_node) || contains(learners, no_node))
+    return fail("node id 0 is not a node");
   for (NodeId learner : learners) {
-    if (contains(voters, learner)) return fail("node ", std::to_string(learner), " is both voter and learner");
+    if (contains(voters, learner))
+      return fail("node ", std::to_string(learner), " is both voter and learner");
   }
   return membership;
 }
 
-Result<store::Membership> apply_change(const store::Membership& membership, const MembershipChange& change) {
+Result<store::Membership> apply_change(const store::Membership& membership,
+                                       const MembershipChange& change) {
   const NodeId node = change.node;
   const std::string name = "node " + std::to_string(node);
   if (node == no_node) return fail("node id 0 is not a node");
@@ -116,12 +121,12 @@ Result<store::Membership> apply_change(const store::Membership& membership, cons
       break;
     case ChangeKind::remove:
       if (!is_member(membership, node)) return fail(name, " is not a member");
-      if (is_voter(membership, node) && membership.voters.size() == 1) return fail(name, " is the last voter");
+      if (is_voter(membership, node) && membership.voters.size() == 1)
+        return fail(name, " is the last voter");
       erase(next.voters, node);
       erase(next.learners, node);
       break;
-    default:
-      return fail("unknown membership change kind");
+    default: return fail("unknown membership change kind");
   }
   return normalize(std::move(next));
 }
@@ -142,7 +147,8 @@ Result<ConfigEntry> decode_config(std::string_view bytes) {
   Reader reader(bytes);
   if (reader.u8() != format_version) return fail("config entry has an unknown format version");
   const std::uint8_t kind = reader.u8();
-  if (kind > static_cast<std::uint8_t>(ChangeKind::remove)) return fail("config entry has an unknown change kind");
+  if (kind > static_cast<std::uint8_t>(ChangeKind::remove))
+    return fail("config entry has an unknown change kind");
   ConfigEntry entry;
   entry.change = {static_cast<ChangeKind>(kind), reader.u64()};
   auto voters = read_nodes(reader);
@@ -168,7 +174,8 @@ Result<ConfigEntry> decode_config(std::string_view bytes) {
     }
     return false;
   }();
-  if (node == no_node || !consistent) return fail("config entry's membership does not match its change");
+  if (node == no_node || !consistent)
+    return fail("config entry's membership does not match its change");
   return entry;
 }
 

@@ -71,7 +71,8 @@ bool is_member(const store::Membership& membership, NodeId node) noexcept;
 /// `membership` after `change`, with voters and learners sorted; an error
 /// naming the reason when the change does not apply (adding a member,
 /// promoting a non-learner, removing a non-member or the last voter, node 0).
-Result<store::Membership> apply_change(const store::Membership& membership, const MembershipChange& change);
+Result<store::Membership> apply_change(const store::Membership& membership,
+                                       const MembershipChange& change);
 
 /// A membership with sorted, de-duplicated lists; an error when it lists
 /// node 0, a node twice (also as voter and learner), or too many members.

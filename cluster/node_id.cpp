@@ -7,8 +7,8 @@ namespace meridian::cluster {
 Result<void> validate_node_name(std::string_view name) {
   if (name.empty()) return fail("a node name must not be empty");
   if (name.size() > kMaxNodeNameBytes) {
-    return fail("node name '" + std::string(name) + "' is longer than " + std::to_string(kMaxNodeNameBytes) +
-                " characters");
+    return fail("node name '" + std::string(name) + "' is longer than " +
+                std::to_string(kMaxNodeNameBytes) + " characters");
   }
   for (const char c : name) {
     const bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';

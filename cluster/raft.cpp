@@ -56,7 +56,8 @@ bool is_response(MessageType type) {
 Result<void> Raft::validate(const Config& config) {
   if (config.id == no_node) return fail("raft: id must not be 0");
   if (config.heartbeat_tick < 1) return fail("raft: heartbeat_tick must be at least 1");
-  if (config.election_tick <= config.heartbeat_tick) return fail("raft: election_tick must exceed heartbeat_tick");
+  if (config.election_tick <= config.heartbeat_tick)
+    return fail("raft: election_tick must exceed heartbeat_tick");
   if (config.max_entries_per_msg < 1) return fail("raft: max_entries_per_msg must be at least 1");
   if (config.max_inflight_msgs < 1) return fail("raft: max_inflight_msgs must be at least 1");
   if (config.max_pending_reads < 1) return fail("raft: max_pending_reads must be at least 1");
@@ -133,13 +134,17 @@ void Raft::become_leader() {
   append_as_leader(store::EntryType::normal, {});
 }
 
-bool Raft::promotable() const { return is_voter(membership_.current(), config_.id); }
+bool Raft::promotable() const {
+  return is_voter(membership_.current(), config_.id);
+}
 
 bool Raft::in_lease() const {
   return config_.check_quorum && leader_ != no_node && election_elapsed_ < config_.election_tick;
 }
 
-std::size_t Raft::quorum() const { return membership_.current().voters.size() / 2 + 1; }
+std::size_t Raft::quorum() const {
+  return membership_.current().voters.size() / 2 + 1;
+}
 
 // ---- Elections ------------------------------------------------------------
 
@@ -204,7 +209,8 @@ void Raft::handle_vote_request(const Message& m) {
   // A vote already given to this candidate may be repeated (its request or
   // our answer was lost); a fresh vote needs no vote and no leader in this
   // term; a pre-vote is about a future term, so it binds nothing.
-  const bool can_vote = vote_ == m.from || (vote_ == no_node && leader_ == no_node) || (pre && m.term > term_);
+  const bool can_vote =
+      vote_ == m.from || (vote_ == no_node && leader_ == no_node) || (pre && m.term > term_);
   Message response;
   response.type = answer;
   response.to = m.from;
@@ -248,8 +254,7 @@ Result<void> Raft::step_candidate(const Message& m) {
       }
       return {};
     }
-    default:
-      return {};  // timeout_now, reads and stale answers mean nothing here
+    default: return {};  // timeout_now, reads and stale answers mean nothing here
   }
 }
 
@@ -260,30 +265,37 @@ Result<void> Raft::check_envelope(const Message& m) const {
     return fail("raft: unknown message type ", std::to_string(static_cast<int>(m.type)));
   }
   const std::string what = std::string("raft: ") + to_string(m.type);
-  if (m.to != config_.id) return fail(what, " for node ", std::to_string(m.to), " reached node ", std::to_string(config_.id));
-  if (m.from == no_node || m.from == config_.id) return fail(what, " from invalid sender ", std::to_string(m.from));
+  if (m.to != config_.id)
+    return fail(what, " for node ", std::to_string(m.to), " reached node ",
+                std::to_string(config_.id));
+  if (m.from == no_node || m.from == config_.id)
+    return fail(what, " from invalid sender ", std::to_string(m.from));
   if (m.term == 0) return fail(what, " without a term");
   // Far beyond any real cluster's lifetime; bounding them keeps every
   // "index + 1" and "term + 1" below overflow.
   const bool in_range = m.term <= max_index_or_term && m.index <= max_index_or_term &&
                         m.log_term <= max_index_or_term && m.commit <= max_index_or_term &&
                         m.reject_hint <= max_index_or_term &&
-                        (!m.snapshot || (m.snapshot->index <= max_index_or_term && m.snapshot->term <= max_index_or_term));
+                        (!m.snapshot || (m.snapshot->index <= max_index_or_term &&
+                                         m.snapshot->term <= max_index_or_term));
   if (!in_range) return fail(what, " with an index or term out of range");
   return {};
 }
 
 Result<void> Raft::check_content(const Message& m) const {
-  const std::string what = std::string("raft: ") + to_string(m.type) + " from " + std::to_string(m.from);
+  const std::string what =
+      std::string("raft: ") + to_string(m.type) + " from " + std::to_string(m.from);
   switch (m.type) {
     case MessageType::append: {
       if (m.log_term > m.term) return fail(what, ": previous term above the message term");
-      if (m.entries.size() > std::numeric_limits<std::uint64_t>::max() - m.index) return fail(what, ": index overflow");
+      if (m.entries.size() > std::numeric_limits<std::uint64_t>::max() - m.index)
+        return fail(what, ": index overflow");
       std::uint64_t previous_term = m.log_term;
       for (std::size_t i = 0; i < m.entries.size(); ++i) {
         const store::Entry& entry = m.entries[i];
         if (entry.index != m.index + 1 + i) return fail(what, ": entries are not contiguous");
-        if (entry.term < previous_term || entry.term > m.term) return fail(what, ": entry terms out of order");
+        if (entry.term < previous_term || entry.term > m.term)
+          return fail(what, ": entry terms out of order");
         previous_term = entry.term;
         if (entry.type == store::EntryType::config) {
           auto decoded = decode_config(entry.data);
@@ -312,11 +324,11 @@ Result<void> Raft::check_content(const Message& m) const {
         return fail(what, ": snapshot index or term out of range");
       }
       auto membership = normalize(m.snapshot->membership);
-      if (!membership || membership->voters.empty()) return fail(what, ": snapshot membership is invalid");
+      if (!membership || membership->voters.empty())
+        return fail(what, ": snapshot membership is invalid");
       return {};
     }
-    default:
-      return {};
+    default: return {};
   }
 }
 
@@ -325,19 +337,21 @@ Result<void> Raft::step(const Message& m) {
   if (auto ok = check_content(m); !ok) return ok;
 
   if (m.term > term_) {
-    const bool vote_request = m.type == MessageType::vote_request || m.type == MessageType::pre_vote_request;
+    const bool vote_request =
+        m.type == MessageType::vote_request || m.type == MessageType::pre_vote_request;
     if (vote_request && in_lease() && !m.transfer) {
       // Leader lease (check-quorum): a leader was heard from within the
       // minimum election timeout, so this candidate is disruptive (removed,
       // or partitioned and back); ignore it without raising our term.
       return {};
     }
-    if (m.type == MessageType::pre_vote_request || (m.type == MessageType::pre_vote_response && !m.reject)) {
+    if (m.type == MessageType::pre_vote_request ||
+        (m.type == MessageType::pre_vote_response && !m.reject)) {
       // A pre-vote request raises nothing; a granted pre-vote carries the
       // pre-candidate's future term.
     } else {
-      const bool from_leader =
-          m.type == MessageType::append || m.type == MessageType::heartbeat || m.type == MessageType::snapshot;
+      const bool from_leader = m.type == MessageType::append || m.type == MessageType::heartbeat ||
+                               m.type == MessageType::snapshot;
       become_follower(m.term, from_leader ? m.from : no_node);
     }
   } else if (m.term < term_) {
@@ -394,12 +408,11 @@ Result<void> Raft::step_follower(const Message& m) {
       // Leadership transfer: campaign at once, even when the lease holds.
       if (promotable()) start_campaign(CampaignKind::transfer);
       return {};
-    case MessageType::read_index_response:
-      read_states_.push_back({m.context, m.index});
-      return {};
+    case MessageType::read_index_response: read_states_.push_back({m.context, m.index}); return {};
     default:
       // Answers to a role we no longer have, or requests for a leader.
-      MERIDIAN_ASSERT(is_response(m.type) || m.type == MessageType::read_index_request, "unhandled message");
+      MERIDIAN_ASSERT(is_response(m.type) || m.type == MessageType::read_index_request,
+                      "unhandled message");
       return {};
   }
 }
@@ -420,7 +433,8 @@ Result<void> Raft::handle_append(const Message& m) {
     if (conflict != 0) {
       // Entries above the commit index only (m.index >= committed), so a
       // conflict never reaches a committed entry.
-      append_entries({m.entries.begin() + static_cast<std::ptrdiff_t>(conflict - m.index - 1), m.entries.end()});
+      append_entries({m.entries.begin() + static_cast<std::ptrdiff_t>(conflict - m.index - 1),
+                      m.entries.end()});
     }
     // Commit only what is known to match the leader: not past last_new.
     commit_to(std::min(m.commit, last_new));
@@ -499,7 +513,8 @@ void Raft::tick() {
 }
 
 Result<void> Raft::campaign() {
-  if (role_ == Role::leader) return fail("raft: node ", std::to_string(config_.id), " is already the leader");
+  if (role_ == Role::leader)
+    return fail("raft: node ", std::to_string(config_.id), " is already the leader");
   if (!promotable()) return fail("raft: node ", std::to_string(config_.id), " is not a voter");
   start_campaign(config_.pre_vote ? CampaignKind::pre_election : CampaignKind::election);
   return {};
@@ -518,12 +533,11 @@ Result<void> Raft::read_index(std::uint64_t context) {
 
 // ---- Section 3: Ready, advance, status ------------------------------------
 
-
 bool Raft::has_ready() const {
   if (ready_out_) return false;
-  return soft_state() != reported_soft_ || hard_state() != reported_hard_ || !log_.unstable_entries().empty() ||
-         log_.unstable_snapshot().has_value() || !messages_.empty() || !read_states_.empty() ||
-         log_.apply_from() <= log_.committed();
+  return soft_state() != reported_soft_ || hard_state() != reported_hard_ ||
+         !log_.unstable_entries().empty() || log_.unstable_snapshot().has_value() ||
+         !messages_.empty() || !read_states_.empty() || log_.apply_from() <= log_.committed();
 }
 
 Ready Raft::ready() {

@@ -76,8 +76,8 @@ namespace meridian::cluster {
 ///    to its index.
 /// 6. Raft::advance(ready).
 struct Ready {
-  std::optional<SoftState> soft_state;  ///< set when leader or role changed
-  std::optional<store::HardState> hard_state;  ///< set when it changed
+  std::optional<SoftState> soft_state;          ///< set when leader or role changed
+  std::optional<store::HardState> hard_state;   ///< set when it changed
   std::vector<store::Entry> entries;            ///< to persist (may replace a tail)
   std::optional<store::Snapshot> snapshot;      ///< received from the leader, to install
   std::vector<store::Entry> committed_entries;  ///< to apply
@@ -106,8 +106,8 @@ struct Status {
   std::uint64_t commit = 0;
   std::uint64_t applied = 0;
   std::uint64_t last_index = 0;
-  store::Membership membership;     ///< the configuration in force
-  NodeId transferee = no_node;      ///< leadership transfer target, if any
+  store::Membership membership;      ///< the configuration in force
+  NodeId transferee = no_node;       ///< leadership transfer target, if any
   std::vector<PeerStatus> progress;  ///< leader only, sorted by id
 };
 
@@ -328,7 +328,7 @@ class Raft {
   std::map<NodeId, Progress> progress_;
   NodeId transferee_ = no_node;
   ReadIndexQueue reads_;
-  std::vector<std::pair<std::uint64_t, NodeId>> postponed_reads_;  // (context, from)
+  std::vector<std::pair<std::uint64_t, NodeId>> postponed_reads_;    // (context, from)
   std::deque<std::pair<std::uint64_t, std::uint64_t>> uncommitted_;  // (index, bytes)
   std::uint64_t uncommitted_bytes_ = 0;
 

@@ -61,7 +61,8 @@ Result<void> Raft::step_leader(const Message& m) {
     case MessageType::read_index_request: {
       const auto it = progress_.find(m.from);
       if (it == progress_.end()) {
-        return fail("raft: ", to_string(m.type), " from node ", std::to_string(m.from), ", not a member");
+        return fail("raft: ", to_string(m.type), " from node ", std::to_string(m.from),
+                    ", not a member");
       }
       if (m.type == MessageType::append_response) return handle_append_response(m, it->second);
       if (m.type == MessageType::heartbeat_response) {
@@ -75,10 +76,10 @@ Result<void> Raft::step_leader(const Message& m) {
     case MessageType::snapshot:
       // Two leaders in one term would break election safety: a bug or a
       // forgery elsewhere, never something to obey.
-      return fail("raft: ", to_string(m.type), " from node ", std::to_string(m.from), " claims leadership of term ",
-                  std::to_string(term_), ", led by node ", std::to_string(config_.id));
-    default:
-      return {};  // late votes, timeout_now, read answers: nothing to do
+      return fail("raft: ", to_string(m.type), " from node ", std::to_string(m.from),
+                  " claims leadership of term ", std::to_string(term_), ", led by node ",
+                  std::to_string(config_.id));
+    default: return {};  // late votes, timeout_now, read answers: nothing to do
   }
 }
 
@@ -97,8 +98,8 @@ Result<void> Raft::handle_append_response(const Message& m, Progress& progress) 
     return {};
   }
   if (m.index > log_.last_index()) {
-    return fail("raft: node ", std::to_string(peer), " acknowledges index ", std::to_string(m.index),
-                " beyond the leader's log");
+    return fail("raft: node ", std::to_string(peer), " acknowledges index ",
+                std::to_string(m.index), " beyond the leader's log");
   }
   progress.set_recent_active(true);
   const bool was_paused = progress.paused();
@@ -117,8 +118,7 @@ Result<void> Raft::handle_append_response(const Message& m, Progress& progress) 
     maybe_send_append(peer, true);
   }
   // Fill the window while there is something to send.
-  while (maybe_send_append(peer, false)) {
-  }
+  while (maybe_send_append(peer, false)) {}
   if (peer == transferee_ && progress.match() == log_.last_index()) {
     Message timeout;
     timeout.type = MessageType::timeout_now;
@@ -255,7 +255,8 @@ std::uint64_t Raft::append_as_leader(store::EntryType type, std::string data) {
   uncommitted_bytes_ += entry.data.size();
   append_entries({std::move(entry)});
   if (type == store::EntryType::config) sync_progress();
-  if (const auto self = progress_.find(config_.id); self != progress_.end()) self->second.on_match(index);
+  if (const auto self = progress_.find(config_.id); self != progress_.end())
+    self->second.on_match(index);
   if (maybe_commit() && role_ != Role::leader) return index;
   broadcast_append();
   return index;
@@ -267,7 +268,8 @@ void Raft::sync_progress() {
   for (const auto* group : {&membership.voters, &membership.learners}) {
     for (NodeId node : *group) {
       const bool learner = group == &membership.learners;
-      auto [it, added] = progress_.try_emplace(node, log_.last_index() + 1, config_.max_inflight_msgs, learner);
+      auto [it, added] =
+          progress_.try_emplace(node, log_.last_index() + 1, config_.max_inflight_msgs, learner);
       it->second.set_learner(learner);
       if (node == config_.id) {
         it->second.on_match(log_.last_index());
@@ -286,7 +288,8 @@ void Raft::sync_progress() {
 
 Error Raft::not_leader() const {
   const std::string leader = leader_ == no_node ? "unknown" : std::to_string(leader_);
-  return fail("raft: node ", std::to_string(config_.id), " is not the leader (leader: ", leader, ")");
+  return fail("raft: node ", std::to_string(config_.id), " is not the leader (leader: ", leader,
+              ")");
 }
 
 Result<std::uint64_t> Raft::propose(std::string data) {
@@ -295,10 +298,12 @@ Result<std::uint64_t> Raft::propose(std::string data) {
     return fail("raft: leadership transfer to node ", std::to_string(transferee_), " in progress");
   }
   if (data.size() > config_.max_entry_bytes) {
-    return fail("raft: proposal of ", std::to_string(data.size()), " bytes exceeds max_entry_bytes");
+    return fail("raft: proposal of ", std::to_string(data.size()),
+                " bytes exceeds max_entry_bytes");
   }
   if (uncommitted_bytes_ > 0 && uncommitted_bytes_ + data.size() > config_.max_uncommitted_bytes) {
-    return fail("raft: ", std::to_string(uncommitted_bytes_), " bytes of proposals are not committed yet");
+    return fail("raft: ", std::to_string(uncommitted_bytes_),
+                " bytes of proposals are not committed yet");
   }
   return append_as_leader(store::EntryType::normal, std::move(data));
 }
@@ -329,7 +334,8 @@ Result<std::uint64_t> Raft::propose_membership(const MembershipChange& change) {
 Result<void> Raft::transfer_leadership(NodeId target) {
   if (role_ != Role::leader) return not_leader();
   if (target == config_.id) return fail("raft: node ", std::to_string(target), " already leads");
-  if (!is_voter(membership_.current(), target)) return fail("raft: node ", std::to_string(target), " is not a voter");
+  if (!is_voter(membership_.current(), target))
+    return fail("raft: node ", std::to_string(target), " is not a voter");
   if (transferee_ == target) return {};
   transferee_ = target;
   election_elapsed_ = 0;  // the transfer's deadline
@@ -351,7 +357,8 @@ Result<void> Raft::handle_read_request(std::uint64_t context, NodeId from) {
   if (log_.term(log_.committed()) != term_) {
     // Until it commits an entry of its term, a new leader's commit index may
     // lag the previous leader's: the read waits for that first commit.
-    if (postponed_reads_.size() >= config_.max_pending_reads) return fail("raft: too many pending reads");
+    if (postponed_reads_.size() >= config_.max_pending_reads)
+      return fail("raft: too many pending reads");
     postponed_reads_.emplace_back(context, from);
     return {};
   }
@@ -366,7 +373,8 @@ void Raft::release_reads() {
   const auto& voters = membership_.current().voters;
   const std::size_t needed = quorum();
   auto released = reads_.release([&](const std::set<NodeId>& acks) {
-    const auto count = std::count_if(voters.begin(), voters.end(), [&](NodeId v) { return acks.contains(v); });
+    const auto count =
+        std::count_if(voters.begin(), voters.end(), [&](NodeId v) { return acks.contains(v); });
     return static_cast<std::size_t>(count) >= needed;
   });
   for (const auto& request : released) answer_read(request.from, request.context, request.index);
@@ -390,7 +398,8 @@ void Raft::answer_read(NodeId to, std::uint64_t context, std::uint64_t index) {
 void Raft::report_unreachable(NodeId peer) {
   if (role_ != Role::leader) return;
   const auto it = progress_.find(peer);
-  if (it != progress_.end() && it->second.state() == ReplicationState::replicate) it->second.become_probe();
+  if (it != progress_.end() && it->second.state() == ReplicationState::replicate)
+    it->second.become_probe();
 }
 
 void Raft::report_snapshot(NodeId peer, bool succeeded) {

@@ -13,10 +13,12 @@ namespace meridian::cluster {
 
 RaftMember::RaftMember(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-RaftMember::~RaftMember() { stop(); }
+RaftMember::~RaftMember() {
+  stop();
+}
 
 Result<std::unique_ptr<RaftMember>> RaftMember::start(RaftMemberSettings settings, Logger& logger,
-                                                     const Clock& clock) {
+                                                      const Clock& clock) {
   if (auto valid = validate_node_name(settings.name); !valid) return valid.error();
   for (const std::string& founder : settings.founders) {
     if (auto valid = validate_node_name(founder); !valid) return valid.error();
@@ -34,7 +36,9 @@ void RaftMember::stop() {
   if (impl_) impl_->shutdown();
 }
 
-SocketAddress RaftMember::bound() const { return impl_->bound_; }
+SocketAddress RaftMember::bound() const {
+  return impl_->bound_;
+}
 
 StoreStatus RaftMember::status() const {
   std::lock_guard lock(impl_->status_mutex_);
@@ -46,7 +50,9 @@ bool RaftMember::is_decider() const {
   return impl_->published_.role == Role::leader;
 }
 
-store::LeaseRenewals RaftMember::lease_renewals() const { return impl_->leases_.renewals(); }
+store::LeaseRenewals RaftMember::lease_renewals() const {
+  return impl_->leases_.renewals();
+}
 
 void RaftMember::renew_lease(const std::string& holder) {
   write_system(impl_->leases_.renewal(holder),
@@ -67,7 +73,8 @@ void RaftMember::write_system(store::KvCommand command, StoreCallback<store::KvR
   });
 }
 
-void RaftMember::read(std::string key, ReadMode mode, StoreCallback<std::optional<std::string>> done) {
+void RaftMember::read(std::string key, ReadMode mode,
+                      StoreCallback<std::optional<std::string>> done) {
   impl_->post([impl = impl_.get(), key = std::move(key), mode, done = std::move(done)]() mutable {
     impl->when_readable(mode, [impl, key = std::move(key), done](std::optional<StoreError> error) {
       if (error) return done(std::nullopt, std::move(error));
@@ -78,18 +85,21 @@ void RaftMember::read(std::string key, ReadMode mode, StoreCallback<std::optiona
 
 void RaftMember::scan(std::string prefix, std::size_t limit, ReadMode mode,
                       StoreCallback<store::KeyValues> done) {
-  impl_->post([impl = impl_.get(), prefix = std::move(prefix), limit, mode, done = std::move(done)]() mutable {
-    impl->when_readable(mode, [impl, prefix = std::move(prefix), limit, done](std::optional<StoreError> error) {
-      if (error) return done({}, std::move(error));
-      done(impl->kv_->scan(prefix, limit), std::nullopt);
-    });
+  impl_->post([impl = impl_.get(), prefix = std::move(prefix), limit, mode,
+               done = std::move(done)]() mutable {
+    impl->when_readable(
+        mode, [impl, prefix = std::move(prefix), limit, done](std::optional<StoreError> error) {
+          if (error) return done({}, std::move(error));
+          done(impl->kv_->scan(prefix, limit), std::nullopt);
+        });
   });
 }
 
 void RaftMember::add_learner(std::string name, SocketAddress address, StoreCallback<bool> done) {
-  impl_->post([impl = impl_.get(), name = std::move(name), address, done = std::move(done)]() mutable {
-    impl->add_learner(name, address, std::move(done));
-  });
+  impl_->post(
+      [impl = impl_.get(), name = std::move(name), address, done = std::move(done)]() mutable {
+        impl->add_learner(name, address, std::move(done));
+      });
 }
 
 void RaftMember::promote(std::string name, StoreCallback<bool> done) {
@@ -111,7 +121,8 @@ void RaftMember::transfer_leadership(std::string name, StoreCallback<bool> done)
 }
 
 Result<store::WatchId> RaftMember::watch(std::string prefix, store::WatchCallback callback) {
-  MERIDIAN_ASSERT(std::this_thread::get_id() != impl_->thread_.get_id(), "watch() called on the store thread");
+  MERIDIAN_ASSERT(std::this_thread::get_id() != impl_->thread_.get_id(),
+                  "watch() called on the store thread");
   auto promise = std::make_shared<std::promise<Result<store::WatchId>>>();
   auto future = promise->get_future();
   const bool posted = impl_->post([promise, impl = impl_.get(), prefix = std::move(prefix),

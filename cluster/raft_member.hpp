@@ -38,12 +38,12 @@
 #include <utility>
 #include <vector>
 
+#include "base/clock.hpp"
 #include "base/ip_address.hpp"
 #include "base/log.hpp"
 #include "base/result.hpp"
 #include "cluster/raft_types.hpp"
 #include "cluster/transport.hpp"
-#include "base/clock.hpp"
 #include "store/kv_state.hpp"
 #include "store/lease_book.hpp"
 #include "store/replicated_store.hpp"
@@ -61,16 +61,17 @@ struct PeerAddress {
 };
 
 struct RaftMemberSettings {
-  std::string name;                ///< this node (validate_node_name)
-  std::string data_dir;            ///< RocksDB directory (created if missing)
-  TransportSettings transport;     ///< listen address and TLS material; self_name is set from `name`
+  std::string name;             ///< this node (validate_node_name)
+  std::string data_dir;         ///< RocksDB directory (created if missing)
+  TransportSettings transport;  ///< listen address and TLS material; self_name is set from `name`
   std::vector<PeerAddress> peers;  ///< every member's address; this node's own entry is ignored
   /// The founding voters (names, this node included when it is one). Used
   /// only on first start with an empty data_dir; empty: this node joins an
   /// existing cluster and waits to be added (add_learner on the leader).
   std::vector<std::string> founders;
   std::chrono::milliseconds tick{100};
-  std::uint32_t election_ticks = 10;  ///< election timeout = tick x election_ticks (randomized up to x2)
+  std::uint32_t election_ticks =
+      10;  ///< election timeout = tick x election_ticks (randomized up to x2)
   std::uint32_t heartbeat_ticks = 1;
   /// Take a snapshot and compact the log after this many applied entries...
   std::uint64_t snapshot_entries = 10'000;
@@ -85,6 +86,7 @@ struct RaftMemberSettings {
 };
 
 // The seam's types, as the Raft member's code has always named them.
+using store::kProposalLatencyBounds;
 using store::MemberStatus;
 using store::ProposalLatency;
 using store::ReadMode;
@@ -92,7 +94,6 @@ using store::StoreCallback;
 using store::StoreError;
 using store::StoreErrorKind;
 using store::StoreStatus;
-using store::kProposalLatencyBounds;
 
 class RaftMember final : public store::ReplicatedStore, public store::MembershipControl {
  public:
@@ -119,9 +120,11 @@ class RaftMember final : public store::ReplicatedStore, public store::Membership
   /// write() for the node's own subsystems: may write the reserved keys.
   void write_system(store::KvCommand command, StoreCallback<store::KvResult> done) override;
   /// Reads one key; linearizable reads take a read-index round.
-  void read(std::string key, ReadMode mode, StoreCallback<std::optional<std::string>> done) override;
+  void read(std::string key, ReadMode mode,
+            StoreCallback<std::optional<std::string>> done) override;
   /// Up to `limit` keys starting with `prefix`.
-  void scan(std::string prefix, std::size_t limit, ReadMode mode, StoreCallback<store::KeyValues> done) override;
+  void scan(std::string prefix, std::size_t limit, ReadMode mode,
+            StoreCallback<store::KeyValues> done) override;
   /// Registers a watch on the KV state (store/kv_state.hpp); the callback
   /// runs on the store thread for every applied change under `prefix`.
   /// Waits until it is registered: not from the store thread.

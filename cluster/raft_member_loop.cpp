@@ -62,26 +62,28 @@ Result<void> RaftMember::Impl::open() {
   config.election_tick = settings_.election_ticks;
   config.heartbeat_tick = settings_.heartbeat_ticks;
   config.applied = kv_->applied_index();
-  if (auto valid = Raft::validate(config); !valid) return fail("cluster settings: ", valid.error().message);
+  if (auto valid = Raft::validate(config); !valid)
+    return fail("cluster settings: ", valid.error().message);
   raft_ = std::make_unique<Raft>(config, *log_, pick_seed(settings_.seed, id_));
   applied_ = std::max(config.applied, log_->snapshot().index);
 
   for (const PeerAddress& peer : settings_.peers) {
-    if (peer.name != settings_.name) address_book_[node_id_of(peer.name)] = {peer.name, peer.address};
+    if (peer.name != settings_.name)
+      address_book_[node_id_of(peer.name)] = {peer.name, peer.address};
   }
   for (const auto& [key, address] : kv_->scan(kMemberKeyPrefix, store::kMaxWatches * 4)) {
     learn_address(key.substr(kMemberKeyPrefix.size()), address);
   }
-  auto watched = kv_->watch(std::string(kMemberKeyPrefix),
-                            [this](const std::string& key, const std::optional<std::string>& value, std::uint64_t) {
-                              learn_address(key.substr(kMemberKeyPrefix.size()), value);
-                            });
+  auto watched = kv_->watch(
+      std::string(kMemberKeyPrefix),
+      [this](const std::string& key, const std::optional<std::string>& value, std::uint64_t) {
+        learn_address(key.substr(kMemberKeyPrefix.size()), value);
+      });
   if (!watched) return watched.error();
   // Lease renewals are stamped as they apply (store/lease_book.hpp).
   auto leases = kv_->watch(std::string(store::kLeasePrefix),
-                           [this](const std::string& key, const std::optional<std::string>& value, std::uint64_t) {
-                             leases_.on_change(key, value);
-                           });
+                           [this](const std::string& key, const std::optional<std::string>& value,
+                                  std::uint64_t) { leases_.on_change(key, value); });
   if (!leases) return leases.error();
 
   TransportSettings transport = settings_.transport;
@@ -98,13 +100,15 @@ Result<void> RaftMember::Impl::open() {
       [this](NodeReport report) { on_report(std::move(report)); }, std::move(events));
   if (auto started = transport_->start(); !started) return started.error();
   bound_ = transport_->bound();
-  for (const auto& [id, member] : address_book_) transport_->add_peer(id, member.name, member.address);
+  for (const auto& [id, member] : address_book_)
+    transport_->add_peer(id, member.name, member.address);
 
   const store::HardState hard = log_->hard_state();
-  logger_.info(kComponent, "node " + settings_.name + " opened " + settings_.data_dir + ": term " +
-                               std::to_string(hard.term) + ", commit " + std::to_string(hard.commit) +
-                               ", log " + std::to_string(log_->first_index()) + ".." +
-                               std::to_string(log_->last_index()) + ", applied " + std::to_string(applied_));
+  logger_.info(kComponent,
+               "node " + settings_.name + " opened " + settings_.data_dir + ": term " +
+                   std::to_string(hard.term) + ", commit " + std::to_string(hard.commit) +
+                   ", log " + std::to_string(log_->first_index()) + ".." +
+                   std::to_string(log_->last_index()) + ", applied " + std::to_string(applied_));
   publish_status();
   return {};
 }
@@ -191,8 +195,8 @@ void RaftMember::Impl::on_report(NodeReport report) {
 
 void RaftMember::Impl::on_report_timer() {
   const Status status = raft_->status();
-  const auto uptime =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_at_);
+  const auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started_at_);
   for (const auto& [id, member] : address_book_) {
     NodeReport report;
     report.from = id_;
@@ -243,9 +247,11 @@ void RaftMember::Impl::drain() {
 
 void RaftMember::Impl::handle_ready(Ready& ready) {
   if (ready.soft_state) {
-    logger_.info(kComponent, "node " + settings_.name + " is " + to_string(ready.soft_state->role) + " in term " +
-                                 std::to_string(raft_->term()) + ", leader " +
-                                 (ready.soft_state->leader == no_node ? "unknown" : name_of(ready.soft_state->leader)));
+    logger_.info(
+        kComponent,
+        "node " + settings_.name + " is " + to_string(ready.soft_state->role) + " in term " +
+            std::to_string(raft_->term()) + ", leader " +
+            (ready.soft_state->leader == no_node ? "unknown" : name_of(ready.soft_state->leader)));
   }
   if (ready.snapshot) {
     if (auto installed = log_->install_snapshot(*ready.snapshot); !installed) {
@@ -260,12 +266,15 @@ void RaftMember::Impl::handle_ready(Ready& ready) {
       auto done = std::move(proposals_.begin()->second.done);
       proposals_.erase(proposals_.begin());
       ++proposal_latency_.failed;
-      done(StoreError{StoreErrorKind::timeout, "a snapshot replaced the log; the outcome is unknown"}, {});
+      done(StoreError{StoreErrorKind::timeout,
+                      "a snapshot replaced the log; the outcome is unknown"},
+           {});
     }
     applied_ = ready.snapshot->index;
     logger_.info(kComponent, "installed a snapshot at index " + std::to_string(applied_));
   }
-  if (auto saved = log_->save(ready.entries, ready.hard_state); !saved) storage_failed("save the log", saved.error());
+  if (auto saved = log_->save(ready.entries, ready.hard_state); !saved)
+    storage_failed("save the log", saved.error());
   for (Message& message : ready.messages) transport_->send(std::move(message));
   for (const store::Entry& entry : ready.committed_entries) apply(entry);
   for (const ReadState& read : ready.read_states) {
@@ -334,7 +343,8 @@ store::Membership RaftMember::Impl::membership_at(std::uint64_t index) const {
   if (found) return *found;
   if (snapshot.index > 0) return snapshot.membership;
   store::Membership founders;
-  for (const std::string& founder : settings_.founders) founders.voters.push_back(node_id_of(founder));
+  for (const std::string& founder : settings_.founders)
+    founders.voters.push_back(node_id_of(founder));
   auto normalized = normalize(std::move(founders));
   MERIDIAN_ASSERT(normalized.ok(), "founders do not form a membership");
   return *normalized;
@@ -342,7 +352,8 @@ store::Membership RaftMember::Impl::membership_at(std::uint64_t index) const {
 
 // ---- address book and status ----------------------------------------------------
 
-void RaftMember::Impl::learn_address(const std::string& name, const std::optional<std::string>& address) {
+void RaftMember::Impl::learn_address(const std::string& name,
+                                     const std::optional<std::string>& address) {
   if (!validate_node_name(name) || name == settings_.name) return;
   const NodeId id = node_id_of(name);
   SocketAddress parsed;
@@ -391,7 +402,8 @@ void RaftMember::Impl::publish_status() {
     member.voter = voter;
     member.self = id == id_;
     member.name = name_of(id);
-    if (auto it = address_book_.find(id); it != address_book_.end()) member.address = it->second.address;
+    if (auto it = address_book_.find(id); it != address_book_.end())
+      member.address = it->second.address;
     if (member.self) {
       member.reported = true;
       member.role = raft.role;
@@ -410,7 +422,8 @@ void RaftMember::Impl::publish_status() {
       member.applied = report.applied;
       member.last_index = report.last_index;
       member.admin_address = report.admin_address;
-      member.report_age = std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second.at);
+      member.report_age =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second.at);
     }
     for (const PeerStatus& peer : raft.progress) {
       if (peer.id != id) continue;
@@ -422,9 +435,10 @@ void RaftMember::Impl::publish_status() {
   };
   for (NodeId id : raft.membership.voters) describe(id, true);
   for (NodeId id : raft.membership.learners) describe(id, false);
-  std::stable_sort(status.members.begin(), status.members.end(), [](const MemberStatus& a, const MemberStatus& b) {
-    return a.voter != b.voter ? a.voter : a.name < b.name;
-  });
+  std::stable_sort(status.members.begin(), status.members.end(),
+                   [](const MemberStatus& a, const MemberStatus& b) {
+                     return a.voter != b.voter ? a.voter : a.name < b.name;
+                   });
 
   std::lock_guard lock(status_mutex_);
   published_ = std::move(status);

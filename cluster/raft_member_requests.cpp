@@ -34,7 +34,8 @@ StoreError RaftMember::Impl::not_leader_error(const std::string& reason) const {
 
 void RaftMember::Impl::track(std::uint64_t index, ProposalDone done) {
   const SteadyTime now = std::chrono::steady_clock::now();
-  proposals_[index] = Proposal{raft_->term(), now + settings_.request_timeout, std::move(done), now};
+  proposals_[index] =
+      Proposal{raft_->term(), now + settings_.request_timeout, std::move(done), now};
 }
 
 // A proposal is settled by whatever entry commits at its index: its own entry
@@ -46,9 +47,10 @@ void RaftMember::Impl::settle_proposal(const store::Entry& entry, const store::K
   proposals_.erase(it);
   if (proposal.term != entry.term) {
     ++proposal_latency_.failed;
-    return proposal.done(StoreError{StoreErrorKind::unavailable,
-                                     "not committed: leadership changed before the write was replicated"},
-                          {});
+    return proposal.done(
+        StoreError{StoreErrorKind::unavailable,
+                   "not committed: leadership changed before the write was replicated"},
+        {});
   }
   proposal_latency_.record(std::chrono::steady_clock::now() - proposal.proposed);
   proposal.done(std::nullopt, result);
@@ -60,7 +62,8 @@ void RaftMember::Impl::propose_command(const store::KvCommand& command, bool sys
     return done({}, StoreError{StoreErrorKind::invalid, valid.error().message});
   }
   if (!system && store::command_key(command).front() == '_') {
-    return done({}, StoreError{StoreErrorKind::invalid, "keys starting with '_' are reserved for the cluster"});
+    return done({}, StoreError{StoreErrorKind::invalid,
+                               "keys starting with '_' are reserved for the cluster"});
   }
   auto encoded = store::encode_command(command);
   MERIDIAN_ASSERT(encoded.ok(), "a validated command does not encode");
@@ -76,11 +79,14 @@ void RaftMember::Impl::propose_command(const store::KvCommand& command, bool sys
   schedule_drain();
 }
 
-void RaftMember::Impl::when_readable(ReadMode mode, std::function<void(std::optional<StoreError>)> ready) {
+void RaftMember::Impl::when_readable(ReadMode mode,
+                                     std::function<void(std::optional<StoreError>)> ready) {
   if (mode == ReadMode::local) return ready(std::nullopt);
   const std::uint64_t context = next_read_context_++;
-  if (auto asked = raft_->read_index(context); !asked) return ready(not_leader_error(asked.error().message));
-  reads_[context] = PendingRead{std::chrono::steady_clock::now() + settings_.request_timeout, std::move(ready)};
+  if (auto asked = raft_->read_index(context); !asked)
+    return ready(not_leader_error(asked.error().message));
+  reads_[context] =
+      PendingRead{std::chrono::steady_clock::now() + settings_.request_timeout, std::move(ready)};
   schedule_drain();
 }
 
@@ -101,12 +107,15 @@ void RaftMember::Impl::add_learner(const std::string& name, SocketAddress addres
   if (auto valid = validate_node_name(name); !valid) {
     return done(false, StoreError{StoreErrorKind::invalid, valid.error().message});
   }
-  if (raft_->role() != Role::leader) return done(false, not_leader_error("this node is not the leader"));
+  if (raft_->role() != Role::leader)
+    return done(false, not_leader_error("this node is not the leader"));
   const NodeId id = node_id_of(name);
-  if (is_member(raft_->membership(), id)) return done(false, StoreError{StoreErrorKind::conflict, name + " is already a member"});
+  if (is_member(raft_->membership(), id))
+    return done(false, StoreError{StoreErrorKind::conflict, name + " is already a member"});
   // First the address, so that every member can reach the learner by the
   // time it is added; then the membership change.
-  auto encoded = store::encode_command(store::KvPut{std::string(kMemberKeyPrefix) + name, address.to_string()});
+  auto encoded = store::encode_command(
+      store::KvPut{std::string(kMemberKeyPrefix) + name, address.to_string()});
   MERIDIAN_ASSERT(encoded.ok(), "an address does not encode");
   auto index = raft_->propose(std::move(*encoded));
   if (!index) return done(false, not_leader_error(index.error().message));
@@ -123,24 +132,28 @@ void RaftMember::Impl::change_membership(ChangeKind kind, const std::string& nam
   if (auto valid = validate_node_name(name); !valid) {
     return done(false, StoreError{StoreErrorKind::invalid, valid.error().message});
   }
-  if (raft_->role() != Role::leader) return done(false, not_leader_error("this node is not the leader"));
+  if (raft_->role() != Role::leader)
+    return done(false, not_leader_error("this node is not the leader"));
   const NodeId id = node_id_of(name);
   if (kind == ChangeKind::promote_learner) {
-    if (!is_learner(raft_->membership(), id)) return done(false, StoreError{StoreErrorKind::conflict, name + " is not a learner"});
+    if (!is_learner(raft_->membership(), id))
+      return done(false, StoreError{StoreErrorKind::conflict, name + " is not a learner"});
     for (const PeerStatus& peer : raft_->status().progress) {
       if (peer.id != id) continue;
       const std::uint64_t last = raft_->status().last_index;
       if (peer.match + kPromoteMaxLag < last) {
-        return done(false, StoreError{StoreErrorKind::conflict,
-                                      name + " is " + std::to_string(last - peer.match) +
-                                          " entries behind the leader; promote it once it has caught up"});
+        return done(false,
+                    StoreError{StoreErrorKind::conflict,
+                               name + " is " + std::to_string(last - peer.match) +
+                                   " entries behind the leader; promote it once it has caught up"});
       }
     }
   }
   auto index = raft_->propose_membership(MembershipChange{kind, id});
   if (!index) {
-    StoreError error = raft_->role() == Role::leader ? StoreError{StoreErrorKind::conflict, index.error().message}
-                                                     : not_leader_error(index.error().message);
+    StoreError error = raft_->role() == Role::leader
+                           ? StoreError{StoreErrorKind::conflict, index.error().message}
+                           : not_leader_error(index.error().message);
     return done(false, std::move(error));
   }
   logger_.info(kComponent, std::string("proposed ") + to_string(kind) + " of " + name);
@@ -158,11 +171,14 @@ void RaftMember::Impl::transfer_leadership(const std::string& name, StoreCallbac
   }
   const NodeId target = node_id_of(name);
   if (raft_->leader() == target) return done(true, std::nullopt);
-  if (raft_->role() != Role::leader) return done(false, not_leader_error("this node is not the leader"));
+  if (raft_->role() != Role::leader)
+    return done(false, not_leader_error("this node is not the leader"));
   if (auto started = raft_->transfer_leadership(target); !started) {
     return done(false, StoreError{StoreErrorKind::conflict, started.error().message});
   }
-  if (transfer_) transfer_->done(false, StoreError{StoreErrorKind::conflict, "replaced by a transfer to " + name});
+  if (transfer_)
+    transfer_->done(false,
+                    StoreError{StoreErrorKind::conflict, "replaced by a transfer to " + name});
   // The core aborts a transfer after an election timeout; allow twice that.
   const auto timeout = settings_.tick * settings_.election_ticks * 2;
   transfer_ = Transfer{target, std::chrono::steady_clock::now() + timeout, std::move(done)};
@@ -180,7 +196,8 @@ void RaftMember::Impl::check_transfer() {
   auto done = std::move(transfer_->done);
   const std::string target = name_of(transfer_->target);
   transfer_.reset();
-  done(false, StoreError{StoreErrorKind::timeout, "leadership did not move to " + target + " in time"});
+  done(false,
+       StoreError{StoreErrorKind::timeout, "leadership did not move to " + target + " in time"});
 }
 
 void RaftMember::Impl::expire_requests(SteadyTime now) {
@@ -192,7 +209,9 @@ void RaftMember::Impl::expire_requests(SteadyTime now) {
     auto done = std::move(it->second.done);
     it = proposals_.erase(it);
     ++proposal_latency_.failed;
-    done(StoreError{StoreErrorKind::timeout, "timed out waiting for the write to commit; it may still commit"}, {});
+    done(StoreError{StoreErrorKind::timeout,
+                    "timed out waiting for the write to commit; it may still commit"},
+         {});
   }
   for (auto it = forwards_.begin(); it != forwards_.end();) {
     if (it->second.deadline > now) {
@@ -201,7 +220,8 @@ void RaftMember::Impl::expire_requests(SteadyTime now) {
     }
     auto done = std::move(it->second.done);
     it = forwards_.erase(it);
-    done({}, StoreError{StoreErrorKind::timeout, "timed out waiting for the leader's answer; the write may still commit"});
+    done({}, StoreError{StoreErrorKind::timeout,
+                        "timed out waiting for the leader's answer; the write may still commit"});
   }
   for (auto it = reads_.begin(); it != reads_.end();) {
     if (it->second.deadline > now) {

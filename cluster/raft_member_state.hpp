@@ -93,7 +93,7 @@ struct RaftMember::Impl {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
   std::promise<void> thread_done_;  // set when io_.run() returns
-  std::mutex lifecycle_mutex_;  // guards stopping_ against post() racing shutdown()
+  std::mutex lifecycle_mutex_;      // guards stopping_ against post() racing shutdown()
   bool stopping_ = false;
 
   std::shared_ptr<store::RocksDatabase> database_;

@@ -96,15 +96,15 @@ struct Message {
   MessageType type = MessageType::heartbeat;
   NodeId from = no_node;
   NodeId to = no_node;
-  std::uint64_t term = 0;       ///< the sender's term (see MessageType for pre-vote)
-  std::uint64_t index = 0;      ///< per type, see MessageType
-  std::uint64_t log_term = 0;   ///< per type, see MessageType
-  std::uint64_t commit = 0;     ///< append, heartbeat: the leader's commit index (capped)
-  std::uint64_t context = 0;    ///< heartbeat(_response), read_index_*: a correlation id
-  std::uint64_t reject_hint = 0;  ///< append_response with reject: see MessageType
-  bool reject = false;          ///< *_response: the request was refused
-  bool transfer = false;        ///< vote_request: part of a leadership transfer
-  std::vector<store::Entry> entries;       ///< append
+  std::uint64_t term = 0;             ///< the sender's term (see MessageType for pre-vote)
+  std::uint64_t index = 0;            ///< per type, see MessageType
+  std::uint64_t log_term = 0;         ///< per type, see MessageType
+  std::uint64_t commit = 0;           ///< append, heartbeat: the leader's commit index (capped)
+  std::uint64_t context = 0;          ///< heartbeat(_response), read_index_*: a correlation id
+  std::uint64_t reject_hint = 0;      ///< append_response with reject: see MessageType
+  bool reject = false;                ///< *_response: the request was refused
+  bool transfer = false;              ///< vote_request: part of a leadership transfer
+  std::vector<store::Entry> entries;  ///< append
   std::optional<store::Snapshot> snapshot;  ///< snapshot
 
   friend bool operator==(const Message&, const Message&) = default;

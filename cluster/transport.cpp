@@ -68,8 +68,8 @@ struct Frame {
 
 asio::ip::address to_asio(const IpAddress& address) {
   if (address.family == IpAddress::Family::v4) {
-    return asio::ip::address_v4(
-        asio::ip::address_v4::bytes_type{address.bytes[0], address.bytes[1], address.bytes[2], address.bytes[3]});
+    return asio::ip::address_v4(asio::ip::address_v4::bytes_type{
+        address.bytes[0], address.bytes[1], address.bytes[2], address.bytes[3]});
   }
   return asio::ip::address_v6(address.bytes);
 }
@@ -96,7 +96,8 @@ std::size_t hello_name_length(std::string_view header) {
 bool certificate_names(X509* certificate, std::string_view name) {
   if (certificate == nullptr) return false;
   return X509_check_host(certificate, name.data(), name.size(),
-                         X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT | X509_CHECK_FLAG_NO_WILDCARDS, nullptr) == 1;
+                         X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT | X509_CHECK_FLAG_NO_WILDCARDS,
+                         nullptr) == 1;
 }
 
 /// A handshake error with OpenSSL's certificate verdict when that failed
@@ -152,8 +153,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     std::string where() const { return "node " + name + " at " + address.to_string(); }
   };
 
-  Impl(asio::io_context& io_, TransportSettings settings_, Logger& logger_, MessageHandler message_handler,
-       ReportHandler report_handler, TransportEvents events_)
+  Impl(asio::io_context& io_, TransportSettings settings_, Logger& logger_,
+       MessageHandler message_handler, ReportHandler report_handler, TransportEvents events_)
       : io(io_),
         settings(std::move(settings_)),
         self(node_id_of(settings.self_name)),
@@ -189,7 +190,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   /// propagating it out of io_context::run().
   auto completion(const char* what) {
     return [self = shared_from_this(), what](const std::exception_ptr& exception) {
-      if (exception) self->logger.error(kComponent, std::string(what) + " failed: " + describe(exception));
+      if (exception)
+        self->logger.error(kComponent, std::string(what) + " failed: " + describe(exception));
     };
   }
 
@@ -207,7 +209,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       try {
         self->snapshot_sent(id, succeeded);
       } catch (...) {
-        self->logger.error(kComponent, "on_snapshot_sent failed: " + describe(std::current_exception()));
+        self->logger.error(kComponent,
+                           "on_snapshot_sent failed: " + describe(std::current_exception()));
       }
     });
   }
@@ -216,8 +219,9 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
 
   Result<void> load_tls(ssl::context& context, bool server) {
     error_code error;
-    context.set_options(ssl::context::default_workarounds | ssl::context::no_compression | ssl::context::no_sslv2 |
-                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
+    context.set_options(ssl::context::default_workarounds | ssl::context::no_compression |
+                            ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
                         error);
     if (!error) context.add_certificate_authority(asio::buffer(settings.ca_pem), error);
     if (error) return fail("cannot load the cluster CA: ", error.message());
@@ -228,7 +232,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     if (SSL_CTX_check_private_key(context.native_handle()) != 1) {
       return fail("the node key does not match the node certificate");
     }
-    context.set_verify_mode(server ? ssl::verify_peer | ssl::verify_fail_if_no_peer_cert : ssl::verify_peer, error);
+    context.set_verify_mode(
+        server ? ssl::verify_peer | ssl::verify_fail_if_no_peer_cert : ssl::verify_peer, error);
     if (error) return fail("cannot set TLS verification: ", error.message());
     return {};
   }
@@ -317,10 +322,12 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     auto frame = encode_frame(message);
     if (!frame) {
       ++counters.dropped;
-      logger.warn(kComponent, "cannot encode a message for " + peer->where() + ": " + frame.error().message);
+      logger.warn(kComponent,
+                  "cannot encode a message for " + peer->where() + ": " + frame.error().message);
       return;
     }
-    const bool heartbeat = message.type == MessageType::heartbeat || message.type == MessageType::heartbeat_response;
+    const bool heartbeat =
+        message.type == MessageType::heartbeat || message.type == MessageType::heartbeat_response;
     enqueue(*peer, {std::move(*frame), heartbeat ? FrameKind::heartbeat : FrameKind::message});
   }
 
@@ -345,10 +352,11 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   }
 
   void enqueue(Peer& peer, Frame frame) {
-    const auto waiting = frame.kind == FrameKind::message
-                             ? peer.frames.end()
-                             : std::find_if(peer.frames.begin(), peer.frames.end(),
-                                            [&](const Frame& queued) { return queued.kind == frame.kind; });
+    const auto waiting =
+        frame.kind == FrameKind::message
+            ? peer.frames.end()
+            : std::find_if(peer.frames.begin(), peer.frames.end(),
+                           [&](const Frame& queued) { return queued.kind == frame.kind; });
     if (waiting != peer.frames.end()) {
       // Not yet being written (the writer takes frames out of the queue):
       // the newer one says all the older one did.
@@ -360,8 +368,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       peer.frames.push_back(std::move(frame));
     }
     // Drop the oldest while over either bound (the newest always stays).
-    while (peer.frames.size() > 1 &&
-           (peer.frames.size() > settings.max_queue_messages || peer.bytes > settings.max_queue_bytes)) {
+    while (peer.frames.size() > 1 && (peer.frames.size() > settings.max_queue_messages ||
+                                      peer.bytes > settings.max_queue_bytes)) {
       peer.bytes -= peer.frames.front().bytes.size();
       peer.frames.pop_front();
       ++counters.dropped;
@@ -429,20 +437,22 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       try {
         connected = co_await self->connection(peer);
       } catch (...) {
-        self->logger.error(kComponent, "connection to " + peer->where() + " failed: " +
-                                           describe(std::current_exception()));
+        self->logger.error(kComponent, "connection to " + peer->where() +
+                                           " failed: " + describe(std::current_exception()));
       }
       if (peer->stopped || self->stopped) break;
       try {
         self->connection_lost(*peer);
       } catch (...) {
-        self->logger.error(kComponent, "a peer event handler failed: " + describe(std::current_exception()));
+        self->logger.error(kComponent,
+                           "a peer event handler failed: " + describe(std::current_exception()));
       }
       if (peer->stopped || self->stopped) break;
       // Back off from scratch only after a connection that lasted: with TLS
       // 1.3 a server that refuses our certificate does so after our side of
       // the handshake succeeded, and that must not become a tight loop.
-      if (connected && Clock::now() - began >= kStableConnection) backoff = self->settings.backoff_min;
+      if (connected && Clock::now() - began >= kStableConnection)
+        backoff = self->settings.backoff_min;
       peer->backoff.expires_after(self->jittered(backoff));
       co_await peer->backoff.async_wait(kTuple);
       backoff = std::min(backoff * 2, self->settings.backoff_max);
@@ -467,8 +477,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     watchdog.arm(settings.connect_timeout);
     const tcp::endpoint endpoint(to_asio(peer->address.address), peer->address.port);
     if (auto [error] = co_await stream.next_layer().async_connect(endpoint, kTuple); error) {
-      logger.debug(kComponent,
-                   "cannot connect to " + where + ": " + (watchdog.expired() ? "timed out" : error.message()));
+      logger.debug(kComponent, "cannot connect to " + where + ": " +
+                                   (watchdog.expired() ? "timed out" : error.message()));
       co_return false;
     }
     if (peer->stopped || stopped) co_return false;
@@ -478,8 +488,10 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     stream.next_layer().set_option(tcp::no_delay(true), ignored);
     watchdog.arm(settings.handshake_timeout);
     if (auto [error] = co_await stream.async_handshake(ssl::stream_base::client, kTuple); error) {
-      logger.warn(kComponent, "TLS handshake with " + where + " failed: " +
-                                  (watchdog.expired() ? "timed out" : handshake_error(error, stream.native_handle())));
+      logger.warn(
+          kComponent,
+          "TLS handshake with " + where + " failed: " +
+              (watchdog.expired() ? "timed out" : handshake_error(error, stream.native_handle())));
       co_return false;
     }
     const std::string hello = encode_hello(settings.self_name);
@@ -500,7 +512,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
             asio::co_spawn(executor, watch_for_close(stream, peer), asio::deferred))
             .async_wait(asio::experimental::wait_for_one(), asio::deferred);
     // The first to end decides; the other only saw the cancellation.
-    if (const auto& first = order[0] == 0 ? writer_error : reader_error; first) std::rethrow_exception(first);
+    if (const auto& first = order[0] == 0 ? writer_error : reader_error; first)
+      std::rethrow_exception(first);
     if (peer->stopped || stopped) co_await close_gracefully(stream, watchdog);
     co_return true;
   }
@@ -523,8 +536,9 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       }
       batch.clear();
       std::uint64_t count = 0;
-      while (!peer->frames.empty() &&
-             (batch.empty() || batch.size() + peer->frames.front().bytes.size() <= kMaxBatchBytes)) {
+      while (
+          !peer->frames.empty() &&
+          (batch.empty() || batch.size() + peer->frames.front().bytes.size() <= kMaxBatchBytes)) {
         batch += peer->frames.front().bytes;
         peer->bytes -= peer->frames.front().bytes.size();
         peer->frames.pop_front();
@@ -546,8 +560,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       if (error) {
         counters.dropped += count;  // lost with the connection; Raft retransmits
         if (!peer->stopped && !stopped) {
-          logger.warn(kComponent,
-                      "write to " + peer->where() + " failed: " + (watchdog.expired() ? "timed out" : error.message()));
+          logger.warn(kComponent, "write to " + peer->where() + " failed: " +
+                                      (watchdog.expired() ? "timed out" : error.message()));
         }
         co_return;  // a snapshot cut off is reported by connection_lost()
       }
@@ -573,7 +587,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     auto [error, n] = co_await stream.async_read_some(asio::buffer(&byte, 1), kTuple);
     if (peer->stopped || stopped || error == asio::error::operation_aborted) co_return;
     if (error) {
-      logger.info(kComponent, "connection to " + peer->where() + " closed by the peer: " + error.message());
+      logger.info(kComponent,
+                  "connection to " + peer->where() + " closed by the peer: " + error.message());
     } else {
       logger.warn(kComponent, peer->where() + " sent data on an outgoing connection; closing it");
     }
@@ -609,7 +624,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
         self->logger.warn(kComponent, "too many incoming connections; closing one");
         continue;  // the socket closes as it leaves scope
       }
-      asio::co_spawn(self->io, serve(self, std::move(socket)), self->completion("an incoming connection"));
+      asio::co_spawn(self->io, serve(self, std::move(socket)),
+                     self->completion("an incoming connection"));
     }
   }
 
@@ -626,13 +642,16 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     watchdog.arm(settings.handshake_timeout);
     if (auto [error] = co_await stream.async_handshake(ssl::stream_base::server, kTuple); error) {
       if (!stopped)
-        reject(where, watchdog.expired() ? "TLS handshake timed out"
-                                         : "TLS handshake: " + handshake_error(error, stream.native_handle()));
+        reject(where, watchdog.expired()
+                          ? "TLS handshake timed out"
+                          : "TLS handshake: " + handshake_error(error, stream.native_handle()));
       co_return std::nullopt;
     }
     std::string header(kHelloHeaderBytes, '\0');
     if (auto [error, n] = co_await asio::async_read(stream, asio::buffer(header), kTuple); error) {
-      if (!stopped) reject(where, watchdog.expired() ? "no hello in time" : "reading hello: " + error.message());
+      if (!stopped)
+        reject(where,
+               watchdog.expired() ? "no hello in time" : "reading hello: " + error.message());
       co_return std::nullopt;
     }
     const std::size_t length = hello_name_length(header);
@@ -642,7 +661,9 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     }
     std::string name(length, '\0');
     if (auto [error, n] = co_await asio::async_read(stream, asio::buffer(name), kTuple); error) {
-      if (!stopped) reject(where, watchdog.expired() ? "no hello in time" : "reading hello: " + error.message());
+      if (!stopped)
+        reject(where,
+               watchdog.expired() ? "no hello in time" : "reading hello: " + error.message());
       co_return std::nullopt;
     }
     if (auto valid = validate_node_name(name); !valid) {
@@ -705,7 +726,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
         if (self->stopped) break;
       }
       inbox.erase(0, consumed);
-      if (inbox.capacity() > 2 * kMaxBatchBytes && inbox.size() < kMaxBatchBytes) inbox.shrink_to_fit();
+      if (inbox.capacity() > 2 * kMaxBatchBytes && inbox.size() < kMaxBatchBytes)
+        inbox.shrink_to_fit();
       if (self->stopped) break;
 
       watchdog.arm(self->settings.idle_timeout);
@@ -715,8 +737,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       if (error) {
         // A peer that closes with close_notify gets ours back.
         if (error == asio::error::eof) co_await self->close_gracefully(stream, watchdog);
-        self->logger.info(kComponent, "connection from " + where +
-                                          " closed: " + (watchdog.expired() ? "idle timeout" : error.message()));
+        self->logger.info(kComponent, "connection from " + where + " closed: " +
+                                          (watchdog.expired() ? "idle timeout" : error.message()));
         co_return;
       }
       inbox.append(chunk.data(), n);
@@ -731,11 +753,13 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
 
   /// Hands one payload from the authenticated `peer` to its handler; false
   /// when the connection must close.
-  bool deliver(Payload payload, NodeId peer, SnapshotAssembler& assembler, const std::string& where) {
+  bool deliver(Payload payload, NodeId peer, SnapshotAssembler& assembler,
+               const std::string& where) {
     const NodeId from = std::visit([](const auto& p) { return p.from; }, payload);
     if (from != peer) {
       ++counters.wrong_sender;
-      logger.warn(kComponent, "dropped a frame from " + where + " claiming to be from node " + std::to_string(from));
+      logger.warn(kComponent, "dropped a frame from " + where + " claiming to be from node " +
+                                  std::to_string(from));
       assembler.reset();  // what came before was not the snapshot it claimed
       return true;
     }
@@ -764,10 +788,10 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   }
 };
 
-Transport::Transport(asio::io_context& io, TransportSettings settings, Logger& logger, MessageHandler on_message,
-                     ReportHandler on_report, TransportEvents events)
-    : impl_(std::make_shared<Impl>(io, std::move(settings), logger, std::move(on_message), std::move(on_report),
-                                   std::move(events))) {}
+Transport::Transport(asio::io_context& io, TransportSettings settings, Logger& logger,
+                     MessageHandler on_message, ReportHandler on_report, TransportEvents events)
+    : impl_(std::make_shared<Impl>(io, std::move(settings), logger, std::move(on_message),
+                                   std::move(on_report), std::move(events))) {}
 
 Transport::~Transport() {
   // stop() cancels timers, which report a failure by throwing; a destructor
@@ -779,11 +803,17 @@ Transport::~Transport() {
   }
 }
 
-Result<void> Transport::start() { return impl_->start(); }
+Result<void> Transport::start() {
+  return impl_->start();
+}
 
-SocketAddress Transport::bound() const { return impl_->bound; }
+SocketAddress Transport::bound() const {
+  return impl_->bound;
+}
 
-NodeId Transport::self() const { return impl_->self; }
+NodeId Transport::self() const {
+  return impl_->self;
+}
 
 void Transport::add_peer(NodeId id, std::string name, SocketAddress address) {
   MERIDIAN_ASSERT(validate_node_name(name).ok(), "add_peer with an invalid node name");
@@ -806,15 +836,25 @@ void Transport::remove_peer(NodeId id) {
   impl_->peers.erase(it);
 }
 
-void Transport::send(Message message) { impl_->send(std::move(message)); }
+void Transport::send(Message message) {
+  impl_->send(std::move(message));
+}
 
-void Transport::send_report(const NodeReport& report) { impl_->send_report(report); }
+void Transport::send_report(const NodeReport& report) {
+  impl_->send_report(report);
+}
 
-void Transport::send_forward(const ForwardFrame& frame) { impl_->send_forward(frame); }
+void Transport::send_forward(const ForwardFrame& frame) {
+  impl_->send_forward(frame);
+}
 
-void Transport::stop() { impl_->stop(); }
+void Transport::stop() {
+  impl_->stop();
+}
 
-const TransportCounters& Transport::counters() const { return impl_->counters; }
+const TransportCounters& Transport::counters() const {
+  return impl_->counters;
+}
 
 std::size_t Transport::queued(NodeId id) const {
   const auto it = impl_->peers.find(id);

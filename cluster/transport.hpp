@@ -74,18 +74,21 @@ struct TransportSettings {
   std::string key_pem;    ///< its private key
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds handshake_timeout{2000};  ///< TLS handshake + hello
-  std::chrono::milliseconds idle_timeout{10000};      ///< per read (incoming) and per write (outgoing)
-  std::chrono::milliseconds shutdown_timeout{250};    ///< the TLS shutdown when a connection ends by stop()
-  std::size_t max_queue_messages = 1024;              ///< per peer
+  std::chrono::milliseconds idle_timeout{10000};  ///< per read (incoming) and per write (outgoing)
+  std::chrono::milliseconds shutdown_timeout{
+      250};                               ///< the TLS shutdown when a connection ends by stop()
+  std::size_t max_queue_messages = 1024;  ///< per peer
   /// Per peer (encoded frames; snapshots aside).
   std::size_t max_queue_bytes = std::size_t{64} * 1024 * 1024;
-  std::uint64_t max_snapshot_bytes = kMaxSnapshotBytes;  ///< sent and accepted; at most kMaxSnapshotBytes
+  std::uint64_t max_snapshot_bytes =
+      kMaxSnapshotBytes;  ///< sent and accepted; at most kMaxSnapshotBytes
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{5000};
   std::size_t max_incoming_connections = 64;  ///< concurrent; more are closed at accept
 };
 
-using store::TransportCounters;  // store/replicated_store.hpp: the counts, as the store's status shows them
+using store::TransportCounters;  // store/replicated_store.hpp: the counts, as the store's status
+                                 // shows them
 
 /// What the Raft driver learns about peers (each may be left empty).
 struct TransportEvents {
@@ -116,8 +119,8 @@ class Transport {
   /// `on_message` gets every authenticated message (a snapshot as one
   /// Message once all its chunks arrived); `on_report` every authenticated
   /// report (reports are dropped when it is empty).
-  Transport(boost::asio::io_context& io, TransportSettings settings, Logger& logger, MessageHandler on_message,
-            ReportHandler on_report, TransportEvents events = {});
+  Transport(boost::asio::io_context& io, TransportSettings settings, Logger& logger,
+            MessageHandler on_message, ReportHandler on_report, TransportEvents events = {});
   ~Transport();  // stops
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;

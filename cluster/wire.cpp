@@ -15,7 +15,8 @@ constexpr std::uint8_t kKnownFlags = kFlagReject | kFlagTransfer | kFlagSnapshot
 /// SnapshotChunk flags.
 constexpr std::uint8_t kChunkFlagMeta = 1;
 
-static_assert(message_type_count <= kReportType, "payload type codes must stay outside the MessageType range");
+static_assert(message_type_count <= kReportType,
+              "payload type codes must stay outside the MessageType range");
 
 void put_ids(ByteWriter& out, const std::vector<std::uint64_t>& ids) {
   out.u32(static_cast<std::uint32_t>(ids.size()));
@@ -48,7 +49,8 @@ ByteWriter begin(std::uint8_t type, std::size_t reserve = 64) {
 Result<std::string> finish(ByteWriter&& out) {
   std::string frame = std::move(out).take();
   const std::size_t payload = frame.size() - 4;
-  if (payload > kMaxFrameBytes) return fail("payload of ", std::to_string(payload), " bytes exceeds the frame limit");
+  if (payload > kMaxFrameBytes)
+    return fail("payload of ", std::to_string(payload), " bytes exceeds the frame limit");
   for (int i = 0; i < 4; ++i) frame[i] = static_cast<char>((payload >> (24 - 8 * i)) & 0xff);
   return frame;
 }
@@ -58,21 +60,25 @@ Result<void> check_chunk(const SnapshotChunk& chunk) {
   if (chunk.total_bytes > kMaxSnapshotBytes) {
     return fail("snapshot of ", std::to_string(chunk.total_bytes), " bytes exceeds the limit");
   }
-  if (chunk.data.size() > kSnapshotChunkBytes) return fail("chunk of ", std::to_string(chunk.data.size()), " bytes");
+  if (chunk.data.size() > kSnapshotChunkBytes)
+    return fail("chunk of ", std::to_string(chunk.data.size()), " bytes");
   if (chunk.offset > chunk.total_bytes || chunk.data.size() > chunk.total_bytes - chunk.offset) {
     return fail("chunk beyond the end of the snapshot");
   }
   if (chunk.data.empty() && chunk.total_bytes != 0) return fail("empty chunk");
-  if ((chunk.offset == 0) != chunk.meta.has_value()) return fail("metadata must come with the first chunk only");
-  if (chunk.meta && !members_fit(chunk.meta->membership)) return fail("too many members in the snapshot");
+  if ((chunk.offset == 0) != chunk.meta.has_value())
+    return fail("metadata must come with the first chunk only");
+  if (chunk.meta && !members_fit(chunk.meta->membership))
+    return fail("too many members in the snapshot");
   return {};
 }
 
 Result<Message> decode_message(ByteReader& in, std::uint8_t type, std::size_t payload_size) {
   Message message;
   message.type = static_cast<MessageType>(type);
-  for (std::uint64_t* field : {&message.from, &message.to, &message.term, &message.index, &message.log_term,
-                               &message.commit, &message.context, &message.reject_hint}) {
+  for (std::uint64_t* field :
+       {&message.from, &message.to, &message.term, &message.index, &message.log_term,
+        &message.commit, &message.context, &message.reject_hint}) {
     *field = in.u64();
   }
   const std::uint8_t flags = in.u8();
@@ -91,7 +97,8 @@ Result<Message> decode_message(ByteReader& in, std::uint8_t type, std::size_t pa
     entry.index = in.u64();
     entry.term = in.u64();
     const std::uint8_t entry_type = in.u8();
-    if (entry_type > static_cast<std::uint8_t>(store::EntryType::config)) return fail("unknown entry type");
+    if (entry_type > static_cast<std::uint8_t>(store::EntryType::config))
+      return fail("unknown entry type");
     entry.type = static_cast<store::EntryType>(entry_type);
     entry.data = in.bytes(kMaxFrameBytes);
     if (!in.ok()) return fail("truncated entry ", std::to_string(i));
@@ -130,10 +137,11 @@ Result<NodeReport> decode_report(ByteReader& in) {
   report.from = in.u64();
   report.to = in.u64();
   const std::uint8_t role = in.u8();
-  if (in.ok() && role > static_cast<std::uint8_t>(Role::leader)) return fail("unknown role ", std::to_string(role));
+  if (in.ok() && role > static_cast<std::uint8_t>(Role::leader))
+    return fail("unknown role ", std::to_string(role));
   report.role = static_cast<Role>(role);
-  for (std::uint64_t* field : {&report.term, &report.leader, &report.commit, &report.applied, &report.last_index,
-                               &report.snapshot_index, &report.uptime_ms}) {
+  for (std::uint64_t* field : {&report.term, &report.leader, &report.commit, &report.applied,
+                               &report.last_index, &report.snapshot_index, &report.uptime_ms}) {
     *field = in.u64();
   }
   report.admin_address = in.bytes(kMaxAdminAddressBytes);
@@ -143,7 +151,8 @@ Result<NodeReport> decode_report(ByteReader& in) {
 
 Result<SnapshotChunk> decode_chunk(ByteReader& in) {
   SnapshotChunk chunk;
-  for (std::uint64_t* field : {&chunk.from, &chunk.to, &chunk.term, &chunk.offset, &chunk.total_bytes}) {
+  for (std::uint64_t* field :
+       {&chunk.from, &chunk.to, &chunk.term, &chunk.offset, &chunk.total_bytes}) {
     *field = in.u64();
   }
   const std::uint8_t flags = in.u8();
@@ -167,14 +176,18 @@ Result<SnapshotChunk> decode_chunk(ByteReader& in) {
 }  // namespace
 
 Result<std::string> encode_frame(const Message& message) {
-  if (message.entries.size() > kMaxEntriesPerMessage) return fail("too many entries for one message");
-  if (message.snapshot && !members_fit(message.snapshot->membership)) return fail("too many members in the snapshot");
+  if (message.entries.size() > kMaxEntriesPerMessage)
+    return fail("too many entries for one message");
+  if (message.snapshot && !members_fit(message.snapshot->membership))
+    return fail("too many members in the snapshot");
   ByteWriter out = begin(static_cast<std::uint8_t>(message.type));
-  for (const std::uint64_t field : {message.from, message.to, message.term, message.index, message.log_term,
-                                    message.commit, message.context, message.reject_hint}) {
+  for (const std::uint64_t field :
+       {message.from, message.to, message.term, message.index, message.log_term, message.commit,
+        message.context, message.reject_hint}) {
     out.u64(field);
   }
-  out.u8(static_cast<std::uint8_t>((message.reject ? kFlagReject : 0) | (message.transfer ? kFlagTransfer : 0) |
+  out.u8(static_cast<std::uint8_t>((message.reject ? kFlagReject : 0) |
+                                   (message.transfer ? kFlagTransfer : 0) |
                                    (message.snapshot ? kFlagSnapshot : 0)));
   out.u32(static_cast<std::uint32_t>(message.entries.size()));
   for (const store::Entry& entry : message.entries) {
@@ -195,13 +208,14 @@ Result<std::string> encode_frame(const Message& message) {
 }
 
 Result<std::string> encode_frame(const NodeReport& report) {
-  if (report.admin_address.size() > kMaxAdminAddressBytes) return fail("admin address too long for a report");
+  if (report.admin_address.size() > kMaxAdminAddressBytes)
+    return fail("admin address too long for a report");
   ByteWriter out = begin(kReportType, 96 + report.admin_address.size());
   out.u64(report.from);
   out.u64(report.to);
   out.u8(static_cast<std::uint8_t>(report.role));
-  for (const std::uint64_t field : {report.term, report.leader, report.commit, report.applied, report.last_index,
-                                    report.snapshot_index, report.uptime_ms}) {
+  for (const std::uint64_t field : {report.term, report.leader, report.commit, report.applied,
+                                    report.last_index, report.snapshot_index, report.uptime_ms}) {
     out.u64(field);
   }
   out.bytes(report.admin_address);
@@ -211,7 +225,8 @@ Result<std::string> encode_frame(const NodeReport& report) {
 Result<std::string> encode_frame(const SnapshotChunk& chunk) {
   if (auto valid = check_chunk(chunk); !valid) return valid.error();
   ByteWriter out = begin(kChunkType, chunk.data.size() + 128);
-  for (const std::uint64_t field : {chunk.from, chunk.to, chunk.term, chunk.offset, chunk.total_bytes}) {
+  for (const std::uint64_t field :
+       {chunk.from, chunk.to, chunk.term, chunk.offset, chunk.total_bytes}) {
     out.u64(field);
   }
   out.u8(chunk.meta ? kChunkFlagMeta : 0);
@@ -241,7 +256,8 @@ Result<std::uint32_t> frame_length(std::string_view bytes) {
   ByteReader in(bytes.substr(0, 4));
   const std::uint32_t length = in.u32();
   if (length == 0) return fail("empty frame");
-  if (length > kMaxFrameBytes) return fail("frame of ", std::to_string(length), " bytes exceeds the limit");
+  if (length > kMaxFrameBytes)
+    return fail("frame of ", std::to_string(length), " bytes exceeds the limit");
   return length;
 }
 
@@ -272,20 +288,23 @@ Result<Payload> decode_payload(std::string_view payload) {
 }
 
 Result<void> check_snapshot_message(const Message& message, std::uint64_t max_bytes) {
-  if (message.type != MessageType::snapshot || !message.snapshot) return fail("not a snapshot message");
+  if (message.type != MessageType::snapshot || !message.snapshot)
+    return fail("not a snapshot message");
   const std::uint64_t limit = std::min(max_bytes, kMaxSnapshotBytes);
   if (message.snapshot->data.size() > limit) {
-    return fail("snapshot of ", std::to_string(message.snapshot->data.size()), " bytes exceeds the limit of ",
-                std::to_string(limit));
+    return fail("snapshot of ", std::to_string(message.snapshot->data.size()),
+                " bytes exceeds the limit of ", std::to_string(limit));
   }
   if (!members_fit(message.snapshot->membership)) return fail("too many members in the snapshot");
   return {};
 }
 
 SnapshotChunk snapshot_chunk(const Message& message, std::uint64_t offset) {
-  MERIDIAN_ASSERT(check_snapshot_message(message).ok(), "snapshot_chunk of a message that cannot be chunked");
+  MERIDIAN_ASSERT(check_snapshot_message(message).ok(),
+                  "snapshot_chunk of a message that cannot be chunked");
   const store::Snapshot& snapshot = *message.snapshot;
-  MERIDIAN_ASSERT(offset < snapshot.data.size() || offset == 0, "snapshot chunk offset beyond the data");
+  MERIDIAN_ASSERT(offset < snapshot.data.size() || offset == 0,
+                  "snapshot chunk offset beyond the data");
   SnapshotChunk chunk;
   chunk.from = message.from;
   chunk.to = message.to;
@@ -297,7 +316,8 @@ SnapshotChunk snapshot_chunk(const Message& message, std::uint64_t offset) {
   return chunk;
 }
 
-SnapshotAssembler::SnapshotAssembler(std::uint64_t max_bytes) : max_bytes_(std::min(max_bytes, kMaxSnapshotBytes)) {}
+SnapshotAssembler::SnapshotAssembler(std::uint64_t max_bytes)
+    : max_bytes_(std::min(max_bytes, kMaxSnapshotBytes)) {}
 
 void SnapshotAssembler::reset() {
   partial_.reset();
@@ -314,8 +334,8 @@ Result<std::optional<Message>> SnapshotAssembler::add(SnapshotChunk chunk) {
   if (chunk.offset == 0) {
     if (partial_) return refuse(fail("a new snapshot began before the previous one ended"));
     if (chunk.total_bytes > max_bytes_) {
-      return refuse(fail("snapshot of ", std::to_string(chunk.total_bytes), " bytes exceeds the limit of ",
-                         std::to_string(max_bytes_)));
+      return refuse(fail("snapshot of ", std::to_string(chunk.total_bytes),
+                         " bytes exceeds the limit of ", std::to_string(max_bytes_)));
     }
     Message message;
     message.type = MessageType::snapshot;
@@ -324,11 +344,14 @@ Result<std::optional<Message>> SnapshotAssembler::add(SnapshotChunk chunk) {
     message.term = chunk.term;
     // Grows with the chunks rather than by the announced size: memory
     // follows what actually arrived.
-    message.snapshot = store::Snapshot{chunk.meta->index, chunk.meta->term, std::move(chunk.meta->membership), {}};
+    message.snapshot =
+        store::Snapshot{chunk.meta->index, chunk.meta->term, std::move(chunk.meta->membership), {}};
     partial_ = std::move(message);
     total_bytes_ = chunk.total_bytes;
   } else {
-    if (!partial_) return refuse(fail("a snapshot chunk at offset ", std::to_string(chunk.offset), " without a start"));
+    if (!partial_)
+      return refuse(
+          fail("a snapshot chunk at offset ", std::to_string(chunk.offset), " without a start"));
     if (chunk.from != partial_->from || chunk.to != partial_->to || chunk.term != partial_->term ||
         chunk.total_bytes != total_bytes_) {
       return refuse(fail("a snapshot chunk disagrees with the first chunk"));
@@ -340,7 +363,8 @@ Result<std::optional<Message>> SnapshotAssembler::add(SnapshotChunk chunk) {
   }
   partial_->snapshot->data += chunk.data;
   if (partial_->snapshot->data.size() < total_bytes_) return std::optional<Message>();
-  MERIDIAN_ASSERT(partial_->snapshot->data.size() == total_bytes_, "a checked chunk overran its snapshot");
+  MERIDIAN_ASSERT(partial_->snapshot->data.size() == total_bytes_,
+                  "a checked chunk overran its snapshot");
   std::optional<Message> done = std::move(partial_);
   reset();
   return done;

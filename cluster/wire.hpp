@@ -97,9 +97,9 @@ struct SnapshotMeta {
 struct SnapshotChunk {
   NodeId from = no_node;
   NodeId to = no_node;
-  std::uint64_t term = 0;         ///< the sender's term (Message::term)
-  std::uint64_t offset = 0;       ///< where `data` starts in the snapshot's data
-  std::uint64_t total_bytes = 0;  ///< size of the snapshot's whole data, <= kMaxSnapshotBytes
+  std::uint64_t term = 0;            ///< the sender's term (Message::term)
+  std::uint64_t offset = 0;          ///< where `data` starts in the snapshot's data
+  std::uint64_t total_bytes = 0;     ///< size of the snapshot's whole data, <= kMaxSnapshotBytes
   std::optional<SnapshotMeta> meta;  ///< present exactly when offset == 0
   std::string data;
 
@@ -144,7 +144,8 @@ Result<std::uint32_t> frame_length(std::string_view bytes);
 /// Checks that the snapshot message `message` can be sent in chunks: it has
 /// a snapshot, its data is at most `max_bytes` (<= kMaxSnapshotBytes) and
 /// its membership within kMaxMembers.
-Result<void> check_snapshot_message(const Message& message, std::uint64_t max_bytes = kMaxSnapshotBytes);
+Result<void> check_snapshot_message(const Message& message,
+                                    std::uint64_t max_bytes = kMaxSnapshotBytes);
 
 /// The chunk of the snapshot message `message` that starts at `offset`:
 /// up to kSnapshotChunkBytes of its data, plus the metadata when offset is

@@ -53,7 +53,8 @@ Result<Answer> decode_answer(std::string_view body) {
   Answer answer;
   answer.result.ok = in.u8() == 1;
   answer.result.current = in.optional_bytes(store::kMaxValueBytes);
-  if (!in.ok() || !in.at_end() || outcome > kLastErrorKind + 1) return fail("forwarded answer: malformed");
+  if (!in.ok() || !in.at_end() || outcome > kLastErrorKind + 1)
+    return fail("forwarded answer: malformed");
   if (outcome != 0) {
     answer.error = StoreError{static_cast<StoreErrorKind>(outcome - 1), std::move(message)};
     if (!leader.empty()) answer.error->leader = std::move(leader);
@@ -63,15 +64,18 @@ Result<Answer> decode_answer(std::string_view body) {
 
 }  // namespace
 
-void RaftMember::Impl::forward(const std::string& command, bool system, StoreCallback<store::KvResult> done) {
+void RaftMember::Impl::forward(const std::string& command, bool system,
+                               StoreCallback<store::KvResult> done) {
   const NodeId leader = raft_->leader();
   if (leader == no_node || leader == id_ || !address_book_.count(leader)) {
     return done({}, not_leader_error("this node is not the leader"));
   }
   const std::uint64_t id = next_forward_id_++;
-  forwards_[id] = PendingForward{std::chrono::steady_clock::now() + settings_.request_timeout, std::move(done)};
-  transport_->send_forward(ForwardFrame{id_, leader, id, false,
-                                        encode_request(system ? ForwardKind::system : ForwardKind::client, command)});
+  forwards_[id] =
+      PendingForward{std::chrono::steady_clock::now() + settings_.request_timeout, std::move(done)};
+  transport_->send_forward(
+      ForwardFrame{id_, leader, id, false,
+                   encode_request(system ? ForwardKind::system : ForwardKind::client, command)});
 }
 
 void RaftMember::Impl::on_forward(const ForwardFrame& frame) {
@@ -88,14 +92,16 @@ void RaftMember::Impl::on_forward(const ForwardFrame& frame) {
   const std::uint64_t id = frame.id;
   auto reply = [this, from, id](const store::KvResult& result,
                                 const std::optional<StoreError>& error) {
-    if (transport_) transport_->send_forward(ForwardFrame{id_, from, id, true, encode_answer(result, error)});
+    if (transport_)
+      transport_->send_forward(ForwardFrame{id_, from, id, true, encode_answer(result, error)});
   };
   ByteReader in(frame.body);
   const std::uint8_t version = in.u8();
   const std::uint8_t kind = in.u8();
   std::string data = in.bytes(kMaxForwardBytes);
   if (!in.ok() || !in.at_end() || version != kForwardVersion ||
-      (kind != static_cast<std::uint8_t>(ForwardKind::client) && kind != static_cast<std::uint8_t>(ForwardKind::system))) {
+      (kind != static_cast<std::uint8_t>(ForwardKind::client) &&
+       kind != static_cast<std::uint8_t>(ForwardKind::system))) {
     return reply({}, StoreError{StoreErrorKind::invalid, "malformed forwarded request"});
   }
   auto command = store::decode_command(data);

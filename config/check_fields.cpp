@@ -7,10 +7,10 @@
 #include <charconv>
 
 #include "base/assert.hpp"
+#include "config/duration.hpp"
+#include "config/sections.hpp"
 #include "dns/wire/name.hpp"
 #include "dns/wire/types.hpp"
-#include "config/sections.hpp"
-#include "config/duration.hpp"
 
 namespace meridian::config_internal {
 namespace {
@@ -28,15 +28,19 @@ constexpr std::size_t kMaxHostBytes = 255;
 
 // Query types by mnemonic; the probe compares answers of any type as text.
 constexpr std::pair<std::string_view, std::uint16_t> kQueryTypes[] = {
-    {"A", dns::rrtype::A},     {"AAAA", dns::rrtype::AAAA}, {"NS", dns::rrtype::NS},   {"SOA", dns::rrtype::SOA},
-    {"MX", dns::rrtype::MX},   {"TXT", dns::rrtype::TXT},   {"CNAME", dns::rrtype::CNAME},
-    {"SRV", dns::rrtype::SRV}, {"PTR", dns::rrtype::PTR},   {"CAA", dns::rrtype::CAA},
+    {"A", dns::rrtype::A},         {"AAAA", dns::rrtype::AAAA}, {"NS", dns::rrtype::NS},
+    {"SOA", dns::rrtype::SOA},     {"MX", dns::rrtype::MX},     {"TXT", dns::rrtype::TXT},
+    {"CNAME", dns::rrtype::CNAME}, {"SRV", dns::rrtype::SRV},   {"PTR", dns::rrtype::PTR},
+    {"CAA", dns::rrtype::CAA},
 };
 // RCODE names by value (RFC 1035, RFC 2136); what the probe prints too.
-constexpr std::string_view kRcodes[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-                                        "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE"};
+constexpr std::string_view kRcodes[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                        "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                        "NXRRSET", "NOTAUTH", "NOTZONE"};
 
-bool is_http(CheckType type) { return type == CheckType::http || type == CheckType::https; }
+bool is_http(CheckType type) {
+  return type == CheckType::http || type == CheckType::https;
+}
 
 // "a tcp check", "an http check".
 std::string a_check_of(CheckType type) {
@@ -66,7 +70,9 @@ void change_type(CheckDefinition& definition, CheckSpec& spec, CheckType type) {
   if (type != CheckType::dns) spec.dns = {};
 }
 
-bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+bool is_control(char c) {
+  return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+}
 
 bool is_token_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -74,14 +80,16 @@ bool is_token_char(char c) {
 }
 
 std::string upper(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; });
+  std::transform(text.begin(), text.end(), text.begin(), [](char c) {
+    return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+  });
   return text;
 }
 
 // A scalar whose text passes `valid`; reports `what` otherwise.
 template <class Valid>
-std::optional<std::string> read_text(Diagnostics& diag, const Field& field, const std::string& what, Valid valid) {
+std::optional<std::string> read_text(Diagnostics& diag, const Field& field, const std::string& what,
+                                     Valid valid) {
   auto text = read_string(diag, field, what);
   if (text && !valid(*text)) {
     report_expected(diag, field, what);
@@ -91,14 +99,16 @@ std::optional<std::string> read_text(Diagnostics& diag, const Field& field, cons
 }
 
 bool plain_text(std::string_view text, std::size_t max_bytes) {
-  return !text.empty() && text.size() <= max_bytes && std::none_of(text.begin(), text.end(), is_control);
+  return !text.empty() && text.size() <= max_bytes &&
+         std::none_of(text.begin(), text.end(), is_control);
 }
 
 // One entry of `expect`: "200" or "200-299".
 std::optional<health::StatusRange> parse_status(std::string_view text) {
   auto number = [](std::string_view part, unsigned& out) {
     const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
-    return ec == std::errc() && end == part.data() + part.size() && out >= kMinStatus && out <= kMaxStatus;
+    return ec == std::errc() && end == part.data() + part.size() && out >= kMinStatus &&
+           out <= kMaxStatus;
   };
   const auto dash = text.find('-');
   unsigned first = 0;
@@ -106,15 +116,16 @@ std::optional<health::StatusRange> parse_status(std::string_view text) {
   if (dash == std::string_view::npos) {
     if (!number(text, first)) return std::nullopt;
     last = first;
-  } else if (!number(text.substr(0, dash), first) || !number(text.substr(dash + 1), last) || first > last) {
+  } else if (!number(text.substr(0, dash), first) || !number(text.substr(dash + 1), last) ||
+             first > last) {
     return std::nullopt;
   }
   return health::StatusRange{static_cast<std::uint16_t>(first), static_cast<std::uint16_t>(last)};
 }
 
 // A single value may be written without the list brackets.
-std::optional<std::vector<Field>> one_or_list(Diagnostics& diag, const Field& field, std::string_view what,
-                                              std::size_t max_count) {
+std::optional<std::vector<Field>> one_or_list(Diagnostics& diag, const Field& field,
+                                              std::string_view what, std::size_t max_count) {
   if (field.node.IsScalar()) return std::vector<Field>{field};
   return read_list(diag, field, what, 1, max_count);
 }
@@ -127,7 +138,8 @@ void read_expect(Diagnostics& diag, const Field& field, health::HttpCheck& http)
     std::optional<health::StatusRange> range;
     if (element.node.IsScalar()) range = parse_status(element.node.Scalar());
     if (!range) {
-      report_expected(diag, element, "a status code from 100 to 599 or a range like \"200-299\" (first <= last)");
+      report_expected(diag, element,
+                      "a status code from 100 to 599 or a range like \"200-299\" (first <= last)");
       continue;
     }
     expect.push_back(*range);
@@ -139,7 +151,8 @@ void read_headers(Diagnostics& diag, const Field& field, health::HttpCheck& http
   auto entries = map_entries(diag, field);
   if (!entries) return;
   if (entries->size() > limits::kMaxHttpHeaders) {
-    report_expected(diag, field, "a map of at most " + std::to_string(limits::kMaxHttpHeaders) + " headers");
+    report_expected(diag, field,
+                    "a map of at most " + std::to_string(limits::kMaxHttpHeaders) + " headers");
     return;
   }
   std::vector<std::pair<std::string, std::string>> headers;
@@ -150,12 +163,13 @@ void read_headers(Diagnostics& diag, const Field& field, health::HttpCheck& http
       continue;
     }
     // Field values may hold tabs (RFC 9110 5.5), nothing else below space.
-    auto value = read_text(diag, entry.value, "a header value without line breaks or control characters",
-                           [](const std::string& text) {
-                             return text.size() <= limits::kMaxCheckTextBytes &&
-                                    std::none_of(text.begin(), text.end(),
-                                                 [](char c) { return c != '\t' && is_control(c); });
-                           });
+    auto value =
+        read_text(diag, entry.value, "a header value without line breaks or control characters",
+                  [](const std::string& text) {
+                    return text.size() <= limits::kMaxCheckTextBytes &&
+                           std::none_of(text.begin(), text.end(),
+                                        [](char c) { return c != '\t' && is_control(c); });
+                  });
     if (value) headers.emplace_back(entry.key, std::move(*value));
   }
   if (headers.size() == entries->size()) http.headers = std::move(headers);
@@ -169,27 +183,30 @@ void read_http(Diagnostics& diag, const MapReader& reader, health::HttpCheck& ht
     }
   }
   if (auto path = reader.optional("path")) {
-    auto text = read_text(diag, *path, "a request path starting with '/', without spaces or control characters",
-                          [](const std::string& value) {
-                            return value.starts_with('/') && plain_text(value, limits::kMaxCheckTextBytes) &&
-                                   value.find(' ') == std::string::npos;
-                          });
+    auto text = read_text(
+        diag, *path, "a request path starting with '/', without spaces or control characters",
+        [](const std::string& value) {
+          return value.starts_with('/') && plain_text(value, limits::kMaxCheckTextBytes) &&
+                 value.find(' ') == std::string::npos;
+        });
     if (text) http.path = std::move(*text);
   }
   if (auto host = reader.optional("host")) {
-    auto text = read_text(diag, *host, "a Host header value (1 to 255 bytes, no spaces or control characters)",
-                          [](const std::string& value) {
-                            return plain_text(value, kMaxHostBytes) && value.find(' ') == std::string::npos;
-                          });
+    auto text = read_text(
+        diag, *host, "a Host header value (1 to 255 bytes, no spaces or control characters)",
+        [](const std::string& value) {
+          return plain_text(value, kMaxHostBytes) && value.find(' ') == std::string::npos;
+        });
     if (text) http.host = std::move(*text);
   }
   if (auto headers = reader.optional("headers")) read_headers(diag, *headers, http);
   if (auto expect = reader.optional("expect")) read_expect(diag, *expect, http);
   if (auto body = reader.optional("body")) {
-    auto text = read_text(diag, *body,
-                          "a body substring of 1 to " + std::to_string(limits::kMaxCheckTextBytes) +
-                              " bytes, without control characters",
-                          [](const std::string& value) { return plain_text(value, limits::kMaxCheckTextBytes); });
+    auto text = read_text(
+        diag, *body,
+        "a body substring of 1 to " + std::to_string(limits::kMaxCheckTextBytes) +
+            " bytes, without control characters",
+        [](const std::string& value) { return plain_text(value, limits::kMaxCheckTextBytes); });
     if (text) http.body_contains = std::move(*text);
   }
   if (auto limit = reader.optional("body_limit")) {
@@ -202,23 +219,26 @@ void read_http(Diagnostics& diag, const MapReader& reader, health::HttpCheck& ht
 void read_tls(const Context& context, const Field& field, health::TlsCheck& tls) {
   MapReader reader(context.diag, field, {"verify", "ca_file", "server_name"});
   if (auto verify = reader.optional("verify")) {
-    if (auto index = read_choice(context.diag, *verify, {"true", "false"})) tls.verify = *index == 0;
+    if (auto index = read_choice(context.diag, *verify, {"true", "false"}))
+      tls.verify = *index == 0;
   }
   if (auto ca_file = reader.optional("ca_file")) {
-    auto text = read_text(context.diag, *ca_file, "a CA bundle file path", [](const std::string& v) {
-      return !v.empty();
-    });
+    auto text = read_text(context.diag, *ca_file, "a CA bundle file path",
+                          [](const std::string& v) { return !v.empty(); });
     if (text) tls.ca_file = context.resolve(*text);
   }
   if (auto server_name = reader.optional("server_name")) {
     // SNI carries no final dot (RFC 6066 3).
-    auto text = read_text(context.diag, *server_name, "a host name without the final dot (like api.example.com)",
-                          [](const std::string& v) {
-      const dns::Name root;
-      dns::Name name;
-      return plain_text(v, kMaxHostBytes) && !v.ends_with('.') && dns::Name::from_text(v, name, &root) &&
-             std::all_of(v.begin(), v.end(), [](char c) { return c == '.' || c == '_' || is_token_char(c); });
-    });
+    auto text = read_text(
+        context.diag, *server_name, "a host name without the final dot (like api.example.com)",
+        [](const std::string& v) {
+          const dns::Name root;
+          dns::Name name;
+          return plain_text(v, kMaxHostBytes) && !v.ends_with('.') &&
+                 dns::Name::from_text(v, name, &root) &&
+                 std::all_of(v.begin(), v.end(),
+                             [](char c) { return c == '.' || c == '_' || is_token_char(c); });
+        });
     if (text) tls.server_name = std::move(*text);
   }
 }
@@ -262,12 +282,15 @@ void read_query(const Context& context, const Field& field, health::DnsCheck& qu
     // Addresses are compared as addresses, so they must be ones.
     const bool v4 = query.qtype == dns::rrtype::A;
     const bool v6 = query.qtype == dns::rrtype::AAAA;
-    const std::string what = v4 ? "an IPv4 address" : v6 ? "an IPv6 address" : "an answer's RDATA as text";
+    const std::string what = v4   ? "an IPv4 address"
+                             : v6 ? "an IPv6 address"
+                                  : "an answer's RDATA as text";
     std::vector<std::string> answers;
     for (const Field& element : *elements) {
       auto text = read_text(diag, element, what, [&](const std::string& v) {
         IpAddress address;
-        if (v4 || v6) return IpAddress::parse(v, address) && (address.family == IpAddress::Family::v4) == v4;
+        if (v4 || v6)
+          return IpAddress::parse(v, address) && (address.family == IpAddress::Family::v4) == v4;
         return plain_text(v, limits::kMaxCheckTextBytes);
       });
       if (text) answers.push_back(std::move(*text));
@@ -277,12 +300,14 @@ void read_query(const Context& context, const Field& field, health::DnsCheck& qu
 }
 
 // interval and timeout, which depend on each other.
-void read_timing(Diagnostics& diag, const MapReader& reader, CheckDefinition& definition, CheckSpec& spec) {
+void read_timing(Diagnostics& diag, const MapReader& reader, CheckDefinition& definition,
+                 CheckSpec& spec) {
   const auto interval = reader.optional("interval");
   const auto timeout = reader.optional("timeout");
   bool valid = true;
   if (interval) {
-    auto value = read_duration(diag, *interval, limits::kMinCheckInterval, limits::kMaxCheckInterval);
+    auto value =
+        read_duration(diag, *interval, limits::kMinCheckInterval, limits::kMaxCheckInterval);
     if (value) spec.interval = *value;
     valid = valid && value.has_value();
   }
@@ -305,11 +330,10 @@ void read_timing(Diagnostics& diag, const MapReader& reader, CheckDefinition& de
   } else if (interval) {
     // Only a changed check inherits a timeout it does not show.
     report_expected(diag, *interval,
-                    "an interval greater than the timeout (" + format_duration(spec.timeout) + ", from check " +
-                        quote(definition.name) + ")");
+                    "an interval greater than the timeout (" + format_duration(spec.timeout) +
+                        ", from check " + quote(definition.name) + ")");
   }
 }
-
 
 // `probe_from: all`, a list of sites, or `{ nearest: N }`.
 void read_probe_from(const Context& context, const Field& field, health::ProbeFrom& probe_from) {
@@ -348,7 +372,8 @@ void read_probe_from(const Context& context, const Field& field, health::ProbeFr
   if (!reader.ok()) return;
   if (auto nearest = reader.required("nearest")) {
     if (auto value = read_integer(diag, *nearest, 1, limits::kMaxSites)) {
-      probe_from = health::ProbeFrom{health::ProbeFrom::Kind::nearest, {}, static_cast<std::uint32_t>(*value)};
+      probe_from = health::ProbeFrom{
+          health::ProbeFrom::Kind::nearest, {}, static_cast<std::uint32_t>(*value)};
     }
   }
 }
@@ -356,16 +381,20 @@ void read_probe_from(const Context& context, const Field& field, health::ProbeFr
 }  // namespace
 
 std::vector<std::string_view> check_keys() {
-  return {"type", "port",    "interval", "timeout", "rise", "fall",       "method", "path",
-          "host", "headers", "expect",   "body",    "tls",  "body_limit", "query",  "quorum", "probe_from"};
+  return {"type",   "port",       "interval", "timeout", "rise",      "fall",
+          "method", "path",       "host",     "headers", "expect",    "body",
+          "tls",    "body_limit", "query",    "quorum",  "probe_from"};
 }
 
-std::optional<CheckDefinition> read_check_fields(const Context& context, const Field& field, const MapReader& reader,
-                                                 const CheckDefinition* base, const std::string& name) {
+std::optional<CheckDefinition> read_check_fields(const Context& context, const Field& field,
+                                                 const MapReader& reader,
+                                                 const CheckDefinition* base,
+                                                 const std::string& name) {
   MERIDIAN_ASSERT(base == nullptr || base->spec.has_value(), "a base check must be valid");
   Diagnostics& diag = context.diag;
   const std::size_t errors_before = diag.count();
-  CheckDefinition definition = base != nullptr ? *base : CheckDefinition{name, CheckSpec{}, false, false};
+  CheckDefinition definition =
+      base != nullptr ? *base : CheckDefinition{name, CheckSpec{}, false, false};
   CheckSpec spec = base != nullptr ? *base->spec : CheckSpec{};
   spec.name = definition.name;
   // Unknown while `type` is wrong: then fields are not judged by type.
@@ -384,25 +413,31 @@ std::optional<CheckDefinition> read_check_fields(const Context& context, const F
       definition.port_set = true;
     }
   } else if (type == CheckType::tcp && !definition.port_set) {
-    diag.error(location_of(diag, field), "missing required key \"port\" (a tcp check has no default port)");
+    diag.error(location_of(diag, field),
+               "missing required key \"port\" (a tcp check has no default port)");
   }
   read_timing(diag, reader, definition, spec);
   if (auto rise = reader.optional("rise")) {
-    if (auto value = read_integer(diag, *rise, 1, limits::kMaxRiseFall)) spec.rise = static_cast<std::uint32_t>(*value);
+    if (auto value = read_integer(diag, *rise, 1, limits::kMaxRiseFall))
+      spec.rise = static_cast<std::uint32_t>(*value);
   }
   if (auto fall = reader.optional("fall")) {
-    if (auto value = read_integer(diag, *fall, 1, limits::kMaxRiseFall)) spec.fall = static_cast<std::uint32_t>(*value);
+    if (auto value = read_integer(diag, *fall, 1, limits::kMaxRiseFall))
+      spec.fall = static_cast<std::uint32_t>(*value);
   }
   if (auto quorum = reader.optional("quorum")) {
-    static constexpr health::ObserverQuorum kQuorums[] = {health::ObserverQuorum::majority,
-                                                          health::ObserverQuorum::any, health::ObserverQuorum::all};
-    if (auto index = read_choice(diag, *quorum, {"majority", "any", "all"})) spec.quorum = kQuorums[*index];
+    static constexpr health::ObserverQuorum kQuorums[] = {
+        health::ObserverQuorum::majority, health::ObserverQuorum::any, health::ObserverQuorum::all};
+    if (auto index = read_choice(diag, *quorum, {"majority", "any", "all"}))
+      spec.quorum = kQuorums[*index];
   }
-  if (auto probe_from = reader.optional("probe_from")) read_probe_from(context, *probe_from, spec.probe_from);
+  if (auto probe_from = reader.optional("probe_from"))
+    read_probe_from(context, *probe_from, spec.probe_from);
 
   // Fields of one kind of check on a check of another kind are errors, and
   // are not read further (their values would only add follow-on errors).
-  auto fits = [&](std::initializer_list<std::string_view> keys, bool applies, std::string_view which) {
+  auto fits = [&](std::initializer_list<std::string_view> keys, bool applies,
+                  std::string_view which) {
     if (!type || applies) return true;
     for (std::string_view key : keys) {
       if (auto value = reader.optional(key)) {
@@ -413,24 +448,28 @@ std::optional<CheckDefinition> read_check_fields(const Context& context, const F
     }
     return false;
   };
-  if (fits({"method", "path", "host", "headers", "expect", "body", "body_limit"}, type && is_http(*type),
-           "http and https")) {
+  if (fits({"method", "path", "host", "headers", "expect", "body", "body_limit"},
+           type && is_http(*type), "http and https")) {
     read_http(diag, reader, spec.http);
   }
   if (auto tls = reader.optional("tls"); fits({"tls"}, type == CheckType::https, "https") && tls) {
     read_tls(context, *tls, spec.tls);
   }
-  if (auto query = reader.optional("query"); fits({"query"}, type == CheckType::dns, "dns") && query) {
+  if (auto query = reader.optional("query");
+      fits({"query"}, type == CheckType::dns, "dns") && query) {
     read_query(context, *query, spec.dns);
   }
   // A substring longer than what is read could never match.
-  if (diag.count() == errors_before && spec.http.body_contains.size() > spec.http.body_limit_bytes) {
+  if (diag.count() == errors_before &&
+      spec.http.body_contains.size() > spec.http.body_limit_bytes) {
     const std::string length = std::to_string(spec.http.body_contains.size());
     const std::string limit = std::to_string(spec.http.body_limit_bytes);
     if (auto body = reader.optional("body")) {
-      report_expected(diag, *body, "a body substring no longer than body_limit (" + limit + " bytes)");
+      report_expected(diag, *body,
+                      "a body substring no longer than body_limit (" + limit + " bytes)");
     } else if (auto body_limit = reader.optional("body_limit")) {
-      report_expected(diag, *body_limit, "a body_limit of at least the body substring's " + length + " bytes");
+      report_expected(diag, *body_limit,
+                      "a body_limit of at least the body substring's " + length + " bytes");
     }
   }
   if (diag.count() != errors_before) return std::nullopt;

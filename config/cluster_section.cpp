@@ -29,14 +29,15 @@ void read_peers(const Context& context, const Field& field, ClusterSettings& clu
     auto id = read_string(context.diag, *id_field, "a node name");
     if (!id) continue;
     if (auto valid = cluster::validate_node_name(*id); !valid) {
-      report_expected(context.diag, *id_field, "a node name of a-z, 0-9 and '-' (" + valid.error().message + ")");
+      report_expected(context.diag, *id_field,
+                      "a node name of a-z, 0-9 and '-' (" + valid.error().message + ")");
       continue;
     }
     auto address = read_socket_address(context, *address_field);
     if (!address) continue;
-    const bool duplicate = std::any_of(cluster.peers.begin(), cluster.peers.end(), [&](const ClusterPeer& other) {
-      return other.id == *id || other.address == *address;
-    });
+    const bool duplicate = std::any_of(
+        cluster.peers.begin(), cluster.peers.end(),
+        [&](const ClusterPeer& other) { return other.id == *id || other.address == *address; });
     if (duplicate) {
       context.diag.error(peer.source, "peer " + *id + " at " + address->to_string() +
                                           " repeats the id or the address of another peer");
@@ -68,7 +69,8 @@ void read_timing(const Context& context, const MapReader& reader, ClusterSetting
   }
   auto election = reader.optional("election_timeout");
   if (election) {
-    if (auto value = read_duration(diag, *election, kMinTick, kMaxElectionTimeout)) cluster.election_timeout = *value;
+    if (auto value = read_duration(diag, *election, kMinTick, kMaxElectionTimeout))
+      cluster.election_timeout = *value;
   }
   auto heartbeat = reader.optional("heartbeat_interval");
   if (heartbeat) {
@@ -77,10 +79,15 @@ void read_timing(const Context& context, const MapReader& reader, ClusterSetting
     }
   }
   // The Raft core counts ticks, so both times must be whole ticks.
-  const auto whole = [&](std::chrono::milliseconds value) { return value.count() % cluster.tick.count() == 0; };
+  const auto whole = [&](std::chrono::milliseconds value) {
+    return value.count() % cluster.tick.count() == 0;
+  };
   const Field* where = election ? &*election : heartbeat ? &*heartbeat : nullptr;
   if (!whole(cluster.election_timeout) || !whole(cluster.heartbeat_interval)) {
-    if (where) report_expected(diag, *where, "a multiple of cluster.tick (" + std::to_string(cluster.tick.count()) + "ms)");
+    if (where)
+      report_expected(
+          diag, *where,
+          "a multiple of cluster.tick (" + std::to_string(cluster.tick.count()) + "ms)");
   } else if (cluster.election_timeout <= cluster.heartbeat_interval) {
     if (where) report_expected(diag, *where, "election_timeout longer than heartbeat_interval");
   }
@@ -93,10 +100,11 @@ void read_timing(const Context& context, const MapReader& reader, ClusterSetting
 
 }  // namespace
 
-void read_cluster(const Context& context, const Field& field, const NodeSettings& node, ClusterSettings& cluster) {
+void read_cluster(const Context& context, const Field& field, const NodeSettings& node,
+                  ClusterSettings& cluster) {
   MapReader reader(context.diag, field,
-                   {"listen", "peers", "join", "tls", "tick", "election_timeout", "heartbeat_interval",
-                    "snapshot_entries"});
+                   {"listen", "peers", "join", "tls", "tick", "election_timeout",
+                    "heartbeat_interval", "snapshot_entries"});
   if (!reader.ok()) return;
   cluster.source = location_of(context.diag, field);
   if (auto listen = reader.required("listen")) {
@@ -104,7 +112,8 @@ void read_cluster(const Context& context, const Field& field, const NodeSettings
   }
   if (auto peers = reader.required("peers")) read_peers(context, *peers, cluster);
   if (auto join = reader.optional("join")) {
-    if (auto choice = read_choice(context.diag, *join, {"false", "true"})) cluster.join = *choice == 1;
+    if (auto choice = read_choice(context.diag, *join, {"false", "true"}))
+      cluster.join = *choice == 1;
   }
   if (auto tls = reader.required("tls")) read_tls(context, *tls, cluster);
   read_timing(context, reader, cluster);
@@ -112,12 +121,14 @@ void read_cluster(const Context& context, const Field& field, const NodeSettings
   // The node's own settings that a member needs.
   if (!node.id.empty()) {
     if (auto valid = cluster::validate_node_name(node.id); !valid) {
-      context.diag.error(cluster.source, "node.id " + quote(node.id) +
-                                             " cannot name a cluster member: " + valid.error().message);
+      context.diag.error(
+          cluster.source,
+          "node.id " + quote(node.id) + " cannot name a cluster member: " + valid.error().message);
     }
   }
   if (node.data_dir.empty()) {
-    context.diag.error(cluster.source, "a cluster member needs node.data_dir (where its Raft log is kept)");
+    context.diag.error(cluster.source,
+                       "a cluster member needs node.data_dir (where its Raft log is kept)");
   }
 }
 
@@ -133,8 +144,9 @@ void read_admin(const Context& context, const Field& field, AdminSettings& admin
     if (auto path = read_file_path(context, *token)) admin.token_file = std::move(*path);
   }
   if (admin.token_file.empty() && !admin.listen.address.is_loopback()) {
-    report_expected(context.diag, listen ? *listen : field,
-                    "a loopback address, or a token_file (mutations from other hosts need a token)");
+    report_expected(
+        context.diag, listen ? *listen : field,
+        "a loopback address, or a token_file (mutations from other hosts need a token)");
   }
 }
 

@@ -77,7 +77,8 @@
 //                 min_ttl: <ttl/2>, degraded_ttl: <min_ttl>,  # <= ttl
 //                 check: CHECK or none,   # default none
 //                 default_sites: [SITE, ...],   # not with failover (use order)
-//                 endpoints: [ { address: ADDR or [ADDR, ...],  # or cname: NAME (answered as a CNAME)
+//                 endpoints: [ { address: ADDR or [ADDR, ...],  # or cname: NAME (answered as a
+//                 CNAME)
 //                                site: SITE,
 //                                weight: 100,
 //                                check: CHECK or none or   # default: the service's
@@ -114,7 +115,7 @@ namespace meridian {
 /// Limits the loader enforces; each is the edge of an accepted range.
 namespace config_limits {
 inline constexpr std::size_t kMaxFileBytes = std::size_t{16} * 1024 * 1024;  ///< config file size
-inline constexpr std::size_t kMaxErrors = 100;  ///< errors reported; the rest are counted
+inline constexpr std::size_t kMaxErrors = 100;     ///< errors reported; the rest are counted
 inline constexpr std::size_t kMaxNameLength = 63;  ///< node id, site names
 inline constexpr std::size_t kMaxSites = 4096;
 inline constexpr std::size_t kMaxListen = 32;  ///< dns.listen entries
@@ -135,7 +136,7 @@ inline constexpr std::size_t kMaxChecks = 1024;  ///< entries of `checks:`
 inline constexpr std::chrono::milliseconds kMinCheckInterval{100};
 inline constexpr std::chrono::milliseconds kMaxCheckInterval{3'600'000};
 inline constexpr std::chrono::milliseconds kMinCheckTimeout{10};
-inline constexpr std::uint32_t kMaxRiseFall = 100;  ///< rise and fall thresholds
+inline constexpr std::uint32_t kMaxRiseFall = 100;         ///< rise and fall thresholds
 inline constexpr std::uint32_t kMaxBodyLimit = 1'048'576;  ///< body_limit, bytes
 /// path, host, header values, the body substring and DNS answers, bytes.
 inline constexpr std::size_t kMaxCheckTextBytes = 2048;
@@ -143,7 +144,7 @@ inline constexpr std::size_t kMaxHttpHeaders = 32;
 inline constexpr std::size_t kMaxExpect = 32;      ///< entries of `expect`
 inline constexpr std::size_t kMaxDnsAnswers = 16;  ///< entries of `query.answer`
 inline constexpr std::size_t kMaxOverrides = 4096;
-inline constexpr std::size_t kMaxSiteList = 32;  ///< sites in one nets/geo_map/order list
+inline constexpr std::size_t kMaxSiteList = 32;         ///< sites in one nets/geo_map/order list
 inline constexpr std::size_t kMaxGeoMapEntries = 4096;  ///< entries of one geo_map level
 inline constexpr std::size_t kMaxInlineNets = 10'000;   ///< entries of a service's `nets:`
 inline constexpr std::size_t kMaxNetsRows = 5'000'000;  ///< nets rows of a service (inline + file)
@@ -176,7 +177,7 @@ struct DnsSettings {
   /// 1..kMaxListen distinct addresses.
   std::vector<SocketAddress> listen{SocketAddress{IpAddress::v4(0, 0, 0, 0), 53},
                                     SocketAddress{IpAddress{IpAddress::Family::v6, {}}, 53}};
-  std::uint32_t threads = 0;          ///< UDP workers 1..64; 0: one per CPU core ("auto")
+  std::uint32_t threads = 0;  ///< UDP workers 1..64; 0: one per CPU core ("auto")
   /// The EDNS payload size we advertise and the largest UDP response we send.
   std::uint16_t udp_payload = 1232;
   std::chrono::milliseconds tcp_idle_timeout{10'000};
@@ -327,9 +328,9 @@ struct ClusterSettings {
   std::string cert_file;  ///< this node's certificate, naming node.id
   std::string key_file;   ///< its private key
   std::chrono::milliseconds tick{100};
-  std::chrono::milliseconds election_timeout{1000};    ///< a multiple of tick, > heartbeat_interval
-  std::chrono::milliseconds heartbeat_interval{100};   ///< a multiple of tick
-  std::uint64_t snapshot_entries = 10'000;  ///< compact the log after this many entries
+  std::chrono::milliseconds election_timeout{1000};   ///< a multiple of tick, > heartbeat_interval
+  std::chrono::milliseconds heartbeat_interval{100};  ///< a multiple of tick
+  std::uint64_t snapshot_entries = 10'000;            ///< compact the log after this many entries
   SourceLocation source;
 };
 
@@ -393,9 +394,11 @@ Result<std::string> read_config_file(const std::string& path);
 
 /// Sections local to one node: its identity, listeners, peers, log level,
 /// and its GeoIP database path (docs/configuration.md: a file of the node).
-inline constexpr std::string_view kNodeSections[] = {"node", "dns", "log", "geoip", "admin", "cluster"};
+inline constexpr std::string_view kNodeSections[] = {"node",  "dns",   "log",
+                                                     "geoip", "admin", "cluster"};
 /// Sections that describe the service, shared by every node of a cluster.
-inline constexpr std::string_view kSharedSections[] = {"sites", "health", "checks", "zones", "overrides"};
+inline constexpr std::string_view kSharedSections[] = {"sites", "health", "checks", "zones",
+                                                       "overrides"};
 
 /// A config text and the name its errors start with.
 struct ConfigText {
@@ -410,7 +413,8 @@ struct ConfigText {
 /// `sites:` and `zones:`. Errors name the text they are in ("FILE:LINE:COL:
 /// ..."), `node_file`'s first. Relative paths of both resolve against
 /// `base_dir`.
-Result<Config> parse_config_parts(const ConfigText& node_file, const ConfigText& shared, const std::string& base_dir);
+Result<Config> parse_config_parts(const ConfigText& node_file, const ConfigText& shared,
+                                  const std::string& base_dir);
 
 /// What a config text's shared sections are, independent of formatting:
 /// comments, quoting, flow or block style, indentation and the node-local

@@ -13,7 +13,8 @@ namespace limits = config_limits;
 constexpr std::string_view kNone = "none";
 
 // The check named by the scalar at `field`; "none" only when `allow_none`.
-CheckRef find_check(const Context& context, const Field& field, bool allow_none, std::string_view what) {
+CheckRef find_check(const Context& context, const Field& field, bool allow_none,
+                    std::string_view what) {
   auto name = read_string(context.diag, field, what);
   if (!name) return CheckRef{nullptr, true};
   if (allow_none && *name == kNone) return CheckRef{};
@@ -22,7 +23,8 @@ CheckRef find_check(const Context& context, const Field& field, bool allow_none,
   std::vector<std::string_view> names;
   for (const CheckDefinition& definition : *context.checks) {
     // A check with errors still resolves: the reference is not the problem.
-    if (definition.name == *name) return CheckRef{definition.spec ? &definition : nullptr, !definition.spec};
+    if (definition.name == *name)
+      return CheckRef{definition.spec ? &definition : nullptr, !definition.spec};
     if (definition.name != kNone) names.push_back(definition.name);
   }
   std::string expected = allow_none ? "\"none\" or " : "";
@@ -76,17 +78,20 @@ std::optional<OverrideConfig> read_override(const Context& context, const Field&
     diag.error(entry.source, "missing required key \"site\" or \"endpoint\"");
   }
   if (auto state = reader.required("state")) {
-    static constexpr health::Override kStates[] = {health::Override::force_down, health::Override::force_down,
-                                                   health::Override::force_up};
-    if (auto index = read_choice(diag, *state, {"drain", "down", "up"})) entry.value = kStates[*index];
+    static constexpr health::Override kStates[] = {
+        health::Override::force_down, health::Override::force_down, health::Override::force_up};
+    if (auto index = read_choice(diag, *state, {"drain", "down", "up"}))
+      entry.value = kStates[*index];
   }
   if (diag.count() != errors_before) return std::nullopt;
   return entry;
 }
 
 std::string override_target(const Context& context, const OverrideConfig& entry) {
-  if (entry.scope == OverrideConfig::Scope::endpoint) return "endpoint " + entry.address.to_string();
-  return "site " + quote(context.sites != nullptr ? (*context.sites)[entry.site].name : std::string());
+  if (entry.scope == OverrideConfig::Scope::endpoint)
+    return "endpoint " + entry.address.to_string();
+  return "site " +
+         quote(context.sites != nullptr ? (*context.sites)[entry.site].name : std::string());
 }
 
 }  // namespace
@@ -94,33 +99,40 @@ std::string override_target(const Context& context, const OverrideConfig& entry)
 void read_health(const Context& context, const Field& field, HealthSettings& health) {
   MapReader reader(context.diag, field, {"unknown", "local_fallback_after", "observer_lease"});
   if (auto unknown = reader.optional("unknown")) {
-    static constexpr health::UnknownPolicy kPolicies[] = {health::UnknownPolicy::up, health::UnknownPolicy::down};
-    if (auto index = read_choice(context.diag, *unknown, {"up", "down"})) health.unknown = kPolicies[*index];
+    static constexpr health::UnknownPolicy kPolicies[] = {health::UnknownPolicy::up,
+                                                          health::UnknownPolicy::down};
+    if (auto index = read_choice(context.diag, *unknown, {"up", "down"}))
+      health.unknown = kPolicies[*index];
   }
   // Leases are renewed every second: a shorter lease would flap.
   if (auto lease = reader.optional("observer_lease")) {
-    if (auto value = read_duration(context.diag, *lease, std::chrono::seconds(2), std::chrono::minutes(10))) {
+    if (auto value = read_duration(context.diag, *lease, std::chrono::seconds(2),
+                                   std::chrono::minutes(10))) {
       health.observer_lease = *value;
     }
   }
   if (auto fallback = reader.optional("local_fallback_after")) {
-    if (auto value = read_duration(context.diag, *fallback, std::chrono::seconds(1), std::chrono::hours(24))) {
+    if (auto value = read_duration(context.diag, *fallback, std::chrono::seconds(1),
+                                   std::chrono::hours(24))) {
       health.local_fallback_after = *value;
     }
   }
 }
 
-std::optional<std::vector<CheckDefinition>> read_checks(const Context& context, const Field& field) {
+std::optional<std::vector<CheckDefinition>> read_checks(const Context& context,
+                                                        const Field& field) {
   Diagnostics& diag = context.diag;
   auto entries = map_entries(diag, field);
   if (!entries) return std::nullopt;
   if (entries->size() > limits::kMaxChecks) {
-    report_expected(diag, field, "a map of at most " + std::to_string(limits::kMaxChecks) + " checks");
+    report_expected(diag, field,
+                    "a map of at most " + std::to_string(limits::kMaxChecks) + " checks");
   }
   std::vector<CheckDefinition> checks;
   for (const MapEntry& entry : *entries) {
     // Kept even when broken, so references to it add no misleading error.
-    CheckDefinition& definition = checks.emplace_back(CheckDefinition{entry.key, std::nullopt, false, false});
+    CheckDefinition& definition =
+        checks.emplace_back(CheckDefinition{entry.key, std::nullopt, false, false});
     bool valid = true;
     if (!is_identifier(entry.key) || entry.key == kNone) {
       report_expected(diag, Field{YAML::Node(entry.key), entry.value.path, entry.key_mark},
@@ -143,7 +155,8 @@ bool read_endpoint_check(const Context& context, const Field& field, const Check
                          EndpointConfig& endpoint) {
   Diagnostics& diag = context.diag;
   if (!field.node.IsMap()) {
-    const CheckRef named = find_check(context, field, true, "a check name, \"none\" or a map of check settings");
+    const CheckRef named =
+        find_check(context, field, true, "a check name, \"none\" or a map of check settings");
     if (named.failed) return false;
     endpoint.check = named.definition != nullptr ? named.definition->spec : std::nullopt;
     return true;
@@ -156,8 +169,9 @@ bool read_endpoint_check(const Context& context, const Field& field, const Check
   if (auto use = reader.optional("use")) {
     base = find_check(context, *use, false, "the name of a check");
   } else if (base.definition == nullptr && !base.failed) {
-    diag.error(location_of(diag, field),
-               "missing required key \"use\" (the service has no check for these settings to change)");
+    diag.error(
+        location_of(diag, field),
+        "missing required key \"use\" (the service has no check for these settings to change)");
   }
   std::optional<IpAddress> target;
   if (auto target_field = reader.optional("target")) {
@@ -170,15 +184,16 @@ bool read_endpoint_check(const Context& context, const Field& field, const Check
   }
   if (base.definition == nullptr) return false;
   // Changed settings keep the base's name: state and logs follow the check.
-  auto definition = read_check_fields(context, field, reader, base.definition, base.definition->name);
+  auto definition =
+      read_check_fields(context, field, reader, base.definition, base.definition->name);
   if (!definition || diag.count() != errors_before) return false;
   endpoint.check = std::move(definition->spec);
   if (target) endpoint.probe_address = *target;
   return true;
 }
 
-void read_overrides(const Context& context, const Field& field, const std::vector<ZoneConfig>* zones,
-                    std::vector<OverrideConfig>& overrides) {
+void read_overrides(const Context& context, const Field& field,
+                    const std::vector<ZoneConfig>* zones, std::vector<OverrideConfig>& overrides) {
   auto elements = read_list(context.diag, field, "overrides", 0, limits::kMaxOverrides);
   if (!elements) return;
   std::vector<std::string> paths;  // parallel to overrides
@@ -186,13 +201,17 @@ void read_overrides(const Context& context, const Field& field, const std::vecto
     auto entry = read_override(context, element, zones);
     if (!entry) continue;
     // Two overrides of one thing would leave the winner to file order.
-    const auto same = std::find_if(overrides.begin(), overrides.end(), [&](const OverrideConfig& other) {
-      return other.scope == entry->scope &&
-             (entry->scope == OverrideConfig::Scope::site ? other.site == entry->site : other.address == entry->address);
-    });
+    const auto same =
+        std::find_if(overrides.begin(), overrides.end(), [&](const OverrideConfig& other) {
+          return other.scope == entry->scope &&
+                 (entry->scope == OverrideConfig::Scope::site ? other.site == entry->site
+                                                              : other.address == entry->address);
+        });
     if (same != overrides.end()) {
-      context.diag.error(entry->source, "duplicate override for " + override_target(context, *entry) + " (also at " +
-                                            paths[static_cast<std::size_t>(same - overrides.begin())] + ")");
+      context.diag.error(entry->source,
+                         "duplicate override for " + override_target(context, *entry) +
+                             " (also at " +
+                             paths[static_cast<std::size_t>(same - overrides.begin())] + ")");
       continue;
     }
     paths.push_back(element.path);

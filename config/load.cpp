@@ -17,7 +17,6 @@
 #include "config/yaml_reader.hpp"
 #include "config/zone_build.hpp"
 
-
 namespace meridian {
 
 using namespace config_internal;
@@ -35,7 +34,8 @@ namespace {
 // The top-level keys; which text each section is read from is up to the
 // caller (one file, or a node's file plus a committed version).
 std::vector<std::string_view> top_level_keys() {
-  return {"node", "dns", "log", "geoip", "health", "sites", "checks", "zones", "overrides", "cluster", "admin"};
+  return {"node",   "dns",   "log",       "geoip",   "health", "sites",
+          "checks", "zones", "overrides", "cluster", "admin"};
 }
 
 // One text's part of a config: where its errors go and its top-level map.
@@ -61,7 +61,8 @@ void read_document(const Part& local, const Part& shared, Config& config) {
   if (auto log = local.top.optional("log")) read_log(local.context, *log, config.log_level);
   if (auto geoip = local.top.optional("geoip")) read_geoip(local.context, *geoip, config.geoip);
   if (auto health = shared.top.optional("health")) read_health(context, *health, config.health);
-  if (auto admin = local.top.optional("admin")) read_admin(local.context, *admin, config.admin.emplace());
+  if (auto admin = local.top.optional("admin"))
+    read_admin(local.context, *admin, config.admin.emplace());
   if (auto cluster = local.top.optional("cluster")) {
     read_cluster(local.context, *cluster, config.node, config.cluster.emplace());
   }
@@ -82,7 +83,8 @@ void read_document(const Part& local, const Part& shared, Config& config) {
   if (auto zones = shared.top.required("zones")) clean = read_zones(context, *zones, config.zones);
   // Endpoint overrides must name an endpoint's address, which a zone with
   // errors may have lost: then they are not looked up.
-  const bool zones_clean = !clean.empty() && std::find(clean.begin(), clean.end(), false) == clean.end();
+  const bool zones_clean =
+      !clean.empty() && std::find(clean.begin(), clean.end(), false) == clean.end();
   if (auto overrides = shared.top.optional("overrides")) {
     read_overrides(context, *overrides, zones_clean ? &config.zones : nullptr, config.overrides);
   }
@@ -93,9 +95,10 @@ void read_document(const Part& local, const Part& shared, Config& config) {
   std::uint32_t first_service = 0;
   for (std::size_t i = 0; i < config.zones.size(); ++i) {
     if (clean[i]) {
-      build_zone(config.zones[i], first_service, [&](const SourceLocation& where, std::string_view message) {
-        context.diag.error(where, message);
-      });
+      build_zone(config.zones[i], first_service,
+                 [&](const SourceLocation& where, std::string_view message) {
+                   context.diag.error(where, message);
+                 });
     }
     first_service += static_cast<std::uint32_t>(config.zones[i].services.size());
   }
@@ -119,11 +122,13 @@ class DocumentStarts final : public YAML::EventHandler {
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
   void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
   void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
                        YAML::EmitterStyle::value) override {}
   void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
   void OnMapEnd() override {}
 };
 
@@ -207,8 +212,10 @@ Result<Config> parse_config_parts(const ConfigText& node_file, const ConfigText&
   Context local_context{local_diag, base_dir};
   Context shared_context{shared_diag, base_dir};
   Config config;
-  const MapReader local_top(local_diag, Field{*local_root, "", local_root->Mark()}, top_level_keys());
-  const MapReader shared_top(shared_diag, Field{*shared_root, "", shared_root->Mark()}, top_level_keys());
+  const MapReader local_top(local_diag, Field{*local_root, "", local_root->Mark()},
+                            top_level_keys());
+  const MapReader shared_top(shared_diag, Field{*shared_root, "", shared_root->Mark()},
+                             top_level_keys());
   read_guarded(Part{local_context, local_top}, Part{shared_context, shared_top}, config);
   if (local_diag.count() + shared_diag.count() > 0) return errors();
   return config;

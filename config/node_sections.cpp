@@ -11,11 +11,13 @@ namespace {
 
 constexpr std::string_view kIdentifierRule = "1 to 63 letters, digits, '.', '_' or '-'";
 
-std::optional<std::string> read_identifier(const Context& context, const Field& field, std::string_view what) {
+std::optional<std::string> read_identifier(const Context& context, const Field& field,
+                                           std::string_view what) {
   auto text = read_string(context.diag, field, what);
   if (!text) return std::nullopt;
   if (!is_identifier(*text)) {
-    report_expected(context.diag, field, std::string(what) + " (" + std::string(kIdentifierRule) + ")");
+    report_expected(context.diag, field,
+                    std::string(what) + " (" + std::string(kIdentifierRule) + ")");
     return std::nullopt;
   }
   return text;
@@ -37,14 +39,16 @@ std::string listen_problem(std::string_view text) {
   if (text.starts_with('[')) {
     const auto close = text.find(']');
     if (close == std::string_view::npos) return "missing ']' after the IPv6 address";
-    if (close + 1 >= text.size() || text[close + 1] != ':') return "missing :PORT after the address";
+    if (close + 1 >= text.size() || text[close + 1] != ':')
+      return "missing :PORT after the address";
     host = text.substr(1, close - 1);
     if (host.find(':') == std::string_view::npos) return "only IPv6 addresses go in brackets";
   } else {
     const auto colon = text.rfind(':');
     if (colon == std::string_view::npos) return "missing :PORT after the address";
     host = text.substr(0, colon);
-    if (host.find(':') != std::string_view::npos) return "an IPv6 address needs brackets, as in [::1]:53";
+    if (host.find(':') != std::string_view::npos)
+      return "an IPv6 address needs brackets, as in [::1]:53";
   }
   IpAddress address;
   if (!IpAddress::parse(host, address)) return quote(host) + " is not an IP address";
@@ -56,7 +60,8 @@ void read_listen(const Context& context, const Field& field, std::vector<SocketA
   std::vector<Field> elements;
   if (field.node.IsScalar()) {
     elements.push_back(field);
-  } else if (auto list = read_list(context.diag, field, "listen addresses", 1, config_limits::kMaxListen)) {
+  } else if (auto list =
+                 read_list(context.diag, field, "listen addresses", 1, config_limits::kMaxListen)) {
     elements = std::move(*list);
   } else {
     return;
@@ -64,12 +69,14 @@ void read_listen(const Context& context, const Field& field, std::vector<SocketA
   std::vector<std::string> paths;
   listen.clear();
   for (const Field& element : elements) {
-    auto text = read_string(context.diag, element, "an address:port like \"127.0.0.1:53\" or \"[::1]:53\"");
+    auto text =
+        read_string(context.diag, element, "an address:port like \"127.0.0.1:53\" or \"[::1]:53\"");
     if (!text) continue;
     SocketAddress parsed;
     if (!SocketAddress::parse(*text, parsed)) {
-      report_expected(context.diag, element,
-                      "an address:port like \"127.0.0.1:53\" or \"[::1]:53\" (" + listen_problem(*text) + ")");
+      report_expected(
+          context.diag, element,
+          "an address:port like \"127.0.0.1:53\" or \"[::1]:53\" (" + listen_problem(*text) + ")");
       continue;
     }
     const auto same = std::find(listen.begin(), listen.end(), parsed);
@@ -92,8 +99,8 @@ void read_threads(const Context& context, const Field& field, std::uint32_t& thr
   std::int64_t value = 0;
   const std::string text = field.node.IsScalar() ? field.node.Scalar() : std::string();
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (field.node.IsScalar() && ec == std::errc() && end == text.data() + text.size() && value >= 1 &&
-      value <= config_limits::kMaxThreads) {
+  if (field.node.IsScalar() && ec == std::errc() && end == text.data() + text.size() &&
+      value >= 1 && value <= config_limits::kMaxThreads) {
     threads = static_cast<std::uint32_t>(value);
     return;
   }
@@ -104,12 +111,14 @@ void read_threads(const Context& context, const Field& field, std::uint32_t& thr
 }  // namespace
 
 std::optional<SocketAddress> read_socket_address(const Context& context, const Field& field) {
-  auto text = read_string(context.diag, field, "an address:port like \"127.0.0.1:7400\" or \"[::1]:7400\"");
+  auto text =
+      read_string(context.diag, field, "an address:port like \"127.0.0.1:7400\" or \"[::1]:7400\"");
   if (!text) return std::nullopt;
   SocketAddress parsed;
   if (!SocketAddress::parse(*text, parsed)) {
     report_expected(context.diag, field,
-                    "an address:port like \"127.0.0.1:7400\" or \"[::1]:7400\" (" + listen_problem(*text) + ")");
+                    "an address:port like \"127.0.0.1:7400\" or \"[::1]:7400\" (" +
+                        listen_problem(*text) + ")");
     return std::nullopt;
   }
   return parsed;
@@ -140,8 +149,8 @@ std::optional<std::uint32_t> Context::site(const Field& field) const {
 bool is_identifier(std::string_view text) {
   return !text.empty() && text.size() <= config_limits::kMaxNameLength &&
          std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '_' || c == '-';
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
          });
 }
 
@@ -149,8 +158,9 @@ bool read_sites(const Context& context, const Field& field, std::vector<geo::Sit
   auto entries = map_entries(context.diag, field);
   if (!entries) return false;
   if (entries->empty() || entries->size() > config_limits::kMaxSites) {
-    report_expected(context.diag, field,
-                    "a map of 1 to " + std::to_string(config_limits::kMaxSites) + " sites (name: {lat, lon})");
+    report_expected(
+        context.diag, field,
+        "a map of 1 to " + std::to_string(config_limits::kMaxSites) + " sites (name: {lat, lon})");
   }
   for (const MapEntry& entry : *entries) {
     if (!is_identifier(entry.key)) {
@@ -198,7 +208,8 @@ void read_dns(const Context& context, const Field& field, DnsSettings& dns) {
     }
   }
   if (auto timeout = reader.optional("tcp_idle_timeout")) {
-    if (auto value = read_duration(diag, *timeout, limits::kMinTcpIdleTimeout, limits::kMaxTcpIdleTimeout)) {
+    if (auto value =
+            read_duration(diag, *timeout, limits::kMinTcpIdleTimeout, limits::kMaxTcpIdleTimeout)) {
       dns.tcp_idle_timeout = *value;
     }
   }
@@ -215,7 +226,8 @@ void read_dns(const Context& context, const Field& field, DnsSettings& dns) {
   if (auto nsid = reader.optional("nsid")) {
     auto text = read_string(diag, *nsid, "an NSID string");
     if (text && (text->empty() || text->size() > limits::kMaxNsidBytes)) {
-      report_expected(diag, *nsid, "an NSID string of 1 to " + std::to_string(limits::kMaxNsidBytes) + " bytes");
+      report_expected(diag, *nsid,
+                      "an NSID string of 1 to " + std::to_string(limits::kMaxNsidBytes) + " bytes");
     } else if (text) {
       dns.nsid = std::move(*text);
     }
@@ -225,8 +237,10 @@ void read_dns(const Context& context, const Field& field, DnsSettings& dns) {
 void read_log(const Context& context, const Field& field, LogLevel& level) {
   MapReader reader(context.diag, field, {"level"});
   if (auto value = reader.optional("level")) {
-    static constexpr LogLevel kLevels[] = {LogLevel::debug, LogLevel::info, LogLevel::warn, LogLevel::error};
-    if (auto index = read_choice(context.diag, *value, {"debug", "info", "warn", "error"})) level = kLevels[*index];
+    static constexpr LogLevel kLevels[] = {LogLevel::debug, LogLevel::info, LogLevel::warn,
+                                           LogLevel::error};
+    if (auto index = read_choice(context.diag, *value, {"debug", "info", "warn", "error"}))
+      level = kLevels[*index];
   }
 }
 
@@ -236,9 +250,10 @@ void read_geoip(const Context& context, const Field& field, GeoipSettings& geoip
   const auto database = reader.optional("database");
   const auto asn_database = reader.optional("asn_database");
   if (!database && !asn_database) {
-    context.diag.error(location_of(context.diag, field),
-                       "missing required key \"database\" or \"asn_database\" (a City or Country database for "
-                       "locations, an ASN database for asn maps, or both)");
+    context.diag.error(
+        location_of(context.diag, field),
+        "missing required key \"database\" or \"asn_database\" (a City or Country database for "
+        "locations, an ASN database for asn maps, or both)");
     return;
   }
   if (database) {

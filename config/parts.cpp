@@ -22,7 +22,8 @@ constexpr std::uint64_t kMaxCanonicalBytes = 64ull << 20;
 class CanonicalHash {
  public:
   bool add(const YAML::Node& node, int depth) {
-    if (depth > kMaxDepth) return fail("nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    if (depth > kMaxDepth)
+      return fail("nested deeper than " + std::to_string(kMaxDepth) + " levels");
     switch (node.Type()) {
       case YAML::NodeType::Scalar:
         // The tag is not hashed: "30" and 30 read alike (the loader reads
@@ -45,26 +46,28 @@ class CanonicalHash {
     }
   }
 
-  bool text(char tag, const std::string& value) {
-    return count(tag, value.size()) && bytes(value);
-  }
+  bool text(char tag, const std::string& value) { return count(tag, value.size()) && bytes(value); }
 
   std::string hex() const {
     static constexpr char kDigits[] = "0123456789abcdef";
     std::string out(16, '0');
-    for (int i = 0; i < 16; ++i) out[static_cast<std::size_t>(i)] = kDigits[(hash_ >> (60 - 4 * i)) & 0xf];
+    for (int i = 0; i < 16; ++i)
+      out[static_cast<std::size_t>(i)] = kDigits[(hash_ >> (60 - 4 * i)) & 0xf];
     return out;
   }
 
   const std::string& error() const { return error_; }
 
  private:
-  bool count(char tag, std::size_t n) { return bytes(std::string(1, tag) + std::to_string(n) + ':'); }
+  bool count(char tag, std::size_t n) {
+    return bytes(std::string(1, tag) + std::to_string(n) + ':');
+  }
 
   bool bytes(std::string_view data) {
     total_ += data.size();
     if (total_ > kMaxCanonicalBytes) {
-      return fail("larger than " + std::to_string(kMaxCanonicalBytes) + " bytes once aliases are expanded");
+      return fail("larger than " + std::to_string(kMaxCanonicalBytes) +
+                  " bytes once aliases are expanded");
     }
     for (const char c : data) {
       hash_ ^= static_cast<unsigned char>(c);
@@ -101,7 +104,8 @@ Result<std::string> shared_fingerprint(std::string_view yaml_text) {
     for (const std::string_view section : kSharedSections) {
       const YAML::Node value = root[std::string(section)];
       if (!value) continue;
-      if (!hash.text('K', std::string(section)) || !hash.add(value, 1)) return fail("the config is ", hash.error());
+      if (!hash.text('K', std::string(section)) || !hash.add(value, 1))
+        return fail("the config is ", hash.error());
     }
   } catch (const YAML::Exception& error) {
     return fail("the config cannot be read: ", error.msg);

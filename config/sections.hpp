@@ -72,7 +72,8 @@ std::optional<SocketAddress> read_socket_address(const Context& context, const F
 std::optional<std::string> read_file_path(const Context& context, const Field& field);
 /// `cluster:` (config_cluster.cpp). `node` is already read: the cluster
 /// checks its id and data_dir.
-void read_cluster(const Context& context, const Field& field, const NodeSettings& node, ClusterSettings& cluster);
+void read_cluster(const Context& context, const Field& field, const NodeSettings& node,
+                  ClusterSettings& cluster);
 void read_admin(const Context& context, const Field& field, AdminSettings& admin);
 
 /// The keys of a check map in `checks:` (an endpoint's check map adds `use`
@@ -83,8 +84,10 @@ std::vector<std::string_view> check_keys();
 /// `base`: a copy of it with those fields replaced, named like it. With no
 /// base (a `checks:` entry, named `name`) `type` is required and the rest
 /// defaults. Reports every problem; returns nullopt if there was one.
-std::optional<CheckDefinition> read_check_fields(const Context& context, const Field& field, const MapReader& reader,
-                                                 const CheckDefinition* base, const std::string& name);
+std::optional<CheckDefinition> read_check_fields(const Context& context, const Field& field,
+                                                 const MapReader& reader,
+                                                 const CheckDefinition* base,
+                                                 const std::string& name);
 
 void read_health(const Context& context, const Field& field, HealthSettings& health);
 
@@ -106,8 +109,8 @@ bool read_endpoint_check(const Context& context, const Field& field, const Check
 /// Reads `overrides:`. `zones`, when not null, are the zones read without
 /// error: an endpoint override must name an address one of their services
 /// answers (with zone errors, the address may be missing for that reason).
-void read_overrides(const Context& context, const Field& field, const std::vector<ZoneConfig>* zones,
-                    std::vector<OverrideConfig>& overrides);
+void read_overrides(const Context& context, const Field& field,
+                    const std::vector<ZoneConfig>* zones, std::vector<OverrideConfig>& overrides);
 
 /// The steering keys of a service map (config/service_steering.cpp): policy,
 /// answer_count, sites_per_answer, min_healthy, sticky, ecs, fail, fallback,
@@ -120,6 +123,7 @@ std::vector<std::string_view> steering_keys();
 
 /// Reads `zones:` (reading zone files too). Returns, per zone read, whether
 /// it had no error: only those are worth handing to the zone builder.
-std::vector<bool> read_zones(const Context& context, const Field& field, std::vector<ZoneConfig>& zones);
+std::vector<bool> read_zones(const Context& context, const Field& field,
+                             std::vector<ZoneConfig>& zones);
 
 }  // namespace meridian::config_internal

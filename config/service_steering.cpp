@@ -8,10 +8,10 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "config/sections.hpp"
 #include "geo/asn_map.hpp"
 #include "geo/geo_map.hpp"
 #include "geo/nets_map.hpp"
-#include "config/sections.hpp"
 
 namespace meridian::config_internal {
 namespace {
@@ -19,8 +19,8 @@ namespace {
 namespace limits = config_limits;
 
 constexpr std::string_view kPolicyNames[] = {"closest", "geo-map", "failover", "weighted"};
-constexpr geo::Policy kPolicies[] = {geo::Policy::closest, geo::Policy::geo_map, geo::Policy::failover,
-                                     geo::Policy::weighted};
+constexpr geo::Policy kPolicies[] = {geo::Policy::closest, geo::Policy::geo_map,
+                                     geo::Policy::failover, geo::Policy::weighted};
 // Origins of inline nets rows carry this bit; file rows are line numbers.
 constexpr std::uint32_t kInlineOrigin = 0x8000'0000;
 
@@ -56,7 +56,8 @@ std::optional<bool> read_bool(const Context& context, const Field& field) {
 
 // "50%" or a plain number: a percentage in [0, max].
 std::optional<double> read_percent(const Context& context, const Field& field, double max) {
-  const std::string what = "a percentage from 0 to " + std::to_string(static_cast<int>(max)) + " (10 or \"10%\")";
+  const std::string what =
+      "a percentage from 0 to " + std::to_string(static_cast<int>(max)) + " (10 or \"10%\")";
   if (!field.node.IsScalar()) {
     report_expected(context.diag, field, what);
     return std::nullopt;
@@ -65,7 +66,8 @@ std::optional<double> read_percent(const Context& context, const Field& field, d
   if (!text.empty() && text.back() == '%') text.pop_back();
   char* end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value < 0 || value > max) {
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value < 0 ||
+      value > max) {
     report_expected(context.diag, field, what);
     return std::nullopt;
   }
@@ -135,7 +137,8 @@ void read_geo_map(const Context& context, const Field& field, geo::ServiceSpec& 
   constexpr Level kLevels[] = {
       {"subdivisions", geo::GeoMap::Level::subdivision, "an ISO 3166-2 subdivision like US-CA"},
       {"countries", geo::GeoMap::Level::country, "an ISO 3166-1 alpha-2 country code like US"},
-      {"continents", geo::GeoMap::Level::continent, "a continent code (AF, AN, AS, EU, NA, OC, SA)"},
+      {"continents", geo::GeoMap::Level::continent,
+       "a continent code (AF, AN, AS, EU, NA, OC, SA)"},
   };
   for (const Level& level : kLevels) {
     auto level_field = reader.optional(level.key);
@@ -153,8 +156,9 @@ void read_geo_map(const Context& context, const Field& field, geo::ServiceSpec& 
     }
     for (const MapEntry& entry : *map) {
       if (!geo::GeoMap::valid_code(level.level, entry.key)) {
-        context.diag.error(location_of(context.diag, Field{entry.value.node, entry.value.path, entry.key_mark}),
-                           "expected " + std::string(level.what) + ", found " + quote(entry.key));
+        context.diag.error(
+            location_of(context.diag, Field{entry.value.node, entry.value.path, entry.key_mark}),
+            "expected " + std::string(level.what) + ", found " + quote(entry.key));
         ok = false;
         continue;
       }
@@ -186,17 +190,19 @@ void read_nets(const Context& context, const std::optional<Field>& inline_field,
     auto entries = map_entries(context.diag, *inline_field);
     if (!entries) return;
     if (entries->size() > limits::kMaxInlineNets) {
-      report_expected(context.diag, *inline_field,
-                      "at most " + std::to_string(limits::kMaxInlineNets) + " nets (use nets_file for more)");
+      report_expected(
+          context.diag, *inline_field,
+          "at most " + std::to_string(limits::kMaxInlineNets) + " nets (use nets_file for more)");
       return;
     }
     for (const MapEntry& entry : *entries) {
       const Field key{YAML::Node(entry.key), entry.value.path, entry.key_mark};
       geo::NetsMap::Row row;
       if (!IpNetwork::parse(entry.key, row.network)) {
-        context.diag.error(location_of(context.diag, key),
-                           "expected a network like 192.0.2.0/24 or 2001:db8::/32 with no host bits set, found " +
-                               quote(entry.key));
+        context.diag.error(
+            location_of(context.diag, key),
+            "expected a network like 192.0.2.0/24 or 2001:db8::/32 with no host bits set, found " +
+                quote(entry.key));
         ok = false;
         continue;
       }
@@ -222,7 +228,8 @@ void read_nets(const Context& context, const std::optional<Field>& inline_field,
     path = context.resolve(*text);
     if (context.sites == nullptr) return;
     std::unordered_map<std::string_view, std::uint32_t> site_index;
-    for (std::uint32_t i = 0; i < context.sites->size(); ++i) site_index.emplace((*context.sites)[i].name, i);
+    for (std::uint32_t i = 0; i < context.sites->size(); ++i)
+      site_index.emplace((*context.sites)[i].name, i);
     auto read = geo::read_nets_file(
         path,
         [&](std::string_view name, std::uint32_t& index) {
@@ -239,12 +246,14 @@ void read_nets(const Context& context, const std::optional<Field>& inline_field,
     service.nets_file = path;
   }
   if (!ok) return;
-  auto table = geo::NetsMap::build(std::move(rows.lists), std::move(rows.rows), [&](std::uint32_t origin) {
-    if (origin & kInlineOrigin) return inline_sources[origin & ~kInlineOrigin].to_string();
-    return path + ":" + std::to_string(origin);
-  });
+  auto table =
+      geo::NetsMap::build(std::move(rows.lists), std::move(rows.rows), [&](std::uint32_t origin) {
+        if (origin & kInlineOrigin) return inline_sources[origin & ~kInlineOrigin].to_string();
+        return path + ":" + std::to_string(origin);
+      });
   if (!table) {
-    context.diag.error(location_of(context.diag, inline_field ? *inline_field : *file_field), table.error().message);
+    context.diag.error(location_of(context.diag, inline_field ? *inline_field : *file_field),
+                       table.error().message);
     return;
   }
   if (!table->empty()) service.spec.nets = std::make_shared<const geo::NetsMap>(std::move(*table));
@@ -256,7 +265,8 @@ std::optional<std::uint32_t> parse_asn(std::string_view text) {
   if (text.size() > 2 && (text.starts_with("AS") || text.starts_with("as"))) text.remove_prefix(2);
   std::uint64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value == 0 || value >= UINT32_MAX) {
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value == 0 ||
+      value >= UINT32_MAX) {
     return std::nullopt;
   }
   return static_cast<std::uint32_t>(value);
@@ -267,7 +277,8 @@ void read_asn_map(const Context& context, const Field& field, geo::ServiceSpec& 
   auto entries = map_entries(context.diag, field);
   if (!entries) return;
   if (entries->size() > geo::kMaxAsnMapEntries) {
-    report_expected(context.diag, field, "at most " + std::to_string(geo::kMaxAsnMapEntries) + " AS numbers");
+    report_expected(context.diag, field,
+                    "at most " + std::to_string(geo::kMaxAsnMapEntries) + " AS numbers");
     return;
   }
   std::vector<geo::AsnMap::Entry> map;
@@ -277,16 +288,19 @@ void read_asn_map(const Context& context, const Field& field, geo::ServiceSpec& 
     const Field key{YAML::Node(entry.key), entry.value.path, entry.key_mark};
     const auto asn = parse_asn(entry.key);
     if (!asn) {
-      context.diag.error(location_of(context.diag, key),
-                         "expected an AS number from 1 to 4294967294, like 64500 or AS64500, found " +
-                             quote(entry.key));
+      context.diag.error(
+          location_of(context.diag, key),
+          "expected an AS number from 1 to 4294967294, like 64500 or AS64500, found " +
+              quote(entry.key));
       ok = false;
       continue;
     }
     const SourceLocation where = location_of(context.diag, key);
-    const auto [it, inserted] = seen.emplace(*asn, entry.key + " (line " + std::to_string(where.line) + ")");
+    const auto [it, inserted] =
+        seen.emplace(*asn, entry.key + " (line " + std::to_string(where.line) + ")");
     if (!inserted) {
-      context.diag.error(where, "AS" + std::to_string(*asn) + " is listed twice (also as " + it->second + ")");
+      context.diag.error(
+          where, "AS" + std::to_string(*asn) + " is listed twice (also as " + it->second + ")");
       ok = false;
       continue;
     }
@@ -301,7 +315,8 @@ void read_asn_map(const Context& context, const Field& field, geo::ServiceSpec& 
 }
 
 // A key that only one policy understands, given with another.
-void only_with(const Context& context, const Field& field, const std::string& policies, geo::Policy policy) {
+void only_with(const Context& context, const Field& field, const std::string& policies,
+               geo::Policy policy) {
   context.diag.error(location_of(context.diag, field), "applies only to policy " + policies +
                                                            " (this service's policy is " +
                                                            geo::policy_name(policy) + ")");
@@ -310,14 +325,17 @@ void only_with(const Context& context, const Field& field, const std::string& po
 }  // namespace
 
 std::vector<std::string_view> steering_keys() {
-  return {"policy", "answer_count", "sites_per_answer", "min_healthy", "sticky", "ecs", "fail", "fallback",
-          "bias", "tolerance", "order", "geo_map", "nets", "nets_file", "asn"};
+  return {
+      "policy",   "answer_count", "sites_per_answer", "min_healthy", "sticky",  "ecs",  "fail",
+      "fallback", "bias",         "tolerance",        "order",       "geo_map", "nets", "nets_file",
+      "asn"};
 }
 
 void read_steering(const Context& context, const MapReader& reader, ServiceConfig& service) {
   geo::ServiceSpec& spec = service.spec;
   if (auto policy = reader.optional("policy")) {
-    if (auto index = read_choice(context.diag, *policy, {"closest", "geo-map", "failover", "weighted"})) {
+    if (auto index =
+            read_choice(context.diag, *policy, {"closest", "geo-map", "failover", "weighted"})) {
       spec.policy = kPolicies[*index];
     }
   }
@@ -341,13 +359,16 @@ void read_steering(const Context& context, const MapReader& reader, ServiceConfi
   }
   const auto fail = reader.optional("fail");
   if (fail) {
-    static constexpr geo::FailMode kModes[] = {geo::FailMode::open, geo::FailMode::closed, geo::FailMode::servfail};
-    if (auto index = read_choice(context.diag, *fail, {"open", "closed", "servfail"})) spec.fail = kModes[*index];
+    static constexpr geo::FailMode kModes[] = {geo::FailMode::open, geo::FailMode::closed,
+                                               geo::FailMode::servfail};
+    if (auto index = read_choice(context.diag, *fail, {"open", "closed", "servfail"}))
+      spec.fail = kModes[*index];
   }
   if (auto field = reader.optional("fallback")) {
     if (fail) {
-      context.diag.error(location_of(context.diag, *field),
-                         "fallback is what a service answers instead of failing: give fail or fallback, not both");
+      context.diag.error(
+          location_of(context.diag, *field),
+          "fallback is what a service answers instead of failing: give fail or fallback, not both");
     } else {
       read_fallback(context, *field, spec);
     }
@@ -373,8 +394,9 @@ void read_steering(const Context& context, const MapReader& reader, ServiceConfi
   const auto geo_map = reader.optional("geo_map");
   if (spec.policy == geo::Policy::geo_map) {
     if (!geo_map) {
-      context.diag.error(service.source, "policy geo-map needs a geo_map (subdivisions, countries, continents, "
-                                         "default)");
+      context.diag.error(service.source,
+                         "policy geo-map needs a geo_map (subdivisions, countries, continents, "
+                         "default)");
     } else {
       read_geo_map(context, *geo_map, spec);
     }

@@ -14,7 +14,8 @@ constexpr std::size_t kMaxQuoted = 60;
 
 bool is_plain_key(std::string_view key) {
   return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -68,7 +69,8 @@ std::string number_text(double value) {
 
 void Diagnostics::error(const SourceLocation& at, std::string_view message) {
   ++count_;
-  if (lines_.size() < config_limits::kMaxErrors) lines_.push_back(at.to_string() + ": " + std::string(message));
+  if (lines_.size() < config_limits::kMaxErrors)
+    lines_.push_back(at.to_string() + ": " + std::string(message));
 }
 
 void Diagnostics::located(std::string_view lines) {
@@ -88,13 +90,15 @@ std::string Diagnostics::message() const {
     if (!text.empty()) text += '\n';
     text += line;
   }
-  if (count_ > lines_.size()) text += "\n... and " + std::to_string(count_ - lines_.size()) + " more errors";
+  if (count_ > lines_.size())
+    text += "\n... and " + std::to_string(count_ - lines_.size()) + " more errors";
   return text;
 }
 
 // --- Fields ------------------------------------------------------------------
 
-Field Field::member(std::string_view key, const YAML::Node& value, const YAML::Mark& key_mark) const {
+Field Field::member(std::string_view key, const YAML::Node& value,
+                    const YAML::Mark& key_mark) const {
   std::string child = path;
   if (is_plain_key(key)) {
     if (!child.empty()) child += '.';
@@ -106,7 +110,8 @@ Field Field::member(std::string_view key, const YAML::Node& value, const YAML::M
 }
 
 Field Field::element(std::size_t index, const YAML::Node& value) const {
-  return Field{value, path + '[' + std::to_string(index) + ']', value.IsNull() ? mark : value.Mark()};
+  return Field{value, path + '[' + std::to_string(index) + ']',
+               value.IsNull() ? mark : value.Mark()};
 }
 
 std::string describe(const YAML::Node& node) {
@@ -121,12 +126,13 @@ std::string describe(const YAML::Node& node) {
 SourceLocation location_of(const Diagnostics& diag, const Field& field) {
   // The empty document has no mark; point at its start.
   const bool known = field.mark.line >= 0;
-  return SourceLocation{diag.file(), known ? field.mark.line + 1 : 1, known ? field.mark.column + 1 : 1,
-                        field.path};
+  return SourceLocation{diag.file(), known ? field.mark.line + 1 : 1,
+                        known ? field.mark.column + 1 : 1, field.path};
 }
 
 void report_expected(Diagnostics& diag, const Field& field, std::string_view what) {
-  diag.error(location_of(diag, field), "expected " + std::string(what) + ", found " + describe(field.node));
+  diag.error(location_of(diag, field),
+             "expected " + std::string(what) + ", found " + describe(field.node));
 }
 
 // --- Maps --------------------------------------------------------------------
@@ -150,8 +156,8 @@ std::optional<std::vector<MapEntry>> map_entries(Diagnostics& diag, const Field&
                                     [&](const MapEntry& other) { return other.key == entry.key; });
     if (first != entries.end()) {
       diag.error(location_of(diag, Field{key, entry.value.path, key.Mark()}),
-                 "duplicate key " + quote(entry.key) + " (first at line " + std::to_string(first->key_mark.line + 1) +
-                     ")");
+                 "duplicate key " + quote(entry.key) + " (first at line " +
+                     std::to_string(first->key_mark.line + 1) + ")");
       continue;
     }
     entries.push_back(std::move(entry));
@@ -167,8 +173,8 @@ MapReader::MapReader(Diagnostics& diag, const Field& field, std::vector<std::str
   for (MapEntry& entry : *entries) {
     if (std::find(allowed_.begin(), allowed_.end(), entry.key) == allowed_.end()) {
       diag.error(location_of(diag, Field{entry.value.node, entry.value.path, entry.key_mark}),
-                 "unknown key " + quote(entry.key) + did_you_mean(entry.key, allowed_) + ", expected one of: " +
-                     join(allowed_, allowed_.size()));
+                 "unknown key " + quote(entry.key) + did_you_mean(entry.key, allowed_) +
+                     ", expected one of: " + join(allowed_, allowed_.size()));
       continue;
     }
     entries_.push_back(std::move(entry));
@@ -176,7 +182,8 @@ MapReader::MapReader(Diagnostics& diag, const Field& field, std::vector<std::str
 }
 
 std::optional<Field> MapReader::optional(std::string_view key) const {
-  MERIDIAN_ASSERT(std::find(allowed_.begin(), allowed_.end(), key) != allowed_.end(), "key not in the schema");
+  MERIDIAN_ASSERT(std::find(allowed_.begin(), allowed_.end(), key) != allowed_.end(),
+                  "key not in the schema");
   for (const MapEntry& entry : entries_) {
     if (entry.key == key) return entry.value;
   }
@@ -192,8 +199,9 @@ std::optional<Field> MapReader::required(std::string_view key) const {
 
 // --- Lists and scalars ---------------------------------------------------------
 
-std::optional<std::vector<Field>> read_list(Diagnostics& diag, const Field& field, std::string_view what,
-                                            std::size_t min_count, std::size_t max_count) {
+std::optional<std::vector<Field>> read_list(Diagnostics& diag, const Field& field,
+                                            std::string_view what, std::size_t min_count,
+                                            std::size_t max_count) {
   if (!field.node.IsSequence() || field.node.size() < min_count || field.node.size() > max_count) {
     std::string expected = "a list of " + std::string(what);
     if (max_count == SIZE_MAX) {
@@ -211,11 +219,13 @@ std::optional<std::vector<Field>> read_list(Diagnostics& diag, const Field& fiel
   }
   std::vector<Field> elements;
   elements.reserve(field.node.size());
-  for (std::size_t i = 0; i < field.node.size(); ++i) elements.push_back(field.element(i, field.node[i]));
+  for (std::size_t i = 0; i < field.node.size(); ++i)
+    elements.push_back(field.element(i, field.node[i]));
   return elements;
 }
 
-std::optional<std::string> read_string(Diagnostics& diag, const Field& field, std::string_view what) {
+std::optional<std::string> read_string(Diagnostics& diag, const Field& field,
+                                       std::string_view what) {
   const std::string* text = scalar_text(field);
   if (text == nullptr) {
     report_expected(diag, field, what);
@@ -230,7 +240,8 @@ std::optional<std::int64_t> read_integer(Diagnostics& diag, const Field& field, 
   std::int64_t value = 0;
   if (text != nullptr) {
     const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-    if (ec == std::errc() && end == text->data() + text->size() && value >= min && value <= max) return value;
+    if (ec == std::errc() && end == text->data() + text->size() && value >= min && value <= max)
+      return value;
   }
   report_expected(diag, field, "an integer " + range_text(min, max));
   return std::nullopt;
@@ -241,8 +252,8 @@ std::optional<double> read_number(Diagnostics& diag, const Field& field, double 
   double value = 0;
   if (text != nullptr) {
     const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-    if (ec == std::errc() && end == text->data() + text->size() && std::isfinite(value) && value >= min &&
-        value <= max) {
+    if (ec == std::errc() && end == text->data() + text->size() && std::isfinite(value) &&
+        value >= min && value <= max) {
       return value;
     }
   }
@@ -262,15 +273,16 @@ std::optional<std::chrono::milliseconds> read_duration(Diagnostics& diag, const 
   return std::nullopt;
 }
 
-std::optional<std::uint32_t> read_seconds(Diagnostics& diag, const Field& field, std::uint32_t min_s,
-                                          std::uint32_t max_s) {
+std::optional<std::uint32_t> read_seconds(Diagnostics& diag, const Field& field,
+                                          std::uint32_t min_s, std::uint32_t max_s) {
   const std::string* text = scalar_text(field);
   std::chrono::milliseconds value{};
   if (text != nullptr && parse_duration(*text, value) && value.count() % 1000 == 0) {
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(value).count();
     if (seconds >= min_s && seconds <= max_s) return static_cast<std::uint32_t>(seconds);
   }
-  report_expected(diag, field, "seconds " + range_text(min_s, max_s) + " (an integer or a duration like 1h)");
+  report_expected(diag, field,
+                  "seconds " + range_text(min_s, max_s) + " (an integer or a duration like 1h)");
   return std::nullopt;
 }
 
@@ -280,7 +292,8 @@ std::optional<std::size_t> read_choice(Diagnostics& diag, const Field& field,
     const auto it = std::find(choices.begin(), choices.end(), *text);
     if (it != choices.end()) return static_cast<std::size_t>(it - choices.begin());
   }
-  report_expected(diag, field, "one of (" + join(std::vector<std::string_view>(choices), choices.size()) + ")");
+  report_expected(diag, field,
+                  "one of (" + join(std::vector<std::string_view>(choices), choices.size()) + ")");
   return std::nullopt;
 }
 

@@ -43,8 +43,8 @@ class Diagnostics {
 /// A node with its key path and the position errors about it point at.
 struct Field {
   YAML::Node node;
-  std::string path;   ///< "zones[0].services.www"; empty for the document
-  YAML::Mark mark;    ///< the node's, or its key's when the value is empty
+  std::string path;  ///< "zones[0].services.www"; empty for the document
+  YAML::Mark mark;   ///< the node's, or its key's when the value is empty
 
   /// The value `node` of `key` in this map; `key_mark` is used when `node`
   /// is empty (yaml-cpp marks an empty value at the next token).
@@ -98,11 +98,13 @@ class MapReader {
 
 /// The elements of the list at `field`. Reports a non-list and a length
 /// outside [min_count, max_count]; `what` names the elements ("addresses").
-std::optional<std::vector<Field>> read_list(Diagnostics& diag, const Field& field, std::string_view what,
-                                            std::size_t min_count, std::size_t max_count);
+std::optional<std::vector<Field>> read_list(Diagnostics& diag, const Field& field,
+                                            std::string_view what, std::size_t min_count,
+                                            std::size_t max_count);
 
 /// A scalar as text. `what` describes the expected value ("a site name").
-std::optional<std::string> read_string(Diagnostics& diag, const Field& field, std::string_view what);
+std::optional<std::string> read_string(Diagnostics& diag, const Field& field,
+                                       std::string_view what);
 /// A decimal integer in [min, max].
 std::optional<std::int64_t> read_integer(Diagnostics& diag, const Field& field, std::int64_t min,
                                          std::int64_t max);
@@ -113,8 +115,8 @@ std::optional<std::chrono::milliseconds> read_duration(Diagnostics& diag, const 
                                                        std::chrono::milliseconds min,
                                                        std::chrono::milliseconds max);
 /// Seconds in [min_s, max_s]: an integer or a duration of whole seconds.
-std::optional<std::uint32_t> read_seconds(Diagnostics& diag, const Field& field, std::uint32_t min_s,
-                                          std::uint32_t max_s);
+std::optional<std::uint32_t> read_seconds(Diagnostics& diag, const Field& field,
+                                          std::uint32_t min_s, std::uint32_t max_s);
 /// The index of the scalar in `choices`; reports "expected one of (...)".
 std::optional<std::size_t> read_choice(Diagnostics& diag, const Field& field,
                                        std::initializer_list<std::string_view> choices);

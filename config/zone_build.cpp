@@ -16,7 +16,8 @@ void append_name(dns::Record& record, const dns::Name& name) {
 }
 
 void append_u32(dns::Record& record, std::uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) record.rdata.push_back(static_cast<std::uint8_t>(value >> shift));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    record.rdata.push_back(static_cast<std::uint8_t>(value >> shift));
 }
 
 // RFC 1035 3.3.13.
@@ -27,7 +28,8 @@ dns::Record soa_record(const dns::Name& origin, const SoaSettings& soa) {
   record.ttl = soa.ttl_s;
   append_name(record, soa.mname);
   append_name(record, soa.rname);
-  for (std::uint32_t value : {soa.serial, soa.refresh_s, soa.retry_s, soa.expire_s, soa.minimum_s}) {
+  for (std::uint32_t value :
+       {soa.serial, soa.refresh_s, soa.retry_s, soa.expire_s, soa.minimum_s}) {
     append_u32(record, value);
   }
   return record;
@@ -55,7 +57,8 @@ class ErrorLines {
   }
   Error error() const {
     if (count_ <= config_limits::kMaxErrors) return Error{text_};
-    return Error{text_ + "\n... and " + std::to_string(count_ - config_limits::kMaxErrors) + " more errors"};
+    return Error{text_ + "\n... and " + std::to_string(count_ - config_limits::kMaxErrors) +
+                 " more errors"};
   }
 
  private:
@@ -67,8 +70,8 @@ class ErrorLines {
 // following the referral find nothing (named-checkzone rejects it too).
 bool has_address(const dns::Zone& zone, const dns::Name& name) {
   auto answers = [](const dns::ZoneNode* node) {
-    return node != nullptr && (node->find(dns::rrtype::A) != nullptr || node->find(dns::rrtype::AAAA) != nullptr ||
-                               node->service >= 0);
+    return node != nullptr && (node->find(dns::rrtype::A) != nullptr ||
+                               node->find(dns::rrtype::AAAA) != nullptr || node->service >= 0);
   };
   if (answers(zone.find_node(name))) return true;
   const dns::ZoneMatch match = zone.lookup(name);
@@ -103,7 +106,8 @@ std::optional<dns::Zone> build_zone(const ZoneConfig& zone, std::uint32_t first_
   for (std::size_t i = 0; i < zone.services.size(); ++i) {
     const ServiceConfig& service = zone.services[i];
     const auto index = first_service_index + static_cast<std::uint32_t>(i);
-    if (auto added = builder.add_service(service.name, index); !added) error(service.source, added.error().message);
+    if (auto added = builder.add_service(service.name, index); !added)
+      error(service.source, added.error().message);
   }
   // build() on a zone that lost records would only add follow-on errors
   // (no SOA, dangling delegation): report the first cause alone.
@@ -116,8 +120,9 @@ std::optional<dns::Zone> build_zone(const ZoneConfig& zone, std::uint32_t first_
   }
   for (const NameServer& ns : zone.ns) {
     if (ns.name.is_subdomain_of(zone.origin) && !has_address(*built, ns.name)) {
-      error(ns.source, "name server " + ns.name.to_text() +
-                           " is inside the zone but has no A or AAAA record (add its glue to records)");
+      error(ns.source,
+            "name server " + ns.name.to_text() +
+                " is inside the zone but has no A or AAAA record (add its glue to records)");
     }
   }
   if (failed) return std::nullopt;
@@ -126,8 +131,9 @@ std::optional<dns::Zone> build_zone(const ZoneConfig& zone, std::uint32_t first_
 
 Result<dns::Zone> build_zone(const ZoneConfig& zone, std::uint32_t first_service_index) {
   ErrorLines errors;
-  auto built = build_zone(zone, first_service_index,
-                          [&](const SourceLocation& where, std::string_view message) { errors.add(where, message); });
+  auto built = build_zone(
+      zone, first_service_index,
+      [&](const SourceLocation& where, std::string_view message) { errors.add(where, message); });
   if (!built) return errors.error();
   return std::move(*built);
 }

@@ -6,17 +6,19 @@
 #include <cstdint>
 #include <unordered_map>
 
-#include "dns/presentation.hpp"
 #include "config/sections.hpp"
+#include "dns/presentation.hpp"
 
 namespace meridian::config_internal {
 namespace {
 
 namespace limits = config_limits;
 
-std::optional<dns::Name> read_name(const Context& context, const Field& field, const dns::Name& origin) {
-  const std::string what =
-      origin.is_root() ? "an absolute domain name" : "a domain name (relative to " + origin.to_text() + " or absolute)";
+std::optional<dns::Name> read_name(const Context& context, const Field& field,
+                                   const dns::Name& origin) {
+  const std::string what = origin.is_root()
+                               ? "an absolute domain name"
+                               : "a domain name (relative to " + origin.to_text() + " or absolute)";
   auto text = read_string(context.diag, field, what);
   if (!text) return std::nullopt;
   dns::Name name;
@@ -28,7 +30,8 @@ std::optional<dns::Name> read_name(const Context& context, const Field& field, c
 }
 
 void read_soa(const Context& context, const Field& field, ZoneConfig& zone) {
-  MapReader reader(context.diag, field, {"mname", "rname", "serial", "refresh", "retry", "expire", "minimum", "ttl"});
+  MapReader reader(context.diag, field,
+                   {"mname", "rname", "serial", "refresh", "retry", "expire", "minimum", "ttl"});
   if (!reader.ok()) return;
   SoaSettings soa;
   soa.ttl_s = zone.default_ttl_s;
@@ -76,7 +79,8 @@ void read_records(const Context& context, const Field& field, ZoneConfig& zone) 
   auto elements = read_list(context.diag, field, "records in presentation format", 0, SIZE_MAX);
   if (!elements) return;
   for (const Field& element : *elements) {
-    auto text = read_string(context.diag, element, "a record in presentation format (\"www 300 IN A 192.0.2.1\")");
+    auto text = read_string(context.diag, element,
+                            "a record in presentation format (\"www 300 IN A 192.0.2.1\")");
     if (!text) continue;
     auto record = dns::parse_record(*text, zone.origin, zone.default_ttl_s);
     if (!record) {
@@ -102,12 +106,14 @@ void read_zone_file(const Context& context, const Field& field, ZoneConfig& zone
     return;
   }
   for (dns::ZoneFileRecord& entry : *records) {
-    zone.records.push_back(RecordConfig{std::move(entry.record), SourceLocation{zone.file, entry.line, 0, ""}});
+    zone.records.push_back(
+        RecordConfig{std::move(entry.record), SourceLocation{zone.file, entry.line, 0, ""}});
   }
 }
 
 // An endpoint's `address:` is one address or a list of them.
-std::vector<std::pair<IpAddress, Field>> read_addresses(const Context& context, const Field& field) {
+std::vector<std::pair<IpAddress, Field>> read_addresses(const Context& context,
+                                                        const Field& field) {
   std::vector<Field> elements;
   if (field.node.IsSequence()) {
     auto list = read_list(context.diag, field, "IP addresses", 1, limits::kMaxEndpoints);
@@ -130,13 +136,15 @@ std::vector<std::pair<IpAddress, Field>> read_addresses(const Context& context, 
 // An endpoint's `cname:`: a name (relative to the zone or absolute) that the
 // service answers as a CNAME. Not the service's own name (a CNAME to itself
 // is a loop) and not the root.
-std::optional<dns::Name> read_cname(const Context& context, const Field& field, const ZoneConfig& zone,
-                                    const ServiceConfig& service) {
-  const std::string what = "a host name for the CNAME answer (relative to " + zone.origin.to_text() + " or absolute)";
+std::optional<dns::Name> read_cname(const Context& context, const Field& field,
+                                    const ZoneConfig& zone, const ServiceConfig& service) {
+  const std::string what =
+      "a host name for the CNAME answer (relative to " + zone.origin.to_text() + " or absolute)";
   auto text = read_string(context.diag, field, what);
   if (!text) return std::nullopt;
   dns::Name name;
-  if (text->empty() || *text == "@" || !dns::Name::from_text(*text, name, &zone.origin) || name.is_root()) {
+  if (text->empty() || *text == "@" || !dns::Name::from_text(*text, name, &zone.origin) ||
+      name.is_root()) {
     report_expected(context.diag, field, what);
     return std::nullopt;
   }
@@ -149,13 +157,16 @@ std::optional<dns::Name> read_cname(const Context& context, const Field& field, 
 }
 
 // A CNAME endpoint has no address to probe: its check needs `target:`.
-bool cname_check_has_target(const Context& context, const Field& element, const std::optional<Field>& check,
-                            const EndpointConfig& endpoint) {
+bool cname_check_has_target(const Context& context, const Field& element,
+                            const std::optional<Field>& check, const EndpointConfig& endpoint) {
   if (!endpoint.check) return true;
-  if (check && check->node.IsMap() && static_cast<const YAML::Node&>(check->node)["target"].IsDefined()) return true;
-  context.diag.error(location_of(context.diag, check ? *check : element),
-                     "a cname endpoint's check \"" + endpoint.check->name +
-                         "\" needs an address to probe: give check: { target: ADDR } or check: none");
+  if (check && check->node.IsMap() &&
+      static_cast<const YAML::Node&>(check->node)["target"].IsDefined())
+    return true;
+  context.diag.error(
+      location_of(context.diag, check ? *check : element),
+      "a cname endpoint's check \"" + endpoint.check->name +
+          "\" needs an address to probe: give check: { target: ADDR } or check: none");
   return false;
 }
 
@@ -217,8 +228,9 @@ void read_endpoints(const Context& context, const Field& field, const CheckRef& 
         continue;
       }
       if (service.spec.endpoints.size() == limits::kMaxEndpoints) {
-        report_expected(context.diag, where,
-                        "at most " + std::to_string(limits::kMaxEndpoints) + " addresses per service");
+        report_expected(
+            context.diag, where,
+            "at most " + std::to_string(limits::kMaxEndpoints) + " addresses per service");
         return;
       }
       seen.emplace(key, service.spec.endpoints.size());
@@ -235,14 +247,15 @@ void read_endpoints(const Context& context, const Field& field, const CheckRef& 
       key += static_cast<char>(address.family);
       const auto same = seen.find(key);
       if (same != seen.end()) {
-        context.diag.error(location_of(context.diag, where), "duplicate address " + address.to_string() +
-                                                                 " in this service (also at " +
-                                                                 address_paths[same->second] + ")");
+        context.diag.error(location_of(context.diag, where),
+                           "duplicate address " + address.to_string() +
+                               " in this service (also at " + address_paths[same->second] + ")");
         continue;
       }
       if (service.spec.endpoints.size() == limits::kMaxEndpoints) {
-        report_expected(context.diag, where,
-                        "at most " + std::to_string(limits::kMaxEndpoints) + " addresses per service");
+        report_expected(
+            context.diag, where,
+            "at most " + std::to_string(limits::kMaxEndpoints) + " addresses per service");
         return;
       }
       seen.emplace(std::move(key), service.spec.endpoints.size());
@@ -261,8 +274,9 @@ void read_default_sites(const Context& context, const Field& field, ServiceConfi
     if (!site) continue;
     if (std::find(service.default_sites.begin(), service.default_sites.end(), *site) !=
         service.default_sites.end()) {
-      context.diag.error(location_of(context.diag, element),
-                         "site " + quote(element.node.Scalar()) + " is listed twice in default_sites");
+      context.diag.error(
+          location_of(context.diag, element),
+          "site " + quote(element.node.Scalar()) + " is listed twice in default_sites");
       continue;
     }
     service.default_sites.push_back(*site);
@@ -271,21 +285,25 @@ void read_default_sites(const Context& context, const Field& field, ServiceConfi
 
 // RFC 1034 3.6.2: a CNAME is alone at its name. A service that may answer
 // one can have no records of its own, nor be the zone's apex (SOA, NS).
-void check_cname_alone(const Context& context, const ZoneConfig& zone, const ServiceConfig& service) {
-  const std::string why = " beside service " + service.name.to_text() +
-                          ", which answers a CNAME for its cname endpoints (a CNAME is alone at its name)";
+void check_cname_alone(const Context& context, const ZoneConfig& zone,
+                       const ServiceConfig& service) {
+  const std::string why =
+      " beside service " + service.name.to_text() +
+      ", which answers a CNAME for its cname endpoints (a CNAME is alone at its name)";
   if (service.name.equals(zone.origin)) {
     context.diag.error(service.source, "the zone's apex has its SOA and NS records" + why);
     return;
   }
   for (const RecordConfig& record : zone.records) {
-    if (record.record.owner.equals(service.name)) context.diag.error(record.source, "a record" + why);
+    if (record.record.owner.equals(service.name))
+      context.diag.error(record.source, "a record" + why);
   }
 }
 
 // min_ttl and degraded_ttl: at most the ttl (when it is valid, else they
 // are not compared), by default half of it.
-void read_short_ttls(const Context& context, const MapReader& reader, bool ttl_valid, ServiceConfig& service) {
+void read_short_ttls(const Context& context, const MapReader& reader, bool ttl_valid,
+                     ServiceConfig& service) {
   service.min_ttl_s = service.ttl_s == 0 ? 0 : std::max<std::uint32_t>(1, service.ttl_s / 2);
   auto read = [&](std::string_view key, std::uint32_t& out) {
     const auto field = reader.optional(key);
@@ -305,12 +323,15 @@ void read_short_ttls(const Context& context, const MapReader& reader, bool ttl_v
 
 void read_service(const Context& context, const MapEntry& entry, ZoneConfig& zone) {
   ServiceConfig service;
-  service.source = location_of(context.diag, Field{entry.value.node, entry.value.path, entry.key_mark});
+  service.source =
+      location_of(context.diag, Field{entry.value.node, entry.value.path, entry.key_mark});
   if (!dns::Name::from_text(entry.key, service.name, &zone.origin)) {
-    context.diag.error(service.source, "expected a service name (relative to " + zone.origin.to_text() +
-                                           " or absolute), found " + quote(entry.key));
+    context.diag.error(service.source, "expected a service name (relative to " +
+                                           zone.origin.to_text() + " or absolute), found " +
+                                           quote(entry.key));
   }
-  std::vector<std::string_view> keys = {"ttl", "min_ttl", "degraded_ttl", "default_sites", "check", "endpoints"};
+  std::vector<std::string_view> keys = {"ttl",           "min_ttl", "degraded_ttl",
+                                        "default_sites", "check",   "endpoints"};
   for (const auto key : steering_keys()) keys.push_back(key);
   MapReader reader(context.diag, entry.value, std::move(keys));
   if (!reader.ok()) return;
@@ -324,12 +345,14 @@ void read_service(const Context& context, const MapEntry& entry, ZoneConfig& zon
   read_steering(context, reader, service);
   CheckRef check;
   if (auto check_field = reader.optional("check")) check = read_check_name(context, *check_field);
-  if (auto endpoints = reader.required("endpoints")) read_endpoints(context, *endpoints, check, zone, service);
+  if (auto endpoints = reader.required("endpoints"))
+    read_endpoints(context, *endpoints, check, zone, service);
   if (!service.spec.cname_targets.empty()) check_cname_alone(context, zone, service);
   if (auto default_sites = reader.optional("default_sites")) {
     if (reader.optional("order")) {
-      context.diag.error(location_of(context.diag, *default_sites),
-                         "failover's order is its default order: give order or default_sites, not both");
+      context.diag.error(
+          location_of(context.diag, *default_sites),
+          "failover's order is its default order: give order or default_sites, not both");
     } else {
       read_default_sites(context, *default_sites, service);
     }
@@ -347,8 +370,10 @@ void read_service(const Context& context, const MapEntry& entry, ZoneConfig& zon
 }
 
 // Returns where the origin is written, for the duplicate check.
-std::optional<SourceLocation> read_zone(const Context& context, const Field& field, ZoneConfig& zone) {
-  MapReader reader(context.diag, field, {"origin", "ttl", "soa", "ns", "records", "file", "services"});
+std::optional<SourceLocation> read_zone(const Context& context, const Field& field,
+                                        ZoneConfig& zone) {
+  MapReader reader(context.diag, field,
+                   {"origin", "ttl", "soa", "ns", "records", "file", "services"});
   if (!reader.ok()) return std::nullopt;
   zone.source = location_of(context.diag, field);
   std::optional<SourceLocation> origin_source;
@@ -357,12 +382,14 @@ std::optional<SourceLocation> read_zone(const Context& context, const Field& fie
     if (auto name = read_name(context, *origin, dns::Name())) zone.origin = *name;
   }
   if (auto ttl = reader.optional("ttl")) {
-    if (auto value = read_seconds(context.diag, *ttl, 0, limits::kMaxTtl)) zone.default_ttl_s = *value;
+    if (auto value = read_seconds(context.diag, *ttl, 0, limits::kMaxTtl))
+      zone.default_ttl_s = *value;
   }
   // A zone file may carry the SOA and NS itself; without one they must be
   // configured here.
   const auto file = reader.optional("file");
-  if (auto soa = file ? reader.optional("soa") : reader.required("soa")) read_soa(context, *soa, zone);
+  if (auto soa = file ? reader.optional("soa") : reader.required("soa"))
+    read_soa(context, *soa, zone);
   if (auto ns = file ? reader.optional("ns") : reader.required("ns")) read_ns(context, *ns, zone);
   if (auto records = reader.optional("records")) read_records(context, *records, zone);
   if (file) read_zone_file(context, *file, zone);
@@ -376,7 +403,8 @@ std::optional<SourceLocation> read_zone(const Context& context, const Field& fie
 
 }  // namespace
 
-std::vector<bool> read_zones(const Context& context, const Field& field, std::vector<ZoneConfig>& zones) {
+std::vector<bool> read_zones(const Context& context, const Field& field,
+                             std::vector<ZoneConfig>& zones) {
   std::vector<bool> clean;
   auto elements = read_list(context.diag, field, "zones", 1, SIZE_MAX);
   if (!elements) return clean;
@@ -388,8 +416,8 @@ std::vector<bool> read_zones(const Context& context, const Field& field, std::ve
       // Distinct origins: the routing table finds a zone by its origin.
       for (std::size_t i = 0; i + 1 < zones.size(); ++i) {
         if (clean[i] && zones[i].origin.equals(zone.origin)) {
-          context.diag.error(*origin_source, "duplicate zone origin " + zone.origin.to_text() + " (also " +
-                                                 zones[i].source.key_path + ", line " +
+          context.diag.error(*origin_source, "duplicate zone origin " + zone.origin.to_text() +
+                                                 " (also " + zones[i].source.key_path + ", line " +
                                                  std::to_string(zones[i].source.line) + ")");
           break;
         }

@@ -37,9 +37,13 @@ struct Targets {
 /// Per-query working state, on the worker's stack.
 class Session {
  public:
-  Session(const Answerer& answerer, const RoutingTable& table, const QueryContext& context, const Query& query,
-          MessageWriter& writer, QueryStats& stats) noexcept
-      : settings_(answerer.settings()), table_(table), context_(context), query_(query), writer_(writer),
+  Session(const Answerer& answerer, const RoutingTable& table, const QueryContext& context,
+          const Query& query, MessageWriter& writer, QueryStats& stats) noexcept
+      : settings_(answerer.settings()),
+        table_(table),
+        context_(context),
+        query_(query),
+        writer_(writer),
         stats_(stats) {}
 
   /// Answer, authority and additional stages for a parsed, valid query.
@@ -53,9 +57,12 @@ class Session {
   void answer_stage() noexcept;
   void answer_terminal(const ZoneNode& node, const Name& owner) noexcept;
   bool answer_service_node(const ZoneNode& node, const Name& owner, Name& target) noexcept;
-  geo::Choice steer(const Service& service, IpAddress::Family family, std::span<const IpAddress*> picked) noexcept;
-  bool answer_addresses(const Service& service, const Name& owner, std::uint16_t type, Name& target) noexcept;
-  bool answer_cname(const Service& service, const Name& owner, const geo::Choice& choice, Name& target) noexcept;
+  geo::Choice steer(const Service& service, IpAddress::Family family,
+                    std::span<const IpAddress*> picked) noexcept;
+  bool answer_addresses(const Service& service, const Name& owner, std::uint16_t type,
+                        Name& target) noexcept;
+  bool answer_cname(const Service& service, const Name& owner, const geo::Choice& choice,
+                    Name& target) noexcept;
   void answer_rrset(const Name& owner, const RRset& rrset) noexcept;
   void authority_stage() noexcept;
   void additional_stage() noexcept;
@@ -63,10 +70,10 @@ class Session {
   void count_answer(const geo::Choice& choice) noexcept {
     QueryStats::bump(stats_.service_answers);
     if (choice.degraded) QueryStats::bump(stats_.fail_open);
-    QueryStats::bump(stats_.answers_by_service[QueryStats::slot(table_.service_stats_slot(service_index_),
-                                                                stats_.answers_by_service.size())]);
-    QueryStats::bump(
-        stats_.answers_by_site[QueryStats::slot(table_.site_stats_slot(choice.site), stats_.answers_by_site.size())]);
+    QueryStats::bump(stats_.answers_by_service[QueryStats::slot(
+        table_.service_stats_slot(service_index_), stats_.answers_by_service.size())]);
+    QueryStats::bump(stats_.answers_by_site[QueryStats::slot(table_.site_stats_slot(choice.site),
+                                                             stats_.answers_by_site.size())]);
   }
   void must_fit(bool written) noexcept {
     if (!written) truncated_ = true;
@@ -83,9 +90,9 @@ class Session {
   bool authoritative_ = true;
   bool truncated_ = false;
   std::uint8_t scope_prefix_len_ = 0;
-  std::uint32_t service_index_ = 0;  // of the service being answered, for the counters
-  const Zone* negative_zone_ = nullptr;    // NXDOMAIN/NODATA: whose SOA goes in authority
-  const ZoneNode* referral_ = nullptr;     // the zone cut of a referral
+  std::uint32_t service_index_ = 0;      // of the service being answered, for the counters
+  const Zone* negative_zone_ = nullptr;  // NXDOMAIN/NODATA: whose SOA goes in authority
+  const ZoneNode* referral_ = nullptr;   // the zone cut of a referral
   Targets targets_;
 };
 
@@ -103,7 +110,8 @@ void Session::answer_stage() noexcept {
     return;
   }
   QueryStats::bump(stats_.by_zone[QueryStats::slot(
-      table_.zone_stats_slot(static_cast<std::size_t>(zone - table_.zones().data())), stats_.by_zone.size())]);
+      table_.zone_stats_slot(static_cast<std::size_t>(zone - table_.zones().data())),
+      stats_.by_zone.size())]);
   Name current = query_.qname;
   for (int hop = 0;; ++hop) {
     const ZoneMatch match = zone->lookup(current);
@@ -119,8 +127,7 @@ void Session::answer_stage() noexcept {
         negative_zone_ = zone;
         return;
       case ZoneMatch::Kind::exact:
-      case ZoneMatch::Kind::wildcard:
-        break;
+      case ZoneMatch::Kind::wildcard: break;
     }
     const ZoneNode& node = *match.node;
     if (node.service >= 0) {
@@ -129,7 +136,8 @@ void Session::answer_stage() noexcept {
       const std::uint16_t answers_before = writer_.count(Section::answer);
       Name target;
       if (answer_service_node(node, current, target)) {
-        if (truncated_ || query_.qtype == rrtype::CNAME || query_.qtype == rrtype::ANY || hop + 1 >= kMaxChain) {
+        if (truncated_ || query_.qtype == rrtype::CNAME || query_.qtype == rrtype::ANY ||
+            hop + 1 >= kMaxChain) {
           return;
         }
         const Zone* next = table_.find_zone(target);
@@ -138,7 +146,8 @@ void Session::answer_stage() noexcept {
         current = target;
         continue;
       }
-      if (writer_.count(Section::answer) == answers_before && !truncated_ && rcode_ == Rcode::noerror) {
+      if (writer_.count(Section::answer) == answers_before && !truncated_ &&
+          rcode_ == Rcode::noerror) {
         negative_zone_ = zone;
       }
       return;
@@ -148,7 +157,8 @@ void Session::answer_stage() noexcept {
       const std::uint16_t answers_before = writer_.count(Section::answer);
       answer_terminal(node, current);
       // NODATA, also at the end of a CNAME chain (RFC 2308 2.2): SOA.
-      if (writer_.count(Section::answer) == answers_before && !truncated_ && rcode_ == Rcode::noerror) {
+      if (writer_.count(Section::answer) == answers_before && !truncated_ &&
+          rcode_ == Rcode::noerror) {
         negative_zone_ = zone;
       }
       return;
@@ -157,7 +167,8 @@ void Session::answer_stage() noexcept {
     if (truncated_ || query_.qtype == rrtype::ANY || hop + 1 >= kMaxChain) return;
     const Name target = [&] {
       Name name;
-      Name::from_wire(std::span(cname->rdatas.front().bytes.data(), cname->rdatas.front().bytes.size()), name);
+      Name::from_wire(
+          std::span(cname->rdatas.front().bytes.data(), cname->rdatas.front().bytes.size()), name);
       return name;
     }();
     const Zone* next = table_.find_zone(target);
@@ -186,7 +197,8 @@ bool Session::answer_service_node(const ZoneNode& node, const Name& owner, Name&
   const Service& service = table_.service(static_cast<std::uint32_t>(node.service));
   service_index_ = static_cast<std::uint32_t>(node.service);
   const std::uint16_t qtype = query_.qtype;
-  if (qtype == rrtype::A || qtype == rrtype::AAAA) return answer_addresses(service, owner, qtype, target);
+  if (qtype == rrtype::A || qtype == rrtype::AAAA)
+    return answer_addresses(service, owner, qtype, target);
   const std::uint16_t answers_before = writer_.count(Section::answer);
   if (qtype == rrtype::ANY) {
     // RFC 8482: one RRset is enough; a service answers with its A choice.
@@ -217,10 +229,10 @@ geo::Choice Session::steer(const Service& service, IpAddress::Family family,
   const ClientSubnet& ecs = query_.edns.client_subnet;
   const IpNetwork ecs_network{ecs.address, ecs.source_prefix_len};
   // The service decides whether ECS counts (ecs: false, private subnets).
-  const geo::ClientNetwork client =
-      geo::select_client(service.steering.spec(), ecs.present ? &ecs_network : nullptr, context_.source);
-  const geo::Choice choice = service.steering.choose(table_.locator(), client.network, family, *context_.rng, picked,
-                                                     nullptr, client.from_ecs);
+  const geo::ClientNetwork client = geo::select_client(
+      service.steering.spec(), ecs.present ? &ecs_network : nullptr, context_.source);
+  const geo::Choice choice = service.steering.choose(
+      table_.locator(), client.network, family, *context_.rng, picked, nullptr, client.from_ecs);
   // An answer located by the source address does not depend on the subnet
   // the resolver sent: scope 0 lets it cache the answer for all of them.
   if (client.from_ecs) scope_prefix_len_ = std::max(scope_prefix_len_, choice.scope_prefix_len);
@@ -230,7 +242,8 @@ geo::Choice Session::steer(const Service& service, IpAddress::Family family,
 bool Session::answer_cname(const Service& service, const Name& owner, const geo::Choice& choice,
                            Name& target) noexcept {
   count_answer(choice);
-  const std::uint32_t ttl = choice.degraded ? std::min(service.degraded_ttl_s, service.ttl_s) : service.ttl_s;
+  const std::uint32_t ttl =
+      choice.degraded ? std::min(service.degraded_ttl_s, service.ttl_s) : service.ttl_s;
   const Rdata& rdata = service.cname_targets[choice.cname];
   if (!writer_.record(Section::answer, owner, rrtype::CNAME, ttl, rdata)) {
     truncated_ = true;
@@ -239,7 +252,8 @@ bool Session::answer_cname(const Service& service, const Name& owner, const geo:
   return Name::from_wire(std::span(rdata.bytes.data(), rdata.bytes.size()), target);
 }
 
-bool Session::answer_addresses(const Service& service, const Name& owner, std::uint16_t type, Name& target) noexcept {
+bool Session::answer_addresses(const Service& service, const Name& owner, std::uint16_t type,
+                               Name& target) noexcept {
   std::array<const IpAddress*, geo::kMaxAnswerCount> picked{};
   const auto family = type == rrtype::A ? IpAddress::Family::v4 : IpAddress::Family::v6;
   const geo::Choice choice = steer(service, family, picked);
@@ -254,7 +268,8 @@ bool Session::answer_addresses(const Service& service, const Name& owner, std::u
   if (choice.cname != geo::kNoCname) return answer_cname(service, owner, choice, target);
   if (choice.count == 0) return false;
   count_answer(choice);
-  const std::uint32_t ttl = choice.degraded ? std::min(service.degraded_ttl_s, service.ttl_s) : service.ttl_s;
+  const std::uint32_t ttl =
+      choice.degraded ? std::min(service.degraded_ttl_s, service.ttl_s) : service.ttl_s;
   const MessageWriter::Mark before = writer_.mark();
   for (std::uint32_t i = 0; i < choice.count; ++i) {
     if (!writer_.address(Section::answer, owner, ttl, *picked[i])) {
@@ -277,7 +292,8 @@ void Session::collect_targets(const RRset& rrset) noexcept {
     if (rdata.names.empty()) continue;
     const RdataName& at = rdata.names.back();  // MX/SRV: the target is the last field
     Name target;
-    if (Name::from_wire(std::span(rdata.bytes.data() + at.offset, at.length), target)) targets_.add(target);
+    if (Name::from_wire(std::span(rdata.bytes.data() + at.offset, at.length), target))
+      targets_.add(target);
   }
 }
 
@@ -308,7 +324,8 @@ void Session::additional_stage() noexcept {
       const RRset* rrset = node->find(type);
       if (rrset == nullptr) continue;
       if (!writer_.rrset(Section::additional, node->owner, *rrset) && referral_ != nullptr &&
-          zone->find_node(referral_->owner) == referral_ && target.is_subdomain_of(referral_->owner)) {
+          zone->find_node(referral_->owner) == referral_ &&
+          target.is_subdomain_of(referral_->owner)) {
         // RFC 9471: glue for in-domain name servers must fit, or TC.
         truncated_ = true;
         return;
@@ -324,18 +341,22 @@ std::uint16_t response_flags(const Query& query) noexcept {
 
 // Writes the OPT record: our payload size, the extended RCODE bits, and the
 // options the client asked for.
-void finish_opt(MessageWriter& writer, const AnswererSettings& settings, const Query& query, Rcode rcode,
-                std::uint8_t scope_prefix_len) noexcept {
+void finish_opt(MessageWriter& writer, const AnswererSettings& settings, const Query& query,
+                Rcode rcode, std::uint8_t scope_prefix_len) noexcept {
   std::array<std::uint8_t, 4 + kMaxNsid + 4 + 4 + 16> options{};
   std::size_t size = 0;
   const ClientSubnet& ecs = query.edns.client_subnet;
   if (ecs.present && rcode != Rcode::badvers) {
     const std::size_t address_length = (ecs.source_prefix_len + 7u) / 8u;
     const std::size_t length = 4 + address_length;
-    const std::uint8_t head[8] = {
-        0, static_cast<std::uint8_t>(edns_option::CLIENT_SUBNET), 0, static_cast<std::uint8_t>(length),
-        static_cast<std::uint8_t>(ecs.family >> 8), static_cast<std::uint8_t>(ecs.family), ecs.source_prefix_len,
-        std::min(scope_prefix_len, ecs.source_prefix_len)};
+    const std::uint8_t head[8] = {0,
+                                  static_cast<std::uint8_t>(edns_option::CLIENT_SUBNET),
+                                  0,
+                                  static_cast<std::uint8_t>(length),
+                                  static_cast<std::uint8_t>(ecs.family >> 8),
+                                  static_cast<std::uint8_t>(ecs.family),
+                                  ecs.source_prefix_len,
+                                  std::min(scope_prefix_len, ecs.source_prefix_len)};
     std::memcpy(options.data() + size, head, sizeof head);
     std::memcpy(options.data() + size + sizeof head, ecs.address.bytes.data(), address_length);
     size += sizeof head + address_length;
@@ -343,22 +364,26 @@ void finish_opt(MessageWriter& writer, const AnswererSettings& settings, const Q
   if (query.edns.nsid_requested && !settings.nsid.empty()) {
     const std::size_t length = std::min(settings.nsid.size(), kMaxNsid);
     const std::uint8_t head[4] = {0, static_cast<std::uint8_t>(edns_option::NSID),
-                                  static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length)};
+                                  static_cast<std::uint8_t>(length >> 8),
+                                  static_cast<std::uint8_t>(length)};
     std::memcpy(options.data() + size, head, sizeof head);
     // The NSID goes out as bytes, without a terminator (RFC 5001).
     std::copy_n(settings.nsid.data(), length, options.data() + size + sizeof head);
     size += sizeof head + length;
   }
   const auto code = static_cast<std::uint16_t>(rcode);
-  const bool written = writer.opt(settings.udp_payload, static_cast<std::uint8_t>(code >> 4), query.edns.dnssec_ok,
-                                  std::span<const std::uint8_t>(options.data(), size));
+  const bool written =
+      writer.opt(settings.udp_payload, static_cast<std::uint8_t>(code >> 4), query.edns.dnssec_ok,
+                 std::span<const std::uint8_t>(options.data(), size));
   MERIDIAN_ASSERT(written, "OPT did not fit its reservation");
 }
 
 std::size_t opt_size(const AnswererSettings& settings, const Query& query) noexcept {
   std::size_t size = kOptFixedSize;
-  if (query.edns.client_subnet.present) size += 8 + (query.edns.client_subnet.source_prefix_len + 7u) / 8u;
-  if (query.edns.nsid_requested && !settings.nsid.empty()) size += 4 + std::min(settings.nsid.size(), kMaxNsid);
+  if (query.edns.client_subnet.present)
+    size += 8 + (query.edns.client_subnet.source_prefix_len + 7u) / 8u;
+  if (query.edns.nsid_requested && !settings.nsid.empty())
+    size += 4 + std::min(settings.nsid.size(), kMaxNsid);
   return size;
 }
 
@@ -379,8 +404,7 @@ std::optional<Rcode> rcode_without_lookup(ParseOutcome outcome, const Query& que
   if (query.qtype == rrtype::AXFR || query.qtype == rrtype::IXFR) {
     return Rcode::refused;  // no zone transfers
   }
-  if (query.qtype == rrtype::MAILA || query.qtype == rrtype::MAILB ||
-      query.qtype == rrtype::OPT) {
+  if (query.qtype == rrtype::MAILA || query.qtype == rrtype::MAILB || query.qtype == rrtype::OPT) {
     return Rcode::notimp;
   }
   return std::nullopt;
@@ -389,7 +413,8 @@ std::optional<Rcode> rcode_without_lookup(ParseOutcome outcome, const Query& que
 }  // namespace
 
 Answerer::Answerer(AnswererSettings settings) : settings_(std::move(settings)) {
-  settings_.udp_payload = std::clamp<std::uint16_t>(settings_.udp_payload, kMinUdpPayload, kMaxUdpPayload);
+  settings_.udp_payload =
+      std::clamp<std::uint16_t>(settings_.udp_payload, kMinUdpPayload, kMaxUdpPayload);
   if (settings_.nsid.size() > kMaxNsid) settings_.nsid.resize(kMaxNsid);
 }
 

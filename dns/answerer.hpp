@@ -50,8 +50,9 @@ class Answerer {
   /// when the query must be dropped. `response` must hold at least
   /// kMaxUdpPayload bytes for UDP, kMaxTcpMessage for TCP. Thread-safe
   /// (const); allocates nothing; never throws.
-  std::size_t answer(const RoutingTable& table, const QueryContext& context, std::span<const std::uint8_t> query,
-                     std::span<std::uint8_t> response, QueryStats& stats) const noexcept;
+  std::size_t answer(const RoutingTable& table, const QueryContext& context,
+                     std::span<const std::uint8_t> query, std::span<std::uint8_t> response,
+                     QueryStats& stats) const noexcept;
 
   const AnswererSettings& settings() const noexcept { return settings_; }
 

@@ -29,7 +29,8 @@ using RdfPtr = std::unique_ptr<ldns_rdf, RdfDeleter>;
 RdfPtr origin_rdf(const Name& origin) {
   const auto wire = origin.wire();
   // ldns copies the data; the const_cast is for its C signature only.
-  return RdfPtr(ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, wire.size(), const_cast<std::uint8_t*>(wire.data())));
+  return RdfPtr(ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, wire.size(),
+                                      const_cast<std::uint8_t*>(wire.data())));
 }
 
 // Converts a parsed ldns record; ldns stores each RDATA field in wire form,
@@ -37,7 +38,8 @@ RdfPtr origin_rdf(const Name& origin) {
 Result<Record> from_ldns(const ldns_rr* rr) {
   Record record;
   const ldns_rdf* owner = ldns_rr_owner(rr);
-  if (!Name::from_wire(std::span<const std::uint8_t>(ldns_rdf_data(owner), ldns_rdf_size(owner)), record.owner)) {
+  if (!Name::from_wire(std::span<const std::uint8_t>(ldns_rdf_data(owner), ldns_rdf_size(owner)),
+                       record.owner)) {
     return fail("invalid owner name");
   }
   record.type = static_cast<std::uint16_t>(ldns_rr_get_type(rr));
@@ -51,8 +53,8 @@ Result<Record> from_ldns(const ldns_rr* rr) {
     const ldns_rdf* field = ldns_rr_rdf(rr, i);
     const std::size_t size = ldns_rdf_size(field);
     if (ldns_rdf_get_type(field) == LDNS_RDF_TYPE_DNAME) {
-      record.rdata_names.push_back(
-          RdataName{static_cast<std::uint16_t>(record.rdata.size()), static_cast<std::uint16_t>(size)});
+      record.rdata_names.push_back(RdataName{static_cast<std::uint16_t>(record.rdata.size()),
+                                             static_cast<std::uint16_t>(size)});
     }
     const std::uint8_t* data = ldns_rdf_data(field);
     record.rdata.insert(record.rdata.end(), data, data + size);
@@ -73,7 +75,8 @@ Result<Record> parse_record(std::string_view text, const Name& origin, std::uint
   if (line.find_first_not_of(" \t") == std::string::npos) return fail("empty record");
   RdfPtr origin_name = origin_rdf(origin);
   ldns_rr* raw = nullptr;
-  const ldns_status status = ldns_rr_new_frm_str(&raw, line.c_str(), default_ttl, origin_name.get(), nullptr);
+  const ldns_status status =
+      ldns_rr_new_frm_str(&raw, line.c_str(), default_ttl, origin_name.get(), nullptr);
   RrPtr rr(raw);
   if (status != LDNS_STATUS_OK) return fail(status_text(status));
   if (ldns_rr_get_class(rr.get()) != LDNS_RR_CLASS_IN) return fail("class must be IN");
@@ -96,8 +99,8 @@ Result<std::vector<ZoneFileRecord>> read_zone_file(const std::string& path, cons
   while (!std::feof(file.get())) {
     ldns_rr* raw = nullptr;
     const int line_before = line_number + 1;
-    const ldns_status status =
-        ldns_rr_new_frm_fp_l(&raw, file.get(), &ttl, &current_origin, &previous_owner, &line_number);
+    const ldns_status status = ldns_rr_new_frm_fp_l(&raw, file.get(), &ttl, &current_origin,
+                                                    &previous_owner, &line_number);
     RrPtr rr(raw);
     if (status == LDNS_STATUS_SYNTAX_EMPTY || status == LDNS_STATUS_SYNTAX_TTL ||
         status == LDNS_STATUS_SYNTAX_ORIGIN) {
@@ -122,7 +125,8 @@ Result<std::vector<ZoneFileRecord>> read_zone_file(const std::string& path, cons
       outcome = fail(path, ":", std::to_string(line_number), ": ", record.error().message);
       break;
     }
-    records.push_back(ZoneFileRecord{std::move(record).value(), line_number > 0 ? line_number : line_before});
+    records.push_back(
+        ZoneFileRecord{std::move(record).value(), line_number > 0 ? line_number : line_before});
   }
   ldns_rdf_deep_free(current_origin);
   if (previous_owner != nullptr) ldns_rdf_deep_free(previous_owner);

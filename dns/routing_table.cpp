@@ -17,9 +17,13 @@ RoutingTable::RoutingTable(std::vector<Zone> zones, std::vector<Service> service
     : RoutingTable(std::make_shared<const std::vector<Zone>>(std::move(zones)), std::move(services),
                    std::move(locator), version) {}
 
-RoutingTable::RoutingTable(std::shared_ptr<const std::vector<Zone>> zones, std::vector<Service> services,
+RoutingTable::RoutingTable(std::shared_ptr<const std::vector<Zone>> zones,
+                           std::vector<Service> services,
                            std::shared_ptr<const geo::Locator> locator, std::uint64_t version)
-    : zones_(std::move(zones)), services_(std::move(services)), locator_(std::move(locator)), version_(version) {
+    : zones_(std::move(zones)),
+      services_(std::move(services)),
+      locator_(std::move(locator)),
+      version_(version) {
   MERIDIAN_ASSERT(zones_ != nullptr, "routing table without zones");
   for (std::uint32_t i = 0; i < zones_->size(); ++i) {
     const Zone& zone = (*zones_)[i];

@@ -12,8 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dns/wire/name.hpp"
 #include "dns/stats_slots.hpp"
+#include "dns/wire/name.hpp"
 #include "dns/zone.hpp"
 #include "geo/locator.hpp"
 #include "geo/steering.hpp"
@@ -66,11 +66,15 @@ class RoutingTable {
   /// slot map). Kept out of the constructor: the node sets them once per
   /// table before publishing it.
   void set_stats_slots(StatsSlotMap slots) { stats_slots_ = std::move(slots); }
-  std::size_t zone_stats_slot(std::size_t zone) const noexcept { return mapped(stats_slots_.zones, zone); }
+  std::size_t zone_stats_slot(std::size_t zone) const noexcept {
+    return mapped(stats_slots_.zones, zone);
+  }
   std::size_t service_stats_slot(std::size_t service) const noexcept {
     return mapped(stats_slots_.services, service);
   }
-  std::size_t site_stats_slot(std::size_t site) const noexcept { return mapped(stats_slots_.sites, site); }
+  std::size_t site_stats_slot(std::size_t site) const noexcept {
+    return mapped(stats_slots_.sites, site);
+  }
 
  private:
   static std::size_t mapped(const std::vector<std::uint16_t>& slots, std::size_t index) noexcept {
@@ -83,9 +87,12 @@ class RoutingTable {
   std::uint64_t version_;
   struct KeyHash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+    std::size_t operator()(std::string_view key) const noexcept {
+      return std::hash<std::string_view>{}(key);
+    }
   };
-  std::unordered_map<std::string, std::uint32_t, KeyHash, std::equal_to<>> zone_index_;  // lowercase wire origin
+  std::unordered_map<std::string, std::uint32_t, KeyHash, std::equal_to<>>
+      zone_index_;  // lowercase wire origin
   unsigned max_origin_labels_ = 0;
 };
 

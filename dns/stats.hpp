@@ -18,7 +18,8 @@ struct QueryStats {
   Counter client_subnet{0};    ///< queries carrying a valid ECS option
   Counter service_answers{0};  ///< answers chosen by steering
   Counter fail_open{0};        ///< service answers given with nothing healthy
-  Counter fail_closed{0};      ///< service queries refused an answer with nothing healthy (NODATA/SERVFAIL)
+  Counter fail_closed{
+      0};  ///< service queries refused an answer with nothing healthy (NODATA/SERVFAIL)
   std::array<Counter, 17> by_rcode{};  ///< index = RCODE (0..16; 16 = BADVERS)
   /// Index qtype_slot(qtype): the common types one by one, then "other".
   std::array<Counter, 17> by_qtype{};
@@ -35,7 +36,9 @@ struct QueryStats {
 
   /// The slot of `index` in an array of `size` slots: the last one
   /// gathers every index past the others.
-  static std::size_t slot(std::size_t index, std::size_t size) noexcept { return index < size ? index : size - 1; }
+  static std::size_t slot(std::size_t index, std::size_t size) noexcept {
+    return index < size ? index : size - 1;
+  }
 
   static void bump(Counter& counter) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -44,11 +47,11 @@ struct QueryStats {
 
 /// The query types counted one by one, in by_qtype order; the slot after
 /// the last counts every other type.
-inline constexpr std::array<std::uint16_t, 16> kCountedQtypes{1,  2,  5,  6,  12, 15, 16, 28,
-                                                                 33, 35, 43, 48, 64, 65, 255, 257};
+inline constexpr std::array<std::uint16_t, 16> kCountedQtypes{1,  2,  5,  6,  12, 15, 16,  28,
+                                                              33, 35, 43, 48, 64, 65, 255, 257};
 inline constexpr std::array<const char*, 17> kCountedQtypeNames{
-    "A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA", "SRV", "NAPTR", "DS", "DNSKEY", "SVCB", "HTTPS", "ANY",
-    "CAA", "other"};
+    "A",     "NS", "CNAME",  "SOA",  "PTR",   "MX",  "TXT", "AAAA", "SRV",
+    "NAPTR", "DS", "DNSKEY", "SVCB", "HTTPS", "ANY", "CAA", "other"};
 
 /// by_qtype's slot of `qtype`.
 constexpr std::size_t qtype_slot(std::uint16_t qtype) noexcept {

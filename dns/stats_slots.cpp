@@ -31,6 +31,8 @@ std::vector<std::string> StatsSlots::names() const {
 }
 
 StatsSlotRegistry::StatsSlotRegistry()
-    : zones(QueryStats::kZoneSlots), services(QueryStats::kServiceSlots), sites(QueryStats::kSiteSlots) {}
+    : zones(QueryStats::kZoneSlots),
+      services(QueryStats::kServiceSlots),
+      sites(QueryStats::kSiteSlots) {}
 
 }  // namespace meridian::dns

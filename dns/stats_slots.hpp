@@ -32,7 +32,9 @@ class StatsSlots {
  private:
   struct Hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+    std::size_t operator()(std::string_view key) const noexcept {
+      return std::hash<std::string_view>{}(key);
+    }
   };
   const std::size_t capacity_;
   mutable std::mutex mutex_;

@@ -3,9 +3,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -63,10 +63,16 @@ struct TcpServer::Connection {
 
 TcpServer::TcpServer(asio::io_context& io, const Answerer& answerer, const RoutingTableSlot& slot,
                      TcpSettings settings, Logger& logger)
-    : io_(io), answerer_(answerer), slot_(slot), settings_(settings), logger_(logger),
+    : io_(io),
+      answerer_(answerer),
+      slot_(slot),
+      settings_(settings),
+      logger_(logger),
       stats_(std::make_unique<QueryStats>()) {}
 
-TcpServer::~TcpServer() { stop(); }
+TcpServer::~TcpServer() {
+  stop();
+}
 
 Result<void> TcpServer::listen(const std::vector<SocketAddress>& addresses) {
   for (const SocketAddress& address : addresses) {
@@ -138,19 +144,23 @@ asio::awaitable<void> TcpServer::serve(std::shared_ptr<Connection> connection) {
   Connection& c = *connection;
   boost::system::error_code ec;
   const auto peer = c.socket.remote_endpoint(ec);
-  const QueryContext context{ec ? IpAddress{} : from_asio(peer.address()), Transport::tcp, rng_.get()};
+  const QueryContext context{ec ? IpAddress{} : from_asio(peer.address()), Transport::tcp,
+                             rng_.get()};
 
   // The deadline is pushed back before each query's length prefix (the
   // query itself must follow within the same idle_timeout) and before each
   // response's write; whenever it passes, the socket is closed.
-  for (std::uint32_t served = 0; served < settings_.max_queries_per_connection && !stopped_; ++served) {
+  for (std::uint32_t served = 0; served < settings_.max_queries_per_connection && !stopped_;
+       ++served) {
     std::array<std::uint8_t, 2> prefix;
     c.deadline.arm(settings_.idle_timeout);
-    auto [read_error, ignored1] = co_await asio::async_read(c.socket, asio::buffer(prefix), kUseTuple);
+    auto [read_error, ignored1] =
+        co_await asio::async_read(c.socket, asio::buffer(prefix), kUseTuple);
     if (read_error) break;
     const std::size_t length = (std::size_t{prefix[0]} << 8) | prefix[1];
     if (length == 0) break;
-    auto [body_error, ignored2] = co_await asio::async_read(c.socket, asio::buffer(c.request.data(), length), kUseTuple);
+    auto [body_error, ignored2] =
+        co_await asio::async_read(c.socket, asio::buffer(c.request.data(), length), kUseTuple);
     if (body_error) break;
     const auto table = slot_.load();
     if (!table) break;
@@ -161,8 +171,8 @@ asio::awaitable<void> TcpServer::serve(std::shared_ptr<Connection> connection) {
     c.response[0] = static_cast<std::uint8_t>(answer_length >> 8);
     c.response[1] = static_cast<std::uint8_t>(answer_length);
     c.deadline.arm(settings_.idle_timeout);
-    auto [write_error, ignored3] =
-        co_await asio::async_write(c.socket, asio::buffer(c.response.data(), answer_length + 2), kUseTuple);
+    auto [write_error, ignored3] = co_await asio::async_write(
+        c.socket, asio::buffer(c.response.data(), answer_length + 2), kUseTuple);
     if (write_error) break;
   }
   c.deadline.disarm();

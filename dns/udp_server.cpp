@@ -17,7 +17,9 @@ namespace {
 constexpr std::size_t kReceiveBuffer = 4096;  // larger datagrams are not queries
 constexpr std::size_t kControlBuffer = 64;    // one IP_PKTINFO or IPV6_PKTINFO
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 Result<int> open_socket(const SocketAddress& address, bool reuse_port) {
   const int family = address.address.family == IpAddress::Family::v4 ? AF_INET : AF_INET6;
@@ -48,8 +50,9 @@ SocketAddress local_address(int fd) {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length);
   SocketAddress result;
   result.address = ip_of(storage);
-  result.port = ntohs(storage.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&storage)->sin_port
-                                                   : reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port);
+  result.port =
+      ntohs(storage.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&storage)->sin_port
+                                         : reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port);
   if (storage.ss_family == AF_INET6) result.address.family = IpAddress::Family::v6;
   return result;
 }
@@ -178,7 +181,9 @@ void UdpServer::run(Worker& worker, std::uint64_t seed) {
           const QueryContext context{ip_of(worker.peers[i]), Transport::udp, &rng};
           std::uint8_t* response = worker.send.data() + std::size_t{replies} * kMaxUdpPayload;
           const std::size_t length = answerer_.answer(
-              *table, context, std::span<const std::uint8_t>(worker.receive.data() + i * kReceiveBuffer, worker.in[i].msg_len),
+              *table, context,
+              std::span<const std::uint8_t>(worker.receive.data() + i * kReceiveBuffer,
+                                            worker.in[i].msg_len),
               std::span<std::uint8_t>(response, kMaxUdpPayload), *worker.stats);
           if (length == 0) continue;
           worker.out_iov[replies] = iovec{response, length};

@@ -9,10 +9,13 @@
 namespace meridian::dns {
 namespace {
 
-bool is_address(std::uint16_t type) noexcept { return type == rrtype::A || type == rrtype::AAAA; }
+bool is_address(std::uint16_t type) noexcept {
+  return type == rrtype::A || type == rrtype::AAAA;
+}
 
 std::uint32_t read_u32(const std::uint8_t* p) noexcept {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         p[3];
 }
 
 }  // namespace
@@ -50,7 +53,8 @@ ZoneMatch Zone::lookup(const Name& qname) const noexcept {
     if (node == nullptr) {
       Name wildcard;
       if (closest->owner.prepend("*", wildcard)) {
-        if (const ZoneNode* source = find_node(wildcard)) return {ZoneMatch::Kind::wildcard, source};
+        if (const ZoneNode* source = find_node(wildcard))
+          return {ZoneMatch::Kind::wildcard, source};
       }
       return {ZoneMatch::Kind::nxdomain, closest};
     }
@@ -80,7 +84,8 @@ Result<void> ZoneBuilder::add(const Record& record) {
     return fail(owner_text, " is outside the zone ", zone_.origin_.to_text());
   }
   const bool at_apex = record.owner.equals(zone_.origin_);
-  if (record.type == rrtype::SOA && !at_apex) return fail("SOA at ", owner_text, " is not at the zone apex");
+  if (record.type == rrtype::SOA && !at_apex)
+    return fail("SOA at ", owner_text, " is not at the zone apex");
   if (record.type == rrtype::CNAME && at_apex) return fail("CNAME at the zone apex ", owner_text);
 
   ZoneNode& node = node_for(record.owner);
@@ -136,13 +141,15 @@ Result<Zone> ZoneBuilder::build() && {
   ZoneNode& apex = node_for(origin);
   const RRset* soa = apex.find(rrtype::SOA);
   if (soa == nullptr) return fail("zone ", origin.to_text(), " has no SOA record");
-  if (apex.find(rrtype::NS) == nullptr) return fail("zone ", origin.to_text(), " has no NS records at the apex");
+  if (apex.find(rrtype::NS) == nullptr)
+    return fail("zone ", origin.to_text(), " has no NS records at the apex");
   MERIDIAN_ASSERT(soa->rdatas.front().bytes.size() >= 20, "SOA RDATA too short");
 
   // Zone cuts first, so the occlusion check below sees all of them.
   for (auto& [key, node] : zone_.nodes_) {
     node.delegation = !node.owner.equals(origin) && node.find(rrtype::NS) != nullptr;
-    if (node.delegation && node.service >= 0) return fail("service ", node.owner.to_text(), " is at a zone cut");
+    if (node.delegation && node.service >= 0)
+      return fail("service ", node.owner.to_text(), " is at a zone cut");
   }
   // Below a cut only glue may exist: the child zone owns everything else.
   std::vector<Name> owners;

@@ -74,10 +74,13 @@ class Zone {
 
   struct KeyHash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+    std::size_t operator()(std::string_view key) const noexcept {
+      return std::hash<std::string_view>{}(key);
+    }
   };
   Name origin_;
-  std::unordered_map<std::string, ZoneNode, KeyHash, std::equal_to<>> nodes_;  // key: lowercase wire
+  std::unordered_map<std::string, ZoneNode, KeyHash, std::equal_to<>>
+      nodes_;  // key: lowercase wire
   const ZoneNode* apex_ = nullptr;
   const RRset* soa_ = nullptr;
   std::uint32_t negative_ttl_ = 0;

@@ -46,14 +46,15 @@ bool is_special_purpose(const IpAddress& address) noexcept {
     return false;
   }
   const std::uint8_t first = unmapped.bytes[0], second = unmapped.bytes[1];
-  if (first == 0) return true;                              // ::/8: unspecified, loopback, compatible
-  if ((first & 0xFE) == 0xFC) return true;                  // fc00::/7 unique local
+  if (first == 0) return true;              // ::/8: unspecified, loopback, compatible
+  if ((first & 0xFE) == 0xFC) return true;  // fc00::/7 unique local
   if (first == 0xFE && (second & 0xC0) == 0x80) return true;  // fe80::/10 link-local
-  if (first == 0xFF) return true;                           // multicast
+  if (first == 0xFF) return true;                             // multicast
   return false;
 }
 
-ClientNetwork select_client(const ServiceSpec& spec, const IpNetwork* ecs, const IpAddress& source) noexcept {
+ClientNetwork select_client(const ServiceSpec& spec, const IpNetwork* ecs,
+                            const IpAddress& source) noexcept {
   // An ECS of /0 asks us not to use the client's address; a private one
   // locates nothing (and may be a misconfigured resolver's own network).
   if (ecs != nullptr && spec.use_ecs && ecs->prefix_len > 0 && !is_special_purpose(ecs->address)) {

@@ -8,7 +8,8 @@
 
 namespace meridian::geo {
 
-double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg) noexcept {
+double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg,
+                       double lon2_deg) noexcept {
   // Haversine: well conditioned for small distances; the clamp keeps
   // rounding from pushing asin out of its domain near antipodes.
   constexpr double kEarthRadiusKm = 6371.0088;  // IUGG mean radius

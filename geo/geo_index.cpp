@@ -11,7 +11,7 @@ GeoIndex::GeoIndex(std::shared_ptr<const Locator> location, std::shared_ptr<cons
 }
 
 Result<std::shared_ptr<const GeoIndex>> GeoIndex::open(const std::string& database,
-                                                        const std::string& asn_database) {
+                                                       const std::string& asn_database) {
   if (database.empty() && asn_database.empty()) return std::shared_ptr<const GeoIndex>();
   std::shared_ptr<const Locator> location, asn;
   if (!database.empty()) {
@@ -46,16 +46,17 @@ AsnLocated GeoIndex::locate_asn(const IpAddress& address) const noexcept {
   return asn_ != nullptr ? asn_->locate_asn(address) : AsnLocated{};
 }
 
-std::shared_ptr<const ScopeIndex> GeoIndex::scope_index(const std::vector<Site>& sites,
-                                                        const std::vector<std::uint32_t>& default_sites,
-                                                        const ServiceSpec& spec) const {
+std::shared_ptr<const ScopeIndex> GeoIndex::scope_index(
+    const std::vector<Site>& sites, const std::vector<std::uint32_t>& default_sites,
+    const ServiceSpec& spec) const {
   if (trie_ == nullptr) return nullptr;
   std::string key = ScopeIndex::key(sites, default_sites, spec);
   std::lock_guard lock(mutex_);
   if (const auto it = cache_.find(key); it != cache_.end()) return it->second.index;
   auto index = ScopeIndex::compile(trie_, sites, default_sites, spec);
   ++compiled_;
-  if (cache_.size() < kMaxCachedIndexes) cache_.emplace(std::move(key), Cached{index, spec.geo_map});
+  if (cache_.size() < kMaxCachedIndexes)
+    cache_.emplace(std::move(key), Cached{index, spec.geo_map});
   return index;
 }
 

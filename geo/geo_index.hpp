@@ -37,7 +37,8 @@ class GeoIndex final : public Locator {
   /// Opens the MaxMind DB files `database` (locations) and `asn_database`
   /// (ASNs) with MmdbReader, each unless empty, and compiles them. Null
   /// when both are empty. Errors name the file that failed.
-  static Result<std::shared_ptr<const GeoIndex>> open(const std::string& database, const std::string& asn_database);
+  static Result<std::shared_ptr<const GeoIndex>> open(const std::string& database,
+                                                      const std::string& asn_database);
 
   /// The location database's answer, read from the trie when there is one
   /// (it holds the same networks and records); not found (prefix 0)

@@ -28,10 +28,10 @@ bool GeoMap::valid_code(Level level, std::string_view code) noexcept {
   switch (level) {
     case Level::continent:
       return std::find(kContinents.begin(), kContinents.end(), code) != kContinents.end();
-    case Level::country:
-      return upper_pair(code);
+    case Level::country: return upper_pair(code);
     case Level::subdivision: {
-      if (code.size() < 4 || code.size() > 6 || !upper_pair(code.substr(0, 2)) || code[2] != '-') return false;
+      if (code.size() < 4 || code.size() > 6 || !upper_pair(code.substr(0, 2)) || code[2] != '-')
+        return false;
       for (const char c : code.substr(3)) {
         if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
       }
@@ -61,12 +61,15 @@ GeoMap::GeoMap(std::vector<Entry> entries, SiteList default_sites)
   for (auto* keys : {&subdivisions_, &countries_, &continents_}) {
     std::sort(keys->begin(), keys->end());
     MERIDIAN_ASSERT(std::adjacent_find(keys->begin(), keys->end(),
-                                       [](const auto& a, const auto& b) { return a.first == b.first; }) == keys->end(),
+                                       [](const auto& a, const auto& b) {
+                                         return a.first == b.first;
+                                       }) == keys->end(),
                     "geo map code listed twice");
   }
 }
 
-const GeoMap::Entry* GeoMap::find(const std::vector<std::pair<Key, std::uint32_t>>& keys, Key key) const noexcept {
+const GeoMap::Entry* GeoMap::find(const std::vector<std::pair<Key, std::uint32_t>>& keys,
+                                  Key key) const noexcept {
   const auto it = std::lower_bound(keys.begin(), keys.end(), std::pair<Key, std::uint32_t>{key, 0});
   return it != keys.end() && it->first == key ? &entries_[it->second] : nullptr;
 }

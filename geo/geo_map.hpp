@@ -68,7 +68,8 @@ class GeoMap {
 
   std::vector<Entry> entries_;
   SiteList default_sites_;
-  std::vector<std::pair<Key, std::uint32_t>> subdivisions_, countries_, continents_;  ///< sorted, -> entries_
+  std::vector<std::pair<Key, std::uint32_t>> subdivisions_, countries_,
+      continents_;  ///< sorted, -> entries_
 };
 
 }  // namespace meridian::geo

@@ -10,29 +10,35 @@
 namespace meridian::geo {
 namespace {
 
-std::size_t family_slot(IpAddress::Family family) noexcept { return family == IpAddress::Family::v4 ? 0 : 1; }
+std::size_t family_slot(IpAddress::Family family) noexcept {
+  return family == IpAddress::Family::v4 ? 0 : 1;
+}
 
 }  // namespace
 
 std::size_t LocationTrie::Builder::LocationHash::operator()(
     const Location& location) const noexcept {
   std::uint64_t h = std::bit_cast<std::uint64_t>(location.latitude_deg) * 0x9E3779B97F4A7C15ULL;
-  h ^= std::bit_cast<std::uint64_t>(location.longitude_deg) + 0x7F4A7C159E3779B9ULL + (h << 6) + (h >> 2);
+  h ^= std::bit_cast<std::uint64_t>(location.longitude_deg) + 0x7F4A7C159E3779B9ULL + (h << 6) +
+       (h >> 2);
   std::uint64_t codes = 0;
   std::memcpy(&codes, location.country.data(), 2);
   codes = codes << 16 | static_cast<std::uint8_t>(location.continent[0]) << 8 |
           static_cast<std::uint8_t>(location.continent[1]);
-  for (int i = 0; i < 3; ++i) codes = codes << 8 | static_cast<std::uint8_t>(location.subdivision[i]);
+  for (int i = 0; i < 3; ++i)
+    codes = codes << 8 | static_cast<std::uint8_t>(location.subdivision[i]);
   h ^= codes * 0xBF58476D1CE4E5B9ULL + location.has_coordinates;
   return static_cast<std::size_t>(h ^ (h >> 29));
 }
 
 bool LocationTrie::Builder::LocationEqual::operator()(const Location& a,
-                                                       const Location& b) const noexcept {
-  return std::bit_cast<std::uint64_t>(a.latitude_deg) == std::bit_cast<std::uint64_t>(b.latitude_deg) &&
-         std::bit_cast<std::uint64_t>(a.longitude_deg) == std::bit_cast<std::uint64_t>(b.longitude_deg) &&
-         a.has_coordinates == b.has_coordinates && a.country == b.country && a.continent == b.continent &&
-         a.subdivision == b.subdivision;
+                                                      const Location& b) const noexcept {
+  return std::bit_cast<std::uint64_t>(a.latitude_deg) ==
+             std::bit_cast<std::uint64_t>(b.latitude_deg) &&
+         std::bit_cast<std::uint64_t>(a.longitude_deg) ==
+             std::bit_cast<std::uint64_t>(b.longitude_deg) &&
+         a.has_coordinates == b.has_coordinates && a.country == b.country &&
+         a.continent == b.continent && a.subdivision == b.subdivision;
 }
 
 LocationTrie::Builder::Builder(std::uint32_t node_count) {
@@ -47,7 +53,8 @@ void LocationTrie::Builder::set(std::uint32_t node, unsigned side, Ref child) {
 }
 
 LocationTrie::Ref LocationTrie::Builder::location(const Location& location) {
-  const auto [it, inserted] = index_.emplace(location, static_cast<std::uint32_t>(locations_.size()));
+  const auto [it, inserted] =
+      index_.emplace(location, static_cast<std::uint32_t>(locations_.size()));
   if (inserted) {
     MERIDIAN_ASSERT(locations_.size() < kMaxLocations, "too many distinct locations");
     locations_.push_back(location);

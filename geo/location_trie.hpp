@@ -72,14 +72,16 @@ class LocationTrie {
 
   /// Where an address's walk ended.
   struct Leaf {
-    Ref ref = kEmpty;       ///< a location leaf or kEmpty
+    Ref ref = kEmpty;        ///< a location leaf or kEmpty
     std::uint8_t depth = 0;  ///< its prefix length, in bits of the address's family
   };
   /// Walks `address` (an IPv4-mapped address walks the IPv6 trie) down to
   /// its leaf. No allocation.
   Leaf find(const IpAddress& address) const noexcept;
 
-  Ref root(IpAddress::Family family) const noexcept { return roots_[family == IpAddress::Family::v4 ? 0 : 1]; }
+  Ref root(IpAddress::Family family) const noexcept {
+    return roots_[family == IpAddress::Family::v4 ? 0 : 1];
+  }
   const std::array<Ref, 2>& children(std::uint32_t node) const noexcept { return nodes_[node]; }
   std::uint32_t node_count() const noexcept { return static_cast<std::uint32_t>(nodes_.size()); }
   const std::vector<Location>& locations() const noexcept { return locations_; }

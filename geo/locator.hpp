@@ -84,9 +84,9 @@ class Locator {
   /// needs none. Implementations memoize: services with the same ordering
   /// inputs share one index. Thread-safe; off the hot path (routing table
   /// builds). Default: null.
-  virtual std::shared_ptr<const ScopeIndex> scope_index(const std::vector<Site>& sites,
-                                                        const std::vector<std::uint32_t>& default_sites,
-                                                        const ServiceSpec& spec) const {
+  virtual std::shared_ptr<const ScopeIndex> scope_index(
+      const std::vector<Site>& sites, const std::vector<std::uint32_t>& default_sites,
+      const ServiceSpec& spec) const {
     (void)sites, (void)default_sites, (void)spec;
     return nullptr;
   }

@@ -36,7 +36,8 @@ void Encoder::control(Type type, std::uint32_t size) {
     out_.push_back(size_bits);
     out_.push_back(static_cast<std::uint8_t>(type_number - 7));
   }
-  for (int i = extra_bytes - 1; i >= 0; --i) out_.push_back(static_cast<std::uint8_t>(extra >> (8 * i)));
+  for (int i = extra_bytes - 1; i >= 0; --i)
+    out_.push_back(static_cast<std::uint8_t>(extra >> (8 * i)));
 }
 
 void Encoder::string(std::string_view text) {

@@ -46,10 +46,12 @@ bool read_degrees(MMDB_entry_s& entry, const char* const* path, double& out) {
 // anything else (absent, wrong type or length) leaves `out` empty rather
 // than truncated.
 template <std::size_t N>
-void read_code(MMDB_entry_s& entry, const char* const* path, std::array<char, N>& out, std::size_t min_size) {
+void read_code(MMDB_entry_s& entry, const char* const* path, std::array<char, N>& out,
+               std::size_t min_size) {
   MMDB_entry_data_s data;
   if (MMDB_aget_value(&entry, &data, path) != MMDB_SUCCESS || !data.has_data) return;
-  if (data.type != MMDB_DATA_TYPE_UTF8_STRING || data.data_size < min_size || data.data_size >= N) return;
+  if (data.type != MMDB_DATA_TYPE_UTF8_STRING || data.data_size < min_size || data.data_size >= N)
+    return;
   out = {};
   std::memcpy(out.data(), data.utf8_string, data.data_size);
 }
@@ -58,7 +60,8 @@ void read_code(MMDB_entry_s& entry, const char* const* path, std::array<char, N>
 Location read_location(MMDB_entry_s& entry) {
   Location location;
   double latitude = 0, longitude = 0;
-  if (read_degrees(entry, kLatitudePath, latitude) && read_degrees(entry, kLongitudePath, longitude)) {
+  if (read_degrees(entry, kLatitudePath, latitude) &&
+      read_degrees(entry, kLongitudePath, longitude)) {
     location.has_coordinates = true;
     location.latitude_deg = latitude;
     location.longitude_deg = longitude;
@@ -91,7 +94,8 @@ struct MmdbReader::Impl {
 
   // Looks `address` up; fills `prefix_len` (in the address's own bits) and
   // returns the result, or nullopt when the database cannot hold it.
-  std::optional<MMDB_lookup_result_s> lookup(const IpAddress& address, std::uint8_t& prefix_len) const noexcept {
+  std::optional<MMDB_lookup_result_s> lookup(const IpAddress& address,
+                                             std::uint8_t& prefix_len) const noexcept {
     const bool v4 = address.family == IpAddress::Family::v4;
     sockaddr_in sin{};
     sockaddr_in6 sin6{};
@@ -114,7 +118,8 @@ struct MmdbReader::Impl {
     // from the tree's root, i.e. 96 + the IPv4 prefix; a branch that ends
     // above the IPv4 subtree (< 96) covers the whole IPv4 space: prefix 0.
     unsigned netmask = result.netmask;
-    if (v4 && mmdb.metadata.ip_version == 6) netmask = netmask >= kIpv4Depth ? netmask - kIpv4Depth : 0;
+    if (v4 && mmdb.metadata.ip_version == 6)
+      netmask = netmask >= kIpv4Depth ? netmask - kIpv4Depth : 0;
     if (netmask > address.bit_length()) netmask = address.bit_length();
     prefix_len = static_cast<std::uint8_t>(netmask);
     return result;
@@ -138,7 +143,9 @@ Result<std::unique_ptr<MmdbReader>> MmdbReader::open(const std::string& path) {
 
 MmdbReader::MmdbReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-MmdbReader::~MmdbReader() { MMDB_close(&impl_->mmdb); }
+MmdbReader::~MmdbReader() {
+  MMDB_close(&impl_->mmdb);
+}
 
 Located MmdbReader::locate(const IpAddress& address) const noexcept {
   Located located;
@@ -155,8 +162,8 @@ AsnLocated MmdbReader::locate_asn(const IpAddress& address) const noexcept {
   if (!result || !result->found_entry || !read_asn(result->entry, located.number)) return located;
   located.found = true;
   MMDB_entry_data_s data;
-  if (MMDB_aget_value(&result->entry, &data, kAsnOrganizationPath) == MMDB_SUCCESS && data.has_data &&
-      data.type == MMDB_DATA_TYPE_UTF8_STRING) {
+  if (MMDB_aget_value(&result->entry, &data, kAsnOrganizationPath) == MMDB_SUCCESS &&
+      data.has_data && data.type == MMDB_DATA_TYPE_UTF8_STRING) {
     located.organization = std::string_view(data.utf8_string, data.data_size);
   }
   return located;

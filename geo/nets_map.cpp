@@ -28,7 +28,8 @@ unsigned __int128 key_v6(const IpAddress& address) noexcept {
 template <typename Key>
 Key host_mask(unsigned prefix_len, unsigned bits) noexcept {
   // The bits after the prefix; shifting by the full width is undefined.
-  return prefix_len == 0 ? static_cast<Key>(~Key{0}) : static_cast<Key>((Key{1} << (bits - prefix_len)) - 1);
+  return prefix_len == 0 ? static_cast<Key>(~Key{0})
+                         : static_cast<Key>((Key{1} << (bits - prefix_len)) - 1);
 }
 
 std::string_view trim(std::string_view text) {
@@ -91,17 +92,20 @@ NetsMap::Ranges<Key> NetsMap::compile(std::vector<std::pair<Key, unsigned>>& pre
 
 Result<NetsMap> NetsMap::build(std::vector<SiteList> lists, std::vector<Row> rows,
                                const std::function<std::string(std::uint32_t origin)>& describe) {
-  for (const Row& row : rows) MERIDIAN_ASSERT(row.list < lists.size(), "nets row names a list that does not exist");
+  for (const Row& row : rows)
+    MERIDIAN_ASSERT(row.list < lists.size(), "nets row names a list that does not exist");
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    if (a.network.address.family != b.network.address.family) return a.network.address.family < b.network.address.family;
-    if (a.network.address.bytes != b.network.address.bytes) return a.network.address.bytes < b.network.address.bytes;
+    if (a.network.address.family != b.network.address.family)
+      return a.network.address.family < b.network.address.family;
+    if (a.network.address.bytes != b.network.address.bytes)
+      return a.network.address.bytes < b.network.address.bytes;
     return a.network.prefix_len < b.network.prefix_len;
   });
   for (std::size_t i = 1; i < rows.size(); ++i) {
     if (rows[i].network == rows[i - 1].network) {
       const auto [first, second] = std::minmax(rows[i - 1].origin, rows[i].origin);
-      return fail("duplicate network ", rows[i].network.to_string(), " (", describe(first), " and ", describe(second),
-                  ")");
+      return fail("duplicate network ", rows[i].network.to_string(), " (", describe(first), " and ",
+                  describe(second), ")");
     }
   }
   NetsMap table;
@@ -130,11 +134,12 @@ Result<NetsMap> NetsMap::build(std::vector<SiteList> lists, std::vector<Row> row
 template <typename Key>
 NetsMap::Match NetsMap::find(const Ranges<Key>& ranges, Key key, unsigned bits) noexcept {
   if (ranges.starts.empty()) return {};
-  const auto at = std::upper_bound(ranges.starts.begin(), ranges.starts.end(), key) - ranges.starts.begin() - 1;
+  const auto at =
+      std::upper_bound(ranges.starts.begin(), ranges.starts.end(), key) - ranges.starts.begin() - 1;
   const auto index = static_cast<std::size_t>(at);
   const Key first = ranges.starts[index];
   const Key last = index + 1 < ranges.starts.size() ? static_cast<Key>(ranges.starts[index + 1] - 1)
-                                                     : static_cast<Key>(~Key{0});
+                                                    : static_cast<Key>(~Key{0});
   Match match;
   match.list = ranges.lists[index];
   // The widest aligned block around the key that stays inside the range.
@@ -154,9 +159,10 @@ NetsMap::Match NetsMap::lookup(const IpAddress& address) const noexcept {
   return find<Key6>(v6_, key_v6(address), 128);
 }
 
-Result<void> read_nets_file(const std::string& path,
-                            const std::function<bool(std::string_view name, std::uint32_t& index)>& site,
-                            std::size_t max_rows, std::size_t max_list_length, NetRows& into) {
+Result<void> read_nets_file(
+    const std::string& path,
+    const std::function<bool(std::string_view name, std::uint32_t& index)>& site,
+    std::size_t max_rows, std::size_t max_list_length, NetRows& into) {
   std::ifstream in(path);
   if (!in) return fail("cannot open nets file ", path, ": ", std::strerror(errno));
   // Identical lists are stored once: a million rows usually share a few.
@@ -165,7 +171,8 @@ Result<void> read_nets_file(const std::string& path,
   SiteList list;
   for (std::uint32_t number = 1; std::getline(in, line); ++number) {
     const auto where = [&] { return path + ":" + std::to_string(number) + ": "; };
-    if (line.size() > kMaxLineLength) return fail(where(), "line longer than ", std::to_string(kMaxLineLength), " bytes");
+    if (line.size() > kMaxLineLength)
+      return fail(where(), "line longer than ", std::to_string(kMaxLineLength), " bytes");
     const std::string_view content = trim(line);
     if (content.empty() || content.front() == '#') continue;
     const auto space = content.find_first_of(" \t");
@@ -174,7 +181,8 @@ Result<void> read_nets_file(const std::string& path,
     NetsMap::Row row;
     row.origin = number;
     if (!IpNetwork::parse(prefix, row.network)) {
-      return fail(where(), "bad prefix '", std::string(prefix), "' (expected ADDRESS/LEN with no host bits set)");
+      return fail(where(), "bad prefix '", std::string(prefix),
+                  "' (expected ADDRESS/LEN with no host bits set)");
     }
     list.clear();
     std::string_view sites = trim(content.substr(space + 1));
@@ -192,9 +200,12 @@ Result<void> read_nets_file(const std::string& path,
       list.push_back(index);
       start = comma + 1;
     }
-    if (into.rows.size() == max_rows) return fail(where(), "more than ", std::to_string(max_rows), " nets");
-    std::string key(reinterpret_cast<const char*>(list.data()), list.size() * sizeof(std::uint32_t));
-    const auto [it, inserted] = list_index.emplace(std::move(key), static_cast<std::uint32_t>(into.lists.size()));
+    if (into.rows.size() == max_rows)
+      return fail(where(), "more than ", std::to_string(max_rows), " nets");
+    std::string key(reinterpret_cast<const char*>(list.data()),
+                    list.size() * sizeof(std::uint32_t));
+    const auto [it, inserted] =
+        list_index.emplace(std::move(key), static_cast<std::uint32_t>(into.lists.size()));
     if (inserted) into.lists.push_back(list);
     row.list = it->second;
     into.rows.push_back(row);

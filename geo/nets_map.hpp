@@ -28,9 +28,9 @@ class NetsMap {
   static constexpr std::uint32_t kNoList = UINT32_MAX;
 
   struct Row {
-    IpNetwork network;        ///< masked (as IpNetwork::parse makes it)
-    std::uint32_t list = 0;   ///< index into the lists given to build
-    std::uint32_t origin = 0; ///< the caller's tag (a line number), for errors
+    IpNetwork network;         ///< masked (as IpNetwork::parse makes it)
+    std::uint32_t list = 0;    ///< index into the lists given to build
+    std::uint32_t origin = 0;  ///< the caller's tag (a line number), for errors
   };
 
   /// What a lookup found.
@@ -76,8 +76,8 @@ class NetsMap {
     std::vector<std::uint32_t> lists;
   };
   template <typename Key>
-  static Ranges<Key> compile(std::vector<std::pair<Key, unsigned>>& prefixes, const std::vector<std::uint32_t>& lists,
-                             unsigned bits);
+  static Ranges<Key> compile(std::vector<std::pair<Key, unsigned>>& prefixes,
+                             const std::vector<std::uint32_t>& lists, unsigned bits);
   template <typename Key>
   static Match find(const Ranges<Key>& ranges, Key key, unsigned bits) noexcept;
 
@@ -101,8 +101,9 @@ struct NetRows {
 /// most `max_list_length` sites a list.
 /// Errors: "PATH:LINE: what is wrong" (bad prefix, unknown site, a site twice
 /// in one list, too many rows or sites, a line over 4096 bytes).
-Result<void> read_nets_file(const std::string& path,
-                            const std::function<bool(std::string_view name, std::uint32_t& index)>& site,
-                            std::size_t max_rows, std::size_t max_list_length, NetRows& into);
+Result<void> read_nets_file(
+    const std::string& path,
+    const std::function<bool(std::string_view name, std::uint32_t& index)>& site,
+    std::size_t max_rows, std::size_t max_list_length, NetRows& into);
 
 }  // namespace meridian::geo

@@ -46,7 +46,8 @@ class Orders {
 
 }  // namespace
 
-std::string ScopeIndex::key(const std::vector<Site>& sites, const std::vector<std::uint32_t>& default_sites,
+std::string ScopeIndex::key(const std::vector<Site>& sites,
+                            const std::vector<std::uint32_t>& default_sites,
                             const ServiceSpec& spec) {
   std::string key;
   append(key, spec.policy);
@@ -69,17 +70,18 @@ std::string ScopeIndex::key(const std::vector<Site>& sites, const std::vector<st
   }
   for (std::size_t i = 0; i < ranked.size(); i += 8) {
     std::uint8_t byte = 0;
-    for (std::size_t b = 0; b < 8 && i + b < ranked.size(); ++b) byte |= static_cast<std::uint8_t>(ranked[i + b] << b);
+    for (std::size_t b = 0; b < 8 && i + b < ranked.size(); ++b)
+      byte |= static_cast<std::uint8_t>(ranked[i + b] << b);
     append(key, byte);
   }
   return key;
 }
 
-std::shared_ptr<const ScopeIndex> ScopeIndex::compile(std::shared_ptr<const LocationTrie> trie,
-                                                      const std::vector<Site>& sites,
-                                                      const std::vector<std::uint32_t>& default_sites,
-                                                      const ServiceSpec& spec) {
-  if (trie == nullptr || spec.policy == Policy::failover || spec.policy == Policy::weighted) return nullptr;
+std::shared_ptr<const ScopeIndex> ScopeIndex::compile(
+    std::shared_ptr<const LocationTrie> trie, const std::vector<Site>& sites,
+    const std::vector<std::uint32_t>& default_sites, const ServiceSpec& spec) {
+  if (trie == nullptr || spec.policy == Policy::failover || spec.policy == Policy::weighted)
+    return nullptr;
   if (spec.policy == Policy::closest && spec.tolerance_percent > 0) return nullptr;
   if (spec.policy == Policy::geo_map && spec.geo_map == nullptr) return nullptr;
   if (sites.size() > UINT16_MAX) return nullptr;  // orders store sites in 16 bits
@@ -162,13 +164,17 @@ std::shared_ptr<const ScopeIndex> ScopeIndex::compile(std::shared_ptr<const Loca
       };
       unsigned n = 0;
       std::size_t up = static_cast<std::size_t>(
-          std::lower_bound(by_z.begin(), by_z.end(), client.z, [](const ByZ& s, double z) { return s.z < z; }) -
+          std::lower_bound(by_z.begin(), by_z.end(), client.z,
+                           [](const ByZ& s, double z) { return s.z < z; }) -
           by_z.begin());
       std::size_t down = up;  // by_z[down - 1] is the next one below
       while (up < by_z.size() || down > 0) {
-        const bool take_up = down == 0 || (up < by_z.size() && by_z[up].z - client.z <= client.z - by_z[down - 1].z);
+        const bool take_up =
+            down == 0 || (up < by_z.size() && by_z[up].z - client.z <= client.z - by_z[down - 1].z);
         const ByZ& next = take_up ? by_z[up++] : by_z[--down];
-        if (n == depth && metric.beyond_dz(std::fabs(next.z - client.z), min_factor, metrics[n - 1])) break;
+        if (n == depth &&
+            metric.beyond_dz(std::fabs(next.z - client.z), min_factor, metrics[n - 1]))
+          break;
         const std::uint32_t site = next.site;
         const double chord2 = metric.chord2(client, site);
         // Rule far sites out before any trigonometry.
@@ -235,7 +241,8 @@ std::shared_ptr<const ScopeIndex> ScopeIndex::compile(std::shared_ptr<const Loca
     info(children[0], left_class, left_lcp);
     info(children[1], right_class, right_lcp);
     representative[node] = left_class;
-    lcp[node] = static_cast<std::uint8_t>(std::min({left_lcp, right_lcp, orders.common(left_class, right_class)}));
+    lcp[node] = static_cast<std::uint8_t>(
+        std::min({left_lcp, right_lcp, orders.common(left_class, right_class)}));
     return true;
   };
   std::vector<std::uint32_t> deferred;

@@ -56,8 +56,8 @@ class ScopeIndex {
 
   /// Everything compile reads besides the trie, as bytes: services with the
   /// same key share one index (Locator::scope_index memoizes by it).
-  static std::string key(const std::vector<Site>& sites, const std::vector<std::uint32_t>& default_sites,
-                         const ServiceSpec& spec);
+  static std::string key(const std::vector<Site>& sites,
+                         const std::vector<std::uint32_t>& default_sites, const ServiceSpec& spec);
 
   /// The widest prefix around `address` (in its family's bits; IPv4-mapped
   /// addresses must be unmapped first) over which every network's order

@@ -23,7 +23,8 @@ struct UnitVector {
 
   static UnitVector of(const Coordinates& point) noexcept {
     constexpr double kRadiansPerDegree = std::numbers::pi / 180;
-    const double lat = point.latitude_deg * kRadiansPerDegree, lon = point.longitude_deg * kRadiansPerDegree;
+    const double lat = point.latitude_deg * kRadiansPerDegree,
+                 lon = point.longitude_deg * kRadiansPerDegree;
     return {std::cos(lat) * std::cos(lon), std::cos(lat) * std::sin(lon), std::sin(lat)};
   }
 };
@@ -36,7 +37,8 @@ class SiteMetric {
   /// `bias_percent`: empty or one per site; `tolerance`: whether the
   /// service has one (then the metric is the biased angle, comparable
   /// across sites by ratio). Defined in steering.cpp.
-  SiteMetric(const std::vector<Site>& sites, const std::vector<double>& bias_percent, bool tolerance);
+  SiteMetric(const std::vector<Site>& sites, const std::vector<double>& bias_percent,
+             bool tolerance);
 
   double operator()(const UnitVector& client, std::uint32_t site) const noexcept {
     return of_chord2(chord2(client, site), site);
@@ -52,7 +54,8 @@ class SiteMetric {
   /// sites like distances and keep precision for nearby ones; bias and
   /// tolerance scale the distance (the angle) itself.
   double of_chord2(double chord2, std::uint32_t site) const noexcept {
-    return true_distance_ ? 2 * std::asin(std::min(1.0, std::sqrt(chord2) / 2)) * bias_factor_[site] : chord2;
+    return true_distance_ ? 2 * std::asin(std::min(1.0, std::sqrt(chord2) / 2)) * bias_factor_[site]
+                          : chord2;
   }
   /// True when the metric of a site at squared chord `chord2` is surely
   /// above `bound` (a metric): the angle is at least the chord, so the

@@ -39,8 +39,10 @@ std::uint64_t hash_name(const std::string& name) noexcept {
 
 }  // namespace
 
-SiteMetric::SiteMetric(const std::vector<Site>& sites, const std::vector<double>& bias_percent, bool tolerance) {
-  for (const Site& site : sites) sites_.push_back(UnitVector::of({site.latitude_deg, site.longitude_deg}));
+SiteMetric::SiteMetric(const std::vector<Site>& sites, const std::vector<double>& bias_percent,
+                       bool tolerance) {
+  for (const Site& site : sites)
+    sites_.push_back(UnitVector::of({site.latitude_deg, site.longitude_deg}));
   bias_factor_.assign(sites.size(), 1.0);
   for (std::size_t i = 0; i < bias_percent.size() && i < sites.size(); ++i) {
     bias_factor_[i] = 1 - bias_percent[i] / 100;
@@ -80,27 +82,37 @@ bool Steering::Pool::contains(std::uint32_t site) const noexcept {
   return std::find(sites, sites + count, site) != sites + count;
 }
 
-Steering::Steering(const std::vector<Site>& sites, std::vector<std::uint32_t> default_sites, ServiceSpec spec,
-                   std::shared_ptr<const ScopeIndex> scope)
-    : spec_(std::move(spec)), sites_(sites), default_sites_(std::move(default_sites)), scope_(std::move(scope)) {
-  MERIDIAN_ASSERT(spec_.answer_count >= 1 && spec_.answer_count <= kMaxAnswerCount, "answer_count out of 1..8");
+Steering::Steering(const std::vector<Site>& sites, std::vector<std::uint32_t> default_sites,
+                   ServiceSpec spec, std::shared_ptr<const ScopeIndex> scope)
+    : spec_(std::move(spec)),
+      sites_(sites),
+      default_sites_(std::move(default_sites)),
+      scope_(std::move(scope)) {
+  MERIDIAN_ASSERT(spec_.answer_count >= 1 && spec_.answer_count <= kMaxAnswerCount,
+                  "answer_count out of 1..8");
   MERIDIAN_ASSERT(spec_.sites_per_answer >= 1 && spec_.sites_per_answer <= kMaxSitesPerAnswer,
                   "sites_per_answer out of 1..8");
-  MERIDIAN_ASSERT(spec_.min_healthy >= 1 && (!spec_.min_healthy_percent || spec_.min_healthy <= 100),
-                  "min_healthy out of range");
-  MERIDIAN_ASSERT(spec_.bias_percent.empty() || spec_.bias_percent.size() == sites_.size(), "bias per site");
-  MERIDIAN_ASSERT((spec_.geo_map != nullptr) == (spec_.policy == Policy::geo_map), "geo_map iff policy geo-map");
+  MERIDIAN_ASSERT(
+      spec_.min_healthy >= 1 && (!spec_.min_healthy_percent || spec_.min_healthy <= 100),
+      "min_healthy out of range");
+  MERIDIAN_ASSERT(spec_.bias_percent.empty() || spec_.bias_percent.size() == sites_.size(),
+                  "bias per site");
+  MERIDIAN_ASSERT((spec_.geo_map != nullptr) == (spec_.policy == Policy::geo_map),
+                  "geo_map iff policy geo-map");
   MERIDIAN_ASSERT(spec_.nets == nullptr || spec_.policy != Policy::weighted, "nets with weighted");
   MERIDIAN_ASSERT(spec_.asn == nullptr || spec_.policy != Policy::weighted, "asn with weighted");
-  MERIDIAN_ASSERT(spec_.tolerance_percent >= 0 && spec_.tolerance_percent <= 1000, "tolerance out of range");
+  MERIDIAN_ASSERT(spec_.tolerance_percent >= 0 && spec_.tolerance_percent <= 1000,
+                  "tolerance out of range");
   for (const auto& endpoint : spec_.endpoints) {
     MERIDIAN_ASSERT(endpoint.site < sites_.size(), "endpoint of an unknown site");
     MERIDIAN_ASSERT(endpoint.weight > 0, "endpoint weight 0");
-    MERIDIAN_ASSERT(!endpoint.is_cname() || endpoint.cname < spec_.cname_targets.size(), "cname out of range");
+    MERIDIAN_ASSERT(!endpoint.is_cname() || endpoint.cname < spec_.cname_targets.size(),
+                    "cname out of range");
     address_hash_.push_back(endpoint.is_cname() ? hash_name(spec_.cname_targets[endpoint.cname])
                                                 : hash_address(endpoint.address));
   }
-  for (const auto site : default_sites_) MERIDIAN_ASSERT(site < sites_.size(), "default site out of range");
+  for (const auto site : default_sites_)
+    MERIDIAN_ASSERT(site < sites_.size(), "default site out of range");
   for (const double bias : spec_.bias_percent) {
     MERIDIAN_ASSERT(bias >= -kMaxBias && bias <= kMaxBias, "bias out of -99..99");
   }
@@ -177,7 +189,8 @@ Steering::FamilyIndex Steering::compile(IpAddress::Family family) const {
   for (std::uint32_t i = 0; i < spec_.endpoints.size(); ++i) {
     const Endpoint& endpoint = spec_.endpoints[i];
     SiteEndpoints& site = index.by_site[endpoint.site];
-    if (!endpoint.answers(family) || !site.available || (!index.degraded && !endpoint.healthy)) continue;
+    if (!endpoint.answers(family) || !site.available || (!index.degraded && !endpoint.healthy))
+      continue;
     for (SiteEndpoints* into : {&site, &index.everything}) {
       into->endpoints.push_back(i);
       into->total_weight += endpoint.weight;
@@ -193,7 +206,8 @@ Steering::FamilyIndex Steering::compile(IpAddress::Family family) const {
   return index;
 }
 
-void Steering::closest_pool(const FamilyIndex& index, const UnitVector& client, Pool& pool) const noexcept {
+void Steering::closest_pool(const FamilyIndex& index, const UnitVector& client,
+                            Pool& pool) const noexcept {
   // The k nearest in one scan (k <= 8): insertion into a short sorted array.
   // Strict comparisons keep the lower index first on ties.
   const std::uint32_t want = spec_.sites_per_answer;
@@ -219,7 +233,8 @@ void Steering::closest_pool(const FamilyIndex& index, const UnitVector& client, 
   }
 }
 
-void Steering::list_pool(const FamilyIndex& index, std::span<const std::uint32_t> list, Pool& pool) const noexcept {
+void Steering::list_pool(const FamilyIndex& index, std::span<const std::uint32_t> list,
+                         Pool& pool) const noexcept {
   // The list, then the default order, then every site: a list is a
   // preference, and every region still fails over to every site.
   const std::uint32_t want = spec_.sites_per_answer;
@@ -256,7 +271,8 @@ void Steering::draw(const FamilyIndex& index, const Pool& pool, bool everything,
     cnames += site.cname_count;
     return false;
   });
-  auto want = static_cast<std::uint32_t>(std::min<std::uint64_t>({spec_.answer_count, out.size(), endpoints}));
+  auto want = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>({spec_.answer_count, out.size(), endpoints}));
   bool addresses_only = false;
   std::array<std::uint32_t, kMaxAnswerCount> drawn{};
   for (std::uint32_t n = 0; n < want; ++n) {
@@ -291,13 +307,15 @@ void Steering::draw(const FamilyIndex& index, const Pool& pool, bool everything,
   }
 }
 
-void Steering::draw_sticky(const FamilyIndex& index, const Pool& pool, bool everything, std::uint64_t client_hash,
-                           std::span<const IpAddress*> out, Choice& choice) const noexcept {
+void Steering::draw_sticky(const FamilyIndex& index, const Pool& pool, bool everything,
+                           std::uint64_t client_hash, std::span<const IpAddress*> out,
+                           Choice& choice) const noexcept {
   // Weighted rendezvous hashing: every endpoint gets a score from (client,
   // endpoint) alone, so endpoints coming and going elsewhere never move a
   // client whose own endpoint stays; -ln(u)/weight keeps the shares by weight.
   // The best score decides between a name and addresses, as in draw.
-  const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(spec_.answer_count, out.size()));
+  const auto want =
+      static_cast<std::uint32_t>(std::min<std::size_t>(spec_.answer_count, out.size()));
   if (want == 0) return;
   std::array<double, kMaxAnswerCount> best{};
   std::array<std::uint32_t, kMaxAnswerCount> chosen{};
@@ -338,7 +356,8 @@ void Steering::draw_sticky(const FamilyIndex& index, const Pool& pool, bool ever
   choice.count = count;
 }
 
-unsigned Steering::order_depth(const FamilyIndex& index, const Pool& pool, bool by_distance, const UnitVector& client,
+unsigned Steering::order_depth(const FamilyIndex& index, const Pool& pool, bool by_distance,
+                               const UnitVector& client,
                                std::span<const std::uint32_t> list) const noexcept {
   // Every ranked site available: the pool is the order's first sites.
   if (index.candidate_sites.size() == ranked_sites_.size()) return pool.count;
@@ -368,7 +387,8 @@ unsigned Steering::order_depth(const FamilyIndex& index, const Pool& pool, bool 
   return before + 1;
 }
 
-Choice Steering::fail(const FamilyIndex&, IpAddress::Family family, std::span<const IpAddress*> out) const noexcept {
+Choice Steering::fail(const FamilyIndex&, IpAddress::Family family,
+                      std::span<const IpAddress*> out) const noexcept {
   Choice choice;
   if (!spec_.fallback.empty()) {
     choice.stage = Stage::fallback;
@@ -385,8 +405,9 @@ Choice Steering::fail(const FamilyIndex&, IpAddress::Family family, std::span<co
   return choice;
 }
 
-Choice Steering::choose(const Locator* locator, const IpNetwork& client, IpAddress::Family family, Rng& rng,
-                        std::span<const IpAddress*> out, Trace* trace, bool widest_scope) const noexcept {
+Choice Steering::choose(const Locator* locator, const IpNetwork& client, IpAddress::Family family,
+                        Rng& rng, std::span<const IpAddress*> out, Trace* trace,
+                        bool widest_scope) const noexcept {
   const FamilyIndex& index = index_of(family);
   if (index.total_endpoints == 0) return Choice{};
   if (index.failed) {
@@ -400,7 +421,8 @@ Choice Steering::choose(const Locator* locator, const IpNetwork& client, IpAddre
   // Prefixes found count bits of the unmapped (IPv4) address; the scope
   // counts bits of the client's own family.
   const unsigned mapped_bits = address.family == client.address.family ? 0 : 96;
-  const unsigned own_prefix_len = client.prefix_len > mapped_bits ? client.prefix_len - mapped_bits : 0;
+  const unsigned own_prefix_len =
+      client.prefix_len > mapped_bits ? client.prefix_len - mapped_bits : 0;
   unsigned scope = 0;
   bool asked = false;
   // With one available site the answer is the same for every client: no
@@ -438,7 +460,8 @@ Choice Steering::choose(const Locator* locator, const IpNetwork& client, IpAddre
       const AsnLocated asn = locator->locate_asn(address);
       asked = true;
       scope = std::max<unsigned>(scope, asn.prefix_len);
-      const auto sites = asn.found ? spec_.asn->lookup(asn.number) : std::span<const std::uint32_t>();
+      const auto sites =
+          asn.found ? spec_.asn->lookup(asn.number) : std::span<const std::uint32_t>();
       if (trace != nullptr) {
         trace->asn_asked = true;
         trace->asn = asn;
@@ -479,7 +502,8 @@ Choice Steering::choose(const Locator* locator, const IpNetwork& client, IpAddre
           choice.stage = Stage::geo_map;
           choice.located = match.level.has_value();
           list = match.sites;
-          if (trace != nullptr) trace->geo_map_entry = match.level ? std::string(match.code) : "default";
+          if (trace != nullptr)
+            trace->geo_map_entry = match.level ? std::string(match.code) : "default";
         }
       }
     }
@@ -514,14 +538,18 @@ Choice Steering::choose(const Locator* locator, const IpNetwork& client, IpAddre
   }
   if (spec_.sticky) {
     const unsigned sticky_len =
-        std::min(own_prefix_len, address.family == IpAddress::Family::v4 ? kStickyPrefixV4 : kStickyPrefixV6);
+        std::min(own_prefix_len,
+                 address.family == IpAddress::Family::v4 ? kStickyPrefixV4 : kStickyPrefixV6);
     asked = true;
     scope = std::max(scope, sticky_len);
-    draw_sticky(index, pool, everything, hash_address(address.masked(sticky_len)) ^ sticky_len, out, choice);
+    draw_sticky(index, pool, everything, hash_address(address.masked(sticky_len)) ^ sticky_len, out,
+                choice);
   } else {
     draw(index, pool, everything, rng, out, choice);
   }
-  if (asked) choice.scope_prefix_len = static_cast<std::uint8_t>(std::min<unsigned>(client.prefix_len, scope + mapped_bits));
+  if (asked)
+    choice.scope_prefix_len =
+        static_cast<std::uint8_t>(std::min<unsigned>(client.prefix_len, scope + mapped_bits));
   if (index.degraded) choice.stage = Stage::fail_open;
   if (trace != nullptr) fill_trace(index, choice, list, by_distance, pool, everything, *trace);
   return choice;

@@ -93,7 +93,9 @@ struct Endpoint {
 
   bool is_cname() const noexcept { return cname != kNoCname; }
   /// True when the endpoint can answer a query for `family`.
-  bool answers(IpAddress::Family family) const noexcept { return is_cname() || address.family == family; }
+  bool answers(IpAddress::Family family) const noexcept {
+    return is_cname() || address.family == family;
+  }
 };
 
 /// A service as configured, already validated.
@@ -239,8 +241,8 @@ class Steering {
   /// the location database of the locator that `choose` will be given, for
   /// these sites, default_sites and spec (Locator::scope_index); without it
   /// the geo stage's scope is the client's database network.
-  Steering(const std::vector<Site>& sites, std::vector<std::uint32_t> default_sites, ServiceSpec spec,
-           std::shared_ptr<const ScopeIndex> scope = nullptr);
+  Steering(const std::vector<Site>& sites, std::vector<std::uint32_t> default_sites,
+           ServiceSpec spec, std::shared_ptr<const ScopeIndex> scope = nullptr);
 
   /// Picks up to answer_count addresses of `family` for `client` (the ECS
   /// subnet or the source address as a full-length network; see
@@ -272,7 +274,8 @@ class Steering {
   /// DNS path passes false when the query carried no usable ECS, since the
   /// scope is not sent then.
   Choice choose(const Locator* locator, const IpNetwork& client, IpAddress::Family family, Rng& rng,
-                std::span<const IpAddress*> out, Trace* trace = nullptr, bool widest_scope = true) const noexcept;
+                std::span<const IpAddress*> out, Trace* trace = nullptr,
+                bool widest_scope = true) const noexcept;
 
   const ServiceSpec& spec() const noexcept { return spec_; }
   const std::vector<Site>& sites() const noexcept { return sites_; }
@@ -312,23 +315,28 @@ class Steering {
   }
   FamilyIndex compile(IpAddress::Family family) const;
   void closest_pool(const FamilyIndex& index, const UnitVector& client, Pool& pool) const noexcept;
-  void list_pool(const FamilyIndex& index, std::span<const std::uint32_t> list, Pool& pool) const noexcept;
+  void list_pool(const FamilyIndex& index, std::span<const std::uint32_t> list,
+                 Pool& pool) const noexcept;
   /// How deep into the service's site order (the ranked sites, see
   /// ScopeIndex) the pool reached: the position of its last site, from 1.
   /// Needs scope_.
-  unsigned order_depth(const FamilyIndex& index, const Pool& pool, bool by_distance, const UnitVector& client,
+  unsigned order_depth(const FamilyIndex& index, const Pool& pool, bool by_distance,
+                       const UnitVector& client,
                        std::span<const std::uint32_t> list) const noexcept;
   /// Draw into `out` and set choice.count, or choice.cname.
-  void draw(const FamilyIndex& index, const Pool& pool, bool everything, Rng& rng, std::span<const IpAddress*> out,
-            Choice& choice) const noexcept;
-  void draw_sticky(const FamilyIndex& index, const Pool& pool, bool everything, std::uint64_t client_hash,
-                   std::span<const IpAddress*> out, Choice& choice) const noexcept;
-  Choice fail(const FamilyIndex& index, IpAddress::Family family, std::span<const IpAddress*> out) const noexcept;
+  void draw(const FamilyIndex& index, const Pool& pool, bool everything, Rng& rng,
+            std::span<const IpAddress*> out, Choice& choice) const noexcept;
+  void draw_sticky(const FamilyIndex& index, const Pool& pool, bool everything,
+                   std::uint64_t client_hash, std::span<const IpAddress*> out,
+                   Choice& choice) const noexcept;
+  Choice fail(const FamilyIndex& index, IpAddress::Family family,
+              std::span<const IpAddress*> out) const noexcept;
   /// Fills `trace` after a choice (geo/steering_trace.cpp); `list` is the
   /// list that was walked, `by_distance` whether trace.placed ordered the
   /// sites.
-  void fill_trace(const FamilyIndex& index, const Choice& choice, std::span<const std::uint32_t> list,
-                  bool by_distance, const Pool& pool, bool everything, Trace& trace) const;
+  void fill_trace(const FamilyIndex& index, const Choice& choice,
+                  std::span<const std::uint32_t> list, bool by_distance, const Pool& pool,
+                  bool everything, Trace& trace) const;
 
   ServiceSpec spec_;
   std::vector<Site> sites_;
@@ -354,7 +362,8 @@ struct ClientNetwork {
   IpNetwork network;
   bool from_ecs = false;
 };
-ClientNetwork select_client(const ServiceSpec& spec, const IpNetwork* ecs, const IpAddress& source) noexcept;
+ClientNetwork select_client(const ServiceSpec& spec, const IpNetwork* ecs,
+                            const IpAddress& source) noexcept;
 
 /// True for addresses that locate nothing: private (RFC 1918, ULA),
 /// loopback, link-local, CGNAT shared space, unspecified, multicast and

@@ -9,8 +9,9 @@
 
 namespace meridian::geo {
 
-void Steering::fill_trace(const FamilyIndex& index, const Choice& choice, std::span<const std::uint32_t> list,
-                          bool by_distance, const Pool& pool, bool everything, Trace& trace) const {
+void Steering::fill_trace(const FamilyIndex& index, const Choice& choice,
+                          std::span<const std::uint32_t> list, bool by_distance, const Pool& pool,
+                          bool everything, Trace& trace) const {
   if (index.failed) {
     trace.health = "nothing healthy";
   } else if (index.degraded) {
@@ -18,7 +19,8 @@ void Steering::fill_trace(const FamilyIndex& index, const Choice& choice, std::s
   } else if (index.relaxed) {
     trace.health = "min_healthy met nowhere: sites with any healthy endpoint";
   } else {
-    trace.health = "min_healthy " + std::to_string(spec_.min_healthy) + (spec_.min_healthy_percent ? "%" : "");
+    trace.health =
+        "min_healthy " + std::to_string(spec_.min_healthy) + (spec_.min_healthy_percent ? "%" : "");
   }
   // Distances from where closest placed the client, or (other policies)
   // from where it would have: informative either way.
@@ -28,7 +30,8 @@ void Steering::fill_trace(const FamilyIndex& index, const Choice& choice, std::s
                             place(trace.located.location, point) != Placement::none);
   std::vector<std::uint32_t> order;
   const auto add = [&](std::uint32_t site) {
-    if (index.by_site[site].total > 0 && std::find(order.begin(), order.end(), site) == order.end()) {
+    if (index.by_site[site].total > 0 &&
+        std::find(order.begin(), order.end(), site) == order.end()) {
       order.push_back(site);
     }
   };
@@ -43,8 +46,8 @@ void Steering::fill_trace(const FamilyIndex& index, const Choice& choice, std::s
     entry.site = site;
     entry.bias_percent = spec_.bias_percent.empty() ? 0 : spec_.bias_percent[site];
     if (coordinates) {
-      entry.distance_km = great_circle_km(point.latitude_deg, point.longitude_deg, sites_[site].latitude_deg,
-                                          sites_[site].longitude_deg);
+      entry.distance_km = great_circle_km(point.latitude_deg, point.longitude_deg,
+                                          sites_[site].latitude_deg, sites_[site].longitude_deg);
       entry.biased_km = *entry.distance_km * metric_.bias_factor(site);
     }
     entry.healthy = endpoints.healthy;
@@ -55,8 +58,9 @@ void Steering::fill_trace(const FamilyIndex& index, const Choice& choice, std::s
     trace.candidates.push_back(entry);
   }
   if (by_distance) {
-    std::stable_sort(trace.candidates.begin(), trace.candidates.end(),
-                     [](const TraceSite& a, const TraceSite& b) { return *a.biased_km < *b.biased_km; });
+    std::stable_sort(
+        trace.candidates.begin(), trace.candidates.end(),
+        [](const TraceSite& a, const TraceSite& b) { return *a.biased_km < *b.biased_km; });
   }
 }
 

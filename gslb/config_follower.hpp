@@ -23,8 +23,8 @@
 // validate() may be called from any thread; start() from a thread that is
 // neither the store's nor the io's (it waits for both).
 
-#include <boost/asio/io_context.hpp>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -49,8 +49,10 @@ class ConfigFollower : public std::enable_shared_from_this<ConfigFollower> {
 
   /// `config_path` is the node's file (already loaded and served by the
   /// caller). `store`, `io` and `logger` must outlive the follower.
-  static std::shared_ptr<ConfigFollower> create(boost::asio::io_context& io, store::ReplicatedStore& store,
-                                                std::string config_path, Logger& logger, Switch switch_to);
+  static std::shared_ptr<ConfigFollower> create(boost::asio::io_context& io,
+                                                store::ReplicatedStore& store,
+                                                std::string config_path, Logger& logger,
+                                                Switch switch_to);
 
   /// Reads the node's file, watches _config/current, and serves the
   /// version the store holds before returning. Errors: the file cannot be
@@ -70,7 +72,8 @@ class ConfigFollower : public std::enable_shared_from_this<ConfigFollower> {
   /// `name`. Any thread; parses now.
   Result<ValidatedConfig> validate(const std::string& text, const std::string& name) const;
 
-  ConfigFollower(boost::asio::io_context& io, store::ReplicatedStore& store, std::string config_path, Logger& logger,
+  ConfigFollower(boost::asio::io_context& io, store::ReplicatedStore& store,
+                 std::string config_path, Logger& logger,
                  Switch switch_to);  // use create()
 
  private:
@@ -87,9 +90,9 @@ class ConfigFollower : public std::enable_shared_from_this<ConfigFollower> {
   std::atomic<bool> stopped_{false};
 
   // Io thread only.
-  std::uint64_t requested_ = 0;    // the newest version whose record was asked for
-  int in_flight_ = 0;              // record reads not answered yet
-  std::string committed_text_;     // the newest committed version's text (loaded or not)
+  std::uint64_t requested_ = 0;  // the newest version whose record was asked for
+  int in_flight_ = 0;            // record reads not answered yet
+  std::string committed_text_;   // the newest committed version's text (loaded or not)
   std::shared_ptr<std::promise<void>> starting_;  // until the first version is served
   bool initial_read_done_ = false;
 

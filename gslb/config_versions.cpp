@@ -53,7 +53,9 @@ std::optional<std::uint64_t> parse_config_version_key(std::string_view key) {
   return number;
 }
 
-std::string encode_config_number(std::uint64_t number) { return std::to_string(number); }
+std::string encode_config_number(std::uint64_t number) {
+  return std::to_string(number);
+}
 
 std::optional<std::uint64_t> decode_config_number(std::string_view text) {
   std::uint64_t number = 0;
@@ -63,13 +65,14 @@ std::optional<std::uint64_t> decode_config_number(std::string_view text) {
 
 Result<void> validate_config_version(const ConfigVersion& version) {
   if (version.number == 0) return fail("a config version is numbered from 1");
-  if (version.previous >= version.number) return fail("a config version must follow the one it replaced");
+  if (version.previous >= version.number)
+    return fail("a config version must follow the one it replaced");
   if (auto valid = validate_action_text(version.author, "author"); !valid) return valid;
   if (auto valid = validate_action_text(version.comment, "comment"); !valid) return valid;
   if (!is_fingerprint(version.fingerprint)) return fail("the fingerprint must be 16 hex digits");
   if (version.text.size() > kMaxConfigTextBytes) {
-    return fail("the config is ", std::to_string(version.text.size()), " bytes, more than the limit of ",
-                std::to_string(kMaxConfigTextBytes));
+    return fail("the config is ", std::to_string(version.text.size()),
+                " bytes, more than the limit of ", std::to_string(kMaxConfigTextBytes));
   }
   return {};
 }
@@ -95,13 +98,15 @@ Result<ConfigVersion> decode_config_version(std::string_view data) {
   if (end == std::string_view::npos) return fail("config version: no header line");
   const auto fields = split_tabs(data.substr(0, end));
   if (fields.empty() || fields[0] != kFormat) {
-    return fail("config version: unknown format '", std::string(fields.empty() ? "" : fields[0].substr(0, 16)), "'");
+    return fail("config version: unknown format '",
+                std::string(fields.empty() ? "" : fields[0].substr(0, 16)), "'");
   }
   ConfigVersion version;
-  if (fields.size() != 8 || !parse_u64(fields[1], version.number) || !parse_u64(fields[2], version.time_ms) ||
-      !parse_u64(fields[4], version.previous) || !parse_u64(fields[5], version.rollback_of)) {
-    return fail("config version: malformed header '", std::string(data.substr(0, std::min<std::size_t>(end, 80))),
-                "'");
+  if (fields.size() != 8 || !parse_u64(fields[1], version.number) ||
+      !parse_u64(fields[2], version.time_ms) || !parse_u64(fields[4], version.previous) ||
+      !parse_u64(fields[5], version.rollback_of)) {
+    return fail("config version: malformed header '",
+                std::string(data.substr(0, std::min<std::size_t>(end, 80))), "'");
   }
   version.fingerprint = std::string(fields[3]);
   version.author = std::string(fields[6]);
@@ -125,8 +130,9 @@ std::map<std::uint64_t, ConfigVersion> decode_config_versions(
   return versions;
 }
 
-std::vector<const ConfigVersion*> config_history(const std::map<std::uint64_t, ConfigVersion>& versions,
-                                                 std::uint64_t current, std::size_t limit) {
+std::vector<const ConfigVersion*> config_history(
+    const std::map<std::uint64_t, ConfigVersion>& versions, std::uint64_t current,
+    std::size_t limit) {
   std::vector<const ConfigVersion*> chain;
   // `previous` is below `number` (validated), so the walk ends.
   for (std::uint64_t number = current; number != 0 && chain.size() < limit;) {

@@ -96,7 +96,8 @@ std::map<std::uint64_t, ConfigVersion> decode_config_versions(
 /// The history: from `current` back along `previous` through `versions`
 /// (by number), newest first, at most `limit`; it ends at a version that
 /// is missing (deleted, or never there) or does not precede the one before.
-std::vector<const ConfigVersion*> config_history(const std::map<std::uint64_t, ConfigVersion>& versions,
-                                                 std::uint64_t current, std::size_t limit);
+std::vector<const ConfigVersion*> config_history(
+    const std::map<std::uint64_t, ConfigVersion>& versions, std::uint64_t current,
+    std::size_t limit);
 
 }  // namespace meridian::gslb

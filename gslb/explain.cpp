@@ -14,7 +14,9 @@
 namespace meridian::gslb {
 namespace {
 
-std::string code_text(const char* code) { return code[0] == '\0' ? "-" : std::string(code); }
+std::string code_text(const char* code) {
+  return code[0] == '\0' ? "-" : std::string(code);
+}
 
 std::string format(const char* pattern, double value) {
   char buffer[64];
@@ -118,7 +120,7 @@ std::string format_explanation(const Config& config, const Explanation& e) {
     const std::string range = describe_network(
         e.client.address.unmapped(), std::min<unsigned>(trace.nets.scope_prefix_len, bits));
     line(trace.nets.list == geo::NetsMap::kNoList ? "nets: no match (nothing in " + range + ")"
-                                                   : "nets: match, uniform over " + range);
+                                                  : "nets: match, uniform over " + range);
   }
   if (trace.asn_asked) {
     if (config.geoip.asn_database.empty()) {

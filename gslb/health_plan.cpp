@@ -11,13 +11,15 @@ namespace {
 
 // check.probe_from, seen from this node: does it probe a target of `site`?
 // A node outside a cluster probes everything it answers for.
-bool probed_here(const Config& config, const std::optional<health::CheckSpec>& check, std::uint32_t site) {
+bool probed_here(const Config& config, const std::optional<health::CheckSpec>& check,
+                 std::uint32_t site) {
   if (!config.cluster || !check) return true;
   const health::ProbeFrom& from = check->probe_from;
   const std::uint32_t mine = config.node.site;
   switch (from.kind) {
     case health::ProbeFrom::Kind::all: return true;
-    case health::ProbeFrom::Kind::sites: return std::binary_search(from.sites.begin(), from.sites.end(), mine);
+    case health::ProbeFrom::Kind::sites:
+      return std::binary_search(from.sites.begin(), from.sites.end(), mine);
     case health::ProbeFrom::Kind::nearest: break;
   }
   // The endpoint's own site first, then by distance, ties by config order:
@@ -26,7 +28,8 @@ bool probed_here(const Config& config, const std::optional<health::CheckSpec>& c
   auto distance = [&](std::uint32_t other) {
     return other == site ? -1.0
                          : geo::great_circle_km(origin.latitude_deg, origin.longitude_deg,
-                                                config.sites[other].latitude_deg, config.sites[other].longitude_deg);
+                                                config.sites[other].latitude_deg,
+                                                config.sites[other].longitude_deg);
   };
   const double own = distance(mine);
   std::uint32_t closer = 0;
@@ -92,13 +95,17 @@ ServiceVerdicts verdicts_of(const HealthPlan& plan, const health::HealthTracker&
           replicated != nullptr && target < replicated->size() ? &(*replicated)[target] : nullptr;
       const bool probed = tracker.state(target).probed != health::Health::unknown;
       if (answer != nullptr && answer->forced) {
-        service.push_back(EndpointVerdict{*answer->forced, std::nullopt, VerdictSource::operator_action});
-      } else if (!overridden && answer != nullptr && answer->verdict && !(answer->local_first && probed)) {
+        service.push_back(
+            EndpointVerdict{*answer->forced, std::nullopt, VerdictSource::operator_action});
+      } else if (!overridden && answer != nullptr && answer->verdict &&
+                 !(answer->local_first && probed)) {
         // The cluster decided; local probes in transition still shorten TTLs.
-        service.push_back(EndpointVerdict{*answer->verdict, tracker.change_within(target), VerdictSource::cluster});
+        service.push_back(EndpointVerdict{*answer->verdict, tracker.change_within(target),
+                                          VerdictSource::cluster});
       } else {
-        service.push_back(EndpointVerdict{tracker.usable(target), tracker.change_within(target),
-                                          overridden ? VerdictSource::config_override : VerdictSource::local});
+        service.push_back(
+            EndpointVerdict{tracker.usable(target), tracker.change_within(target),
+                            overridden ? VerdictSource::config_override : VerdictSource::local});
       }
     }
   }
@@ -109,8 +116,9 @@ std::vector<std::string> target_keys(const HealthPlan& plan, const Config& confi
   std::vector<std::string> keys;
   std::unordered_map<std::string, int> seen;
   for (const health::TargetSpec& target : plan.targets) {
-    std::string key = target.address.to_string() + "@" + config.sites[target.site].name + "/" +
-                      (target.check ? target.check->name + ":" + std::to_string(target.check->port) : "none");
+    std::string key =
+        target.address.to_string() + "@" + config.sites[target.site].name + "/" +
+        (target.check ? target.check->name + ":" + std::to_string(target.check->port) : "none");
     if (const int count = ++seen[key]; count > 1) key += "#" + std::to_string(count);
     keys.push_back(std::move(key));
   }
@@ -124,12 +132,14 @@ std::vector<TargetInfo> target_infos(const HealthPlan& plan, const Config& confi
     const auto& check = plan.targets[i].check;
     std::optional<Quorum> quorum;
     if (check) {
-      static constexpr Quorum kQuorums[] = {Quorum::majority, Quorum::any,
-                                                     Quorum::all};
+      static constexpr Quorum kQuorums[] = {Quorum::majority, Quorum::any, Quorum::all};
       quorum = kQuorums[static_cast<std::size_t>(check->quorum)];
     }
-    infos.push_back({std::move(keys[i]), plan.targets[i].address.to_string(), config.sites[plan.targets[i].site].name,
-                     {}, quorum});
+    infos.push_back({std::move(keys[i]),
+                     plan.targets[i].address.to_string(),
+                     config.sites[plan.targets[i].site].name,
+                     {},
+                     quorum});
   }
   std::size_t service_index = 0;
   for (const ZoneConfig& zone : config.zones) {
@@ -138,9 +148,10 @@ std::vector<TargetInfo> target_infos(const HealthPlan& plan, const Config& confi
       for (std::size_t a = 0; a < service.spec.endpoints.size(); ++a) {
         auto& answered = infos[targets[service.endpoint_of_address[a]]].answered;
         const geo::Endpoint& endpoint = service.spec.endpoints[a];
-        const std::string address =
-            endpoint.is_cname() ? service.spec.cname_targets[endpoint.cname] : endpoint.address.to_string();
-        if (std::find(answered.begin(), answered.end(), address) == answered.end()) answered.push_back(address);
+        const std::string address = endpoint.is_cname() ? service.spec.cname_targets[endpoint.cname]
+                                                        : endpoint.address.to_string();
+        if (std::find(answered.begin(), answered.end(), address) == answered.end())
+          answered.push_back(address);
       }
     }
   }

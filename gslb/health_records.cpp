@@ -63,12 +63,14 @@ Result<Verdict> decode_verdict(std::string_view text) {
     return fail("verdict: expected 'up' or 'down' in '", std::string(text), "'");
   }
   const auto slash = counts.find('/');
-  if (slash == std::string_view::npos) return fail("verdict: expected UP/SEEN counts in '", std::string(text), "'");
+  if (slash == std::string_view::npos)
+    return fail("verdict: expected UP/SEEN counts in '", std::string(text), "'");
   const auto parse = [](std::string_view digits, std::uint32_t& out) {
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
     return ec == std::errc() && end == digits.data() + digits.size() && !digits.empty();
   };
-  if (!parse(counts.substr(0, slash), verdict.observers_up) || !parse(counts.substr(slash + 1), verdict.observers) ||
+  if (!parse(counts.substr(0, slash), verdict.observers_up) ||
+      !parse(counts.substr(slash + 1), verdict.observers) ||
       verdict.observers_up > verdict.observers) {
     return fail("verdict: bad counts in '", std::string(text), "'");
   }
@@ -133,7 +135,8 @@ Result<void> validate_action_text(std::string_view text, std::string_view what) 
 
 std::string encode_override(const OperatorOverride& value) {
   return std::string(to_string(value.state)) + "\t" + std::to_string(value.set_ms) + "\t" +
-         std::to_string(value.expires_ms) + "\t" + flatten(value.author) + "\t" + flatten(value.reason);
+         std::to_string(value.expires_ms) + "\t" + flatten(value.author) + "\t" +
+         flatten(value.reason);
 }
 
 Result<OperatorOverride> decode_override(std::string_view text) {
@@ -151,8 +154,8 @@ Result<OperatorOverride> decode_override(std::string_view text) {
 }
 
 std::string encode_event(const Event& event) {
-  return std::to_string(event.time_ms) + "\t" + flatten(event.kind) + "\t" + flatten(event.subject) + "\t" +
-         flatten(event.detail) + "\t" + flatten(event.author);
+  return std::to_string(event.time_ms) + "\t" + flatten(event.kind) + "\t" +
+         flatten(event.subject) + "\t" + flatten(event.detail) + "\t" + flatten(event.author);
 }
 
 Result<Event> decode_event(std::string_view text) {
@@ -171,7 +174,8 @@ Result<Event> decode_event(std::string_view text) {
 std::string event_key(std::uint64_t time_ms, std::string_view node, std::uint64_t sequence) {
   char time[32];
   std::snprintf(time, sizeof time, "%016llu", static_cast<unsigned long long>(time_ms));
-  return std::string(kEventPrefix) + time + "-" + std::string(node) + "-" + std::to_string(sequence);
+  return std::string(kEventPrefix) + time + "-" + std::string(node) + "-" +
+         std::to_string(sequence);
 }
 
 std::optional<Verdict> decide(Quorum quorum, const std::vector<std::optional<bool>>& views) {

@@ -32,7 +32,8 @@ class NodeHealth {
  public:
   /// Every reference must outlive the object.
   NodeHealth(boost::asio::io_context& io, dns::RoutingTableSlot& slot, NodeViewSlot& views,
-             dns::StatsSlotRegistry& stats_slots, const Clock& clock, Logger& logger, std::uint64_t seed);
+             dns::StatsSlotRegistry& stats_slots, const Clock& clock, Logger& logger,
+             std::uint64_t seed);
 
   /// Where the cluster's verdicts go (give it to the ReplicatedHealth).
   VerdictSink& verdict_sink() noexcept { return routing_; }

@@ -8,11 +8,12 @@ namespace {
 
 std::uint64_t wall_ms(const Clock& clock) {
   return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch())
+          .count());
 }
 
 std::optional<OperatorOverride> override_of(const ReplicatedHealth* replicated,
-                                                     std::string_view prefix, const std::string& name) {
+                                            std::string_view prefix, const std::string& name) {
   if (replicated == nullptr) return std::nullopt;
   const auto& overrides = replicated->follower().state().overrides;
   const auto it = overrides.find(std::string(prefix) + name);
@@ -56,7 +57,8 @@ NodeView build_node_view(const NodeViewInputs& in) {
         const EndpointVerdict& verdict = in.verdicts[service_index][e];
         EndpointView& endpoint = out.endpoints.emplace_back();
         for (std::size_t a = 0; a < service.spec.endpoints.size(); ++a) {
-          if (service.endpoint_of_address[a] == e) endpoint.addresses.push_back(service.spec.endpoints[a].address.to_string());
+          if (service.endpoint_of_address[a] == e)
+            endpoint.addresses.push_back(service.spec.endpoints[a].address.to_string());
         }
         endpoint.site = in.config.sites[service.endpoints[e].site].name;
         endpoint.target = keys[target];
@@ -66,19 +68,24 @@ NodeView build_node_view(const NodeViewInputs& in) {
         endpoint.probed = !spec.probed_here ? "not probed here" : health::to_string(state.probed);
         if (state.probed != health::Health::unknown) {
           endpoint.since_ms =
-              view.built_ms - static_cast<std::uint64_t>(std::max<std::int64_t>(
-                                  0, std::chrono::duration_cast<std::chrono::milliseconds>(now - state.since).count()));
+              view.built_ms -
+              static_cast<std::uint64_t>(std::max<std::int64_t>(
+                  0, std::chrono::duration_cast<std::chrono::milliseconds>(now - state.since)
+                         .count()));
         }
         endpoint.reason = state.last_failure;
-        if (state.last) endpoint.latency_ms = static_cast<double>(state.last->latency.count()) / 1000.0;
+        if (state.last)
+          endpoint.latency_ms = static_cast<double>(state.last->latency.count()) / 1000.0;
         if (in.replicated != nullptr) {
           if (auto replicated = in.replicated->follower().verdict(keys[target])) {
             endpoint.cluster_verdict = replicated->up;
             endpoint.verdict_stale = replicated->stale;
           }
-          endpoint.override = override_of(in.replicated, kEndpointOverridePrefix, spec.address.to_string());
+          endpoint.override =
+              override_of(in.replicated, kEndpointOverridePrefix, spec.address.to_string());
           for (std::size_t i = 0; !endpoint.override && i < endpoint.addresses.size(); ++i) {
-            endpoint.override = override_of(in.replicated, kEndpointOverridePrefix, endpoint.addresses[i]);
+            endpoint.override =
+                override_of(in.replicated, kEndpointOverridePrefix, endpoint.addresses[i]);
           }
         }
         SiteView& site = view.sites[service.endpoints[e].site];
@@ -94,13 +101,13 @@ NodeView build_node_view(const NodeViewInputs& in) {
   for (std::size_t i = 0; i < view.sites.size(); ++i) {
     SiteView& site = view.sites[i];
     const auto forced = site.override ? std::optional(site.override->state) : std::nullopt;
-    site.state = forced == ForcedState::drain  ? "drained"
-                 : forced == ForcedState::down ? "down"
-                 : site.endpoints == 0                  ? "empty"
-                 : site.usable == site.endpoints        ? "up"
-                 : site.usable > 0                      ? "degraded"
-                 : held_out[i] == site.endpoints        ? "drained"
-                                                        : "down";
+    site.state = forced == ForcedState::drain    ? "drained"
+                 : forced == ForcedState::down   ? "down"
+                 : site.endpoints == 0           ? "empty"
+                 : site.usable == site.endpoints ? "up"
+                 : site.usable > 0               ? "degraded"
+                 : held_out[i] == site.endpoints ? "drained"
+                                                 : "down";
   }
 
   if (in.replicated != nullptr) {

@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "base/clock.hpp"
-#include "gslb/replicated_health.hpp"
-#include "health/probe_metrics.hpp"
-#include "health/tracker.hpp"
 #include "config/config.hpp"
 #include "gslb/health_plan.hpp"
+#include "gslb/replicated_health.hpp"
 #include "gslb/routing_builder.hpp"
+#include "health/probe_metrics.hpp"
+#include "health/tracker.hpp"
 
 namespace meridian::gslb {
 
@@ -34,9 +34,10 @@ struct EndpointView {
   std::string probed;
   std::optional<bool> cluster_verdict;  ///< the replicated verdict, in a cluster
   bool verdict_stale = false;
-  std::uint64_t since_ms = 0;  ///< wall clock of the last change of the probed state; 0: never probed
-  std::string reason;          ///< the latest probe failure (kept after recovery)
-  std::optional<double> latency_ms;  ///< of the last probe
+  std::uint64_t since_ms =
+      0;               ///< wall clock of the last change of the probed state; 0: never probed
+  std::string reason;  ///< the latest probe failure (kept after recovery)
+  std::optional<double> latency_ms;          ///< of the last probe
   std::optional<OperatorOverride> override;  ///< an operator's, from the store
 };
 

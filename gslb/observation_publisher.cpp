@@ -11,9 +11,12 @@ std::vector<std::optional<bool>> local_views(const health::HealthTracker& tracke
   return views;
 }
 
-ObservationPublisher::ObservationPublisher(store::ReplicatedStore& store, Scheduler& scheduler, std::string self,
-                                           Clock::Duration publish_interval)
-    : store_(store), scheduler_(scheduler), self_(std::move(self)), publish_interval_(publish_interval) {}
+ObservationPublisher::ObservationPublisher(store::ReplicatedStore& store, Scheduler& scheduler,
+                                           std::string self, Clock::Duration publish_interval)
+    : store_(store),
+      scheduler_(scheduler),
+      self_(std::move(self)),
+      publish_interval_(publish_interval) {}
 
 void ObservationPublisher::set_targets(const std::vector<TargetInfo>& targets) {
   keys_.clear();
@@ -47,15 +50,16 @@ void ObservationPublisher::tick(Clock::TimePoint now) {
   if (changed_) {
     changed_ = false;
     std::weak_ptr<ObservationPublisher*> alive = alive_;
-    store_.write_system(store::KvPut{std::string(kObservationPrefix) + self_, encode_observations(mine_)},
-                        [alive, &scheduler = scheduler_](
-                            const store::KvResult&, const std::optional<store::StoreError>& error) {
-                          if (!error) return;
-                          // Not written: try again at the next interval.
-                          scheduler.post([alive] {
-                            if (auto self = alive.lock()) (*self)->changed_ = true;
-                          });
-                        });
+    store_.write_system(
+        store::KvPut{std::string(kObservationPrefix) + self_, encode_observations(mine_)},
+        [alive, &scheduler = scheduler_](const store::KvResult&,
+                                         const std::optional<store::StoreError>& error) {
+          if (!error) return;
+          // Not written: try again at the next interval.
+          scheduler.post([alive] {
+            if (auto self = alive.lock()) (*self)->changed_ = true;
+          });
+        });
   }
   store_.renew_lease(self_);
 }

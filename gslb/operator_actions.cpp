@@ -103,9 +103,8 @@ void OperatorActions::set_override(const OverrideRequest& request, OverrideDone 
     in_force = value;
   }
   auto logged = [&store = store_, writer = writer_, sequence = sequence_, event = std::move(event),
-                 written = OverrideWritten{key, in_force},
-                 done = std::move(done)](const store::KvResult&,
-                                         std::optional<store::StoreError> error) {
+                 written = OverrideWritten{key, in_force}, done = std::move(done)](
+                    const store::KvResult&, std::optional<store::StoreError> error) {
     if (error) return done({}, OverrideError{OverrideErrorKind::store, error->message, *error});
     // The action is in force; its log entry follows.
     store.write_system(

@@ -2,17 +2,21 @@
 
 namespace meridian::gslb {
 
-ReplicatedHealth::ReplicatedHealth(store::ReplicatedStore& store, Scheduler& scheduler, const Clock& clock,
-                                   Logger& logger, ReplicatedHealthSettings settings, VerdictSink& sink)
+ReplicatedHealth::ReplicatedHealth(store::ReplicatedStore& store, Scheduler& scheduler,
+                                   const Clock& clock, Logger& logger,
+                                   ReplicatedHealthSettings settings, VerdictSink& sink)
     : scheduler_(scheduler),
       clock_(clock),
       settings_(std::move(settings)),
       publisher_(store, scheduler, settings_.self, settings_.publish_interval),
       follower_(store, scheduler, clock, logger, settings_.local_fallback_after, sink),
-      decider_(store, scheduler, clock, follower_,
-               VerdictDecider::Settings{settings_.self, settings_.quorum, settings_.lease_timeout}) {}
+      decider_(
+          store, scheduler, clock, follower_,
+          VerdictDecider::Settings{settings_.self, settings_.quorum, settings_.lease_timeout}) {}
 
-ReplicatedHealth::~ReplicatedHealth() { stop(); }
+ReplicatedHealth::~ReplicatedHealth() {
+  stop();
+}
 
 void ReplicatedHealth::start(const std::function<void(Result<void>)>& loaded) {
   running_ = true;

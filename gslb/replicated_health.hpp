@@ -52,8 +52,8 @@ class ReplicatedHealth {
  public:
   /// Every reference must outlive the object. `sink` receives the answers
   /// (the routing table's builder).
-  ReplicatedHealth(store::ReplicatedStore& store, Scheduler& scheduler, const Clock& clock, Logger& logger,
-                   ReplicatedHealthSettings settings, VerdictSink& sink);
+  ReplicatedHealth(store::ReplicatedStore& store, Scheduler& scheduler, const Clock& clock,
+                   Logger& logger, ReplicatedHealthSettings settings, VerdictSink& sink);
   ~ReplicatedHealth();
   ReplicatedHealth(const ReplicatedHealth&) = delete;
   ReplicatedHealth& operator=(const ReplicatedHealth&) = delete;

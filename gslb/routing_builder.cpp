@@ -15,14 +15,17 @@ std::uint32_t seconds_up(std::chrono::milliseconds duration) {
 }
 
 // The service's TTL under health: cut to the earliest possible change.
-std::uint32_t health_ttl(const ServiceConfig& service, const std::vector<EndpointVerdict>* verdicts) {
+std::uint32_t health_ttl(const ServiceConfig& service,
+                         const std::vector<EndpointVerdict>* verdicts) {
   if (verdicts == nullptr) return service.ttl_s;
   std::optional<std::chrono::milliseconds> soonest;
   for (const EndpointVerdict& verdict : *verdicts) {
-    if (verdict.change_within && (!soonest || *verdict.change_within < *soonest)) soonest = verdict.change_within;
+    if (verdict.change_within && (!soonest || *verdict.change_within < *soonest))
+      soonest = verdict.change_within;
   }
   if (!soonest) return service.ttl_s;
-  return std::clamp(seconds_up(*soonest), std::min(service.min_ttl_s, service.ttl_s), service.ttl_s);
+  return std::clamp(seconds_up(*soonest), std::min(service.min_ttl_s, service.ttl_s),
+                    service.ttl_s);
 }
 
 }  // namespace
@@ -38,13 +41,16 @@ std::vector<dns::Service> build_services(const Config& config, const ServiceVerd
       geo::ServiceSpec spec = service.spec;
       if (own != nullptr) {
         for (std::size_t i = 0; i < spec.endpoints.size(); ++i) {
-          const std::uint32_t endpoint = i < service.endpoint_of_address.size() ? service.endpoint_of_address[i] : 0;
+          const std::uint32_t endpoint =
+              i < service.endpoint_of_address.size() ? service.endpoint_of_address[i] : 0;
           if (endpoint < own->size()) spec.endpoints[i].healthy = (*own)[endpoint].usable;
         }
       }
       // Health is not part of the scope index's key: after the first build
       // it is found, not compiled.
-      auto scope = locator != nullptr ? locator->scope_index(config.sites, service.default_sites, spec) : nullptr;
+      auto scope = locator != nullptr
+                       ? locator->scope_index(config.sites, service.default_sites, spec)
+                       : nullptr;
       std::vector<dns::Rdata> cname_targets;
       for (const std::string& target : spec.cname_targets) {
         dns::Name name;
@@ -61,13 +67,13 @@ std::vector<dns::Service> build_services(const Config& config, const ServiceVerd
   return services;
 }
 
-Result<std::shared_ptr<const dns::RoutingTable>> build_routing_table(const Config& config,
-                                                                     std::shared_ptr<const geo::Locator> locator,
-                                                                     std::uint64_t version) {
+Result<std::shared_ptr<const dns::RoutingTable>> build_routing_table(
+    const Config& config, std::shared_ptr<const geo::Locator> locator, std::uint64_t version) {
   auto zones = build_zones(config);
   if (!zones) return zones.error();
   return std::shared_ptr<const dns::RoutingTable>(std::make_shared<dns::RoutingTable>(
-      std::move(zones).value(), build_services(config, nullptr, locator.get()), std::move(locator), version));
+      std::move(zones).value(), build_services(config, nullptr, locator.get()), std::move(locator),
+      version));
 }
 
 const char* to_string(VerdictSource source) noexcept {

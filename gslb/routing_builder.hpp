@@ -6,19 +6,18 @@
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
-#include <vector>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "base/result.hpp"
+#include "config/config.hpp"
+#include "config/zone_build.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/zone.hpp"
 #include "geo/locator.hpp"
-#include "config/zone_build.hpp"
-#include "config/config.hpp"
 
 namespace meridian::gslb {
 
@@ -58,8 +57,7 @@ std::vector<dns::Service> build_services(const Config& config, const ServiceVerd
 /// config.sites. `locator` may be null (no GeoIP database: every client is
 /// unlocated). `version` is the table's build number. Fails only when
 /// build_zone does, which load_config has already ruled out.
-Result<std::shared_ptr<const dns::RoutingTable>> build_routing_table(const Config& config,
-                                                                     std::shared_ptr<const geo::Locator> locator,
-                                                                     std::uint64_t version);
+Result<std::shared_ptr<const dns::RoutingTable>> build_routing_table(
+    const Config& config, std::shared_ptr<const geo::Locator> locator, std::uint64_t version);
 
 }  // namespace meridian::gslb

@@ -9,7 +9,8 @@ namespace meridian::gslb {
 dns::StatsSlotMap stats_slot_map(dns::StatsSlotRegistry& registry, const Config& config,
                                  const std::vector<dns::Zone>& zones) {
   dns::StatsSlotMap map;
-  for (const dns::Zone& zone : zones) map.zones.push_back(registry.zones.slot_of(zone.origin().to_text()));
+  for (const dns::Zone& zone : zones)
+    map.zones.push_back(registry.zones.slot_of(zone.origin().to_text()));
   for (const ZoneConfig& zone : config.zones) {
     for (const ServiceConfig& service : zone.services) {
       map.services.push_back(registry.services.slot_of(service.name.to_text()));
@@ -22,8 +23,10 @@ dns::StatsSlotMap stats_slot_map(dns::StatsSlotRegistry& registry, const Config&
 RoutingPublisher::RoutingPublisher(dns::RoutingTableSlot& slot, dns::StatsSlotRegistry& stats_slots)
     : slot_(slot), stats_slots_(stats_slots) {}
 
-void RoutingPublisher::switch_to(const Generation& generation, const health::HealthTracker& tracker) {
-  MERIDIAN_ASSERT(tracker.size() == generation.plan.targets.size(), "the tracker is not the generation's");
+void RoutingPublisher::switch_to(const Generation& generation,
+                                 const health::HealthTracker& tracker) {
+  MERIDIAN_ASSERT(tracker.size() == generation.plan.targets.size(),
+                  "the tracker is not the generation's");
   generation_ = &generation;
   tracker_ = &tracker;
   table_slots_ = stats_slot_map(stats_slots_, *generation.config, *generation.zones);
@@ -52,7 +55,8 @@ void RoutingPublisher::publish() {
   if (generation_ == nullptr) return;
   const ServiceVerdicts verdicts = this->verdicts();
   auto table = std::make_shared<dns::RoutingTable>(
-      generation_->zones, build_services(*generation_->config, &verdicts, generation_->locator.get()),
+      generation_->zones,
+      build_services(*generation_->config, &verdicts, generation_->locator.get()),
       generation_->locator, ++version_);
   table->set_stats_slots(table_slots_);
   slot_.publish(std::move(table));

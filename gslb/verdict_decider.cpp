@@ -6,15 +6,17 @@ namespace meridian::gslb {
 
 namespace {
 
-std::uint64_t index_of(const std::map<std::string, std::uint64_t>& indices, const std::string& key) {
+std::uint64_t index_of(const std::map<std::string, std::uint64_t>& indices,
+                       const std::string& key) {
   const auto it = indices.find(key);
   return it == indices.end() ? 0 : it->second;
 }
 
 }  // namespace
 
-VerdictDecider::VerdictDecider(store::ReplicatedStore& store, Scheduler& scheduler, const Clock& clock,
-                               const VerdictFollower& follower, Settings settings)
+VerdictDecider::VerdictDecider(store::ReplicatedStore& store, Scheduler& scheduler,
+                               const Clock& clock, const VerdictFollower& follower,
+                               Settings settings)
     : store_(store),
       scheduler_(scheduler),
       clock_(clock),
@@ -24,7 +26,8 @@ VerdictDecider::VerdictDecider(store::ReplicatedStore& store, Scheduler& schedul
 
 std::uint64_t VerdictDecider::wall_ms() const {
   return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall_now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall_now().time_since_epoch())
+          .count());
 }
 
 bool VerdictDecider::observer_live(const std::string& observer) const {
@@ -44,7 +47,8 @@ void VerdictDecider::tick(Clock::TimePoint now) {
   if (!deciding_since_) deciding_since_ = now;
   // Renewals take a lease_timeout to be heard after taking over (or
   // starting): until then, silence proves nothing.
-  if (now - *deciding_since_ < settings_.lease_timeout || now - started_ < settings_.lease_timeout) return;
+  if (now - *deciding_since_ < settings_.lease_timeout || now - started_ < settings_.lease_timeout)
+    return;
   expire_overrides();
   trim_events();
   decide(now);
@@ -76,7 +80,9 @@ void VerdictDecider::decide(Clock::TimePoint now) {
       decided->stale = true;
     }
     if (current != state.verdicts.end() && current->second == *decided) continue;
-    if (auto pending = proposed_.find(key); pending != proposed_.end() && pending->second.verdict == *decided) continue;
+    if (auto pending = proposed_.find(key);
+        pending != proposed_.end() && pending->second.verdict == *decided)
+      continue;
     proposed_[key] = Proposal{*decided, index_of(state.verdict_index, key)};
     if (current == state.verdicts.end() || current->second.up != decided->up) {
       log_event(Event{0, "verdict", key, encode_verdict(*decided), settings_.self});
@@ -101,7 +107,8 @@ void VerdictDecider::write(store::KvCommand command, std::function<void(VerdictD
 
 void VerdictDecider::log_event(Event event) {
   if (event.time_ms == 0) event.time_ms = wall_ms();
-  store_.write_system(store::KvPut{event_key(event.time_ms, settings_.self, ++event_sequence_), encode_event(event)},
+  store_.write_system(store::KvPut{event_key(event.time_ms, settings_.self, ++event_sequence_),
+                                   encode_event(event)},
                       [](const store::KvResult&, const std::optional<store::StoreError>&) {});
 }
 
@@ -110,7 +117,8 @@ void VerdictDecider::expire_overrides() {
   const ReplicatedHealthState& state = follower_.state();
   // A removal settles once the override changes (removed, or set anew).
   std::erase_if(expiring_, [&](const auto& entry) {
-    return !state.overrides.count(entry.first) || index_of(state.override_index, entry.first) != entry.second;
+    return !state.overrides.count(entry.first) ||
+           index_of(state.override_index, entry.first) != entry.second;
   });
   const std::uint64_t now = wall_ms();
   // Not a structured binding: a lambda below captures the key, which C++20
@@ -124,7 +132,8 @@ void VerdictDecider::expire_overrides() {
     const std::string subject = key.starts_with(kEndpointOverridePrefix)
                                     ? "endpoint " + key.substr(kEndpointOverridePrefix.size())
                                     : "site " + key.substr(kSiteOverridePrefix.size());
-    log_event(Event{0, "override-expired", subject, std::string(to_string(value.state)) + " ended", settings_.self});
+    log_event(Event{0, "override-expired", subject, std::string(to_string(value.state)) + " ended",
+                    settings_.self});
   }
 }
 
@@ -135,7 +144,8 @@ void VerdictDecider::trim_events() {
   std::erase_if(trimming_, [&](const std::string& key) { return !events.count(key); });
   if (!trimming_.empty()) return;  // the last round is still on its way
   auto it = events.begin();
-  for (std::size_t excess = events.size() > kMaxEvents ? events.size() - kMaxEvents : 0; excess > 0; --excess) {
+  for (std::size_t excess = events.size() > kMaxEvents ? events.size() - kMaxEvents : 0; excess > 0;
+       --excess) {
     const std::string key = *it++;
     trimming_.insert(key);
     write(store::KvDelete{key}, [key](VerdictDecider& self) { self.trimming_.erase(key); });

@@ -44,8 +44,8 @@ class VerdictDecider {
 
   /// Every reference must outlive the decider. `follower` is this member's
   /// view of the replicated state (and of the targets).
-  VerdictDecider(store::ReplicatedStore& store, Scheduler& scheduler, const Clock& clock, const VerdictFollower& follower,
-                 Settings settings);
+  VerdictDecider(store::ReplicatedStore& store, Scheduler& scheduler, const Clock& clock,
+                 const VerdictFollower& follower, Settings settings);
 
   /// Decides, if this member is the decider (see above).
   void tick(Clock::TimePoint now);
@@ -80,8 +80,9 @@ class VerdictDecider {
     std::uint64_t replaced_index = 0;
   };
   std::map<std::string, Proposal> proposed_;
-  std::map<std::string, std::uint64_t> expiring_;  // override key -> its index when its removal was written
-  std::set<std::string> trimming_;                 // event keys whose deletion was written
+  std::map<std::string, std::uint64_t>
+      expiring_;                    // override key -> its index when its removal was written
+  std::set<std::string> trimming_;  // event keys whose deletion was written
   std::uint64_t event_sequence_ = 0;
   /// Expires with the decider: store callbacks that arrive later do nothing.
   std::shared_ptr<VerdictDecider*> alive_ = std::make_shared<VerdictDecider*>(this);

@@ -16,8 +16,9 @@ constexpr std::size_t kMaxLoaded = 1'000'000;
 
 }  // namespace
 
-VerdictFollower::VerdictFollower(store::ReplicatedStore& store, Scheduler& scheduler, const Clock& clock,
-                                 Logger& logger, Clock::Duration local_fallback_after, VerdictSink& sink)
+VerdictFollower::VerdictFollower(store::ReplicatedStore& store, Scheduler& scheduler,
+                                 const Clock& clock, Logger& logger,
+                                 Clock::Duration local_fallback_after, VerdictSink& sink)
     : store_(store),
       scheduler_(scheduler),
       logger_(logger),
@@ -25,20 +26,24 @@ VerdictFollower::VerdictFollower(store::ReplicatedStore& store, Scheduler& sched
       sink_(sink),
       leader_seen_(clock.now()) {}
 
-VerdictFollower::~VerdictFollower() { stop(); }
+VerdictFollower::~VerdictFollower() {
+  stop();
+}
 
 void VerdictFollower::start(const std::function<void(Result<void>)>& loaded) {
   std::weak_ptr<VerdictFollower*> alive = alive_;
   auto pending = std::make_shared<int>(static_cast<int>(std::size(kPrefixes)));
   for (const std::string_view prefix : kPrefixes) {
     // Runs on the store's thread: hand the change to the scheduler's.
-    auto watched = store_.watch(std::string(prefix), [alive, &scheduler = scheduler_](
-                                                         const std::string& key, const std::optional<std::string>& value,
-                                                         std::uint64_t index) {
-      scheduler.post([alive, key, value, index] {
-        if (auto self = alive.lock(); self && !(*self)->stopped_) (*self)->apply(key, value, index);
-      });
-    });
+    auto watched = store_.watch(
+        std::string(prefix),
+        [alive, &scheduler = scheduler_](
+            const std::string& key, const std::optional<std::string>& value, std::uint64_t index) {
+          scheduler.post([alive, key, value, index] {
+            if (auto self = alive.lock(); self && !(*self)->stopped_)
+              (*self)->apply(key, value, index);
+          });
+        });
     if (!watched) return loaded(watched.error());
     watches_.push_back(*watched);
     // What the store already holds (the watch sees only later changes). A
@@ -90,7 +95,8 @@ std::vector<TargetAnswer> VerdictFollower::answers() const {
   std::vector<TargetAnswer> out(targets_.size());
   for (std::size_t i = 0; i < targets_.size(); ++i) {
     out[i] = TargetAnswer{forced(targets_[i]), std::nullopt, fallback_};
-    if (auto it = state_.verdicts.find(targets_[i].key); it != state_.verdicts.end()) out[i].verdict = it->second.up;
+    if (auto it = state_.verdicts.find(targets_[i].key); it != state_.verdicts.end())
+      out[i].verdict = it->second.up;
   }
   return out;
 }
@@ -99,7 +105,8 @@ std::vector<std::optional<bool>> VerdictFollower::verdicts() const {
   std::vector<std::optional<bool>> out(targets_.size());
   if (fallback_) return out;
   for (std::size_t i = 0; i < targets_.size(); ++i) {
-    if (auto it = state_.verdicts.find(targets_[i].key); it != state_.verdicts.end()) out[i] = it->second.up;
+    if (auto it = state_.verdicts.find(targets_[i].key); it != state_.verdicts.end())
+      out[i] = it->second.up;
   }
   return out;
 }
@@ -114,7 +121,8 @@ void VerdictFollower::changed() {
   if (!stopped_) sink_.cluster_verdicts_changed(answers());
 }
 
-void VerdictFollower::apply(const std::string& key, const std::optional<std::string>& value, std::uint64_t index) {
+void VerdictFollower::apply(const std::string& key, const std::optional<std::string>& value,
+                            std::uint64_t index) {
   const std::string_view name(key);
   if (name.starts_with(kEventPrefix)) {
     if (value) {
@@ -145,7 +153,8 @@ void VerdictFollower::apply(const std::string& key, const std::optional<std::str
     }
     auto decoded = decode_observations(*value);
     if (!decoded) {
-      logger_.warn(kComponent, "ignoring the observations of " + observer + ": " + decoded.error().message);
+      logger_.warn(kComponent,
+                   "ignoring the observations of " + observer + ": " + decoded.error().message);
       state_.observations.erase(observer);
       return;
     }
@@ -162,7 +171,8 @@ void VerdictFollower::apply(const std::string& key, const std::optional<std::str
     } else if (auto decoded = decode_verdict(*value)) {
       state_.verdicts[target] = *decoded;
     } else {
-      logger_.warn(kComponent, "ignoring the verdict of " + target + ": " + decoded.error().message);
+      logger_.warn(kComponent,
+                   "ignoring the verdict of " + target + ": " + decoded.error().message);
       return;
     }
     state_.verdict_index[target] = index;
@@ -170,8 +180,9 @@ void VerdictFollower::apply(const std::string& key, const std::optional<std::str
     const bool after = after_it != state_.verdicts.end() ? after_it->second.up : true;
     if (existed && before != after) ++verdict_changes_;
     if (!existed || before != after) {
-      logger_.info(kComponent, target + " is " + (after ? "up" : "down") +
-                                   (value ? " (" + *value + " observers)" : std::string(" (verdict removed)")));
+      logger_.info(kComponent,
+                   target + " is " + (after ? "up" : "down") +
+                       (value ? " (" + *value + " observers)" : std::string(" (verdict removed)")));
     }
     changed();
   }
@@ -185,11 +196,12 @@ void VerdictFollower::tick(Clock::TimePoint now) {
   if (cut_off == fallback_) return;
   fallback_ = cut_off;
   if (fallback_) {
-    logger_.warn(kComponent, "no leader for " +
-                                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                    local_fallback_after_)
-                                                    .count()) +
-                                 " ms: answering from this node's own probes until the cluster is back");
+    logger_.warn(kComponent,
+                 "no leader for " +
+                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        local_fallback_after_)
+                                        .count()) +
+                     " ms: answering from this node's own probes until the cluster is back");
   } else {
     logger_.info(kComponent, "a leader is back: answering from the replicated verdicts again");
   }

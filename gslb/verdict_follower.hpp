@@ -39,7 +39,7 @@ namespace meridian::gslb {
 /// index that last changed each verdict and override (0: loaded at start).
 struct ReplicatedHealthState {
   std::map<std::string, Observations> observations;  ///< by observer
-  std::map<std::string, Verdict> verdicts;            ///< by target key
+  std::map<std::string, Verdict> verdicts;           ///< by target key
   std::map<std::string, std::uint64_t> verdict_index;
   std::map<std::string, OperatorOverride> overrides;  ///< by key (_ops/override/...)
   std::map<std::string, std::uint64_t> override_index;
@@ -50,8 +50,8 @@ class VerdictFollower {
  public:
   /// `store`, `scheduler`, `clock`, `logger` and `sink` must outlive the
   /// follower.
-  VerdictFollower(store::ReplicatedStore& store, Scheduler& scheduler, const Clock& clock, Logger& logger,
-                  Clock::Duration local_fallback_after, VerdictSink& sink);
+  VerdictFollower(store::ReplicatedStore& store, Scheduler& scheduler, const Clock& clock,
+                  Logger& logger, Clock::Duration local_fallback_after, VerdictSink& sink);
   ~VerdictFollower();
 
   /// Watches the records and loads what the store holds; `loaded` runs on

@@ -49,9 +49,9 @@ struct TlsCheck {
 };
 
 struct DnsCheck {
-  std::string qname = ".";          ///< presentation form
-  std::uint16_t qtype = 6;          ///< default SOA
-  std::uint8_t expect_rcode = 0;    ///< NOERROR by default
+  std::string qname = ".";        ///< presentation form
+  std::uint16_t qtype = 6;        ///< default SOA
+  std::uint8_t expect_rcode = 0;  ///< NOERROR by default
   /// When not empty: some answer record's RDATA, printed, must equal one of these
   /// (e.g. an address "192.0.2.1").
   std::vector<std::string> expect_answer;
@@ -87,8 +87,8 @@ struct CheckSpec {
   std::uint16_t port = 80;
   std::chrono::milliseconds interval{5000};
   std::chrono::milliseconds timeout{2000};  ///< < interval
-  std::uint32_t rise = 2;  ///< consecutive passes to go up (>= 1)
-  std::uint32_t fall = 3;  ///< consecutive failures to go down (>= 1)
+  std::uint32_t rise = 2;                   ///< consecutive passes to go up (>= 1)
+  std::uint32_t fall = 3;                   ///< consecutive failures to go down (>= 1)
   HttpCheck http;
   TlsCheck tls;
   DnsCheck dns;

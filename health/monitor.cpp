@@ -11,10 +11,15 @@ namespace meridian::health {
 
 namespace asio = boost::asio;
 
-HealthMonitor::HealthMonitor(asio::io_context& io, HealthTracker tracker, const Clock& clock, std::uint64_t seed,
-                             Logger& logger, ChangeCallback on_change)
-    : io_(io), tracker_(std::move(tracker)), clock_(clock), rng_(seed), logger_(logger),
-      on_change_(std::move(on_change)), prober_(std::make_unique<Prober>(io.get_executor())) {}
+HealthMonitor::HealthMonitor(asio::io_context& io, HealthTracker tracker, const Clock& clock,
+                             std::uint64_t seed, Logger& logger, ChangeCallback on_change)
+    : io_(io),
+      tracker_(std::move(tracker)),
+      clock_(clock),
+      rng_(seed),
+      logger_(logger),
+      on_change_(std::move(on_change)),
+      prober_(std::make_unique<Prober>(io.get_executor())) {}
 
 HealthMonitor::~HealthMonitor() = default;
 
@@ -29,8 +34,8 @@ asio::awaitable<void> HealthMonitor::probe_once(std::size_t i) {
   const bool changed_answers = tracker_.record(i, result, clock_.now());
   const Health after = tracker_.state(i).probed;
   if (before != after) {
-    std::string line = target.address.to_string() + ":" + std::to_string(check.port) + " (" + check.name + ") " +
-                       to_string(before) + " -> " + to_string(after);
+    std::string line = target.address.to_string() + ":" + std::to_string(check.port) + " (" +
+                       check.name + ") " + to_string(before) + " -> " + to_string(after);
     if (!result.ok) line += ": " + tracker_.state(i).last_failure;
     logger_.info("health", line);
   }
@@ -54,7 +59,8 @@ asio::awaitable<void> HealthMonitor::initial_round() {
   if (pending > 0) co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
-asio::awaitable<void> HealthMonitor::probe_loop(std::size_t i, std::chrono::nanoseconds first_delay) {
+asio::awaitable<void> HealthMonitor::probe_loop(std::size_t i,
+                                                std::chrono::nanoseconds first_delay) {
   const auto interval = tracker_.target(i).check->interval;
   asio::steady_timer timer(io_);
   auto next = asio::steady_timer::clock_type::now() + first_delay;
@@ -80,13 +86,18 @@ void HealthMonitor::start() {
   bool any = false;
   for (std::size_t i = 0; i < tracker_.size(); ++i) {
     if (!tracker_.target(i).check || !tracker_.target(i).probed_here) continue;
-    const auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(tracker_.target(i).check->interval);
-    const auto jitter = std::chrono::nanoseconds(rng_.below(static_cast<std::uint64_t>(interval.count())));
+    const auto interval =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(tracker_.target(i).check->interval);
+    const auto jitter =
+        std::chrono::nanoseconds(rng_.below(static_cast<std::uint64_t>(interval.count())));
     asio::co_spawn(
-        io_, [self = shared_from_this(), i, jitter]() { return self->probe_loop(i, jitter); }, asio::detached);
+        io_, [self = shared_from_this(), i, jitter]() { return self->probe_loop(i, jitter); },
+        asio::detached);
     any = true;
   }
-  if (any) asio::co_spawn(io_, [self = shared_from_this()]() { return self->report_loop(); }, asio::detached);
+  if (any)
+    asio::co_spawn(
+        io_, [self = shared_from_this()]() { return self->report_loop(); }, asio::detached);
 }
 
 asio::awaitable<void> HealthMonitor::report_loop() {
@@ -96,19 +107,24 @@ asio::awaitable<void> HealthMonitor::report_loop() {
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (stopped_) co_return;
     const auto seconds = std::chrono::duration<double>(kReportEvery).count();
-    logger_.info("health", std::to_string(window_probes_) + " probes in " + std::to_string(kReportEvery.count()) +
-                               " s (" + std::to_string(static_cast<long>(window_probes_ / seconds)) + "/s), " +
-                               std::to_string(window_late_) + " started > " + std::to_string(kLateAfter.count()) +
-                               " ms late, max lag " +
-                               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(window_max_lag_).count()) +
-                               " ms");
+    logger_.info(
+        "health",
+        std::to_string(window_probes_) + " probes in " + std::to_string(kReportEvery.count()) +
+            " s (" + std::to_string(static_cast<long>(window_probes_ / seconds)) + "/s), " +
+            std::to_string(window_late_) + " started > " + std::to_string(kLateAfter.count()) +
+            " ms late, max lag " +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::milliseconds>(window_max_lag_).count()) +
+            " ms");
     window_probes_ = 0;
     window_late_ = 0;
     window_max_lag_ = std::chrono::nanoseconds(0);
   }
 }
 
-void HealthMonitor::stop() { stopped_ = true; }
+void HealthMonitor::stop() {
+  stopped_ = true;
+}
 
 void HealthMonitor::changed() {
   if (rebuild_pending_) return;
@@ -124,18 +140,21 @@ void HealthMonitor::set_endpoint_override(const IpAddress& address, Override val
   asio::post(io_, [this, self = shared_from_this(), address, value, done = std::move(done)] {
     const std::size_t touched = tracker_.set_endpoint_override(address, value);
     if (touched > 0) {
-      logger_.info("health", "override " + std::string(to_string(value)) + " for endpoint " + address.to_string());
+      logger_.info("health", "override " + std::string(to_string(value)) + " for endpoint " +
+                                 address.to_string());
       changed();
     }
     if (done) done(touched);
   });
 }
 
-void HealthMonitor::set_site_override(std::uint32_t site, Override value, std::function<void(std::size_t)> done) {
+void HealthMonitor::set_site_override(std::uint32_t site, Override value,
+                                      std::function<void(std::size_t)> done) {
   asio::post(io_, [this, self = shared_from_this(), site, value, done = std::move(done)] {
     const std::size_t touched = tracker_.set_site_override(site, value);
     if (touched > 0) {
-      logger_.info("health", "override " + std::string(to_string(value)) + " for site #" + std::to_string(site));
+      logger_.info("health", "override " + std::string(to_string(value)) + " for site #" +
+                                 std::to_string(site));
       changed();
     }
     if (done) done(touched);

@@ -32,8 +32,8 @@ class HealthMonitor : public std::enable_shared_from_this<HealthMonitor> {
 
   /// `io`, `clock` and `logger` must outlive the monitor; it owns `tracker`.
   /// Create with std::make_shared (its coroutines hold shared_from_this()).
-  HealthMonitor(boost::asio::io_context& io, HealthTracker tracker, const Clock& clock, std::uint64_t seed,
-                Logger& logger, ChangeCallback on_change);
+  HealthMonitor(boost::asio::io_context& io, HealthTracker tracker, const Clock& clock,
+                std::uint64_t seed, Logger& logger, ChangeCallback on_change);
 
   /// The tracker. Only on the health thread.
   const HealthTracker& tracker() const noexcept { return tracker_; }
@@ -51,7 +51,8 @@ class HealthMonitor : public std::enable_shared_from_this<HealthMonitor> {
 
   /// Applies an operator override on the health thread and rebuilds. The
   /// returned count (targets touched) is passed to `done`.
-  void set_endpoint_override(const IpAddress& address, Override value, std::function<void(std::size_t)> done);
+  void set_endpoint_override(const IpAddress& address, Override value,
+                             std::function<void(std::size_t)> done);
   void set_site_override(std::uint32_t site, Override value, std::function<void(std::size_t)> done);
 
   /// Where every probe's outcome and latency is added (health thread; may

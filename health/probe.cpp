@@ -67,16 +67,18 @@ ProbeResult failed(ProbeFailure failure, std::string detail) {
 
 asio::ip::address to_asio(const IpAddress& address) {
   if (address.family == IpAddress::Family::v4) {
-    return asio::ip::address_v4(
-        asio::ip::address_v4::bytes_type{address.bytes[0], address.bytes[1], address.bytes[2], address.bytes[3]});
+    return asio::ip::address_v4(asio::ip::address_v4::bytes_type{
+        address.bytes[0], address.bytes[1], address.bytes[2], address.bytes[3]});
   }
   return asio::ip::address_v6(address.bytes);
 }
 
-asio::awaitable<std::optional<ProbeResult>> connect(tcp::socket& socket, const tcp::endpoint& endpoint) {
+asio::awaitable<std::optional<ProbeResult>> connect(tcp::socket& socket,
+                                                    const tcp::endpoint& endpoint) {
   auto [error] = co_await socket.async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
   if (!error) co_return std::nullopt;
-  if (error == asio::error::connection_refused) co_return failed(ProbeFailure::refused, "connection refused");
+  if (error == asio::error::connection_refused)
+    co_return failed(ProbeFailure::refused, "connection refused");
   // Established, then reset before the completion ran (an accept-and-RST).
   if (error == asio::error::connection_reset) {
     co_return failed(ProbeFailure::reset, "connection reset while connecting");
@@ -108,28 +110,33 @@ asio::awaitable<ProbeResult> tcp_exchange(asio::any_io_executor executor, tcp::e
 /// OS (the prober is a shell: it may use real randomness).
 struct Prober::Impl {
   explicit Impl(asio::any_io_executor executor_in)
-      : executor(std::move(executor_in)), rng((std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {}
+      : executor(std::move(executor_in)),
+        rng((std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {}
 
   asio::any_io_executor executor;
   detail::TlsContexts tls;
   Rng rng;
 };
 
-Prober::Prober(asio::any_io_executor executor) : impl_(std::make_unique<Impl>(std::move(executor))) {}
+Prober::Prober(asio::any_io_executor executor)
+    : impl_(std::make_unique<Impl>(std::move(executor))) {}
 
 Prober::~Prober() = default;
 
 namespace {
 
-asio::awaitable<ProbeResult> exchange(const asio::any_io_executor& executor, detail::TlsContexts& tls, Rng& rng,
-                                      IpAddress address, std::uint16_t port, const CheckSpec& check,
+asio::awaitable<ProbeResult> exchange(const asio::any_io_executor& executor,
+                                      detail::TlsContexts& tls, Rng& rng, IpAddress address,
+                                      std::uint16_t port, const CheckSpec& check,
                                       detail::Progress& progress) {
   const asio::ip::address target = detail::to_asio(address);
   switch (check.type) {
     case CheckType::tcp: break;
     case CheckType::http: return detail::http_exchange(executor, address, port, check, progress);
-    case CheckType::https: return detail::https_exchange(executor, tls, address, port, check, progress);
-    case CheckType::dns: return detail::dns_exchange(executor, rng, udp::endpoint(target, port), check.dns, progress);
+    case CheckType::https:
+      return detail::https_exchange(executor, tls, address, port, check, progress);
+    case CheckType::dns:
+      return detail::dns_exchange(executor, rng, udp::endpoint(target, port), check.dns, progress);
   }
   return detail::tcp_exchange(executor, tcp::endpoint(target, port));
 }
@@ -141,13 +148,15 @@ asio::awaitable<ProbeResult> guarded(asio::awaitable<ProbeResult> exchange) {
   try {
     co_return co_await std::move(exchange);
   } catch (const std::exception& error) {
-    co_return detail::failed(ProbeFailure::unreachable, std::string("probe error: ") + error.what());
+    co_return detail::failed(ProbeFailure::unreachable,
+                             std::string("probe error: ") + error.what());
   }
 }
 
 }  // namespace
 
-asio::awaitable<ProbeResult> Prober::probe(IpAddress address, std::uint16_t port, const CheckSpec& check) {
+asio::awaitable<ProbeResult> Prober::probe(IpAddress address, std::uint16_t port,
+                                           const CheckSpec& check) {
   const auto start = std::chrono::steady_clock::now();
   ProbeResult result;
   detail::Progress progress;
@@ -163,9 +172,9 @@ asio::awaitable<ProbeResult> Prober::probe(IpAddress address, std::uint16_t port
     if (deadline.expired()) {
       // The deadline ran out first and cancelled the exchange: its verdict
       // (or exception) does not count.
-      result = detail::failed(ProbeFailure::timeout, "no answer within " +
-                                                         std::to_string(check.timeout.count()) +
-                                                         " ms (" + std::string(progress.step) + ")");
+      result = detail::failed(ProbeFailure::timeout,
+                              "no answer within " + std::to_string(check.timeout.count()) +
+                                  " ms (" + std::string(progress.step) + ")");
     } else {
       if (exception) std::rethrow_exception(exception);
       result = std::move(verdict);
@@ -177,7 +186,8 @@ asio::awaitable<ProbeResult> Prober::probe(IpAddress address, std::uint16_t port
   } catch (...) {
     result = detail::failed(ProbeFailure::unreachable, "probe error");
   }
-  result.latency = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+  result.latency = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
   co_return result;
 }
 

@@ -89,7 +89,8 @@ class Prober {
   ///   equals one of them (else `answer_mismatch`). A truncated (TC) reply
   ///   is judged as it is, not retried over TCP; its answer check passes
   ///   when no expected record is among those present.
-  boost::asio::awaitable<ProbeResult> probe(IpAddress address, std::uint16_t port, const CheckSpec& check);
+  boost::asio::awaitable<ProbeResult> probe(IpAddress address, std::uint16_t port,
+                                            const CheckSpec& check);
 
  private:
   struct Impl;

@@ -39,8 +39,8 @@ boost::asio::ip::address to_asio(const IpAddress& address);
 /// Opens `socket` and connects it to `endpoint`. Empty on success; else the
 /// verdict: refused, reset (an RST right after the handshake), or unreachable
 /// with the system's message.
-boost::asio::awaitable<std::optional<ProbeResult>> connect(boost::asio::ip::tcp::socket& socket,
-                                                           const boost::asio::ip::tcp::endpoint& endpoint);
+boost::asio::awaitable<std::optional<ProbeResult>> connect(
+    boost::asio::ip::tcp::socket& socket, const boost::asio::ip::tcp::endpoint& endpoint);
 
 /// The verdict for a socket error in the middle of an exchange, `during`
 /// naming the step ("sending the request"): reset for a connection that
@@ -52,19 +52,21 @@ boost::asio::awaitable<ProbeResult> tcp_exchange(boost::asio::any_io_executor ex
                                                  boost::asio::ip::tcp::endpoint endpoint);
 
 /// http over plain TCP (probe_http.cpp).
-boost::asio::awaitable<ProbeResult> http_exchange(boost::asio::any_io_executor executor, IpAddress address,
-                                                  std::uint16_t port, const CheckSpec& check, Progress& progress);
+boost::asio::awaitable<ProbeResult> http_exchange(boost::asio::any_io_executor executor,
+                                                  IpAddress address, std::uint16_t port,
+                                                  const CheckSpec& check, Progress& progress);
 
 /// https: TLS with the cached context for the check's verification settings,
 /// then the same HTTP exchange (probe_tls.cpp).
-boost::asio::awaitable<ProbeResult> https_exchange(boost::asio::any_io_executor executor, TlsContexts& contexts,
-                                                   IpAddress address, std::uint16_t port, const CheckSpec& check,
+boost::asio::awaitable<ProbeResult> https_exchange(boost::asio::any_io_executor executor,
+                                                   TlsContexts& contexts, IpAddress address,
+                                                   std::uint16_t port, const CheckSpec& check,
                                                    Progress& progress);
 
 /// dns: one UDP query from a fresh socket, the first matching reply judged
 /// (probe_dns.cpp). `rng` picks the query id.
 boost::asio::awaitable<ProbeResult> dns_exchange(boost::asio::any_io_executor executor, Rng& rng,
-                                                 boost::asio::ip::udp::endpoint endpoint, const DnsCheck& check,
-                                                 Progress& progress);
+                                                 boost::asio::ip::udp::endpoint endpoint,
+                                                 const DnsCheck& check, Progress& progress);
 
 }  // namespace meridian::health::detail

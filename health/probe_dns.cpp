@@ -60,12 +60,14 @@ ProbeResult judge(const dns::Reply& reply, const DnsCheck& check) {
 
 }  // namespace
 
-asio::awaitable<ProbeResult> dns_exchange(asio::any_io_executor executor, Rng& rng, udp::endpoint endpoint,
-                                          const DnsCheck& check, Progress& progress) {
+asio::awaitable<ProbeResult> dns_exchange(asio::any_io_executor executor, Rng& rng,
+                                          udp::endpoint endpoint, const DnsCheck& check,
+                                          Progress& progress) {
   constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
   const auto id = static_cast<std::uint16_t>(rng.next());
   const auto query = dns::encode_query(id, check.qname, check.qtype);
-  if (!query) co_return failed(ProbeFailure::unreachable, "cannot send the query: " + query.error().message);
+  if (!query)
+    co_return failed(ProbeFailure::unreachable, "cannot send the query: " + query.error().message);
 
   udp::socket socket(executor);
   if (auto [error] = co_await socket.async_connect(endpoint, use_tuple); error) {
@@ -73,7 +75,8 @@ asio::awaitable<ProbeResult> dns_exchange(asio::any_io_executor executor, Rng& r
   }
   progress.step = "sending the query";
   if (auto [error, n] = co_await socket.async_send(asio::buffer(*query), use_tuple); error) {
-    if (error == asio::error::connection_refused) co_return failed(ProbeFailure::refused, "port unreachable");
+    if (error == asio::error::connection_refused)
+      co_return failed(ProbeFailure::refused, "port unreachable");
     co_return io_failure(error, "sending the query");
   }
 
@@ -81,11 +84,13 @@ asio::awaitable<ProbeResult> dns_exchange(asio::any_io_executor executor, Rng& r
   std::array<std::uint8_t, kReplyBytes> reply;
   while (true) {
     auto [error, size] = co_await socket.async_receive(asio::buffer(reply), use_tuple);
-    if (error == asio::error::connection_refused) co_return failed(ProbeFailure::refused, "port unreachable");
+    if (error == asio::error::connection_refused)
+      co_return failed(ProbeFailure::refused, "port unreachable");
     if (error) co_return io_failure(error, "receiving the reply");
     const std::span<const std::uint8_t> message(reply.data(), size);
     if (size < dns::kHeaderSize) {
-      co_return failed(ProbeFailure::bad_response, "short reply (" + std::to_string(size) + " bytes)");
+      co_return failed(ProbeFailure::bad_response,
+                       "short reply (" + std::to_string(size) + " bytes)");
     }
     // Another query's reply, or a guess: wait on (until the deadline).
     if (dns::read_header(message).id != id) continue;

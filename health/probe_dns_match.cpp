@@ -36,8 +36,7 @@ bool answer_matches(const dns::ReplyAnswer& answer, std::string_view expected) {
     case dns::rrtype::DNAME:
     case dns::rrtype::MX:
       return same_text_ignoring_case(without_final_dot(answer.rdata), without_final_dot(expected));
-    default:
-      return answer.rdata == expected;
+    default: return answer.rdata == expected;
   }
 }
 

@@ -58,10 +58,11 @@ ProbeResult read_failure(const boost::system::error_code& error, bool mid_respon
                   "response headers exceed " + std::to_string(kHeaderLimitBytes) + " bytes");
   }
   if (is_closed(error)) {
-    return failed(ProbeFailure::reset,
-                  mid_response ? "connection closed mid-response" : "connection closed before the response");
+    return failed(ProbeFailure::reset, mid_response ? "connection closed mid-response"
+                                                    : "connection closed before the response");
   }
-  if (is_http_error(error)) return failed(ProbeFailure::bad_response, "malformed response: " + error.message());
+  if (is_http_error(error))
+    return failed(ProbeFailure::bad_response, "malformed response: " + error.message());
   return io_failure(error, "reading the response");
 }
 
@@ -89,8 +90,8 @@ class BodySearch {
 };
 
 template <class Stream>
-asio::awaitable<ProbeResult> exchange(Stream& stream, const std::string& host, const HttpCheck& http,
-                                      Progress& progress) {
+asio::awaitable<ProbeResult> exchange(Stream& stream, const std::string& host,
+                                      const HttpCheck& http, Progress& progress) {
   http::request<http::empty_body> request;
   request.method_string(http.method);
   request.target(http.path.empty() ? std::string_view("/") : std::string_view(http.path));
@@ -117,11 +118,13 @@ asio::awaitable<ProbeResult> exchange(Stream& stream, const std::string& host, c
   std::size_t scanned = 0;
   while (true) {
     const std::size_t room = kHeaderLimitBytes - buffer.size();
-    auto [error, n] = co_await stream.async_read_some(buffer.prepare(std::min(room, kPieceBytes)), use_tuple);
+    auto [error, n] =
+        co_await stream.async_read_some(buffer.prepare(std::min(room, kPieceBytes)), use_tuple);
     buffer.commit(n);
     const std::string_view got(static_cast<const char*>(buffer.data().data()), buffer.size());
     if (!kVersionPrefix.starts_with(got.substr(0, kVersionPrefix.size()))) {
-      co_return failed(ProbeFailure::bad_response, "not an HTTP response: \"" + printable_prefix(got) + "\"");
+      co_return failed(ProbeFailure::bad_response,
+                       "not an HTTP response: \"" + printable_prefix(got) + "\"");
     }
     if (got.find("\r\n\r\n", scanned > 3 ? scanned - 3 : 0) != std::string_view::npos) break;
     scanned = got.size();
@@ -135,7 +138,8 @@ asio::awaitable<ProbeResult> exchange(Stream& stream, const std::string& host, c
   parser.body_limit(boost::none);  // bounded below, by reading no further
   if (request.method() == http::verb::head) parser.skip(true);
   // Parses what is buffered: the whole header section is there.
-  if (auto [error, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple); error) {
+  if (auto [error, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+      error) {
     co_return read_failure(error, true);
   }
 
@@ -153,8 +157,8 @@ asio::awaitable<ProbeResult> exchange(Stream& stream, const std::string& host, c
     if (search.found(body)) co_return passed(status_text);
     if (parser.is_done() || body.size() >= limit) {
       co_return failed(ProbeFailure::body_mismatch,
-                       "\"" + http.body_contains + "\" not in the first " + std::to_string(body.size()) +
-                           " bytes of the body");
+                       "\"" + http.body_contains + "\" not in the first " +
+                           std::to_string(body.size()) + " bytes of the body");
     }
     parser.get().body().data = piece.data();
     parser.get().body().size = piece.size();
@@ -178,27 +182,32 @@ asio::awaitable<ProbeResult> exchange(Stream& stream, const std::string& host, c
 
 }  // namespace
 
-std::string host_header(const HttpCheck& http, const IpAddress& address, std::uint16_t port, bool tls) {
+std::string host_header(const HttpCheck& http, const IpAddress& address, std::uint16_t port,
+                        bool tls) {
   if (!http.host.empty()) return http.host;
-  std::string host = address.family == IpAddress::Family::v6 ? "[" + address.to_string() + "]" : address.to_string();
+  std::string host = address.family == IpAddress::Family::v6 ? "[" + address.to_string() + "]"
+                                                             : address.to_string();
   if (port != (tls ? 443 : 80)) host += ":" + std::to_string(port);
   return host;
 }
 
-asio::awaitable<ProbeResult> http_request(tcp::socket& stream, const std::string& host, const HttpCheck& http,
-                                          Progress& progress) {
-  return exchange(stream, host, http, progress);
-}
-
-asio::awaitable<ProbeResult> http_request(asio::ssl::stream<tcp::socket>& stream, const std::string& host,
+asio::awaitable<ProbeResult> http_request(tcp::socket& stream, const std::string& host,
                                           const HttpCheck& http, Progress& progress) {
   return exchange(stream, host, http, progress);
 }
 
-asio::awaitable<ProbeResult> http_exchange(asio::any_io_executor executor, IpAddress address, std::uint16_t port,
-                                           const CheckSpec& check, Progress& progress) {
+asio::awaitable<ProbeResult> http_request(asio::ssl::stream<tcp::socket>& stream,
+                                          const std::string& host, const HttpCheck& http,
+                                          Progress& progress) {
+  return exchange(stream, host, http, progress);
+}
+
+asio::awaitable<ProbeResult> http_exchange(asio::any_io_executor executor, IpAddress address,
+                                           std::uint16_t port, const CheckSpec& check,
+                                           Progress& progress) {
   tcp::socket socket(executor);
-  if (auto failure = co_await connect(socket, tcp::endpoint(to_asio(address), port))) co_return std::move(*failure);
+  if (auto failure = co_await connect(socket, tcp::endpoint(to_asio(address), port)))
+    co_return std::move(*failure);
   const std::string host = host_header(check.http, address, port, false);
   co_return co_await http_request(socket, host, check.http, progress);
 }

@@ -19,7 +19,8 @@ class ProbeMetrics {
   static constexpr std::array<double, 12> kBounds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                   0.1,   0.25,   0.5,   1,    2.5,   5};
   /// One count per ProbeFailure (index none = passed).
-  static constexpr std::size_t kOutcomes = static_cast<std::size_t>(ProbeFailure::answer_mismatch) + 1;
+  static constexpr std::size_t kOutcomes =
+      static_cast<std::size_t>(ProbeFailure::answer_mismatch) + 1;
 
   struct PerCheck {
     std::array<std::uint64_t, kOutcomes> outcomes{};

@@ -38,7 +38,8 @@ Result<std::shared_ptr<ssl::context>> TlsContexts::get(const TlsCheck& tls) {
     }
   }
   if (error) {
-    return fail("cannot load CA ", tls.ca_file.empty() ? std::string("default paths") : "file " + tls.ca_file, ": ",
+    return fail("cannot load CA ",
+                tls.ca_file.empty() ? std::string("default paths") : "file " + tls.ca_file, ": ",
                 error.message());
   }
   contexts_.emplace(std::move(key), context);
@@ -53,7 +54,8 @@ std::string tls_server_name(const CheckSpec& check) {
     if (host.find(':', colon + 1) != std::string_view::npos) return {};  // a bare IPv6 literal
     host = host.substr(0, colon);
   }
-  if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // SNI has no final dot (RFC 6066)
+  if (!host.empty() && host.back() == '.')
+    host.remove_suffix(1);  // SNI has no final dot (RFC 6066)
   IpAddress literal;
   if (host.empty() || IpAddress::parse(host, literal)) return {};
   return std::string(host);
@@ -83,7 +85,8 @@ ProbeResult handshake_failure(const boost::system::error_code& error, SSL* handl
 bool set_identity(SSL* handle, const std::string& name, const IpAddress& address, bool verify) {
   IpAddress name_address;
   const bool name_is_address = !name.empty() && IpAddress::parse(name, name_address);
-  if (!name.empty() && !name_is_address && SSL_set_tlsext_host_name(handle, name.c_str()) != 1) return false;
+  if (!name.empty() && !name_is_address && SSL_set_tlsext_host_name(handle, name.c_str()) != 1)
+    return false;
   if (!verify) return true;
   if (!name.empty() && !name_is_address) return SSL_set1_host(handle, name.c_str()) == 1;
   const std::string ip = name_is_address ? name : address.unmapped().to_string();
@@ -92,8 +95,9 @@ bool set_identity(SSL* handle, const std::string& name, const IpAddress& address
 
 }  // namespace
 
-asio::awaitable<ProbeResult> https_exchange(asio::any_io_executor executor, TlsContexts& contexts, IpAddress address,
-                                            std::uint16_t port, const CheckSpec& check, Progress& progress) {
+asio::awaitable<ProbeResult> https_exchange(asio::any_io_executor executor, TlsContexts& contexts,
+                                            IpAddress address, std::uint16_t port,
+                                            const CheckSpec& check, Progress& progress) {
   auto context = contexts.get(check.tls);
   if (!context) co_return failed(ProbeFailure::tls_error, context.error().message);
   const std::shared_ptr<ssl::context> keep = *context;
@@ -107,7 +111,8 @@ asio::awaitable<ProbeResult> https_exchange(asio::any_io_executor executor, TlsC
     co_return std::move(*failure);
   }
   progress.step = "TLS handshake";
-  if (auto [error] = co_await stream.async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
+  if (auto [error] = co_await stream.async_handshake(ssl::stream_base::client,
+                                                     asio::as_tuple(asio::use_awaitable));
       error) {
     co_return handshake_failure(error, stream.native_handle(), check.tls.verify);
   }

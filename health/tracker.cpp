@@ -109,7 +109,8 @@ bool HealthTracker::usable(std::size_t i) const noexcept {
   return state.probed == Health::up;
 }
 
-std::optional<std::chrono::milliseconds> HealthTracker::change_within(std::size_t i) const noexcept {
+std::optional<std::chrono::milliseconds> HealthTracker::change_within(
+    std::size_t i) const noexcept {
   if (!targets_[i].check || states_[i].effective_override() != Override::none) return std::nullopt;
   const RiseFall& machine = machines_[i];
   if (!machine.in_transition()) return std::nullopt;

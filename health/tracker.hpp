@@ -46,11 +46,11 @@ enum class UnknownPolicy : std::uint8_t { up, down };
 /// Everything known about one target.
 struct TargetState {
   Health probed = Health::unknown;  ///< from probes only
-  Clock::TimePoint since{};          ///< of the probed state
-  std::uint32_t streak = 0;          ///< results in a row against the probed state
-  std::optional<ProbeResult> last;   ///< the last probe's result
+  Clock::TimePoint since{};         ///< of the probed state
+  std::uint32_t streak = 0;         ///< results in a row against the probed state
+  std::optional<ProbeResult> last;  ///< the last probe's result
   Clock::TimePoint last_probe{};
-  std::string last_failure;          ///< reason of the latest failure, kept after recovery
+  std::string last_failure;  ///< reason of the latest failure, kept after recovery
   Override endpoint_override = Override::none;
   Override site_override = Override::none;
 

@@ -1,8 +1,8 @@
 #include "main/admin_call.hpp"
 
+#include <unistd.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -21,7 +21,8 @@ namespace meridian {
 namespace json = boost::json;
 namespace http = boost::beast::http;
 
-CliArguments split_cli_arguments(const std::vector<std::string_view>& args, const std::set<std::string>& flags,
+CliArguments split_cli_arguments(const std::vector<std::string_view>& args,
+                                 const std::set<std::string>& flags,
                                  const std::set<std::string>& valued) {
   CliArguments out;
   for (std::size_t i = 0; i < args.size() && out.error.empty(); ++i) {
@@ -112,13 +113,14 @@ json::object body_of(const admin::HttpReply& reply) {
 
 }  // namespace
 
-std::optional<json::object> call_admin(const AdminTarget& target, http::verb method, const std::string& path,
-                                       const std::string& body) {
+std::optional<json::object> call_admin(const AdminTarget& target, http::verb method,
+                                       const std::string& path, const std::string& body) {
   SocketAddress where = target.admin;
   for (int attempt = 0; attempt < 2; ++attempt) {
     // Longer than the store's own request timeout, so a slow write ends in
     // its 504 ("outcome unknown") rather than a client-side timeout.
-    auto reply = admin::http_request(where, method, path, body, target.token, std::chrono::seconds(10));
+    auto reply =
+        admin::http_request(where, method, path, body, target.token, std::chrono::seconds(10));
     if (!reply) {
       std::cerr << "meridian: " << reply.error().message << "\n";
       return std::nullopt;
@@ -127,7 +129,8 @@ std::optional<json::object> call_admin(const AdminTarget& target, http::verb met
     if (reply->status / 100 == 2) return answer;
     const json::value* leader_admin = answer.if_contains("leader_admin");
     SocketAddress leader;
-    if (reply->status == 421 && attempt == 0 && leader_admin != nullptr && leader_admin->is_string() &&
+    if (reply->status == 421 && attempt == 0 && leader_admin != nullptr &&
+        leader_admin->is_string() &&
         SocketAddress::parse(std::string(leader_admin->as_string()), leader)) {
       std::cerr << "meridian: " << where.to_string() << " is not the leader; asking "
                 << cli_text(answer.if_contains("leader")) << " at " << leader.to_string() << "\n";

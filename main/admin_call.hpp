@@ -28,9 +28,9 @@ struct CliArguments {
   std::string admin;
   std::string config;
   std::string token_file;
-  std::set<std::string> flags;                 ///< e.g. "--json", "--local"
+  std::set<std::string> flags;                ///< e.g. "--json", "--local"
   std::map<std::string, std::string> values;  ///< e.g. "--reason" -> "kernel update"
-  std::string error;                           ///< set when the arguments are malformed
+  std::string error;                          ///< set when the arguments are malformed
 
   bool has(const std::string& flag) const { return flags.contains(flag); }
   std::string value(const std::string& option) const {
@@ -41,7 +41,8 @@ struct CliArguments {
 
 /// `flags` and `valued` list what the subcommand accepts besides --admin,
 /// -c/--config and --token-file; anything else is an error.
-CliArguments split_cli_arguments(const std::vector<std::string_view>& args, const std::set<std::string>& flags,
+CliArguments split_cli_arguments(const std::vector<std::string_view>& args,
+                                 const std::set<std::string>& flags,
                                  const std::set<std::string>& valued);
 
 /// Where to send requests, and with which token.
@@ -55,8 +56,10 @@ Result<AdminTarget> resolve_admin_target(const CliArguments& args);
 /// Sends one request; a mutation refused by a follower (421) goes once more
 /// to the leader it names. Prints the reason on stderr and returns nullopt on
 /// failure.
-std::optional<boost::json::object> call_admin(const AdminTarget& target, boost::beast::http::verb method,
-                                              const std::string& path, const std::string& body = {});
+std::optional<boost::json::object> call_admin(const AdminTarget& target,
+                                              boost::beast::http::verb method,
+                                              const std::string& path,
+                                              const std::string& body = {});
 
 /// A JSON member as text for tables: "-" for missing or null, "yes"/"no".
 std::string cli_text(const boost::json::value* value);

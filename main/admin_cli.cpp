@@ -33,50 +33,62 @@ int usage(const std::string& message) {
 }
 
 int print_status(const json::object& status) {
-  std::cout << "node " << cli_text(status.if_contains("name")) << ": " << cli_text(status.if_contains("role"))
-            << " in term " << cli_text(status.if_contains("term")) << ", leader "
-            << cli_text(status.if_contains("leader")) << "; commit " << cli_text(status.if_contains("commit"))
-            << ", applied " << cli_text(status.if_contains("applied")) << ", log "
-            << cli_text(status.if_contains("first_index")) << ".." << cli_text(status.if_contains("last_index"))
-            << ", snapshot at " << cli_text(status.if_contains("snapshot_index")) << "\n";
+  std::cout << "node " << cli_text(status.if_contains("name")) << ": "
+            << cli_text(status.if_contains("role")) << " in term "
+            << cli_text(status.if_contains("term")) << ", leader "
+            << cli_text(status.if_contains("leader")) << "; commit "
+            << cli_text(status.if_contains("commit")) << ", applied "
+            << cli_text(status.if_contains("applied")) << ", log "
+            << cli_text(status.if_contains("first_index")) << ".."
+            << cli_text(status.if_contains("last_index")) << ", snapshot at "
+            << cli_text(status.if_contains("snapshot_index")) << "\n";
   const json::value* members = status.if_contains("members");
   if (members == nullptr || !members->is_array()) return 0;
   // Lag: how far a member's applied index trails the newest commit anyone reported.
   std::uint64_t newest = 0;
   for (const json::value& member : members->as_array()) {
-    if (const json::value* commit = member.as_object().if_contains("commit"); commit && commit->is_number()) {
+    if (const json::value* commit = member.as_object().if_contains("commit");
+        commit && commit->is_number()) {
       newest = std::max(newest, commit->to_number<std::uint64_t>());
     }
   }
   std::ostringstream table;
-  table << std::left << std::setw(16) << "MEMBER" << std::setw(8) << "VOTER" << std::setw(15) << "ROLE"
-        << std::setw(8) << "TERM" << std::setw(10) << "COMMIT" << std::setw(10) << "APPLIED" << std::setw(8)
-        << "LAG" << std::setw(24) << "PEER ADDRESS" << std::setw(22) << "ADMIN" << "SEEN\n";
+  table << std::left << std::setw(16) << "MEMBER" << std::setw(8) << "VOTER" << std::setw(15)
+        << "ROLE" << std::setw(8) << "TERM" << std::setw(10) << "COMMIT" << std::setw(10)
+        << "APPLIED" << std::setw(8) << "LAG" << std::setw(24) << "PEER ADDRESS" << std::setw(22)
+        << "ADMIN"
+        << "SEEN\n";
   for (const json::value& value : members->as_array()) {
     const json::object& member = value.as_object();
     std::string lag = "-";
-    if (const json::value* applied = member.if_contains("applied"); applied && applied->is_number()) {
+    if (const json::value* applied = member.if_contains("applied");
+        applied && applied->is_number()) {
       const auto at = applied->to_number<std::uint64_t>();
       lag = std::to_string(newest > at ? newest - at : 0);
     }
     std::string seen = "never";
     if (member.if_contains("self") && member.at("self").as_bool()) {
       seen = "self";
-    } else if (const json::value* age = member.if_contains("report_age_ms"); age && age->is_number()) {
+    } else if (const json::value* age = member.if_contains("report_age_ms");
+               age && age->is_number()) {
       seen = std::to_string(age->to_number<std::int64_t>()) + "ms ago";
     }
     table << std::left << std::setw(16) << cli_text(member.if_contains("name")) << std::setw(8)
-          << cli_text(member.if_contains("voter")) << std::setw(15) << cli_text(member.if_contains("role"))
-          << std::setw(8) << cli_text(member.if_contains("term")) << std::setw(10)
-          << cli_text(member.if_contains("commit")) << std::setw(10) << cli_text(member.if_contains("applied"))
-          << std::setw(8) << lag << std::setw(24) << cli_text(member.if_contains("address")) << std::setw(22)
+          << cli_text(member.if_contains("voter")) << std::setw(15)
+          << cli_text(member.if_contains("role")) << std::setw(8)
+          << cli_text(member.if_contains("term")) << std::setw(10)
+          << cli_text(member.if_contains("commit")) << std::setw(10)
+          << cli_text(member.if_contains("applied")) << std::setw(8) << lag << std::setw(24)
+          << cli_text(member.if_contains("address")) << std::setw(22)
           << cli_text(member.if_contains("admin")) << seen << "\n";
   }
   std::cout << table.str();
   return 0;
 }
 
-std::string name_body(const std::string& name) { return json::serialize(json::object{{"name", name}}); }
+std::string name_body(const std::string& name) {
+  return json::serialize(json::object{{"name", name}});
+}
 
 }  // namespace
 
@@ -102,7 +114,8 @@ int run_cluster_command(const std::vector<std::string_view>& raw) {
   }
   if (what == "add-learner") {
     if (args.words.size() != 3) return usage("cluster add-learner needs NAME HOST:PORT");
-    const std::string body = json::serialize(json::object{{"name", args.words[1]}, {"address", args.words[2]}});
+    const std::string body =
+        json::serialize(json::object{{"name", args.words[1]}, {"address", args.words[2]}});
     if (!call_admin(*target, http::verb::post, "/api/v1/cluster/learners", body)) return 1;
     std::cout << "added " << args.words[1] << " as a learner\n";
     return 0;
@@ -131,7 +144,9 @@ int run_kv_command(const std::vector<std::string_view>& raw) {
   }
   const std::string& what = args.words[0];
   const std::string consistency = args.has("--local") ? "?consistency=local" : "";
-  auto key_path = [&](const std::string& key) { return "/api/v1/kv/" + admin::percent_encode(key); };
+  auto key_path = [&](const std::string& key) {
+    return "/api/v1/kv/" + admin::percent_encode(key);
+  };
   if (what == "get" && args.words.size() == 2) {
     auto answer = call_admin(*target, http::verb::get, key_path(args.words[1]) + consistency);
     if (!answer) return 1;

@@ -27,8 +27,8 @@ int run_cluster_command(const std::vector<std::string_view>& args);
 int run_kv_command(const std::vector<std::string_view>& args);
 
 /// Operator actions and what the cluster decided (admin/health_routes.hpp):
-///   meridian drain | force-down | force-up --endpoint ADDR | --site NAME [--for 2h] [--reason R] [--author A]
-///   meridian undrain --endpoint ADDR | --site NAME   (removes the override in force)
+///   meridian drain | force-down | force-up --endpoint ADDR | --site NAME [--for 2h] [--reason R]
+///   [--author A] meridian undrain --endpoint ADDR | --site NAME   (removes the override in force)
 ///   meridian overrides | verdicts | events [--limit N]   ([--json] for the API's answer)
 /// `command` is the first word, `args` follow it. Lives in main/ops_cli.cpp.
 int run_ops_command(std::string_view command, const std::vector<std::string_view>& args);

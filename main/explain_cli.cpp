@@ -56,7 +56,8 @@ int run_explain_command(const std::vector<std::string_view>& args) {
   const auto usage = [](const std::string& message) {
     std::cerr << "meridian: " << message
               << "\nusage: meridian explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] -c FILE"
-                 "\n       meridian explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] --admin HOST:PORT [--json]\n";
+                 "\n       meridian explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] --admin "
+                 "HOST:PORT [--json]\n";
     return 2;
   };
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -69,7 +70,8 @@ int run_explain_command(const std::vector<std::string_view>& args) {
       json_output = true;
     } else if (args[i] == "--ecs" && has_value) {
       IpNetwork ecs;
-      if (!IpNetwork::parse(args[++i], ecs)) return usage("bad --ecs '" + std::string(args[i]) + "' (ADDRESS/LEN)");
+      if (!IpNetwork::parse(args[++i], ecs))
+        return usage("bad --ecs '" + std::string(args[i]) + "' (ADDRESS/LEN)");
       query.ecs = ecs;
     } else if (args[i] == "--type" && has_value) {
       const std::string_view type = args[++i];
@@ -82,7 +84,9 @@ int run_explain_command(const std::vector<std::string_view>& args) {
     }
   }
   if (positional.size() != 2 || config_path.empty() == admin.empty()) {
-    return usage("explain needs NAME CLIENT_IP and either -c FILE (offline) or --admin HOST:PORT (a running node)");
+    return usage(
+        "explain needs NAME CLIENT_IP and either -c FILE (offline) or --admin HOST:PORT (a running "
+        "node)");
   }
   if (json_output && admin.empty()) return usage("--json needs --admin");
   query.name = positional[0];

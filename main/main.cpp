@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "cluster/certs.hpp"
-#include "main/admin_cli.hpp"
 #include "config/config.hpp"
+#include "main/admin_cli.hpp"
 #include "main/explain_cli.hpp"
 #include "main/node.hpp"
 #include "main/version.hpp"
@@ -78,8 +78,8 @@ int usage_error(const std::string& message) {
 }
 
 // Finds "--name VALUE" or "-n VALUE" in args; false when absent.
-bool option(const std::vector<std::string_view>& args, std::string_view long_name, std::string_view short_name,
-            std::string& value) {
+bool option(const std::vector<std::string_view>& args, std::string_view long_name,
+            std::string_view short_name, std::string& value) {
   for (std::size_t i = 0; i + 1 < args.size(); ++i) {
     if (args[i] == long_name || (!short_name.empty() && args[i] == short_name)) {
       value = args[i + 1];
@@ -91,7 +91,8 @@ bool option(const std::vector<std::string_view>& args, std::string_view long_nam
 
 int serve(const std::vector<std::string_view>& args) {
   meridian::NodeOptions options;
-  if (!option(args, "--config", "-c", options.config_path)) return usage_error("serve needs -c FILE");
+  if (!option(args, "--config", "-c", options.config_path))
+    return usage_error("serve needs -c FILE");
   std::string seed;
   if (option(args, "--seed", "", seed)) options.seed = std::stoull(seed);
   return meridian::run_node(options);
@@ -107,8 +108,8 @@ int check_config(const std::vector<std::string_view>& args) {
   }
   std::size_t services = 0;
   for (const auto& zone : config->zones) services += zone.services.size();
-  std::cout << path << ": OK (" << config->sites.size() << " sites, " << config->zones.size() << " zones, "
-            << services << " services)\n";
+  std::cout << path << ": OK (" << config->sites.size() << " sites, " << config->zones.size()
+            << " zones, " << services << " services)\n";
   return 0;
 }
 
@@ -124,7 +125,9 @@ int geo_build_db(const std::vector<std::string_view>& args) {
     std::cerr << rows.error().message << "\n";
     return 1;
   }
-  if (auto written = meridian::geo::write_mmdb(*rows, output, asn ? "Meridian-ASN" : "Meridian-City"); !written) {
+  if (auto written =
+          meridian::geo::write_mmdb(*rows, output, asn ? "Meridian-ASN" : "Meridian-City");
+      !written) {
     std::cerr << written.error().message << "\n";
     return 1;
   }
@@ -145,7 +148,8 @@ int backend(const std::vector<std::string_view>& args) {
         text.resize(dash);
       }
       meridian::SocketAddress address;
-      if (!meridian::SocketAddress::parse(text, address) || (last != 0 && (last < address.port || last > 65535))) {
+      if (!meridian::SocketAddress::parse(text, address) ||
+          (last != 0 && (last < address.port || last > 65535))) {
         return usage_error("bad --listen address '" + std::string(args[i]) + "'");
       }
       for (unsigned port = address.port; port <= std::max<unsigned>(last, address.port); ++port) {
@@ -156,7 +160,8 @@ int backend(const std::vector<std::string_view>& args) {
       options.name = args[++i];
     } else if (args[i] == "--status" && has_value) {
       options.status = static_cast<unsigned>(std::stoul(std::string(args[++i])));
-      if (options.status < 100 || options.status > 599) return usage_error("--status must be 100..599");
+      if (options.status < 100 || options.status > 599)
+        return usage_error("--status must be 100..599");
     } else if (args[i] == "--hang") {
       options.hang = true;
     } else {
@@ -179,7 +184,8 @@ std::vector<std::string> options(const std::vector<std::string_view>& args, std:
 int cluster_certs(std::string_view subcommand, const std::vector<std::string_view>& args) {
   using namespace meridian::cluster;
   std::string dir;
-  if (!option(args, "--dir", "", dir)) return usage_error("cluster certs needs init|node and --dir DIR");
+  if (!option(args, "--dir", "", dir))
+    return usage_error("cluster certs needs init|node and --dir DIR");
   if (subcommand == "init") {
     std::string name = "meridian-cluster-ca";
     option(args, "--name", "", name);
@@ -196,7 +202,8 @@ int cluster_certs(std::string_view subcommand, const std::vector<std::string_vie
   }
   if (subcommand == "node") {
     CertificateRequest request;
-    if (!option(args, "--id", "", request.common_name)) return usage_error("cluster certs node needs --id ID");
+    if (!option(args, "--id", "", request.common_name))
+      return usage_error("cluster certs node needs --id ID");
     request.dns_names = options(args, "--dns");
     request.dns_names.insert(request.dns_names.begin(), request.common_name);
     for (const auto& text : options(args, "--ip")) {
@@ -205,9 +212,11 @@ int cluster_certs(std::string_view subcommand, const std::vector<std::string_vie
       request.addresses.push_back(address);
     }
     auto ca = read_certificate(dir, "ca");
-    auto issued = ca ? issue_node_certificate(*ca, request) : meridian::Result<IssuedCertificate>(ca.error());
+    auto issued =
+        ca ? issue_node_certificate(*ca, request) : meridian::Result<IssuedCertificate>(ca.error());
     if (issued) {
-      if (auto written = write_certificate(dir, request.common_name, *issued); !written) issued = written.error();
+      if (auto written = write_certificate(dir, request.common_name, *issued); !written)
+        issued = written.error();
     }
     if (!issued) {
       std::cerr << issued.error().message << "\n";
@@ -238,8 +247,9 @@ int main(int argc, char** argv) {
     if (command == "kv") return meridian::run_kv_command(args);
     if (command == "status") return meridian::run_status_command(args);
     if (command == "config") return meridian::run_config_command(args);
-    if (command == "drain" || command == "undrain" || command == "force-up" || command == "force-down" ||
-        command == "overrides" || command == "verdicts" || command == "events") {
+    if (command == "drain" || command == "undrain" || command == "force-up" ||
+        command == "force-down" || command == "overrides" || command == "verdicts" ||
+        command == "events") {
       return meridian::run_ops_command(command, args);
     }
     if (command == "geo" && !args.empty() && args.front() == "build-db") {

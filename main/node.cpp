@@ -136,9 +136,10 @@ int run_node(const NodeOptions& options) {
   const std::shared_ptr<const Config> config = first->config;
   gslb::ConfigSlot current_config(config);
   Logger logger(config->log_level);
-  const std::uint64_t seed = options.seed != 0 ? options.seed
-                                               : static_cast<std::uint64_t>(
-                                                     std::chrono::steady_clock::now().time_since_epoch().count());
+  const std::uint64_t seed =
+      options.seed != 0
+          ? options.seed
+          : static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   SystemClock clock;
   dns::RoutingTableSlot slot;
 
@@ -149,13 +150,15 @@ int run_node(const NodeOptions& options) {
   std::thread health_thread([&] { health_io.run(); });
   gslb::NodeViewSlot views;
   dns::StatsSlotRegistry stats_slots;
-  gslb::NodeHealth routing(health_io, slot, views, stats_slots, clock, logger, seed ^ 0x68656c7468ULL);
+  gslb::NodeHealth routing(health_io, slot, views, stats_slots, clock, logger,
+                           seed ^ 0x68656c7468ULL);
   net::AsioScheduler health_scheduler(health_io);
   run_on(health_io, [&]() { return routing.switch_to(std::move(first).value(), true); });
 
   const dns::Answerer answerer(dns::AnswererSettings{config->dns.udp_payload, config->dns.nsid});
-  const unsigned threads =
-      config->dns.threads > 0 ? config->dns.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = config->dns.threads > 0
+                               ? config->dns.threads
+                               : std::max(1u, std::thread::hardware_concurrency());
   asio::io_context io(1);
   dns::UdpServer udp(answerer, slot, logger);
   dns::TcpServer tcp(io, answerer, slot,
@@ -182,7 +185,8 @@ int run_node(const NodeOptions& options) {
   // admin API.
   std::unique_ptr<cluster::RaftMember> store;
   std::unique_ptr<gslb::ReplicatedHealth> replicated;  // on the health thread; stopped with it
-  std::shared_ptr<gslb::ConfigFollower> follower;  // the committed config version (docs/configuration.md)
+  std::shared_ptr<gslb::ConfigFollower>
+      follower;  // the committed config version (docs/configuration.md)
   // In this order: what runs on the health thread uses the store.
   auto stop_control = [&] {
     if (follower) follower->stop();
@@ -204,17 +208,19 @@ int run_node(const NodeOptions& options) {
     health_settings.self = config->node.id;
     health_settings.lease_timeout = config->health.observer_lease;
     health_settings.local_fallback_after = config->health.local_fallback_after;
-    replicated = std::make_unique<gslb::ReplicatedHealth>(*store, health_scheduler, clock, logger, health_settings,
-                                                          routing.verdict_sink());
+    replicated = std::make_unique<gslb::ReplicatedHealth>(*store, health_scheduler, clock, logger,
+                                                          health_settings, routing.verdict_sink());
     // What the store holds is applied before the node answers from it.
     auto loaded = std::make_shared<std::promise<Result<void>>>();
     auto loading = loaded->get_future();
     asio::post(health_io, [&replicated, loaded] {
       replicated->start([loaded](Result<void> done) { loaded->set_value(std::move(done)); });
     });
-    Result<void> watching = loading.wait_for(std::chrono::seconds(10)) == std::future_status::ready
-                                ? loading.get()
-                                : Result<void>(fail("the store did not return its replicated health state within 10 s"));
+    Result<void> watching =
+        loading.wait_for(std::chrono::seconds(10)) == std::future_status::ready
+            ? loading.get()
+            : Result<void>(
+                  fail("the store did not return its replicated health state within 10 s"));
     if (!watching) {
       logger.error("node", "cannot follow the replicated health: " + watching.error().message);
       stop_control();
@@ -225,15 +231,16 @@ int run_node(const NodeOptions& options) {
       co_return;
     });
     // Runs on the health thread: the same swap as SIGHUP.
-    follower = gslb::ConfigFollower::create(health_io, *store, options.config_path, logger,
-                                      [&](std::shared_ptr<const Config> next) -> Result<void> {
-                                        auto generation = gslb::make_generation(std::move(next));
-                                        if (!generation) return generation.error();
-                                        current_config.publish(generation->config);
-                                        asio::co_spawn(health_io, routing.switch_to(std::move(*generation), false),
-                                                       asio::detached);
-                                        return {};
-                                      });
+    follower = gslb::ConfigFollower::create(
+        health_io, *store, options.config_path, logger,
+        [&](std::shared_ptr<const Config> next) -> Result<void> {
+          auto generation = gslb::make_generation(std::move(next));
+          if (!generation) return generation.error();
+          current_config.publish(generation->config);
+          asio::co_spawn(health_io, routing.switch_to(std::move(*generation), false),
+                         asio::detached);
+          return {};
+        });
     if (auto following = follower->start(); !following) {
       logger.error("node", "cannot follow the committed config: " + following.error().message);
       stop_control();
@@ -241,8 +248,8 @@ int run_node(const NodeOptions& options) {
     }
   }
   // The admin API's view of the node; it started `uptime` ago.
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      clock.wall_now().time_since_epoch());
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch());
   const auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   const auto started_ms = static_cast<std::uint64_t>((now_ms - uptime).count());
@@ -272,44 +279,51 @@ int run_node(const NodeOptions& options) {
   tcp.start(seed ^ 0x9e3779b97f4a7c15ULL);
 
   std::string where;
-  for (const auto& address : udp.bound()) where += (where.empty() ? "" : ", ") + address.to_string();
-  logger.info("node", "node " + config->node.id + " (site " + config->sites[config->node.site].name + ") serving " +
+  for (const auto& address : udp.bound())
+    where += (where.empty() ? "" : ", ") + address.to_string();
+  logger.info("node", "node " + config->node.id + " (site " +
+                          config->sites[config->node.site].name + ") serving " +
                           std::to_string(config->zones.size()) + " zone(s), " +
-                          std::to_string(count_services(*config)) + " service(s) on " + where + " (udp x" +
-                          std::to_string(threads) + ", tcp)" +
-                          (config->geoip.database.empty() ? ", no GeoIP database" : ", GeoIP " + config->geoip.database));
+                          std::to_string(count_services(*config)) + " service(s) on " + where +
+                          " (udp x" + std::to_string(threads) + ", tcp)" +
+                          (config->geoip.database.empty() ? ", no GeoIP database"
+                                                          : ", GeoIP " + config->geoip.database));
 
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
-  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
-                                                                              int signal) {
-    if (ec) return;
-    if (signal == SIGHUP && follower) {
-      follower->reload_file();  // node-local sections; the committed version stays
-      signals.async_wait(on_signal);
-      return;
-    }
-    if (signal == SIGHUP) {
-      // Zones, services, sites, checks and GeoIP reload; listeners do not.
-      auto next = gslb::load_generation(options.config_path);
-      if (next) {
-        auto generation = std::make_shared<gslb::Generation>(std::move(next).value());
-        current_config.publish(generation->config);
-        asio::co_spawn(
-            health_io, [&routing, generation]() { return routing.switch_to(std::move(*generation), false); },
-            asio::detached);
-        logger.info("node", "reloaded " + options.config_path);
-      } else {
-        logger.error("node", "reload failed, still serving the previous config:\n" + next.error().message);
-      }
-      signals.async_wait(on_signal);
-      return;
-    }
-    logger.info("node", "stopping on signal " + std::to_string(signal));
-    if (admin_server) admin_server->stop();
-    tcp.stop();
-    udp.stop();
-    io.stop();
-  };
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        if (signal == SIGHUP && follower) {
+          follower->reload_file();  // node-local sections; the committed version stays
+          signals.async_wait(on_signal);
+          return;
+        }
+        if (signal == SIGHUP) {
+          // Zones, services, sites, checks and GeoIP reload; listeners do not.
+          auto next = gslb::load_generation(options.config_path);
+          if (next) {
+            auto generation = std::make_shared<gslb::Generation>(std::move(next).value());
+            current_config.publish(generation->config);
+            asio::co_spawn(
+                health_io,
+                [&routing, generation]() {
+                  return routing.switch_to(std::move(*generation), false);
+                },
+                asio::detached);
+            logger.info("node", "reloaded " + options.config_path);
+          } else {
+            logger.error("node", "reload failed, still serving the previous config:\n" +
+                                     next.error().message);
+          }
+          signals.async_wait(on_signal);
+          return;
+        }
+        logger.info("node", "stopping on signal " + std::to_string(signal));
+        if (admin_server) admin_server->stop();
+        tcp.stop();
+        udp.stop();
+        io.stop();
+      };
   signals.async_wait(on_signal);
   io.run();
   udp.stop();

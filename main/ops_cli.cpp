@@ -39,15 +39,17 @@ const json::array* array_member(const json::object& object, std::string_view nam
 int act(const std::string& action, const CliArguments& args, const AdminTarget& target) {
   const std::string endpoint = args.value("--endpoint");
   const std::string site = args.value("--site");
-  if (endpoint.empty() == site.empty()) return usage(action + " needs exactly one of --endpoint ADDR or --site NAME");
+  if (endpoint.empty() == site.empty())
+    return usage(action + " needs exactly one of --endpoint ADDR or --site NAME");
   if (!args.words.empty()) return usage(action + " takes no positional arguments");
   static const std::map<std::string, std::string> kState{
       {"drain", "drain"}, {"force-down", "down"}, {"force-up", "up"}, {"undrain", "none"}};
   const std::string& state = kState.at(action);
   if (state == "none" && !args.value("--for").empty()) return usage("undrain takes no --for");
-  json::object body{{"state", state},
-                    {"author", args.values.contains("--author") ? args.value("--author") : default_author()},
-                    {"reason", args.value("--reason")}};
+  json::object body{
+      {"state", state},
+      {"author", args.values.contains("--author") ? args.value("--author") : default_author()},
+      {"reason", args.value("--reason")}};
   body[endpoint.empty() ? "site" : "endpoint"] = endpoint.empty() ? site : endpoint;
   if (!args.value("--for").empty()) body["for"] = args.value("--for");
   auto answer = call_admin(target, http::verb::post, "/api/v1/overrides", json::serialize(body));
@@ -67,17 +69,22 @@ int act(const std::string& action, const CliArguments& args, const AdminTarget& 
 
 int list_overrides(const json::object& answer) {
   std::ostringstream table;
-  table << std::left << std::setw(34) << "TARGET" << std::setw(7) << "STATE" << std::setw(22) << "SINCE"
-        << std::setw(22) << "UNTIL" << std::setw(20) << "AUTHOR" << "REASON\n";
+  table << std::left << std::setw(34) << "TARGET" << std::setw(7) << "STATE" << std::setw(22)
+        << "SINCE" << std::setw(22) << "UNTIL" << std::setw(20) << "AUTHOR"
+        << "REASON\n";
   if (const json::array* items = array_member(answer, "overrides")) {
     for (const json::value& value : *items) {
       const json::object& item = value.as_object();
       const bool site = item.contains("site");
-      const std::string name = (site ? "site " : "endpoint ") + cli_text(item.if_contains(site ? "site" : "endpoint"));
-      table << std::left << std::setw(34) << name << std::setw(7) << cli_text(item.if_contains("state"))
-            << std::setw(22) << format_time_ms(item.if_contains("set_ms")) << std::setw(22)
-            << (item.at("expires_ms").is_null() ? std::string("-") : format_time_ms(item.if_contains("expires_ms")))
-            << std::setw(20) << cli_text(item.if_contains("author")) << cli_text(item.if_contains("reason")) << "\n";
+      const std::string name =
+          (site ? "site " : "endpoint ") + cli_text(item.if_contains(site ? "site" : "endpoint"));
+      table << std::left << std::setw(34) << name << std::setw(7)
+            << cli_text(item.if_contains("state")) << std::setw(22)
+            << format_time_ms(item.if_contains("set_ms")) << std::setw(22)
+            << (item.at("expires_ms").is_null() ? std::string("-")
+                                                : format_time_ms(item.if_contains("expires_ms")))
+            << std::setw(20) << cli_text(item.if_contains("author"))
+            << cli_text(item.if_contains("reason")) << "\n";
     }
   }
   std::cout << table.str();
@@ -86,7 +93,8 @@ int list_overrides(const json::object& answer) {
 
 int list_verdicts(const json::object& answer) {
   std::ostringstream table;
-  table << std::left << std::setw(48) << "TARGET" << std::setw(8) << "VERDICT" << "OBSERVERS UP\n";
+  table << std::left << std::setw(48) << "TARGET" << std::setw(8) << "VERDICT"
+        << "OBSERVERS UP\n";
   if (const json::array* items = array_member(answer, "verdicts")) {
     for (const json::value& value : *items) {
       const json::object& item = value.as_object();
@@ -94,7 +102,10 @@ int list_verdicts(const json::object& answer) {
       table << std::left << std::setw(48) << cli_text(item.if_contains("target")) << std::setw(8)
             << (up ? "up" : "down") << cli_text(item.if_contains("observers_up")) << "/"
             << cli_text(item.if_contains("observers"))
-            << (item.if_contains("stale") && item.at("stale").is_bool() && item.at("stale").as_bool() ? " (stale)" : "")
+            << (item.if_contains("stale") && item.at("stale").is_bool() &&
+                        item.at("stale").as_bool()
+                    ? " (stale)"
+                    : "")
             << "\n";
     }
   }
@@ -108,7 +119,8 @@ int list_events(const json::object& answer) {
       const json::object& item = value.as_object();
       std::cout << format_time_ms(item.if_contains("time_ms")) << "  " << std::left << std::setw(17)
                 << cli_text(item.if_contains("kind")) << cli_text(item.if_contains("subject"));
-      if (const std::string detail = cli_text(item.if_contains("detail")); !detail.empty() && detail != "-") {
+      if (const std::string detail = cli_text(item.if_contains("detail"));
+          !detail.empty() && detail != "-") {
         std::cout << ": " << detail;
       }
       std::cout << " (" << cli_text(item.if_contains("author")) << ")\n";
@@ -120,8 +132,8 @@ int list_events(const json::object& answer) {
 }  // namespace
 
 int run_ops_command(std::string_view command, const std::vector<std::string_view>& raw) {
-  const CliArguments args =
-      split_cli_arguments(raw, {"--json"}, {"--endpoint", "--site", "--for", "--reason", "--author", "--limit"});
+  const CliArguments args = split_cli_arguments(
+      raw, {"--json"}, {"--endpoint", "--site", "--for", "--reason", "--author", "--limit"});
   if (!args.error.empty()) return usage(args.error);
   auto target = resolve_admin_target(args);
   if (!target) {

@@ -47,23 +47,29 @@ int run_status_command(const std::vector<std::string_view>& raw) {
   auto services = call_admin(*target, http::verb::get, "/api/v1/services");
   if (!services) return 1;
   if (args.has("--json")) {
-    std::cout << json::serialize(json::object{{"status", *status}, {"services", (*services)["services"]}}) << "\n";
+    std::cout << json::serialize(
+                     json::object{{"status", *status}, {"services", (*services)["services"]}})
+              << "\n";
     return 0;
   }
-  std::cout << "node " << cli_text(at(*status, {"name"})) << " (site " << cli_text(at(*status, {"site"}))
-            << "), meridian " << cli_text(at(*status, {"version"})) << ", up " << cli_text(at(*status, {"uptime_s"}))
+  std::cout << "node " << cli_text(at(*status, {"name"})) << " (site "
+            << cli_text(at(*status, {"site"})) << "), meridian "
+            << cli_text(at(*status, {"version"})) << ", up " << cli_text(at(*status, {"uptime_s"}))
             << " s\n";
-  if (const json::value* cluster = at(*status, {"cluster"}); cluster != nullptr && cluster->is_object()) {
+  if (const json::value* cluster = at(*status, {"cluster"});
+      cluster != nullptr && cluster->is_object()) {
     std::cout << "cluster: " << cli_text(at(*status, {"cluster", "role"})) << " in term "
-              << cli_text(at(*status, {"cluster", "term"})) << ", leader " << cli_text(at(*status, {"cluster", "leader"}))
-              << ", applied " << cli_text(at(*status, {"cluster", "applied"}));
-    if (const json::value* fallback = at(*status, {"health", "fallback"}); fallback && fallback->is_bool() &&
-                                                                           fallback->as_bool()) {
+              << cli_text(at(*status, {"cluster", "term"})) << ", leader "
+              << cli_text(at(*status, {"cluster", "leader"})) << ", applied "
+              << cli_text(at(*status, {"cluster", "applied"}));
+    if (const json::value* fallback = at(*status, {"health", "fallback"});
+        fallback && fallback->is_bool() && fallback->as_bool()) {
       std::cout << "; CUT OFF: answering from its own probes";
     }
     std::cout << "\n";
   }
-  if (const json::value* version = at(*status, {"config", "version"}); version != nullptr && !version->is_null()) {
+  if (const json::value* version = at(*status, {"config", "version"});
+      version != nullptr && !version->is_null()) {
     std::cout << "config: version " << cli_text(version) << "\n";
   }
   std::cout << "dns: " << cli_text(at(*status, {"dns", "queries"})) << " queries, "
@@ -72,11 +78,13 @@ int run_status_command(const std::vector<std::string_view>& raw) {
   if (list == nullptr || !list->is_array()) return 0;
   for (const json::value& service : list->as_array()) {
     const json::object& s = service.as_object();
-    std::cout << "\n" << cli_text(s.if_contains("name")) << " (" << cli_text(s.if_contains("policy")) << ", ttl "
-              << cli_text(s.if_contains("ttl")) << ")\n";
+    std::cout << "\n"
+              << cli_text(s.if_contains("name")) << " (" << cli_text(s.if_contains("policy"))
+              << ", ttl " << cli_text(s.if_contains("ttl")) << ")\n";
     std::ostringstream table;
-    table << std::left << "  " << std::setw(26) << "ENDPOINT" << std::setw(16) << "SITE" << std::setw(9)
-          << "ANSWERED" << std::setw(17) << "BECAUSE" << std::setw(10) << "PROBED" << std::setw(10) << "LATENCY"
+    table << std::left << "  " << std::setw(26) << "ENDPOINT" << std::setw(16) << "SITE"
+          << std::setw(9) << "ANSWERED" << std::setw(17) << "BECAUSE" << std::setw(10) << "PROBED"
+          << std::setw(10) << "LATENCY"
           << "LAST FAILURE\n";
     for (const json::value& endpoint : s.at("endpoints").as_array()) {
       const json::object& e = endpoint.as_object();
@@ -90,11 +98,13 @@ int run_status_command(const std::vector<std::string_view>& raw) {
         text << std::fixed << std::setprecision(1) << ms->to_number<double>() << "ms";
         latency = text.str();
       }
-      const bool usable = e.if_contains("usable") && e.at("usable").is_bool() && e.at("usable").as_bool();
+      const bool usable =
+          e.if_contains("usable") && e.at("usable").is_bool() && e.at("usable").as_bool();
       std::string reason = cli_text(e.if_contains("reason"));
       if (reason.empty()) reason = "-";
-      table << "  " << std::setw(26) << addresses << std::setw(16) << cli_text(e.if_contains("site")) << std::setw(9)
-            << (usable ? "yes" : "NO") << std::setw(17) << cli_text(e.if_contains("source")) << std::setw(10)
+      table << "  " << std::setw(26) << addresses << std::setw(16)
+            << cli_text(e.if_contains("site")) << std::setw(9) << (usable ? "yes" : "NO")
+            << std::setw(17) << cli_text(e.if_contains("source")) << std::setw(10)
             << cli_text(e.if_contains("probed")) << std::setw(10) << latency << reason << "\n";
     }
     std::cout << table.str();

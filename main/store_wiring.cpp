@@ -19,7 +19,8 @@ Result<std::string> read_text_file(const std::string& path) {
   text << file.rdbuf();
   if (file.bad()) return fail("cannot read ", path);
   std::string content = std::move(text).str();
-  if (content.size() > kMaxTextFileBytes) return fail(path, " is larger than ", std::to_string(kMaxTextFileBytes), " bytes");
+  if (content.size() > kMaxTextFileBytes)
+    return fail(path, " is larger than ", std::to_string(kMaxTextFileBytes), " bytes");
   return content;
 }
 

@@ -6,7 +6,9 @@
 
 namespace meridian::net {
 
-void AsioScheduler::post(Task task) { boost::asio::post(io_, std::move(task)); }
+void AsioScheduler::post(Task task) {
+  boost::asio::post(io_, std::move(task));
+}
 
 void AsioScheduler::after(Clock::Duration delay, Task task) {
   // The timer lives until it fires (or the io_context is destroyed).

@@ -62,6 +62,8 @@ void SocketDeadline::disarm() {
   state_->timer.cancel();
 }
 
-bool SocketDeadline::expired() const noexcept { return state_->expired; }
+bool SocketDeadline::expired() const noexcept {
+  return state_->expired;
+}
 
 }  // namespace meridian::net

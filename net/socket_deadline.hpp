@@ -59,9 +59,9 @@ class SocketDeadline {
   /// next layer of a TLS stream). The timer runs on the socket's executor.
   template <class Socket>
   SocketDeadline(Socket& socket, OnExpiry on_expiry)
-      : SocketDeadline(socket.get_executor(), &socket,
-                       on_expiry == OnExpiry::cancel ? &cancel_socket<Socket>
-                                                     : &close_socket<Socket>) {}
+      : SocketDeadline(
+            socket.get_executor(), &socket,
+            on_expiry == OnExpiry::cancel ? &cancel_socket<Socket> : &close_socket<Socket>) {}
 
   /// Bounds the coroutine whose awaited operations listen on `signal`'s
   /// slot (co_spawn(..., bind_cancellation_slot(signal.slot(), ...))): on

@@ -25,7 +25,8 @@ constexpr std::size_t kMinPairBytes = 4 + 1 + 4;
 Result<void> check_key(std::string_view key) {
   if (key.empty()) return fail("key is empty");
   if (key.size() > kMaxKeyBytes) {
-    return fail("key of ", std::to_string(key.size()), " bytes, more than the limit of ", std::to_string(kMaxKeyBytes));
+    return fail("key of ", std::to_string(key.size()), " bytes, more than the limit of ",
+                std::to_string(kMaxKeyBytes));
   }
   return {};
 }
@@ -55,7 +56,8 @@ Result<void> validate_command(const KvCommand& command) {
 }
 
 Result<std::string> encode_command(const KvCommand& command) {
-  if (auto valid = validate_command(command); !valid) return fail("command not encoded: ", valid.error().message);
+  if (auto valid = validate_command(command); !valid)
+    return fail("command not encoded: ", valid.error().message);
   ByteWriter writer;
   writer.u8(kKvFormatVersion);
   std::visit(
@@ -83,7 +85,8 @@ Result<KvCommand> decode_command(std::string_view data) {
   ByteReader reader(data);
   const std::uint8_t version = reader.u8();
   if (!reader.ok()) return fail("command: empty");
-  if (version != kKvFormatVersion) return fail("command: unknown format version ", std::to_string(version));
+  if (version != kKvFormatVersion)
+    return fail("command: unknown format version ", std::to_string(version));
   const std::uint8_t operation = reader.u8();
   // Lengths beyond the limit fail the reader; validate_command below then
   // names the empty key, the one limit the reader does not check.
@@ -94,13 +97,12 @@ Result<KvCommand> decode_command(std::string_view data) {
       command = KvPut{std::move(key), reader.bytes(kMaxValueBytes)};
       break;
     }
-    case Operation::erase:
-      command = KvDelete{reader.bytes(kMaxKeyBytes)};
-      break;
+    case Operation::erase: command = KvDelete{reader.bytes(kMaxKeyBytes)}; break;
     case Operation::compare_and_set: {
       std::string key = reader.bytes(kMaxKeyBytes);
       auto expected = reader.optional_bytes(kMaxValueBytes);
-      command = KvCompareAndSet{std::move(key), std::move(expected), reader.optional_bytes(kMaxValueBytes)};
+      command = KvCompareAndSet{std::move(key), std::move(expected),
+                                reader.optional_bytes(kMaxValueBytes)};
       break;
     }
     default:
@@ -108,8 +110,10 @@ Result<KvCommand> decode_command(std::string_view data) {
       return fail("command: unknown operation ", std::to_string(operation));
   }
   if (!reader.ok()) return fail("command: truncated, or a key or value beyond its limit");
-  if (!reader.at_end()) return fail("command: ", std::to_string(reader.remaining()), " trailing bytes");
-  if (auto valid = validate_command(*command); !valid) return fail("command: ", valid.error().message);
+  if (!reader.at_end())
+    return fail("command: ", std::to_string(reader.remaining()), " trailing bytes");
+  if (auto valid = validate_command(*command); !valid)
+    return fail("command: ", valid.error().message);
   return std::move(*command);
 }
 
@@ -129,13 +133,14 @@ std::string encode_kv_snapshot(std::uint64_t applied_index, const KvMap& state) 
 
 Result<KvSnapshot> decode_kv_snapshot(std::string_view data) {
   if (data.size() > kMaxKvSnapshotBytes) {
-    return fail("state snapshot of ", std::to_string(data.size()), " bytes, more than the limit of ",
-                std::to_string(kMaxKvSnapshotBytes));
+    return fail("state snapshot of ", std::to_string(data.size()),
+                " bytes, more than the limit of ", std::to_string(kMaxKvSnapshotBytes));
   }
   ByteReader reader(data);
   const std::uint8_t version = reader.u8();
   if (!reader.ok()) return fail("state snapshot: empty");
-  if (version != kKvFormatVersion) return fail("state snapshot: unknown format version ", std::to_string(version));
+  if (version != kKvFormatVersion)
+    return fail("state snapshot: unknown format version ", std::to_string(version));
   KvSnapshot snapshot;
   snapshot.applied_index = reader.u64();
   const std::uint64_t count = reader.u64();
@@ -145,7 +150,8 @@ Result<KvSnapshot> decode_kv_snapshot(std::string_view data) {
   for (std::uint64_t i = 0; i < count; ++i) {
     std::string key = reader.bytes(kMaxKeyBytes);
     std::string value = reader.bytes(kMaxValueBytes);
-    if (!reader.ok() || key.empty()) return fail("state snapshot: pair ", std::to_string(i), " is truncated or too long");
+    if (!reader.ok() || key.empty())
+      return fail("state snapshot: pair ", std::to_string(i), " is truncated or too long");
     // Strictly rising keys: a repeat or a swap is damage, and emplace_hint
     // at the end keeps loading linear.
     if (!snapshot.state.empty() && !(snapshot.state.rbegin()->first < key)) {
@@ -153,7 +159,8 @@ Result<KvSnapshot> decode_kv_snapshot(std::string_view data) {
     }
     snapshot.state.emplace_hint(snapshot.state.end(), std::move(key), std::move(value));
   }
-  if (!reader.at_end()) return fail("state snapshot: ", std::to_string(reader.remaining()), " trailing bytes");
+  if (!reader.at_end())
+    return fail("state snapshot: ", std::to_string(reader.remaining()), " trailing bytes");
   return snapshot;
 }
 

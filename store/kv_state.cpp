@@ -28,7 +28,9 @@ Outcome decide(const KvCommand& command, const std::string* current) {
 
 class MemoryKvState final : public KvStateCore {
  protected:
-  Result<void> persist_apply(std::uint64_t, const std::string*, const std::string*) override { return {}; }
+  Result<void> persist_apply(std::uint64_t, const std::string*, const std::string*) override {
+    return {};
+  }
   Result<void> persist_restore(const KvSnapshot&) override { return {}; }
 };
 
@@ -65,7 +67,8 @@ std::optional<std::string> KvStateCore::get(std::string_view key) const {
   return found->second;
 }
 
-std::vector<std::pair<std::string, std::string>> KvStateCore::scan(std::string_view prefix, std::size_t limit) const {
+std::vector<std::pair<std::string, std::string>> KvStateCore::scan(std::string_view prefix,
+                                                                   std::size_t limit) const {
   std::vector<std::pair<std::string, std::string>> out;
   for (auto it = state_.lower_bound(prefix); it != state_.end() && out.size() < limit; ++it) {
     if (!it->first.starts_with(prefix)) break;
@@ -87,7 +90,8 @@ Result<void> KvStateCore::restore(std::string_view data) {
     auto old_it = state_.begin();
     auto new_it = decoded->state.begin();
     while (old_it != state_.end() || new_it != decoded->state.end()) {
-      if (new_it == decoded->state.end() || (old_it != state_.end() && old_it->first < new_it->first)) {
+      if (new_it == decoded->state.end() ||
+          (old_it != state_.end() && old_it->first < new_it->first)) {
         changes.emplace_back(old_it->first, std::nullopt);
         ++old_it;
       } else if (old_it == state_.end() || new_it->first < old_it->first) {
@@ -114,11 +118,14 @@ Result<WatchId> KvStateCore::watch(std::string prefix, WatchCallback callback) {
   }
   if (prefix.size() > kMaxKeyBytes) return fail("watch prefix longer than the longest key");
   const std::uint64_t id = next_watch_++;
-  watches_.emplace(id, Watch{std::move(prefix), std::make_shared<const WatchCallback>(std::move(callback))});
+  watches_.emplace(
+      id, Watch{std::move(prefix), std::make_shared<const WatchCallback>(std::move(callback))});
   return WatchId{id};
 }
 
-bool KvStateCore::unwatch(WatchId id) { return watches_.erase(static_cast<std::uint64_t>(id)) == 1; }
+bool KvStateCore::unwatch(WatchId id) {
+  return watches_.erase(static_cast<std::uint64_t>(id)) == 1;
+}
 
 void KvStateCore::load(KvSnapshot loaded) {
   MERIDIAN_ASSERT(watches_.empty(), "KvState loaded after a watch was registered");
@@ -126,7 +133,8 @@ void KvStateCore::load(KvSnapshot loaded) {
   applied_index_ = loaded.applied_index;
 }
 
-void KvStateCore::notify(const std::string& key, const std::optional<std::string>& value, std::uint64_t index) {
+void KvStateCore::notify(const std::string& key, const std::optional<std::string>& value,
+                         std::uint64_t index) {
   // Matches are collected first and looked up again before each call: a
   // callback may unwatch (itself or another) or watch while we iterate.
   std::vector<std::uint64_t> matching;
@@ -146,6 +154,8 @@ void KvStateCore::notify(const std::string& key, const std::optional<std::string
   }
 }
 
-std::unique_ptr<KvState> make_memory_kv() { return std::make_unique<MemoryKvState>(); }
+std::unique_ptr<KvState> make_memory_kv() {
+  return std::make_unique<MemoryKvState>();
+}
 
 }  // namespace meridian::store

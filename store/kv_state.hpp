@@ -99,8 +99,8 @@ enum class WatchId : std::uint64_t {};
 
 /// Called for each change of a watched key: the key, its new value (nullopt
 /// when deleted) and the index of the entry (or snapshot) that changed it.
-using WatchCallback =
-    std::function<void(const std::string& key, const std::optional<std::string>& value, std::uint64_t index)>;
+using WatchCallback = std::function<void(
+    const std::string& key, const std::optional<std::string>& value, std::uint64_t index)>;
 
 class KvState {
  public:

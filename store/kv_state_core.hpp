@@ -39,7 +39,8 @@ class KvStateCore : public KvState {
  public:
   Result<KvResult> apply(std::uint64_t index, const KvCommand& command) final;
   std::optional<std::string> get(std::string_view key) const final;
-  std::vector<std::pair<std::string, std::string>> scan(std::string_view prefix, std::size_t limit) const final;
+  std::vector<std::pair<std::string, std::string>> scan(std::string_view prefix,
+                                                        std::size_t limit) const final;
   std::uint64_t applied_index() const final { return applied_index_; }
   std::string snapshot_data() const final { return encode_kv_snapshot(applied_index_, state_); }
   Result<void> restore(std::string_view data) final;
@@ -49,7 +50,8 @@ class KvStateCore : public KvState {
  protected:
   /// Persists entry `index`: `key` set to `*value`, or erased when `value`
   /// is null; with no key, only the applied index moves.
-  virtual Result<void> persist_apply(std::uint64_t index, const std::string* key, const std::string* value) = 0;
+  virtual Result<void> persist_apply(std::uint64_t index, const std::string* key,
+                                     const std::string* value) = 0;
   /// Persists the replacement of the whole state by `snapshot`.
   virtual Result<void> persist_restore(const KvSnapshot& snapshot) = 0;
 

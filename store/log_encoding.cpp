@@ -13,7 +13,9 @@ constexpr std::size_t kEntryHeaderBytes = 1 + 1 + 8;  // version, type, term
 constexpr std::size_t kHardStateBytes = 1 + 3 * 8;
 constexpr std::size_t kLogPointBytes = 1 + 2 * 8;
 
-std::string index_text(std::uint64_t index) { return std::to_string(index); }
+std::string index_text(std::uint64_t index) {
+  return std::to_string(index);
+}
 
 // Reads the version byte first: a value written by a newer Meridian must be
 // refused by name, not misread as garbage of this version.
@@ -65,8 +67,9 @@ Result<void> check_entry(const Entry& entry) {
 
 Result<void> check_snapshot(const Snapshot& snapshot) {
   if (snapshot.data.size() > kMaxSnapshotBytes) {
-    return fail("snapshot at ", index_text(snapshot.index), " carries ", std::to_string(snapshot.data.size()),
-                " bytes, more than the limit of ", std::to_string(kMaxSnapshotBytes));
+    return fail("snapshot at ", index_text(snapshot.index), " carries ",
+                std::to_string(snapshot.data.size()), " bytes, more than the limit of ",
+                std::to_string(kMaxSnapshotBytes));
   }
   if (auto voters = check_ids(snapshot.membership.voters, "voters"); !voters) return voters;
   return check_ids(snapshot.membership.learners, "learners");
@@ -99,7 +102,8 @@ Result<std::uint64_t> decode_entry_term(std::uint64_t index, std::string_view va
   if (auto version = check_version(reader, record); !version) return version.error();
   const std::uint8_t type = reader.u8();
   const std::uint64_t term = reader.u64();
-  if (!reader.ok()) return fail(record, ": truncated header (", std::to_string(value.size()), " bytes)");
+  if (!reader.ok())
+    return fail(record, ": truncated header (", std::to_string(value.size()), " bytes)");
   if (type > static_cast<std::uint8_t>(EntryType::config)) {
     return fail(record, ": unknown entry type ", std::to_string(type));
   }
@@ -135,7 +139,8 @@ Result<HardState> decode_hard_state(std::string_view value) {
   state.vote = reader.u64();
   state.commit = reader.u64();
   if (!reader.ok() || !reader.at_end()) {
-    return fail("hard state: ", std::to_string(value.size()), " bytes, expected ", std::to_string(kHardStateBytes));
+    return fail("hard state: ", std::to_string(value.size()), " bytes, expected ",
+                std::to_string(kHardStateBytes));
   }
   return state;
 }
@@ -181,7 +186,8 @@ Result<Snapshot> decode_snapshot(std::string_view value) {
   Snapshot snapshot;
   snapshot.index = reader.u64();
   snapshot.term = reader.u64();
-  if (!read_ids(reader, snapshot.membership.voters) || !read_ids(reader, snapshot.membership.learners)) {
+  if (!read_ids(reader, snapshot.membership.voters) ||
+      !read_ids(reader, snapshot.membership.learners)) {
     return fail("snapshot: truncated or oversized membership");
   }
   const std::uint64_t size = reader.u64();

@@ -21,7 +21,8 @@ class MemoryRaftLog final : public RaftLog {
     return entries_[index - first_index()].term;
   }
 
-  Result<std::vector<Entry>> entries(std::uint64_t from, std::uint64_t to, std::uint64_t max_bytes) const override {
+  Result<std::vector<Entry>> entries(std::uint64_t from, std::uint64_t to,
+                                     std::uint64_t max_bytes) const override {
     if (from < first_index()) return fail("entries from ", std::to_string(from), " were compacted");
     if (to > last_index() + 1 || from > to) return fail("entries beyond the log");
     std::vector<Entry> out;
@@ -35,7 +36,8 @@ class MemoryRaftLog final : public RaftLog {
     return out;
   }
 
-  Result<void> save(const std::vector<Entry>& entries, const std::optional<HardState>& hard_state) override {
+  Result<void> save(const std::vector<Entry>& entries,
+                    const std::optional<HardState>& hard_state) override {
     if (!entries.empty()) {
       if (auto valid = check_append(*this, entries); !valid) return valid;
       const std::uint64_t first = entries.front().index;
@@ -50,7 +52,8 @@ class MemoryRaftLog final : public RaftLog {
     if (snapshot.index <= snapshot_.index) return fail("snapshot is not newer");
     const auto term_there = term(snapshot.index);
     if (term_there && *term_there == snapshot.term && snapshot.index >= compacted_index_) {
-      entries_.erase(entries_.begin(), entries_.begin() + static_cast<long>(snapshot.index - compacted_index_));
+      entries_.erase(entries_.begin(),
+                     entries_.begin() + static_cast<long>(snapshot.index - compacted_index_));
     } else {
       entries_.clear();
     }
@@ -69,12 +72,14 @@ class MemoryRaftLog final : public RaftLog {
       return fail("snapshot at ", std::to_string(snapshot.index), " is older than the current one");
     }
     const auto term_there = term(snapshot.index);
-    if (!term_there || *term_there != snapshot.term) return fail("snapshot term does not match the log");
+    if (!term_there || *term_there != snapshot.term)
+      return fail("snapshot term does not match the log");
     snapshot_ = snapshot;
     const std::uint64_t drop_through = snapshot.index > keep ? snapshot.index - keep : 0;
     if (drop_through > compacted_index_) {
       compacted_term_ = *term(drop_through);
-      entries_.erase(entries_.begin(), entries_.begin() + static_cast<long>(drop_through - compacted_index_));
+      entries_.erase(entries_.begin(),
+                     entries_.begin() + static_cast<long>(drop_through - compacted_index_));
       compacted_index_ = drop_through;
     }
     return {};
@@ -93,21 +98,26 @@ class MemoryRaftLog final : public RaftLog {
 Result<void> check_append(const RaftLog& log, const std::vector<Entry>& entries) {
   if (entries.empty()) return {};
   const std::uint64_t first = entries.front().index;
-  if (first < log.first_index()) return fail("append at ", std::to_string(first), " below the compacted log");
-  if (first > log.last_index() + 1) return fail("append at ", std::to_string(first), " leaves a gap");
+  if (first < log.first_index())
+    return fail("append at ", std::to_string(first), " below the compacted log");
+  if (first > log.last_index() + 1)
+    return fail("append at ", std::to_string(first), " leaves a gap");
   const std::uint64_t commit = log.hard_state().commit;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const Entry& entry = entries[i];
     if (entry.index != first + i) return fail("entries are not contiguous");
     // A committed entry is never replaced by a different one: that would be
     // a bug in the caller, and must not silently lose data.
-    if (entry.index <= commit && entry.index <= log.last_index() && log.term(entry.index) != entry.term) {
+    if (entry.index <= commit && entry.index <= log.last_index() &&
+        log.term(entry.index) != entry.term) {
       return fail("append would overwrite committed entry ", std::to_string(entry.index));
     }
   }
   return {};
 }
 
-std::unique_ptr<RaftLog> make_memory_log() { return std::make_unique<MemoryRaftLog>(); }
+std::unique_ptr<RaftLog> make_memory_log() {
+  return std::make_unique<MemoryRaftLog>();
+}
 
 }  // namespace meridian::store

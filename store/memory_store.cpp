@@ -19,7 +19,8 @@ void MemoryStore::apply(const KvCommand& command, bool system, StoreCallback<KvR
     return done({}, StoreError{StoreErrorKind::invalid, valid.error().message});
   }
   if (!system && command_key(command).front() == kReservedKeyMark) {
-    return done({}, StoreError{StoreErrorKind::invalid, "keys starting with '_' are reserved for the cluster"});
+    return done({}, StoreError{StoreErrorKind::invalid,
+                               "keys starting with '_' are reserved for the cluster"});
   }
   std::unique_lock lock(mutex_);
   if (!reachable_) {
@@ -41,18 +42,21 @@ void MemoryStore::write_system(KvCommand command, StoreCallback<KvResult> done) 
   apply(command, true, done);
 }
 
-void MemoryStore::read(std::string key, ReadMode mode, StoreCallback<std::optional<std::string>> done) {
+void MemoryStore::read(std::string key, ReadMode mode,
+                       StoreCallback<std::optional<std::string>> done) {
   std::unique_lock lock(mutex_);
   if (mode == ReadMode::linearizable && !reachable_) {
     lock.unlock();
-    return done(std::nullopt, StoreError{StoreErrorKind::unavailable, "no leader (this member is cut off)"});
+    return done(std::nullopt,
+                StoreError{StoreErrorKind::unavailable, "no leader (this member is cut off)"});
   }
   auto value = kv_->get(key);
   lock.unlock();
   done(std::move(value), std::nullopt);
 }
 
-void MemoryStore::scan(std::string prefix, std::size_t limit, ReadMode mode, StoreCallback<KeyValues> done) {
+void MemoryStore::scan(std::string prefix, std::size_t limit, ReadMode mode,
+                       StoreCallback<KeyValues> done) {
   std::unique_lock lock(mutex_);
   if (mode == ReadMode::linearizable && !reachable_) {
     lock.unlock();
@@ -77,7 +81,9 @@ void MemoryStore::renew_lease(const std::string& holder) {
   write_system(leases_.renewal(holder), [](const KvResult&, const std::optional<StoreError>&) {});
 }
 
-LeaseRenewals MemoryStore::lease_renewals() const { return leases_.renewals(); }
+LeaseRenewals MemoryStore::lease_renewals() const {
+  return leases_.renewals();
+}
 
 bool MemoryStore::is_decider() const {
   std::lock_guard lock(mutex_);

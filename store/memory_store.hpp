@@ -29,8 +29,10 @@ class MemoryStore final : public ReplicatedStore {
 
   void write(KvCommand command, StoreCallback<KvResult> done) override;
   void write_system(KvCommand command, StoreCallback<KvResult> done) override;
-  void read(std::string key, ReadMode mode, StoreCallback<std::optional<std::string>> done) override;
-  void scan(std::string prefix, std::size_t limit, ReadMode mode, StoreCallback<KeyValues> done) override;
+  void read(std::string key, ReadMode mode,
+            StoreCallback<std::optional<std::string>> done) override;
+  void scan(std::string prefix, std::size_t limit, ReadMode mode,
+            StoreCallback<KeyValues> done) override;
   Result<WatchId> watch(std::string prefix, WatchCallback callback) override;
   void unwatch(WatchId id) override;
   void renew_lease(const std::string& holder) override;

@@ -93,7 +93,8 @@ class RaftLog {
   /// before that is synced (the commit index is safe to lose, never to
   /// exceed, and the write is ordered after every synced entry it covers).
   /// Either may be empty/unset.
-  virtual Result<void> save(const std::vector<Entry>& entries, const std::optional<HardState>& hard_state) = 0;
+  virtual Result<void> save(const std::vector<Entry>& entries,
+                            const std::optional<HardState>& hard_state) = 0;
 
   /// Durably installs `snapshot` received from the leader (newer than the
   /// current one): entries up to snapshot.index are dropped, later ones kept

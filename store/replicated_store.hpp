@@ -65,7 +65,8 @@ enum class StoreErrorKind : std::uint8_t {
 /// A request that could not be carried out.
 struct StoreError {
   StoreError() = default;
-  StoreError(StoreErrorKind error_kind, std::string text) : kind(error_kind), message(std::move(text)) {}
+  StoreError(StoreErrorKind error_kind, std::string text)
+      : kind(error_kind), message(std::move(text)) {}
 
   StoreErrorKind kind = StoreErrorKind::conflict;
   std::string message;
@@ -103,8 +104,8 @@ struct MemberStatus {
 };
 
 /// Upper bounds, in seconds, of the proposal latency buckets.
-inline constexpr std::array<double, 12> kProposalLatencyBounds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                               0.1,   0.25,   0.5,   1,    2.5,   5};
+inline constexpr std::array<double, 12> kProposalLatencyBounds{
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 
 /// How long this member's own writes took from proposal (as leader, also on
 /// a follower's behalf) to commit and apply: a histogram since start.
@@ -121,13 +122,15 @@ struct ProposalLatency {
 
 /// Messages between members, as counted by the backend's transport.
 struct TransportCounters {
-  std::uint64_t sent = 0;                 ///< messages and reports written (a snapshot once, when complete)
-  std::uint64_t received = 0;             ///< messages and reports handed to their handler
-  std::uint64_t dropped = 0;              ///< not sent: queue full, unknown peer, too large, lost with a connection
-  std::uint64_t coalesced = 0;            ///< heartbeats and reports replaced by a newer one while queued
+  std::uint64_t sent = 0;      ///< messages and reports written (a snapshot once, when complete)
+  std::uint64_t received = 0;  ///< messages and reports handed to their handler
+  std::uint64_t dropped =
+      0;  ///< not sent: queue full, unknown peer, too large, lost with a connection
+  std::uint64_t coalesced = 0;  ///< heartbeats and reports replaced by a newer one while queued
   std::uint64_t rejected_handshakes = 0;  ///< incoming connections refused before any frame
-  std::uint64_t bad_frames = 0;           ///< malformed incoming frames or chunk sequences (connection closed)
-  std::uint64_t wrong_sender = 0;         ///< frames whose `from` is not the authenticated peer
+  std::uint64_t bad_frames =
+      0;  ///< malformed incoming frames or chunk sequences (connection closed)
+  std::uint64_t wrong_sender = 0;  ///< frames whose `from` is not the authenticated peer
 };
 
 /// Where this member stands; fields a backend does not have stay zero.
@@ -173,9 +176,11 @@ class ReplicatedStore {
   virtual void write_system(KvCommand command, StoreCallback<KvResult> done) = 0;
 
   /// One key's value (nullopt when absent).
-  virtual void read(std::string key, ReadMode mode, StoreCallback<std::optional<std::string>> done) = 0;
+  virtual void read(std::string key, ReadMode mode,
+                    StoreCallback<std::optional<std::string>> done) = 0;
   /// Up to `limit` keys starting with `prefix`, with their values, in key order.
-  virtual void scan(std::string prefix, std::size_t limit, ReadMode mode, StoreCallback<KeyValues> done) = 0;
+  virtual void scan(std::string prefix, std::size_t limit, ReadMode mode,
+                    StoreCallback<KeyValues> done) = 0;
 
   /// Calls `callback` for every later applied change under `prefix` (key,
   /// new value or nullopt when deleted, the index that changed it), in apply

@@ -30,9 +30,12 @@ constexpr std::size_t kInfoLogBytes = 8u << 20;
 constexpr std::uint64_t kMaxWalBytes = 64u << 20;
 constexpr int kMaxOpenFiles = 512;
 
-rocksdb::Slice slice(std::string_view bytes) { return {bytes.data(), bytes.size()}; }
+rocksdb::Slice slice(std::string_view bytes) {
+  return {bytes.data(), bytes.size()};
+}
 
-Error rocks_error(const std::string& directory, std::string_view what, const rocksdb::Status& status) {
+Error rocks_error(const std::string& directory, std::string_view what,
+                  const rocksdb::Status& status) {
   return fail("database ", directory, ": ", std::string(what), ": ", status.ToString());
 }
 
@@ -83,16 +86,21 @@ void RocksBatch::erase(Family family, std::string_view key) {
 
 void RocksBatch::erase_range(Family family, std::string_view begin, std::string_view end) {
   MERIDIAN_ASSERT(begin < end, "erase_range needs begin < end");
-  const auto status = impl_->batch.DeleteRange(impl_->owner->handle(family), slice(begin), slice(end));
+  const auto status =
+      impl_->batch.DeleteRange(impl_->owner->handle(family), slice(begin), slice(end));
   MERIDIAN_ASSERT(status.ok(), "RocksDB refused a batch range delete");
 }
 
-std::size_t RocksBatch::size() const { return static_cast<std::size_t>(impl_->batch.Count()); }
+std::size_t RocksBatch::size() const {
+  return static_cast<std::size_t>(impl_->batch.Count());
+}
 
 RocksDatabase::RocksDatabase(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RocksDatabase::~RocksDatabase() = default;
 
-const std::string& RocksDatabase::directory() const { return impl_->directory; }
+const std::string& RocksDatabase::directory() const {
+  return impl_->directory;
+}
 
 RocksBatch RocksDatabase::batch() const {
   auto impl = std::make_unique<RocksBatch::Impl>();
@@ -101,7 +109,8 @@ RocksBatch RocksDatabase::batch() const {
 }
 
 Result<void> RocksDatabase::write(RocksBatch batch, Durability durability) {
-  MERIDIAN_ASSERT(batch.impl_ && batch.impl_->owner == impl_.get(), "batch written to another database");
+  MERIDIAN_ASSERT(batch.impl_ && batch.impl_->owner == impl_.get(),
+                  "batch written to another database");
   rocksdb::WriteOptions options;
   options.sync = durability == Durability::synced;
   const auto status = impl_->db->Write(options, &batch.impl_->batch);
@@ -111,14 +120,15 @@ Result<void> RocksDatabase::write(RocksBatch batch, Durability durability) {
 
 Result<std::optional<std::string>> RocksDatabase::get(Family family, std::string_view key) const {
   std::string value;
-  const auto status = impl_->db->Get(rocksdb::ReadOptions(), impl_->handle(family), slice(key), &value);
+  const auto status =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->handle(family), slice(key), &value);
   if (status.IsNotFound()) return std::optional<std::string>();
   if (!status.ok()) return rocks_error(impl_->directory, "read", status);
   return std::optional<std::string>(std::move(value));
 }
 
-Result<void> RocksDatabase::scan(Family family, std::string_view from, std::optional<std::string_view> to,
-                                 const Visitor& visit) const {
+Result<void> RocksDatabase::scan(Family family, std::string_view from,
+                                 std::optional<std::string_view> to, const Visitor& visit) const {
   rocksdb::ReadOptions options;
   rocksdb::Slice upper;  // must outlive the iterator
   if (to) {
@@ -163,7 +173,8 @@ Result<std::shared_ptr<RocksDatabase>> open_database(const std::string& director
   const auto status = rocksdb::DB::Open(options, directory, families, &impl->handles, &db);
   if (!status.ok()) return fail("cannot open database ", directory, ": ", status.ToString());
   impl->db.reset(db);
-  MERIDIAN_ASSERT(impl->handles.size() == kFamilies + 1, "RocksDB opened the wrong column families");
+  MERIDIAN_ASSERT(impl->handles.size() == kFamilies + 1,
+                  "RocksDB opened the wrong column families");
   return std::make_shared<RocksDatabase>(std::move(impl));
 }
 

@@ -48,8 +48,10 @@ Result<std::uint64_t> decode_applied(std::string_view value) {
   ByteReader reader(value);
   const std::uint8_t version = reader.u8();
   const std::uint64_t index = reader.u64();
-  if (!reader.ok() || !reader.at_end()) return fail("applied index: ", std::to_string(value.size()), " bytes, expected 9");
-  if (version != kKvFormatVersion) return fail("applied index: unknown format version ", std::to_string(version));
+  if (!reader.ok() || !reader.at_end())
+    return fail("applied index: ", std::to_string(value.size()), " bytes, expected 9");
+  if (version != kKvFormatVersion)
+    return fail("applied index: unknown format version ", std::to_string(version));
   return index;
 }
 
@@ -60,7 +62,8 @@ class RocksKvState final : public KvStateCore {
   Result<void> load_from_disk();
 
  protected:
-  Result<void> persist_apply(std::uint64_t index, const std::string* key, const std::string* value) override {
+  Result<void> persist_apply(std::uint64_t index, const std::string* key,
+                             const std::string* value) override {
     RocksBatch batch = db_->batch();
     if (key && value) batch.put(Family::state, user_key(*key), *value);
     if (key && !value) batch.erase(Family::state, user_key(*key));
@@ -79,7 +82,9 @@ class RocksKvState final : public KvStateCore {
   }
 
  private:
-  Error error(const std::string& message) const { return fail("database ", db_->directory(), ": ", message); }
+  Error error(const std::string& message) const {
+    return fail("database ", db_->directory(), ": ", message);
+  }
 
   std::shared_ptr<RocksDatabase> db_;
 };
@@ -88,30 +93,32 @@ Result<void> RocksKvState::load_from_disk() {
   KvSnapshot loaded;
   bool has_applied = false;
   std::optional<Error> bad;
-  auto scanned = db_->scan(Family::state, "", std::nullopt, [&](std::string_view key, std::string_view value) {
-    if (key == kAppliedKey) {
-      auto applied = decode_applied(value);
-      if (!applied) {
-        bad = applied.error();
-        return false;
-      }
-      loaded.applied_index = *applied;
-      has_applied = true;
-      return true;
-    }
-    if (key.empty() || key.front() != kUserTag) {
-      bad = fail("state: unknown key of ", std::to_string(key.size()), " bytes");
-      return false;
-    }
-    key.remove_prefix(1);
-    // What apply stores was validated; anything else was not written by us.
-    if (key.empty() || key.size() > kMaxKeyBytes || value.size() > kMaxValueBytes) {
-      bad = fail("state: a key of ", std::to_string(key.size()), " bytes or its value is beyond the limits");
-      return false;
-    }
-    loaded.state.emplace_hint(loaded.state.end(), key, value);
-    return true;
-  });
+  auto scanned =
+      db_->scan(Family::state, "", std::nullopt, [&](std::string_view key, std::string_view value) {
+        if (key == kAppliedKey) {
+          auto applied = decode_applied(value);
+          if (!applied) {
+            bad = applied.error();
+            return false;
+          }
+          loaded.applied_index = *applied;
+          has_applied = true;
+          return true;
+        }
+        if (key.empty() || key.front() != kUserTag) {
+          bad = fail("state: unknown key of ", std::to_string(key.size()), " bytes");
+          return false;
+        }
+        key.remove_prefix(1);
+        // What apply stores was validated; anything else was not written by us.
+        if (key.empty() || key.size() > kMaxKeyBytes || value.size() > kMaxValueBytes) {
+          bad = fail("state: a key of ", std::to_string(key.size()),
+                     " bytes or its value is beyond the limits");
+          return false;
+        }
+        loaded.state.emplace_hint(loaded.state.end(), key, value);
+        return true;
+      });
   if (!scanned) return scanned.error();
   if (bad) return error(bad->message);
   // Every batch that writes a key also writes the applied index.

@@ -44,8 +44,10 @@ class RocksRaftLog final : public RaftLog {
     return terms_[index - first_index()];
   }
 
-  Result<std::vector<Entry>> entries(std::uint64_t from, std::uint64_t to, std::uint64_t max_bytes) const override;
-  Result<void> save(const std::vector<Entry>& entries, const std::optional<HardState>& hard_state) override;
+  Result<std::vector<Entry>> entries(std::uint64_t from, std::uint64_t to,
+                                     std::uint64_t max_bytes) const override;
+  Result<void> save(const std::vector<Entry>& entries,
+                    const std::optional<HardState>& hard_state) override;
   Result<void> install_snapshot(const Snapshot& snapshot) override;
   Result<void> compact(const Snapshot& snapshot, std::uint64_t keep) override;
 
@@ -56,12 +58,14 @@ class RocksRaftLog final : public RaftLog {
     batch.erase_range(Family::log, encode_log_key(from), encode_log_key(through + 1));
   }
 
-  Error error(const std::string& message) const { return fail("database ", db_->directory(), ": ", message); }
+  Error error(const std::string& message) const {
+    return fail("database ", db_->directory(), ": ", message);
+  }
 
   std::shared_ptr<RocksDatabase> db_;
   HardState hard_state_;
   Snapshot snapshot_;
-  LogPoint compacted_;                // last entry dropped (0: none), and its term
+  LogPoint compacted_;               // last entry dropped (0: none), and its term
   std::deque<std::uint64_t> terms_;  // terms_[i]: term of entry first_index() + i
 };
 
@@ -80,8 +84,8 @@ Result<void> RocksRaftLog::load() {
   // written in one batch: anything else is damage, not a state to run from.
   if (compacted_.index > snapshot_.index ||
       (compacted_.index == snapshot_.index && compacted_.term != snapshot_.term)) {
-    return error("compaction point " + std::to_string(compacted_.index) + " does not match snapshot " +
-                 std::to_string(snapshot_.index));
+    return error("compaction point " + std::to_string(compacted_.index) +
+                 " does not match snapshot " + std::to_string(snapshot_.index));
   }
 
   // The entries must run contiguously from the compaction point on; every
@@ -96,8 +100,9 @@ Result<void> RocksRaftLog::load() {
                                return false;
                              }
                              if (*index != expected) {
-                               bad = fail("log entry ", std::to_string(*index), " found where entry ",
-                                          std::to_string(expected), " was expected");
+                               bad =
+                                   fail("log entry ", std::to_string(*index), " found where entry ",
+                                        std::to_string(expected), " was expected");
                                return false;
                              }
                              auto term = decode_entry_term(*index, value);
@@ -124,45 +129,47 @@ Result<std::vector<Entry>> RocksRaftLog::entries(std::uint64_t from, std::uint64
   std::optional<Error> bad;
   std::uint64_t bytes = 0;
   bool limited = false;
-  auto scanned = db_->scan(Family::log, encode_log_key(from), encode_log_key(to),
-                           [&](std::string_view key, std::string_view value) {
-                             const std::uint64_t expected = from + out.size();
-                             auto index = decode_log_key(key);
-                             if (!index || *index != expected) {
-                               bad = fail("log entry ", std::to_string(expected), " is missing");
-                               return false;
-                             }
-                             auto entry = decode_entry(expected, value);
-                             if (!entry) {
-                               bad = entry.error();
-                               return false;
-                             }
-                             // Paired with load(): what is read must be what
-                             // was written, or the cache and disk disagree.
-                             if (entry->term != terms_[expected - first_index()]) {
-                               bad = fail("log entry ", std::to_string(expected), " has term ",
-                                          std::to_string(entry->term), " on disk but ",
-                                          std::to_string(terms_[expected - first_index()]), " in memory");
-                               return false;
-                             }
-                             if (!out.empty() && bytes + entry->data.size() > max_bytes) {
-                               limited = true;
-                               return false;
-                             }
-                             bytes += entry->data.size();
-                             out.push_back(std::move(*entry));
-                             return true;
-                           });
+  auto scanned =
+      db_->scan(Family::log, encode_log_key(from), encode_log_key(to),
+                [&](std::string_view key, std::string_view value) {
+                  const std::uint64_t expected = from + out.size();
+                  auto index = decode_log_key(key);
+                  if (!index || *index != expected) {
+                    bad = fail("log entry ", std::to_string(expected), " is missing");
+                    return false;
+                  }
+                  auto entry = decode_entry(expected, value);
+                  if (!entry) {
+                    bad = entry.error();
+                    return false;
+                  }
+                  // Paired with load(): what is read must be what
+                  // was written, or the cache and disk disagree.
+                  if (entry->term != terms_[expected - first_index()]) {
+                    bad = fail("log entry ", std::to_string(expected), " has term ",
+                               std::to_string(entry->term), " on disk but ",
+                               std::to_string(terms_[expected - first_index()]), " in memory");
+                    return false;
+                  }
+                  if (!out.empty() && bytes + entry->data.size() > max_bytes) {
+                    limited = true;
+                    return false;
+                  }
+                  bytes += entry->data.size();
+                  out.push_back(std::move(*entry));
+                  return true;
+                });
   if (!scanned) return scanned.error();
   if (bad) return error(bad->message);
   if (!limited && out.size() != to - from) {
-    return error("log entries " + std::to_string(from + out.size()) + " to " + std::to_string(to - 1) +
-                 " are missing");
+    return error("log entries " + std::to_string(from + out.size()) + " to " +
+                 std::to_string(to - 1) + " are missing");
   }
   return out;
 }
 
-Result<void> RocksRaftLog::save(const std::vector<Entry>& entries, const std::optional<HardState>& hard_state) {
+Result<void> RocksRaftLog::save(const std::vector<Entry>& entries,
+                                const std::optional<HardState>& hard_state) {
   RocksBatch batch = db_->batch();
   if (!entries.empty()) {
     if (auto valid = check_append(*this, entries); !valid) return valid;
@@ -173,7 +180,8 @@ Result<void> RocksRaftLog::save(const std::vector<Entry>& entries, const std::op
     // longer old tail needs erasing.
     const std::uint64_t new_last = entries.back().index;
     erase_entries(batch, new_last + 1, last_index());
-    for (const Entry& entry : entries) batch.put(Family::log, encode_log_key(entry.index), encode_entry(entry));
+    for (const Entry& entry : entries)
+      batch.put(Family::log, encode_log_key(entry.index), encode_entry(entry));
   }
   if (hard_state) batch.put(Family::meta, kHardStateKey, encode_hard_state(*hard_state));
   if (batch.size() == 0) return {};
@@ -183,7 +191,9 @@ Result<void> RocksRaftLog::save(const std::vector<Entry>& entries, const std::op
   // double the fsyncs of a busy follower.
   const bool only_commit = entries.empty() && hard_state && hard_state->term == hard_state_.term &&
                            hard_state->vote == hard_state_.vote;
-  if (auto written = db_->write(std::move(batch), only_commit ? Durability::buffered : Durability::synced); !written) {
+  if (auto written =
+          db_->write(std::move(batch), only_commit ? Durability::buffered : Durability::synced);
+      !written) {
     return written;
   }
 
@@ -199,7 +209,8 @@ Result<void> RocksRaftLog::install_snapshot(const Snapshot& snapshot) {
   if (snapshot.index <= snapshot_.index) return fail("snapshot is not newer");
   if (auto valid = check_snapshot(snapshot); !valid) return valid;
   const auto term_there = term(snapshot.index);
-  const bool keep_suffix = term_there && *term_there == snapshot.term && snapshot.index >= compacted_.index;
+  const bool keep_suffix =
+      term_there && *term_there == snapshot.term && snapshot.index >= compacted_.index;
   HardState hard_state = hard_state_;
   hard_state.commit = std::max(hard_state.commit, snapshot.index);
 
@@ -211,7 +222,8 @@ Result<void> RocksRaftLog::install_snapshot(const Snapshot& snapshot) {
   if (auto written = db_->write(std::move(batch), Durability::synced); !written) return written;
 
   if (keep_suffix) {
-    terms_.erase(terms_.begin(), terms_.begin() + static_cast<long>(snapshot.index - compacted_.index));
+    terms_.erase(terms_.begin(),
+                 terms_.begin() + static_cast<long>(snapshot.index - compacted_.index));
   } else {
     terms_.clear();
   }
@@ -225,9 +237,11 @@ Result<void> RocksRaftLog::compact(const Snapshot& snapshot, std::uint64_t keep)
   if (snapshot.index + 1 < first_index() || snapshot.index > last_index()) {
     return fail("snapshot at ", std::to_string(snapshot.index), " is outside the log");
   }
-  if (snapshot.index < snapshot_.index) return fail("snapshot at ", std::to_string(snapshot.index), " is older than the current one");
+  if (snapshot.index < snapshot_.index)
+    return fail("snapshot at ", std::to_string(snapshot.index), " is older than the current one");
   const auto term_there = term(snapshot.index);
-  if (!term_there || *term_there != snapshot.term) return fail("snapshot term does not match the log");
+  if (!term_there || *term_there != snapshot.term)
+    return fail("snapshot term does not match the log");
   if (auto valid = check_snapshot(snapshot); !valid) return valid;
   const std::uint64_t drop_through = snapshot.index > keep ? snapshot.index - keep : 0;
   const bool drops = drop_through > compacted_.index;
@@ -243,7 +257,8 @@ Result<void> RocksRaftLog::compact(const Snapshot& snapshot, std::uint64_t keep)
 
   snapshot_ = snapshot;
   if (drops) {
-    terms_.erase(terms_.begin(), terms_.begin() + static_cast<long>(drop_through - compacted_.index));
+    terms_.erase(terms_.begin(),
+                 terms_.begin() + static_cast<long>(drop_through - compacted_.index));
     compacted_ = compacted;
   }
   return {};

@@ -40,7 +40,8 @@ inline constexpr std::uint64_t kMaxEntryBytes = 64ull << 20;
 /// Most voters, and most learners, in a snapshot's membership.
 inline constexpr std::size_t kMaxMembershipIds = 4096;
 
-class RocksDatabase;  // the open database, shared by the log and the state machine (store/rocks_database.hpp)
+class RocksDatabase;  // the open database, shared by the log and the state machine
+                      // (store/rocks_database.hpp)
 
 /// Opens (creating if missing) the database at `directory`, with the column
 /// families "log", "meta" and "state" (created when missing). Errors name the

@@ -47,9 +47,10 @@ asio::awaitable<void> serve(tcp::socket socket, const BackendOptions& options) {
     co_return;
   }
   const std::string body = options.name + " ok\n";
-  const std::string response = "HTTP/1.1 " + std::to_string(options.status) + " " + reason(options.status) +
-                               "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
-                               "\r\nConnection: close\r\n\r\n" + body;
+  const std::string response =
+      "HTTP/1.1 " + std::to_string(options.status) + " " + reason(options.status) +
+      "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nConnection: close\r\n\r\n" + body;
   auto [read_error, size] = co_await asio::async_read_until(socket, head, "\r\n\r\n", kUseTuple);
   if (read_error) co_return;
   co_await asio::async_write(socket, asio::buffer(response), kUseTuple);
@@ -81,7 +82,8 @@ int run_backend(const BackendOptions& options) {
     if (!ec) acceptor->bind(endpoint, ec);
     if (!ec) acceptor->listen(1024, ec);
     if (ec) {
-      std::cerr << "backend " << options.name << ": listen " << address.to_string() << ": " << ec.message() << "\n";
+      std::cerr << "backend " << options.name << ": listen " << address.to_string() << ": "
+                << ec.message() << "\n";
       return 1;
     }
     asio::co_spawn(io, accept_loop(*acceptor, options), asio::detached);

@@ -71,20 +71,25 @@ std::string parse_line(std::string_view line, NetworkLocation& row) {
   // Both empty: a record without coordinates (a Country database's).
   row.has_coordinates = !latitude.empty() || !longitude.empty();
   if (row.has_coordinates && !parse_degrees(latitude, 90, row.latitude_deg)) {
-    return "bad latitude '" + std::string(latitude) + "' (expected a number in -90..90, or both empty)";
+    return "bad latitude '" + std::string(latitude) +
+           "' (expected a number in -90..90, or both empty)";
   }
   if (row.has_coordinates && !parse_degrees(longitude, 180, row.longitude_deg)) {
-    return "bad longitude '" + std::string(longitude) + "' (expected a number in -180..180, or both empty)";
+    return "bad longitude '" + std::string(longitude) +
+           "' (expected a number in -180..180, or both empty)";
   }
   if (!country.empty() && !is_upper_pair(country)) {
-    return "bad country '" + std::string(country) + "' (expected an ISO 3166-1 alpha-2 code like GB, or empty)";
+    return "bad country '" + std::string(country) +
+           "' (expected an ISO 3166-1 alpha-2 code like GB, or empty)";
   }
   if (!continent.empty() && !is_continent(continent)) {
-    return "bad continent '" + std::string(continent) + "' (expected one of AF AN AS EU NA OC SA, or empty)";
+    return "bad continent '" + std::string(continent) +
+           "' (expected one of AF AN AS EU NA OC SA, or empty)";
   }
   if (!subdivision.empty() && !is_subdivision(subdivision)) {
     return "bad subdivision '" + std::string(subdivision) +
-           "' (expected an ISO 3166-2 code without its country, 1 to 3 of A-Z 0-9, like CA for US-CA, or empty)";
+           "' (expected an ISO 3166-2 code without its country, 1 to 3 of A-Z 0-9, like CA for "
+           "US-CA, or empty)";
   }
   if (!subdivision.empty() && country.empty()) return "a subdivision needs its country";
   row.subdivision = subdivision;
@@ -101,8 +106,10 @@ std::string parse_asn_line(std::string_view line, NetworkLocation& row) {
   const auto second = line.find(separator, first + 1);
   const std::string_view prefix = trim(line.substr(0, first));
   const bool has_organization = second != std::string_view::npos;
-  std::string_view number = trim(line.substr(first + 1, has_organization ? second - first - 1 : std::string_view::npos));
-  const std::string_view organization = has_organization ? trim(line.substr(second + 1)) : std::string_view();
+  std::string_view number =
+      trim(line.substr(first + 1, has_organization ? second - first - 1 : std::string_view::npos));
+  const std::string_view organization =
+      has_organization ? trim(line.substr(second + 1)) : std::string_view();
   if (!IpNetwork::parse(prefix, row.network)) {
     return "bad prefix '" + std::string(prefix) + "' (expected ADDRESS/LEN with no host bits set)";
   }
@@ -110,7 +117,8 @@ std::string parse_asn_line(std::string_view line, NetworkLocation& row) {
   if (number.starts_with("AS") || number.starts_with("as")) number.remove_prefix(2);
   std::uint64_t asn = 0;
   const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), asn);
-  if (number.empty() || ec != std::errc() || end != number.data() + number.size() || asn == 0 || asn >= UINT32_MAX) {
+  if (number.empty() || ec != std::errc() || end != number.data() + number.size() || asn == 0 ||
+      asn >= UINT32_MAX) {
     return "bad asn '" + written + "' (expected an AS number 1..4294967294, like 64500 or AS64500)";
   }
   row.has_coordinates = false;
@@ -130,14 +138,16 @@ Result<std::vector<NetworkLocation>> read_table(const std::string& path, LinePar
   std::string line;
   for (std::size_t number = 1; std::getline(in, line); ++number) {
     const auto where = [&] { return path + ":" + std::to_string(number) + ": "; };
-    if (line.size() > kMaxLineLength) return fail(where(), "line longer than ", std::to_string(kMaxLineLength), " bytes");
+    if (line.size() > kMaxLineLength)
+      return fail(where(), "line longer than ", std::to_string(kMaxLineLength), " bytes");
     const auto content = trim(line);
     if (content.empty() || content.front() == '#') continue;
     NetworkLocation row;
     if (auto problem = parse(content, row); !problem.empty()) return fail(where(), problem);
     const auto [it, inserted] = first_line.emplace(row.network.to_string(), number);
     if (!inserted) {
-      return fail(where(), "duplicate network ", it->first, " (first on line ", std::to_string(it->second), ")");
+      return fail(where(), "duplicate network ", it->first, " (first on line ",
+                  std::to_string(it->second), ")");
     }
     rows.push_back(std::move(row));
   }

@@ -102,8 +102,8 @@ IpNetwork tree_network(IpNetwork network) {
   return mapped;
 }
 
-using LocationKey = std::tuple<bool, std::uint64_t, std::uint64_t, std::string, std::string, std::string,
-                               std::uint32_t, std::string>;
+using LocationKey = std::tuple<bool, std::uint64_t, std::uint64_t, std::string, std::string,
+                               std::string, std::uint32_t, std::string>;
 
 LocationKey key_of(const NetworkLocation& row) {
   // Fields that are not written do not tell records apart.
@@ -170,8 +170,8 @@ std::uint64_t build_epoch() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now).count());
 }
 
-void encode_metadata(std::vector<std::uint8_t>& out, std::uint32_t node_count, const std::string& database_type,
-                     std::size_t network_count) {
+void encode_metadata(std::vector<std::uint8_t>& out, std::uint32_t node_count,
+                     const std::string& database_type, std::size_t network_count) {
   out.insert(out.end(), kMetadataMarker.begin(), kMetadataMarker.end());
   mmdb::Encoder encoder(out);
   encoder.map_header(9);
@@ -198,10 +198,12 @@ void encode_metadata(std::vector<std::uint8_t>& out, std::uint32_t node_count, c
   encoder.uint16(kRecordBits);
 }
 
-Result<void> write_file_atomically(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+Result<void> write_file_atomically(const std::string& path,
+                                   const std::vector<std::uint8_t>& bytes) {
   std::string temp = path + ".tmp.XXXXXX";
   const int fd = ::mkstemp(temp.data());
-  if (fd < 0) return fail("cannot create a temporary file next to ", path, ": ", std::strerror(errno));
+  if (fd < 0)
+    return fail("cannot create a temporary file next to ", path, ": ", std::strerror(errno));
   const auto cleanup = [&](const char* what) {
     const std::string reason = std::strerror(errno);
     ::close(fd);
@@ -249,12 +251,12 @@ Result<Table> index_rows(const std::vector<NetworkLocation>& rows, const std::st
   for (const auto& row : rows) {
     if (row.country.size() > kMaxCodeLength || row.continent.size() > kMaxCodeLength ||
         row.subdivision.size() > kMaxCodeLength) {
-      return fail("country or continent code longer than ", std::to_string(kMaxCodeLength), " bytes for ",
-                  row.network.to_string());
+      return fail("country or continent code longer than ", std::to_string(kMaxCodeLength),
+                  " bytes for ", row.network.to_string());
     }
     if (row.asn_organization.size() > kMaxOrganizationLength) {
-      return fail("organization longer than ", std::to_string(kMaxOrganizationLength), " bytes for ",
-                  row.network.to_string());
+      return fail("organization longer than ", std::to_string(kMaxOrganizationLength),
+                  " bytes for ", row.network.to_string());
     }
     const auto [it, inserted] =
         location_index.emplace(key_of(row), static_cast<std::uint32_t>(table.locations.size()));
@@ -263,10 +265,11 @@ Result<Table> index_rows(const std::vector<NetworkLocation>& rows, const std::st
   }
   // Less specific networks first, so that each more specific one is carved
   // out of them afterwards and wins for its own addresses.
-  std::sort(table.entries.begin(), table.entries.end(), [](const Table::Entry& a, const Table::Entry& b) {
-    return std::tie(a.network.prefix_len, a.network.address.bytes) <
-           std::tie(b.network.prefix_len, b.network.address.bytes);
-  });
+  std::sort(table.entries.begin(), table.entries.end(),
+            [](const Table::Entry& a, const Table::Entry& b) {
+              return std::tie(a.network.prefix_len, a.network.address.bytes) <
+                     std::tie(b.network.prefix_len, b.network.address.bytes);
+            });
   for (std::size_t i = 1; i < table.entries.size(); ++i) {
     const auto& [previous, current] = std::tie(table.entries[i - 1], table.entries[i]);
     if (current.network == previous.network) {
@@ -286,7 +289,8 @@ Tree build_tree(const Table& table) {
       continue;
     }
     Record& slot = tree.slot(entry.network.address, entry.network.prefix_len);
-    MERIDIAN_ASSERT(slot.kind != Record::Kind::node, "a less specific network inserted after a more specific one");
+    MERIDIAN_ASSERT(slot.kind != Record::Kind::node,
+                    "a less specific network inserted after a more specific one");
     slot = data;
   }
   // The root stays a node even when everything collapses: a tree has >= 1 node.
@@ -301,14 +305,16 @@ Tree build_tree(const Table& table) {
   mapped_root.bytes[10] = mapped_root.bytes[11] = 0xff;
   const Record ipv4_root = tree.walk(IpAddress{IpAddress::Family::v6, {}}, 96);
   const Record mapped_now = tree.walk(mapped_root, 96);
-  if (mapped_now.kind != Record::Kind::node && mapped_now != ipv4_root) tree.slot(mapped_root, 96) = ipv4_root;
+  if (mapped_now.kind != Record::Kind::node && mapped_now != ipv4_root)
+    tree.slot(mapped_root, 96) = ipv4_root;
   return tree;
 }
 
 // The search tree section: reachable nodes numbered depth-first from the root
 // (the alias makes the tree a DAG, and collapse left unreachable nodes behind),
 // each as two 28-bit records.
-std::vector<std::uint8_t> encode_tree(const Tree& tree, const std::vector<std::uint32_t>& data_offset) {
+std::vector<std::uint8_t> encode_tree(const Tree& tree,
+                                      const std::vector<std::uint32_t>& data_offset) {
   constexpr std::uint32_t kUnnumbered = ~std::uint32_t{0};
   std::vector<std::uint32_t> number(tree.nodes.size(), kUnnumbered);
   std::vector<std::uint32_t> order;
@@ -321,7 +327,8 @@ std::vector<std::uint8_t> encode_tree(const Tree& tree, const std::vector<std::u
     order.push_back(node);
     for (int side = 1; side >= 0; --side) {
       const Record& child = tree.nodes[node][side];
-      if (child.kind == Record::Kind::node && number[child.index] == kUnnumbered) stack.push_back(child.index);
+      if (child.kind == Record::Kind::node && number[child.index] == kUnnumbered)
+        stack.push_back(child.index);
     }
   }
   const auto node_count = static_cast<std::uint32_t>(order.size());
@@ -362,7 +369,8 @@ std::vector<std::uint8_t> encode_tree(const Tree& tree, const std::vector<std::u
 Result<void> write_mmdb(const std::vector<NetworkLocation>& rows, const std::string& output_path,
                         const std::string& database_type) {
   if (database_type.size() > kMaxDatabaseTypeLength) {
-    return fail("database type longer than ", std::to_string(kMaxDatabaseTypeLength), " bytes for ", output_path);
+    return fail("database type longer than ", std::to_string(kMaxDatabaseTypeLength), " bytes for ",
+                output_path);
   }
   auto table = index_rows(rows, output_path);
   if (!table) return table.error();
@@ -379,7 +387,8 @@ Result<void> write_mmdb(const std::vector<NetworkLocation>& rows, const std::str
   std::vector<std::uint8_t> file = encode_tree(tree, data_offset);
   const std::size_t node_count = file.size() / 7;
   if (node_count + kSeparatorSize + data.size() > kMaxRecordValue) {
-    return fail("too many networks for a ", std::to_string(kRecordBits), "-bit database: ", output_path);
+    return fail("too many networks for a ", std::to_string(kRecordBits),
+                "-bit database: ", output_path);
   }
   file.insert(file.end(), kSeparatorSize, 0);
   file.insert(file.end(), data.begin(), data.end());

@@ -51,7 +51,6 @@ struct Reply {
 /// "reply with opcode N", "question cut short", "reply to another
 /// question", "reply with N questions", "malformed answer record", "answer
 /// record cut short", and rdata_to_text's.
-Result<Reply> parse_reply(std::span<const std::uint8_t> reply,
-                          std::span<const std::uint8_t> query);
+Result<Reply> parse_reply(std::span<const std::uint8_t> reply, std::span<const std::uint8_t> query);
 
 }  // namespace meridian::dns

@@ -8,7 +8,9 @@
 namespace meridian::dns {
 namespace {
 
-std::uint16_t read_u16(const std::uint8_t* p) noexcept { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
+std::uint16_t read_u16(const std::uint8_t* p) noexcept {
+  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
 
 // ECS (RFC 7871 6): the address holds exactly ceil(source/8) octets, and
 // bits past the source prefix must be zero.
@@ -37,8 +39,8 @@ bool parse_client_subnet(const std::uint8_t* data, std::size_t length, ClientSub
   return true;
 }
 
-ParseOutcome parse_opt(std::span<const std::uint8_t> packet, std::size_t rr_start, std::size_t rdata_at,
-                       std::uint16_t rdlength, Edns& edns) noexcept {
+ParseOutcome parse_opt(std::span<const std::uint8_t> packet, std::size_t rr_start,
+                       std::size_t rdata_at, std::uint16_t rdlength, Edns& edns) noexcept {
   // The owner of OPT must be the root (RFC 6891 6.1.2).
   if (packet[rr_start] != 0) return ParseOutcome::formerr;
   const std::uint8_t* fixed = packet.data() + rdata_at - 8;  // CLASS, TTL
@@ -56,7 +58,8 @@ ParseOutcome parse_opt(std::span<const std::uint8_t> packet, std::size_t rr_star
     if (end - at < length) return ParseOutcome::formerr;
     if (code == edns_option::CLIENT_SUBNET) {
       if (edns.client_subnet.present) return ParseOutcome::formerr;
-      if (!parse_client_subnet(packet.data() + at, length, edns.client_subnet)) return ParseOutcome::formerr;
+      if (!parse_client_subnet(packet.data() + at, length, edns.client_subnet))
+        return ParseOutcome::formerr;
     } else if (code == edns_option::NSID) {
       if (length != 0) return ParseOutcome::formerr;
       edns.nsid_requested = true;

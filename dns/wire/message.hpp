@@ -39,9 +39,9 @@ struct Edns {
 struct Query {
   std::uint16_t id = 0;
   std::uint8_t opcode = 0;
-  std::uint16_t flags = 0;       ///< the raw second 16 bits of the header
-  bool has_question = false;     ///< qname/qtype/qclass were read
-  Name qname;                    ///< case preserved, as sent
+  std::uint16_t flags = 0;    ///< the raw second 16 bits of the header
+  bool has_question = false;  ///< qname/qtype/qclass were read
+  Name qname;                 ///< case preserved, as sent
   std::uint16_t qtype = 0;
   std::uint16_t qclass = 0;
   std::size_t question_end = 0;  ///< offset just past the question

@@ -34,8 +34,8 @@ bool Name::from_text(std::string_view text, Name& out, const Name* origin) noexc
   if (text.empty()) return false;
 
   Name result;
-  std::size_t pos = 0;      // write position in result.wire_
-  std::size_t label_at = 0; // position of the current label's length byte
+  std::size_t pos = 0;       // write position in result.wire_
+  std::size_t label_at = 0;  // position of the current label's length byte
   std::size_t label_len = 0;
   unsigned labels = 0;
   bool absolute = false;
@@ -142,7 +142,8 @@ std::string Name::to_text() const {
     const std::uint8_t len = wire_[pos];
     for (std::size_t i = pos + 1; i <= pos + len; ++i) {
       const std::uint8_t c = wire_[i];
-      if (c == '.' || c == '\\' || c == '"' || c == '(' || c == ')' || c == ';' || c == '@' || c == '$') {
+      if (c == '.' || c == '\\' || c == '"' || c == '(' || c == ')' || c == ';' || c == '@' ||
+          c == '$') {
         text.push_back('\\');
         text.push_back(static_cast<char>(c));
       } else if (c <= 0x20 || c >= 0x7f) {
@@ -199,7 +200,8 @@ bool Name::is_subdomain_of(const Name& ancestor) const noexcept {
   // Walk label by label so a match can only start on a label boundary.
   std::size_t pos = 0;
   for (unsigned drop = labels_ - ancestor.labels_; drop > 0; --drop) pos += 1 + wire_[pos];
-  return size_ - pos == ancestor.size_ && wire_equal_ci(wire_.data() + pos, ancestor.wire_.data(), ancestor.size_);
+  return size_ - pos == ancestor.size_ &&
+         wire_equal_ci(wire_.data() + pos, ancestor.wire_.data(), ancestor.size_);
 }
 
 std::string_view Name::lowercase_key(std::span<char> out) const noexcept {

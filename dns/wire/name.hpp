@@ -58,7 +58,8 @@ class Name {
 
   /// Builds a name from raw parts during parsing; used by the wire parser.
   /// `wire` must be a valid uncompressed name of `labels` labels.
-  static Name from_trusted_wire(const std::uint8_t* wire, std::size_t size, unsigned labels) noexcept;
+  static Name from_trusted_wire(const std::uint8_t* wire, std::size_t size,
+                                unsigned labels) noexcept;
 
  private:
   std::array<std::uint8_t, kMaxWireLength> wire_;

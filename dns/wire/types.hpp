@@ -60,8 +60,8 @@ inline constexpr std::uint16_t COOKIE = 10;
 
 /// True for the types whose RDATA names may be compressed (RFC 3597 4).
 constexpr bool rdata_names_compressible(std::uint16_t type) noexcept {
-  return type == rrtype::NS || type == rrtype::CNAME || type == rrtype::SOA || type == rrtype::PTR ||
-         type == rrtype::MX;
+  return type == rrtype::NS || type == rrtype::CNAME || type == rrtype::SOA ||
+         type == rrtype::PTR || type == rrtype::MX;
 }
 
 }  // namespace meridian::dns

@@ -46,13 +46,15 @@ bool MessageWriter::put(const void* data, std::size_t length) noexcept {
 }
 
 bool MessageWriter::put16(std::uint16_t value) noexcept {
-  const std::uint8_t bytes[2] = {static_cast<std::uint8_t>(value >> 8), static_cast<std::uint8_t>(value)};
+  const std::uint8_t bytes[2] = {static_cast<std::uint8_t>(value >> 8),
+                                 static_cast<std::uint8_t>(value)};
   return put(bytes, 2);
 }
 
 bool MessageWriter::put32(std::uint32_t value) noexcept {
-  const std::uint8_t bytes[4] = {static_cast<std::uint8_t>(value >> 24), static_cast<std::uint8_t>(value >> 16),
-                                 static_cast<std::uint8_t>(value >> 8), static_cast<std::uint8_t>(value)};
+  const std::uint8_t bytes[4] = {
+      static_cast<std::uint8_t>(value >> 24), static_cast<std::uint8_t>(value >> 16),
+      static_cast<std::uint8_t>(value >> 8), static_cast<std::uint8_t>(value)};
   return put(bytes, 4);
 }
 
@@ -108,7 +110,8 @@ bool MessageWriter::name(const Name& name, bool compress) noexcept {
   std::size_t i = 0;
   while (wire[i] != 0) {
     if (compress) {
-      if (const std::size_t target = find_suffix(wire.data() + i, wire.size() - i, complete_names)) {
+      if (const std::size_t target =
+              find_suffix(wire.data() + i, wire.size() - i, complete_names)) {
         return put16(static_cast<std::uint16_t>(0xC000 | target));
       }
     }
@@ -123,7 +126,8 @@ bool MessageWriter::name(const Name& name, bool compress) noexcept {
   return put(wire.data() + i, 1);
 }
 
-bool MessageWriter::question(const Name& qname, std::uint16_t qtype, std::uint16_t qclass) noexcept {
+bool MessageWriter::question(const Name& qname, std::uint16_t qtype,
+                             std::uint16_t qclass) noexcept {
   const Mark before = mark();
   if (!name(qname, true) || !put16(qtype) || !put16(qclass)) {
     rollback(before);
@@ -133,8 +137,8 @@ bool MessageWriter::question(const Name& qname, std::uint16_t qtype, std::uint16
   return true;
 }
 
-bool MessageWriter::record(Section section, const Name& owner, std::uint16_t type, std::uint32_t ttl,
-                           const Rdata& rdata) noexcept {
+bool MessageWriter::record(Section section, const Name& owner, std::uint16_t type,
+                           std::uint32_t ttl, const Rdata& rdata) noexcept {
   const Mark before = mark();
   const bool compress_rdata = rdata_names_compressible(type);
   bool ok = name(owner, true) && put16(type) && put16(rrclass::IN) && put32(ttl);
@@ -145,8 +149,10 @@ bool MessageWriter::record(Section section, const Name& owner, std::uint16_t typ
     if (!ok) break;
     ok = put(rdata.bytes.data() + from, embedded.offset - from);
     Name target;
-    ok = ok && Name::from_wire(std::span(rdata.bytes.data() + embedded.offset, embedded.length), target) &&
-         name(target, compress_rdata);
+    ok =
+        ok &&
+        Name::from_wire(std::span(rdata.bytes.data() + embedded.offset, embedded.length), target) &&
+        name(target, compress_rdata);
     from = embedded.offset + embedded.length;
   }
   ok = ok && put(rdata.bytes.data() + from, rdata.bytes.size() - from);
@@ -177,8 +183,8 @@ bool MessageWriter::address(Section section, const Name& owner, std::uint32_t tt
   const Mark before = mark();
   const bool v4 = address.family == IpAddress::Family::v4;
   const std::uint16_t length = v4 ? 4 : 16;
-  if (!name(owner, true) || !put16(v4 ? rrtype::A : rrtype::AAAA) || !put16(rrclass::IN) || !put32(ttl) ||
-      !put16(length) || !put(address.bytes.data(), length)) {
+  if (!name(owner, true) || !put16(v4 ? rrtype::A : rrtype::AAAA) || !put16(rrclass::IN) ||
+      !put32(ttl) || !put16(length) || !put(address.bytes.data(), length)) {
     rollback(before);
     return false;
   }
@@ -186,7 +192,9 @@ bool MessageWriter::address(Section section, const Name& owner, std::uint32_t tt
   return true;
 }
 
-void MessageWriter::reserve(std::size_t bytes) noexcept { reserved_ = bytes; }
+void MessageWriter::reserve(std::size_t bytes) noexcept {
+  reserved_ = bytes;
+}
 
 bool MessageWriter::opt(std::uint16_t udp_payload, std::uint8_t extended_rcode, bool dnssec_ok,
                         std::span<const std::uint8_t> options) noexcept {
@@ -195,7 +203,8 @@ bool MessageWriter::opt(std::uint16_t udp_payload, std::uint8_t extended_rcode, 
   const std::uint8_t root = 0;
   const bool ok = put(&root, 1) && put16(rrtype::OPT) && put16(udp_payload) &&
                   put32((std::uint32_t{extended_rcode} << 24) | (dnssec_ok ? 0x8000u : 0u)) &&
-                  put16(static_cast<std::uint16_t>(options.size())) && put(options.data(), options.size());
+                  put16(static_cast<std::uint16_t>(options.size())) &&
+                  put(options.data(), options.size());
   if (!ok) {
     rollback(before);
     return false;

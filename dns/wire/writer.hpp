@@ -36,7 +36,8 @@ class MessageWriter {
   /// Writes all records of `rrset` or none of them.
   bool rrset(Section section, const Name& owner, const RRset& rrset) noexcept;
   /// Writes an A or AAAA record for `address`.
-  bool address(Section section, const Name& owner, std::uint32_t ttl, const IpAddress& address) noexcept;
+  bool address(Section section, const Name& owner, std::uint32_t ttl,
+               const IpAddress& address) noexcept;
 
   /// Keeps `bytes` free at the end for a record written last (the OPT).
   void reserve(std::size_t bytes) noexcept;
@@ -63,7 +64,8 @@ class MessageWriter {
   bool put(const void* data, std::size_t length) noexcept;
   bool put16(std::uint16_t value) noexcept;
   bool put32(std::uint32_t value) noexcept;
-  std::size_t find_suffix(const std::uint8_t* wire, std::size_t length, std::size_t entries) const noexcept;
+  std::size_t find_suffix(const std::uint8_t* wire, std::size_t length,
+                          std::size_t entries) const noexcept;
   void bump(Section section) noexcept;
 
   static constexpr std::size_t kMaxCompressionEntries = 64;

@@ -21,18 +21,12 @@ TEST_CASE("bearer_token: check judges the Authorization header", "[admin]") {
     Verdict verdict;
   };
   const Case cases[] = {
-      {"Bearer s3cret", Verdict::ok},
-      {"bearer s3cret", Verdict::ok},
-      {"BEARER   s3cret  ", Verdict::ok},
-      {"Bearer s3cre", Verdict::wrong},
-      {"Bearer s3cret2", Verdict::wrong},
-      {"Bearer S3CRET", Verdict::wrong},
-      {"Bearer x", Verdict::wrong},
-      {"", Verdict::missing},
-      {"Bearer", Verdict::missing},
-      {"Bearer ", Verdict::missing},
-      {"s3cret", Verdict::missing},
-      {"Basic czNjcmV0", Verdict::missing},
+      {"Bearer s3cret", Verdict::ok},     {"bearer s3cret", Verdict::ok},
+      {"BEARER   s3cret  ", Verdict::ok}, {"Bearer s3cre", Verdict::wrong},
+      {"Bearer s3cret2", Verdict::wrong}, {"Bearer S3CRET", Verdict::wrong},
+      {"Bearer x", Verdict::wrong},       {"", Verdict::missing},
+      {"Bearer", Verdict::missing},       {"Bearer ", Verdict::missing},
+      {"s3cret", Verdict::missing},       {"Basic czNjcmV0", Verdict::missing},
       {"Bearers3cret", Verdict::missing},
   };
   for (const Case& c : cases) {

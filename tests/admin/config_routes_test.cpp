@@ -5,11 +5,11 @@
 
 #include "admin/config_routes.hpp"
 
+#include <unistd.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -21,8 +21,8 @@
 #include "base/clock.hpp"
 #include "cluster/certs.hpp"
 #include "cluster/raft_member.hpp"
-#include "gslb/config_versions.hpp"
 #include "fake_node.hpp"
+#include "gslb/config_versions.hpp"
 #include "http_test_support.hpp"
 
 using namespace meridian;
@@ -44,7 +44,9 @@ std::string fake_fingerprint(const std::string& text) {
 /// thread for the validation the routes post.
 class Fixture {
  public:
-  Fixture() : dir_(std::filesystem::temp_directory_path() / ("meridian-config-api-" + std::to_string(::getpid()))) {
+  Fixture()
+      : dir_(std::filesystem::temp_directory_path() /
+             ("meridian-config-api-" + std::to_string(::getpid()))) {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     auto ca = cluster::create_ca({"config api test CA", {}, {}});
@@ -65,7 +67,8 @@ class Fixture {
     auto store = cluster::RaftMember::start(std::move(settings), test::quiet(), clock_);
     if (!store.ok()) FAIL(store.error().message);
     store_ = std::move(*store);
-    for (int i = 0; i < 500 && store_->status().leader.empty(); ++i) std::this_thread::sleep_for(10ms);
+    for (int i = 0; i < 500 && store_->status().leader.empty(); ++i)
+      std::this_thread::sleep_for(10ms);
     REQUIRE(store_->status().leader == "c1");
     io_thread_ = std::thread([this] { io_.run(); });
     HttpServerSettings server_settings = test::test_settings();
@@ -74,7 +77,8 @@ class Fixture {
     node_.validate_ = [](const std::string& text,
                          const std::string& name) -> Result<gslb::ValidatedConfig> {
       if (text.find("bad") != std::string::npos) {
-        return fail(name, ":1:1: sites: expected a map, found \"bad\"\n", name, ":2:1: zones: missing");
+        return fail(name, ":1:1: sites: expected a map, found \"bad\"\n", name,
+                    ":2:1: zones: missing");
       }
       return gslb::ValidatedConfig{fake_fingerprint(text), text.find("node:") != std::string::npos
                                                                ? std::vector<std::string>{"node"}
@@ -103,10 +107,11 @@ class Fixture {
   }
 
   /// The status and JSON body of one request (with the token unless `anonymous`).
-  std::pair<unsigned, json::object> call(http::verb method, const std::string& target, const json::object& body = {},
-                                         bool anonymous = false) {
-    auto reply = http_request(server_->address(), method, target, body.empty() ? "" : json::serialize(body),
-                              anonymous ? std::nullopt : std::optional<std::string>(kToken), 10s);
+  std::pair<unsigned, json::object> call(http::verb method, const std::string& target,
+                                         const json::object& body = {}, bool anonymous = false) {
+    auto reply =
+        http_request(server_->address(), method, target, body.empty() ? "" : json::serialize(body),
+                     anonymous ? std::nullopt : std::optional<std::string>(kToken), 10s);
     REQUIRE(reply.ok());
     json::value parsed = json::parse(reply->body);
     REQUIRE(parsed.is_object());
@@ -114,7 +119,8 @@ class Fixture {
   }
 
   json::object apply(const std::string& text, unsigned expected_status = 200) {
-    auto [status, body] = call(http::verb::post, "/api/v1/config", json::object{{"yaml", text}, {"author", "tester"}});
+    auto [status, body] = call(http::verb::post, "/api/v1/config",
+                               json::object{{"yaml", text}, {"author", "tester"}});
     INFO(json::serialize(body));
     CHECK(status == expected_status);
     return body;
@@ -134,17 +140,19 @@ class Fixture {
   /// Writes a record straight into the store (as a lost apply would leave it).
   void put_record(const gslb::ConfigVersion& version) {
     std::promise<bool> done;
-    store_->write_system(store::KvPut{gslb::config_version_key(version.number),
-                                      gslb::encode_config_version(version)},
-                         [&](store::KvResult, std::optional<store::StoreError> error) { done.set_value(!error); });
+    store_->write_system(
+        store::KvPut{gslb::config_version_key(version.number),
+                     gslb::encode_config_version(version)},
+        [&](store::KvResult, std::optional<store::StoreError> error) { done.set_value(!error); });
     REQUIRE(done.get_future().get());
   }
 
   /// The record keys the store holds.
   std::size_t record_count() {
     std::promise<std::size_t> done;
-    store_->scan(std::string(gslb::kConfigVersionPrefix), 10'000, store::ReadMode::local,
-                 [&](auto pairs, std::optional<store::StoreError>) { done.set_value(pairs.size()); });
+    store_->scan(
+        std::string(gslb::kConfigVersionPrefix), 10'000, store::ReadMode::local,
+        [&](auto pairs, std::optional<store::StoreError>) { done.set_value(pairs.size()); });
     return done.get_future().get();
   }
 
@@ -154,7 +162,8 @@ class Fixture {
   std::unique_ptr<cluster::RaftMember> store_;
   test::FakeNode node_{clock_};
   boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{io_.get_executor()};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{
+      io_.get_executor()};
   std::thread io_thread_;
   std::optional<test::ServerThread> server_;
 };
@@ -184,7 +193,8 @@ TEST_CASE("config routes: apply, refuse, roll back, list", "[admin][config_route
   SECTION("an invalid config changes nothing and says why") {
     auto body = fixture.apply("sites: bad\n", 400);
     CHECK_THAT(std::string(body.at("error").as_string()),
-               Catch::StartsWith("the config has errors; nothing was changed:\n<applied config>:1:1: sites:"));
+               Catch::StartsWith(
+                   "the config has errors; nothing was changed:\n<applied config>:1:1: sites:"));
     REQUIRE(body.at("errors").as_array().size() == 2);
     CHECK(body.at("errors").as_array()[1] == "<applied config>:2:1: zones: missing");
     // Named by the client when it says which file it sent.
@@ -197,16 +207,23 @@ TEST_CASE("config routes: apply, refuse, roll back, list", "[admin][config_route
   }
 
   SECTION("bad requests") {
-    CHECK(fixture.call(http::verb::post, "/api/v1/config", json::object{{"yaml", "a: 1\n"}}, true).first == 401);
-    CHECK(fixture.call(http::verb::post, "/api/v1/config", json::object{{"text", "a"}}).first == 400);
-    CHECK(fixture.call(http::verb::post, "/api/v1/config", json::object{{"yaml", "a"}, {"author", "x\ty"}}).first ==
+    CHECK(fixture.call(http::verb::post, "/api/v1/config", json::object{{"yaml", "a: 1\n"}}, true)
+              .first == 401);
+    CHECK(fixture.call(http::verb::post, "/api/v1/config", json::object{{"text", "a"}}).first ==
           400);
+    CHECK(fixture
+              .call(http::verb::post, "/api/v1/config",
+                    json::object{{"yaml", "a"}, {"author", "x\ty"}})
+              .first == 400);
     const std::string huge(gslb::kMaxConfigTextBytes + 1, '#');
-    auto [status, body] = fixture.call(http::verb::post, "/api/v1/config", json::object{{"yaml", huge}});
+    auto [status, body] =
+        fixture.call(http::verb::post, "/api/v1/config", json::object{{"yaml", huge}});
     CHECK(status == 400);
     CHECK_THAT(std::string(body.at("error").as_string()), Catch::Contains("more than the limit"));
-    CHECK(fixture.call(http::verb::post, "/api/v1/config/rollback", json::object{{"version", "x"}}).first == 400);
-    CHECK(fixture.call(http::verb::post, "/api/v1/config/rollback", json::object{{"version", 0}}).first == 400);
+    CHECK(fixture.call(http::verb::post, "/api/v1/config/rollback", json::object{{"version", "x"}})
+              .first == 400);
+    CHECK(fixture.call(http::verb::post, "/api/v1/config/rollback", json::object{{"version", 0}})
+              .first == 400);
     CHECK(fixture.call(http::verb::get, "/api/v1/config/versions/zero").first == 400);
     CHECK(fixture.call(http::verb::get, "/api/v1/config/history?limit=101").first == 400);
     CHECK(fixture.history().empty());
@@ -237,8 +254,8 @@ TEST_CASE("config routes: apply, refuse, roll back, list", "[admin][config_route
     CHECK(fixture.record_count() == 3);
 
     // Rollback: the text of 1 as 5.
-    auto [status, rolled] =
-        fixture.call(http::verb::post, "/api/v1/config/rollback", json::object{{"version", 1}, {"author", "bob"}});
+    auto [status, rolled] = fixture.call(http::verb::post, "/api/v1/config/rollback",
+                                         json::object{{"version", 1}, {"author", "bob"}});
     CHECK(status == 200);
     CHECK(rolled.at("version") == 5);
     CHECK(rolled.at("rollback_of") == 1);
@@ -250,7 +267,8 @@ TEST_CASE("config routes: apply, refuse, roll back, list", "[admin][config_route
     CHECK(five.at("previous") == 4);
     CHECK(five.at("fingerprint") == json::value(fake_fingerprint("node: {}\nsites: A\n")));
 
-    auto [history_status, history] = fixture.call(http::verb::get, "/api/v1/config/history?limit=2");
+    auto [history_status, history] =
+        fixture.call(http::verb::get, "/api/v1/config/history?limit=2");
     CHECK(history_status == 200);
     CHECK(history.at("current") == 5);
     const json::array& items = history.at("versions").as_array();
@@ -261,7 +279,8 @@ TEST_CASE("config routes: apply, refuse, roll back, list", "[admin][config_route
     CHECK(items[1].as_object().at("current") == false);
     CHECK_FALSE(items[0].as_object().contains("text"));
 
-    CHECK(fixture.call(http::verb::post, "/api/v1/config/rollback", json::object{{"version", 99}}).first == 404);
+    CHECK(fixture.call(http::verb::post, "/api/v1/config/rollback", json::object{{"version", 99}})
+              .first == 404);
     CHECK(fixture.call(http::verb::get, "/api/v1/config/versions/99").first == 404);
     // A version that no longer validates on this node is not committed again.
     gslb::ConfigVersion old;
@@ -273,8 +292,10 @@ TEST_CASE("config routes: apply, refuse, roll back, list", "[admin][config_route
     auto [refused_status, refused] =
         fixture.call(http::verb::post, "/api/v1/config/rollback", json::object{{"version", "50"}});
     CHECK(refused_status == 400);
-    CHECK_THAT(std::string(refused.at("error").as_string()),
-               Catch::StartsWith("version 50 does not load on this node; nothing was changed:\n<version 50>:1:1:"));
+    CHECK_THAT(
+        std::string(refused.at("error").as_string()),
+        Catch::StartsWith(
+            "version 50 does not load on this node; nothing was changed:\n<version 50>:1:1:"));
     CHECK(fixture.history().front() == 5);
   }
 }
@@ -287,8 +308,9 @@ TEST_CASE("config routes: concurrent applies never both win one number", "[admin
     std::vector<std::future<std::pair<unsigned, json::object>>> calls;
     for (int i = 0; i < 3; ++i) {
       calls.push_back(std::async(std::launch::async, [&fixture, round, i] {
-        return fixture.call(http::verb::post, "/api/v1/config",
-                            json::object{{"yaml", "sites: " + std::to_string(round * 10 + i) + "\n"}});
+        return fixture.call(
+            http::verb::post, "/api/v1/config",
+            json::object{{"yaml", "sites: " + std::to_string(round * 10 + i) + "\n"}});
       }));
     }
     for (auto& call : calls) {
@@ -296,7 +318,9 @@ TEST_CASE("config routes: concurrent applies never both win one number", "[admin
       INFO(json::serialize(body));
       CHECK((status == 200 || status == 409));
       if (status == 200) won.push_back(body.at("version").to_number<std::uint64_t>());
-      if (status == 409) CHECK_THAT(std::string(body.at("error").as_string()), Catch::Contains("nothing was changed"));
+      if (status == 409)
+        CHECK_THAT(std::string(body.at("error").as_string()),
+                   Catch::Contains("nothing was changed"));
     }
   }
   // Every win is in the history exactly once, and nothing else is.

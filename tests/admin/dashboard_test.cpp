@@ -33,7 +33,8 @@ struct Fixture {
 
   Reply get(std::string_view target, std::string_view method = "GET") {
     RawClient raw(server.port());
-    REQUIRE(raw.send(std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n\r\n"));
+    REQUIRE(raw.send(std::string(method) + " " + std::string(target) +
+                     " HTTP/1.1\r\nHost: test\r\n\r\n"));
     auto response = raw.read_response(method == "HEAD");
     REQUIRE(response);
     return std::move(*response);
@@ -114,9 +115,10 @@ TEST_CASE("dashboard: HEAD answers the head of GET; other methods 405", "[admin]
 TEST_CASE("dashboard: no other path reaches a file", "[admin]") {
   Fixture f;
   for (const char* target :
-       {"/x", "/../etc/passwd", "/assets/../etc/passwd", "/assets/", "/assets", "/index.html", "/assets/index.html",
-        "/assets/dashboard.css/", "/assets/DASHBOARD.CSS", "/assets/%2e%2e/dashboard.js", "/assets/..%2Fworld.js",
-        "/dashboard.js", "/world.js", "/dom.js", "/assets/dom", "/assets/./dom.js", "//", "/assets/world.js.map",
+       {"/x", "/../etc/passwd", "/assets/../etc/passwd", "/assets/", "/assets", "/index.html",
+        "/assets/index.html", "/assets/dashboard.css/", "/assets/DASHBOARD.CSS",
+        "/assets/%2e%2e/dashboard.js", "/assets/..%2Fworld.js", "/dashboard.js", "/world.js",
+        "/dom.js", "/assets/dom", "/assets/./dom.js", "//", "/assets/world.js.map",
         "/admin/dashboard/index.html"}) {
     INFO(target);
     const Reply reply = f.get(target);
@@ -134,11 +136,13 @@ TEST_CASE("dashboard: the page loads only its own assets and runs no inline scri
   CHECK(page.find("http:") == std::string::npos);
   CHECK(page.find("https:") == std::string::npos);
   CHECK(page.find("//") == std::string::npos);
-  CHECK_FALSE(std::regex_search(page, std::regex(R"(\son[a-z]+\s*=)", std::regex::icase)));  // onclick=, ...
+  CHECK_FALSE(std::regex_search(
+      page, std::regex(R"(\son[a-z]+\s*=)", std::regex::icase)));  // onclick=, ...
   CHECK(page.find("style=") == std::string::npos);
   // One script, ours, by src: the entry module, which imports the others.
   std::size_t scripts = 0;
-  for (std::size_t at = page.find("<script"); at != std::string::npos; at = page.find("<script", at + 1)) {
+  for (std::size_t at = page.find("<script"); at != std::string::npos;
+       at = page.find("<script", at + 1)) {
     ++scripts;
     const std::string tag = page.substr(at, page.find('>', at) - at);
     INFO(tag);
@@ -149,20 +153,24 @@ TEST_CASE("dashboard: the page loads only its own assets and runs no inline scri
   CHECK(page.find("href=\"/assets/dashboard.css\"") != std::string::npos);
 }
 
-TEST_CASE("dashboard: every script puts data into the DOM as text and keeps the token in memory", "[admin]") {
+TEST_CASE("dashboard: every script puts data into the DOM as text and keeps the token in memory",
+          "[admin]") {
   std::ptrdiff_t scripts = 0;  // as count_if counts
   for (const DashboardAsset& asset : dashboard_assets()) {
     if (!asset.route.ends_with(".js")) continue;
     ++scripts;
     INFO(asset.route);
-    for (const char* banned : {"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
-                               "localStorage", "sessionStorage", "document.cookie", "new Function"}) {
+    for (const char* banned :
+         {"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "localStorage",
+          "sessionStorage", "document.cookie", "new Function"}) {
       INFO(banned);
       CHECK(asset.body.find(banned) == std::string_view::npos);
     }
   }
   // The loop saw every script of the table above: dashboard.js, its modules, world.js.
-  CHECK(scripts == std::ranges::count_if(kExpected, [](const Expected& e) { return std::string_view(e.route).ends_with(".js"); }));
+  CHECK(scripts == std::ranges::count_if(kExpected, [](const Expected& e) {
+          return std::string_view(e.route).ends_with(".js");
+        }));
   CHECK(scripts > 2);
 }
 

@@ -62,7 +62,8 @@ TEST_CASE("http_client: a refused connection names the server", "[admin]") {
   const SocketAddress server{IpAddress::v4(127, 0, 0, 1), port};
   const auto reply = http_request(server, http::verb::get, "/api/v1/status");
   REQUIRE_FALSE(reply.ok());
-  CHECK(reply.error().message.find("admin API at 127.0.0.1:" + std::to_string(port)) != std::string::npos);
+  CHECK(reply.error().message.find("admin API at 127.0.0.1:" + std::to_string(port)) !=
+        std::string::npos);
   CHECK(reply.error().message.find("connecting") != std::string::npos);
 }
 
@@ -70,11 +71,14 @@ TEST_CASE("http_client: sends method, body, content type and token", "[admin]") 
   HttpServerSettings settings = test_settings();
   settings.token = "tok";
   ServerThread server(settings, [](HttpServer& s) {
-    s.route(http::verb::put, "/api/v1/thing", Access::mutate, [](HttpRequest request, Responder respond) {
-      respond(HttpResponse{201, "text/plain", request.content_type + "|" + request.body, {}});
-    });
+    s.route(
+        http::verb::put, "/api/v1/thing", Access::mutate,
+        [](HttpRequest request, Responder respond) {
+          respond(HttpResponse{201, "text/plain", request.content_type + "|" + request.body, {}});
+        });
   });
-  const auto reply = http_request(server.address(), http::verb::put, "/api/v1/thing", "[1,2]", "tok");
+  const auto reply =
+      http_request(server.address(), http::verb::put, "/api/v1/thing", "[1,2]", "tok");
   REQUIRE(reply.ok());
   CHECK(reply->status == 201);
   CHECK(reply->content_type == "text/plain");

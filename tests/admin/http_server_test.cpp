@@ -7,10 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/json/parse.hpp>
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <algorithm>
+#include <boost/json/parse.hpp>
+#include <catch2/catch.hpp>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -47,39 +47,50 @@ struct Workers {
 
 /// The routes most tests use.
 void standard_routes(HttpServer& server, Workers& workers) {
-  server.route(http::verb::get, "/api/v1/status", Access::read,
-               [](HttpRequest, Responder respond) { respond(json_response(200, {{"ok", true}})); });
-  server.route(http::verb::post, "/api/v1/echo", Access::mutate, [](HttpRequest request, Responder respond) {
-    respond(json_response(200, {{"body", request.body}, {"content_type", request.content_type}}));
+  server.route(http::verb::get, "/api/v1/status", Access::read, [](HttpRequest, Responder respond) {
+    respond(json_response(200, {{"ok", true}}));
   });
-  server.route(http::verb::get, "/api/v1/kv/*", Access::read, [](HttpRequest request, Responder respond) {
-    json::object query;
-    for (const auto& [key, value] : request.query) query[key] = value;
-    respond(json_response(200, {{"path", request.path}, {"rest", request.rest}, {"query", query}}));
-  });
+  server.route(
+      http::verb::post, "/api/v1/echo", Access::mutate, [](HttpRequest request, Responder respond) {
+        respond(
+            json_response(200, {{"body", request.body}, {"content_type", request.content_type}}));
+      });
+  server.route(
+      http::verb::get, "/api/v1/kv/*", Access::read, [](HttpRequest request, Responder respond) {
+        json::object query;
+        for (const auto& [key, value] : request.query) query[key] = value;
+        respond(
+            json_response(200, {{"path", request.path}, {"rest", request.rest}, {"query", query}}));
+      });
   server.route(http::verb::delete_, "/api/v1/kv/*", Access::mutate,
-               [](HttpRequest, Responder respond) { respond(HttpResponse{204, "", "", {}}); });
-  server.route(http::verb::get, "/api/v1/later", Access::read, [&workers](HttpRequest, Responder respond) {
-    workers.run([respond] {
-      std::this_thread::sleep_for(50ms);
-      respond(json_response(200, {{"thread", "worker"}}));
-      respond(json_response(200, {{"thread", "second answer, ignored"}}));
-    });
-  });
+               [](HttpRequest, Responder respond) {
+                 respond(HttpResponse{204, "", "", {}});
+               });
+  server.route(http::verb::get, "/api/v1/later", Access::read,
+               [&workers](HttpRequest, Responder respond) {
+                 workers.run([respond] {
+                   std::this_thread::sleep_for(50ms);
+                   respond(json_response(200, {{"thread", "worker"}}));
+                   respond(json_response(200, {{"thread", "second answer, ignored"}}));
+                 });
+               });
   server.route(http::verb::get, "/api/v1/dropped", Access::read, [](HttpRequest, Responder) {});
   server.route(http::verb::get, "/api/v1/throws", Access::read,
                [](HttpRequest, Responder) { throw std::runtime_error("handler bug"); });
-  server.route(http::verb::get, "/api/v1/parked", Access::read, [&workers](HttpRequest, Responder respond) {
-    std::lock_guard lock(workers.mutex);
-    workers.parked.push_back(std::move(respond));
+  server.route(http::verb::get, "/api/v1/parked", Access::read,
+               [&workers](HttpRequest, Responder respond) {
+                 std::lock_guard lock(workers.mutex);
+                 workers.parked.push_back(std::move(respond));
+               });
+  server.route(http::verb::get, "/text", Access::read, [](HttpRequest, Responder respond) {
+    respond(HttpResponse{200, "text/plain", "hello", {}});
   });
-  server.route(http::verb::get, "/text", Access::read,
-               [](HttpRequest, Responder respond) { respond(HttpResponse{200, "text/plain", "hello", {}}); });
 }
 
 struct Fixture {
   explicit Fixture(HttpServerSettings settings = with_token(), Logger& logger = quiet())
-      : server(std::move(settings), [this](HttpServer& s) { standard_routes(s, workers); }, logger) {}
+      : server(
+            std::move(settings), [this](HttpServer& s) { standard_routes(s, workers); }, logger) {}
 
   static HttpServerSettings with_token() {
     HttpServerSettings settings = test_settings();
@@ -89,21 +100,27 @@ struct Fixture {
 
   Result<HttpReply> request(http::verb method, std::string target, std::string body = {},
                             std::optional<std::string> token = {}) {
-    return http_request(server.address(), method, std::move(target), std::move(body), std::move(token), 3000ms);
+    return http_request(server.address(), method, std::move(target), std::move(body),
+                        std::move(token), 3000ms);
   }
 
   Workers workers;  // outlives the server: its threads are joined last
   ServerThread server;
 };
 
-json::value parsed(const std::string& body) { return json::parse(body); }
+json::value parsed(const std::string& body) {
+  return json::parse(body);
+}
 
-std::string error_of(const HttpReply& reply) { return std::string(parsed(reply.body).at("error").as_string()); }
+std::string error_of(const HttpReply& reply) {
+  return std::string(parsed(reply.body).at("error").as_string());
+}
 
 /// A raw request for `target` with extra header lines (each ending "\r\n").
-std::string raw_request(std::string_view method, std::string_view target, std::string_view headers = "") {
-  return std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(headers) +
-         "\r\n";
+std::string raw_request(std::string_view method, std::string_view target,
+                        std::string_view headers = "") {
+  return std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" +
+         std::string(headers) + "\r\n";
 }
 
 }  // namespace
@@ -155,7 +172,8 @@ TEST_CASE("http_server: unknown path 404, known path wrong method 405 with Allow
   CHECK((*prefix)[http::field::allow] == "DELETE, GET, HEAD");
 }
 
-TEST_CASE("http_server: a mutate route needs the bearer token: 401 without, 403 wrong, 200 right", "[admin]") {
+TEST_CASE("http_server: a mutate route needs the bearer token: 401 without, 403 wrong, 200 right",
+          "[admin]") {
   Fixture f;
   RawClient raw(f.server.port());
   raw.send(raw_request("POST", "/api/v1/echo", "Content-Length: 2\r\n\r\n{}"));
@@ -186,7 +204,8 @@ TEST_CASE("http_server: a mutate route needs the bearer token: 401 without, 403 
 
 TEST_CASE("http_server: without a configured token every mutation is 403", "[admin]") {
   Fixture f(test_settings());
-  for (const std::optional<std::string>& token : {std::optional<std::string>{}, std::optional<std::string>{kToken}}) {
+  for (const std::optional<std::string>& token :
+       {std::optional<std::string>{}, std::optional<std::string>{kToken}}) {
     const auto reply = f.request(http::verb::post, "/api/v1/echo", "{}", token);
     REQUIRE(reply.ok());
     CHECK(reply->status == 403);
@@ -254,23 +273,24 @@ TEST_CASE("http_server: bodies up to max_body_bytes pass, larger ones are 413", 
   }
   SECTION("a chunked body over the limit") {
     RawClient raw(f.server.port());
-    raw.send(raw_request("POST", "/api/v1/echo", auth + "Transfer-Encoding: chunked\r\n") + "400\r\n" +
-             std::string(1024, 'x') + "\r\n1\r\nx\r\n0\r\n\r\n");
+    raw.send(raw_request("POST", "/api/v1/echo", auth + "Transfer-Encoding: chunked\r\n") +
+             "400\r\n" + std::string(1024, 'x') + "\r\n1\r\nx\r\n0\r\n\r\n");
     const auto reply = raw.read_response();
     REQUIRE(reply);
     CHECK(reply->result_int() == 413);
   }
   SECTION("a chunked body at the limit") {
     RawClient raw(f.server.port());
-    raw.send(raw_request("POST", "/api/v1/echo", auth + "Transfer-Encoding: chunked\r\n") + "3ff\r\n" +
-             std::string(1023, 'x') + "\r\n1\r\ny\r\n0\r\n\r\n");
+    raw.send(raw_request("POST", "/api/v1/echo", auth + "Transfer-Encoding: chunked\r\n") +
+             "3ff\r\n" + std::string(1023, 'x') + "\r\n1\r\ny\r\n0\r\n\r\n");
     const auto reply = raw.read_response();
     REQUIRE(reply);
     CHECK(reply->result_int() == 200);
     CHECK(parsed(reply->body()).at("body") == json::value(std::string(1023, 'x') + "y"));
   }
   SECTION("a client that sends the whole oversized body still reads the 413") {
-    const auto reply = f.request(http::verb::post, "/api/v1/echo", std::string(200 * 1024, 'x'), kToken);
+    const auto reply =
+        f.request(http::verb::post, "/api/v1/echo", std::string(200 * 1024, 'x'), kToken);
     REQUIRE(reply.ok());
     CHECK(reply->status == 413);
   }
@@ -279,8 +299,8 @@ TEST_CASE("http_server: bodies up to max_body_bytes pass, larger ones are 413", 
 TEST_CASE("http_server: Expect: 100-continue gets its interim response", "[admin]") {
   Fixture f;
   RawClient raw(f.server.port());
-  const std::string headers =
-      std::string("Authorization: Bearer ") + kToken + "\r\nExpect: 100-continue\r\nContent-Length: 2\r\n";
+  const std::string headers = std::string("Authorization: Bearer ") + kToken +
+                              "\r\nExpect: 100-continue\r\nContent-Length: 2\r\n";
   raw.send(raw_request("POST", "/api/v1/echo", headers));
   const auto interim = raw.read_response();
   REQUIRE(interim);
@@ -291,7 +311,8 @@ TEST_CASE("http_server: Expect: 100-continue gets its interim response", "[admin
   CHECK(reply->result_int() == 200);
 }
 
-TEST_CASE("http_server: a request head up to max_header_bytes passes, a larger one is 431", "[admin]") {
+TEST_CASE("http_server: a request head up to max_header_bytes passes, a larger one is 431",
+          "[admin]") {
   HttpServerSettings settings = test_settings();
   settings.max_header_bytes = 2048;
   Fixture f(settings);
@@ -327,8 +348,9 @@ TEST_CASE("http_server: a request head up to max_header_bytes passes, a larger o
 TEST_CASE("http_server: garbage and bad targets are 400", "[admin]") {
   Fixture f;
   for (const std::string& garbage :
-       {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http\r\n\r\n"), std::string("HELLO\r\n\r\n"),
-        std::string("GET /api/v1/status HTTP/9.9\r\n\r\n"), std::string("GET  HTTP/1.1\r\n\r\n"),
+       {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http\r\n\r\n"),
+        std::string("HELLO\r\n\r\n"), std::string("GET /api/v1/status HTTP/9.9\r\n\r\n"),
+        std::string("GET  HTTP/1.1\r\n\r\n"),
         std::string("GET /api/v1/status HTTP/1.1\r\nBad Header\r\n\r\n"),
         std::string("GET /a HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")}) {
     INFO(garbage);
@@ -340,7 +362,8 @@ TEST_CASE("http_server: garbage and bad targets are 400", "[admin]") {
     CHECK((*reply)[http::field::content_type] == "application/json");
     CHECK(raw.closed_within(2000ms));
   }
-  for (const char* target : {"http://other.example/api/v1/status", "*", "/api/v1/kv/%zz", "/api/v1/kv/x?a=%4"}) {
+  for (const char* target :
+       {"http://other.example/api/v1/status", "*", "/api/v1/kv/%zz", "/api/v1/kv/x?a=%4"}) {
     INFO(target);
     RawClient raw(f.server.port());
     raw.send(raw_request("GET", target));
@@ -379,8 +402,10 @@ TEST_CASE("http_server: a slow request body gets 408 and the close", "[admin]") 
   Fixture f(settings);
   RawClient raw(f.server.port());
   const auto began = std::chrono::steady_clock::now();
-  raw.send(raw_request("POST", "/api/v1/echo", std::string("Authorization: Bearer ") + kToken +
-                                                   "\r\nContent-Length: 10\r\n") + "12345");
+  raw.send(
+      raw_request("POST", "/api/v1/echo",
+                  std::string("Authorization: Bearer ") + kToken + "\r\nContent-Length: 10\r\n") +
+      "12345");
   const auto reply = raw.read_response(false, 3000ms);
   REQUIRE(reply);
   CHECK(reply->result_int() == 408);
@@ -390,7 +415,8 @@ TEST_CASE("http_server: a slow request body gets 408 and the close", "[admin]") 
   CHECK(took < 1500ms);
 }
 
-TEST_CASE("http_server: a connection that sends nothing is closed silently after header_timeout", "[admin]") {
+TEST_CASE("http_server: a connection that sends nothing is closed silently after header_timeout",
+          "[admin]") {
   HttpServerSettings settings = test_settings();
   settings.header_timeout = 200ms;
   Fixture f(settings);
@@ -427,7 +453,8 @@ TEST_CASE("http_server: keep-alive serves several requests, then closes when idl
 TEST_CASE("http_server: pipelined requests are answered in order", "[admin]") {
   Fixture f;
   RawClient raw(f.server.port());
-  raw.send(raw_request("GET", "/api/v1/later") + raw_request("GET", "/api/v1/kv/b") + raw_request("GET", "/text"));
+  raw.send(raw_request("GET", "/api/v1/later") + raw_request("GET", "/api/v1/kv/b") +
+           raw_request("GET", "/text"));
   const auto a = raw.read_response();
   const auto b = raw.read_response();
   const auto c = raw.read_response();
@@ -518,20 +545,25 @@ TEST_CASE("http_server: a non-loopback address needs a token", "[admin]") {
 
 TEST_CASE("http_server: path rest and query are percent-decoded", "[admin]") {
   Fixture f;
-  const auto reply = f.request(http::verb::get, "/api/v1/kv/site%2Fa/b%20c%25?name=www.example.com&x=1%262&y=a+b&flag");
+  const auto reply = f.request(
+      http::verb::get, "/api/v1/kv/site%2Fa/b%20c%25?name=www.example.com&x=1%262&y=a+b&flag");
   REQUIRE(reply.ok());
   REQUIRE(reply->status == 200);
   const auto body = parsed(reply->body);
   CHECK(body.at("path") == "/api/v1/kv/site/a/b c%");
   CHECK(body.at("rest") == "site/a/b c%");
-  CHECK(body.at("query") == json::value({{"name", "www.example.com"}, {"x", "1&2"}, {"y", "a b"}, {"flag", ""}}));
+  CHECK(body.at("query") ==
+        json::value({{"name", "www.example.com"}, {"x", "1&2"}, {"y", "a b"}, {"flag", ""}}));
 
-  const auto encoded = f.request(http::verb::get, "/api/v1/kv/" + percent_encode("key with/slash&more"));
+  const auto encoded =
+      f.request(http::verb::get, "/api/v1/kv/" + percent_encode("key with/slash&more"));
   REQUIRE(encoded.ok());
   CHECK(parsed(encoded->body).at("rest") == "key with/slash&more");
 }
 
-TEST_CASE("http_server: a handler that drops its Responder or throws gives 500; one that stalls 503", "[admin]") {
+TEST_CASE(
+    "http_server: a handler that drops its Responder or throws gives 500; one that stalls 503",
+    "[admin]") {
   HttpServerSettings settings = Fixture::with_token();
   settings.response_timeout = 300ms;
   Fixture f(settings);
@@ -580,7 +612,8 @@ TEST_CASE("http_server: HEAD on a GET route sends the head only", "[admin]") {
   CHECK(client->body.empty());
 }
 
-TEST_CASE("http_server: no CORS header, even for a cross-origin request or a preflight", "[admin]") {
+TEST_CASE("http_server: no CORS header, even for a cross-origin request or a preflight",
+          "[admin]") {
   Fixture f;
   RawClient raw(f.server.port());
   const std::string origin = "Origin: http://evil.example\r\n";
@@ -590,7 +623,8 @@ TEST_CASE("http_server: no CORS header, even for a cross-origin request or a pre
   CHECK(get->result_int() == 200);
   CHECK_FALSE(has_cors_header(*get));
   const std::string preflight_headers =
-      origin + "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization\r\n";
+      origin +
+      "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization\r\n";
   raw.send(raw_request("OPTIONS", "/api/v1/echo", preflight_headers));
   const auto preflight = raw.read_response();
   REQUIRE(preflight);
@@ -617,8 +651,9 @@ TEST_CASE("http_server: one debug line per request, never the token", "[admin]")
     // The line follows the write: wait for the last one.
     for (int i = 0; i < 200; ++i) {
       std::lock_guard lock(mutex);
-      if (std::any_of(lines.begin(), lines.end(),
-                      [](const std::string& line) { return line.find("/api/v1/nothing 404") != std::string::npos; }))
+      if (std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
+            return line.find("/api/v1/nothing 404") != std::string::npos;
+          }))
         break;
       std::this_thread::sleep_for(5ms);
     }
@@ -638,7 +673,8 @@ TEST_CASE("http_server: one debug line per request, never the token", "[admin]")
   CHECK(requests[2].find("GET /api/v1/nothing 404 ") != std::string::npos);
 }
 
-TEST_CASE("http_server: stop() closes connections, including one waiting for its handler", "[admin]") {
+TEST_CASE("http_server: stop() closes connections, including one waiting for its handler",
+          "[admin]") {
   Fixture f;
   RawClient idle(f.server.port());
   RawClient waiting(f.server.port());

@@ -47,7 +47,8 @@ class ServerThread {
  public:
   /// Adds routes with `setup`, starts (REQUIREs success), runs the io
   /// thread.
-  ServerThread(HttpServerSettings settings, const std::function<void(HttpServer&)>& setup, Logger& logger = quiet());
+  ServerThread(HttpServerSettings settings, const std::function<void(HttpServer&)>& setup,
+               Logger& logger = quiet());
   /// The same, for routes that also need the server's io_context.
   ServerThread(HttpServerSettings settings,
                const std::function<void(HttpServer&, boost::asio::io_context&)>& setup,
@@ -83,7 +84,8 @@ class RawClient {
   bool send(std::string_view bytes);
   /// The next complete response (for HEAD: its head), or nullopt when the
   /// connection closes or `limit` passes first.
-  std::optional<Reply> read_response(bool head_only = false, std::chrono::milliseconds limit = 3000ms);
+  std::optional<Reply> read_response(bool head_only = false,
+                                     std::chrono::milliseconds limit = 3000ms);
   /// True when the server closes the connection within `limit`; bytes that
   /// arrive meanwhile are kept for read_response().
   bool closed_within(std::chrono::milliseconds limit);
@@ -107,8 +109,9 @@ inline bool has_cors_header(const Reply& reply);
 // Definitions (header-only: the test binary globs *_test.cpp).
 
 inline Logger& quiet() {
-  static Logger logger = std::getenv("MERIDIAN_TEST_LOG") != nullptr ? Logger(LogLevel::debug)
-                                                                     : Logger(LogLevel::error, [](std::string_view) {});
+  static Logger logger = std::getenv("MERIDIAN_TEST_LOG") != nullptr
+                             ? Logger(LogLevel::debug)
+                             : Logger(LogLevel::error, [](std::string_view) {});
   return logger;
 }
 
@@ -164,7 +167,9 @@ inline RawClient::RawClient(std::uint16_t port) {
   REQUIRE(::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
 }
 
-inline RawClient::~RawClient() { ::close(fd_); }
+inline RawClient::~RawClient() {
+  ::close(fd_);
+}
 
 inline bool RawClient::send(std::string_view bytes) {
   while (!bytes.empty()) {
@@ -191,7 +196,8 @@ inline bool RawClient::receive(std::chrono::milliseconds limit) {
   return true;
 }
 
-inline std::optional<Reply> RawClient::read_response(bool head_only, std::chrono::milliseconds limit) {
+inline std::optional<Reply> RawClient::read_response(bool head_only,
+                                                     std::chrono::milliseconds limit) {
   const auto end = std::chrono::steady_clock::now() + limit;
   while (true) {
     if (!pending_.empty()) {
@@ -205,11 +211,13 @@ inline std::optional<Reply> RawClient::read_response(bool head_only, std::chrono
         pending_.erase(0, used);
         return parser.release();
       }
-      if (error && error != beast::http::error::need_more) FAIL("unparsable response: " << error.message());
+      if (error && error != beast::http::error::need_more)
+        FAIL("unparsable response: " << error.message());
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= end) return std::nullopt;
-    if (!receive(std::chrono::duration_cast<std::chrono::milliseconds>(end - now))) return std::nullopt;
+    if (!receive(std::chrono::duration_cast<std::chrono::milliseconds>(end - now)))
+      return std::nullopt;
   }
 }
 

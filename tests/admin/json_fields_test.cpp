@@ -14,7 +14,9 @@ namespace json = boost::json;
 
 namespace {
 
-json::object object_of(const char* text) { return json::parse(text).as_object(); }
+json::object object_of(const char* text) {
+  return json::parse(text).as_object();
+}
 
 HttpRequest with_query(std::map<std::string, std::string> query) {
   HttpRequest request;
@@ -93,12 +95,10 @@ TEST_CASE("json fields: answer values", "[admin][json_fields]") {
   CHECK(json::serialize(override_json(std::optional<gslb::OperatorOverride>(value))) ==
         R"({"state":"down","author":"alice","reason":"broken","set_ms":10,"expires_ms":null})");
   value.expires_ms = 20;
-  CHECK(
-      json::serialize(override_json("_ops/override/site/eu-west", value)) ==
-      R"({"site":"eu-west","state":"down","set_ms":10,"author":"alice","reason":"broken",)"
-      R"("expires_ms":20})");
-  CHECK(
-      json::serialize(override_json("_ops/override/endpoint/192.0.2.1", value)) ==
-      R"({"endpoint":"192.0.2.1","state":"down","set_ms":10,"author":"alice","reason":"broken",)"
-      R"("expires_ms":20})");
+  CHECK(json::serialize(override_json("_ops/override/site/eu-west", value)) ==
+        R"({"site":"eu-west","state":"down","set_ms":10,"author":"alice","reason":"broken",)"
+        R"("expires_ms":20})");
+  CHECK(json::serialize(override_json("_ops/override/endpoint/192.0.2.1", value)) ==
+        R"({"endpoint":"192.0.2.1","state":"down","set_ms":10,"author":"alice","reason":"broken",)"
+        R"("expires_ms":20})");
 }

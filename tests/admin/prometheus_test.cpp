@@ -8,7 +8,8 @@ using namespace meridian::admin;
 
 TEST_CASE("prometheus: families, samples and escaped labels in the text format", "[admin]") {
   PrometheusWriter out;
-  out.family("meridian_dns_queries_total", MetricType::counter, "DNS queries\nreceived, by \\ type.");
+  out.family("meridian_dns_queries_total", MetricType::counter,
+             "DNS queries\nreceived, by \\ type.");
   out.sample("meridian_dns_queries_total", {{"qtype", "A"}, {"zone", "example.com."}}, 1234);
   out.sample("meridian_dns_queries_total", {{"qtype", "odd\"one\\\n"}}, 0.5);
   out.family("meridian_up", MetricType::gauge, "Always 1.");

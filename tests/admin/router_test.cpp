@@ -12,7 +12,8 @@ HttpServer::Handler tagged(std::string tag) {
 
 }  // namespace
 
-TEST_CASE("router: exact beats prefix, longer prefix beats shorter, HEAD falls back to GET", "[admin]") {
+TEST_CASE("router: exact beats prefix, longer prefix beats shorter, HEAD falls back to GET",
+          "[admin]") {
   Router router;
   router.add(http::verb::get, "/api/v1/status", Access::read, tagged("status"));
   router.add(http::verb::get, "/api/v1/*", Access::read, tagged("v1"));

@@ -50,10 +50,15 @@ TEST_CASE("url: percent_encode escapes all but unreserved bytes and round-trips"
 }
 
 TEST_CASE("url: parse_query splits, decodes and keeps the last repeated key", "[admin]") {
-  const auto query = parse_query("name=www.example.com&client=192.0.2.1&flag&x=1%262&y=a+b&&x2=&x=3");
+  const auto query =
+      parse_query("name=www.example.com&client=192.0.2.1&flag&x=1%262&y=a+b&&x2=&x=3");
   REQUIRE(query.has_value());
-  const std::map<std::string, std::string> expected = {
-      {"name", "www.example.com"}, {"client", "192.0.2.1"}, {"flag", ""}, {"x", "3"}, {"y", "a b"}, {"x2", ""}};
+  const std::map<std::string, std::string> expected = {{"name", "www.example.com"},
+                                                       {"client", "192.0.2.1"},
+                                                       {"flag", ""},
+                                                       {"x", "3"},
+                                                       {"y", "a b"},
+                                                       {"x2", ""}};
   CHECK(*query == expected);
   CHECK(parse_query("")->empty());
   CHECK(parse_query("a=%zz") == std::nullopt);

@@ -27,7 +27,7 @@ TEST_CASE("ip_address: masking, bits and mapped addresses", "[base]") {
   CHECK(a.masked(20).to_string() == "81.2.64.0");
   CHECK(a.masked(0).to_string() == "0.0.0.0");
   CHECK(a.masked(32) == a);
-  CHECK(a.bit(1));      // 81 = 0101 0001
+  CHECK(a.bit(1));  // 81 = 0101 0001
   CHECK_FALSE(a.bit(0));
   IpAddress mapped;
   REQUIRE(IpAddress::parse("::ffff:81.2.69.160", mapped));
@@ -52,7 +52,8 @@ TEST_CASE("ip_address: networks reject host bits and bad lengths", "[base]") {
   REQUIRE(IpNetwork::parse("2001:218::/32", n));
   REQUIRE(IpNetwork::parse("192.0.2.1", n));
   CHECK(n.prefix_len == 32);
-  for (const char* bad : {"200.160.1.0/20", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "10.0.0.0/-1"}) {
+  for (const char* bad :
+       {"200.160.1.0/20", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "10.0.0.0/-1"}) {
     INFO(bad);
     CHECK_FALSE(IpNetwork::parse(bad, n));
   }
@@ -70,8 +71,8 @@ TEST_CASE("ip_address: socket addresses need a port and brackets for IPv6", "[ba
   CHECK(s.is_wildcard());
   REQUIRE(SocketAddress::parse("[::]:53", s));
   CHECK(s.is_wildcard());
-  for (const char* bad : {"127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "::1:53", "[::1]53", "[127.0.0.1]:53",
-                          "host:53", "127.0.0.1:53x"}) {
+  for (const char* bad : {"127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "::1:53", "[::1]53",
+                          "[127.0.0.1]:53", "host:53", "127.0.0.1:53x"}) {
     INFO(bad);
     CHECK_FALSE(SocketAddress::parse(bad, s));
   }

@@ -1,8 +1,8 @@
 #include "base/process_stats.hpp"
 
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <vector>
 

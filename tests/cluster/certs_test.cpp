@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <sys/stat.h>
 
 #include "cluster/certs.hpp"
 
@@ -39,12 +39,16 @@ TEST_CASE("certs: a node certificate verifies against its CA and carries its nam
   auto ca = create_ca({"meridian-test-ca", {}, {}, std::chrono::hours(24)});
   REQUIRE(ca.ok());
   REQUIRE(write_certificate(dir.path, "ca", *ca).ok());
-  CertificateRequest node{"fra-1", {"fra-1", "fra-1.cluster.test"}, {IpAddress::v4(127, 0, 0, 1)}, std::chrono::hours(24)};
+  CertificateRequest node{"fra-1",
+                          {"fra-1", "fra-1.cluster.test"},
+                          {IpAddress::v4(127, 0, 0, 1)},
+                          std::chrono::hours(24)};
   auto issued = issue_node_certificate(*ca, node);
   REQUIRE(issued.ok());
   REQUIRE(write_certificate(dir.path, "fra-1", *issued).ok());
 
-  const std::string verify = run("openssl verify -CAfile " + dir.path + "/ca.pem " + dir.path + "/fra-1.pem");
+  const std::string verify =
+      run("openssl verify -CAfile " + dir.path + "/ca.pem " + dir.path + "/fra-1.pem");
   CHECK_THAT(verify, Catch::Contains("fra-1.pem: OK"));
   const std::string text = run("openssl x509 -noout -text -in " + dir.path + "/fra-1.pem");
   CHECK_THAT(text, Catch::Contains("DNS:fra-1.cluster.test"));
@@ -52,7 +56,7 @@ TEST_CASE("certs: a node certificate verifies against its CA and carries its nam
   CHECK_THAT(text, Catch::Contains("TLS Web Server Authentication, TLS Web Client Authentication"));
   CHECK_THAT(text, Catch::Contains("CA:FALSE"));
 
-  struct stat info{};
+  struct stat info {};
   REQUIRE(::stat((dir.path + "/fra-1.key").c_str(), &info) == 0);
   CHECK((info.st_mode & 0777) == 0600);
 
@@ -61,7 +65,8 @@ TEST_CASE("certs: a node certificate verifies against its CA and carries its nam
   CHECK(read->certificate_pem == issued->certificate_pem);
 }
 
-TEST_CASE("certs: another CA's certificate does not verify, keys are never overwritten", "[cluster]") {
+TEST_CASE("certs: another CA's certificate does not verify, keys are never overwritten",
+          "[cluster]") {
   TempDir dir;
   auto ca = create_ca({"one", {}, {}, std::chrono::hours(24)});
   auto other = create_ca({"two", {}, {}, std::chrono::hours(24)});

@@ -29,7 +29,15 @@ TEST_CASE("inflights: a bounded window freed by acknowledgements", "[cluster]") 
 TEST_CASE("progress: probe, replicate and snapshot states, table-driven", "[cluster]") {
   // Each step: an event applied to a peer starting at next = 11 (probe),
   // then the expected state, match, next and whether it is paused.
-  enum class Event { send, match, reject, become_replicate, become_snapshot, heartbeat, snapshot_failed };
+  enum class Event {
+    send,
+    match,
+    reject,
+    become_replicate,
+    become_snapshot,
+    heartbeat,
+    snapshot_failed
+  };
   struct Step {
     Event event;
     std::uint64_t a, b;
@@ -39,18 +47,18 @@ TEST_CASE("progress: probe, replicate and snapshot states, table-driven", "[clus
   };
   using S = ReplicationState;
   const std::vector<Step> steps = {
-      {Event::send, 11, 0, S::probe, 0, 11, true},            // one probe at a time
-      {Event::reject, 10, 4, S::probe, 0, 5, false},          // back off to the hint
-      {Event::reject, 10, 2, S::probe, 0, 5, false},          // stale rejection: ignored
+      {Event::send, 11, 0, S::probe, 0, 11, true},    // one probe at a time
+      {Event::reject, 10, 4, S::probe, 0, 5, false},  // back off to the hint
+      {Event::reject, 10, 2, S::probe, 0, 5, false},  // stale rejection: ignored
       {Event::send, 7, 0, S::probe, 0, 5, true},
-      {Event::heartbeat, 0, 0, S::probe, 0, 5, false},        // next probe allowed
+      {Event::heartbeat, 0, 0, S::probe, 0, 5, false},  // next probe allowed
       {Event::match, 6, 0, S::probe, 6, 7, false},
       {Event::become_replicate, 0, 0, S::replicate, 6, 7, false},
-      {Event::send, 8, 0, S::replicate, 6, 9, false},         // optimistic next
-      {Event::send, 9, 0, S::replicate, 6, 10, true},         // window of 2 is full
+      {Event::send, 8, 0, S::replicate, 6, 9, false},  // optimistic next
+      {Event::send, 9, 0, S::replicate, 6, 10, true},  // window of 2 is full
       {Event::match, 8, 0, S::replicate, 8, 10, false},
-      {Event::reject, 7, 0, S::replicate, 8, 10, false},      // below the match: stale
-      {Event::reject, 9, 0, S::replicate, 8, 9, false},       // restart after the match
+      {Event::reject, 7, 0, S::replicate, 8, 10, false},  // below the match: stale
+      {Event::reject, 9, 0, S::replicate, 8, 9, false},   // restart after the match
       {Event::become_snapshot, 20, 0, S::snapshot, 8, 9, true},
       {Event::snapshot_failed, 0, 0, S::probe, 8, 9, false},
       {Event::become_snapshot, 20, 0, S::snapshot, 8, 9, true},
@@ -85,7 +93,7 @@ TEST_CASE("read-index queue: a round confirms itself and every earlier one", "[c
   CHECK(queue.full());
   CHECK(queue.last_round() == r3);
   CHECK(queue.release(majority_of_three).empty());  // only the leader so far
-  queue.ack(2, r2);  // confirms rounds 1 and 2, not 3
+  queue.ack(2, r2);                                 // confirms rounds 1 and 2, not 3
   const auto released = queue.release(majority_of_three);
   REQUIRE(released.size() == 2);
   CHECK(released[0].round == r1);

@@ -20,7 +20,8 @@ std::vector<Message> take_messages(Raft& raft) {
   return ready.messages;
 }
 
-Message vote_request(MessageType type, NodeId from, std::uint64_t term, std::uint64_t index, std::uint64_t log_term) {
+Message vote_request(MessageType type, NodeId from, std::uint64_t term, std::uint64_t index,
+                     std::uint64_t log_term) {
   Message m;
   m.type = type;
   m.from = from;
@@ -69,7 +70,8 @@ TEST_CASE("raft election: three nodes elect one leader and replicate", "[cluster
   CHECK(net.step_errors().empty());
 }
 
-TEST_CASE("raft election: election timeouts are randomized in [election_tick, 2 * election_tick)", "[cluster]") {
+TEST_CASE("raft election: election timeouts are randomized in [election_tick, 2 * election_tick)",
+          "[cluster]") {
   std::set<int> timeouts;
   for (std::uint64_t seed = 1; seed <= 60; ++seed) {
     auto log = store::make_memory_log();
@@ -139,7 +141,8 @@ TEST_CASE("raft election: vote decisions, table-driven", "[cluster]") {
     } else {
       REQUIRE(messages.size() == 1);
       CHECK(messages[0].to == 3);
-      CHECK(messages[0].type == (c.type == vote ? MessageType::vote_response : MessageType::pre_vote_response));
+      CHECK(messages[0].type ==
+            (c.type == vote ? MessageType::vote_response : MessageType::pre_vote_response));
       CHECK(messages[0].reject == (c.answer == 0));
     }
     CHECK(raft.term() == c.term_after);
@@ -148,7 +151,8 @@ TEST_CASE("raft election: vote decisions, table-driven", "[cluster]") {
   }
 }
 
-TEST_CASE("raft election: only one leader per term over 200 seeds of random scheduling", "[cluster]") {
+TEST_CASE("raft election: only one leader per term over 200 seeds of random scheduling",
+          "[cluster]") {
   // A fault-injecting scheduler with short timeouts: random ticks, random
   // delivery order, losses, duplicates, partitions, crashes and restarts. The network
   // checks election safety (one leader per term) and state machine safety
@@ -210,7 +214,8 @@ TEST_CASE("raft election: only one leader per term over 200 seeds of random sche
   CHECK(terms_with_leaders >= 200 * 5);
 }
 
-TEST_CASE("raft election: a new leader follows a failed one, which rejoins as follower", "[cluster]") {
+TEST_CASE("raft election: a new leader follows a failed one, which rejoins as follower",
+          "[cluster]") {
   Network net({1, 2, 3}, 3);
   REQUIRE(net.elect(1) == 1);
   const std::uint64_t first_term = net.raft(1).term();
@@ -273,7 +278,8 @@ TEST_CASE("raft election: pre-vote keeps an isolated node from inflating its ter
   }
 }
 
-TEST_CASE("raft election: check-quorum steps a leader down within two election timeouts", "[cluster]") {
+TEST_CASE("raft election: check-quorum steps a leader down within two election timeouts",
+          "[cluster]") {
   for (const bool check_quorum : {true, false}) {
     INFO("check_quorum " << check_quorum);
     Network net({1, 2, 3}, 9, [&](Raft::Config& config) { config.check_quorum = check_quorum; });

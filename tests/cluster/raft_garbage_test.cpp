@@ -13,7 +13,8 @@ using namespace meridian;
 using namespace meridian::cluster;
 using namespace meridian::cluster::testing;
 
-TEST_CASE("raft garbage: malformed and stale messages are rejected without harm, table-driven", "[cluster]") {
+TEST_CASE("raft garbage: malformed and stale messages are rejected without harm, table-driven",
+          "[cluster]") {
   Network net({1, 2, 3}, 12);
   REQUIRE(net.elect(2) == 2);
   REQUIRE(net.raft(2).transfer_leadership(1).ok());  // term 2, so a stale term 1 exists
@@ -32,7 +33,8 @@ TEST_CASE("raft garbage: malformed and stale messages are rejected without harm,
     m.term = term;
     return m;
   };
-  const auto entry = [&](std::uint64_t index, std::uint64_t entry_term, store::EntryType type, std::string data) {
+  const auto entry = [&](std::uint64_t index, std::uint64_t entry_term, store::EntryType type,
+                         std::string data) {
     store::Entry e;
     e.index = index;
     e.term = entry_term;
@@ -69,7 +71,8 @@ TEST_CASE("raft garbage: malformed and stale messages are rejected without harm,
     m = message(MessageType::append, 1, 2);
     m.index = last;
     m.log_term = term;
-    m.entries = {entry(last + 1, term, store::EntryType::normal, "x"), entry(last + 3, term, store::EntryType::normal, "y")};
+    m.entries = {entry(last + 1, term, store::EntryType::normal, "x"),
+                 entry(last + 3, term, store::EntryType::normal, "y")};
     cases.push_back({"entries with a gap", m, true});
     m.entries = {entry(last + 1, term + 1, store::EntryType::normal, "x")};
     cases.push_back({"an entry from the future", m, true});
@@ -92,7 +95,8 @@ TEST_CASE("raft garbage: malformed and stale messages are rejected without harm,
     m.term = std::numeric_limits<std::uint64_t>::max();
     cases.push_back({"a term out of range", m, true});
     m = message(MessageType::snapshot, 1, 2);
-    m.snapshot = store::Snapshot{std::numeric_limits<std::uint64_t>::max(), term, {{1, 2, 3}, {}}, "s"};
+    m.snapshot =
+        store::Snapshot{std::numeric_limits<std::uint64_t>::max(), term, {{1, 2, 3}, {}}, "s"};
     cases.push_back({"a snapshot index out of range", m, true});
     m = message(MessageType::vote_response, 3, 1);
     cases.push_back({"a late vote", m, false});
@@ -149,14 +153,16 @@ Message random_message(Rng& rng, const Status& status) {
       entry.type = store::EntryType::config;
       const MembershipChange change{static_cast<ChangeKind>(pick(4)), 1 + pick(5)};
       auto next = apply_change({{1, 2, 3}, {4}}, change);
-      entry.data = next && pick(2) == 0 ? encode_config({change, *next}) : std::string("\x01\x02junk");
+      entry.data =
+          next && pick(2) == 0 ? encode_config({change, *next}) : std::string("\x01\x02junk");
     } else {
       entry.data = "x" + std::to_string(pick(100));
     }
     m.entries.push_back(std::move(entry));
   }
   if (m.type == MessageType::snapshot && pick(5) != 0) {
-    store::Membership membership = pick(4) == 0 ? store::Membership{} : store::Membership{{1, 2, 3}, {4}};
+    store::Membership membership =
+        pick(4) == 0 ? store::Membership{} : store::Membership{{1, 2, 3}, {4}};
     m.snapshot = store::Snapshot{pick(status.last_index + 6), pick(m.term + 1), membership, "snap"};
   }
   return m;
@@ -248,9 +254,12 @@ TEST_CASE("raft garbage: random messages and calls never crash a node", "[cluste
         raft.advance(ready);
       }
       const Status status = raft.status();
-      if (status.commit > status.last_index || status.applied > status.commit) FAIL("broken indices");
-      if (rng.below(300) == 0 && status.applied > log->snapshot().index && status.applied >= log->first_index()) {
-        store::Snapshot snapshot{status.applied, *log->term(status.applied), raft.membership(), "s"};
+      if (status.commit > status.last_index || status.applied > status.commit)
+        FAIL("broken indices");
+      if (rng.below(300) == 0 && status.applied > log->snapshot().index &&
+          status.applied >= log->first_index()) {
+        store::Snapshot snapshot{status.applied, *log->term(status.applied), raft.membership(),
+                                 "s"};
         REQUIRE(log->compact(snapshot, rng.below(3)).ok());
       }
     }

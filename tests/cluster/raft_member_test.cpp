@@ -5,11 +5,11 @@
 #include "cluster/raft_member.hpp"
 
 #include <arpa/inet.h>
-#include <catch2/catch.hpp>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
@@ -35,8 +35,8 @@ using namespace meridian::cluster;
 using namespace std::chrono_literals;
 using namespace meridian::cluster::test;
 
-
-TEST_CASE("raft member: three members elect one leader and replicate writes", "[cluster][raft_member]") {
+TEST_CASE("raft member: three members elect one leader and replicate writes",
+          "[cluster][raft_member]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   const std::string leader = cluster.leader();
@@ -50,18 +50,22 @@ TEST_CASE("raft member: three members elect one leader and replicate writes", "[
   CHECK(get(cluster.node(follower), "health/a") == std::optional<std::string>("up"));
   // Every member applies it (local reads).
   for (auto& [name, node] : cluster.nodes()) {
-    CHECK(eventually([&] { return get(*node, "health/a", ReadMode::local) == std::optional<std::string>("up"); }));
+    CHECK(eventually([&] {
+      return get(*node, "health/a", ReadMode::local) == std::optional<std::string>("up");
+    }));
   }
 
   // A follower forwards writes to the leader and relays the answer.
   auto forwarded = put(cluster.node(follower), "health/b", "down");
   REQUIRE_FALSE(forwarded.error);
   CHECK(get(cluster.node(follower), "health/b") == std::optional<std::string>("down"));
-  CHECK(get(cluster.node(leader), "health/b", ReadMode::local) == std::optional<std::string>("down"));
+  CHECK(get(cluster.node(leader), "health/b", ReadMode::local) ==
+        std::optional<std::string>("down"));
 
   // Compare-and-set goes through the log too.
   auto cas = wait_for<store::KvResult>([&](auto done) {
-    cluster.node(leader).write(store::KvCompareAndSet{"health/a", std::string("down"), std::string("x")}, done);
+    cluster.node(leader).write(
+        store::KvCompareAndSet{"health/a", std::string("down"), std::string("x")}, done);
   });
   REQUIRE_FALSE(cas.error);
   CHECK_FALSE(cas.value.ok);
@@ -81,7 +85,8 @@ TEST_CASE("raft member: three members elect one leader and replicate writes", "[
   CHECK(get(cluster.node(leader), "_health/lease/n9") == std::optional<std::string>("1"));
 }
 
-TEST_CASE("raft member: status shows every member with role, term, indices", "[cluster][raft_member]") {
+TEST_CASE("raft member: status shows every member with role, term, indices",
+          "[cluster][raft_member]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   const std::string leader = cluster.leader();
@@ -90,8 +95,8 @@ TEST_CASE("raft member: status shows every member with role, term, indices", "[c
     const StoreStatus status = cluster.node(leader).status();
     if (status.members.size() != 3) return false;
     for (const MemberStatus& member : status.members) {
-      if (!member.reported || !member.voter || member.term != status.term || !member.lag || *member.lag != 0 ||
-          member.applied != status.applied) {
+      if (!member.reported || !member.voter || member.term != status.term || !member.lag ||
+          *member.lag != 0 || member.applied != status.applied) {
         return false;
       }
     }
@@ -118,23 +123,26 @@ TEST_CASE("raft member: status shows every member with role, term, indices", "[c
   CHECK(follower_timed == 0);
 }
 
-TEST_CASE("raft member: proposal latency falls in the bucket of its upper bound", "[cluster][raft_member]") {
+TEST_CASE("raft member: proposal latency falls in the bucket of its upper bound",
+          "[cluster][raft_member]") {
   ProposalLatency latency;
-  latency.record(std::chrono::microseconds(200));   // <= 1 ms
-  latency.record(std::chrono::milliseconds(1));     // on the bound: still the first bucket
-  latency.record(std::chrono::milliseconds(30));    // (25 ms, 50 ms]
-  latency.record(std::chrono::seconds(7));          // above the last bound
+  latency.record(std::chrono::microseconds(200));  // <= 1 ms
+  latency.record(std::chrono::milliseconds(1));    // on the bound: still the first bucket
+  latency.record(std::chrono::milliseconds(30));   // (25 ms, 50 ms]
+  latency.record(std::chrono::seconds(7));         // above the last bound
   CHECK(latency.counts[0] == 2);
   CHECK(latency.counts[5] == 1);
   CHECK(latency.counts.back() == 1);
   CHECK(latency.sum_s == Approx(7.0312));
 }
 
-TEST_CASE("raft member: a restarted member recovers term, log and state from disk", "[cluster][raft_member]") {
+TEST_CASE("raft member: a restarted member recovers term, log and state from disk",
+          "[cluster][raft_member]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   std::string leader = cluster.leader();
-  for (int i = 0; i < 20; ++i) REQUIRE_FALSE(put(cluster.node(leader), "key" + std::to_string(i), "v").error);
+  for (int i = 0; i < 20; ++i)
+    REQUIRE_FALSE(put(cluster.node(leader), "key" + std::to_string(i), "v").error);
   const std::uint64_t term = cluster.node(leader).status().term;
 
   // Stop everyone, start again from the data dirs. The old leader applied
@@ -146,25 +154,32 @@ TEST_CASE("raft member: a restarted member recovers term, log and state from dis
   CHECK(get(cluster.node(old_leader), "key19", ReadMode::local) == std::optional<std::string>("v"));
   for (const std::string name : {"n1", "n2", "n3"}) {
     CHECK(cluster.node(name).status().term >= term);
-    CHECK(eventually([&] { return get(cluster.node(name), "key19", ReadMode::local) == std::optional<std::string>("v"); }));
+    CHECK(eventually([&] {
+      return get(cluster.node(name), "key19", ReadMode::local) == std::optional<std::string>("v");
+    }));
   }
   leader = cluster.leader();
   CHECK(get(cluster.node(leader), "key7") == std::optional<std::string>("v"));
 }
 
-TEST_CASE("raft member: a new member joins as a learner through a snapshot, is promoted, a founder is removed",
-          "[cluster][raft_member]") {
+TEST_CASE(
+    "raft member: a new member joins as a learner through a snapshot, is promoted, a founder is "
+    "removed",
+    "[cluster][raft_member]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.snapshot_entries = 100;  // compact early, so n4 needs the snapshot
   cluster.start_all();
   std::string leader = cluster.leader();
-  for (int i = 0; i < 150; ++i) REQUIRE_FALSE(put(cluster.node(leader), "key" + std::to_string(i), "v").error);
+  for (int i = 0; i < 150; ++i)
+    REQUIRE_FALSE(put(cluster.node(leader), "key" + std::to_string(i), "v").error);
   REQUIRE(eventually([&] { return cluster.node(leader).status().snapshot_index > 0; }));
 
   RaftMember& n4 = cluster.start("n4", false);
-  auto added = wait_for<bool>([&](auto done) { cluster.node(leader).add_learner("n4", cluster.address("n4"), done); });
+  auto added = wait_for<bool>(
+      [&](auto done) { cluster.node(leader).add_learner("n4", cluster.address("n4"), done); });
   REQUIRE_FALSE(added.error);
-  CHECK(eventually([&] { return get(n4, "key149", ReadMode::local) == std::optional<std::string>("v"); }));
+  CHECK(eventually(
+      [&] { return get(n4, "key149", ReadMode::local) == std::optional<std::string>("v"); }));
 
   auto promoted = wait_for<bool>([&](auto done) { cluster.node(leader).promote("n4", done); });
   REQUIRE_FALSE(promoted.error);
@@ -183,38 +198,47 @@ TEST_CASE("raft member: a new member joins as a learner through a snapshot, is p
   CHECK(get(n4, "after") == std::optional<std::string>("change"));
 
   // Errors: promoting a voter, adding a member again.
-  auto again = wait_for<bool>([&](auto done) { cluster.node(leader).add_learner("n4", cluster.address("n4"), done); });
+  auto again = wait_for<bool>(
+      [&](auto done) { cluster.node(leader).add_learner("n4", cluster.address("n4"), done); });
   CHECK(again.error);
   auto voter = wait_for<bool>([&](auto done) { cluster.node(leader).promote("n4", done); });
   CHECK(voter.error);
 }
 
-TEST_CASE("raft member: leadership transfer moves the leader and writes go on", "[cluster][raft_member]") {
+TEST_CASE("raft member: leadership transfer moves the leader and writes go on",
+          "[cluster][raft_member]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   const std::string leader = cluster.leader();
   const std::string target = cluster.follower();
-  auto moved = wait_for<bool>([&](auto done) { cluster.node(leader).transfer_leadership(target, done); });
+  auto moved =
+      wait_for<bool>([&](auto done) { cluster.node(leader).transfer_leadership(target, done); });
   REQUIRE_FALSE(moved.error);
   CHECK(cluster.leader() == target);
   CHECK_FALSE(put(cluster.node(target), "after-transfer", "ok").error);
 }
 
-TEST_CASE("raft member: a stopped leader is replaced and acknowledged writes survive", "[cluster][raft_member]") {
+TEST_CASE("raft member: a stopped leader is replaced and acknowledged writes survive",
+          "[cluster][raft_member]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   const std::string first = cluster.leader();
-  for (int i = 0; i < 10; ++i) REQUIRE_FALSE(put(cluster.node(first), "w" + std::to_string(i), "1").error);
+  for (int i = 0; i < 10; ++i)
+    REQUIRE_FALSE(put(cluster.node(first), "w" + std::to_string(i), "1").error);
   cluster.stop(first);
   const std::string second = cluster.leader();
   CHECK(second != first);
-  for (int i = 0; i < 10; ++i) CHECK(get(cluster.node(second), "w" + std::to_string(i)) == std::optional<std::string>("1"));
+  for (int i = 0; i < 10; ++i)
+    CHECK(get(cluster.node(second), "w" + std::to_string(i)) == std::optional<std::string>("1"));
   REQUIRE_FALSE(put(cluster.node(second), "w10", "1").error);
   cluster.start(first);
-  CHECK(eventually([&] { return get(cluster.node(first), "w10", ReadMode::local) == std::optional<std::string>("1"); }));
+  CHECK(eventually([&] {
+    return get(cluster.node(first), "w10", ReadMode::local) == std::optional<std::string>("1");
+  }));
 }
 
-TEST_CASE("raft member: a write to a follower cut off from the leader is not acknowledged", "[cluster][raft_member]") {
+TEST_CASE("raft member: a write to a follower cut off from the leader is not acknowledged",
+          "[cluster][raft_member]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   const std::string leader = cluster.leader();
@@ -251,10 +275,10 @@ TEST_CASE("raft member: a single founder leads alone", "[cluster][raft_member]")
   REQUIRE_FALSE(put(cluster.node("solo"), "x", "1").error);
   CHECK(get(cluster.node("solo"), "x") == std::optional<std::string>("1"));
   auto seen = std::make_shared<std::atomic<int>>(0);
-  auto id = cluster.node("solo").watch("x", [seen](const std::string&, const std::optional<std::string>& value,
-                                                   std::uint64_t) {
-    if (value == std::optional<std::string>("2")) ++*seen;
-  });
+  auto id = cluster.node("solo").watch(
+      "x", [seen](const std::string&, const std::optional<std::string>& value, std::uint64_t) {
+        if (value == std::optional<std::string>("2")) ++*seen;
+      });
   REQUIRE(id.ok());
   REQUIRE_FALSE(put(cluster.node("solo"), "x", "2").error);
   CHECK(*seen == 1);  // watches run before the write is acknowledged

@@ -179,7 +179,8 @@ TEST_CASE("raft membership: a new leader changes nothing before its first commit
   CHECK(net.raft(1).propose_membership({ChangeKind::add_learner, 4}).ok());
 }
 
-TEST_CASE("raft membership: an uncommitted change is rolled back when a new leader truncates it", "[cluster]") {
+TEST_CASE("raft membership: an uncommitted change is rolled back when a new leader truncates it",
+          "[cluster]") {
   Network net({1, 2, 3}, 34);
   REQUIRE(net.elect(1) == 1);
   net.isolate(1);
@@ -196,7 +197,8 @@ TEST_CASE("raft membership: an uncommitted change is rolled back when a new lead
   CHECK(net.applied_data(1) == std::vector<std::string>{"x"});
 }
 
-TEST_CASE("raft membership: restart takes the membership from the log, not from Config", "[cluster]") {
+TEST_CASE("raft membership: restart takes the membership from the log, not from Config",
+          "[cluster]") {
   Network net({1, 2, 3}, 35);
   REQUIRE(net.elect(1) == 1);
   net.add(test_config(4, {}));

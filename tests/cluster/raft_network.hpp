@@ -38,14 +38,15 @@ struct TestNode {
   std::unique_ptr<store::RaftLog> log;
   std::unique_ptr<Raft> raft;
   std::uint64_t applied_index = 0;
-  std::vector<store::Entry> applied;     ///< entries applied since start/restore
+  std::vector<store::Entry> applied;        ///< entries applied since start/restore
   std::optional<store::Snapshot> restored;  ///< last snapshot installed
-  std::vector<ReadState> reads;          ///< read states received
+  std::vector<ReadState> reads;             ///< read states received
   int restarts = 0;
 };
 
 /// The defaults of the tests: election 10 ticks, heartbeat 1.
-inline Raft::Config test_config(NodeId id, std::vector<NodeId> peers, std::vector<NodeId> learners = {}) {
+inline Raft::Config test_config(NodeId id, std::vector<NodeId> peers,
+                                std::vector<NodeId> learners = {}) {
   Raft::Config config;
   config.id = id;
   config.peers = std::move(peers);
@@ -110,7 +111,8 @@ class Network {
   /// from the log's snapshot and re-applies committed entries.
   void start(NodeId id) {
     TestNode& node = nodes_.at(id);
-    node.raft = std::make_unique<Raft>(node.config, *node.log, seed_ * 7919 + id * 131 + node.restarts++);
+    node.raft =
+        std::make_unique<Raft>(node.config, *node.log, seed_ * 7919 + id * 131 + node.restarts++);
     node.applied.clear();
     node.restored.reset();
     node.applied_index = node.log->snapshot().index;
@@ -237,15 +239,18 @@ class Network {
       node.applied.clear();
       node.applied_index = ready.snapshot->index;
     }
-    if (auto saved = node.log->save(ready.entries, ready.hard_state); !saved) FAIL(saved.error().message);
+    if (auto saved = node.log->save(ready.entries, ready.hard_state); !saved)
+      FAIL(saved.error().message);
     // Only now, with the Ready durable, may its messages leave.
     for (Message& message : ready.messages) queue_.push_back(std::move(message));
     for (const store::Entry& entry : ready.committed_entries) {
-      if (entry.index != node.applied_index + 1) FAIL("node " << node.config.id << " applies out of order");
+      if (entry.index != node.applied_index + 1)
+        FAIL("node " << node.config.id << " applies out of order");
       node.applied_index = entry.index;
       node.applied.push_back(entry);
       const auto [it, first] = committed_.emplace(entry.index, entry);
-      if (!first && !(it->second == entry)) FAIL("two different entries committed at index " << entry.index);
+      if (!first && !(it->second == entry))
+        FAIL("two different entries committed at index " << entry.index);
     }
     for (const ReadState& read : ready.read_states) node.reads.push_back(read);
     node.raft->advance(ready);
@@ -284,7 +289,8 @@ inline std::vector<store::Entry> entries_with_terms(const std::vector<std::uint6
 }
 
 /// A memory log holding `terms` and a hard state (term, vote, commit).
-inline std::unique_ptr<store::RaftLog> log_with(const std::vector<std::uint64_t>& terms, store::HardState hard) {
+inline std::unique_ptr<store::RaftLog> log_with(const std::vector<std::uint64_t>& terms,
+                                                store::HardState hard) {
   auto log = store::make_memory_log();
   REQUIRE(log->save(entries_with_terms(terms), hard).ok());
   return log;

@@ -15,18 +15,21 @@ namespace {
 
 std::vector<std::uint64_t> terms_of(const store::RaftLog& log) {
   std::vector<std::uint64_t> terms;
-  for (std::uint64_t i = log.first_index(); i <= log.last_index(); ++i) terms.push_back(*log.term(i));
+  for (std::uint64_t i = log.first_index(); i <= log.last_index(); ++i)
+    terms.push_back(*log.term(i));
   return terms;
 }
 
 bool carries_index(const Message& m, std::uint64_t index) {
   return m.type == MessageType::append &&
-         std::any_of(m.entries.begin(), m.entries.end(), [&](const store::Entry& e) { return e.index == index; });
+         std::any_of(m.entries.begin(), m.entries.end(),
+                     [&](const store::Entry& e) { return e.index == index; });
 }
 
 }  // namespace
 
-TEST_CASE("raft replication: figure 8, an old-term entry commits only through a current-term one", "[cluster]") {
+TEST_CASE("raft replication: figure 8, an old-term entry commits only through a current-term one",
+          "[cluster]") {
   // Raft paper, figure 8. Terms of each log; every node is at term 3, commit 1.
   Network net({}, 8, {});
   const std::vector<std::vector<std::uint64_t>> logs = {{1, 2}, {1, 2}, {1}, {1}, {1, 3}};
@@ -42,11 +45,14 @@ TEST_CASE("raft replication: figure 8, an old-term entry commits only through a 
   // majority, index 3 on two nodes.
   net.cut(1, 5);
   std::map<NodeId, int> carrying_3;
-  net.drop_if = [&](const Message& m) { return m.to != 2 && carries_index(m, 3) && ++carrying_3[m.to] > 1; };
+  net.drop_if = [&](const Message& m) {
+    return m.to != 2 && carries_index(m, 3) && ++carrying_3[m.to] > 1;
+  };
   REQUIRE(net.elect(1) == 1);
   REQUIRE(net.raft(1).term() == 4);
   std::size_t holding_index_2 = 0;
-  for (const PeerStatus& peer : net.raft(1).status().progress) holding_index_2 += peer.match >= 2 ? 1 : 0;
+  for (const PeerStatus& peer : net.raft(1).status().progress)
+    holding_index_2 += peer.match >= 2 ? 1 : 0;
   REQUIRE(holding_index_2 == 4);
   // Counting replicas of the term-2 entry must not commit it.
   CHECK(net.raft(1).committed() == 1);
@@ -78,7 +84,8 @@ TEST_CASE("raft replication: figure 8, an old-term entry commits only through a 
   }
 }
 
-TEST_CASE("raft replication: conflicting follower logs are overwritten with fast back-off", "[cluster]") {
+TEST_CASE("raft replication: conflicting follower logs are overwritten with fast back-off",
+          "[cluster]") {
   // Raft paper, figure 7: the leader's log and followers (a)-(f). Node 1
   // leads with `leader`, node 2 holds the same log (for the quorum), node 3
   // holds `follower`. Rejections are counted: fast back-off skips a whole
@@ -132,7 +139,9 @@ TEST_CASE("raft replication: flow control caps appends in flight per follower", 
     if (m.type == MessageType::append && m.to == 2 && !m.entries.empty()) ++appends_to_2;
   };
   // Node 2 receives everything but its acknowledgements are lost.
-  net.drop_if = [](const Message& m) { return m.type == MessageType::append_response && m.from == 2; };
+  net.drop_if = [](const Message& m) {
+    return m.type == MessageType::append_response && m.from == 2;
+  };
   for (int i = 0; i < 10; ++i) REQUIRE(net.raft(1).propose("p" + std::to_string(i)).ok());
   net.stabilize();
   CHECK(appends_to_2 == 3);

@@ -75,7 +75,8 @@ TEST_CASE("raft snapshot: a follower behind the compacted log receives the snaps
   }
 }
 
-TEST_CASE("raft snapshot: a follower that still holds the kept tail gets entries, not the snapshot", "[cluster]") {
+TEST_CASE("raft snapshot: a follower that still holds the kept tail gets entries, not the snapshot",
+          "[cluster]") {
   Network net({1, 2, 3}, 23);
   REQUIRE(net.elect(1) == 1);
   net.propose(1, "a");
@@ -90,7 +91,8 @@ TEST_CASE("raft snapshot: a follower that still holds the kept tail gets entries
   CHECK(net.applied_data(3) == std::vector<std::string>{"a", "b"});
 }
 
-TEST_CASE("raft snapshot: a snapshot the follower's log already covers only advances its commit", "[cluster]") {
+TEST_CASE("raft snapshot: a snapshot the follower's log already covers only advances its commit",
+          "[cluster]") {
   // Node 2 holds entries of terms [1, 1, 1], committed up to 1.
   auto log = log_with({1, 1, 1}, {1, 0, 1});
   Raft raft(test_config(2, {1, 2, 3}), *log, 3);
@@ -147,7 +149,8 @@ TEST_CASE("raft snapshot: a restarted node resumes from its persisted log", "[cl
   CHECK(net.applied_data(2) == std::vector<std::string>{"d"});
 }
 
-TEST_CASE("raft snapshot: a restart honours Config.applied and keeps unpersisted work out", "[cluster]") {
+TEST_CASE("raft snapshot: a restart honours Config.applied and keeps unpersisted work out",
+          "[cluster]") {
   auto log = log_with({1, 1, 1, 1}, {1, 1, 4});
   auto config = test_config(1, {1});
   config.applied = 3;  // a persistent state machine already holds 1..3

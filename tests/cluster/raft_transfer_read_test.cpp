@@ -23,7 +23,8 @@ TEST_CASE("raft transfer: leadership moves to an up-to-date voter at once", "[cl
   for (NodeId id : net.ids()) CHECK(net.applied_data(id) == std::vector<std::string>{"a", "b"});
 }
 
-TEST_CASE("raft transfer: the leader catches a lagging target up and refuses proposals meanwhile", "[cluster]") {
+TEST_CASE("raft transfer: the leader catches a lagging target up and refuses proposals meanwhile",
+          "[cluster]") {
   Network net({1, 2, 3}, 42);
   REQUIRE(net.elect(1) == 1);
   net.cut(1, 3);
@@ -65,7 +66,8 @@ TEST_CASE("raft transfer: refused targets and callers", "[cluster]") {
   CHECK(follower.error().message.find("leader: 1") != std::string::npos);
 }
 
-TEST_CASE("raft read index: the leader answers with its commit index after a quorum confirms it", "[cluster]") {
+TEST_CASE("raft read index: the leader answers with its commit index after a quorum confirms it",
+          "[cluster]") {
   Network net({1, 2, 3}, 51);
   REQUIRE(net.elect(1) == 1);
   net.propose(1, "a");
@@ -128,7 +130,8 @@ TEST_CASE("raft read index: a deposed leader never answers", "[cluster]") {
   CHECK(net.node(1).reads.empty());
 }
 
-TEST_CASE("raft read index: a single node answers at once; pending reads are bounded", "[cluster]") {
+TEST_CASE("raft read index: a single node answers at once; pending reads are bounded",
+          "[cluster]") {
   Network net({1}, 55, [](Raft::Config& config) { config.max_pending_reads = 2; });
   net.tick_all(20);
   REQUIRE(net.leader() == 1);

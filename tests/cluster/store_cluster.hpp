@@ -5,11 +5,11 @@
 // condition, never sleeps as an assertion.
 
 #include <arpa/inet.h>
-#include <catch2/catch.hpp>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <functional>
@@ -32,7 +32,6 @@ namespace meridian::cluster::test {
 using namespace std::chrono_literals;
 using meridian::store::test::TempDir;
 
-
 /// The machine's clock, which stamps the members' lease renewals.
 inline const Clock& real_clock() {
   static const SystemClock clock;
@@ -40,8 +39,9 @@ inline const Clock& real_clock() {
 }
 
 inline Logger& quiet() {
-  static Logger logger = std::getenv("MERIDIAN_TEST_LOG") != nullptr ? Logger(LogLevel::debug)
-                                                                     : Logger(LogLevel::error, [](std::string_view) {});
+  static Logger logger = std::getenv("MERIDIAN_TEST_LOG") != nullptr
+                             ? Logger(LogLevel::debug)
+                             : Logger(LogLevel::error, [](std::string_view) {});
   return logger;
 }
 
@@ -80,7 +80,6 @@ inline std::uint16_t free_port() {
   return ntohs(address.sin_port);
 }
 
-
 template <typename T>
 struct Answer {
   T value{};
@@ -98,7 +97,8 @@ Answer<T> wait_for(Call call) {
   return future.get();
 }
 
-inline bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds limit = 10s) {
   const auto end = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < end) {
     if (condition()) return true;
@@ -111,7 +111,8 @@ inline bool eventually(const std::function<bool()>& condition, std::chrono::mill
 class TestCluster {
  public:
   explicit TestCluster(std::vector<std::string> founders) : founders_(std::move(founders)) {
-    for (const std::string& name : founders_) addresses_[name] = {IpAddress::v4(127, 0, 0, 1), free_port()};
+    for (const std::string& name : founders_)
+      addresses_[name] = {IpAddress::v4(127, 0, 0, 1), free_port()};
   }
 
   RaftMemberSettings settings(const std::string& name, bool founding) {
@@ -162,7 +163,8 @@ class TestCluster {
         agreed = status.leader;
       }
       found = agreed;
-      return !found.empty() && nodes_.count(found) && nodes_.at(found)->status().role == Role::leader;
+      return !found.empty() && nodes_.count(found) &&
+             nodes_.at(found)->status().role == Role::leader;
     }));
     return found;
   }
@@ -186,15 +188,17 @@ class TestCluster {
   std::map<std::string, std::unique_ptr<RaftMember>> nodes_;
 };
 
-inline Answer<store::KvResult> put(RaftMember& node, const std::string& key, const std::string& value) {
+inline Answer<store::KvResult> put(RaftMember& node, const std::string& key,
+                                   const std::string& value) {
   return wait_for<store::KvResult>([&](auto done) { node.write(store::KvPut{key, value}, done); });
 }
 
-inline std::optional<std::string> get(RaftMember& node, const std::string& key, ReadMode mode = ReadMode::linearizable) {
-  auto answer = wait_for<std::optional<std::string>>([&](auto done) { node.read(key, mode, done); });
+inline std::optional<std::string> get(RaftMember& node, const std::string& key,
+                                      ReadMode mode = ReadMode::linearizable) {
+  auto answer =
+      wait_for<std::optional<std::string>>([&](auto done) { node.read(key, mode, done); });
   if (answer.error) FAIL("read " << key << ": " << answer.error->message);
   return answer.value;
 }
-
 
 }  // namespace meridian::cluster::test

@@ -70,9 +70,12 @@ const Pki& pki() {
   return keys;
 }
 
-SocketAddress loopback(std::uint16_t port) { return {IpAddress::v4(127, 0, 0, 1), port}; }
+SocketAddress loopback(std::uint16_t port) {
+  return {IpAddress::v4(127, 0, 0, 1), port};
+}
 
-TransportSettings settings_for(const std::string& name, const IssuedCertificate& cert, std::uint16_t port = 0) {
+TransportSettings settings_for(const std::string& name, const IssuedCertificate& cert,
+                               std::uint16_t port = 0) {
   TransportSettings s;
   s.self_name = name;
   s.listen = loopback(port);
@@ -85,18 +88,24 @@ TransportSettings settings_for(const std::string& name, const IssuedCertificate&
   s.backoff_max = 100ms;
   return s;
 }
-TransportSettings settings1(std::uint16_t port = 0) { return settings_for(kName1, pki().node1, port); }
-TransportSettings settings2(std::uint16_t port = 0) { return settings_for(kName2, pki().node2, port); }
+TransportSettings settings1(std::uint16_t port = 0) {
+  return settings_for(kName1, pki().node1, port);
+}
+TransportSettings settings2(std::uint16_t port = 0) {
+  return settings_for(kName2, pki().node2, port);
+}
 
 /// Silent unless MERIDIAN_TEST_LOG is set (then everything, to stderr).
 Logger& quiet() {
-  static Logger logger = std::getenv("MERIDIAN_TEST_LOG") != nullptr ? Logger(LogLevel::debug)
-                                                                     : Logger(LogLevel::error, [](std::string_view) {});
+  static Logger logger = std::getenv("MERIDIAN_TEST_LOG") != nullptr
+                             ? Logger(LogLevel::debug)
+                             : Logger(LogLevel::error, [](std::string_view) {});
   return logger;
 }
 
 /// Runs `io` until `done` or `limit` passes; returns done().
-bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds limit = 5000ms) {
+bool run_until(asio::io_context& io, const std::function<bool()>& done,
+               std::chrono::milliseconds limit = 5000ms) {
   const auto end = std::chrono::steady_clock::now() + limit;
   while (!done() && std::chrono::steady_clock::now() < end) {
     io.restart();
@@ -118,7 +127,8 @@ void run_for(asio::io_context& io, std::chrono::milliseconds time) {
 struct DeadPort {
   tcp::socket socket;
   std::uint16_t port;
-  explicit DeadPort(asio::io_context& io) : socket(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+  explicit DeadPort(asio::io_context& io)
+      : socket(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     port = socket.local_endpoint().port();
   }
   SocketAddress address() const { return loopback(port); }
@@ -160,14 +170,16 @@ struct Node {
   Transport transport;
 
   Node(asio::io_context& io, TransportSettings settings)
-      : transport(io, std::move(settings), quiet(), [this](Message m) { messages.push_back(std::move(m)); },
-                  [this](NodeReport r) { reports.push_back(r); },
-                  TransportEvents{[this](NodeId id) {
-                                    unreachable.push_back(id);
-                                    if (on_unreachable) on_unreachable(id);
-                                  },
-                                  [this](NodeId id, bool ok) { snapshots.emplace_back(id, ok); },
-                                  [this](ForwardFrame f) { forwards.push_back(std::move(f)); }}) {}
+      : transport(
+            io, std::move(settings), quiet(),
+            [this](Message m) { messages.push_back(std::move(m)); },
+            [this](NodeReport r) { reports.push_back(r); },
+            TransportEvents{[this](NodeId id) {
+                              unreachable.push_back(id);
+                              if (on_unreachable) on_unreachable(id);
+                            },
+                            [this](NodeId id, bool ok) { snapshots.emplace_back(id, ok); },
+                            [this](ForwardFrame f) { forwards.push_back(std::move(f)); }}) {}
   const TransportCounters& counters() const { return transport.counters(); }
 };
 
@@ -182,8 +194,8 @@ struct Outcome {
 asio::awaitable<void> tls_client(ssl::context& context, std::uint16_t port, std::string bytes,
                                  std::shared_ptr<Outcome> out) {
   ssl::stream<tcp::socket> stream(co_await asio::this_coro::executor, context);
-  auto [connect_error] =
-      co_await stream.next_layer().async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), kTuple);
+  auto [connect_error] = co_await stream.next_layer().async_connect(
+      tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), kTuple);
   if (!connect_error) {
     auto [handshake_error] = co_await stream.async_handshake(ssl::stream_base::client, kTuple);
     out->handshake_ok = !handshake_error;
@@ -210,22 +222,32 @@ std::unique_ptr<ssl::context> client_context(const IssuedCertificate* cert) {
 /// Node 1, listening, for raw test clients.
 struct Server : Node {
   asio::io_context& io;
-  explicit Server(asio::io_context& io_) : Node(io_, settings1()), io(io_) { REQUIRE(transport.start().ok()); }
+  explicit Server(asio::io_context& io_) : Node(io_, settings1()), io(io_) {
+    REQUIRE(transport.start().ok());
+  }
   std::uint16_t port() const { return transport.bound().port; }
 };
 
 /// Runs a TLS client against `server` and waits until its connection ends.
-std::shared_ptr<Outcome> connect_client(Server& server, const IssuedCertificate* cert, std::string bytes) {
+std::shared_ptr<Outcome> connect_client(Server& server, const IssuedCertificate* cert,
+                                        std::string bytes) {
   auto context = client_context(cert);
   auto out = std::make_shared<Outcome>();
-  asio::co_spawn(server.io, tls_client(*context, server.port(), std::move(bytes), out), asio::detached);
+  asio::co_spawn(server.io, tls_client(*context, server.port(), std::move(bytes), out),
+                 asio::detached);
   REQUIRE(run_until(server.io, [&] { return out->done; }));
   return out;
 }
 
-std::string frame(const Message& m) { return *encode_frame(m); }
-std::string frame(const NodeReport& r) { return *encode_frame(r); }
-std::string frame(const SnapshotChunk& c) { return *encode_frame(c); }
+std::string frame(const Message& m) {
+  return *encode_frame(m);
+}
+std::string frame(const NodeReport& r) {
+  return *encode_frame(r);
+}
+std::string frame(const SnapshotChunk& c) {
+  return *encode_frame(c);
+}
 
 /// A stand-in for node 2 that speaks raw TLS: accepts node 1's connections,
 /// reads the hello, then does what the test says. Its receive buffer is
@@ -236,7 +258,8 @@ struct FakePeer {
   ssl::context context{ssl::context::tls_server};
   tcp::acceptor acceptor;
   After after;
-  std::size_t read_bytes = 0;  ///< After::read: bytes to read before closing (0: until the peer closes)
+  std::size_t read_bytes =
+      0;  ///< After::read: bytes to read before closing (0: until the peer closes)
   int accepted = 0;
   std::vector<std::string> hellos;
   std::optional<error_code> read_error;  ///< how the connection ended, as seen here
@@ -263,7 +286,8 @@ struct FakePeer {
       std::string hello(kHelloHeaderBytes + kName1.size(), '\0');
       if (auto [e, n] = co_await asio::async_read(stream, asio::buffer(hello), kTuple); e) continue;
       hellos.push_back(hello);
-      if (after == After::send_byte) co_await asio::async_write(stream, asio::buffer("x", 1), kTuple);
+      if (after == After::send_byte)
+        co_await asio::async_write(stream, asio::buffer("x", 1), kTuple);
       if (after == After::close) continue;
       std::string buffer(read_bytes == 0 ? 1 : read_bytes, '\0');
       auto [e, n] = co_await asio::async_read(stream, asio::buffer(buffer), kTuple);
@@ -300,7 +324,8 @@ TEST_CASE("transport: two nodes exchange messages and reports both ways", "[clus
   n2.transport.send_report(report(kId2, kId1, 3));
 
   REQUIRE(run_until(io, [&] {
-    return n2.messages.size() == 2 && n2.reports.size() == 1 && n1.messages.size() == 1 && n1.reports.size() == 1;
+    return n2.messages.size() == 2 && n2.reports.size() == 1 && n1.messages.size() == 1 &&
+           n1.reports.size() == 1;
   }));
   CHECK(n2.messages[0] == append);
   CHECK(n2.messages[1].type == MessageType::heartbeat);
@@ -359,7 +384,8 @@ TEST_CASE("transport: the queue keeps the newest messages when the peer is down"
   REQUIRE(n1.transport.start().ok());
   DeadPort dead(io);
   n1.transport.add_peer(kId2, kName2, dead.address());
-  for (std::uint64_t term = 1; term <= 10; ++term) n1.transport.send(message(MessageType::append, kId1, kId2, term));
+  for (std::uint64_t term = 1; term <= 10; ++term)
+    n1.transport.send(message(MessageType::append, kId1, kId2, term));
   run_for(io, 50ms);
   CHECK(n1.transport.queued(kId2) == 4);
   CHECK(n1.counters().dropped == 6);
@@ -367,8 +393,10 @@ TEST_CASE("transport: the queue keeps the newest messages when the peer is down"
   // The newest four (terms 7..10) are delivered once the peer comes up.
   Node n2(io, settings2());
   REQUIRE(n2.transport.start().ok());
-  n1.transport.add_peer(kId2, kName2, n2.transport.bound());  // re-addressed: the old queue goes with it
-  for (std::uint64_t term = 1; term <= 10; ++term) n1.transport.send(message(MessageType::append, kId1, kId2, term));
+  n1.transport.add_peer(kId2, kName2,
+                        n2.transport.bound());  // re-addressed: the old queue goes with it
+  for (std::uint64_t term = 1; term <= 10; ++term)
+    n1.transport.send(message(MessageType::append, kId1, kId2, term));
   REQUIRE(run_until(io, [&] { return n2.messages.size() == 4; }));
   for (std::size_t i = 0; i < 4; ++i) CHECK(n2.messages[i].term == 7 + i);
 }
@@ -392,13 +420,16 @@ TEST_CASE("transport: a waiting heartbeat or report is replaced by a newer one",
   DeadPort dead(io);
   Node n1(io, settings1());
   n1.transport.add_peer(kId2, kName2, dead.address());
-  for (std::uint64_t term = 1; term <= 3; ++term) n1.transport.send(message(MessageType::heartbeat, kId1, kId2, term));
+  for (std::uint64_t term = 1; term <= 3; ++term)
+    n1.transport.send(message(MessageType::heartbeat, kId1, kId2, term));
   n1.transport.send(message(MessageType::append, kId1, kId2, 3));
-  n1.transport.send(message(MessageType::append, kId1, kId2, 4));  // appends carry entries: never coalesced
+  n1.transport.send(
+      message(MessageType::append, kId1, kId2, 4));  // appends carry entries: never coalesced
   Message latest = message(MessageType::heartbeat_response, kId1, kId2, 5);
   latest.context = 77;
   n1.transport.send(latest);
-  for (std::uint64_t term = 1; term <= 4; ++term) n1.transport.send_report(report(kId1, kId2, term));
+  for (std::uint64_t term = 1; term <= 4; ++term)
+    n1.transport.send_report(report(kId1, kId2, term));
   CHECK(n1.transport.queued(kId2) == 4);  // one heartbeat, two appends, one report
   CHECK(n1.counters().coalesced == 6);
   CHECK(n1.counters().dropped == 0);
@@ -416,13 +447,15 @@ TEST_CASE("transport: a waiting heartbeat or report is replaced by a newer one",
 
 // ---- Snapshots ---------------------------------------------------------------
 
-TEST_CASE("transport: a snapshot larger than a chunk arrives whole, with frames between its chunks", "[cluster]") {
+TEST_CASE("transport: a snapshot larger than a chunk arrives whole, with frames between its chunks",
+          "[cluster]") {
   asio::io_context io;
   Node n1(io, settings1()), n2(io, settings2());
   REQUIRE(n1.transport.start().ok());
   REQUIRE(n2.transport.start().ok());
   n1.transport.add_peer(kId2, kName2, n2.transport.bound());
-  const Message snapshot = snapshot_message(kId1, kId2, 3 * kSnapshotChunkBytes + kSnapshotChunkBytes / 2);
+  const Message snapshot =
+      snapshot_message(kId1, kId2, 3 * kSnapshotChunkBytes + kSnapshotChunkBytes / 2);
   n1.transport.send(snapshot);
   n1.transport.send(message(MessageType::heartbeat, kId1, kId2, 4));
   CHECK(n1.transport.queued(kId2) == 2);
@@ -482,7 +515,8 @@ TEST_CASE("transport: a snapshot that cannot be sent is reported lost", "[cluste
   n1.transport.remove_peer(kId2);  // discards the second
   CHECK(n1.snapshots.empty());     // never from inside a call
   REQUIRE(run_until(io, [&] { return n1.snapshots.size() == 3; }));
-  CHECK(n1.snapshots == std::vector<std::pair<NodeId, bool>>{{kId3, false}, {kId2, false}, {kId2, false}});
+  CHECK(n1.snapshots ==
+        std::vector<std::pair<NodeId, bool>>{{kId3, false}, {kId2, false}, {kId2, false}});
   CHECK(n1.counters().dropped == 2);
   run_for(io, 20ms);
   CHECK(n1.snapshots.size() == 3);
@@ -559,7 +593,8 @@ TEST_CASE("transport: start errors name the address", "[cluster]") {
 TEST_CASE("transport: a client with a certificate from another CA is refused", "[cluster]") {
   asio::io_context io;
   Server server(io);
-  const std::string bytes = encode_hello(kName2) + frame(message(MessageType::heartbeat, kId2, kId1, 1));
+  const std::string bytes =
+      encode_hello(kName2) + frame(message(MessageType::heartbeat, kId2, kId1, 1));
   connect_client(server, &pki().foreign_node2, bytes);
   CHECK(server.counters().rejected_handshakes == 1);
   CHECK(server.messages.empty());
@@ -569,13 +604,15 @@ TEST_CASE("transport: a client with a certificate from another CA is refused", "
 TEST_CASE("transport: a client without a certificate is refused", "[cluster]") {
   asio::io_context io;
   Server server(io);
-  const std::string bytes = encode_hello(kName2) + frame(message(MessageType::heartbeat, kId2, kId1, 1));
+  const std::string bytes =
+      encode_hello(kName2) + frame(message(MessageType::heartbeat, kId2, kId1, 1));
   connect_client(server, nullptr, bytes);
   CHECK(server.counters().rejected_handshakes == 1);
   CHECK(server.messages.empty());
 }
 
-TEST_CASE("transport: a hello that is malformed or not the certificate's name is refused", "[cluster]") {
+TEST_CASE("transport: a hello that is malformed or not the certificate's name is refused",
+          "[cluster]") {
   const std::string after = frame(message(MessageType::heartbeat, kId2, kId1, 1));
   std::string old_hello = "MRDN\x01" + std::string(8, '\0');
   old_hello.back() = 2;
@@ -605,9 +642,10 @@ TEST_CASE("transport: a valid client is heard; frames from another node are drop
   asio::io_context io;
   Server server(io);
   Message snapshot = snapshot_message(kId3, kId1, 10);
-  const std::string bytes = encode_hello(kName2) + frame(message(MessageType::heartbeat, kId3, kId1, 1)) +
-                            frame(report(kId3, kId1, 1)) + frame(snapshot_chunk(snapshot, 0)) +
-                            frame(message(MessageType::heartbeat, kId2, kId1, 1)) + frame(report(kId2, kId1, 1));
+  const std::string bytes =
+      encode_hello(kName2) + frame(message(MessageType::heartbeat, kId3, kId1, 1)) +
+      frame(report(kId3, kId1, 1)) + frame(snapshot_chunk(snapshot, 0)) +
+      frame(message(MessageType::heartbeat, kId2, kId1, 1)) + frame(report(kId2, kId1, 1));
   auto context = client_context(&pki().node2);
   auto out = std::make_shared<Outcome>();
   asio::co_spawn(io, tls_client(*context, server.port(), bytes, out), asio::detached);
@@ -628,7 +666,8 @@ TEST_CASE("transport: raw TCP garbage is dropped without a crash", "[cluster]") 
       io,
       [&]() -> asio::awaitable<void> {
         tcp::socket socket(co_await asio::this_coro::executor);
-        co_await socket.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()), kTuple);
+        co_await socket.async_connect(
+            tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()), kTuple);
         const std::string garbage = "GET / HTTP/1.1\r\nHost: x\r\n\r\n" + std::string(5000, '\xff');
         co_await asio::async_write(socket, asio::buffer(garbage), kTuple);
         char buffer[256];
@@ -655,7 +694,8 @@ TEST_CASE("transport: bad frames from an authenticated peer close the connection
   garbage_frame += garbage_payload;
   const std::string oversized = std::string("\xff\xff\xff\xff", 4) + std::string(100, 'z');
 
-  for (const std::string* bad : std::vector<const std::string*>{&wrong_version, &garbage_frame, &oversized}) {
+  for (const std::string* bad :
+       std::vector<const std::string*>{&wrong_version, &garbage_frame, &oversized}) {
     asio::io_context io;
     Server server(io);
     // A good frame, the bad one, then another good one that must not be read.
@@ -675,7 +715,8 @@ TEST_CASE("transport: an idle incoming connection is closed", "[cluster]") {
   REQUIRE(n1.transport.start().ok());
   auto context = client_context(&pki().node2);
   auto out = std::make_shared<Outcome>();
-  asio::co_spawn(io, tls_client(*context, n1.transport.bound().port, encode_hello(kName2), out), asio::detached);
+  asio::co_spawn(io, tls_client(*context, n1.transport.bound().port, encode_hello(kName2), out),
+                 asio::detached);
   REQUIRE(run_until(
       io, [&] { return out->done; }, 3000ms));
   CHECK(out->handshake_ok);
@@ -738,7 +779,8 @@ TEST_CASE("transport: reconnects after the peer restarts", "[cluster]") {
   CHECK(n2->messages[0].term == 2);
 }
 
-TEST_CASE("transport: an outgoing connection ends when the peer closes it or sends anything", "[cluster]") {
+TEST_CASE("transport: an outgoing connection ends when the peer closes it or sends anything",
+          "[cluster]") {
   for (const auto after : {FakePeer::After::close, FakePeer::After::send_byte}) {
     asio::io_context io;
     FakePeer fake(io, after);
@@ -760,10 +802,12 @@ TEST_CASE("transport: stop ends connections with a TLS close_notify, both ways",
   Server server(io);
   auto context = client_context(&pki().node2);
   auto client = std::make_shared<Outcome>();
-  asio::co_spawn(io,
-                 tls_client(*context, server.port(),
-                            encode_hello(kName2) + frame(message(MessageType::heartbeat, kId2, kId1, 1)), client),
-                 asio::detached);
+  asio::co_spawn(
+      io,
+      tls_client(*context, server.port(),
+                 encode_hello(kName2) + frame(message(MessageType::heartbeat, kId2, kId1, 1)),
+                 client),
+      asio::detached);
   REQUIRE(run_until(io, [&] { return server.messages.size() == 1; }));
   // Outgoing: a peer that got our hello.
   FakePeer fake(io, FakePeer::After::read);
@@ -778,7 +822,8 @@ TEST_CASE("transport: stop ends connections with a TLS close_notify, both ways",
   CHECK(server.unreachable.empty());
 }
 
-TEST_CASE("transport: a throwing event handler does not end the peer's connection loop", "[cluster]") {
+TEST_CASE("transport: a throwing event handler does not end the peer's connection loop",
+          "[cluster]") {
   asio::io_context io;
   DeadPort dead(io);
   Node n1(io, settings1());
@@ -786,7 +831,8 @@ TEST_CASE("transport: a throwing event handler does not end the peer's connectio
   REQUIRE(n1.transport.start().ok());
   n1.transport.add_peer(kId2, kName2, dead.address());
   n1.transport.send(message(MessageType::append, kId1, kId2, 1));
-  REQUIRE(run_until(io, [&] { return n1.unreachable.size() >= 3; }));  // threw each time, still retrying
+  REQUIRE(run_until(
+      io, [&] { return n1.unreachable.size() >= 3; }));  // threw each time, still retrying
 
   Node n2(io, settings2(dead.release()));
   REQUIRE(n2.transport.start().ok());

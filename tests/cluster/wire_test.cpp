@@ -83,9 +83,11 @@ TEST_CASE("wire: every message type round-trips", "[cluster]") {
   for (int type = 0; type < message_type_count; ++type) {
     Message m = sample(static_cast<MessageType>(type));
     if (m.type == MessageType::append) {
-      m.entries = {{42, 7, store::EntryType::normal, "put a=1"}, {43, 7, store::EntryType::config, std::string("\0x", 2)}};
+      m.entries = {{42, 7, store::EntryType::normal, "put a=1"},
+                   {43, 7, store::EntryType::config, std::string("\0x", 2)}};
     }
-    if (m.type == MessageType::snapshot) m.snapshot = store::Snapshot{40, 6, {{1, 2, 3}, {4}}, "state bytes"};
+    if (m.type == MessageType::snapshot)
+      m.snapshot = store::Snapshot{40, 6, {{1, 2, 3}, {4}}, "state bytes"};
     auto frame = encode_frame(m);
     REQUIRE(frame.ok());
     CHECK(std::get<Message>(decode_frame(*frame)) == m);
@@ -118,7 +120,8 @@ TEST_CASE("wire: forwarded requests and answers round-trip; bodies are bounded",
     CHECK(static_cast<std::uint8_t>(bytes[5]) == kForwardType);
     CHECK(std::get<ForwardFrame>(decode_frame(bytes)) == frame);
     const std::string payload = bytes.substr(4);
-    for (std::size_t size = 0; size < payload.size(); ++size) CHECK_FALSE(decode_payload(payload.substr(0, size)).ok());
+    for (std::size_t size = 0; size < payload.size(); ++size)
+      CHECK_FALSE(decode_payload(payload.substr(0, size)).ok());
   }
   ForwardFrame big{3, 4, 1, false, std::string(kMaxForwardBytes, 'x')};
   CHECK(encode_frame(big).ok());
@@ -195,7 +198,8 @@ TEST_CASE("wire: a chunk that breaks a rule neither encodes nor decodes", "[clus
       {"beyond the end", [](SnapshotChunk& c) { c.total_bytes = 4; }},
       {"empty chunk of a non-empty snapshot", [](SnapshotChunk& c) { c.data.clear(); }},
       {"over the snapshot limit", [](SnapshotChunk& c) { c.total_bytes = kMaxSnapshotBytes + 1; }},
-      {"over the chunk size", [](SnapshotChunk& c) {
+      {"over the chunk size",
+       [](SnapshotChunk& c) {
          c.total_bytes = kSnapshotChunkBytes + 1;
          c.data.assign(kSnapshotChunkBytes + 1, 'c');
        }},
@@ -214,9 +218,11 @@ TEST_CASE("wire: a chunk that breaks a rule neither encodes nor decodes", "[clus
     for (int i = 0; i < 8; ++i) bad[at + i] = static_cast<char>((value >> (56 - 8 * i)) & 0xff);
     return decode_payload(bad);
   };
-  CHECK_THAT(patched(26, 5).error().message, Catch::Contains("metadata must come with the first chunk"));
+  CHECK_THAT(patched(26, 5).error().message,
+             Catch::Contains("metadata must come with the first chunk"));
   CHECK_THAT(patched(34, 4).error().message, Catch::Contains("beyond the end"));
-  CHECK_THAT(patched(34, kMaxSnapshotBytes + 1).error().message, Catch::Contains("exceeds the limit"));
+  CHECK_THAT(patched(34, kMaxSnapshotBytes + 1).error().message,
+             Catch::Contains("exceeds the limit"));
   std::string flags = good;
   flags[42] = 3;
   CHECK_THAT(decode_payload(flags).error().message, Catch::Contains("unknown chunk flags"));
@@ -250,7 +256,8 @@ TEST_CASE("wire: a snapshot is cut into chunks and assembled back", "[cluster]")
   CHECK(**added == empty);
 }
 
-TEST_CASE("wire: the assembler refuses chunks out of order, inconsistent or over its limit", "[cluster]") {
+TEST_CASE("wire: the assembler refuses chunks out of order, inconsistent or over its limit",
+          "[cluster]") {
   const Message message = snapshot_message("0123456789");
   // Three chunks of that snapshot, cut by hand (any size up to the maximum).
   std::vector<SnapshotChunk> chunks(3, sample_chunk());
@@ -320,7 +327,8 @@ TEST_CASE("wire: random garbage never crashes and never decodes to junk", "[clus
   Rng rng(20261128);
   Message m = sample(MessageType::append);
   m.entries = {{42, 7, store::EntryType::normal, "abc"}};
-  const std::vector<std::string> payloads = {encode_frame(m)->substr(4), encode_frame(sample_report())->substr(4),
+  const std::vector<std::string> payloads = {encode_frame(m)->substr(4),
+                                             encode_frame(sample_report())->substr(4),
                                              encode_frame(sample_chunk())->substr(4)};
   int accepted = 0;
   for (int i = 0; i < 30000; ++i) {
@@ -338,7 +346,8 @@ TEST_CASE("wire: random garbage never crashes and never decodes to junk", "[clus
     if (decoded.ok()) {
       // Whatever decodes must encode back to the same bytes.
       ++accepted;
-      CHECK(std::visit([](const auto& p) { return encode_frame(p)->substr(4); }, *decoded) == bytes);
+      CHECK(std::visit([](const auto& p) { return encode_frame(p)->substr(4); }, *decoded) ==
+            bytes);
     }
   }
   CHECK(accepted < 30000);
@@ -349,7 +358,8 @@ TEST_CASE("wire: random garbage never crashes and never decodes to junk", "[clus
 // MERIDIAN_REWRITE=1 after a format change.
 TEST_CASE("wire: the fuzz seed corpus matches the current encoding", "[cluster]") {
   Message append = sample(MessageType::append);
-  append.entries = {{42, 7, store::EntryType::normal, "put a=1"}, {43, 7, store::EntryType::config, "voters"}};
+  append.entries = {{42, 7, store::EntryType::normal, "put a=1"},
+                    {43, 7, store::EntryType::config, "voters"}};
   std::vector<SnapshotChunk> chunks(3, sample_chunk());
   chunks[0].data = "0123";
   chunks[1] = {1, 3, 9, 4, 10, std::nullopt, "456"};
@@ -374,7 +384,8 @@ TEST_CASE("wire: the fuzz seed corpus matches the current encoding", "[cluster]"
       std::ofstream(path, std::ios::binary) << bytes;
     }
     std::ifstream in(path, std::ios::binary);
-    const std::string stored((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string stored((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
     CHECK(stored == bytes);
   }
 }

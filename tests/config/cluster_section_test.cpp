@@ -2,15 +2,15 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/config/test_support.hpp"
 #include "config/config.hpp"
+#include "tests/config/test_support.hpp"
 
 using namespace meridian;
 using namespace std::chrono_literals;
+using meridian::test::cluster_config;
 using meridian::test::errors_of;
 using meridian::test::kBaseConfig;
 using meridian::test::parse;
-using meridian::test::cluster_config;
 using meridian::test::with;
 
 TEST_CASE("config cluster: a member's settings with defaults", "[main][cluster]") {
@@ -31,7 +31,8 @@ TEST_CASE("config cluster: a member's settings with defaults", "[main][cluster]"
   CHECK(config->admin->listen.to_string() == "127.0.0.1:8401");
 }
 
-TEST_CASE("config cluster: errors name file, line, column and what was expected", "[main][cluster]") {
+TEST_CASE("config cluster: errors name file, line, column and what was expected",
+          "[main][cluster]") {
   struct Case {
     std::string from, to, expected;
   };
@@ -39,9 +40,11 @@ TEST_CASE("config cluster: errors name file, line, column and what was expected"
       {"data_dir: /var/lib/meridian ", "",
        "test.yaml:4:3: cluster: a cluster member needs node.data_dir"},
       {"id: n1, site", "id: N_1, site", "cannot name a cluster member"},
-      {"{ id: n2,", "{ id: Node2,", "test.yaml:7:13: cluster.peers[1].id: expected a node name of a-z, 0-9 and '-'"},
+      {"{ id: n2,", "{ id: Node2,",
+       "test.yaml:7:13: cluster.peers[1].id: expected a node name of a-z, 0-9 and '-'"},
       {"\"127.0.0.1:7402\"", "\"127.0.0.1\"",
-       "test.yaml:7:26: cluster.peers[1].address: expected an address:port like \"127.0.0.1:7400\" or \"[::1]:7400\" "
+       "test.yaml:7:26: cluster.peers[1].address: expected an address:port like \"127.0.0.1:7400\" "
+       "or \"[::1]:7400\" "
        "(missing :PORT after the address)"},
       {"\"127.0.0.1:7402\"", "\"127.0.0.1:7401\"", "repeats the id or the address of another peer"},
       {"  election_timeout: 1500ms", "  election_timeout: 1550ms",

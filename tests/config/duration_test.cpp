@@ -8,9 +8,17 @@ using std::chrono::milliseconds;
 
 TEST_CASE("duration: accepted forms read as milliseconds", "[main]") {
   const std::pair<const char*, std::int64_t> kCases[] = {
-      {"0", 0},           {"10", 10'000},           {"500ms", 500},         {"10s", 10'000},
-      {"5m", 300'000},    {"1h", 3'600'000},        {"7d", 604'800'000},    {"1h30m", 5'400'000},
-      {"1m500ms", 60'500}, {"2d3h4m5s6ms", 183'845'006}, {"0s", 0},
+      {"0", 0},
+      {"10", 10'000},
+      {"500ms", 500},
+      {"10s", 10'000},
+      {"5m", 300'000},
+      {"1h", 3'600'000},
+      {"7d", 604'800'000},
+      {"1h30m", 5'400'000},
+      {"1m500ms", 60'500},
+      {"2d3h4m5s6ms", 183'845'006},
+      {"0s", 0},
   };
   for (const auto& [text, ms] : kCases) {
     INFO(text);
@@ -21,8 +29,22 @@ TEST_CASE("duration: accepted forms read as milliseconds", "[main]") {
 }
 
 TEST_CASE("duration: malformed text is rejected and leaves the output alone", "[main]") {
-  const char* const kCases[] = {"",     "s",    "-5s", "+5s", "5 s", "1.5s", "5x",  "5sm",
-                                "30m1h", "1s1s", "10s5", "ms", "1hh", " 5s", "5s ", "99999999999999999999",
+  const char* const kCases[] = {"",
+                                "s",
+                                "-5s",
+                                "+5s",
+                                "5 s",
+                                "1.5s",
+                                "5x",
+                                "5sm",
+                                "30m1h",
+                                "1s1s",
+                                "10s5",
+                                "ms",
+                                "1hh",
+                                " 5s",
+                                "5s ",
+                                "99999999999999999999",
                                 "9223372036854775807s"};
   for (const char* text : kCases) {
     INFO(text);

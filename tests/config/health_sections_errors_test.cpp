@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/config/test_support.hpp"
 #include "config/config.hpp"
+#include "tests/config/test_support.hpp"
 
 using namespace meridian;
 using meridian::test::errors_of;
@@ -206,7 +206,8 @@ const Case kCases[] = {
 
 }  // namespace
 
-TEST_CASE("config health: each error names file, line, column, path, expected and found", "[main]") {
+TEST_CASE("config health: each error names file, line, column, path, expected and found",
+          "[main]") {
   for (const Case& c : kCases) {
     SECTION(c.what) {
       const std::string text = with(c.from, c.to, kHealthConfig);
@@ -221,8 +222,9 @@ TEST_CASE("config health: each error names file, line, column, path, expected an
 TEST_CASE("config health: an endpoint's interval must exceed the timeout it inherits", "[main]") {
   std::string text = with(kWeb, "web: { type: http, timeout: 2s }", kHealthConfig);
   text = with(kMapEndpoint, "check: { use: web, interval: 2s }", text);
-  CHECK(errors_of(text) == "test.yaml:21:80: zones[0].services.www.endpoints[2].check.interval: expected an interval "
-                           "greater than the timeout (2s, from check \"web\"), found \"2s\"");
+  CHECK(errors_of(text) ==
+        "test.yaml:21:80: zones[0].services.www.endpoints[2].check.interval: expected an interval "
+        "greater than the timeout (2s, from check \"web\"), found \"2s\"");
   // A default timeout follows the new interval instead.
   text = with(kWeb, "web: { type: http }", kHealthConfig);
   text = with(kMapEndpoint, "check: { use: web, interval: 2s }", text);
@@ -232,8 +234,9 @@ TEST_CASE("config health: an endpoint's interval must exceed the timeout it inhe
 TEST_CASE("config health: an endpoint's check map needs a base", "[main]") {
   std::string text = with("        check: web\n", "", kHealthConfig);
   text = with(kMapEndpoint, "check: { port: 8080 }", text);
-  CHECK(errors_of(text) == "test.yaml:20:58: zones[0].services.www.endpoints[2].check: missing required key \"use\" "
-                           "(the service has no check for these settings to change)");
+  CHECK(errors_of(text) ==
+        "test.yaml:20:58: zones[0].services.www.endpoints[2].check: missing required key \"use\" "
+        "(the service has no check for these settings to change)");
   // `check: none` on the service is no base either.
   text = with("        check: web", "        check: none", kHealthConfig);
   text = with(kMapEndpoint, "check: { port: 8080 }", text);
@@ -245,7 +248,8 @@ TEST_CASE("config health: a broken check is reported once, not at every referenc
   CHECK(errors_of(with(kWeb, "web: { type: http, rise: 0 }", kHealthConfig)) ==
         "test.yaml:23:28: checks.web.rise: expected an integer from 1 to 100, found \"0\"");
   // A `checks:` that is no map leaves references unchecked.
-  const std::string checks = "checks:\n  " + kWeb + "\n  " + kDb + "\n  " + kResolver + "\n  " + kSecure + "\n";
+  const std::string checks =
+      "checks:\n  " + kWeb + "\n  " + kDb + "\n  " + kResolver + "\n  " + kSecure + "\n";
   CHECK(errors_of(with(checks, "checks: [web]\n", kHealthConfig)) ==
         "test.yaml:22:9: checks: expected a map, found a list");
 }
@@ -253,10 +257,12 @@ TEST_CASE("config health: a broken check is reported once, not at every referenc
 TEST_CASE("config health: endpoint overrides are not looked up when a zone has errors", "[main]") {
   // The endpoint with 192.0.2.20 fails on its weight, so the override is not
   // blamed for it.
-  const std::string message =
-      errors_of(with("site: eu-west, check: none }", "site: eu-west, check: none, weight: 0 }", kHealthConfig));
-  CHECK(message == "test.yaml:20:90: zones[0].services.www.endpoints[1].weight: expected an integer from 1 to 65535, "
-                   "found \"0\"");
+  const std::string message = errors_of(with(
+      "site: eu-west, check: none }", "site: eu-west, check: none, weight: 0 }", kHealthConfig));
+  CHECK(message ==
+        "test.yaml:20:90: zones[0].services.www.endpoints[1].weight: expected an integer from 1 to "
+        "65535, "
+        "found \"0\"");
 }
 
 TEST_CASE("config health: limits on lists and text hold at their edges", "[main]") {
@@ -267,8 +273,9 @@ TEST_CASE("config health: limits on lists and text hold at their edges", "[main]
     return text + " } }";
   };
   CHECK(parse(with(kWeb, headers(32), kHealthConfig)).ok());
-  CHECK(errors_of(with(kWeb, headers(33), kHealthConfig)).find("checks.web.headers: expected a map of at most 32 "
-                                                              "headers, found a map") != std::string::npos);
+  CHECK(errors_of(with(kWeb, headers(33), kHealthConfig))
+            .find("checks.web.headers: expected a map of at most 32 "
+                  "headers, found a map") != std::string::npos);
 
   auto statuses = [](int count) {
     std::string text = "web: { type: http, expect: [";
@@ -276,9 +283,10 @@ TEST_CASE("config health: limits on lists and text hold at their edges", "[main]
     return text + "] }";
   };
   CHECK(parse(with(kWeb, statuses(32), kHealthConfig)).ok());
-  CHECK(errors_of(with(kWeb, statuses(33), kHealthConfig))
-            .find("checks.web.expect: expected a list of status codes (1 to 32), found 33 entries") !=
-        std::string::npos);
+  CHECK(
+      errors_of(with(kWeb, statuses(33), kHealthConfig))
+          .find("checks.web.expect: expected a list of status codes (1 to 32), found 33 entries") !=
+      std::string::npos);
 
   auto answers = [](int count) {
     std::string text = "resolver: { type: dns, query: { type: A, answer: [";
@@ -287,23 +295,26 @@ TEST_CASE("config health: limits on lists and text hold at their edges", "[main]
   };
   CHECK(parse(with(kResolver, answers(16), kHealthConfig)).ok());
   CHECK(errors_of(with(kResolver, answers(17), kHealthConfig))
-            .find("checks.resolver.query.answer: expected a list of expected answers (1 to 16), found 17 entries") !=
-        std::string::npos);
+            .find("checks.resolver.query.answer: expected a list of expected answers (1 to 16), "
+                  "found 17 entries") != std::string::npos);
 
   const std::string path = "/" + std::string(2047, 'p');
   CHECK(parse(with(kWeb, "web: { type: http, path: " + path + " }", kHealthConfig)).ok());
   CHECK(errors_of(with(kWeb, "web: { type: http, path: " + path + "p }", kHealthConfig))
             .find("checks.web.path: expected a request path") != std::string::npos);
   CHECK(errors_of(with(kWeb, "web: { type: http, body_limit: 1048577 }", kHealthConfig))
-            .find("checks.web.body_limit: expected an integer from 1 to 1048576") != std::string::npos);
+            .find("checks.web.body_limit: expected an integer from 1 to 1048576") !=
+        std::string::npos);
 
   std::string checks = "checks:\n";
   for (int i = 0; i < 1025; ++i) checks += "  c" + std::to_string(i) + ": { type: http }\n";
   CHECK(errors_of(with("checks:\n", checks, kHealthConfig))
-            .starts_with("test.yaml:23:3: checks: expected a map of at most 1024 checks, found a map"));
+            .starts_with(
+                "test.yaml:23:3: checks: expected a map of at most 1024 checks, found a map"));
 
   std::string overrides = "overrides:\n";
-  for (int i = 0; i < 4095; ++i) overrides += "  - { site: us-west, state: drain }\n";  // + the 2 there
+  for (int i = 0; i < 4095; ++i)
+    overrides += "  - { site: us-west, state: drain }\n";  // + the 2 there
   CHECK(errors_of(with("overrides:\n", overrides, kHealthConfig)) ==
         "test.yaml:7:3: overrides: expected a list of overrides (0 to 4096), found 4097 entries");
 }

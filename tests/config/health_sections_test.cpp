@@ -7,9 +7,9 @@
 
 #include <algorithm>
 
-#include "tests/config/test_support.hpp"
-#include "dns/wire/types.hpp"
 #include "config/config.hpp"
+#include "dns/wire/types.hpp"
+#include "tests/config/test_support.hpp"
 
 using namespace meridian;
 using namespace std::chrono_literals;
@@ -54,7 +54,8 @@ TEST_CASE("config health: without health settings nothing is checked", "[main]")
   CHECK_FALSE(www.endpoints[0].check.has_value());
   CHECK_FALSE(www.endpoints[1].check.has_value());
   CHECK(www.endpoints[1].site == 1);
-  CHECK(www.endpoints[1].source.to_string() == "test.yaml:16:13: zones[0].services.www.endpoints[1]");
+  CHECK(www.endpoints[1].source.to_string() ==
+        "test.yaml:16:13: zones[0].services.www.endpoints[1]");
   // ttl 30: half of it while in transition, and for fail-open answers.
   CHECK(www.min_ttl_s == 15);
   CHECK(www.degraded_ttl_s == 15);
@@ -106,16 +107,21 @@ TEST_CASE("config health: checks take their type's defaults", "[main]") {
 
 TEST_CASE("config health: the default timeout is half a short interval, at most 2s", "[main]") {
   const std::string web = "web: { type: http, path: /healthz }";
-  CHECK(check_named(load(with(web, "web: { type: http, interval: 1s }", kHealthConfig)), "web").timeout == 500ms);
-  CHECK(check_named(load(with(web, "web: { type: http, interval: 100ms }", kHealthConfig)), "web").timeout == 50ms);
-  CHECK(check_named(load(with(web, "web: { type: http, interval: 1h }", kHealthConfig)), "web").timeout == 2s);
+  CHECK(check_named(load(with(web, "web: { type: http, interval: 1s }", kHealthConfig)), "web")
+            .timeout == 500ms);
+  CHECK(check_named(load(with(web, "web: { type: http, interval: 100ms }", kHealthConfig)), "web")
+            .timeout == 50ms);
+  CHECK(check_named(load(with(web, "web: { type: http, interval: 1h }", kHealthConfig)), "web")
+            .timeout == 2s);
   // The edges: 10ms and just under the interval.
-  const Config edges = load(with(web, "web: { type: http, interval: 100ms, timeout: 99ms, rise: 100, fall: 1 }",
-                                 kHealthConfig));
+  const Config edges =
+      load(with(web, "web: { type: http, interval: 100ms, timeout: 99ms, rise: 100, fall: 1 }",
+                kHealthConfig));
   CHECK(check_named(edges, "web").timeout == 99ms);
   CHECK(check_named(edges, "web").rise == 100);
   CHECK(check_named(edges, "web").fall == 1);
-  CHECK(check_named(load(with(web, "web: { type: http, timeout: 10ms }", kHealthConfig)), "web").timeout == 10ms);
+  CHECK(check_named(load(with(web, "web: { type: http, timeout: 10ms }", kHealthConfig)), "web")
+            .timeout == 10ms);
 }
 
 TEST_CASE("config health: every check field is read", "[main]") {
@@ -133,9 +139,11 @@ TEST_CASE("config health: every check field is read", "[main]") {
     expect: [200, "300-399", 204]
     body: "ok"
     body_limit: 1048576
-    tls: { verify: true, ca_file: certs/ca.pem, server_name: api.example.com })", kHealthConfig);
+    tls: { verify: true, ca_file: certs/ca.pem, server_name: api.example.com })",
+                          kHealthConfig);
   text = with("resolver: { type: dns, query: { name: example.test. } }",
-              "resolver: { type: dns, port: 5353, query: { name: www.example.test, type: aaaa, rcode: nxdomain, "
+              "resolver: { type: dns, port: 5353, query: { name: www.example.test, type: aaaa, "
+              "rcode: nxdomain, "
               "answer: [\"2001:db8::1\", \"2001:db8::2\"] } }",
               text);
   const Config config = load(text, "/etc/meridian");
@@ -172,7 +180,8 @@ TEST_CASE("config health: every check field is read", "[main]") {
 }
 
 TEST_CASE("config health: one status code or answer needs no list", "[main]") {
-  std::string text = with("web: { type: http, path: /healthz }", "web: { type: http, expect: 204 }", kHealthConfig);
+  std::string text = with("web: { type: http, path: /healthz }", "web: { type: http, expect: 204 }",
+                          kHealthConfig);
   text = with("query: { name: example.test. }", "query: { type: A, answer: 192.0.2.1 }", text);
   const Config config = load(text);
   REQUIRE(check_named(config, "web").http.expect.size() == 1);
@@ -219,14 +228,16 @@ TEST_CASE("config health: endpoints resolve their checks", "[main]") {
   CHECK(check_named(config, "web").port == 80);
 }
 
-TEST_CASE("config health: an endpoint may name another check, or change one and probe elsewhere", "[main]") {
+TEST_CASE("config health: an endpoint may name another check, or change one and probe elsewhere",
+          "[main]") {
   std::string text = with("check: none }", "check: db }", kHealthConfig);
   text = with("check: { use: web, port: 8080 }",
               "check: { use: secure, path: /ready, interval: 1s, target: \"::1\" }", text);
-  text = with("          - { address: 192.0.2.10, site: us-west }",
-              "          - { address: [192.0.2.10, 192.0.2.11], site: us-west, check: { timeout: 1s, "
-              "target: 127.0.0.1 } }",
-              text);
+  text =
+      with("          - { address: 192.0.2.10, site: us-west }",
+           "          - { address: [192.0.2.10, 192.0.2.11], site: us-west, check: { timeout: 1s, "
+           "target: 127.0.0.1 } }",
+           text);
   const Config config = load(text);
   const ServiceConfig& www = config.zones[0].services[0];
   REQUIRE(www.endpoints.size() == 3);
@@ -259,9 +270,10 @@ TEST_CASE("config health: an endpoint may name another check, or change one and 
   CHECK(secure.probe_address == ip("::1"));
 }
 
-TEST_CASE("config health: changing an endpoint's check type starts from that type's defaults", "[main]") {
-  const Config config = load(with("check: { use: web, port: 8080 }", "check: { use: web, type: https }",
-                                  kHealthConfig));
+TEST_CASE("config health: changing an endpoint's check type starts from that type's defaults",
+          "[main]") {
+  const Config config = load(
+      with("check: { use: web, port: 8080 }", "check: { use: web, type: https }", kHealthConfig));
   const EndpointConfig& endpoint = config.zones[0].services[0].endpoints[2];
   REQUIRE(endpoint.check.has_value());
   CHECK(endpoint.check->type == CheckType::https);
@@ -269,8 +281,8 @@ TEST_CASE("config health: changing an endpoint's check type starts from that typ
   // http and https share their HTTP settings.
   CHECK(endpoint.check->http.path == "/healthz");
 
-  const Config to_dns = load(with("check: { use: web, port: 8080 }", "check: { use: web, type: dns }",
-                                  kHealthConfig));
+  const Config to_dns = load(
+      with("check: { use: web, port: 8080 }", "check: { use: web, type: dns }", kHealthConfig));
   const health::CheckSpec& dns_check = *to_dns.zones[0].services[0].endpoints[2].check;
   CHECK(dns_check.port == 53);
   CHECK(dns_check.http.path == "/");
@@ -280,7 +292,8 @@ TEST_CASE("config health: service TTLs for transitions and fail-open answers", "
   auto service = [](const std::string& ttls) {
     return load(with("        ttl: 30", ttls, kHealthConfig)).zones[0].services[0];
   };
-  const ServiceConfig set = service("        ttl: 60\n        min_ttl: 20\n        degraded_ttl: 5");
+  const ServiceConfig set =
+      service("        ttl: 60\n        min_ttl: 20\n        degraded_ttl: 5");
   CHECK(set.ttl_s == 60);
   CHECK(set.min_ttl_s == 20);
   CHECK(set.degraded_ttl_s == 5);
@@ -290,15 +303,17 @@ TEST_CASE("config health: service TTLs for transitions and fail-open answers", "
   CHECK(service("        ttl: 0").min_ttl_s == 0);
   CHECK(service("        ttl: 0").degraded_ttl_s == 0);
   // The edge: equal to the ttl.
-  CHECK(service("        ttl: 30\n        min_ttl: 30\n        degraded_ttl: 30s").degraded_ttl_s == 30);
+  CHECK(service("        ttl: 30\n        min_ttl: 30\n        degraded_ttl: 30s").degraded_ttl_s ==
+        30);
 }
 
 TEST_CASE("config health: overrides and the unknown policy", "[main]") {
   std::string text = with("health: { unknown: up }", "health: { unknown: down }", kHealthConfig);
-  text = with("  - { endpoint: 192.0.2.20, state: up }",
-              "  - { endpoint: 192.0.2.20, state: up }\n  - { endpoint: \"2001:db8::20\", state: down }\n"
-              "  - { site: eu-west, state: up }",
-              text);
+  text = with(
+      "  - { endpoint: 192.0.2.20, state: up }",
+      "  - { endpoint: 192.0.2.20, state: up }\n  - { endpoint: \"2001:db8::20\", state: down }\n"
+      "  - { site: eu-west, state: up }",
+      text);
   const Config config = load(text);
   CHECK(config.health.unknown == health::UnknownPolicy::down);
   REQUIRE(config.overrides.size() == 4);
@@ -314,16 +329,21 @@ TEST_CASE("config health: overrides and the unknown policy", "[main]") {
   CHECK(config.overrides[3].site == 1);
   CHECK(config.overrides[3].value == health::Override::force_up);
   // An empty list is no override.
-  CHECK(load(with("overrides:\n  - { site: us-west, state: drain }\n  - { endpoint: 192.0.2.20, state: up }\n",
+  CHECK(load(with("overrides:\n  - { site: us-west, state: drain }\n  - { endpoint: 192.0.2.20, "
+                  "state: up }\n",
                   "overrides: []\n", kHealthConfig))
             .overrides.empty());
 }
 
-TEST_CASE("config health: quorum and probe_from of a check, fallback and lease of the node", "[main]") {
+TEST_CASE("config health: quorum and probe_from of a check, fallback and lease of the node",
+          "[main]") {
   std::string text = with("web: { type: http, path: /healthz }",
-                          "web: { type: http, path: /healthz, quorum: any, probe_from: [eu-west] }", kHealthConfig);
-  text = with("db: { type: tcp, port: 5432 }", "db: { type: tcp, port: 5432, probe_from: { nearest: 2 } }", text);
-  text = with("health: { unknown: up }", "health: { unknown: up, local_fallback_after: 10s, observer_lease: 3s }", text);
+                          "web: { type: http, path: /healthz, quorum: any, probe_from: [eu-west] }",
+                          kHealthConfig);
+  text = with("db: { type: tcp, port: 5432 }",
+              "db: { type: tcp, port: 5432, probe_from: { nearest: 2 } }", text);
+  text = with("health: { unknown: up }",
+              "health: { unknown: up, local_fallback_after: 10s, observer_lease: 3s }", text);
   const Config config = load(text);
   const health::CheckSpec& web = check_named(config, "web");
   CHECK(web.quorum == health::ObserverQuorum::any);
@@ -339,8 +359,9 @@ TEST_CASE("config health: quorum and probe_from of a check, fallback and lease o
   // An endpoint inherits them, and may change them.
   const ServiceConfig& www = config.zones[0].services[0];
   CHECK(www.endpoints[0].check->quorum == health::ObserverQuorum::any);
-  const Config changed = load(with("check: { use: web, port: 8080 }",
-                                   "check: { use: web, port: 8080, quorum: all, probe_from: all }", text));
+  const Config changed =
+      load(with("check: { use: web, port: 8080 }",
+                "check: { use: web, port: 8080, quorum: all, probe_from: all }", text));
   const health::CheckSpec& third = *changed.zones[0].services[0].endpoints[2].check;
   CHECK(third.quorum == health::ObserverQuorum::all);
   CHECK(third.probe_from.kind == health::ProbeFrom::Kind::all);

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 
-#include "tests/config/test_support.hpp"
 #include "config/config.hpp"
+#include "tests/config/test_support.hpp"
 
 using namespace meridian;
 using meridian::test::errors_of;
@@ -185,8 +185,9 @@ TEST_CASE("config: each error names file, line, column, path, expected and found
 TEST_CASE("config: unknown key names file, line, column and path", "[main]") {
   const std::string message = errors_of(with("  us-west: { lat: 47.61, lon: -122.33 }",
                                              "  us-west: { lat: 47.61, lon: -122.33, long: 1 }"));
-  CHECK(message == "test.yaml:3:40: sites.us-west.long: unknown key \"long\" (did you mean \"lon\"?), "
-                   "expected one of: lat, lon");
+  CHECK(message ==
+        "test.yaml:3:40: sites.us-west.long: unknown key \"long\" (did you mean \"lon\"?), "
+        "expected one of: lat, lon");
 }
 
 TEST_CASE("config: all errors are reported together, one per line", "[main]") {
@@ -194,11 +195,13 @@ TEST_CASE("config: all errors are reported together, one per line", "[main]") {
   text = with("lat: 47.61", "lat: x", text);
   text = with("192.0.2.10", "192.0.2.1000", text);
   const std::string message = errors_of(text);
-  CHECK(message ==
-        "test.yaml:3:19: sites.us-west.lat: expected a number from -90 to 90, found \"x\"\n"
-        "test.yaml:1:23: node.site: expected one of the sites (us-west, eu-west), found \"nowhere\"\n"
-        "test.yaml:15:24: zones[0].services.www.endpoints[0].address: expected an IPv4 or IPv6 address, found "
-        "\"192.0.2.1000\"");
+  CHECK(
+      message ==
+      "test.yaml:3:19: sites.us-west.lat: expected a number from -90 to 90, found \"x\"\n"
+      "test.yaml:1:23: node.site: expected one of the sites (us-west, eu-west), found \"nowhere\"\n"
+      "test.yaml:15:24: zones[0].services.www.endpoints[0].address: expected an IPv4 or IPv6 "
+      "address, found "
+      "\"192.0.2.1000\"");
 }
 
 TEST_CASE("config: errors are capped, the rest counted", "[main]") {
@@ -220,14 +223,17 @@ TEST_CASE("config: an empty file or a second document is rejected", "[main]") {
   CHECK(errors_of("") == "test.yaml:1:1: expected a map, found nothing");
   CHECK(errors_of("# nothing here\n") == "test.yaml:1:1: expected a map, found nothing");
   CHECK(errors_of(kBaseConfig + "---\nnode: {}\n") ==
-        "test.yaml:17:1: expected a single YAML document, found more (a second --- or a stray character)");
+        "test.yaml:17:1: expected a single YAML document, found more (a second --- or a stray "
+        "character)");
 }
 
 TEST_CASE("config: a stray comma is an error, not a hang", "[main]") {
   // yaml-cpp 0.7's LoadAll loops forever, allocating, on this input.
   CHECK(errors_of(",\n" + kBaseConfig) ==
-        "test.yaml:1:1: expected a single YAML document, found more (a second --- or a stray character)");
-  CHECK(errors_of(with("sites:", ",\nsites:")) == "test.yaml:2:1: YAML syntax error: end of map not found");
+        "test.yaml:1:1: expected a single YAML document, found more (a second --- or a stray "
+        "character)");
+  CHECK(errors_of(with("sites:", ",\nsites:")) ==
+        "test.yaml:2:1: YAML syntax error: end of map not found");
 }
 
 TEST_CASE("config: zone file errors pass through with the file's own position", "[main]") {
@@ -235,29 +241,35 @@ TEST_CASE("config: zone file errors pass through with the file's own position", 
   const std::string zone_part = "    soa: { mname: ns1, rname: hostmaster }\n";
   SECTION("a syntax error") {
     const std::string path = dir.write("bad.zone", "ok IN A 192.0.2.7\nbad IN A 192.0.2\n");
-    const std::string message = errors_of(with(zone_part, zone_part + "    file: bad.zone\n"), dir.path());
+    const std::string message =
+        errors_of(with(zone_part, zone_part + "    file: bad.zone\n"), dir.path());
     CHECK(message.starts_with(path + ":2: "));
   }
   SECTION("a missing file") {
-    const std::string message = errors_of(with(zone_part, zone_part + "    file: none.zone\n"), dir.path());
+    const std::string message =
+        errors_of(with(zone_part, zone_part + "    file: none.zone\n"), dir.path());
     CHECK(message == dir.path() + "/none.zone: cannot open: No such file or directory");
   }
   SECTION("a zone builder error in the file") {
     const std::string path = dir.write("cname.zone", "; comment\nmail IN CNAME ns1\n");
-    const std::string message = errors_of(with(zone_part, zone_part + "    file: cname.zone\n"), dir.path());
+    const std::string message =
+        errors_of(with(zone_part, zone_part + "    file: cname.zone\n"), dir.path());
     CHECK(message == path + ":2: CNAME beside other data at mail.example.test.");
   }
   SECTION("an SOA in the file beside soa settings") {
     const std::string path = dir.write("soa.zone", "@ IN SOA ns1 hostmaster 9 1 1 1 1\n");
-    const std::string message = errors_of(with(zone_part, zone_part + "    file: soa.zone\n"), dir.path());
-    CHECK(message == path + ":1: SOA record conflicts with zones[0].soa (line 7); keep one of them");
+    const std::string message =
+        errors_of(with(zone_part, zone_part + "    file: soa.zone\n"), dir.path());
+    CHECK(message ==
+          path + ":1: SOA record conflicts with zones[0].soa (line 7); keep one of them");
   }
 }
 
 TEST_CASE("config: load_config reports unreadable files", "[main]") {
   auto loaded = load_config("/nonexistent/meridian.yaml");
   REQUIRE_FALSE(loaded.ok());
-  CHECK(loaded.error().message == "/nonexistent/meridian.yaml: cannot open: No such file or directory");
+  CHECK(loaded.error().message ==
+        "/nonexistent/meridian.yaml: cannot open: No such file or directory");
 
   meridian::test::ScratchDir dir("load");
   const std::string path = dir.write("bad.yaml", "node: {\n");

@@ -3,9 +3,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/config/test_support.hpp"
-#include "dns/wire/types.hpp"
 #include "config/config.hpp"
+#include "dns/wire/types.hpp"
+#include "tests/config/test_support.hpp"
 
 using namespace meridian;
 using meridian::test::kBaseConfig;
@@ -94,7 +94,8 @@ TEST_CASE("config: a minimal file loads with every default", "[main]") {
 }
 
 TEST_CASE("config: every optional setting is read", "[main]") {
-  std::string text = with("node: { id: n1, site: eu-west }", R"(node: { id: fra-1.a_b, site: eu-west, data_dir: state }
+  std::string text = with("node: { id: n1, site: eu-west }",
+                          R"(node: { id: fra-1.a_b, site: eu-west, data_dir: state }
 dns:
   listen: ["192.0.2.1:5300", "[2001:db8::1]:53"]
   threads: 4
@@ -107,12 +108,14 @@ log: { level: debug }
 geoip: { database: ../geo/city.mmdb })");
   text = with("    soa: { mname: ns1, rname: hostmaster }", R"(    ttl: 1h
     soa: { mname: ns1.example.test., rname: host\.master, serial: 4294967295, refresh: 2h,
-           retry: 5m, expire: 7d, minimum: 60, ttl: 120 })", text);
+           retry: 5m, expire: 7d, minimum: 60, ttl: 120 })",
+              text);
   text = with("        endpoints:", R"(        ttl: 1m
         policy: closest
         answer_count: 8
         default_sites: [eu-west]
-        endpoints:)", text);
+        endpoints:)",
+              text);
   text = with("site: us-west }", "site: us-west, weight: 65535 }", text);
 
   auto loaded = parse(text, "/etc/meridian");
@@ -153,9 +156,11 @@ geoip: { database: ../geo/city.mmdb })");
   CHECK(www.spec.endpoints[1].weight == 100);
 }
 
-TEST_CASE("config: small conveniences: threads auto, one listen string, absolute services", "[main]") {
-  std::string text = with("node: { id: n1, site: eu-west }",
-                          "node: { id: n1, site: eu-west }\ndns: { listen: \"[::1]:5300\", threads: auto }");
+TEST_CASE("config: small conveniences: threads auto, one listen string, absolute services",
+          "[main]") {
+  std::string text =
+      with("node: { id: n1, site: eu-west }",
+           "node: { id: n1, site: eu-west }\ndns: { listen: \"[::1]:5300\", threads: auto }");
   text = with("      www:", "      www.example.test.:", text);
   text = with("  - origin: example.test.", "  - origin: Example.TEST", text);
   auto loaded = parse(text);

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <set>
 
-#include "tests/config/test_support.hpp"
 #include "config/config.hpp"
+#include "tests/config/test_support.hpp"
 
 using namespace meridian;
 using meridian::test::kBaseConfig;
@@ -44,8 +44,10 @@ zones:
           - { address: 192.0.2.50, site: us-west }
 )";
 
-Result<Config> merged(const std::string& node_file, const std::string& shared, const std::string& base_dir = "") {
-  return parse_config_parts(ConfigText{node_file, "node.yaml"}, ConfigText{shared, "<version 7>"}, base_dir);
+Result<Config> merged(const std::string& node_file, const std::string& shared,
+                      const std::string& base_dir = "") {
+  return parse_config_parts(ConfigText{node_file, "node.yaml"}, ConfigText{shared, "<version 7>"},
+                            base_dir);
 }
 
 std::string fingerprint(const std::string& text) {
@@ -56,7 +58,8 @@ std::string fingerprint(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("config parts: every top-level section is either node-local or shared", "[main][config_parts]") {
+TEST_CASE("config parts: every top-level section is either node-local or shared",
+          "[main][config_parts]") {
   std::set<std::string_view> all;
   for (auto section : kNodeSections) all.insert(section);
   for (auto section : kSharedSections) CHECK(all.insert(section).second);
@@ -69,9 +72,11 @@ TEST_CASE("config parts: every top-level section is either node-local or shared"
   }
 }
 
-TEST_CASE("config parts: node-local sections from the file, shared ones from the version", "[main][config_parts]") {
+TEST_CASE("config parts: node-local sections from the file, shared ones from the version",
+          "[main][config_parts]") {
   // The version's own node-local sections are ignored.
-  auto config = merged(kNodeFile, "node: { id: other, site: us-west }\ndns: { threads: 7 }\n" + kShared);
+  auto config =
+      merged(kNodeFile, "node: { id: other, site: us-west }\ndns: { threads: 7 }\n" + kShared);
   REQUIRE(config.ok());
   CHECK(config->node.id == "n1");
   CHECK(config->sites[config->node.site].name == "eu-west");
@@ -98,7 +103,8 @@ TEST_CASE("config parts: errors name the text they are in", "[main][config_parts
     CHECK_THAT(config.error().message, Catch::StartsWith("node.yaml:1:23: node.site: "));
   }
   SECTION("both at once: the file's first") {
-    auto config = merged(with("threads: 1", "threads: 0", kNodeFile), with("192.0.2.50", "192.0.2.500", kShared));
+    auto config = merged(with("threads: 1", "threads: 0", kNodeFile),
+                         with("192.0.2.50", "192.0.2.500", kShared));
     REQUIRE_FALSE(config.ok());
     const std::string& message = config.error().message;
     CHECK_THAT(message, Catch::StartsWith("node.yaml:2:"));
@@ -107,21 +113,25 @@ TEST_CASE("config parts: errors name the text they are in", "[main][config_parts
   SECTION("a version without zones") {
     auto config = merged(kNodeFile, "sites: { eu-west: { lat: 1, lon: 2 } }\n");
     REQUIRE_FALSE(config.ok());
-    CHECK_THAT(config.error().message, Catch::StartsWith("<version 7>:1:1: ") && Catch::Contains("zones"));
+    CHECK_THAT(config.error().message,
+               Catch::StartsWith("<version 7>:1:1: ") && Catch::Contains("zones"));
   }
   SECTION("unknown sections are errors in the version too") {
     auto config = merged(kNodeFile, "zonez: []\n" + kShared);
     REQUIRE_FALSE(config.ok());
-    CHECK_THAT(config.error().message, Catch::StartsWith("<version 7>:1:1: ") && Catch::Contains("zones"));
+    CHECK_THAT(config.error().message,
+               Catch::StartsWith("<version 7>:1:1: ") && Catch::Contains("zones"));
   }
   SECTION("YAML syntax") {
     auto config = merged(kNodeFile, "sites: [\n");
     REQUIRE_FALSE(config.ok());
-    CHECK_THAT(config.error().message, Catch::StartsWith("<version 7>:") && Catch::Contains("YAML syntax error"));
+    CHECK_THAT(config.error().message,
+               Catch::StartsWith("<version 7>:") && Catch::Contains("YAML syntax error"));
   }
 }
 
-TEST_CASE("config parts: relative paths resolve against the node's directory", "[main][config_parts]") {
+TEST_CASE("config parts: relative paths resolve against the node's directory",
+          "[main][config_parts]") {
   meridian::test::ScratchDir dir("config-parts");
   dir.write("extra.zone", "$ORIGIN example.test.\nextra 300 IN A 192.0.2.77\n");
   const std::string ns = "    ns: [ns1]\n";
@@ -144,27 +154,31 @@ TEST_CASE("config parts: a single file still parses as one", "[main][config_part
   CHECK(single->zones[0].records.size() == both->zones[0].records.size());
 }
 
-TEST_CASE("config fingerprint: formatting, comments and node sections do not count", "[main][config_parts]") {
+TEST_CASE("config fingerprint: formatting, comments and node sections do not count",
+          "[main][config_parts]") {
   const std::string base = fingerprint(kShared);
   CHECK(base.size() == 16);
-  CHECK(std::all_of(base.begin(), base.end(), [](char c) { return std::isxdigit(c) && !std::isupper(c); }));
+  CHECK(std::all_of(base.begin(), base.end(),
+                    [](char c) { return std::isxdigit(c) && !std::isupper(c); }));
   // Comments, quoting, flow vs block style, section order.
   CHECK(fingerprint("# the service\n" + with("lat: 47.61", "lat: \"47.61\"", kShared)) == base);
-  CHECK(fingerprint(with("  us-west: { lat: 47.61, lon: -122.33 }\n", "  us-west:\n    lat: 47.61\n    lon: -122.33\n",
-                         kShared)) == base);
+  CHECK(fingerprint(with("  us-west: { lat: 47.61, lon: -122.33 }\n",
+                         "  us-west:\n    lat: 47.61\n    lon: -122.33\n", kShared)) == base);
   const auto zones_at = kShared.find("zones:");
   CHECK(fingerprint(kShared.substr(zones_at) + kShared.substr(0, zones_at)) == base);
   // A node's whole file: its node-local sections do not count.
-  CHECK(fingerprint("node: { id: n9, site: eu-west }\nadmin: { listen: \"127.0.0.1:9\" }\n" + kShared) == base);
+  CHECK(fingerprint("node: { id: n9, site: eu-west }\nadmin: { listen: \"127.0.0.1:9\" }\n" +
+                    kShared) == base);
 }
 
 TEST_CASE("config fingerprint: any change of the service counts", "[main][config_parts]") {
   const std::string base = fingerprint(kShared);
   CHECK(fingerprint(with("192.0.2.50", "192.0.2.51", kShared)) != base);
   // Order inside a section matters (sites are ordered).
-  CHECK(fingerprint(with("  us-west: { lat: 47.61, lon: -122.33 }\n  eu-west: { lat: 51.51, lon: -0.13 }\n",
-                         "  eu-west: { lat: 51.51, lon: -0.13 }\n  us-west: { lat: 47.61, lon: -122.33 }\n",
-                         kShared)) != base);
+  CHECK(fingerprint(
+            with("  us-west: { lat: 47.61, lon: -122.33 }\n  eu-west: { lat: 51.51, lon: -0.13 }\n",
+                 "  eu-west: { lat: 51.51, lon: -0.13 }\n  us-west: { lat: 47.61, lon: -122.33 }\n",
+                 kShared)) != base);
   CHECK(fingerprint(kShared + "health: { unknown: down }\n") != base);
   CHECK(fingerprint(kShared + "overrides: []\n") != base);
   // A value that is null is not the same as an empty string.
@@ -195,6 +209,7 @@ TEST_CASE("config fingerprint: errors", "[main][config_parts]") {
 
 TEST_CASE("config parts: the node-local sections a text has", "[main][config_parts]") {
   CHECK(node_sections_in(kShared).empty());
-  CHECK(node_sections_in("cluster: {}\nnode: {}\n" + kShared) == std::vector<std::string>{"node", "cluster"});
+  CHECK(node_sections_in("cluster: {}\nnode: {}\n" + kShared) ==
+        std::vector<std::string>{"node", "cluster"});
   CHECK(node_sections_in("[").empty());
 }

@@ -4,8 +4,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/config/test_support.hpp"
 #include "config/config.hpp"
+#include "tests/config/test_support.hpp"
 
 using namespace meridian;
 using meridian::test::errors_of;
@@ -19,15 +19,20 @@ namespace {
 const std::string kFirstEndpoint = "          - { address: 192.0.2.10, site: us-west }\n";
 
 // kBaseConfig with its first endpoint (line 15) replaced by `line`.
-std::string endpoint(const std::string& line) { return with(kFirstEndpoint, line); }
+std::string endpoint(const std::string& line) {
+  return with(kFirstEndpoint, line);
+}
 
-const ServiceConfig& www(const Config& config) { return config.zones.at(0).services.at(0); }
+const ServiceConfig& www(const Config& config) {
+  return config.zones.at(0).services.at(0);
+}
 
 }  // namespace
 
 TEST_CASE("config cname: a name endpoint loads as a CNAME target of the service", "[main]") {
   SECTION("absolute, with a weight") {
-    auto config = parse(endpoint("          - { cname: eu.CDN.example.net., site: us-west, weight: 50 }\n"));
+    auto config =
+        parse(endpoint("          - { cname: eu.CDN.example.net., site: us-west, weight: 50 }\n"));
     REQUIRE(config.ok());
     const ServiceConfig& service = www(*config);
     REQUIRE(service.spec.cname_targets == std::vector<std::string>{"eu.CDN.example.net."});
@@ -46,10 +51,10 @@ TEST_CASE("config cname: a name endpoint loads as a CNAME target of the service"
     CHECK(www(*config).spec.cname_targets == std::vector<std::string>{"cdn.example.test."});
   }
   SECTION("checked at its target address") {
-    const std::string text =
-        with("          - { address: 192.0.2.10, site: us-west }\n",
-             "          - { cname: eu.cdn.example.net., site: us-west, check: { use: web, target: 10.0.0.5 } }\n",
-             kHealthConfig);
+    const std::string text = with("          - { address: 192.0.2.10, site: us-west }\n",
+                                  "          - { cname: eu.cdn.example.net., site: us-west, check: "
+                                  "{ use: web, target: 10.0.0.5 } }\n",
+                                  kHealthConfig);
     auto config = parse(text);
     INFO((config.ok() ? std::string() : config.error().message));
     REQUIRE(config.ok());
@@ -59,9 +64,9 @@ TEST_CASE("config cname: a name endpoint loads as a CNAME target of the service"
     CHECK(name.probe_address.to_string() == "10.0.0.5");
   }
   SECTION("unchecked with check: none, even when the service has a check") {
-    const std::string text = with("          - { address: 192.0.2.10, site: us-west }\n",
-                                  "          - { cname: eu.cdn.example.net., site: us-west, check: none }\n",
-                                  kHealthConfig);
+    const std::string text = with(
+        "          - { address: 192.0.2.10, site: us-west }\n",
+        "          - { cname: eu.cdn.example.net., site: us-west, check: none }\n", kHealthConfig);
     auto config = parse(text);
     REQUIRE(config.ok());
     CHECK_FALSE(www(*config).endpoints[0].check.has_value());
@@ -123,9 +128,10 @@ TEST_CASE("config cname: errors name the place, what was expected and what was f
 }
 
 TEST_CASE("config asn: the map loads, keyed by AS numbers with or without AS", "[main]") {
-  auto config = parse(with("        endpoints:\n",
-                           "        asn: { 64500: [eu-west, us-west], AS64501: [us-west], as4200000000: [eu-west] }\n"
-                           "        endpoints:\n"));
+  auto config = parse(with(
+      "        endpoints:\n",
+      "        asn: { 64500: [eu-west, us-west], AS64501: [us-west], as4200000000: [eu-west] }\n"
+      "        endpoints:\n"));
   REQUIRE(config.ok());
   const auto& asn = www(*config).spec.asn;
   REQUIRE(asn != nullptr);
@@ -167,13 +173,15 @@ TEST_CASE("config asn: errors name the place, what was expected and what was fou
   // clang-format on
   for (const Case& c : cases) {
     CAPTURE(c.keys);
-    CHECK_THAT(errors_of(with("        endpoints:\n", c.keys + "        endpoints:\n")), Catch::Contains(c.expected));
+    CHECK_THAT(errors_of(with("        endpoints:\n", c.keys + "        endpoints:\n")),
+               Catch::Contains(c.expected));
   }
 }
 
 TEST_CASE("config geoip: a location database, an ASN database, or both", "[main]") {
   const std::string node = "node: { id: n1, site: eu-west }\n";
-  auto both = parse(with(node, node + "geoip: { database: /geo/city.mmdb, asn_database: asn.mmdb }\n"), "/etc/m");
+  auto both = parse(
+      with(node, node + "geoip: { database: /geo/city.mmdb, asn_database: asn.mmdb }\n"), "/etc/m");
   REQUIRE(both.ok());
   CHECK(both->geoip.database == "/geo/city.mmdb");
   CHECK(both->geoip.asn_database == "/etc/m/asn.mmdb");
@@ -182,8 +190,10 @@ TEST_CASE("config geoip: a location database, an ASN database, or both", "[main]
   CHECK(asn_only->geoip.database.empty());
   CHECK(asn_only->geoip.asn_database == "/geo/asn.mmdb");
   CHECK_THAT(errors_of(with(node, node + "geoip: { asn_db: x }\n")),
-             Catch::Contains("test.yaml:2:10: geoip.asn_db: unknown key \"asn_db\", expected one of: database, "
-                             "asn_database"));
+             Catch::Contains(
+                 "test.yaml:2:10: geoip.asn_db: unknown key \"asn_db\", expected one of: database, "
+                 "asn_database"));
   CHECK_THAT(errors_of(with(node, node + "geoip: {}\n")),
-             Catch::Contains("test.yaml:2:8: geoip: missing required key \"database\" or \"asn_database\""));
+             Catch::Contains(
+                 "test.yaml:2:8: geoip: missing required key \"database\" or \"asn_database\""));
 }

@@ -3,8 +3,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/config/test_support.hpp"
 #include "config/config.hpp"
+#include "tests/config/test_support.hpp"
 
 using namespace meridian;
 using meridian::test::errors_of;
@@ -19,9 +19,13 @@ const std::string kEndpoints = "        endpoints:\n";
 
 // kBaseConfig with `keys` (lines at the service's indentation) before its
 // endpoints; the first inserted line is line 14.
-std::string service_with(const std::string& keys) { return with(kEndpoints, keys + kEndpoints); }
+std::string service_with(const std::string& keys) {
+  return with(kEndpoints, keys + kEndpoints);
+}
 
-const ServiceConfig& www(const Config& config) { return config.zones.at(0).services.at(0); }
+const ServiceConfig& www(const Config& config) {
+  return config.zones.at(0).services.at(0);
+}
 
 }  // namespace
 
@@ -46,11 +50,12 @@ TEST_CASE("config steering: defaults keep the closest policy as it was", "[main]
 
 TEST_CASE("config steering: every key loads", "[main]") {
   SECTION("closest with bias, tolerance, picking and fail mode") {
-    auto config = parse(service_with("        answer_count: 2\n        sites_per_answer: 2\n"
-                                     "        min_healthy: 50%\n        sticky: true\n        ecs: false\n"
-                                     "        fail: servfail\n        bias: { eu-west: 20, us-west: -10.5 }\n"
-                                     "        tolerance: 15%\n"
-                                     "        nets: { \"81.2.69.0/24\": [eu-west, us-west], \"2001:db8::/32\": [us-west] }\n"));
+    auto config = parse(service_with(
+        "        answer_count: 2\n        sites_per_answer: 2\n"
+        "        min_healthy: 50%\n        sticky: true\n        ecs: false\n"
+        "        fail: servfail\n        bias: { eu-west: 20, us-west: -10.5 }\n"
+        "        tolerance: 15%\n"
+        "        nets: { \"81.2.69.0/24\": [eu-west, us-west], \"2001:db8::/32\": [us-west] }\n"));
     REQUIRE(config.ok());
     const geo::ServiceSpec& spec = www(*config).spec;
     CHECK(spec.answer_count == 2);
@@ -68,14 +73,16 @@ TEST_CASE("config steering: every key loads", "[main]") {
     IpAddress::parse("81.2.69.7", client);
     const auto match = spec.nets->lookup(client);
     REQUIRE(match.list != geo::NetsMap::kNoList);
-    CHECK(std::vector<std::uint32_t>(spec.nets->list(match.list).begin(), spec.nets->list(match.list).end()) ==
+    CHECK(std::vector<std::uint32_t>(spec.nets->list(match.list).begin(),
+                                     spec.nets->list(match.list).end()) ==
           std::vector<std::uint32_t>{1, 0});
   }
   SECTION("geo-map") {
-    auto config = parse(service_with("        policy: geo-map\n        geo_map:\n"
-                                     "          subdivisions: { US-CA: [us-west] }\n"
-                                     "          countries: { GB: [eu-west, us-west] }\n"
-                                     "          continents: { NA: [us-west] }\n          default: [eu-west]\n"));
+    auto config = parse(
+        service_with("        policy: geo-map\n        geo_map:\n"
+                     "          subdivisions: { US-CA: [us-west] }\n"
+                     "          countries: { GB: [eu-west, us-west] }\n"
+                     "          continents: { NA: [us-west] }\n          default: [eu-west]\n"));
     REQUIRE(config.ok());
     const geo::ServiceSpec& spec = www(*config).spec;
     CHECK(spec.policy == geo::Policy::geo_map);
@@ -90,22 +97,27 @@ TEST_CASE("config steering: every key loads", "[main]") {
     CHECK(www(*config).default_sites == std::vector<std::uint32_t>{1, 0});
   }
   SECTION("weighted with a fallback") {
-    auto config = parse(service_with("        policy: weighted\n        fallback: [198.51.100.1, \"2001:db8::1\"]\n"));
+    auto config = parse(service_with(
+        "        policy: weighted\n        fallback: [198.51.100.1, \"2001:db8::1\"]\n"));
     REQUIRE(config.ok());
     CHECK(www(*config).spec.fallback.size() == 2);
   }
   SECTION("a nets file, relative to the config, with inline nets") {
     ScratchDir dir("config-nets");
-    dir.write("nets.txt", "# office networks\n198.51.100.0/24 eu-west\n2001:db8:1::/48 us-west,eu-west\n");
-    auto config = parse(service_with("        nets_file: nets.txt\n        nets: { \"203.0.113.0/24\": [us-west] }\n"),
-                        dir.path());
+    dir.write("nets.txt",
+              "# office networks\n198.51.100.0/24 eu-west\n2001:db8:1::/48 us-west,eu-west\n");
+    auto config =
+        parse(service_with(
+                  "        nets_file: nets.txt\n        nets: { \"203.0.113.0/24\": [us-west] }\n"),
+              dir.path());
     REQUIRE(config.ok());
     CHECK(www(*config).spec.nets->row_count() == 3);
     CHECK(www(*config).nets_file == dir.path() + "/nets.txt");
   }
 }
 
-TEST_CASE("config steering: errors name the place, what was expected and what was found", "[main]") {
+TEST_CASE("config steering: errors name the place, what was expected and what was found",
+          "[main]") {
   struct Case {
     std::string keys;
     std::string expected;
@@ -183,10 +195,10 @@ TEST_CASE("config steering: nets file errors name its line", "[main]") {
   ScratchDir dir("config-nets-errors");
   dir.write("nets.txt", "198.51.100.0/24 eu-west\n198.51.101.0/24 eu-central\n");
   const std::string message = errors_of(service_with("        nets_file: nets.txt\n"), dir.path());
-  CHECK_THAT(message, Catch::Contains("test.yaml:14:20: zones[0].services.www.nets_file: " + dir.path() +
-                                      "/nets.txt:2: unknown site 'eu-central'"));
+  CHECK_THAT(message, Catch::Contains("test.yaml:14:20: zones[0].services.www.nets_file: " +
+                                      dir.path() + "/nets.txt:2: unknown site 'eu-central'"));
   dir.write("nets.txt", "198.51.100.0/24 eu-west\n198.51.100.0/24 us-west\n");
   CHECK_THAT(errors_of(service_with("        nets_file: nets.txt\n"), dir.path()),
-             Catch::Contains("duplicate network 198.51.100.0/24 (" + dir.path() + "/nets.txt:1 and " + dir.path() +
-                             "/nets.txt:2)"));
+             Catch::Contains("duplicate network 198.51.100.0/24 (" + dir.path() +
+                             "/nets.txt:1 and " + dir.path() + "/nets.txt:2)"));
 }

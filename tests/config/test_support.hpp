@@ -64,7 +64,8 @@ checks:
 )";
 
 /// kBaseConfig with the first `from` replaced by `to` (which must exist).
-inline std::string with(const std::string& from, const std::string& to, std::string text = kBaseConfig) {
+inline std::string with(const std::string& from, const std::string& to,
+                        std::string text = kBaseConfig) {
   const auto at = text.find(from);
   REQUIRE(at != std::string::npos);
   return text.replace(at, from.size(), to);
@@ -103,7 +104,8 @@ inline std::string errors_of(const std::string& text, const std::string& base_di
 class ScratchDir {
  public:
   explicit ScratchDir(const std::string& name)
-      : path_(std::filesystem::temp_directory_path() / ("meridian-" + name + "-" + std::to_string(::getpid()))) {
+      : path_(std::filesystem::temp_directory_path() /
+              ("meridian-" + name + "-" + std::to_string(::getpid()))) {
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }

@@ -24,7 +24,8 @@ class LondonLocator final : public geo::Locator {
   geo::Located locate(const IpAddress& address) const noexcept override {
     geo::Located result;
     result.prefix_len = 8;
-    if (address.family == IpAddress::Family::v4 && address.bytes[0] == 81 && address.bytes[1] == 2) {
+    if (address.family == IpAddress::Family::v4 && address.bytes[0] == 81 &&
+        address.bytes[1] == 2) {
       result.found = true;
       result.location.has_coordinates = true;
       result.location.latitude_deg = 51.51;
@@ -53,8 +54,8 @@ struct Health {
 std::shared_ptr<const RoutingTable> make_cname_table(Health health = {}) {
   const Name origin = name_of("example.com.");
   ZoneBuilder builder(origin);
-  for (const char* line : {"@ SOA ns1 hostmaster 1 3600 600 604800 300", "@ NS ns1", "ns1 A 192.0.2.53",
-                           "eu-cdn A 192.0.2.99", "alias CNAME www"}) {
+  for (const char* line : {"@ SOA ns1 hostmaster 1 3600 600 604800 300", "@ NS ns1",
+                           "ns1 A 192.0.2.53", "eu-cdn A 192.0.2.99", "alias CNAME www"}) {
     REQUIRE(builder.add(*parse_record(line, origin, 3600)).ok());
   }
   REQUIRE(builder.add_service(name_of("www.example.com."), 0).ok());
@@ -71,13 +72,15 @@ std::shared_ptr<const RoutingTable> make_cname_table(Health health = {}) {
     spec.endpoints = {{IpAddress{}, 0, 100, name_up, 0},
                       {IpAddress::v4(192, 0, 2, 20), 1, 100, address_up},
                       {v6, 1, 100, address_up}};
-    return Service{name_of(name), 30, geo::Steering(sites, {1}, spec), 5,
-                   {cname_rdata(name_of(target))}};
+    return Service{
+        name_of(name), 30, geo::Steering(sites, {1}, spec), 5, {cname_rdata(name_of(target))}};
   };
   std::vector<Service> services;
-  services.push_back(service("www.example.com.", "eu.cdn.example.net.", health.www_name, health.www_address));
+  services.push_back(
+      service("www.example.com.", "eu.cdn.example.net.", health.www_name, health.www_address));
   services.push_back(service("app.example.com.", "eu-cdn.example.com.", true, true));
-  return std::make_shared<RoutingTable>(std::move(zones), std::move(services), std::make_shared<LondonLocator>(), 1);
+  return std::make_shared<RoutingTable>(std::move(zones), std::move(services),
+                                        std::make_shared<LondonLocator>(), 1);
 }
 
 struct Harness {
@@ -129,26 +132,91 @@ TEST_CASE("answerer cname: a name endpoint answers a lone CNAME, other types fol
   const std::string www_cname = "www.example.com. 30 IN CNAME eu.cdn.example.net.";
   const std::string app_cname = "app.example.com. 30 IN CNAME eu-cdn.example.com.";
   const Case cases[] = {
-      {"A from London: the CNAME alone", "www.example.com.", rrtype::A, true, {www_cname}, false, 16},
-      {"AAAA from London: the same CNAME", "www.example.com.", rrtype::AAAA, true, {www_cname}, false, 16},
-      {"TXT from London: the CNAME (the resolver asks the target)", "www.example.com.", rrtype::TXT, true,
-       {www_cname}, false, 16},
-      {"CNAME from London: the CNAME", "www.example.com.", rrtype::CNAME, true, {www_cname}, false, 16},
-      {"ANY from London: the CNAME (RFC 8482: one RRset)", "www.example.com.", rrtype::ANY, true, {www_cname}, false,
+      {"A from London: the CNAME alone",
+       "www.example.com.",
+       rrtype::A,
+       true,
+       {www_cname},
+       false,
        16},
-      {"A from elsewhere: us-east's address", "www.example.com.", rrtype::A, false,
-       {"www.example.com. 30 IN A 192.0.2.20"}, false, 8},
-      {"AAAA from elsewhere", "www.example.com.", rrtype::AAAA, false,
-       {"www.example.com. 30 IN AAAA 2001:db8::20"}, false, 8},
-      {"TXT from elsewhere: NODATA, scoped (London would get a CNAME)", "www.example.com.", rrtype::TXT, false, {},
-       true, 8},
+      {"AAAA from London: the same CNAME",
+       "www.example.com.",
+       rrtype::AAAA,
+       true,
+       {www_cname},
+       false,
+       16},
+      {"TXT from London: the CNAME (the resolver asks the target)",
+       "www.example.com.",
+       rrtype::TXT,
+       true,
+       {www_cname},
+       false,
+       16},
+      {"CNAME from London: the CNAME",
+       "www.example.com.",
+       rrtype::CNAME,
+       true,
+       {www_cname},
+       false,
+       16},
+      {"ANY from London: the CNAME (RFC 8482: one RRset)",
+       "www.example.com.",
+       rrtype::ANY,
+       true,
+       {www_cname},
+       false,
+       16},
+      {"A from elsewhere: us-east's address",
+       "www.example.com.",
+       rrtype::A,
+       false,
+       {"www.example.com. 30 IN A 192.0.2.20"},
+       false,
+       8},
+      {"AAAA from elsewhere",
+       "www.example.com.",
+       rrtype::AAAA,
+       false,
+       {"www.example.com. 30 IN AAAA 2001:db8::20"},
+       false,
+       8},
+      {"TXT from elsewhere: NODATA, scoped (London would get a CNAME)",
+       "www.example.com.",
+       rrtype::TXT,
+       false,
+       {},
+       true,
+       8},
       {"CNAME from elsewhere: NODATA", "www.example.com.", rrtype::CNAME, false, {}, true, 8},
-      {"a static CNAME into the service, then the service's CNAME", "alias.example.com.", rrtype::A, true,
-       {"alias.example.com. 3600 IN CNAME www.example.com.", www_cname}, false, 16},
-      {"a target inside our zones is followed", "app.example.com.", rrtype::A, true,
-       {app_cname, "eu-cdn.example.com. 3600 IN A 192.0.2.99"}, false, 16},
-      {"MX through the chain: NODATA at the target", "app.example.com.", rrtype::MX, true, {app_cname}, true, 16},
-      {"CNAME qtype: not followed", "app.example.com.", rrtype::CNAME, true, {app_cname}, false, 16},
+      {"a static CNAME into the service, then the service's CNAME",
+       "alias.example.com.",
+       rrtype::A,
+       true,
+       {"alias.example.com. 3600 IN CNAME www.example.com.", www_cname},
+       false,
+       16},
+      {"a target inside our zones is followed",
+       "app.example.com.",
+       rrtype::A,
+       true,
+       {app_cname, "eu-cdn.example.com. 3600 IN A 192.0.2.99"},
+       false,
+       16},
+      {"MX through the chain: NODATA at the target",
+       "app.example.com.",
+       rrtype::MX,
+       true,
+       {app_cname},
+       true,
+       16},
+      {"CNAME qtype: not followed",
+       "app.example.com.",
+       rrtype::CNAME,
+       true,
+       {app_cname},
+       false,
+       16},
   };
   for (const Case& c : cases) {
     CAPTURE(c.what);
@@ -170,12 +238,18 @@ TEST_CASE("answerer cname: a down name fails over to the address; nothing up fai
     int scope;
   };
   const Case cases[] = {
-      {"the name down: us-east's address (one site left: scope 0)", {false, true},
-       {"www.example.com. 30 IN A 192.0.2.20"}, 0},
-      {"the address down: the name, for everyone", {true, false},
-       {"www.example.com. 30 IN CNAME eu.cdn.example.net."}, 0},
-      {"both down: fail open to the nearest, the name, with the degraded TTL", {false, false},
-       {"www.example.com. 5 IN CNAME eu.cdn.example.net."}, 16},
+      {"the name down: us-east's address (one site left: scope 0)",
+       {false, true},
+       {"www.example.com. 30 IN A 192.0.2.20"},
+       0},
+      {"the address down: the name, for everyone",
+       {true, false},
+       {"www.example.com. 30 IN CNAME eu.cdn.example.net."},
+       0},
+      {"both down: fail open to the nearest, the name, with the degraded TTL",
+       {false, false},
+       {"www.example.com. 5 IN CNAME eu.cdn.example.net."},
+       16},
   };
   for (const Case& c : cases) {
     CAPTURE(c.what);
@@ -201,7 +275,8 @@ TEST_CASE("answerer cname: answering a CNAME allocates nothing", "[dns]") {
   const long before = test::allocations.load();
   std::size_t total = 0;
   for (int round = 0; round < 100; ++round) {
-    for (const auto& q : queries) total += h.answerer.answer(*h.table, context, q, h.buffer, h.stats);
+    for (const auto& q : queries)
+      total += h.answerer.answer(*h.table, context, q, h.buffer, h.stats);
   }
   CHECK(total > 0);
   CHECK(test::allocations.load() == before);

@@ -19,13 +19,15 @@ class FakeLocator final : public geo::Locator {
  public:
   geo::Located locate(const IpAddress& address) const noexcept override {
     geo::Located result;
-    if (address.family == IpAddress::Family::v4 && address.bytes[0] == 81 && address.bytes[1] == 2) {
+    if (address.family == IpAddress::Family::v4 && address.bytes[0] == 81 &&
+        address.bytes[1] == 2) {
       result.found = true;
       result.location.has_coordinates = true;
       result.location.latitude_deg = 51.51;
       result.location.longitude_deg = -0.13;
       result.prefix_len = 16;
-    } else if (address.family == IpAddress::Family::v4 && address.bytes[0] == 175 && address.bytes[1] == 16) {
+    } else if (address.family == IpAddress::Family::v4 && address.bytes[0] == 175 &&
+               address.bytes[1] == 16) {
       result.found = true;
       result.location.has_coordinates = true;
       result.location.latitude_deg = 43.88;
@@ -40,35 +42,36 @@ class FakeLocator final : public geo::Locator {
 
 std::shared_ptr<const RoutingTable> make_table() {
   std::vector<Zone> zones;
-  zones.push_back(test::make_zone(
-      "example.com.",
-      {
-          "@ 3600 IN SOA ns1 hostmaster 2026112801 3600 600 604800 300",
-          "@ 3600 IN NS ns1",
-          "@ 3600 IN NS ns2.example.net.",
-          "@ 3600 IN MX 10 mail",
-          "ns1 IN A 192.0.2.53",
-          "ns1 IN AAAA 2001:db8::53",
-          "mail IN A 192.0.2.25",
-          "static IN A 192.0.2.1",
-          "static IN TXT \"static text\"",
-          "web IN CNAME www",
-          "alias IN CNAME web",
-          "out IN CNAME www.example.org.",
-          "loop1 IN CNAME loop2",
-          "loop2 IN CNAME loop1",
-          "tolost IN CNAME nothere",
-          "toother IN CNAME host.example.net.",
-          "*.wild IN A 192.0.2.99",
-          "*.wild IN TXT \"wild\"",
-          "sub IN NS ns.sub",
-          "ns.sub IN A 192.0.2.54",
-          "_sip._tcp IN SRV 10 20 5060 static",
-          "a.b.c IN TXT \"deep\"",
-      }));
-  zones.push_back(test::make_zone("example.net.", {"@ SOA ns1 h 1 2 3 4 60", "@ NS ns1", "host A 192.0.2.77"}));
+  zones.push_back(test::make_zone("example.com.",
+                                  {
+                                      "@ 3600 IN SOA ns1 hostmaster 2026112801 3600 600 604800 300",
+                                      "@ 3600 IN NS ns1",
+                                      "@ 3600 IN NS ns2.example.net.",
+                                      "@ 3600 IN MX 10 mail",
+                                      "ns1 IN A 192.0.2.53",
+                                      "ns1 IN AAAA 2001:db8::53",
+                                      "mail IN A 192.0.2.25",
+                                      "static IN A 192.0.2.1",
+                                      "static IN TXT \"static text\"",
+                                      "web IN CNAME www",
+                                      "alias IN CNAME web",
+                                      "out IN CNAME www.example.org.",
+                                      "loop1 IN CNAME loop2",
+                                      "loop2 IN CNAME loop1",
+                                      "tolost IN CNAME nothere",
+                                      "toother IN CNAME host.example.net.",
+                                      "*.wild IN A 192.0.2.99",
+                                      "*.wild IN TXT \"wild\"",
+                                      "sub IN NS ns.sub",
+                                      "ns.sub IN A 192.0.2.54",
+                                      "_sip._tcp IN SRV 10 20 5060 static",
+                                      "a.b.c IN TXT \"deep\"",
+                                  }));
+  zones.push_back(
+      test::make_zone("example.net.", {"@ SOA ns1 h 1 2 3 4 60", "@ NS ns1", "host A 192.0.2.77"}));
 
-  std::vector<geo::Site> sites = {{"eu-west", 51.51, -0.13}, {"ap-northeast", 35.68, 139.69}, {"us-east", 39.04, -77.49}};
+  std::vector<geo::Site> sites = {
+      {"eu-west", 51.51, -0.13}, {"ap-northeast", 35.68, 139.69}, {"us-east", 39.04, -77.49}};
   geo::ServiceSpec spec;
   IpAddress a;
   IpAddress::parse("192.0.2.30", a);
@@ -85,7 +88,8 @@ std::shared_ptr<const RoutingTable> make_table() {
   services.push_back(Service{www, 30, geo::Steering(sites, {2, 0, 1}, spec)});
 
   // Attach the service to the zone: rebuild example.com. with it.
-  return std::make_shared<RoutingTable>(std::move(zones), std::move(services), std::make_shared<FakeLocator>(), 1);
+  return std::make_shared<RoutingTable>(std::move(zones), std::move(services),
+                                        std::make_shared<FakeLocator>(), 1);
 }
 
 // The table above without the service link; tests that need www as a
@@ -94,8 +98,8 @@ std::shared_ptr<const RoutingTable> make_service_table() {
   Name origin;
   Name::from_text("example.com.", origin);
   ZoneBuilder builder(origin);
-  for (const char* line : {"@ SOA ns1 hostmaster 1 3600 600 604800 300", "@ NS ns1", "ns1 A 192.0.2.53",
-                           "web CNAME www", "www TXT \"steered\""}) {
+  for (const char* line : {"@ SOA ns1 hostmaster 1 3600 600 604800 300", "@ NS ns1",
+                           "ns1 A 192.0.2.53", "web CNAME www", "www TXT \"steered\""}) {
     REQUIRE(builder.add(*parse_record(line, origin, 3600)).ok());
   }
   Name www;
@@ -105,7 +109,8 @@ std::shared_ptr<const RoutingTable> make_service_table() {
   zones.push_back(std::move(builder).build().value());
   auto base = make_table();
   std::vector<Service> services = base->services();
-  return std::make_shared<RoutingTable>(std::move(zones), std::move(services), std::make_shared<FakeLocator>(), 2);
+  return std::make_shared<RoutingTable>(std::move(zones), std::move(services),
+                                        std::make_shared<FakeLocator>(), 2);
 }
 
 // www.example.com. as a service with `spec` over eu-west (London) and
@@ -114,7 +119,8 @@ std::shared_ptr<RoutingTable> make_policy_table(const geo::ServiceSpec& spec) {
   Name origin;
   Name::from_text("example.com.", origin);
   ZoneBuilder builder(origin);
-  for (const char* line : {"@ SOA ns1 hostmaster 1 3600 600 604800 300", "@ NS ns1", "ns1 A 192.0.2.53"}) {
+  for (const char* line :
+       {"@ SOA ns1 hostmaster 1 3600 600 604800 300", "@ NS ns1", "ns1 A 192.0.2.53"}) {
     REQUIRE(builder.add(*parse_record(line, origin, 3600)).ok());
   }
   Name www;
@@ -123,14 +129,17 @@ std::shared_ptr<RoutingTable> make_policy_table(const geo::ServiceSpec& spec) {
   std::vector<Zone> zones;
   zones.push_back(std::move(builder).build().value());
   std::vector<Service> services;
-  services.push_back(Service{www, 30, geo::Steering({{"eu-west", 51.5, -0.1}, {"us-east", 39.04, -77.49}}, {1}, spec), 5});
-  return std::make_shared<RoutingTable>(std::move(zones), std::move(services), std::make_shared<FakeLocator>(), 4);
+  services.push_back(Service{
+      www, 30, geo::Steering({{"eu-west", 51.5, -0.1}, {"us-east", 39.04, -77.49}}, {1}, spec), 5});
+  return std::make_shared<RoutingTable>(std::move(zones), std::move(services),
+                                        std::make_shared<FakeLocator>(), 4);
 }
 
 // One endpoint per site: eu-west 192.0.2.30, us-east 192.0.2.20.
 geo::ServiceSpec two_sites(bool healthy = true) {
   geo::ServiceSpec spec;
-  spec.endpoints = {{IpAddress::v4(192, 0, 2, 30), 0, 100, healthy}, {IpAddress::v4(192, 0, 2, 20), 1, 100, healthy}};
+  spec.endpoints = {{IpAddress::v4(192, 0, 2, 30), 0, 100, healthy},
+                    {IpAddress::v4(192, 0, 2, 20), 1, 100, healthy}};
   return spec;
 }
 
@@ -175,10 +184,13 @@ TEST_CASE("answerer: exact match is authoritative and keeps the question's case"
 // Found by fuzz.dns: a name whose first label repeats as its second was
 // compressed against its own, half-written start, completed by stale bytes
 // of the previous response in the reused buffer: a pointer into itself.
-TEST_CASE("answerer: a name is never compressed against itself, whatever the buffer held", "[dns]") {
+TEST_CASE("answerer: a name is never compressed against itself, whatever the buffer held",
+          "[dns]") {
   Harness h;
-  REQUIRE(h.ask(QueryBuilder("static.example.com.", rrtype::A).bytes).rcode() == LDNS_RCODE_NOERROR);
-  for (const char* qname : {"static.static.example.com.", "www.www.example.com.", "a.a.a.example.com."}) {
+  REQUIRE(h.ask(QueryBuilder("static.example.com.", rrtype::A).bytes).rcode() ==
+          LDNS_RCODE_NOERROR);
+  for (const char* qname :
+       {"static.static.example.com.", "www.www.example.com.", "a.a.a.example.com."}) {
     const Decoded r = h.ask(QueryBuilder(qname, rrtype::A).bytes);
     REQUIRE(r.ok());
     CHECK(r.qname() == qname);
@@ -234,7 +246,8 @@ TEST_CASE("answerer: CNAME chains are followed inside our zones", "[dns]") {
 
   const Decoded out = h.ask(QueryBuilder("out.example.com.", rrtype::A).bytes);
   CHECK(out.rcode() == LDNS_RCODE_NOERROR);
-  CHECK(out.answer() == std::vector<std::string>{"out.example.com. 3600 IN CNAME www.example.org."});
+  CHECK(out.answer() ==
+        std::vector<std::string>{"out.example.com. 3600 IN CNAME www.example.org."});
 
   const Decoded loop = h.ask(QueryBuilder("loop1.example.com.", rrtype::A).bytes);
   CHECK(loop.rcode() == LDNS_RCODE_NOERROR);
@@ -246,7 +259,8 @@ TEST_CASE("answerer: CNAME chains are followed inside our zones", "[dns]") {
   CHECK(lost.authority().size() == 1);
 
   const Decoded direct = h.ask(QueryBuilder("web.example.com.", rrtype::CNAME).bytes);
-  CHECK(direct.answer() == std::vector<std::string>{"web.example.com. 3600 IN CNAME www.example.com."});
+  CHECK(direct.answer() ==
+        std::vector<std::string>{"web.example.com. 3600 IN CNAME www.example.com."});
 }
 
 TEST_CASE("answerer: wildcards synthesize the query name", "[dns]") {
@@ -266,7 +280,8 @@ TEST_CASE("answerer: delegations refer with NS and glue, without AA", "[dns]") {
   CHECK(r.rcode() == LDNS_RCODE_NOERROR);
   CHECK_FALSE(r.aa());
   CHECK(r.answer().empty());
-  CHECK(r.authority() == std::vector<std::string>{"sub.example.com. 3600 IN NS ns.sub.example.com."});
+  CHECK(r.authority() ==
+        std::vector<std::string>{"sub.example.com. 3600 IN NS ns.sub.example.com."});
   CHECK(r.additional() == std::vector<std::string>{"ns.sub.example.com. 3600 IN A 192.0.2.54"});
 }
 
@@ -312,13 +327,15 @@ TEST_CASE("answerer: opcodes, classes and EDNS versions get their RCODEs", "[dns
   CHECK(badvers.answer().empty());
 
   CHECK(h.ask(QueryBuilder().header(1, 0, 2, 0, 0, 0).bytes).rcode() == LDNS_RCODE_FORMERR);
-  CHECK_FALSE(h.ask(QueryBuilder().header(1, 0x8000, 1, 0, 0, 0).bytes).ok());  // a response: dropped
+  CHECK_FALSE(
+      h.ask(QueryBuilder().header(1, 0x8000, 1, 0, 0, 0).bytes).ok());  // a response: dropped
   CHECK(h.stats.dropped.load() == 1);
 }
 
 TEST_CASE("answerer: EDNS is echoed with our payload size and NSID", "[dns]") {
   Harness h;
-  const Decoded r = h.ask(QueryBuilder("static.example.com.", rrtype::A).opt(4096, 0, {0, 3, 0, 0}, true).bytes);
+  const Decoded r =
+      h.ask(QueryBuilder("static.example.com.", rrtype::A).opt(4096, 0, {0, 3, 0, 0}, true).bytes);
   REQUIRE(r.has_opt());
   CHECK(ldns_pkt_edns_udp_size(r.packet.get()) == 1232);
   CHECK(ldns_pkt_edns_do(r.packet.get()));
@@ -329,7 +346,8 @@ TEST_CASE("answerer: EDNS is echoed with our payload size and NSID", "[dns]") {
 
 TEST_CASE("answerer: oversized UDP answers are truncated to a valid message", "[dns]") {
   std::vector<std::string> lines = {"@ SOA ns1 h 1 2 3 4 5", "@ NS ns1"};
-  for (int i = 0; i < 40; ++i) lines.push_back("big IN TXT \"" + std::string(40, 'a' + i % 26) + std::to_string(i) + "\"");
+  for (int i = 0; i < 40; ++i)
+    lines.push_back("big IN TXT \"" + std::string(40, 'a' + i % 26) + std::to_string(i) + "\"");
   std::vector<Zone> zones;
   zones.push_back(test::make_zone("example.com.", lines));
   Harness h;
@@ -371,14 +389,16 @@ TEST_CASE("answerer: services answer the closest site and echo ECS scope", "[dns
   Harness h;
   h.table = make_service_table();
   // London subnet -> eu-west endpoint, scope = locator's /16.
-  const Decoded london = h.ask(QueryBuilder("www.example.com.", rrtype::A).ecs(1, 24, {81, 2, 69}).bytes);
+  const Decoded london =
+      h.ask(QueryBuilder("www.example.com.", rrtype::A).ecs(1, 24, {81, 2, 69}).bytes);
   CHECK(london.aa());
   CHECK(london.answer() == std::vector<std::string>{"www.example.com. 30 IN A 192.0.2.30"});
   // ECS option: family 1, source 24, scope 16, 81.2.69
   const std::string wire(reinterpret_cast<const char*>(h.buffer.data()), h.length);
   CHECK(wire.find(std::string("\0\x08\0\x07\0\x01\x18\x10\x51\x02\x45", 11)) != std::string::npos);
 
-  const Decoded changchun = h.ask(QueryBuilder("www.example.com.", rrtype::A).ecs(1, 24, {175, 16, 199}).bytes);
+  const Decoded changchun =
+      h.ask(QueryBuilder("www.example.com.", rrtype::A).ecs(1, 24, {175, 16, 199}).bytes);
   CHECK(changchun.answer() == std::vector<std::string>{"www.example.com. 30 IN A 192.0.2.40"});
 
   // Unknown location: default_sites order starts with us-east.
@@ -386,21 +406,26 @@ TEST_CASE("answerer: services answer the closest site and echo ECS scope", "[dns
   CHECK(unknown.answer() == std::vector<std::string>{"www.example.com. 30 IN A 192.0.2.20"});
 
   // AAAA: only ap-northeast has IPv6.
-  const Decoded v6 = h.ask(QueryBuilder("www.example.com.", rrtype::AAAA).ecs(1, 24, {81, 2, 69}).bytes);
+  const Decoded v6 =
+      h.ask(QueryBuilder("www.example.com.", rrtype::AAAA).ecs(1, 24, {81, 2, 69}).bytes);
   CHECK(v6.answer() == std::vector<std::string>{"www.example.com. 30 IN AAAA 2001:db8:40::40"});
 
   // The source address is used when there is no ECS.
-  const Decoded by_source = h.ask(QueryBuilder("www.example.com.", rrtype::A).bytes, Transport::udp, "175.16.1.1");
+  const Decoded by_source =
+      h.ask(QueryBuilder("www.example.com.", rrtype::A).bytes, Transport::udp, "175.16.1.1");
   CHECK(by_source.answer() == std::vector<std::string>{"www.example.com. 30 IN A 192.0.2.40"});
 
   // Other types at a service name are static data.
-  const Decoded txt = h.ask(QueryBuilder("www.example.com.", rrtype::TXT).ecs(1, 24, {81, 2, 69}).bytes);
+  const Decoded txt =
+      h.ask(QueryBuilder("www.example.com.", rrtype::TXT).ecs(1, 24, {81, 2, 69}).bytes);
   CHECK(txt.answer() == std::vector<std::string>{"www.example.com. 3600 IN TXT \"steered\""});
   const std::string txt_wire(reinterpret_cast<const char*>(h.buffer.data()), h.length);
-  CHECK(txt_wire.find(std::string("\0\x08\0\x07\0\x01\x18\x00\x51\x02\x45", 11)) != std::string::npos);
+  CHECK(txt_wire.find(std::string("\0\x08\0\x07\0\x01\x18\x00\x51\x02\x45", 11)) !=
+        std::string::npos);
 
   // A CNAME to a service is followed into it.
-  const Decoded via = h.ask(QueryBuilder("web.example.com.", rrtype::A).ecs(1, 24, {81, 2, 69}).bytes);
+  const Decoded via =
+      h.ask(QueryBuilder("web.example.com.", rrtype::A).ecs(1, 24, {81, 2, 69}).bytes);
   REQUIRE(via.answer().size() == 2);
   CHECK(via.answer()[1] == "www.example.com. 30 IN A 192.0.2.30");
   CHECK(h.stats.client_subnet.load() >= 4);
@@ -422,8 +447,12 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 TEST_CASE("answerer: answering allocates nothing on the heap", "[dns]") {
   Harness h;
@@ -453,8 +482,9 @@ TEST_CASE("answerer: answering allocates nothing on the heap", "[dns]") {
     geo::ServiceSpec spec = two_sites(variant == 0);
     spec.use_ecs = variant != 1;
     spec.sticky = variant == 1;
-    if (variant == 2) spec.fail = geo::FailMode::servfail, spec.endpoints[0].healthy = false,
-                      spec.endpoints[1].healthy = false;
+    if (variant == 2)
+      spec.fail = geo::FailMode::servfail, spec.endpoints[0].healthy = false,
+      spec.endpoints[1].healthy = false;
     if (variant == 3) spec.fallback = {IpAddress::v4(198, 51, 100, 1)};
     policy_tables.push_back(make_policy_table(spec));
   }
@@ -466,10 +496,13 @@ TEST_CASE("answerer: answering allocates nothing on the heap", "[dns]") {
   const long before = g_allocations.load();
   std::size_t total = 0;
   for (int round = 0; round < 100; ++round) {
-    for (const auto& q : queries) total += h.answerer.answer(*h.table, context, q, h.buffer, h.stats);
-    for (const auto& q : static_queries) total += h.answerer.answer(*full, context, q, h.buffer, h.stats);
+    for (const auto& q : queries)
+      total += h.answerer.answer(*h.table, context, q, h.buffer, h.stats);
+    for (const auto& q : static_queries)
+      total += h.answerer.answer(*full, context, q, h.buffer, h.stats);
     for (const auto& table : policy_tables) {
-      for (const auto& q : policy_queries) total += h.answerer.answer(*table, context, q, h.buffer, h.stats);
+      for (const auto& q : policy_queries)
+        total += h.answerer.answer(*table, context, q, h.buffer, h.stats);
     }
   }
   const long after = g_allocations.load();
@@ -482,7 +515,8 @@ TEST_CASE("answerer: fail-open answers use the degraded TTL and are counted", "[
   Name origin;
   Name::from_text("example.com.", origin);
   ZoneBuilder builder(origin);
-  for (const char* line : {"@ SOA ns1 hostmaster 1 3600 600 604800 300", "@ NS ns1", "ns1 A 192.0.2.53"}) {
+  for (const char* line :
+       {"@ SOA ns1 hostmaster 1 3600 600 604800 300", "@ NS ns1", "ns1 A 192.0.2.53"}) {
     REQUIRE(builder.add(*parse_record(line, origin, 3600)).ok());
   }
   Name www;
@@ -509,7 +543,13 @@ TEST_CASE("answerer: fail-open answers use the degraded TTL and are counted", "[
 // prefix was `source_prefix`.
 std::uint8_t ecs_scope(const Harness& h, std::uint8_t source_prefix) {
   const std::string wire(reinterpret_cast<const char*>(h.buffer.data()), h.length);
-  const char head[] = {0, 8, 0, static_cast<char>(4 + (source_prefix + 7) / 8), 0, 1, static_cast<char>(source_prefix)};
+  const char head[] = {0,
+                       8,
+                       0,
+                       static_cast<char>(4 + (source_prefix + 7) / 8),
+                       0,
+                       1,
+                       static_cast<char>(source_prefix)};
   const auto at = wire.rfind(std::string(head, sizeof head));
   REQUIRE(at != std::string::npos);
   return static_cast<std::uint8_t>(wire[at + sizeof head]);
@@ -527,9 +567,20 @@ TEST_CASE("answerer: ECS is honoured per service; private and /0 subnets are ign
   };
   const Case cases[] = {
       {"ECS London", true, {81, 2, 69}, 24, "175.16.1.1", "192.0.2.30", 16},
-      {"ecs: false: the source (not located: default us-east) decides, scope 0", false, {81, 2, 69}, 24,
-       "198.51.100.1", "192.0.2.20", 0},
-      {"private ECS: the source decides, scope 0", true, {10, 1, 2}, 24, "81.2.1.1", "192.0.2.30", 0},
+      {"ecs: false: the source (not located: default us-east) decides, scope 0",
+       false,
+       {81, 2, 69},
+       24,
+       "198.51.100.1",
+       "192.0.2.20",
+       0},
+      {"private ECS: the source decides, scope 0",
+       true,
+       {10, 1, 2},
+       24,
+       "81.2.1.1",
+       "192.0.2.30",
+       0},
       {"/0: the source decides, scope 0", true, {}, 0, "81.2.1.1", "192.0.2.30", 0},
   };
   for (const Case& c : cases) {
@@ -539,13 +590,16 @@ TEST_CASE("answerer: ECS is honoured per service; private and /0 subnets are ign
     Harness h;
     h.table = make_policy_table(spec);
     const Decoded r =
-        h.ask(QueryBuilder("www.example.com.", rrtype::A).ecs(1, c.source_prefix, c.subnet).bytes, Transport::udp, c.source);
-    CHECK(r.answer() == std::vector<std::string>{std::string("www.example.com. 30 IN A ") + c.answer});
+        h.ask(QueryBuilder("www.example.com.", rrtype::A).ecs(1, c.source_prefix, c.subnet).bytes,
+              Transport::udp, c.source);
+    CHECK(r.answer() ==
+          std::vector<std::string>{std::string("www.example.com. 30 IN A ") + c.answer});
     CHECK(ecs_scope(h, c.source_prefix) == c.scope);
   }
 }
 
-TEST_CASE("answerer: fail closed answers NODATA or SERVFAIL; fallback answers its addresses", "[dns]") {
+TEST_CASE("answerer: fail closed answers NODATA or SERVFAIL; fallback answers its addresses",
+          "[dns]") {
   Harness h;
   geo::ServiceSpec spec = two_sites(false);
   SECTION("closed: NODATA with the SOA") {
@@ -586,7 +640,7 @@ TEST_CASE("answerer: queries are counted by type and zone, answers by service an
   h.ask(QueryBuilder("www.example.com.", rrtype::A).bytes);
   h.ask(QueryBuilder("www.example.com.", rrtype::A).bytes);
   h.ask(QueryBuilder("example.com.", rrtype::SOA).bytes);
-  h.ask(QueryBuilder("example.com.", 99).bytes);           // SPF: an "other" type
+  h.ask(QueryBuilder("example.com.", 99).bytes);            // SPF: an "other" type
   h.ask(QueryBuilder("elsewhere.test.", rrtype::A).bytes);  // REFUSED: no zone
   CHECK(h.stats.by_qtype[qtype_slot(rrtype::A)].load() == 3);
   CHECK(h.stats.by_qtype[qtype_slot(rrtype::SOA)].load() == 1);
@@ -600,7 +654,8 @@ TEST_CASE("answerer: queries are counted by type and zone, answers by service an
   CHECK(QueryStats::slot(5000, 4096) == 4095);
 }
 
-TEST_CASE("answerer: with a stats slot map, counters go to the names' slots, not the positions", "[dns]") {
+TEST_CASE("answerer: with a stats slot map, counters go to the names' slots, not the positions",
+          "[dns]") {
   Harness h;
   auto table = make_policy_table(two_sites());
   table->set_stats_slots(StatsSlotMap{{3}, {7}, {11, 9}});

@@ -34,7 +34,9 @@ struct Decoded {
   ldns_pkt_rcode rcode() const { return ldns_pkt_get_rcode(packet.get()); }
   bool aa() const { return ldns_pkt_aa(packet.get()); }
   bool tc() const { return ldns_pkt_tc(packet.get()); }
-  std::size_t count(ldns_pkt_section section) const { return ldns_pkt_section_count(packet.get(), section); }
+  std::size_t count(ldns_pkt_section section) const {
+    return ldns_pkt_section_count(packet.get(), section);
+  }
   /// The section's records in presentation form, one per entry.
   std::vector<std::string> section(ldns_pkt_section section) const {
     std::vector<std::string> out;

@@ -20,5 +20,6 @@ TEST_CASE("stats slots: past capacity every new name shares the last slot", "[dn
   CHECK(slots.slot_of("three") == 2);
   CHECK(slots.slot_of("four") == 2);
   CHECK(slots.slot_of("one") == 0);
-  CHECK(slots.names() == std::vector<std::string>{"one", "two", std::string(StatsSlots::kOverflowName)});
+  CHECK(slots.names() ==
+        std::vector<std::string>{"one", "two", std::string(StatsSlots::kOverflowName)});
 }

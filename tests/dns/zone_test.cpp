@@ -59,7 +59,8 @@ TEST_CASE("zone: lookup classifies names per RFC 1034 and RFC 4592", "[dns]") {
 
 TEST_CASE("zone: negative TTL is min(SOA TTL, SOA minimum)", "[dns]") {
   CHECK(make_zone("example.com.", kZone).negative_ttl() == 300);
-  CHECK(make_zone("example.com.", {"@ 60 IN SOA ns1 h 1 2 3 4 300", "@ NS ns1"}).negative_ttl() == 60);
+  CHECK(make_zone("example.com.", {"@ 60 IN SOA ns1 h 1 2 3 4 300", "@ NS ns1"}).negative_ttl() ==
+        60);
 }
 
 TEST_CASE("zone: the builder rejects inconsistent data", "[dns]") {
@@ -130,8 +131,9 @@ TEST_CASE("zone: services clash with CNAME and address records", "[dns]") {
 }
 
 TEST_CASE("zone: duplicate records are ignored and RRset TTL is the lowest", "[dns]") {
-  const Zone zone = make_zone("example.com.", {"@ SOA a b 1 2 3 4 5", "@ NS ns1", "www 300 IN A 192.0.2.1",
-                                               "www 60 IN A 192.0.2.2", "www 300 IN A 192.0.2.1"});
+  const Zone zone =
+      make_zone("example.com.", {"@ SOA a b 1 2 3 4 5", "@ NS ns1", "www 300 IN A 192.0.2.1",
+                                 "www 60 IN A 192.0.2.2", "www 300 IN A 192.0.2.1"});
   const ZoneNode* node = zone.find_node(name("www.example.com."));
   REQUIRE(node != nullptr);
   const RRset* a = node->find(rrtype::A);

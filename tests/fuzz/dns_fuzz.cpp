@@ -137,26 +137,34 @@ Zone example_zone(const std::vector<std::pair<const char*, std::uint32_t>>& serv
       "a.b.c TXT \"deep\"",
   };
   // An RRset that only fits over TCP or with a large EDNS payload.
-  for (int i = 0; i < 40; ++i) lines.push_back("big TXT \"" + std::string(60, static_cast<char>('a' + i % 26)) + "\"");
-  for (const auto& line : lines) check(builder.add(must(parse_record(line, origin, 3600), line.c_str())).ok(), "add");
-  for (const auto& [service, index] : services) check(builder.add_service(name(service), index).ok(), "add_service");
+  for (int i = 0; i < 40; ++i)
+    lines.push_back("big TXT \"" + std::string(60, static_cast<char>('a' + i % 26)) + "\"");
+  for (const auto& line : lines)
+    check(builder.add(must(parse_record(line, origin, 3600), line.c_str())).ok(), "add");
+  for (const auto& [service, index] : services)
+    check(builder.add_service(name(service), index).ok(), "add_service");
   return must(std::move(builder).build(), "build the zone");
 }
 
-Service service(const char* owner, const std::vector<geo::Site>& sites, std::vector<std::uint32_t> order,
-                geo::ServiceSpec spec, const geo::Locator& locator) {
+Service service(const char* owner, const std::vector<geo::Site>& sites,
+                std::vector<std::uint32_t> order, geo::ServiceSpec spec,
+                const geo::Locator& locator) {
   auto scope = locator.scope_index(sites, order, spec);
   std::vector<Rdata> cnames;
   for (const auto& target : spec.cname_targets) cnames.push_back(cname_rdata(name(target.c_str())));
-  return Service{name(owner), 30, geo::Steering(sites, std::move(order), std::move(spec), std::move(scope)), 5,
+  return Service{name(owner), 30,
+                 geo::Steering(sites, std::move(order), std::move(spec), std::move(scope)), 5,
                  std::move(cnames)};
 }
 
 std::shared_ptr<const RoutingTable> make_table() {
   const auto locator = demo_locator();
-  const std::vector<geo::Site> sites = {
-      {"eu-west", 51.51, -0.13}, {"us-east", 39.04, -77.49}, {"ap-northeast", 35.68, 139.69}, {"sa-east", -23.55, -46.63}};
-  auto endpoint = [](const char* text, std::uint32_t site, bool healthy = true, std::uint32_t weight = 100) {
+  const std::vector<geo::Site> sites = {{"eu-west", 51.51, -0.13},
+                                        {"us-east", 39.04, -77.49},
+                                        {"ap-northeast", 35.68, 139.69},
+                                        {"sa-east", -23.55, -46.63}};
+  auto endpoint = [](const char* text, std::uint32_t site, bool healthy = true,
+                     std::uint32_t weight = 100) {
     geo::Endpoint result;
     result.address = address(text);
     result.site = site;
@@ -171,17 +179,18 @@ std::shared_ptr<const RoutingTable> make_table() {
   closest.sites_per_answer = 2;
   closest.bias_percent = {10, -20, 0, 0};
   closest.tolerance_percent = 15;
-  closest.endpoints = {endpoint("192.0.2.10", 0), endpoint("192.0.2.11", 0, false), endpoint("192.0.2.20", 1),
-                       endpoint("192.0.2.30", 2), endpoint("192.0.2.40", 3), endpoint("2001:db8::10", 0),
+  closest.endpoints = {endpoint("192.0.2.10", 0),  endpoint("192.0.2.11", 0, false),
+                       endpoint("192.0.2.20", 1),  endpoint("192.0.2.30", 2),
+                       endpoint("192.0.2.40", 3),  endpoint("2001:db8::10", 0),
                        endpoint("2001:db8::30", 2)};
   {
     std::vector<geo::NetsMap::Row> rows = {{network("10.0.0.0/8"), 0, 1},
                                            {network("10.1.0.0/16"), 1, 2},
                                            {network("2001:db8:f::/48"), 0, 3}};
-    closest.nets = std::make_shared<geo::NetsMap>(must(
-        geo::NetsMap::build({{3, 2}, {1}}, std::move(rows),
-                            [](std::uint32_t line) { return std::to_string(line); }),
-        "nets"));
+    closest.nets = std::make_shared<geo::NetsMap>(
+        must(geo::NetsMap::build({{3, 2}, {1}}, std::move(rows),
+                                 [](std::uint32_t line) { return std::to_string(line); }),
+             "nets"));
   }
   services.push_back(service("www.example.com.", sites, {1, 0, 2, 3}, closest, *locator));
 
@@ -195,8 +204,9 @@ std::shared_ptr<const RoutingTable> make_table() {
                                       {geo::GeoMap::Level::country, "SE", {2}},
                                       {geo::GeoMap::Level::subdivision, "US-WA", {3, 1}}},
       geo::SiteList{1});
-  mapped.endpoints = {endpoint("192.0.2.110", 0), endpoint("192.0.2.111", 0), endpoint("192.0.2.120", 1),
-                      endpoint("192.0.2.130", 2, false), endpoint("192.0.2.140", 3)};
+  mapped.endpoints = {endpoint("192.0.2.110", 0), endpoint("192.0.2.111", 0),
+                      endpoint("192.0.2.120", 1), endpoint("192.0.2.130", 2, false),
+                      endpoint("192.0.2.140", 3)};
   services.push_back(service("map.example.com.", sites, {0, 1, 2, 3}, mapped, *locator));
 
   geo::ServiceSpec cdn;  // failover to CNAME endpoints (one in our zone), fail closed
@@ -217,8 +227,8 @@ std::shared_ptr<const RoutingTable> make_table() {
   weighted.use_ecs = false;
   weighted.answer_count = 8;
   weighted.fallback = {address("192.0.2.250"), address("2001:db8::250")};
-  weighted.endpoints = {endpoint("192.0.2.210", 0, false, 10), endpoint("192.0.2.220", 1, false, 90),
-                        endpoint("2001:db8::220", 1, false)};
+  weighted.endpoints = {endpoint("192.0.2.210", 0, false, 10),
+                        endpoint("192.0.2.220", 1, false, 90), endpoint("2001:db8::220", 1, false)};
   services.push_back(service("pool.example.com.", sites, {0, 1, 2, 3}, weighted, *locator));
 
   geo::ServiceSpec down;  // nothing healthy and no fallback: SERVFAIL
@@ -234,7 +244,8 @@ std::shared_ptr<const RoutingTable> make_table() {
                                 {"down.example.com.", 4}}));
   const Name net_origin = name("example.net.");
   ZoneBuilder net(net_origin);
-  for (const char* line : {"@ SOA ns1 h 1 2 3 4 60", "@ NS ns1", "ns1 A 192.0.2.77", "cdn-eu A 192.0.2.78"}) {
+  for (const char* line :
+       {"@ SOA ns1 h 1 2 3 4 60", "@ NS ns1", "ns1 A 192.0.2.77", "cdn-eu A 192.0.2.78"}) {
     check(net.add(must(parse_record(line, net_origin, 3600), line)).ok(), "add");
   }
   zones.push_back(must(std::move(net).build(), "build example.net."));
@@ -250,8 +261,9 @@ struct Fixture {
   std::vector<std::uint8_t> again = std::vector<std::uint8_t>(kMaxTcpMessage);
   // London, Stockholm (SE), Milton WA (US-WA), an unknown address, a nets
   // row, Tokyo over IPv6, an IPv6 nets row, and an IPv4-mapped source.
-  std::array<IpAddress, 8> sources = {address("81.2.69.160"),  address("89.160.1.1"),    address("216.160.83.56"),
-                                      address("198.51.100.7"), address("10.1.2.3"),      address("2001:218::1"),
+  std::array<IpAddress, 8> sources = {address("81.2.69.160"),   address("89.160.1.1"),
+                                      address("216.160.83.56"), address("198.51.100.7"),
+                                      address("10.1.2.3"),      address("2001:218::1"),
                                       address("2001:db8:f::9"), address("::ffff:175.16.199.1")};
 };
 
@@ -259,7 +271,8 @@ struct Fixture {
 /// parse it.
 void check_response(std::span<const std::uint8_t> query, std::span<const std::uint8_t> response) {
   ldns_pkt* parsed = nullptr;
-  if (const ldns_status status = ldns_wire2pkt(&parsed, response.data(), response.size()); status != LDNS_STATUS_OK) {
+  if (const ldns_status status = ldns_wire2pkt(&parsed, response.data(), response.size());
+      status != LDNS_STATUS_OK) {
     std::fprintf(stderr, "dns_fuzz: ldns: %s; the response:", ldns_get_errorstr_by_id(status));
     for (const std::uint8_t byte : response) std::fprintf(stderr, " %02x", byte);
     std::fprintf(stderr, "\n");
@@ -267,7 +280,8 @@ void check_response(std::span<const std::uint8_t> query, std::span<const std::ui
   }
   check(ldns_pkt_qr(parsed), "QR is not set in the response");
   check(ldns_pkt_qdcount(parsed) <= 1, "more than one question in the response");
-  check(ldns_pkt_id(parsed) == ((query[0] << 8) | query[1]), "the response's ID is not the query's");
+  check(ldns_pkt_id(parsed) == ((query[0] << 8) | query[1]),
+        "the response's ID is not the query's");
   check(static_cast<unsigned>(ldns_pkt_get_opcode(parsed)) == ((query[2] >> 3) & 0x0F),
         "the response's opcode is not the query's");
   ldns_pkt_free(parsed);
@@ -286,7 +300,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Query parsed;
   const ParseOutcome outcome = parse_query(query, parsed);
   const Rng before = fixture.rng;
-  const std::size_t length = fixture.answerer.answer(*fixture.table, context, query, fixture.response, fixture.stats);
+  const std::size_t length =
+      fixture.answerer.answer(*fixture.table, context, query, fixture.response, fixture.stats);
   check(length <= fixture.response.size(), "the response overran its buffer");
 
   // fixture.response keeps whatever earlier inputs left in it, as a
@@ -303,7 +318,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   if (outcome == ParseOutcome::drop) {
     check(length == 0, "a packet that must be dropped got a response");
-    check(query.size() < 12 || (query[2] & 0x80) != 0, "a query with a header and QR clear was dropped");
+    check(query.size() < 12 || (query[2] & 0x80) != 0,
+          "a query with a header and QR clear was dropped");
     return 0;
   }
   check(length >= 12, "a query that must be answered got no response");
@@ -317,9 +333,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(response[6] == 0 && response[7] == 0, "a query that failed to parse got answer records");
   }
   if (context.transport == Transport::udp) {
-    const std::size_t limit = (outcome == ParseOutcome::ok && parsed.edns.present)
-                                  ? std::max<std::size_t>(512, std::min<std::size_t>(parsed.edns.udp_payload, 1232))
-                                  : 512;
+    const std::size_t limit =
+        (outcome == ParseOutcome::ok && parsed.edns.present)
+            ? std::max<std::size_t>(512, std::min<std::size_t>(parsed.edns.udp_payload, 1232))
+            : 512;
     check(length <= limit, "a UDP response is larger than the client can take");
   }
   return 0;

@@ -79,8 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const dns::ReplyAnswer& answer : parsed->answers) {
     if (answer.type == 1 || answer.type == 28) {
       IpAddress address;
-      check(IpAddress::parse(answer.rdata, address), "an address answer does not print as an address");
-      check((address.family == IpAddress::Family::v4) == (answer.type == 1), "an address of the wrong family");
+      check(IpAddress::parse(answer.rdata, address),
+            "an address answer does not print as an address");
+      check((address.family == IpAddress::Family::v4) == (answer.type == 1),
+            "an address of the wrong family");
     }
     check(answer_matches(answer, answer.rdata), "an answer does not match its own text");
   }

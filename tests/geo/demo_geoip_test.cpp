@@ -41,12 +41,12 @@ TEST_CASE("demo geoip: the required networks resolve to their cities", "[geo]") 
     unsigned prefix_len;
   };
   const City cities[] = {
-      {"81.2.69.142", 51.5142, -0.0931, "GB", "EU", 24},     // London
-      {"89.160.20.112", 58.4167, 15.6167, "SE", "EU", 24},   // Linköping
-      {"216.160.83.56", 47.2513, -122.3149, "US", "NA", 24}, // Milton, WA
-      {"175.16.199.1", 43.88, 125.3228, "CN", "AS", 24},     // Changchun
-      {"200.160.7.1", -23.5475, -46.6361, "BR", "SA", 20},   // São Paulo
-      {"2001:218::1", 35.685, 139.7514, "JP", "AS", 32},     // Tokyo
+      {"81.2.69.142", 51.5142, -0.0931, "GB", "EU", 24},      // London
+      {"89.160.20.112", 58.4167, 15.6167, "SE", "EU", 24},    // Linköping
+      {"216.160.83.56", 47.2513, -122.3149, "US", "NA", 24},  // Milton, WA
+      {"175.16.199.1", 43.88, 125.3228, "CN", "AS", 24},      // Changchun
+      {"200.160.7.1", -23.5475, -46.6361, "BR", "SA", 20},    // São Paulo
+      {"2001:218::1", 35.685, 139.7514, "JP", "AS", 32},      // Tokyo
   };
   for (const auto& c : cities) {
     CAPTURE(c.address);
@@ -80,11 +80,15 @@ TEST_CASE("demo geoip: IPv6 clients on several continents, loopback unmapped", "
 TEST_CASE("demo geoip: steering with the real reader picks the nearest demo site", "[geo]") {
   test::TempDir dir;
   const auto reader = build_demo(dir);
-  const std::vector<Site> sites = {{"us-west", 47.61, -122.33}, {"us-east", 39.04, -77.49}, {"eu-west", 51.51, -0.13},
-                                   {"ap-northeast", 35.68, 139.69}, {"sa-east", -23.55, -46.63}};
+  const std::vector<Site> sites = {{"us-west", 47.61, -122.33},
+                                   {"us-east", 39.04, -77.49},
+                                   {"eu-west", 51.51, -0.13},
+                                   {"ap-northeast", 35.68, 139.69},
+                                   {"sa-east", -23.55, -46.63}};
   ServiceSpec spec;
   for (std::uint32_t site = 0; site < sites.size(); ++site) {
-    spec.endpoints.push_back({IpAddress::v4(192, 0, 2, static_cast<std::uint8_t>(10 + site)), site, 100});
+    spec.endpoints.push_back(
+        {IpAddress::v4(192, 0, 2, static_cast<std::uint8_t>(10 + site)), site, 100});
   }
   const Steering steering(sites, {1}, spec);
   Rng rng(1);
@@ -94,8 +98,9 @@ TEST_CASE("demo geoip: steering with the real reader picks the nearest demo site
     std::uint32_t site;
     std::uint8_t scope;
   };
-  const Case cases[] = {{"81.2.69.0/24", 2, 24},   {"89.160.20.112/32", 2, 24}, {"216.160.83.0/24", 0, 24},
-                        {"175.16.199.0/24", 3, 24}, {"200.160.0.0/16", 4, 16},   {"54.81.0.0/24", 1, 13},
+  const Case cases[] = {{"81.2.69.0/24", 2, 24},    {"89.160.20.112/32", 2, 24},
+                        {"216.160.83.0/24", 0, 24}, {"175.16.199.0/24", 3, 24},
+                        {"200.160.0.0/16", 4, 16},  {"54.81.0.0/24", 1, 13},
                         {"127.0.0.1/32", 1, 3}};
   for (const auto& c : cases) {
     CAPTURE(c.client);

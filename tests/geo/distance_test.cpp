@@ -24,9 +24,11 @@ TEST_CASE("distance: known city pairs within 1%", "[geo]") {
   }
 }
 
-TEST_CASE("distance: symmetric, zero for one point, half the circumference for antipodes", "[geo]") {
+TEST_CASE("distance: symmetric, zero for one point, half the circumference for antipodes",
+          "[geo]") {
   CHECK(great_circle_km(10, 20, 10, 20) == 0);
-  CHECK(great_circle_km(51.5, -0.1, -23.5, -46.6) == Approx(great_circle_km(-23.5, -46.6, 51.5, -0.1)));
+  CHECK(great_circle_km(51.5, -0.1, -23.5, -46.6) ==
+        Approx(great_circle_km(-23.5, -46.6, 51.5, -0.1)));
   const double half_circumference = 3.141592653589793 * 6371.0088;
   CHECK(great_circle_km(0, 0, 0, 180) == Approx(half_circumference));
   CHECK(great_circle_km(90, 0, -90, 0) == Approx(half_circumference));

@@ -45,7 +45,8 @@ class TableLocator final : public Locator {
     entries_.push_back({network_of(network), location});
   }
   /// A network known by its codes only (a Country database).
-  void add_codes(const char* network, const char* country, const char* continent, const char* subdivision = "") {
+  void add_codes(const char* network, const char* country, const char* continent,
+                 const char* subdivision = "") {
     add(network, 0, 0, country, continent, subdivision);
     entries_.back().second.has_coordinates = false;
   }
@@ -60,7 +61,8 @@ class TableLocator final : public Locator {
     AsnLocated located;
     located.prefix_len = miss_prefix_len;
     for (const auto& entry : asns_) {
-      if (entry.network.contains(address) && (!located.found || entry.network.prefix_len > located.prefix_len)) {
+      if (entry.network.contains(address) &&
+          (!located.found || entry.network.prefix_len > located.prefix_len)) {
         located.found = true;
         located.number = entry.number;
         located.organization = entry.organization;
@@ -79,7 +81,8 @@ class TableLocator final : public Locator {
     Located located;
     located.prefix_len = miss_prefix_len;
     for (const auto& [network, location] : entries_) {
-      if (network.contains(address) && (!located.found || network.prefix_len > located.prefix_len)) {
+      if (network.contains(address) &&
+          (!located.found || network.prefix_len > located.prefix_len)) {
         located.found = true;
         located.location = location;
         located.prefix_len = network.prefix_len;

@@ -37,7 +37,8 @@ TEST_CASE("mmdb: a row's subdivision reads back as location.subdivision", "[geo]
   REQUIRE(london.found);
   CHECK(std::string(london.location.subdivision.data()).empty());
   // mmdblookup, an independent reader, sees the GeoIP2 layout.
-  const auto lookup = test::run_command("mmdblookup --file " + path + " --ip 64.0.1.2 subdivisions 0 iso_code");
+  const auto lookup =
+      test::run_command("mmdblookup --file " + path + " --ip 64.0.1.2 subdivisions 0 iso_code");
   CHECK_THAT(lookup.output, Catch::Contains("\"CA\""));
 }
 

@@ -46,12 +46,12 @@ TEST_CASE("nets_map: longest prefix wins, with the scope of the uniform range ar
     unsigned scope;
   };
   const Case cases[] = {
-      {"10.1.2.3", 2, 24},          // the most specific row
-      {"10.1.3.1", 1, 24},          // 10.1.2.0/24 is carved out of the /16: 10.1.2.0/23 is not uniform
-      {"10.1.128.1", 1, 17},        // the upper half of the /16 has no hole
-      {"10.200.0.1", 0, 9},         // 10.128.0.0/9 lies wholly in the /8 outside 10.1/16
-      {"11.0.0.1", NetsMap::kNoList, 8},  // 11.0.0.0/8 is empty
-      {"192.0.2.1", NetsMap::kNoList, 1}, // 128.0.0.0/1 holds no row
+      {"10.1.2.3", 2, 24},    // the most specific row
+      {"10.1.3.1", 1, 24},    // 10.1.2.0/24 is carved out of the /16: 10.1.2.0/23 is not uniform
+      {"10.1.128.1", 1, 17},  // the upper half of the /16 has no hole
+      {"10.200.0.1", 0, 9},   // 10.128.0.0/9 lies wholly in the /8 outside 10.1/16
+      {"11.0.0.1", NetsMap::kNoList, 8},   // 11.0.0.0/8 is empty
+      {"192.0.2.1", NetsMap::kNoList, 1},  // 128.0.0.0/1 holds no row
       {"2001:db8:1::5", 0, 48},
       {"2001:db8:2::5", 3, 47},
       {"2001:db9::1", NetsMap::kNoList, 32},
@@ -100,14 +100,16 @@ TEST_CASE("nets_map: agrees with a naive longest-prefix match on random tables",
     std::vector<NetsMap::Row> rows;
     for (int i = 0; i < 60; ++i) {
       IpAddress address = IpAddress::v4(10, static_cast<std::uint8_t>(rng.below(4)),
-                                        static_cast<std::uint8_t>(rng.below(256)), static_cast<std::uint8_t>(rng.below(256)));
+                                        static_cast<std::uint8_t>(rng.below(256)),
+                                        static_cast<std::uint8_t>(rng.below(256)));
       const auto prefix_len = static_cast<std::uint8_t>(8 + rng.below(25));
       const IpNetwork network{address.masked(prefix_len), prefix_len};
       if (std::any_of(rows.begin(), rows.end(),
                       [&](const NetsMap::Row& r) { return r.network == network; })) {
         continue;
       }
-      rows.push_back({network, static_cast<std::uint32_t>(rng.below(3)), static_cast<std::uint32_t>(i)});
+      rows.push_back(
+          {network, static_cast<std::uint32_t>(rng.below(3)), static_cast<std::uint32_t>(i)});
     }
     auto table = NetsMap::build({{0}, {1}, {2}}, rows, [](std::uint32_t) { return std::string(); });
     REQUIRE(table.ok());
@@ -179,7 +181,8 @@ TEST_CASE("nets_map: reads a nets file, sharing identical lists", "[geo]") {
   }
   std::ofstream(path) << "10.0.0.0/8 a\n10.0.0.0/9 a\n";
   NetRows capped;
-  CHECK_THAT(read_nets_file(path, site, 1, 8, capped).error().message, Catch::Contains(":2: more than 1 nets"));
+  CHECK_THAT(read_nets_file(path, site, 1, 8, capped).error().message,
+             Catch::Contains(":2: more than 1 nets"));
 }
 
 }  // namespace

@@ -53,19 +53,20 @@ ServiceSpec one_per_site(Policy policy = Policy::closest) {
   ServiceSpec spec;
   spec.policy = policy;
   for (std::uint32_t site = 0; site < kSites.size(); ++site) {
-    spec.endpoints.push_back({IpAddress::v4(192, 0, 2, static_cast<std::uint8_t>(10 + site)), site});
+    spec.endpoints.push_back(
+        {IpAddress::v4(192, 0, 2, static_cast<std::uint8_t>(10 + site)), site});
   }
   return spec;
 }
 
 struct Case {
   const char* what;
-  const char* client;           // the client network (ECS)
+  const char* client;               // the client network (ECS)
   std::uint32_t down = UINT32_MAX;  // a site whose endpoints are down
   std::uint32_t sites_per_answer = 1;
-  std::uint32_t site;           // the first site of the answer
-  unsigned geo_scope;           // Choice::geo_scope_prefix_len
-  unsigned scope;               // Choice::scope_prefix_len
+  std::uint32_t site;  // the first site of the answer
+  unsigned geo_scope;  // Choice::geo_scope_prefix_len
+  unsigned scope;      // Choice::scope_prefix_len
 };
 
 void check_cases(const Locator& locator, const std::shared_ptr<const LocationTrie>& trie,
@@ -93,24 +94,30 @@ void check_cases(const Locator& locator, const std::shared_ptr<const LocationTri
 const Case kCases[] = {
     {"siblings with the same nearest site merge", "45.0.0.0/24", UINT32_MAX, 1, kA, 23, 23},
     {"the same from the other sibling", "45.0.1.0/24", UINT32_MAX, 1, kA, 23, 23},
-    {"a sibling with another nearest site does not merge", "45.0.2.0/24", UINT32_MAX, 1, kA, 24, 24},
+    {"a sibling with another nearest site does not merge", "45.0.2.0/24", UINT32_MAX, 1, kA, 24,
+     24},
     {"nor from its side", "45.0.3.0/24", UINT32_MAX, 1, kB, 24, 24},
     {"never longer than the client's prefix", "45.0.0.0/22", UINT32_MAX, 1, kA, 23, 22},
     {"a host client gets the widened scope too", "45.0.0.7/32", UINT32_MAX, 1, kA, 23, 23},
-    {"A down: the answer reaches the second site, where the siblings differ", "45.0.0.0/24", kA, 1, kB, 24, 24},
+    {"A down: the answer reaches the second site, where the siblings differ", "45.0.0.0/24", kA, 1,
+     kB, 24, 24},
     {"A down, other sibling: its second site is C", "45.0.1.0/24", kA, 1, kC, 24, 24},
     {"two sites per answer: the second sites differ", "45.0.0.0/24", UINT32_MAX, 2, kA, 24, 24},
-    {"a located network merges with unlocated space that orders alike", "46.0.0.0/16", UINT32_MAX, 1, kD, 7, 7},
+    {"a located network merges with unlocated space that orders alike", "46.0.0.0/16", UINT32_MAX,
+     1, kD, 7, 7},
     {"D down: the second sites differ (B against A)", "46.0.0.0/16", kD, 1, kB, 16, 16},
     {"unlocated space merges up to a different network", "100.0.0.0/24", UINT32_MAX, 1, kD, 2, 2},
     {"IPv6: an unlocated sibling orders otherwise", "2001:db8:1::/48", UINT32_MAX, 1, kA, 48, 48},
-    {"IPv6: a network like the unlocated space merges with it", "2001:db8:2::/48", UINT32_MAX, 1, kD, 47, 47},
-    {"IPv4-mapped clients walk the IPv4 trie; the scope counts IPv6 bits", "::ffff:45.0.0.0/120", UINT32_MAX, 1,
-     kA, 23, 119},
+    {"IPv6: a network like the unlocated space merges with it", "2001:db8:2::/48", UINT32_MAX, 1,
+     kD, 47, 47},
+    {"IPv4-mapped clients walk the IPv4 trie; the scope counts IPv6 bits", "::ffff:45.0.0.0/120",
+     UINT32_MAX, 1, kA, 23, 119},
 };
 
-TEST_CASE("scope index: adjacent same-order networks merge, a different sibling stops it, never past the client",
-          "[geo]") {
+TEST_CASE(
+    "scope index: adjacent same-order networks merge, a different sibling stops it, never past the "
+    "client",
+    "[geo]") {
   const TableLocator locator = equator();
   check_cases(locator, locator.build_trie(), std::begin(kCases), std::end(kCases));
 }
@@ -148,12 +155,11 @@ TEST_CASE("scope index: geo-map merges networks whose lists start alike", "[geo]
   locator.add_codes("45.0.2.0/24", "DE", "EU");
   locator.add_codes("45.0.3.0/24", "US", "NA");
   ServiceSpec spec = one_per_site(Policy::geo_map);
-  spec.geo_map = std::make_shared<const GeoMap>(
-      GeoMap({{GeoMap::Level::country, "GB", {kA, kB}},
-              {GeoMap::Level::country, "FR", {kA, kC}},
-              {GeoMap::Level::country, "US", {kB}},
-              {GeoMap::Level::continent, "EU", {kA, kB}}},
-             {kD}));
+  spec.geo_map = std::make_shared<const GeoMap>(GeoMap({{GeoMap::Level::country, "GB", {kA, kB}},
+                                                        {GeoMap::Level::country, "FR", {kA, kC}},
+                                                        {GeoMap::Level::country, "US", {kB}},
+                                                        {GeoMap::Level::continent, "EU", {kA, kB}}},
+                                                       {kD}));
   const auto index = ScopeIndex::compile(locator.build_trie(), kSites, {}, spec);
   REQUIRE(index != nullptr);
   const Steering steering(kSites, {}, spec, index);
@@ -165,17 +171,15 @@ TEST_CASE("scope index: geo-map merges networks whose lists start alike", "[geo]
   // GB (A B) and FR (A C) share their first site; DE takes EU's (A B); US
   // (B) differs from DE; the unlocated rest takes the default list (D).
   const GeoCase cases[] = {
-      {"45.0.0.0/24", kA, 23},
-      {"45.0.1.0/24", kA, 23},
-      {"45.0.2.0/24", kA, 24},
-      {"45.0.3.0/24", kB, 24},
-      {"45.0.4.0/24", kD, 22},
+      {"45.0.0.0/24", kA, 23}, {"45.0.1.0/24", kA, 23}, {"45.0.2.0/24", kA, 24},
+      {"45.0.3.0/24", kB, 24}, {"45.0.4.0/24", kD, 22},
   };
   for (const GeoCase& c : cases) {
     CAPTURE(c.client);
     Rng rng(1);
     const IpAddress* out[8];
-    const Choice choice = steering.choose(&locator, network_of(c.client), IpAddress::Family::v4, rng, out);
+    const Choice choice =
+        steering.choose(&locator, network_of(c.client), IpAddress::Family::v4, rng, out);
     CHECK(choice.site == c.site);
     CHECK(unsigned{choice.scope_prefix_len} == c.scope);
   }
@@ -261,7 +265,8 @@ TEST_CASE("location trie: a MaxMind DB's trie finds what its lookups find", "[ge
       address = address_of("2001:db8::");
       for (unsigned b = 4; b < 7; ++b) address.bytes[b] = static_cast<std::uint8_t>(rng.below(5));
     } else if (i % 3 == 1) {
-      address = IpAddress::v4(static_cast<std::uint8_t>(rng.below(5)), static_cast<std::uint8_t>(rng.below(5)),
+      address = IpAddress::v4(static_cast<std::uint8_t>(rng.below(5)),
+                              static_cast<std::uint8_t>(rng.below(5)),
                               static_cast<std::uint8_t>(rng.below(256)), 1);
     } else {
       // IPv4-mapped: the alias to the IPv4 subtree.
@@ -287,12 +292,13 @@ namespace meridian::geo {
 namespace {
 
 // The sites an answer was drawn from.
-std::vector<std::uint32_t> pool_of(const Steering& steering, const Locator& locator, const IpAddress& address,
-                                   Choice& choice) {
+std::vector<std::uint32_t> pool_of(const Steering& steering, const Locator& locator,
+                                   const IpAddress& address, Choice& choice) {
   Rng rng(1);
   const IpAddress* out[8] = {};
   Trace trace;
-  choice = steering.choose(&locator, IpNetwork{address, 32}, IpAddress::Family::v4, rng, out, &trace);
+  choice =
+      steering.choose(&locator, IpNetwork{address, 32}, IpAddress::Family::v4, rng, out, &trace);
   std::vector<std::uint32_t> pool;
   for (const TraceSite& site : trace.candidates) {
     if (site.picked) pool.push_back(site.site);
@@ -301,7 +307,8 @@ std::vector<std::uint32_t> pool_of(const Steering& steering, const Locator& loca
   return pool;
 }
 
-TEST_CASE("scope index: with hundreds of sites, bias and sites down, a scope holds one answer", "[geo]") {
+TEST_CASE("scope index: with hundreds of sites, bias and sites down, a scope holds one answer",
+          "[geo]") {
   int widened = 0;
   for (std::uint64_t seed = 1; seed <= 12; ++seed) {
     CAPTURE(seed);
@@ -324,7 +331,8 @@ TEST_CASE("scope index: with hundreds of sites, bias and sites down, a scope hol
     std::vector<std::pair<double, double>> places;
     for (int p = 0; p < 40; ++p) places.emplace_back(uniform(-60, 70), uniform(-180, 180));
     for (int i = 0; i < 512; ++i) {
-      const std::string network = "45.0." + std::to_string(i / 2) + "." + std::to_string(i % 2 * 128) + "/25";
+      const std::string network =
+          "45.0." + std::to_string(i / 2) + "." + std::to_string(i % 2 * 128) + "/25";
       if (rng.below(8) == 0) continue;  // unlocated
       if (rng.below(10) == 0) {
         locator.add_codes(network.c_str(), rng.below(2) ? "DE" : "JP", "EU");

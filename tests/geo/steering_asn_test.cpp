@@ -18,7 +18,7 @@ using test::TableLocator;
 
 enum : std::uint32_t { kUsWest, kUsEast, kEuWest, kApNortheast, kSaEast };
 const std::vector<Site> kSites = {
-    {"us-west", 47.61, -122.33},     {"us-east", 39.04, -77.49},   {"eu-west", 51.51, -0.13},
+    {"us-west", 47.61, -122.33},     {"us-east", 39.04, -77.49},  {"eu-west", 51.51, -0.13},
     {"ap-northeast", 35.68, 139.69}, {"sa-east", -23.55, -46.63},
 };
 
@@ -26,7 +26,8 @@ ServiceSpec one_per_site(Policy policy = Policy::closest) {
   ServiceSpec spec;
   spec.policy = policy;
   for (std::uint32_t site = 0; site < kSites.size(); ++site) {
-    spec.endpoints.push_back({IpAddress::v4(192, 0, 2, static_cast<std::uint8_t>(10 + site)), site});
+    spec.endpoints.push_back(
+        {IpAddress::v4(192, 0, 2, static_cast<std::uint8_t>(10 + site)), site});
   }
   return spec;
 }
@@ -37,8 +38,8 @@ TableLocator world() {
   TableLocator locator;
   locator.add("81.2.0.0/16", 51.5142, -0.0931, "GB", "EU");
   locator.add("65.0.0.0/16", 40.71, -74.0, "US", "NA");
-  locator.add_codes("89.160.0.0/16", "SE", "EU");   // a Country database row
-  locator.add_codes("41.0.0.0/16", "ZZ", "AF");     // a code without a centroid
+  locator.add_codes("89.160.0.0/16", "SE", "EU");  // a Country database row
+  locator.add_codes("41.0.0.0/16", "ZZ", "AF");    // a code without a centroid
   locator.add_asn("81.2.0.0/17", 64500, "Example Org");
   locator.add_asn("81.2.128.0/17", 64501, "Other Org");
   locator.add_asn("65.0.0.0/16", 64502, "New York Net");
@@ -54,11 +55,13 @@ Asked ask(const Steering& steering, const Locator& locator, const char* client) 
   Rng rng(1);
   const IpAddress* out[8] = {};
   Asked asked;
-  asked.choice = steering.choose(&locator, network_of(client), IpAddress::Family::v4, rng, out, &asked.trace);
+  asked.choice =
+      steering.choose(&locator, network_of(client), IpAddress::Family::v4, rng, out, &asked.trace);
   return asked;
 }
 
-TEST_CASE("asn: the client's AS beats geo, nets beat the AS, unmapped ASes fall through to geo", "[geo]") {
+TEST_CASE("asn: the client's AS beats geo, nets beat the AS, unmapped ASes fall through to geo",
+          "[geo]") {
   const TableLocator locator = world();
   ServiceSpec spec = one_per_site();
   spec.asn = std::make_shared<const AsnMap>(
@@ -77,12 +80,15 @@ TEST_CASE("asn: the client's AS beats geo, nets beat the AS, unmapped ASes fall 
   const Case cases[] = {
       // The scope: the longest prefix consulted, here the nets range that
       // misses (81.2.64.0/18) over the AS network (/17).
-      {"AS64500 maps London to ap-northeast: asn beats geo", "81.2.69.0/24", Stage::asn, kApNortheast, 18},
+      {"AS64500 maps London to ap-northeast: asn beats geo", "81.2.69.0/24", Stage::asn,
+       kApNortheast, 18},
       {"a nets row inside AS64500 beats the AS", "81.2.1.0/24", Stage::nets, kUsWest, 24},
-      {"AS64501 is not mapped: geo decides, scoped by the AS network", "81.2.200.0/24", Stage::closest, kEuWest, 17},
+      {"AS64501 is not mapped: geo decides, scoped by the AS network", "81.2.200.0/24",
+       Stage::closest, kEuWest, 17},
       {"AS64502 maps New York to sa-east", "65.0.1.0/24", Stage::asn, kSaEast, 16},
       {"no AS at all: geo", "89.160.1.0/24", Stage::closest, kEuWest, 16},
-      {"the ECS scope is never longer than the client's prefix", "81.2.0.0/16", Stage::asn, kApNortheast, 16},
+      {"the ECS scope is never longer than the client's prefix", "81.2.0.0/16", Stage::asn,
+       kApNortheast, 16},
   };
   for (const Case& c : cases) {
     CAPTURE(c.what);
@@ -137,11 +143,14 @@ TEST_CASE("country centroids: closest places a Country database's client at its 
     Placement placement;
   };
   const Case cases[] = {
-      {"coordinates: London -> eu-west", "81.2.69.0/24", Stage::closest, kEuWest, Placement::coordinates},
-      {"Sweden without coordinates: its centroid -> eu-west", "89.160.20.0/24", Stage::closest, kEuWest,
-       Placement::country_centroid},
-      {"an unknown country code: the default order", "41.0.1.0/24", Stage::default_order, kSaEast, Placement::none},
-      {"not in the database: the default order", "100.0.0.0/24", Stage::default_order, kSaEast, Placement::none},
+      {"coordinates: London -> eu-west", "81.2.69.0/24", Stage::closest, kEuWest,
+       Placement::coordinates},
+      {"Sweden without coordinates: its centroid -> eu-west", "89.160.20.0/24", Stage::closest,
+       kEuWest, Placement::country_centroid},
+      {"an unknown country code: the default order", "41.0.1.0/24", Stage::default_order, kSaEast,
+       Placement::none},
+      {"not in the database: the default order", "100.0.0.0/24", Stage::default_order, kSaEast,
+       Placement::none},
   };
   for (const Case& c : cases) {
     CAPTURE(c.what);
@@ -164,13 +173,20 @@ TEST_CASE("country centroids: closest places a Country database's client at its 
 TEST_CASE("country centroids: every ISO 3166-1 alpha-2 code has one, in range", "[geo]") {
   // The 249 officially assigned codes (ISO 3166-1, 2024).
   const char* const kCodes =
-      "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY "
-      "BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK "
-      "FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR "
-      "IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK "
-      "ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM "
-      "PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF "
-      "TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+      "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ "
+      "BR BS BT BV BW BY "
+      "BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH "
+      "ER ES ET FI FJ FK "
+      "FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE "
+      "IL IM IN IO IQ IR "
+      "IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC "
+      "MD ME MF MG MH MK "
+      "ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE "
+      "PF PG PH PK PL PM "
+      "PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV "
+      "SX SY SZ TC TD TF "
+      "TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT "
+      "ZA ZM ZW";
   std::size_t count = 0;
   for (const char* code = kCodes; *code != '\0'; code += code[2] == ' ' ? 3 : 2, ++count) {
     const std::string_view iso(code, 2);
@@ -188,11 +204,12 @@ TEST_CASE("country centroids: every ISO 3166-1 alpha-2 code has one, in range", 
   CHECK_FALSE(country_centroid("").has_value());
   CHECK_FALSE(country_centroid("DEU").has_value());
   // A few sanity anchors, within a few hundred km of the capital region.
-  CHECK(great_circle_km(country_centroid("DE")->latitude_deg, country_centroid("DE")->longitude_deg, 52.52, 13.40) <
-        500);
-  CHECK(great_circle_km(country_centroid("AU")->latitude_deg, country_centroid("AU")->longitude_deg, -25, 134) < 300);
-  CHECK(great_circle_km(country_centroid("BR")->latitude_deg, country_centroid("BR")->longitude_deg, -15.8, -47.9) <
-        800);
+  CHECK(great_circle_km(country_centroid("DE")->latitude_deg, country_centroid("DE")->longitude_deg,
+                        52.52, 13.40) < 500);
+  CHECK(great_circle_km(country_centroid("AU")->latitude_deg, country_centroid("AU")->longitude_deg,
+                        -25, 134) < 300);
+  CHECK(great_circle_km(country_centroid("BR")->latitude_deg, country_centroid("BR")->longitude_deg,
+                        -15.8, -47.9) < 800);
 }
 
 }  // namespace

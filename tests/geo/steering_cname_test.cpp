@@ -46,7 +46,7 @@ ServiceSpec mixed() {
 TableLocator world() {
   TableLocator locator;
   locator.add("81.2.69.0/24", 51.5142, -0.0931, "GB", "EU");  // London
-  locator.add("65.0.0.0/16", 40.71, -74.0, "US", "NA");      // New York
+  locator.add("65.0.0.0/16", 40.71, -74.0, "US", "NA");       // New York
   return locator;
 }
 
@@ -56,14 +56,16 @@ struct Answer {
   std::string cname;
 };
 
-Answer ask(const Steering& steering, const Locator* locator, const char* client, IpAddress::Family family,
-           std::uint64_t seed = 1) {
+Answer ask(const Steering& steering, const Locator* locator, const char* client,
+           IpAddress::Family family, std::uint64_t seed = 1) {
   Rng rng(seed);
   const IpAddress* out[8] = {};
   Answer answer;
   answer.choice = steering.choose(locator, network_of(client), family, rng, out);
-  for (std::uint32_t i = 0; i < answer.choice.count; ++i) answer.addresses.push_back(out[i]->to_string());
-  if (answer.choice.cname != kNoCname) answer.cname = steering.spec().cname_targets[answer.choice.cname];
+  for (std::uint32_t i = 0; i < answer.choice.count; ++i)
+    answer.addresses.push_back(out[i]->to_string());
+  if (answer.choice.cname != kNoCname)
+    answer.cname = steering.spec().cname_targets[answer.choice.cname];
   return answer;
 }
 
@@ -80,8 +82,10 @@ TEST_CASE("cname endpoints: a name drawn first is the whole answer, for A and AA
     std::size_t addresses;
   };
   const Case cases[] = {
-      {"London, A: the eu-west name", "81.2.69.0/24", IpAddress::Family::v4, "eu.cdn.example.net.", 0},
-      {"London, AAAA: a name answers both families", "81.2.69.0/24", IpAddress::Family::v6, "eu.cdn.example.net.", 0},
+      {"London, A: the eu-west name", "81.2.69.0/24", IpAddress::Family::v4, "eu.cdn.example.net.",
+       0},
+      {"London, AAAA: a name answers both families", "81.2.69.0/24", IpAddress::Family::v6,
+       "eu.cdn.example.net.", 0},
       {"New York, A: us-east addresses", "65.0.1.0/24", IpAddress::Family::v4, "", 1},
       {"New York, AAAA", "65.0.1.0/24", IpAddress::Family::v6, "", 1},
   };
@@ -136,9 +140,12 @@ TEST_CASE("cname endpoints: a down name fails over to an address endpoint and ba
   const Case cases[] = {
       {"both up: London gets the name", true, true, "eu.cdn.example.net.", "", Stage::closest},
       // One site left: nothing to order (and ECS scope 0).
-      {"the name down: the next site's address", false, true, "", "192.0.2.10", Stage::default_order},
-      {"the address down: still the name", true, false, "eu.cdn.example.net.", "", Stage::default_order},
-      {"both down: fail open to the nearest, the name", false, false, "eu.cdn.example.net.", "", Stage::fail_open},
+      {"the name down: the next site's address", false, true, "", "192.0.2.10",
+       Stage::default_order},
+      {"the address down: still the name", true, false, "eu.cdn.example.net.", "",
+       Stage::default_order},
+      {"both down: fail open to the nearest, the name", false, false, "eu.cdn.example.net.", "",
+       Stage::fail_open},
   };
   for (const Case& c : cases) {
     CAPTURE(c.what);
@@ -153,7 +160,8 @@ TEST_CASE("cname endpoints: a down name fails over to an address endpoint and ba
   // The fallback addresses answer nothing for a name: fallback instead.
   spec.endpoints[0].healthy = spec.endpoints[1].healthy = false;
   spec.fallback = {address_of("198.51.100.9")};
-  const Answer fallback = ask(Steering(kSites, {}, spec), &locator, "81.2.69.0/24", IpAddress::Family::v4);
+  const Answer fallback =
+      ask(Steering(kSites, {}, spec), &locator, "81.2.69.0/24", IpAddress::Family::v4);
   CHECK(fallback.choice.stage == Stage::fallback);
   CHECK(fallback.addresses == std::vector<std::string>{"198.51.100.9"});
 }

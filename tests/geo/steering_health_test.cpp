@@ -9,7 +9,8 @@
 namespace meridian::geo {
 namespace {
 
-const std::vector<Site> kSites = {{"eu-west", 51.51, -0.13}, {"us-east", 39.04, -77.49}, {"ap-northeast", 35.68, 139.69}};
+const std::vector<Site> kSites = {
+    {"eu-west", 51.51, -0.13}, {"us-east", 39.04, -77.49}, {"ap-northeast", 35.68, 139.69}};
 
 class LondonLocator final : public Locator {
  public:

@@ -19,7 +19,7 @@ using test::TableLocator;
 
 enum : std::uint32_t { kUsWest, kUsEast, kEuWest, kApNortheast, kSaEast };
 const std::vector<Site> kSites = {
-    {"us-west", 47.61, -122.33},     {"us-east", 39.04, -77.49},   {"eu-west", 51.51, -0.13},
+    {"us-west", 47.61, -122.33},     {"us-east", 39.04, -77.49},  {"eu-west", 51.51, -0.13},
     {"ap-northeast", 35.68, 139.69}, {"sa-east", -23.55, -46.63},
 };
 
@@ -28,7 +28,8 @@ ServiceSpec one_per_site(Policy policy = Policy::closest) {
   ServiceSpec spec;
   spec.policy = policy;
   for (std::uint32_t site = 0; site < kSites.size(); ++site) {
-    spec.endpoints.push_back({IpAddress::v4(192, 0, 2, static_cast<std::uint8_t>(10 + site)), site, 100});
+    spec.endpoints.push_back(
+        {IpAddress::v4(192, 0, 2, static_cast<std::uint8_t>(10 + site)), site, 100});
     IpAddress v6 = address_of("2001:db8::");
     v6.bytes[15] = static_cast<std::uint8_t>(10 + site);
     spec.endpoints.push_back({v6, site, 100});
@@ -60,17 +61,17 @@ Asked ask(const Steering& steering, const Locator* locator, const char* client,
 // Cities as GeoIP networks.
 TableLocator world() {
   TableLocator locator;
-  locator.add("81.2.0.0/16", 51.5142, -0.0931, "GB", "EU", "ENG");             // London
-  locator.add("216.160.83.0/24", 47.2513, -122.3149, "US", "NA", "WA");       // Milton, WA
-  locator.add("64.0.0.0/12", 37.77, -122.42, "US", "NA", "CA");               // San Francisco
-  locator.add("65.0.0.0/12", 40.71, -74.0, "US", "NA", "NY");                 // New York
-  locator.add("66.0.0.0/12", 41.88, -87.63, "US", "NA", "IL");                // Chicago
-  locator.add("24.0.0.0/12", 43.65, -79.38, "CA", "NA", "ON");                // Toronto
-  locator.add("200.160.0.0/20", -23.5475, -46.6361, "BR", "SA");              // São Paulo
-  locator.add("175.16.199.0/24", 43.88, 125.3228, "CN", "AS");                // Changchun
-  locator.add("2001:218::/32", 35.685, 139.7514, "JP", "AS");                 // Tokyo
-  locator.add("2a02:1000::/24", 48.85, 2.35, "FR", "EU");                     // Paris
-  locator.add_codes("89.160.0.0/16", "SE", "EU");                             // a Country database row
+  locator.add("81.2.0.0/16", 51.5142, -0.0931, "GB", "EU", "ENG");       // London
+  locator.add("216.160.83.0/24", 47.2513, -122.3149, "US", "NA", "WA");  // Milton, WA
+  locator.add("64.0.0.0/12", 37.77, -122.42, "US", "NA", "CA");          // San Francisco
+  locator.add("65.0.0.0/12", 40.71, -74.0, "US", "NA", "NY");            // New York
+  locator.add("66.0.0.0/12", 41.88, -87.63, "US", "NA", "IL");           // Chicago
+  locator.add("24.0.0.0/12", 43.65, -79.38, "CA", "NA", "ON");           // Toronto
+  locator.add("200.160.0.0/20", -23.5475, -46.6361, "BR", "SA");         // São Paulo
+  locator.add("175.16.199.0/24", 43.88, 125.3228, "CN", "AS");           // Changchun
+  locator.add("2001:218::/32", 35.685, 139.7514, "JP", "AS");            // Tokyo
+  locator.add("2a02:1000::/24", 48.85, 2.35, "FR", "EU");                // Paris
+  locator.add_codes("89.160.0.0/16", "SE", "EU");                        // a Country database row
   return locator;
 }
 
@@ -85,10 +86,16 @@ TEST_CASE("closest: bias grows a site's area (> 0) and shrinks it (< 0)", "[geo]
   const Case cases[] = {
       {"no bias: New York -> us-east", {}, "65.1.2.3", kUsEast},
       {"eu-west +99 pulls New York across the Atlantic", {0, 0, 99, 0, 0}, "65.1.2.3", kEuWest},
-      {"us-east -99 doubles its distances, still nearest for New York", {0, -99, 0, 0, 0}, "65.1.2.3", kUsEast},
+      {"us-east -99 doubles its distances, still nearest for New York",
+       {0, -99, 0, 0, 0},
+       "65.1.2.3",
+       kUsEast},
       {"us-east +50 keeps Chicago", {0, 50, 0, 0, 0}, "66.1.2.3", kUsEast},
       {"us-east -99 and us-west +50 move Chicago west", {50, -99, 0, 0, 0}, "66.1.2.3", kUsWest},
-      {"bias does not move a client whose site wins anyway", {0, 0, -50, 0, 0}, "81.2.69.1", kEuWest},
+      {"bias does not move a client whose site wins anyway",
+       {0, 0, -50, 0, 0},
+       "81.2.69.1",
+       kEuWest},
   };
   for (const Case& c : cases) {
     CAPTURE(c.what);
@@ -103,11 +110,13 @@ TEST_CASE("closest: bias grows a site's area (> 0) and shrinks it (< 0)", "[geo]
 
 TEST_CASE("closest: sites within tolerance of the nearest share its load by weight", "[geo]") {
   // Two co-located sites in Frankfurt, one 30 km away, one in London.
-  const std::vector<Site> sites = {{"fra-a", 50.11, 8.68}, {"fra-b", 50.11, 8.68}, {"fra-c", 50.0, 8.3},
-                                   {"lon", 51.51, -0.13}};
+  const std::vector<Site> sites = {
+      {"fra-a", 50.11, 8.68}, {"fra-b", 50.11, 8.68}, {"fra-c", 50.0, 8.3}, {"lon", 51.51, -0.13}};
   ServiceSpec spec;
-  spec.endpoints = {{IpAddress::v4(192, 0, 2, 1), 0, 100}, {IpAddress::v4(192, 0, 2, 2), 1, 300},
-                    {IpAddress::v4(192, 0, 2, 3), 2, 100}, {IpAddress::v4(192, 0, 2, 4), 3, 100}};
+  spec.endpoints = {{IpAddress::v4(192, 0, 2, 1), 0, 100},
+                    {IpAddress::v4(192, 0, 2, 2), 1, 300},
+                    {IpAddress::v4(192, 0, 2, 3), 2, 100},
+                    {IpAddress::v4(192, 0, 2, 4), 3, 100}};
   TableLocator locator;
   locator.add("81.2.0.0/16", 52.52, 13.40);  // Berlin: ~420 km from Frankfurt, ~430 km from fra-c
   const auto shares = [&](double tolerance) {
@@ -118,7 +127,8 @@ TEST_CASE("closest: sites within tolerance of the nearest share its load by weig
     Rng rng(9);
     for (int i = 0; i < 8000; ++i) {
       const IpAddress* out[1];
-      REQUIRE(steering.choose(&locator, network_of("81.2.1.0/24"), IpAddress::Family::v4, rng, out).count == 1);
+      REQUIRE(steering.choose(&locator, network_of("81.2.1.0/24"), IpAddress::Family::v4, rng, out)
+                  .count == 1);
       ++seen[out[0]->bytes[3]];
     }
     return seen;
@@ -160,12 +170,12 @@ TEST_CASE("geo-map: the most specific entry wins; the default list serves the re
     std::uint8_t scope;
   };
   const Case cases[] = {
-      {"64.1.2.3", kUsWest, true, 12},        // US-CA: subdivision beats country and continent
-      {"65.1.2.3", kUsEast, true, 12},        // US-NY: the country
-      {"24.1.2.3", kSaEast, true, 12},        // CA (Canada): the continent NA
-      {"89.160.1.1", kApNortheast, true, 16}, // a country-only row still maps
-      {"81.2.69.1", kEuWest, false, 16},      // GB: no entry -> default list
-      {"192.0.2.1", kEuWest, false, 8},       // not in the database -> default list
+      {"64.1.2.3", kUsWest, true, 12},         // US-CA: subdivision beats country and continent
+      {"65.1.2.3", kUsEast, true, 12},         // US-NY: the country
+      {"24.1.2.3", kSaEast, true, 12},         // CA (Canada): the continent NA
+      {"89.160.1.1", kApNortheast, true, 16},  // a country-only row still maps
+      {"81.2.69.1", kEuWest, false, 16},       // GB: no entry -> default list
+      {"192.0.2.1", kEuWest, false, 8},        // not in the database -> default list
   };
   for (const Case& c : cases) {
     CAPTURE(c.client);
@@ -200,9 +210,8 @@ TEST_CASE("nets: a matching network beats geo, with the scope of its uniform ran
   ServiceSpec spec = one_per_site(Policy::closest);
   std::vector<NetsMap::Row> rows = {{network_of("81.2.69.0/24"), 0, 1},
                                     {network_of("2001:218:1::/48"), 1, 2}};
-  spec.nets = std::make_shared<const NetsMap>(
-      *NetsMap::build({{kApNortheast, kUsEast}, {kSaEast}}, rows,
-                      [](std::uint32_t) { return std::string(); }));
+  spec.nets = std::make_shared<const NetsMap>(*NetsMap::build(
+      {{kApNortheast, kUsEast}, {kSaEast}}, rows, [](std::uint32_t) { return std::string(); }));
   const Steering steering(kSites, {kUsEast}, spec);
   struct Case {
     const char* client;
@@ -220,7 +229,8 @@ TEST_CASE("nets: a matching network beats geo, with the scope of its uniform ran
       {"81.2.200.0/24", IpAddress::Family::v4, Stage::closest, kEuWest, 17},
       {"2001:218:1:500::/56", IpAddress::Family::v6, Stage::nets, kSaEast, 48},
       {"2001:218:2::/56", IpAddress::Family::v6, Stage::closest, kApNortheast, 47},
-      {"::ffff:81.2.69.0/120", IpAddress::Family::v4, Stage::nets, kApNortheast, 120},  // mapped: IPv6 bits
+      {"::ffff:81.2.69.0/120", IpAddress::Family::v4, Stage::nets, kApNortheast,
+       120},  // mapped: IPv6 bits
   };
   for (const Case& c : cases) {
     CAPTURE(c.client);
@@ -251,7 +261,8 @@ TEST_CASE("failover: one fixed order for everyone, scope 0, no lookup", "[geo]")
   }
   CHECK(locator.calls == 0);
   set_site_health(spec, kSaEast, false);
-  CHECK(ask(Steering(kSites, {kSaEast, kEuWest}, spec), &locator, "64.1.0.0/24").choice.site == kEuWest);
+  CHECK(ask(Steering(kSites, {kSaEast, kEuWest}, spec), &locator, "64.1.0.0/24").choice.site ==
+        kEuWest);
 }
 
 TEST_CASE("weighted: every endpoint by weight, location ignored, scope 0", "[geo]") {
@@ -267,7 +278,8 @@ TEST_CASE("weighted: every endpoint by weight, location ignored, scope 0", "[geo
   std::map<int, int> seen;
   for (int i = 0; i < 8000; ++i) {
     const IpAddress* out[1];
-    const Choice choice = steering.choose(&locator, network_of("216.160.83.0/24"), IpAddress::Family::v4, rng, out);
+    const Choice choice =
+        steering.choose(&locator, network_of("216.160.83.0/24"), IpAddress::Family::v4, rng, out);
     REQUIRE(choice.stage == Stage::weighted);
     REQUIRE(choice.scope_prefix_len == 0);
     ++seen[out[0]->bytes[3]];
@@ -300,11 +312,12 @@ TEST_CASE("min_healthy: spillover moves traffic at the threshold, not before", "
     std::uint32_t site;
   };
   const Case cases[] = {
-      {4, 3, false, kEuWest}, {3, 3, false, kEuWest}, {2, 3, false, kUsEast},  // count
-      {2, 50, true, kEuWest}, {1, 50, true, kUsEast},                          // 50% of 4 = 2
+      {4, 3, false, kEuWest}, {3, 3, false, kEuWest},
+      {2, 3, false, kUsEast},                          // count
+      {2, 50, true, kEuWest}, {1, 50, true, kUsEast},  // 50% of 4 = 2
       {3, 75, true, kEuWest}, {2, 75, true, kUsEast},
-      {1, 1, false, kEuWest},                                                  // the default: any healthy
-      {4, 9, false, kEuWest},                                                  // more than it has: all of them
+      {1, 1, false, kEuWest},  // the default: any healthy
+      {4, 9, false, kEuWest},  // more than it has: all of them
   };
   for (const Case& c : cases) {
     CAPTURE(c.eu_healthy, c.min_healthy, c.percent);
@@ -339,8 +352,9 @@ TEST_CASE("sites_per_answer: answers draw from the k best available sites", "[ge
   set_site_health(spec, kEuWest, false);
   const Steering steering(kSites, {}, spec);
   std::set<int> seen;
-  for (std::uint64_t seed = 1; seed < 200; ++seed) seen.insert(ask(steering, &locator, "81.2.69.0/24",
-                                                                   IpAddress::Family::v4, seed).addresses[0].bytes[3]);
+  for (std::uint64_t seed = 1; seed < 200; ++seed)
+    seen.insert(
+        ask(steering, &locator, "81.2.69.0/24", IpAddress::Family::v4, seed).addresses[0].bytes[3]);
   CHECK(seen == std::set<int>{10 + kUsEast, 10 + kUsWest});
 }
 
@@ -348,14 +362,18 @@ TEST_CASE("sticky: a client keeps its endpoint while it stays healthy", "[geo]")
   const TableLocator locator = world();
   ServiceSpec spec;
   spec.sticky = true;
-  for (std::uint8_t i = 0; i < 10; ++i) spec.endpoints.push_back({IpAddress::v4(192, 0, 2, i), kEuWest, 100});
+  for (std::uint8_t i = 0; i < 10; ++i)
+    spec.endpoints.push_back({IpAddress::v4(192, 0, 2, i), kEuWest, 100});
   const auto assign = [&](const ServiceSpec& s) {
     const Steering steering(kSites, {}, s);
     std::vector<int> endpoint;
     for (int client = 0; client < 300; ++client) {
-      const std::string subnet = "81." + std::to_string(2 + client / 200) + "." + std::to_string(client % 200) + ".0/24";
+      const std::string subnet =
+          "81." + std::to_string(2 + client / 200) + "." + std::to_string(client % 200) + ".0/24";
       // A different rng per call: sticky answers must not depend on it.
-      endpoint.push_back(ask(steering, &locator, subnet.c_str(), IpAddress::Family::v4, client + 7).addresses[0].bytes[3]);
+      endpoint.push_back(ask(steering, &locator, subnet.c_str(), IpAddress::Family::v4, client + 7)
+                             .addresses[0]
+                             .bytes[3]);
     }
     return endpoint;
   };
@@ -380,7 +398,8 @@ TEST_CASE("sticky: a client keeps its endpoint while it stays healthy", "[geo]")
     const Steering steering(kSites, {}, spec);
     CHECK(ask(steering, &locator, "81.2.69.7/32").choice.scope_prefix_len == 24);
     CHECK(ask(steering, &locator, "81.2.64.0/20").choice.scope_prefix_len == 20);
-    CHECK(ask(steering, &locator, "81.2.69.7/32").addresses == ask(steering, &locator, "81.2.69.200/32").addresses);
+    CHECK(ask(steering, &locator, "81.2.69.7/32").addresses ==
+          ask(steering, &locator, "81.2.69.200/32").addresses);
   }
 }
 
@@ -410,13 +429,15 @@ TEST_CASE("fail modes: open, closed, servfail, fallback", "[geo]") {
     CHECK(asked.choice.servfail);
   }
   SECTION("fallback: the addresses of the asked family, degraded") {
-    spec.fallback = {address_of("198.51.100.1"), address_of("2001:db8:ff::1"), address_of("198.51.100.2")};
+    spec.fallback = {address_of("198.51.100.1"), address_of("2001:db8:ff::1"),
+                     address_of("198.51.100.2")};
     spec.answer_count = 8;
     const Steering steering(kSites, {}, spec);
     const Asked a = ask(steering, &locator, "81.2.69.0/24");
     CHECK(a.choice.stage == Stage::fallback);
     CHECK(a.choice.degraded);
-    CHECK(a.addresses == std::vector<IpAddress>{address_of("198.51.100.1"), address_of("198.51.100.2")});
+    CHECK(a.addresses ==
+          std::vector<IpAddress>{address_of("198.51.100.1"), address_of("198.51.100.2")});
     const Asked aaaa = ask(steering, &locator, "81.2.69.0/24", IpAddress::Family::v6);
     CHECK(aaaa.addresses == std::vector<IpAddress>{address_of("2001:db8:ff::1")});
   }
@@ -437,8 +458,9 @@ TEST_CASE("IPv6 clients: closest and geo-map locate them like IPv4 ones", "[geo]
   CHECK(tokyo.choice.scope_prefix_len == 32);
   CHECK(tokyo.addresses[0] == address_of("2001:db8::d"));
   ServiceSpec spec = one_per_site(Policy::geo_map);
-  spec.geo_map = std::make_shared<const GeoMap>(
-      GeoMap({{GeoMap::Level::country, "FR", {kSaEast}}, {GeoMap::Level::continent, "AS", {kUsWest}}}, {}));
+  spec.geo_map = std::make_shared<const GeoMap>(GeoMap(
+      {{GeoMap::Level::country, "FR", {kSaEast}}, {GeoMap::Level::continent, "AS", {kUsWest}}},
+      {}));
   const Steering mapped(kSites, {kUsEast}, spec);
   CHECK(ask(mapped, &locator, "2a02:1000::/48", IpAddress::Family::v6).choice.site == kSaEast);
   CHECK(ask(mapped, &locator, "2001:218::/48", IpAddress::Family::v6).choice.site == kUsWest);
@@ -448,7 +470,8 @@ TEST_CASE("IPv6 clients: closest and geo-map locate them like IPv4 ones", "[geo]
   CHECK(other.choice.site == kUsEast);
 }
 
-TEST_CASE("select_client: ECS unless the service ignores it or it is private, reserved or /0", "[geo]") {
+TEST_CASE("select_client: ECS unless the service ignores it or it is private, reserved or /0",
+          "[geo]") {
   ServiceSpec spec;
   const IpAddress source = address_of("198.51.100.53");
   struct Case {
@@ -457,10 +480,12 @@ TEST_CASE("select_client: ECS unless the service ignores it or it is private, re
     bool from_ecs;
   };
   const Case cases[] = {
-      {"81.2.69.0/24", true, true},   {"81.2.69.0/24", false, false}, {"10.1.2.0/24", true, false},
-      {"192.168.1.0/24", true, false}, {"100.64.0.0/24", true, false}, {"127.0.0.0/24", true, false},
-      {"0.0.0.0/0", true, false},      {"fd00:1::/56", true, false},   {"fe80::/64", true, false},
-      {"2001:218::/56", true, true},   {"::ffff:10.0.0.0/120", true, false},
+      {"81.2.69.0/24", true, true},         {"81.2.69.0/24", false, false},
+      {"10.1.2.0/24", true, false},         {"192.168.1.0/24", true, false},
+      {"100.64.0.0/24", true, false},       {"127.0.0.0/24", true, false},
+      {"0.0.0.0/0", true, false},           {"fd00:1::/56", true, false},
+      {"fe80::/64", true, false},           {"2001:218::/56", true, true},
+      {"::ffff:10.0.0.0/120", true, false},
   };
   for (const Case& c : cases) {
     CAPTURE(c.ecs, c.use_ecs);
@@ -482,7 +507,8 @@ TEST_CASE("trace: candidates in policy order with distance, bias, health and the
   Rng rng(1);
   const IpAddress* out[1];
   Trace trace;
-  const Choice choice = steering.choose(&locator, network_of("81.2.69.0/24"), IpAddress::Family::v4, rng, out, &trace);
+  const Choice choice = steering.choose(&locator, network_of("81.2.69.0/24"), IpAddress::Family::v4,
+                                        rng, out, &trace);
   CHECK(choice.site == kUsEast);
   CHECK(trace.locator_asked);
   CHECK(trace.located.prefix_len == 16);

@@ -51,7 +51,8 @@ World random_world(Rng& rng) {
   World world;
   const auto site_count = static_cast<std::uint32_t>(2 + rng.below(9));
   for (std::uint32_t i = 0; i < site_count; ++i) {
-    world.sites.push_back({"s" + std::to_string(i), uniform(rng, -60, 70), uniform(rng, -180, 180)});
+    world.sites.push_back(
+        {"s" + std::to_string(i), uniform(rng, -60, 70), uniform(rng, -180, 180)});
   }
   ServiceSpec& spec = world.spec;
   spec.policy = static_cast<Policy>(rng.below(4));
@@ -64,7 +65,8 @@ World random_world(Rng& rng) {
   std::uint32_t serial = 0;
   for (std::uint32_t site = 0; site < site_count; ++site) {
     for (auto n = rng.below(4); n > 0; --n, ++serial) {
-      Endpoint endpoint{IpAddress::v4(192, 0, static_cast<std::uint8_t>(serial >> 8), static_cast<std::uint8_t>(serial)),
+      Endpoint endpoint{IpAddress::v4(192, 0, static_cast<std::uint8_t>(serial >> 8),
+                                      static_cast<std::uint8_t>(serial)),
                         site, static_cast<std::uint32_t>(1 + rng.below(500))};
       endpoint.healthy = rng.below(10) < 7;
       spec.endpoints.push_back(endpoint);
@@ -72,18 +74,20 @@ World random_world(Rng& rng) {
   }
   if (spec.policy == Policy::closest) {
     if (rng.below(2)) {
-      for (std::uint32_t i = 0; i < site_count; ++i) spec.bias_percent.push_back(uniform(rng, -60, 60));
+      for (std::uint32_t i = 0; i < site_count; ++i)
+        spec.bias_percent.push_back(uniform(rng, -60, 60));
     }
     if (rng.below(3) == 0) spec.tolerance_percent = uniform(rng, 0, 30);
   }
   if (spec.policy == Policy::geo_map) {
     std::vector<GeoMap::Entry> entries;
     for (const char* country : kCountries) {
-      if (rng.below(2)) entries.push_back({GeoMap::Level::country, country, random_list(rng, site_count)});
+      if (rng.below(2))
+        entries.push_back({GeoMap::Level::country, country, random_list(rng, site_count)});
     }
     entries.push_back({GeoMap::Level::continent, "EU", random_list(rng, site_count)});
-    spec.geo_map = std::make_shared<const GeoMap>(std::move(entries),
-                                                  rng.below(2) ? random_list(rng, site_count) : SiteList{});
+    spec.geo_map = std::make_shared<const GeoMap>(
+        std::move(entries), rng.below(2) ? random_list(rng, site_count) : SiteList{});
   }
   if (spec.policy != Policy::weighted && rng.below(2)) {
     std::vector<NetsMap::Row> rows;
@@ -100,9 +104,8 @@ World random_world(Rng& rng) {
       rows.push_back({network, static_cast<std::uint32_t>(lists.size()), i});
       lists.push_back(random_list(rng, site_count));
     }
-    spec.nets = std::make_shared<const NetsMap>(
-        *NetsMap::build(std::move(lists), std::move(rows),
-                        [](std::uint32_t) { return std::string(); }));
+    spec.nets = std::make_shared<const NetsMap>(*NetsMap::build(
+        std::move(lists), std::move(rows), [](std::uint32_t) { return std::string(); }));
   }
   if (rng.below(4) == 0) spec.fail = static_cast<FailMode>(rng.below(3));
   for (std::uint32_t i = 0; i < site_count; ++i) {
@@ -111,8 +114,8 @@ World random_world(Rng& rng) {
   for (std::uint8_t net = 0; net < 24; ++net) {
     const std::string network = "10." + std::to_string(net) + ".0.0/16";
     if (rng.below(5) == 0) continue;  // not in the database
-    world.locator.add(network.c_str(), uniform(rng, -60, 70), uniform(rng, -180, 180), kCountries[rng.below(4)],
-                      kContinents[rng.below(3)]);
+    world.locator.add(network.c_str(), uniform(rng, -60, 70), uniform(rng, -180, 180),
+                      kCountries[rng.below(4)], kContinents[rng.below(3)]);
   }
   return world;
 }
@@ -141,9 +144,8 @@ TEST_CASE("steering properties over random configs, health and clients", "[geo]"
     Rng rng(seed);
     const World world = random_world(rng);
     const Steering steering(world.sites, world.default_sites, world.spec);
-    std::map<IpAddress, const Endpoint*, decltype([](const IpAddress& a, const IpAddress& b) {
-               return a.bytes < b.bytes;
-             })>
+    std::map<IpAddress, const Endpoint*,
+             decltype([](const IpAddress& a, const IpAddress& b) { return a.bytes < b.bytes; })>
         by_address;
     bool any_healthy = false;
     for (const Endpoint& endpoint : world.spec.endpoints) {
@@ -157,12 +159,11 @@ TEST_CASE("steering properties over random configs, health and clients", "[geo]"
       const std::uint64_t draw_seed = rng.next();
       const auto addresses = answer(steering, world, client, draw_seed, choice);
       REQUIRE(addresses.size() <= world.spec.answer_count);
-      REQUIRE(std::set<std::string>(
-                  [&] {
-                    std::set<std::string> texts;
-                    for (const auto& a : addresses) texts.insert(a.to_string());
-                    return texts;
-                  }())
+      REQUIRE(std::set<std::string>([&] {
+                std::set<std::string> texts;
+                for (const auto& a : addresses) texts.insert(a.to_string());
+                return texts;
+              }())
                   .size() == addresses.size());
       REQUIRE(choice.scope_prefix_len <= client.prefix_len);
       if (any_healthy) {
@@ -175,11 +176,12 @@ TEST_CASE("steering properties over random configs, health and clients", "[geo]"
       // Deterministic: the same inputs, the same answer.
       Choice again;
       REQUIRE(answer(steering, world, client, draw_seed, again) == addresses);
-      if (world.spec.sticky) REQUIRE(answer(steering, world, client, draw_seed + 1, again) == addresses);
+      if (world.spec.sticky)
+        REQUIRE(answer(steering, world, client, draw_seed + 1, again) == addresses);
       // closest: no available site is nearer, after bias, than the answer's.
       const Located located = world.locator.locate(client.address);
-      if (choice.stage == Stage::closest && world.spec.min_healthy == 1 && !world.spec.min_healthy_percent &&
-          world.spec.tolerance_percent == 0) {
+      if (choice.stage == Stage::closest && world.spec.min_healthy == 1 &&
+          !world.spec.min_healthy_percent && world.spec.tolerance_percent == 0) {
         const auto biased = [&](std::uint32_t site) {
           const double bias = world.spec.bias_percent.empty() ? 0 : world.spec.bias_percent[site];
           return great_circle_km(located.location.latitude_deg, located.location.longitude_deg,
@@ -191,7 +193,8 @@ TEST_CASE("steering properties over random configs, health and clients", "[geo]"
           if (endpoint.healthy) REQUIRE(chosen <= biased(endpoint.site) * (1 + 1e-9) + 1e-6);
         }
         for (const auto& address : addresses) {
-          if (world.spec.sites_per_answer == 1) REQUIRE(by_address.at(address)->site == choice.site);
+          if (world.spec.sites_per_answer == 1)
+            REQUIRE(by_address.at(address)->site == choice.site);
         }
       }
     }
@@ -205,8 +208,8 @@ namespace meridian::geo {
 namespace {
 
 // The sites an answer was drawn from (the trace's picks).
-std::set<std::uint32_t> pool_of(const Steering& steering, const World& world, const IpNetwork& client,
-                                Choice& choice) {
+std::set<std::uint32_t> pool_of(const Steering& steering, const World& world,
+                                const IpNetwork& client, Choice& choice) {
   Rng rng(1);
   const IpAddress* out[8] = {};
   Trace trace;
@@ -218,7 +221,9 @@ std::set<std::uint32_t> pool_of(const Steering& steering, const World& world, co
   return picked;
 }
 
-TEST_CASE("scope property: every address within an answer's ECS scope is answered from the same sites", "[geo]") {
+TEST_CASE(
+    "scope property: every address within an answer's ECS scope is answered from the same sites",
+    "[geo]") {
   int widened = 0;
   for (std::uint64_t seed = 1; seed <= 300; ++seed) {
     CAPTURE(seed);
@@ -232,14 +237,16 @@ TEST_CASE("scope property: every address within an answer's ECS scope is answere
                                               static_cast<std::uint8_t>(rng.below(256)), 0);
       const std::string network = IpNetwork{address.masked(prefix_len), prefix_len}.to_string();
       if (rng.below(3) == 0) {
-        world.locator.add_codes(network.c_str(), rng.below(2) ? "DE" : "AA", kContinents[rng.below(3)]);
+        world.locator.add_codes(network.c_str(), rng.below(2) ? "DE" : "AA",
+                                kContinents[rng.below(3)]);
       } else {
-        world.locator.add(network.c_str(), uniform(rng, -60, 70), uniform(rng, -180, 180), kCountries[rng.below(4)],
-                          kContinents[rng.below(3)]);
+        world.locator.add(network.c_str(), uniform(rng, -60, 70), uniform(rng, -180, 180),
+                          kCountries[rng.below(4)], kContinents[rng.below(3)]);
       }
     }
     world.locator.miss_prefix_len = 32;
-    const auto index = ScopeIndex::compile(world.locator.build_trie(), world.sites, world.default_sites, world.spec);
+    const auto index = ScopeIndex::compile(world.locator.build_trie(), world.sites,
+                                           world.default_sites, world.spec);
     const Steering steering(world.sites, world.default_sites, world.spec, index);
     for (int i = 0; i < 30; ++i) {
       const IpNetwork client = random_client(rng);
@@ -254,7 +261,8 @@ TEST_CASE("scope property: every address within an answer's ECS scope is answere
       // A scope capped at the client's prefix (RFC 7871 allows no longer
       // one here) speaks for the client's address only.
       if (scope == client.prefix_len && scope < 32) continue;
-      if (index != nullptr && choice.geo_scope_prefix_len < world.locator.locate(client.address).prefix_len) {
+      if (index != nullptr &&
+          choice.geo_scope_prefix_len < world.locator.locate(client.address).prefix_len) {
         ++widened;
       }
       for (int k = 0; k < 8; ++k) {

@@ -27,8 +27,10 @@ TEST_CASE("config version: keys sort by number and parse back", "[cluster][confi
   CHECK(config_version_key(9) < config_version_key(10));
   CHECK(config_version_key(99) < config_version_key(100));
   CHECK(parse_config_version_key(config_version_key(42)) == 42u);
-  CHECK(parse_config_version_key(config_version_key(18'446'744'073'709'551'615ull)) == std::nullopt);  // 20 digits
-  CHECK(parse_config_version_key(config_version_key(9'999'999'999'999'999ull)) == 9'999'999'999'999'999ull);
+  CHECK(parse_config_version_key(config_version_key(18'446'744'073'709'551'615ull)) ==
+        std::nullopt);  // 20 digits
+  CHECK(parse_config_version_key(config_version_key(9'999'999'999'999'999ull)) ==
+        9'999'999'999'999'999ull);
   CHECK_FALSE(parse_config_version_key("_config/version/42"));
   CHECK_FALSE(parse_config_version_key("_config/version/0000000000000000"));
   CHECK_FALSE(parse_config_version_key("_config/version/00000000000000x2"));
@@ -49,7 +51,8 @@ TEST_CASE("config version: the current number", "[cluster][config_version]") {
 TEST_CASE("config version: a record round-trips, text untouched", "[cluster][config_version]") {
   const ConfigVersion version = sample();
   const std::string encoded = encode_config_version(version);
-  CHECK(encoded.starts_with("v1\t42\t1700000000123\t0123456789abcdef\t40\t0\talice@ops\tnew endpoint in eu-west\n"));
+  CHECK(encoded.starts_with(
+      "v1\t42\t1700000000123\t0123456789abcdef\t40\t0\talice@ops\tnew endpoint in eu-west\n"));
   CHECK(encoded.ends_with(version.text));
   auto decoded = decode_config_version(encoded);
   REQUIRE(decoded.ok());
@@ -91,13 +94,15 @@ TEST_CASE("config version: what a client may not set", "[cluster][config_version
   version.text = std::string(kMaxConfigTextBytes, 'x');
   CHECK(validate_config_version(version).ok());
   version.text += 'x';
-  CHECK_THAT(validate_config_version(version).error().message, Catch::Contains("more than the limit"));
+  CHECK_THAT(validate_config_version(version).error().message,
+             Catch::Contains("more than the limit"));
 }
 
 TEST_CASE("config version: damaged records are refused", "[cluster][config_version]") {
   const std::string good = encode_config_version(sample());
   CHECK_THAT(decode_config_version("no header line").error().message, Catch::Contains("no header"));
-  CHECK_THAT(decode_config_version("v2" + good.substr(2)).error().message, Catch::Contains("unknown format 'v2'"));
+  CHECK_THAT(decode_config_version("v2" + good.substr(2)).error().message,
+             Catch::Contains("unknown format 'v2'"));
   CHECK(decode_config_version("v1\t42\t1\t0123456789abcdef\t0\t0\ta\tc\n").ok());
   CHECK_THAT(decode_config_version("v1\t42\t1\t0123456789abcdef\t0\talice\n").error().message,
              Catch::Contains("malformed header"));
@@ -105,14 +110,16 @@ TEST_CASE("config version: damaged records are refused", "[cluster][config_versi
              Catch::Contains("malformed header"));
   CHECK_THAT(decode_config_version("v1\t42\t1\t0123456789abcdef\t-1\t0\ta\tc\n").error().message,
              Catch::Contains("malformed header"));
-  CHECK_THAT(decode_config_version("v1\t42\t1\tnothex\t0\t0\ta\tc\n").error().message, Catch::Contains("fingerprint"));
+  CHECK_THAT(decode_config_version("v1\t42\t1\tnothex\t0\t0\ta\tc\n").error().message,
+             Catch::Contains("fingerprint"));
   CHECK_THAT(decode_config_version("v1\t0\t1\t0123456789abcdef\t0\t0\ta\tc\n").error().message,
              Catch::Contains("numbered from 1"));
   CHECK_THAT(decode_config_version("v1\t42\t1\t0123456789abcdef\t0\t0\ta\tc\x01\n").error().message,
              Catch::Contains("comment"));
 }
 
-TEST_CASE("config version: the history is the chain back from the current version", "[cluster][config_version]") {
+TEST_CASE("config version: the history is the chain back from the current version",
+          "[cluster][config_version]") {
   std::map<std::uint64_t, ConfigVersion> versions;
   auto add = [&](std::uint64_t number, std::uint64_t previous) {
     ConfigVersion version = sample();

@@ -31,29 +31,33 @@ struct Bench {
 
   std::optional<std::string> get(const std::string& key) {
     std::optional<std::string> out;
-    store.read(key, store::ReadMode::local, [&](std::optional<std::string> value, std::optional<store::StoreError>) {
-      out = std::move(value);
-    });
+    store.read(key, store::ReadMode::local,
+               [&](std::optional<std::string> value, std::optional<store::StoreError>) {
+                 out = std::move(value);
+               });
     return out;
   }
   void put(const std::string& key, const std::string& value) {
-    store.write_system(store::KvPut{key, value}, [](store::KvResult, std::optional<store::StoreError> error) {
-      REQUIRE_FALSE(error);
-    });
+    store.write_system(
+        store::KvPut{key, value},
+        [](store::KvResult, std::optional<store::StoreError> error) { REQUIRE_FALSE(error); });
   }
   void remove(const std::string& key) {
-    store.write_system(store::KvDelete{key}, [](store::KvResult, std::optional<store::StoreError>) {});
+    store.write_system(store::KvDelete{key},
+                       [](store::KvResult, std::optional<store::StoreError>) {});
   }
   std::size_t count(const std::string& prefix) {
     std::size_t out = 0;
-    store.scan(prefix, 100'000, store::ReadMode::local,
-               [&](store::KeyValues pairs, std::optional<store::StoreError>) { out = pairs.size(); });
+    store.scan(
+        prefix, 100'000, store::ReadMode::local,
+        [&](store::KeyValues pairs, std::optional<store::StoreError>) { out = pairs.size(); });
     return out;
   }
   /// Unix ms of the clock's wall time (what records carry).
   std::uint64_t wall_ms() const {
     return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch()).count());
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch())
+            .count());
   }
 };
 

@@ -47,8 +47,8 @@ TEST_CASE("health plan: endpoints sharing address, site and check share a target
   const Config config = load();
   const HealthPlan plan = plan_health(config);
   REQUIRE(plan.target_of.size() == 2);
-  CHECK(plan.targets.size() == 2);                       // 192.0.2.30 (web) and 192.0.2.20 (no check)
-  CHECK(plan.target_of[0][0] == plan.target_of[1][0]);   // www and api probe 192.0.2.30 once
+  CHECK(plan.targets.size() == 2);  // 192.0.2.30 (web) and 192.0.2.20 (no check)
+  CHECK(plan.target_of[0][0] == plan.target_of[1][0]);  // www and api probe 192.0.2.30 once
   CHECK_FALSE(plan.targets[plan.target_of[0][1]].check.has_value());
 }
 
@@ -82,10 +82,12 @@ TEST_CASE("health plan: verdicts mark addresses and cut TTLs", "[main]") {
   IpNetwork client;
   IpNetwork::parse("81.2.69.0/24", client);
   const IpAddress* out[1] = {};
-  const geo::Choice v4 = services[0].steering.choose(nullptr, client, IpAddress::Family::v4, rng, out);
+  const geo::Choice v4 =
+      services[0].steering.choose(nullptr, client, IpAddress::Family::v4, rng, out);
   REQUIRE(v4.count == 1);
   CHECK(out[0]->to_string() == "192.0.2.20");
-  const geo::Choice v6 = services[0].steering.choose(nullptr, client, IpAddress::Family::v6, rng, out);
+  const geo::Choice v6 =
+      services[0].steering.choose(nullptr, client, IpAddress::Family::v6, rng, out);
   CHECK(v6.degraded);  // its only IPv6 address is down: fail open
 
   // A config override drains a site regardless of probes.
@@ -106,7 +108,8 @@ namespace {
 // with each kind of probe_from.
 Config cluster_config(const std::string& site) {
   const std::string text = R"(
-node: { id: n, site: )" + site + R"(, data_dir: /tmp/unused }
+node: { id: n, site: )" + site +
+                           R"(, data_dir: /tmp/unused }
 sites:
   lon: { lat: 51.5, lon: -0.1 }
   par: { lat: 48.9, lon: 2.4 }
@@ -142,7 +145,8 @@ std::vector<bool> probed_here(const std::string& site) {
   const Config config = cluster_config(site);
   const HealthPlan plan = plan_health(config);
   std::vector<bool> out;
-  for (const std::size_t target : plan.target_of[0]) out.push_back(plan.targets[target].probed_here);
+  for (const std::size_t target : plan.target_of[0])
+    out.push_back(plan.targets[target].probed_here);
   return out;
 }
 
@@ -164,7 +168,8 @@ TEST_CASE("health plan: probe_from decides which nodes probe which endpoints", "
   CHECK(infos[plan.target_of[0][1]].answered == std::vector<std::string>{"192.0.2.2"});
 }
 
-TEST_CASE("health plan: a cut-off node answers from its own probes, the last verdict for the rest", "[main]") {
+TEST_CASE("health plan: a cut-off node answers from its own probes, the last verdict for the rest",
+          "[main]") {
   const Config config = cluster_config("lon");
   const HealthPlan plan = plan_health(config);
   health::HealthTracker tracker(plan.targets, health::UnknownPolicy::up);

@@ -17,16 +17,12 @@ TEST_CASE("health verdict: quorum rules over the live observers' views", "[clust
     std::uint32_t observers_up, observers;
   };
   const Case cases[] = {
-      {Quorum::majority, {U, U, D}, true, 2, 3},
-      {Quorum::majority, {U, D, D}, false, 1, 3},
-      {Quorum::majority, {U, D}, false, 1, 2},  // a tie is no majority
+      {Quorum::majority, {U, U, D}, true, 2, 3},      {Quorum::majority, {U, D, D}, false, 1, 3},
+      {Quorum::majority, {U, D}, false, 1, 2},    // a tie is no majority
       {Quorum::majority, {U, N, N}, true, 1, 1},  // undecided observers do not count
-      {Quorum::majority, {N, N}, std::nullopt, 0, 0},
-      {Quorum::majority, {}, std::nullopt, 0, 0},
-      {Quorum::any, {U, D, D}, true, 1, 3},
-      {Quorum::any, {D, D}, false, 0, 2},
-      {Quorum::all, {U, U, D}, false, 2, 3},
-      {Quorum::all, {U, U, N}, true, 2, 2},
+      {Quorum::majority, {N, N}, std::nullopt, 0, 0}, {Quorum::majority, {}, std::nullopt, 0, 0},
+      {Quorum::any, {U, D, D}, true, 1, 3},           {Quorum::any, {D, D}, false, 0, 2},
+      {Quorum::all, {U, U, D}, false, 2, 3},          {Quorum::all, {U, U, N}, true, 2, 2},
   };
   for (const Case& c : cases) {
     INFO("quorum " << static_cast<int>(c.quorum) << ", " << c.views.size() << " views");
@@ -39,13 +35,16 @@ TEST_CASE("health verdict: quorum rules over the live observers' views", "[clust
   }
 }
 
-TEST_CASE("health verdict: observations and verdicts round-trip as text; damage is an error", "[cluster][health]") {
-  const Observations observations{{"192.0.2.1@eu/web:80", U}, {"192.0.2.2@us/none", D}, {"2001:db8::1@ap/web:80", N}};
+TEST_CASE("health verdict: observations and verdicts round-trip as text; damage is an error",
+          "[cluster][health]") {
+  const Observations observations{
+      {"192.0.2.1@eu/web:80", U}, {"192.0.2.2@us/none", D}, {"2001:db8::1@ap/web:80", N}};
   const std::string text = encode_observations(observations);
   CHECK(text == "192.0.2.1@eu/web:80\tu\n192.0.2.2@us/none\td\n2001:db8::1@ap/web:80\t?\n");
   CHECK(decode_observations(text).value() == observations);
   CHECK(decode_observations("").value().empty());
-  for (const char* bad : {"a\tu", "a\tx\n", "\tu\n", "a u\n", "a\tuu\n"}) CHECK_FALSE(decode_observations(bad).ok());
+  for (const char* bad : {"a\tu", "a\tx\n", "\tu\n", "a u\n", "a\tuu\n"})
+    CHECK_FALSE(decode_observations(bad).ok());
 
   const Verdict verdict{false, 1, 3};
   CHECK(encode_verdict(verdict) == "down 1/3");
@@ -60,12 +59,14 @@ TEST_CASE("health verdict: observations and verdicts round-trip as text; damage 
 
 TEST_CASE("health verdict: overrides and events round-trip as text; bad operator text is refused",
           "[cluster][health]") {
-  const OperatorOverride drain{ForcedState::drain, 1'700'000'000'000, 1'700'000'360'000, "alice@ops", "kernel update"};
+  const OperatorOverride drain{ForcedState::drain, 1'700'000'000'000, 1'700'000'360'000,
+                               "alice@ops", "kernel update"};
   CHECK(encode_override(drain) == "drain\t1700000000000\t1700000360000\talice@ops\tkernel update");
   CHECK(decode_override(encode_override(drain)).value() == drain);
   const OperatorOverride up{ForcedState::up, 5, 0, "", ""};
   CHECK(decode_override(encode_override(up)).value() == up);
-  for (const char* bad : {"", "drain", "sleep\t1\t0\ta\tr", "drain\tx\t0\ta\tr", "drain\t1\t0\ta"}) {
+  for (const char* bad :
+       {"", "drain", "sleep\t1\t0\ta\tr", "drain\tx\t0\ta\tr", "drain\t1\t0\ta"}) {
     CHECK_FALSE(decode_override(bad).ok());
   }
   CHECK(parse_forced_state("down") == ForcedState::down);

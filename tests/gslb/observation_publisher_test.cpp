@@ -13,7 +13,8 @@ using namespace meridian;
 using namespace meridian::gslb;
 using namespace meridian::gslb::test;
 
-TEST_CASE("observation publisher: writes the view when it changed, at most once per interval", "[gslb][health]") {
+TEST_CASE("observation publisher: writes the view when it changed, at most once per interval",
+          "[gslb][health]") {
   Bench bench;
   ObservationPublisher publisher(bench.store, bench.scheduler, "n1", 1s);
   publisher.set_targets(two_targets());
@@ -29,16 +30,17 @@ TEST_CASE("observation publisher: writes the view when it changed, at most once 
   publisher.observe({false, std::nullopt});
   bench.clock.advance(500ms);
   publisher.tick(bench.clock.now());
-  CHECK(decode_observations(*bench.get(key))->at("192.0.2.1@s1/web:80") == std::optional<bool>(true));
+  CHECK(decode_observations(*bench.get(key))->at("192.0.2.1@s1/web:80") ==
+        std::optional<bool>(true));
   bench.clock.advance(500ms);
   publisher.tick(bench.clock.now());
-  CHECK(decode_observations(*bench.get(key))->at("192.0.2.1@s1/web:80") == std::optional<bool>(false));
+  CHECK(decode_observations(*bench.get(key))->at("192.0.2.1@s1/web:80") ==
+        std::optional<bool>(false));
 
   // Nothing changed: the record is not written again (a watcher sees no change).
   int writes = 0;
-  auto watched = bench.store.watch(key, [&](const std::string&, const std::optional<std::string>&, std::uint64_t) {
-    ++writes;
-  });
+  auto watched = bench.store.watch(
+      key, [&](const std::string&, const std::optional<std::string>&, std::uint64_t) { ++writes; });
   REQUIRE(watched.ok());
   bench.clock.advance(1s);
   publisher.tick(bench.clock.now());
@@ -72,10 +74,12 @@ TEST_CASE("observation publisher: a view the store refused is written again at t
   bench.clock.advance(1s);
   publisher.tick(bench.clock.now());
   REQUIRE(bench.get(key).has_value());
-  CHECK(decode_observations(*bench.get(key))->at("192.0.2.2@s2/web:80") == std::optional<bool>(false));
+  CHECK(decode_observations(*bench.get(key))->at("192.0.2.2@s2/web:80") ==
+        std::optional<bool>(false));
 }
 
-TEST_CASE("observation publisher: targets that stay keep their view across a new config", "[gslb][health]") {
+TEST_CASE("observation publisher: targets that stay keep their view across a new config",
+          "[gslb][health]") {
   Bench bench;
   ObservationPublisher publisher(bench.store, bench.scheduler, "n1", 1s);
   publisher.set_targets(two_targets());
@@ -86,14 +90,16 @@ TEST_CASE("observation publisher: targets that stay keep their view across a new
   CHECK(publisher.mine() == Observations{{"192.0.2.2@s2/web:80", false}});
 }
 
-TEST_CASE("observation publisher: the tracker's views are its probed states, overrides ignored", "[gslb][health]") {
+TEST_CASE("observation publisher: the tracker's views are its probed states, overrides ignored",
+          "[gslb][health]") {
   health::CheckSpec check;
   check.rise = 1;
   check.fall = 1;
-  health::HealthTracker tracker(
-      {{IpAddress::v4(192, 0, 2, 1), 0, check, true}, {IpAddress::v4(192, 0, 2, 2), 1, check, true}},
-      health::UnknownPolicy::up);
-  tracker.record(0, health::ProbeResult{false, health::ProbeFailure::refused, "", {}}, Clock::TimePoint{});
+  health::HealthTracker tracker({{IpAddress::v4(192, 0, 2, 1), 0, check, true},
+                                 {IpAddress::v4(192, 0, 2, 2), 1, check, true}},
+                                health::UnknownPolicy::up);
+  tracker.record(0, health::ProbeResult{false, health::ProbeFailure::refused, "", {}},
+                 Clock::TimePoint{});
   tracker.set_endpoint_override(IpAddress::v4(192, 0, 2, 1), health::Override::force_up);
   CHECK(local_views(tracker) == std::vector<std::optional<bool>>{false, std::nullopt});
 }

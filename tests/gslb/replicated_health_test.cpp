@@ -38,8 +38,8 @@ class HealthCluster {
       settings.publish_interval = 100ms;
       settings.lease_timeout = 600ms;
       settings.local_fallback_after = 2s;
-      members_[name] =
-          std::make_unique<ReplicatedHealth>(cluster.node(name), scheduler_, real_clock(), quiet(), settings, sink_);
+      members_[name] = std::make_unique<ReplicatedHealth>(cluster.node(name), scheduler_,
+                                                          real_clock(), quiet(), settings, sink_);
     }
     thread_ = std::thread([this] { io_.run(); });
     for (auto& [name, member] : members_) {
@@ -138,7 +138,8 @@ TEST_CASE("replicated health: every member answers the majority's verdict", "[cl
   CHECK(all_see(Views{true, false}));
 }
 
-TEST_CASE("replicated health: with quorum any one observer that sees it up is enough", "[cluster][health]") {
+TEST_CASE("replicated health: with quorum any one observer that sees it up is enough",
+          "[cluster][health]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   cluster.leader();
@@ -165,9 +166,9 @@ std::vector<std::pair<std::string, std::string>> scan(RaftMember& node, const st
 }
 
 std::uint64_t unix_ms() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
 }
 
 std::vector<Event> events_of(RaftMember& node) {
@@ -187,7 +188,8 @@ bool has_event(RaftMember& node, const std::string& kind, const std::string& sub
 
 }  // namespace
 
-TEST_CASE("replicated health: operator overrides reach every member and beat the verdict", "[cluster][health]") {
+TEST_CASE("replicated health: operator overrides reach every member and beat the verdict",
+          "[cluster][health]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   const std::string leader = cluster.leader();
@@ -197,7 +199,8 @@ TEST_CASE("replicated health: operator overrides reach every member and beat the
     return eventually([&] {
       for (const std::string name : {"n1", "n2", "n3"}) {
         const auto answers = health.answers(name);
-        if (answers.size() != 2 || answers[0].forced != forced_a || answers[1].forced != forced_b) return false;
+        if (answers.size() != 2 || answers[0].forced != forced_a || answers[1].forced != forced_b)
+          return false;
       }
       return true;
     });
@@ -210,30 +213,38 @@ TEST_CASE("replicated health: operator overrides reach every member and beat the
   RaftMember& follower = cluster.node(cluster.follower());
   OperatorOverride drain{ForcedState::drain, unix_ms(), 0, "alice", "kernel update"};
   OperatorOverride force_up{ForcedState::up, unix_ms(), 0, "bob", "the probe is wrong"};
-  REQUIRE_FALSE(write_system(follower, store::KvPut{std::string(kEndpointOverridePrefix) + "192.0.2.1",
-                                                    encode_override(drain)})
-                    .error);
   REQUIRE_FALSE(
-      write_system(follower, store::KvPut{std::string(kSiteOverridePrefix) + "s2", encode_override(force_up)}).error);
+      write_system(follower, store::KvPut{std::string(kEndpointOverridePrefix) + "192.0.2.1",
+                                          encode_override(drain)})
+          .error);
+  REQUIRE_FALSE(write_system(follower, store::KvPut{std::string(kSiteOverridePrefix) + "s2",
+                                                    encode_override(force_up)})
+                    .error);
   CHECK(all_answer(false, true));
   // The verdicts underneath are unchanged: removing the overrides restores them.
   CHECK(health.answers("n1")[0].verdict == std::optional<bool>(true));
-  REQUIRE_FALSE(write_system(follower, store::KvDelete{std::string(kEndpointOverridePrefix) + "192.0.2.1"}).error);
-  REQUIRE_FALSE(write_system(follower, store::KvDelete{std::string(kSiteOverridePrefix) + "s2"}).error);
+  REQUIRE_FALSE(
+      write_system(follower, store::KvDelete{std::string(kEndpointOverridePrefix) + "192.0.2.1"})
+          .error);
+  REQUIRE_FALSE(
+      write_system(follower, store::KvDelete{std::string(kSiteOverridePrefix) + "s2"}).error);
   CHECK(all_answer(std::nullopt, std::nullopt));
 
   // Scheduled maintenance ends by itself: the leader deletes the override
   // once it expires and logs that it did.
-  OperatorOverride window{ForcedState::drain, unix_ms(), unix_ms() + 700, "carol", "maintenance window"};
-  REQUIRE_FALSE(
-      write_system(follower, store::KvPut{std::string(kSiteOverridePrefix) + "s1", encode_override(window)}).error);
+  OperatorOverride window{ForcedState::drain, unix_ms(), unix_ms() + 700, "carol",
+                          "maintenance window"};
+  REQUIRE_FALSE(write_system(follower, store::KvPut{std::string(kSiteOverridePrefix) + "s1",
+                                                    encode_override(window)})
+                    .error);
   CHECK(all_answer(false, std::nullopt));
   CHECK(all_answer(std::nullopt, std::nullopt));
   CHECK(get(cluster.node(leader), std::string(kSiteOverridePrefix) + "s1") == std::nullopt);
   CHECK(eventually([&] { return has_event(cluster.node(leader), "override-expired", "site s1"); }));
 }
 
-TEST_CASE("replicated health: verdict changes go in the event log, which stays bounded", "[cluster][health]") {
+TEST_CASE("replicated health: verdict changes go in the event log, which stays bounded",
+          "[cluster][health]") {
   TestCluster cluster({"n1", "n2", "n3"});
   cluster.start_all();
   const std::string leader = cluster.leader();
@@ -252,11 +263,13 @@ TEST_CASE("replicated health: verdict changes go in the event log, which stays b
   const std::uint64_t base = unix_ms() - 3'600'000;  // older than anything the members log
   for (std::uint64_t i = 0; i < kMaxEvents + 20; ++i) {
     REQUIRE_FALSE(write_system(cluster.node(leader),
-                               store::KvPut{event_key(base + i, "test", i), encode_event(Event{base + i, "note", "x",
-                                                                                                std::to_string(i), "t"})})
+                               store::KvPut{event_key(base + i, "test", i),
+                                            encode_event(Event{base + i, "note", "x",
+                                                               std::to_string(i), "t"})})
                       .error);
   }
-  CHECK(eventually([&] { return scan(cluster.node("n2"), std::string(kEventPrefix)).size() == kMaxEvents; }));
+  CHECK(eventually(
+      [&] { return scan(cluster.node("n2"), std::string(kEventPrefix)).size() == kMaxEvents; }));
   // The newest survive: the verdict change is still there.
   CHECK(has_event(cluster.node("n2"), "verdict", "a"));
 }
@@ -272,9 +285,12 @@ TEST_CASE("replicated health: when no live observer is left the last verdict sta
   health.observe("n2", {true, std::nullopt});
   health.observe("n3", {true, false});
   const std::string key = std::string(kVerdictPrefix) + "b";
-  CHECK(eventually([&] { return get(cluster.node(leader), key) == std::optional<std::string>("down 0/1"); }));
+  CHECK(eventually(
+      [&] { return get(cluster.node(leader), key) == std::optional<std::string>("down 0/1"); }));
   // n3 stops publishing: its lease lapses, "b" has no live observer.
   health.stop("n3");
-  CHECK(eventually([&] { return get(cluster.node(leader), key) == std::optional<std::string>("down 0/1 stale"); }));
+  CHECK(eventually([&] {
+    return get(cluster.node(leader), key) == std::optional<std::string>("down 0/1 stale");
+  }));
   CHECK(health.verdicts("n1") == Views{true, false});  // still answered from
 }

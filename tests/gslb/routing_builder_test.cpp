@@ -5,10 +5,10 @@
 #include <array>
 
 #include "base/rng.hpp"
-#include "tests/config/test_support.hpp"
-#include "dns/wire/types.hpp"
 #include "config/config.hpp"
+#include "dns/wire/types.hpp"
 #include "gslb/routing_builder.hpp"
+#include "tests/config/test_support.hpp"
 
 using namespace meridian;
 using namespace meridian::gslb;
@@ -63,7 +63,8 @@ TEST_CASE("routing builder: the demo zone answers www as a service", "[main]") {
   std::array<const IpAddress*, 8> out{};
   IpNetwork client;
   REQUIRE(IpNetwork::parse("127.0.0.1", client));
-  const geo::Choice choice = service.steering.choose(nullptr, client, IpAddress::Family::v4, rng, out);
+  const geo::Choice choice =
+      service.steering.choose(nullptr, client, IpAddress::Family::v4, rng, out);
   REQUIRE(choice.count == 1);
   CHECK(out[0]->to_string() == "192.0.2.20");
   CHECK(config.sites[choice.site].name == "us-east");
@@ -76,10 +77,11 @@ TEST_CASE("routing builder: the demo zone answers www as a service", "[main]") {
 }
 
 TEST_CASE("routing builder: SOA and NS are synthesized from the settings", "[main]") {
-  const std::string text = with("    soa: { mname: ns1, rname: hostmaster }",
-                                "    ttl: 900\n"
-                                "    soa: { mname: ns1, rname: hostmaster, serial: 2024010101, refresh: 1,\n"
-                                "           retry: 2, expire: 3, minimum: 4, ttl: 5 }");
+  const std::string text =
+      with("    soa: { mname: ns1, rname: hostmaster }",
+           "    ttl: 900\n"
+           "    soa: { mname: ns1, rname: hostmaster, serial: 2024010101, refresh: 1,\n"
+           "           retry: 2, expire: 3, minimum: 4, ttl: 5 }");
   auto config = parse(text);
   INFO((config ? std::string() : config.error().message));
   REQUIRE(config.ok());
@@ -129,11 +131,13 @@ TEST_CASE("routing builder: services are numbered across zones in config order",
     const dns::ZoneNode* node = zone->find_node(name(service_name));
     REQUIRE(node != nullptr);
     REQUIRE(node->service >= 0);
-    CHECK(routing.service(static_cast<std::uint32_t>(node->service)).name.equals(name(service_name)));
+    CHECK(
+        routing.service(static_cast<std::uint32_t>(node->service)).name.equals(name(service_name)));
   }
 }
 
-TEST_CASE("routing builder: build_zone prefixes builder errors with the record's location", "[main]") {
+TEST_CASE("routing builder: build_zone prefixes builder errors with the record's location",
+          "[main]") {
   auto config = parse(kBaseConfig);
   REQUIRE(config.ok());
   ZoneConfig zone = config->zones[0];

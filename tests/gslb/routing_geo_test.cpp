@@ -4,9 +4,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/config/test_support.hpp"
 #include "geo/geo_index.hpp"
 #include "gslb/routing_builder.hpp"
+#include "tests/config/test_support.hpp"
 #include "tools/mmdb_writer.hpp"
 
 using namespace meridian;
@@ -58,8 +58,8 @@ TEST_CASE("routing builder: scope indexes come from the locator, once per orderi
     CHECK(api.steering.scope_index() == services[1].steering.scope_index());
     REQUIRE(api.cname_targets.size() == 1);
     dns::Name target;
-    REQUIRE(dns::Name::from_wire(std::span(api.cname_targets[0].bytes.data(), api.cname_targets[0].bytes.size()),
-                                 target));
+    REQUIRE(dns::Name::from_wire(
+        std::span(api.cname_targets[0].bytes.data(), api.cname_targets[0].bytes.size()), target));
     CHECK(target.to_text() == "eu.cdn.example.net.");
   }
   CHECK(geo.compiled() == 1);

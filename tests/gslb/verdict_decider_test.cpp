@@ -57,7 +57,8 @@ struct Deciding {
 
 }  // namespace
 
-TEST_CASE("verdict decider: the majority of live observers decides, after one lease timeout", "[gslb][health]") {
+TEST_CASE("verdict decider: the majority of live observers decides, after one lease timeout",
+          "[gslb][health]") {
   Bench bench;
   Deciding deciding(bench);
   deciding.observe("n1", true, false);
@@ -98,7 +99,8 @@ TEST_CASE("verdict decider: an observer whose lease lapsed no longer counts", "[
   CHECK_FALSE(deciding.decider.observer_live("n2"));
 }
 
-TEST_CASE("verdict decider: with no live observer the last verdict stands, marked stale", "[gslb][health]") {
+TEST_CASE("verdict decider: with no live observer the last verdict stands, marked stale",
+          "[gslb][health]") {
   Bench bench;
   Deciding deciding(bench);
   for (int i = 0; i < 3; ++i) {
@@ -118,17 +120,23 @@ namespace {
 class Follower final : public store::ReplicatedStore {
  public:
   explicit Follower(store::ReplicatedStore& store) : store_(store) {}
-  void write(store::KvCommand c, store::StoreCallback<store::KvResult> d) override { store_.write(c, d); }
+  void write(store::KvCommand c, store::StoreCallback<store::KvResult> d) override {
+    store_.write(c, d);
+  }
   void write_system(store::KvCommand c, store::StoreCallback<store::KvResult> d) override {
     store_.write_system(c, d);
   }
-  void read(std::string k, store::ReadMode m, store::StoreCallback<std::optional<std::string>> d) override {
+  void read(std::string k, store::ReadMode m,
+            store::StoreCallback<std::optional<std::string>> d) override {
     store_.read(k, m, d);
   }
-  void scan(std::string p, std::size_t l, store::ReadMode m, store::StoreCallback<store::KeyValues> d) override {
+  void scan(std::string p, std::size_t l, store::ReadMode m,
+            store::StoreCallback<store::KeyValues> d) override {
     store_.scan(p, l, m, d);
   }
-  Result<store::WatchId> watch(std::string p, store::WatchCallback c) override { return store_.watch(p, c); }
+  Result<store::WatchId> watch(std::string p, store::WatchCallback c) override {
+    return store_.watch(p, c);
+  }
   void unwatch(store::WatchId id) override { store_.unwatch(id); }
   void renew_lease(const std::string& holder) override { store_.renew_lease(holder); }
   store::LeaseRenewals lease_renewals() const override { return store_.lease_renewals(); }
@@ -151,7 +159,8 @@ TEST_CASE("verdict decider: only the decider decides", "[gslb][health]") {
   VerdictDecider decider(elsewhere, bench.scheduler, bench.clock, follower,
                          VerdictDecider::Settings{"n2", Quorum::majority, std::chrono::seconds(2)});
   for (int i = 0; i < 8; ++i) {
-    bench.put(std::string(kObservationPrefix) + "n1", encode_observations({{kA, true}, {kB, true}}));
+    bench.put(std::string(kObservationPrefix) + "n1",
+              encode_observations({{kA, true}, {kB, true}}));
     bench.store.renew_lease("n1");
     bench.clock.advance(500ms);
     bench.scheduler.run_due();
@@ -161,14 +170,17 @@ TEST_CASE("verdict decider: only the decider decides", "[gslb][health]") {
   CHECK(decider.observer_live("n1"));  // it hears the renewals all the same
 }
 
-TEST_CASE("verdict decider: an override whose expiry passed is removed and logged", "[gslb][health]") {
+TEST_CASE("verdict decider: an override whose expiry passed is removed and logged",
+          "[gslb][health]") {
   Bench bench;
   Deciding deciding(bench);
   const std::string key = std::string(kSiteOverridePrefix) + "s1";
-  bench.put(key, encode_override(OperatorOverride{ForcedState::drain, bench.wall_ms(), bench.wall_ms() + 4000,
-                                                  "carol", "maintenance window"}));
+  bench.put(key, encode_override(OperatorOverride{ForcedState::drain, bench.wall_ms(),
+                                                  bench.wall_ms() + 4000, "carol",
+                                                  "maintenance window"}));
   const std::string forever = std::string(kSiteOverridePrefix) + "s2";
-  bench.put(forever, encode_override(OperatorOverride{ForcedState::down, bench.wall_ms(), 0, "dave", "broken"}));
+  bench.put(forever, encode_override(OperatorOverride{ForcedState::down, bench.wall_ms(), 0, "dave",
+                                                      "broken"}));
   deciding.run(3s);
   CHECK(bench.get(key).has_value());
   deciding.run(2s);
@@ -179,17 +191,20 @@ TEST_CASE("verdict decider: an override whose expiry passed is removed and logge
                    [&](store::KeyValues pairs, std::optional<store::StoreError>) {
                      for (const auto& pair : pairs) {
                        const auto event = decode_event(pair.second);
-                       logged = logged || (event && event->kind == "override-expired" && event->subject == "site s1");
+                       logged = logged || (event && event->kind == "override-expired" &&
+                                           event->subject == "site s1");
                      }
                    });
   CHECK(logged);
 }
 
-TEST_CASE("verdict decider: the event log is trimmed to its bound, oldest first", "[gslb][health]") {
+TEST_CASE("verdict decider: the event log is trimmed to its bound, oldest first",
+          "[gslb][health]") {
   Bench bench;
   Deciding deciding(bench);
   for (std::uint64_t i = 0; i < kMaxEvents + 25; ++i) {
-    bench.put(event_key(1000 + i, "test", i), encode_event(Event{1000 + i, "note", "x", std::to_string(i), "t"}));
+    bench.put(event_key(1000 + i, "test", i),
+              encode_event(Event{1000 + i, "note", "x", std::to_string(i), "t"}));
   }
   deciding.run(3s);
   CHECK(bench.count(std::string(kEventPrefix)) == kMaxEvents);

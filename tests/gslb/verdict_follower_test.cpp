@@ -27,11 +27,14 @@ struct Following {
   bool loaded = false;
 };
 
-std::string verdict_key(const std::string& target) { return std::string(kVerdictPrefix) + target; }
+std::string verdict_key(const std::string& target) {
+  return std::string(kVerdictPrefix) + target;
+}
 
 }  // namespace
 
-TEST_CASE("verdict follower: what the store holds is applied before it says loaded", "[gslb][health]") {
+TEST_CASE("verdict follower: what the store holds is applied before it says loaded",
+          "[gslb][health]") {
   Bench bench;
   bench.put(verdict_key("192.0.2.1@s1/web:80"), encode_verdict(Verdict{false, 0, 3, false}));
   Following following(bench);
@@ -40,7 +43,8 @@ TEST_CASE("verdict follower: what the store holds is applied before it says load
   CHECK(following.follower.verdict("192.0.2.1@s1/web:80") == Verdict{false, 0, 3, false});
 }
 
-TEST_CASE("verdict follower: each applied verdict reaches the sink, flips are counted", "[gslb][health]") {
+TEST_CASE("verdict follower: each applied verdict reaches the sink, flips are counted",
+          "[gslb][health]") {
   Bench bench;
   Following following(bench);
   const int before = following.sink.calls;
@@ -57,8 +61,9 @@ TEST_CASE("verdict follower: each applied verdict reaches the sink, flips are co
   CHECK(following.follower.verdict_changes() == 1);
 }
 
-TEST_CASE("verdict follower: an endpoint's override beats its site's, by probed or answered address",
-          "[gslb][health]") {
+TEST_CASE(
+    "verdict follower: an endpoint's override beats its site's, by probed or answered address",
+    "[gslb][health]") {
   Bench bench;
   Following following(bench);
   const OperatorOverride drain{ForcedState::drain, 1, 0, "alice", "maintenance"};
@@ -77,8 +82,9 @@ TEST_CASE("verdict follower: an endpoint's override beats its site's, by probed 
   CHECK(following.follower.answers()[0].forced == std::optional<bool>(false));
 }
 
-TEST_CASE("verdict follower: cut off for local_fallback_after, it falls back, and returns with a leader",
-          "[gslb][health]") {
+TEST_CASE(
+    "verdict follower: cut off for local_fallback_after, it falls back, and returns with a leader",
+    "[gslb][health]") {
   Bench bench;
   Following following(bench, 3s);
   bench.put(verdict_key("192.0.2.1@s1/web:80"), encode_verdict(Verdict{true, 3, 3, false}));
@@ -98,7 +104,8 @@ TEST_CASE("verdict follower: cut off for local_fallback_after, it falls back, an
   // Its own probes come first now; the verdict is kept for the rest.
   CHECK(following.sink.last[0].local_first);
   CHECK(following.follower.answers()[0].verdict == std::optional<bool>(true));
-  CHECK(following.follower.verdicts() == std::vector<std::optional<bool>>{std::nullopt, std::nullopt});
+  CHECK(following.follower.verdicts() ==
+        std::vector<std::optional<bool>>{std::nullopt, std::nullopt});
 
   bench.store.set_reachable(true);
   bench.clock.advance(500ms);
@@ -113,7 +120,8 @@ TEST_CASE("verdict follower: a record it cannot read is ignored, not applied", "
   bench.put(verdict_key("192.0.2.1@s1/web:80"), "sideways 1/2");
   bench.put(std::string(kSiteOverridePrefix) + "s1", "not an override");
   bench.scheduler.run_due();
-  CHECK(following.follower.verdicts() == std::vector<std::optional<bool>>{std::nullopt, std::nullopt});
+  CHECK(following.follower.verdicts() ==
+        std::vector<std::optional<bool>>{std::nullopt, std::nullopt});
   CHECK(following.follower.answers()[0].forced == std::nullopt);
 }
 

@@ -18,15 +18,17 @@ struct Rig {
   SystemClock clock;
   Logger logger{LogLevel::error};
   int changes = 0;
-  asio::ip::tcp::acceptor listener{io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+  asio::ip::tcp::acceptor listener{io,
+                                   asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
 
   std::shared_ptr<HealthMonitor> monitor(std::vector<TargetSpec> targets) {
-    return std::make_shared<HealthMonitor>(io, HealthTracker(std::move(targets), UnknownPolicy::up), clock, 1, logger,
-                                           [this] { ++changes; });
+    return std::make_shared<HealthMonitor>(io, HealthTracker(std::move(targets), UnknownPolicy::up),
+                                           clock, 1, logger, [this] { ++changes; });
   }
   std::uint16_t open_port() const { return listener.local_endpoint().port(); }
   std::uint16_t closed_port() {
-    asio::ip::tcp::acceptor temporary(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    asio::ip::tcp::acceptor temporary(
+        io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     return temporary.local_endpoint().port();  // closed when `temporary` goes
   }
 };
@@ -48,9 +50,10 @@ CheckSpec tcp_check(std::uint16_t port, std::chrono::milliseconds interval) {
 TEST_CASE("monitor: the initial round probes every target once", "[health]") {
   Rig rig;
   const auto closed = rig.closed_port();
-  auto monitor = rig.monitor({{IpAddress::v4(127, 0, 0, 1), 0, tcp_check(rig.open_port(), std::chrono::seconds(5))},
-                              {IpAddress::v4(127, 0, 0, 1), 0, tcp_check(closed, std::chrono::seconds(5))},
-                              {IpAddress::v4(127, 0, 0, 1), 0, std::nullopt}});
+  auto monitor = rig.monitor(
+      {{IpAddress::v4(127, 0, 0, 1), 0, tcp_check(rig.open_port(), std::chrono::seconds(5))},
+       {IpAddress::v4(127, 0, 0, 1), 0, tcp_check(closed, std::chrono::seconds(5))},
+       {IpAddress::v4(127, 0, 0, 1), 0, std::nullopt}});
   bool done = false;
   asio::co_spawn(rig.io, monitor->initial_round(), [&](std::exception_ptr) { done = true; });
   rig.io.run_for(std::chrono::seconds(2));
@@ -64,7 +67,8 @@ TEST_CASE("monitor: the initial round probes every target once", "[health]") {
 
 TEST_CASE("monitor: probes repeat every interval once started", "[health]") {
   Rig rig;
-  auto monitor = rig.monitor({{IpAddress::v4(127, 0, 0, 1), 0, tcp_check(rig.open_port(), std::chrono::milliseconds(100))}});
+  auto monitor = rig.monitor({{IpAddress::v4(127, 0, 0, 1), 0,
+                               tcp_check(rig.open_port(), std::chrono::milliseconds(100))}});
   monitor->start();
   rig.io.run_for(std::chrono::milliseconds(550));
   // First probe within the first interval (jitter), then one per 100 ms.
@@ -87,13 +91,15 @@ TEST_CASE("monitor: overrides apply on the health thread and trigger a rebuild",
   CHECK_FALSE(monitor->tracker().usable(0));
   CHECK(monitor->tracker().state(0).effective_override() == Override::force_down);
 
-  monitor->set_endpoint_override(IpAddress::v4(192, 0, 2, 1), Override::force_up, [&](std::size_t n) { touched = n; });
+  monitor->set_endpoint_override(IpAddress::v4(192, 0, 2, 1), Override::force_up,
+                                 [&](std::size_t n) { touched = n; });
   rig.io.restart();  // run_for stopped when it ran out of work
   rig.io.run_for(std::chrono::milliseconds(50));
   CHECK(touched == 1);
   CHECK(monitor->tracker().usable(0));
 
-  monitor->set_endpoint_override(IpAddress::v4(10, 9, 9, 9), Override::force_down, [&](std::size_t n) { touched = n; });
+  monitor->set_endpoint_override(IpAddress::v4(10, 9, 9, 9), Override::force_down,
+                                 [&](std::size_t n) { touched = n; });
   rig.io.restart();
   rig.io.run_for(std::chrono::milliseconds(50));
   CHECK(touched == 0);
@@ -102,10 +108,12 @@ TEST_CASE("monitor: overrides apply on the health thread and trigger a rebuild",
 
 TEST_CASE("monitor: targets other sites probe (probe_from) get no probes here", "[health]") {
   Rig rig;
-  TargetSpec elsewhere{IpAddress::v4(127, 0, 0, 1), 0, tcp_check(rig.open_port(), std::chrono::milliseconds(100))};
+  TargetSpec elsewhere{IpAddress::v4(127, 0, 0, 1), 0,
+                       tcp_check(rig.open_port(), std::chrono::milliseconds(100))};
   elsewhere.probed_here = false;
   auto monitor = rig.monitor(
-      {{IpAddress::v4(127, 0, 0, 1), 0, tcp_check(rig.open_port(), std::chrono::milliseconds(100))}, elsewhere});
+      {{IpAddress::v4(127, 0, 0, 1), 0, tcp_check(rig.open_port(), std::chrono::milliseconds(100))},
+       elsewhere});
   bool done = false;
   asio::co_spawn(rig.io, monitor->initial_round(), [&](std::exception_ptr) { done = true; });
   rig.io.run_for(std::chrono::seconds(1));
@@ -116,15 +124,16 @@ TEST_CASE("monitor: targets other sites probe (probe_from) get no probes here", 
   monitor->stop();
   CHECK(monitor->tracker().state(0).probed == Health::up);
   CHECK(monitor->tracker().state(1).probed == Health::unknown);  // no view of its own
-  CHECK(monitor->probes_completed() >= 2);                      // all of them for target 0
+  CHECK(monitor->probes_completed() >= 2);                       // all of them for target 0
 }
 
 TEST_CASE("monitor: every probe's outcome and latency goes to the shared metrics", "[health]") {
   Rig rig;
   const auto closed = rig.closed_port();
   auto metrics = std::make_shared<ProbeMetrics>();
-  auto monitor = rig.monitor({{IpAddress::v4(127, 0, 0, 1), 0, tcp_check(rig.open_port(), std::chrono::seconds(5))},
-                              {IpAddress::v4(127, 0, 0, 1), 0, tcp_check(closed, std::chrono::seconds(5))}});
+  auto monitor = rig.monitor(
+      {{IpAddress::v4(127, 0, 0, 1), 0, tcp_check(rig.open_port(), std::chrono::seconds(5))},
+       {IpAddress::v4(127, 0, 0, 1), 0, tcp_check(closed, std::chrono::seconds(5))}});
   monitor->set_metrics(metrics);
   asio::co_spawn(rig.io, monitor->initial_round(), asio::detached);
   rig.io.run_for(std::chrono::seconds(2));

@@ -16,10 +16,14 @@ TEST_CASE("dns probe: expected answers match by meaning", "[health]") {
     bool match;
   };
   const Case cases[] = {
-      {1, "192.0.2.1", "192.0.2.1", true},       {1, "192.0.2.1", "192.0.2.10", false},
-      {1, "192.0.2.1", "not an ip", false},      {28, "2001:db8::1", "2001:DB8:0::1", true},
-      {5, "web.example.", "WEB.example", true},  {5, "web.example.", "web.example.org.", false},
-      {15, "10 mx.", "10 MX", true},             {16, "\"hi\"", "\"hi\"", true},
+      {1, "192.0.2.1", "192.0.2.1", true},
+      {1, "192.0.2.1", "192.0.2.10", false},
+      {1, "192.0.2.1", "not an ip", false},
+      {28, "2001:db8::1", "2001:DB8:0::1", true},
+      {5, "web.example.", "WEB.example", true},
+      {5, "web.example.", "web.example.org.", false},
+      {15, "10 mx.", "10 MX", true},
+      {16, "\"hi\"", "\"hi\"", true},
       {16, "\"hi\"", "hi", false},
   };
   for (const Case& c : cases) {

@@ -29,26 +29,30 @@ struct Record {
 /// The reply a server would send to `query`: its question echoed (owner
 /// names of the answers compressed to it), QR and AA set.
 std::vector<std::uint8_t> reply_to(std::vector<std::uint8_t> query, std::uint8_t rcode,
-                                   const std::vector<Record>& answers = {}, std::uint8_t extra_flags = 0) {
+                                   const std::vector<Record>& answers = {},
+                                   std::uint8_t extra_flags = 0) {
   query[2] = static_cast<std::uint8_t>(0x84 | extra_flags | (query[2] & 0x79));
   query[3] = rcode;
   query[7] = static_cast<std::uint8_t>(answers.size());
   for (const Record& record : answers) {
-    const std::uint8_t fixed[] = {0xc0, 0x0c, 0, static_cast<std::uint8_t>(record.type), 0, 1, 0, 0, 0, 60, 0,
-                                  static_cast<std::uint8_t>(record.rdata.size())};
+    const std::uint8_t fixed[] = {0xc0, 0x0c, 0, static_cast<std::uint8_t>(record.type),
+                                  0,    1,    0, 0,
+                                  0,    60,   0, static_cast<std::uint8_t>(record.rdata.size())};
     query.insert(query.end(), std::begin(fixed), std::end(fixed));
     query.insert(query.end(), record.rdata.begin(), record.rdata.end());
   }
   return query;
 }
 
-ProbeResult probe_with(const CheckSpec& check, ScriptedUdpServer::Handler handler, int datagrams = 1) {
+ProbeResult probe_with(const CheckSpec& check, ScriptedUdpServer::Handler handler,
+                       int datagrams = 1) {
   ScriptedUdpServer server(std::move(handler), datagrams);
   return run_probe(check, server.port());
 }
 
 ScriptedUdpServer::Handler answer(std::uint8_t rcode, std::vector<Record> answers = {}) {
-  return [rcode, answers](const std::vector<std::uint8_t>& query, const ScriptedUdpServer::Reply& reply) {
+  return [rcode, answers](const std::vector<std::uint8_t>& query,
+                          const ScriptedUdpServer::Reply& reply) {
     reply(reply_to(query, rcode, answers));
   };
 }
@@ -58,19 +62,23 @@ ScriptedUdpServer::Handler answer(std::uint8_t rcode, std::vector<Record> answer
 TEST_CASE("prober: dns query is well-formed: random id, RD=0, no EDNS", "[health]") {
   std::vector<std::vector<std::uint8_t>> queries;
   for (int i = 0; i < 2; ++i) {
-    probe_with(dns_check(), [&queries](const std::vector<std::uint8_t>& query, const ScriptedUdpServer::Reply& reply) {
+    probe_with(dns_check(), [&queries](const std::vector<std::uint8_t>& query,
+                                       const ScriptedUdpServer::Reply& reply) {
       queries.push_back(query);
       reply(reply_to(query, 0));
     });
   }
   REQUIRE(queries.size() == 2);
-  const std::vector<std::uint8_t> tail = {0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 's', 'v', 'c', 7,
-                                          'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1};
+  const std::vector<std::uint8_t> tail = {0,   0,   0,   1,   0,   0, 0,   0,   0,
+                                          0,   3,   's', 'v', 'c', 7, 'e', 'x', 'a',
+                                          'm', 'p', 'l', 'e', 0,   0, 1,   0,   1};
   for (const auto& query : queries) {
     REQUIRE(query.size() == 2 + tail.size());
-    CHECK(std::vector<std::uint8_t>(query.begin() + 2, query.end()) == tail);  // flags 0, one question, ARCOUNT 0
+    CHECK(std::vector<std::uint8_t>(query.begin() + 2, query.end()) ==
+          tail);  // flags 0, one question, ARCOUNT 0
   }
-  CHECK(queries[0][0] * 256 + queries[0][1] != queries[1][0] * 256 + queries[1][1]);  // 1 in 65536 to fail
+  CHECK(queries[0][0] * 256 + queries[0][1] !=
+        queries[1][0] * 256 + queries[1][1]);  // 1 in 65536 to fail
 }
 
 TEST_CASE("prober: dns rcode match passes, mismatch fails with its name", "[health]") {
@@ -119,8 +127,8 @@ TEST_CASE("prober: dns AAAA answers compare as addresses", "[health]") {
 TEST_CASE("prober: dns truncated reply passes without a TCP retry", "[health]") {
   CheckSpec check = dns_check();
   check.dns.expect_answer = {"192.0.2.1"};
-  const ProbeResult result =
-      probe_with(check, [](const std::vector<std::uint8_t>& query, const ScriptedUdpServer::Reply& reply) {
+  const ProbeResult result = probe_with(
+      check, [](const std::vector<std::uint8_t>& query, const ScriptedUdpServer::Reply& reply) {
         reply(reply_to(query, 0, {}, 0x02));
       });
   CHECK(result.ok);
@@ -128,25 +136,28 @@ TEST_CASE("prober: dns truncated reply passes without a TCP retry", "[health]") 
 }
 
 TEST_CASE("prober: dns garbage or short reply is a bad response", "[health]") {
-  const ProbeResult garbage = probe_with(dns_check(), [](const auto&, const ScriptedUdpServer::Reply& reply) {
-    reply({'g', 'a', 'r', 'b', 'a', 'g', 'e'});
-  });
+  const ProbeResult garbage =
+      probe_with(dns_check(), [](const auto&, const ScriptedUdpServer::Reply& reply) {
+        reply({'g', 'a', 'r', 'b', 'a', 'g', 'e'});
+      });
   CHECK(garbage.failure == ProbeFailure::bad_response);
   CHECK(garbage.detail == "short reply (7 bytes)");
 
-  const ProbeResult cut = probe_with(dns_check(), [](const std::vector<std::uint8_t>& query, const auto& reply) {
-    auto bytes = reply_to(query, 0, {{1, {192, 0, 2, 1}}});
-    bytes.resize(bytes.size() - 2);  // the A record's RDATA cut short
-    reply(bytes);
-  });
+  const ProbeResult cut =
+      probe_with(dns_check(), [](const std::vector<std::uint8_t>& query, const auto& reply) {
+        auto bytes = reply_to(query, 0, {{1, {192, 0, 2, 1}}});
+        bytes.resize(bytes.size() - 2);  // the A record's RDATA cut short
+        reply(bytes);
+      });
   CHECK(cut.failure == ProbeFailure::bad_response);
   CHECK(cut.detail == "answer record cut short");
 
-  const ProbeResult other = probe_with(dns_check(), [](const std::vector<std::uint8_t>& query, const auto& reply) {
-    auto bytes = reply_to(query, 0);
-    bytes[14] = 'x';  // "sxc.example."
-    reply(bytes);
-  });
+  const ProbeResult other =
+      probe_with(dns_check(), [](const std::vector<std::uint8_t>& query, const auto& reply) {
+        auto bytes = reply_to(query, 0);
+        bytes[14] = 'x';  // "sxc.example."
+        reply(bytes);
+      });
   CHECK(other.failure == ProbeFailure::bad_response);
   CHECK(other.detail == "reply to another question");
 }
@@ -184,7 +195,8 @@ TEST_CASE("prober: dns reply with a wrong id is ignored", "[health]") {
   CHECK(result.ok);
   CHECK(result.detail == "rcode NOERROR");
 
-  auto only_wrong = [](const std::vector<std::uint8_t>& query, const ScriptedUdpServer::Reply& reply) {
+  auto only_wrong = [](const std::vector<std::uint8_t>& query,
+                       const ScriptedUdpServer::Reply& reply) {
     auto spoofed = reply_to(query, 0);
     spoofed[0] ^= 0x01;
     reply(spoofed);

@@ -106,7 +106,8 @@ TEST_CASE("prober: http body substring match and mismatch", "[health]") {
   check.http.body_contains = "\"status\":\"up\"";
   CHECK(probe_with(check, respond(http_response(200, R"({"db":"ok","status":"up"})"))).ok);
 
-  const ProbeResult result = probe_with(check, respond(http_response(200, R"({"status":"degraded"})")));
+  const ProbeResult result =
+      probe_with(check, respond(http_response(200, R"({"status":"degraded"})")));
   CHECK(result.failure == ProbeFailure::body_mismatch);
   CHECK(result.detail == "\"\"status\":\"up\"\" not in the first 21 bytes of the body");
 }
@@ -115,7 +116,8 @@ TEST_CASE("prober: http body substring in a chunked body, across chunks", "[heal
   CheckSpec check = http_check();
   check.http.body_contains = "healthy";
   const std::string response =
-      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nall \r\n4\r\nheal\r\n3\r\nthy\r\n0\r\n\r\n";
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nall "
+      "\r\n4\r\nheal\r\n3\r\nthy\r\n0\r\n\r\n";
   CHECK(probe_with(check, respond(response)).ok);
 }
 
@@ -155,7 +157,8 @@ TEST_CASE("prober: http endless body ends at the cap with bounded memory", "[hea
   CHECK(result.failure == ProbeFailure::body_mismatch);
   CHECK(result.detail == "\"never there\" not in the first 65536 bytes of the body");
   CHECK(latency_ms(result) < 2000ms);  // stopped at the cap, not at the deadline
-  CHECK(sent < (std::size_t{64} << 20));  // hung up: the server could not push more than socket buffers
+  CHECK(sent <
+        (std::size_t{64} << 20));  // hung up: the server could not push more than socket buffers
 
   check.http.body_contains.clear();  // no body check: the headers decide
   CHECK(probe_with(check, endless).ok);
@@ -198,7 +201,8 @@ TEST_CASE("prober: http connection reset mid-response is a reset", "[health]") {
   };
   const ProbeResult result = probe_with(http_check(), rst);
   CHECK(result.failure == ProbeFailure::reset);
-  CHECK_THAT(result.detail, Catch::Contains("connection reset") || Catch::Contains("connection closed"));
+  CHECK_THAT(result.detail,
+             Catch::Contains("connection reset") || Catch::Contains("connection closed"));
 
   auto fin = [](int& fd) {
     read_request(fd);

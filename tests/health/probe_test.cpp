@@ -73,7 +73,8 @@ TEST_CASE("prober: tcp over IPv6 loopback passes when ::1 is available", "[healt
   sockaddr_in6 address{};
   address.sin6_family = AF_INET6;
   address.sin6_addr = in6addr_loopback;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd, 4) != 0) {
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(fd, 4) != 0) {
     ::close(fd);
     WARN("no IPv6 loopback here; skipped");
     return;
@@ -108,8 +109,9 @@ TEST_CASE("prober: many concurrent probes on one prober each get their own verdi
   std::vector<ProbeResult> results(16);
   for (std::size_t i = 0; i < results.size(); ++i) {
     const std::uint16_t port = i % 2 == 0 ? good.port() : refused_port;
-    boost::asio::co_spawn(io, prober.probe(localhost(), port, check),
-                          [&results, i](std::exception_ptr, ProbeResult r) { results[i] = std::move(r); });
+    boost::asio::co_spawn(
+        io, prober.probe(localhost(), port, check),
+        [&results, i](std::exception_ptr, ProbeResult r) { results[i] = std::move(r); });
   }
   io.run();
   for (std::size_t i = 0; i < results.size(); ++i) {

@@ -29,19 +29,23 @@
 
 namespace meridian::health::test {
 
-inline IpAddress localhost() { return IpAddress::v4(127, 0, 0, 1); }
+inline IpAddress localhost() {
+  return IpAddress::v4(127, 0, 0, 1);
+}
 
 /// Runs one probe on a fresh io_context until the context has no work left
 /// (so a probe that leaves an operation pending would hang here, not pass).
-inline ProbeResult run_probe(const CheckSpec& check, std::uint16_t port, IpAddress address = localhost()) {
+inline ProbeResult run_probe(const CheckSpec& check, std::uint16_t port,
+                             IpAddress address = localhost()) {
   boost::asio::io_context io;
   Prober prober(io.get_executor());
   std::optional<ProbeResult> result;
   bool threw = false;
-  boost::asio::co_spawn(io, prober.probe(address, port, check), [&](std::exception_ptr error, ProbeResult r) {
-    threw = error != nullptr;
-    result = std::move(r);
-  });
+  boost::asio::co_spawn(io, prober.probe(address, port, check),
+                        [&](std::exception_ptr error, ProbeResult r) {
+                          threw = error != nullptr;
+                          result = std::move(r);
+                        });
   io.run();
   REQUIRE_FALSE(threw);
   REQUIRE(result.has_value());
@@ -86,8 +90,7 @@ inline std::string read_request(int fd) {
 /// Waits until the peer closes (or the io timeout passes).
 inline void wait_for_close(int fd) {
   char buffer[1024];
-  while (::recv(fd, buffer, sizeof buffer, 0) > 0) {
-  }
+  while (::recv(fd, buffer, sizeof buffer, 0) > 0) {}
 }
 
 /// Closes with an RST instead of a FIN.
@@ -98,9 +101,11 @@ inline void reset_connection(int& fd) {
   fd = -1;
 }
 
-inline std::string http_response(int status, std::string_view body, std::string_view extra_headers = "") {
-  return "HTTP/1.1 " + std::to_string(status) + " Whatever\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\n" + std::string(extra_headers) + "\r\n" + std::string(body);
+inline std::string http_response(int status, std::string_view body,
+                                 std::string_view extra_headers = "") {
+  return "HTTP/1.1 " + std::to_string(status) +
+         " Whatever\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+         std::string(extra_headers) + "\r\n" + std::string(body);
 }
 
 /// Binds a socket of `type` on 127.0.0.1 with an OS-chosen port.
@@ -134,7 +139,8 @@ class ScriptedTcpServer {
  public:
   using Handler = std::function<void(int& fd)>;
 
-  explicit ScriptedTcpServer(Handler handler, int max_connections = 1) : handler_(std::move(handler)) {
+  explicit ScriptedTcpServer(Handler handler, int max_connections = 1)
+      : handler_(std::move(handler)) {
     listener_ = bind_localhost(SOCK_STREAM, port_);
     REQUIRE(::listen(listener_, 16) == 0);
     thread_ = std::thread([this, max_connections] {
@@ -175,9 +181,11 @@ class ScriptedTcpServer {
 class ScriptedUdpServer {
  public:
   using Reply = std::function<void(const std::vector<std::uint8_t>&)>;
-  using Handler = std::function<void(const std::vector<std::uint8_t>& datagram, const Reply& reply)>;
+  using Handler =
+      std::function<void(const std::vector<std::uint8_t>& datagram, const Reply& reply)>;
 
-  explicit ScriptedUdpServer(Handler handler, int max_datagrams = 1) : handler_(std::move(handler)) {
+  explicit ScriptedUdpServer(Handler handler, int max_datagrams = 1)
+      : handler_(std::move(handler)) {
     fd_ = bind_localhost(SOCK_DGRAM, port_);
     thread_ = std::thread([this, max_datagrams] {
       for (int i = 0; i < max_datagrams; ++i) {
@@ -185,8 +193,8 @@ class ScriptedUdpServer {
         std::vector<std::uint8_t> datagram(65536);
         sockaddr_in from{};
         socklen_t length = sizeof from;
-        const ssize_t n = ::recvfrom(fd_, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&from),
-                                     &length);
+        const ssize_t n = ::recvfrom(fd_, datagram.data(), datagram.size(), 0,
+                                     reinterpret_cast<sockaddr*>(&from), &length);
         if (n < 0) return;
         datagram.resize(static_cast<std::size_t>(n));
         handler_(datagram, [&](const std::vector<std::uint8_t>& bytes) {

@@ -42,10 +42,12 @@ struct TestPki {
                                          "extendedKeyUsage = serverAuth\n";
     const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
     const std::string script =
-        "cd '" + dir.string() + "' && " +                                                          //
-        "openssl req -x509" + ec + " -keyout ca.key -out ca.pem -days 2 -subj '/CN=Meridian Test CA' && " +
-        "openssl req" + ec + " -keyout server.key -out server.csr -subj '/CN=localhost' && " +
-        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2"
+        "cd '" + dir.string() + "' && " +  //
+        "openssl req -x509" + ec +
+        " -keyout ca.key -out ca.pem -days 2 -subj '/CN=Meridian Test CA' && " + "openssl req" +
+        ec + " -keyout server.key -out server.csr -subj '/CN=localhost' && " +
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
+        "-days 2"
         " -extfile server.ext";
     REQUIRE(std::system(("(" + script + ") >/dev/null 2>&1").c_str()) == 0);
     ca_file = (dir / "ca.pem").string();
@@ -110,9 +112,11 @@ ProbeResult probe_with(const CheckSpec& check, ScriptedTcpServer::Handler handle
 
 }  // namespace
 
-TEST_CASE("prober: https passes with the CA file, verifying the IP when no name is known", "[health]") {
+TEST_CASE("prober: https passes with the CA file, verifying the IP when no name is known",
+          "[health]") {
   Seen seen;
-  const ProbeResult result = probe_with(https_check(), tls_respond(http_response(200, "ok"), &seen));
+  const ProbeResult result =
+      probe_with(https_check(), tls_respond(http_response(200, "ok"), &seen));
   CHECK(result.ok);
   CHECK(result.detail == "status 200");
   CHECK(seen.sni.empty());  // never an IP literal as SNI
@@ -134,7 +138,8 @@ TEST_CASE("prober: https sends the Host name as SNI and verifies it", "[health]"
   CHECK_THAT(seen.request, Catch::Contains("Host: localhost:" + std::to_string(port) + "\r\n"));
 }
 
-TEST_CASE("prober: https without the CA file fails verification against the default store", "[health]") {
+TEST_CASE("prober: https without the CA file fails verification against the default store",
+          "[health]") {
   CheckSpec check = https_check();
   check.tls.ca_file.clear();
   const ProbeResult result = probe_with(check, tls_respond(http_response(200, "ok")));
@@ -230,10 +235,14 @@ TEST_CASE("prober: TLS server name comes from server_name, else a DNS-name Host"
     const char* expected;
   };
   const Case cases[] = {
-      {"api.example", "www.example", "api.example"}, {"", "www.example", "www.example"},
-      {"", "www.example:8443", "www.example"},       {"", "www.example.", "www.example"},
-      {"", "192.0.2.1", ""},                         {"", "192.0.2.1:443", ""},
-      {"", "[2001:db8::1]:443", ""},                 {"", "2001:db8::1", ""},
+      {"api.example", "www.example", "api.example"},
+      {"", "www.example", "www.example"},
+      {"", "www.example:8443", "www.example"},
+      {"", "www.example.", "www.example"},
+      {"", "192.0.2.1", ""},
+      {"", "192.0.2.1:443", ""},
+      {"", "[2001:db8::1]:443", ""},
+      {"", "2001:db8::1", ""},
       {"", "", ""},
   };
   for (const Case& c : cases) {

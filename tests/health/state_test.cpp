@@ -33,15 +33,13 @@ TEST_CASE("rise/fall: HAProxy semantics, table-driven", "[health]") {
     const char* states;
   };
   const Case cases[] = {
-      {2, 3, "+", "U"},                  // first probe decides
-      {2, 3, "-", "D"},
-      {2, 3, "+--", "UUU"},              // two failures: still up
-      {2, 3, "+---", "UUUD"},            // the third goes down
-      {2, 3, "+--+--", "UUUUUU"},        // a pass resets the failure streak
-      {2, 3, "-+", "DD"},                // one pass is not enough to rise
-      {2, 3, "-++", "DDU"},
-      {2, 3, "-+-+", "DDDD"},            // flapping stays down
-      {1, 1, "+-+-", "UDUD"},            // rise=fall=1 follows every probe
+      {2, 3, "+", "U"},                                    // first probe decides
+      {2, 3, "-", "D"},           {2, 3, "+--", "UUU"},    // two failures: still up
+      {2, 3, "+---", "UUUD"},                              // the third goes down
+      {2, 3, "+--+--", "UUUUUU"},                          // a pass resets the failure streak
+      {2, 3, "-+", "DD"},                                  // one pass is not enough to rise
+      {2, 3, "-++", "DDU"},       {2, 3, "-+-+", "DDDD"},  // flapping stays down
+      {1, 1, "+-+-", "UDUD"},                              // rise=fall=1 follows every probe
       {3, 2, "+--+++", "UUDDDU"},
   };
   for (const Case& c : cases) {
@@ -92,7 +90,7 @@ TEST_CASE("tracker: overrides beat probes, endpoint beats site", "[health]") {
   CHECK(tracker.set_endpoint_override(a, Override::force_down) == 1);
   CHECK_FALSE(tracker.usable(0));  // the endpoint's override wins over its site's
   CHECK(tracker.set_endpoint_override(a, Override::none) == 1);
-  CHECK(tracker.usable(0));        // the site's force-up again
+  CHECK(tracker.usable(0));  // the site's force-up again
 
   CHECK(tracker.set_site_override(1, Override::force_down) == 2);
   CHECK_FALSE(tracker.usable(2));  // drains reach unchecked endpoints too
@@ -124,14 +122,14 @@ TEST_CASE("tracker: record reports transitions that change TTLs", "[health]") {
   ok.ok = true;
   ProbeResult bad;
   const Clock::TimePoint now{};
-  CHECK(tracker.record(0, ok, now));        // unknown->up: usable both ways, but TTLs need no cut now
+  CHECK(tracker.record(0, ok, now));  // unknown->up: usable both ways, but TTLs need no cut now
   CHECK_FALSE(tracker.record(0, ok, now));  // nothing changes
   CHECK(tracker.record(0, bad, now));       // a falling streak begins: TTLs shorten
   CHECK(tracker.change_within(0) == std::chrono::milliseconds(2000));
   CHECK(tracker.record(0, bad, now));
-  CHECK(tracker.record(0, bad, now));       // down
+  CHECK(tracker.record(0, bad, now));  // down
   CHECK_FALSE(tracker.usable(0));
-  CHECK_FALSE(tracker.record(0, bad, now)); // still down, same outlook
+  CHECK_FALSE(tracker.record(0, bad, now));  // still down, same outlook
 }
 
 TEST_CASE("tracker: a reload inherits probe state of unchanged targets only", "[health]") {
@@ -152,8 +150,8 @@ TEST_CASE("tracker: a reload inherits probe state of unchanged targets only", "[
   changed.http.path = "/changed";
   HealthTracker after({{a, 0, check}, {a, 0, changed}}, UnknownPolicy::up);
   after.inherit(before);
-  CHECK(after.state(0).probed == Health::down);      // same target: state kept
-  CHECK(after.state(1).probed == Health::unknown);   // changed check: starts over
+  CHECK(after.state(0).probed == Health::down);               // same target: state kept
+  CHECK(after.state(1).probed == Health::unknown);            // changed check: starts over
   CHECK(after.state(0).endpoint_override == Override::none);  // overrides are not inherited
   CHECK_FALSE(after.usable(0));
 }

@@ -26,7 +26,8 @@ std::string test_config(std::uint16_t port) {
   std::ostringstream y;
   y << R"(node: { id: itest-1, site: eu-west }
 dns:
-  listen: ["127.0.0.1:)" << port << R"(", "[::1]:)" << port << R"("]
+  listen: ["127.0.0.1:)"
+    << port << R"(", "[::1]:)" << port << R"("]
   threads: 2
   udp_payload: 1232
   tcp_idle_timeout: 1s
@@ -62,7 +63,8 @@ zones:
       - "1.2.0.192.in-addr IN PTR static"
 )";
   for (int i = 0; i < 40; ++i) {
-    y << "      - \"big IN TXT \\\"" << std::string(40, static_cast<char>('a' + i % 26)) << i << "\\\"\"\n";
+    y << "      - \"big IN TXT \\\"" << std::string(40, static_cast<char>('a' + i % 26)) << i
+      << "\\\"\"\n";
   }
   y << R"(    services:
       www:
@@ -119,8 +121,12 @@ std::string field(const std::string& output, const std::string& pattern) {
   if (std::regex_search(output, match, std::regex(pattern))) return match[1];
   return "";
 }
-std::string status(const std::string& out) { return field(out, "status: ([A-Z]+)"); }
-std::string flags(const std::string& out) { return field(out, ";; flags: ([a-z ]*);"); }
+std::string status(const std::string& out) {
+  return field(out, "status: ([A-Z]+)");
+}
+std::string flags(const std::string& out) {
+  return field(out, ";; flags: ([a-z ]*);");
+}
 bool has_flag(const std::string& out, const std::string& flag) {
   std::istringstream words(flags(out));
   std::string word;
@@ -156,7 +162,8 @@ TEST_CASE("server: authoritative answers keep the question's case", "[integratio
   CHECK(status(out) == "NOERROR");
   CHECK(has_flag(out, "aa"));
   CHECK_FALSE(has_flag(out, "ra"));
-  CHECK(section(out, "ANSWER") == std::vector<std::string>{"StAtIc.DeMo.TeSt. 3600 IN A 192.0.2.1"});
+  CHECK(section(out, "ANSWER") ==
+        std::vector<std::string>{"StAtIc.DeMo.TeSt. 3600 IN A 192.0.2.1"});
 }
 
 TEST_CASE("server: NXDOMAIN and NODATA carry the SOA at the negative TTL", "[integration]") {
@@ -164,8 +171,10 @@ TEST_CASE("server: NXDOMAIN and NODATA carry the SOA at the negative TTL", "[int
   CHECK(status(nx) == "NXDOMAIN");
   CHECK(has_flag(nx, "aa"));
   REQUIRE(section(nx, "AUTHORITY").size() == 1);
-  CHECK_THAT(section(nx, "AUTHORITY")[0],
-             Catch::StartsWith("demo.test. 300 IN SOA ns1.demo.test. hostmaster.demo.test. 7 3600 600 604800 300"));
+  CHECK_THAT(
+      section(nx, "AUTHORITY")[0],
+      Catch::StartsWith(
+          "demo.test. 300 IN SOA ns1.demo.test. hostmaster.demo.test. 7 3600 600 604800 300"));
 
   const auto nodata = dig("static.demo.test AAAA");
   CHECK(status(nodata) == "NOERROR");
@@ -182,20 +191,24 @@ TEST_CASE("server: names outside our zones are REFUSED", "[integration]") {
 
 TEST_CASE("server: wildcards, CNAME chains and delegations", "[integration]") {
   const auto wild = dig("Foo.Bar.wild.demo.test A");
-  CHECK(section(wild, "ANSWER") == std::vector<std::string>{"Foo.Bar.wild.demo.test. 3600 IN A 192.0.2.99"});
+  CHECK(section(wild, "ANSWER") ==
+        std::vector<std::string>{"Foo.Bar.wild.demo.test. 3600 IN A 192.0.2.99"});
   CHECK(has_flag(wild, "aa"));
 
   const auto chain = dig("alias.demo.test A +subnet=81.2.69.0/24");
-  CHECK(section(chain, "ANSWER") == std::vector<std::string>{"alias.demo.test. 3600 IN CNAME web.demo.test.",
-                                                             "web.demo.test. 3600 IN CNAME www.demo.test.",
-                                                             "www.demo.test. 30 IN A 192.0.2.30"});
+  CHECK(section(chain, "ANSWER") ==
+        std::vector<std::string>{"alias.demo.test. 3600 IN CNAME web.demo.test.",
+                                 "web.demo.test. 3600 IN CNAME www.demo.test.",
+                                 "www.demo.test. 30 IN A 192.0.2.30"});
 
   const auto referral = dig("host.sub.demo.test A");
   CHECK(status(referral) == "NOERROR");
   CHECK_FALSE(has_flag(referral, "aa"));
   CHECK(section(referral, "ANSWER").empty());
-  CHECK(section(referral, "AUTHORITY") == std::vector<std::string>{"sub.demo.test. 3600 IN NS ns.sub.demo.test."});
-  CHECK(section(referral, "ADDITIONAL") == std::vector<std::string>{"ns.sub.demo.test. 3600 IN A 192.0.2.53"});
+  CHECK(section(referral, "AUTHORITY") ==
+        std::vector<std::string>{"sub.demo.test. 3600 IN NS ns.sub.demo.test."});
+  CHECK(section(referral, "ADDITIONAL") ==
+        std::vector<std::string>{"ns.sub.demo.test. 3600 IN A 192.0.2.53"});
 }
 
 TEST_CASE("server: record types, and addresses for NS, MX and SRV targets", "[integration]") {
@@ -203,7 +216,8 @@ TEST_CASE("server: record types, and addresses for NS, MX and SRV targets", "[in
   CHECK(section(ns, "ANSWER").size() == 2);
   CHECK(section(ns, "ADDITIONAL") == std::vector<std::string>{"ns1.demo.test. 3600 IN A 127.0.0.1",
                                                               "ns2.demo.test. 3600 IN AAAA ::1"});
-  CHECK(section(dig("demo.test MX"), "ADDITIONAL") == std::vector<std::string>{"mail.demo.test. 3600 IN A 192.0.2.25"});
+  CHECK(section(dig("demo.test MX"), "ADDITIONAL") ==
+        std::vector<std::string>{"mail.demo.test. 3600 IN A 192.0.2.25"});
   CHECK(section(dig("_sip._tcp.demo.test SRV"), "ADDITIONAL") ==
         std::vector<std::string>{"static.demo.test. 3600 IN A 192.0.2.1"});
   CHECK(section(dig("demo.test CAA"), "ANSWER") ==
@@ -214,7 +228,8 @@ TEST_CASE("server: record types, and addresses for NS, MX and SRV targets", "[in
   CHECK(section(dig("1.2.0.192.in-addr.demo.test PTR"), "ANSWER") ==
         std::vector<std::string>{"1.2.0.192.in-addr.demo.test. 3600 IN PTR static.demo.test."});
   CHECK(section(dig("opaque.demo.test SSHFP"), "ANSWER") ==
-        std::vector<std::string>{"opaque.demo.test. 3600 IN SSHFP 1 1 0123456789ABCDEF0123456789ABCDEF01234567"});
+        std::vector<std::string>{
+            "opaque.demo.test. 3600 IN SSHFP 1 1 0123456789ABCDEF0123456789ABCDEF01234567"});
 }
 
 TEST_CASE("server: ANY gets a minimal answer", "[integration]") {
@@ -263,19 +278,21 @@ TEST_CASE("server: ECS steers to the closest site and echoes the scope", "[integ
     const char* answer;
   };
   const Case cases[] = {
-      {"81.2.69.0/24", "A", "192.0.2.30"},         // London -> eu-west
-      {"89.160.20.0/24", "A", "192.0.2.30"},       // Linköping -> eu-west
-      {"216.160.83.0/24", "A", "192.0.2.10"},      // Milton, WA -> us-west
-      {"175.16.199.0/24", "A", "192.0.2.40"},      // Changchun -> ap-northeast
-      {"200.160.0.0/20", "A", "192.0.2.50"},       // São Paulo -> sa-east
-      {"2001:218::/32", "AAAA", "2001:db8:40::40"}, // Tokyo -> ap-northeast
+      {"81.2.69.0/24", "A", "192.0.2.30"},           // London -> eu-west
+      {"89.160.20.0/24", "A", "192.0.2.30"},         // Linköping -> eu-west
+      {"216.160.83.0/24", "A", "192.0.2.10"},        // Milton, WA -> us-west
+      {"175.16.199.0/24", "A", "192.0.2.40"},        // Changchun -> ap-northeast
+      {"200.160.0.0/20", "A", "192.0.2.50"},         // São Paulo -> sa-east
+      {"2001:218::/32", "AAAA", "2001:db8:40::40"},  // Tokyo -> ap-northeast
   };
   for (const Case& c : cases) {
     INFO(c.subnet);
     for (const char* transport : {"", "+tcp"}) {
-      const auto out = dig(std::string("www.demo.test ") + c.type + " +subnet=" + c.subnet + " " + transport);
-      CHECK(section(out, "ANSWER") ==
-            std::vector<std::string>{std::string("www.demo.test. 30 IN ") + c.type + " " + c.answer});
+      const auto out =
+          dig(std::string("www.demo.test ") + c.type + " +subnet=" + c.subnet + " " + transport);
+      CHECK(
+          section(out, "ANSWER") ==
+          std::vector<std::string>{std::string("www.demo.test. 30 IN ") + c.type + " " + c.answer});
       // dig prints the ECS option as ADDRESS/SOURCE/SCOPE; the scope is set.
       const std::string ecs = field(out, "CLIENT-SUBNET: ([0-9a-f:./]+)");
       INFO(ecs);
@@ -284,14 +301,17 @@ TEST_CASE("server: ECS steers to the closest site and echoes the scope", "[integ
     }
   }
   // No location (loopback source, no ECS): default_sites -> us-east.
-  CHECK(section(dig("www.demo.test A"), "ANSWER") == std::vector<std::string>{"www.demo.test. 30 IN A 192.0.2.20"});
+  CHECK(section(dig("www.demo.test A"), "ANSWER") ==
+        std::vector<std::string>{"www.demo.test. 30 IN A 192.0.2.20"});
   // Static answers do not depend on the client: scope 0.
-  CHECK_THAT(dig("static.demo.test A +subnet=81.2.69.0/24"), Catch::Contains("CLIENT-SUBNET: 81.2.69.0/24/0"));
+  CHECK_THAT(dig("static.demo.test A +subnet=81.2.69.0/24"),
+             Catch::Contains("CLIENT-SUBNET: 81.2.69.0/24/0"));
 }
 
 TEST_CASE("server: IPv6 listener and kdig agree", "[integration]") {
   const auto v6 = dig("www.demo.test AAAA +subnet=81.2.69.0/24", "::1");
-  CHECK(section(v6, "ANSWER") == std::vector<std::string>{"www.demo.test. 30 IN AAAA 2001:db8:30::30"});
+  CHECK(section(v6, "ANSWER") ==
+        std::vector<std::string>{"www.demo.test. 30 IN AAAA 2001:db8:30::30"});
   const auto k = run("kdig @127.0.0.1 -p " + std::to_string(fixture().port) +
                      " +tcp +subnet=175.16.199.0/24 +short www.demo.test A");
   CHECK(k.status == 0);
@@ -313,8 +333,20 @@ int tcp_connect(std::uint16_t port) {
   return fd;
 }
 
-std::vector<std::uint8_t> query_bytes(std::uint16_t id, const std::string& name, std::uint16_t type) {
-  std::vector<std::uint8_t> q = {static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id), 0, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+std::vector<std::uint8_t> query_bytes(std::uint16_t id, const std::string& name,
+                                      std::uint16_t type) {
+  std::vector<std::uint8_t> q = {static_cast<std::uint8_t>(id >> 8),
+                                 static_cast<std::uint8_t>(id),
+                                 0,
+                                 0,
+                                 0,
+                                 1,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 0};
   std::istringstream labels(name);
   std::string label;
   while (std::getline(labels, label, '.')) {
@@ -407,15 +439,15 @@ TEST_CASE("server: malformed packets get FORMERR or silence, never a crash", "[i
       {},
       {0x12},
       std::vector<std::uint8_t>(11, 0xff),
-      std::vector<std::uint8_t>(12, 0),                                       // no question
-      {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1},              // pointer loop
-      {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 40, 0, 1, 0, 1},              // pointer past the end
-      {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 16, 0, 1, 0, 1, 1, 'a', 0},   // forward pointer
+      std::vector<std::uint8_t>(12, 0),                            // no question
+      {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1},  // pointer loop
+      {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 40, 0, 1, 0, 1},  // pointer past the end
+      {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 16, 0, 1, 0, 1, 1, 'a', 0},  // forward pointer
       {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 63, 'a', 'b'},                     // label past the end
-      {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x80, 'a', 0, 0, 1, 0, 1},          // reserved label type
-      {0, 1, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0},                              // QDCOUNT 65535
-      {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 1},              // ARCOUNT with no records
-      {0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1},                 // a response
+      {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x80, 'a', 0, 0, 1, 0, 1},         // reserved label type
+      {0, 1, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0},                             // QDCOUNT 65535
+      {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 1},  // ARCOUNT with no records
+      {0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1},     // a response
   };
   auto with_garbage = good;
   with_garbage.insert(with_garbage.end(), {1, 2, 3});
@@ -426,7 +458,8 @@ TEST_CASE("server: malformed packets get FORMERR or silence, never a crash", "[i
   // A bad ECS (address longer than its prefix needs).
   auto bad_ecs = good;
   bad_ecs[11] = 1;
-  bad_ecs.insert(bad_ecs.end(), {0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 11, 0, 8, 0, 7, 0, 1, 8, 0, 81, 2, 69});
+  bad_ecs.insert(bad_ecs.end(),
+                 {0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 11, 0, 8, 0, 7, 0, 1, 8, 0, 81, 2, 69});
   corpus.push_back(bad_ecs);
 
   for (std::size_t i = 0; i < corpus.size(); ++i) {
@@ -434,8 +467,8 @@ TEST_CASE("server: malformed packets get FORMERR or silence, never a crash", "[i
     const auto reply = udp_exchange(port, corpus[i], std::chrono::milliseconds(300));
     if (!reply.empty()) {
       REQUIRE(reply.size() >= 12);
-      CHECK((reply[2] & 0x80) != 0);      // a response
-      CHECK((reply[3] & 0x0F) == 1);      // FORMERR
+      CHECK((reply[2] & 0x80) != 0);  // a response
+      CHECK((reply[3] & 0x0F) == 1);  // FORMERR
     }
   }
   // Random mutations of a valid query, from a fixed seed.
@@ -446,7 +479,10 @@ TEST_CASE("server: malformed packets get FORMERR or silence, never a crash", "[i
     for (int e = 0; e < edits; ++e) {
       switch (random() % 3) {
         case 0: packet[random() % packet.size()] = static_cast<std::uint8_t>(random()); break;
-        case 1: packet.resize(random() % (packet.size() + 1)); if (packet.empty()) packet.push_back(0); break;
+        case 1:
+          packet.resize(random() % (packet.size() + 1));
+          if (packet.empty()) packet.push_back(0);
+          break;
         default: packet.push_back(static_cast<std::uint8_t>(random())); break;
       }
     }

@@ -19,8 +19,12 @@
 
 namespace meridian::itest {
 
-std::string meridian_binary() { return MERIDIAN_BINARY; }
-std::string source_dir() { return MERIDIAN_SOURCE_DIR; }
+std::string meridian_binary() {
+  return MERIDIAN_BINARY;
+}
+std::string source_dir() {
+  return MERIDIAN_SOURCE_DIR;
+}
 
 CommandResult run(const std::string& command) {
   CommandResult result;
@@ -28,7 +32,8 @@ CommandResult run(const std::string& command) {
   if (pipe == nullptr) throw std::runtime_error("popen failed: " + command);
   std::array<char, 4096> buffer;
   std::size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    result.output.append(buffer.data(), n);
   const int status = ::pclose(pipe);
   result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
@@ -100,7 +105,8 @@ std::vector<std::uint8_t> udp_exchange(std::uint16_t port, const std::vector<std
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  ::sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&address),
+           sizeof address);
   pollfd waiting{fd, POLLIN, 0};
   std::vector<std::uint8_t> reply;
   if (::poll(&waiting, 1, static_cast<int>(timeout.count())) == 1) {
@@ -131,14 +137,17 @@ Server::Server(const std::string& config_path, std::uint16_t port) : port_(port)
     std::_Exit(127);
   }
   // A valid query for a name nobody serves: any answer proves liveness.
-  const std::vector<std::uint8_t> probe = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 4, 'p', 'i', 'n', 'g', 0, 0, 1, 0, 1};
+  const std::vector<std::uint8_t> probe = {0, 1, 0,   0,   0,   1,   0, 0, 0, 0, 0,
+                                           0, 4, 'p', 'i', 'n', 'g', 0, 0, 1, 0, 1};
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (!running()) throw std::runtime_error("meridian exited at start; log: " + run("cat " + log_path_).output);
+    if (!running())
+      throw std::runtime_error("meridian exited at start; log: " + run("cat " + log_path_).output);
     if (!udp_exchange(port_, probe, std::chrono::milliseconds(100)).empty()) return;
   }
   stop(SIGKILL);
-  throw std::runtime_error("meridian did not answer within 10 s; log: " + run("cat " + log_path_).output);
+  throw std::runtime_error("meridian did not answer within 10 s; log: " +
+                           run("cat " + log_path_).output);
 }
 
 Server::~Server() {

@@ -59,8 +59,9 @@ class Server {
 
 /// Sends `packet` over UDP to 127.0.0.1:port and returns the reply, or an
 /// empty vector after `timeout`.
-std::vector<std::uint8_t> udp_exchange(std::uint16_t port, const std::vector<std::uint8_t>& packet,
-                                       std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
+std::vector<std::uint8_t> udp_exchange(
+    std::uint16_t port, const std::vector<std::uint8_t>& packet,
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
 
 /// Path of the meridian binary and of the source tree (compile definitions).
 std::string meridian_binary();

@@ -10,8 +10,8 @@
 #include "tests/config/test_support.hpp"
 
 using namespace meridian;
-using meridian::test::parse;
 using meridian::test::cluster_config;
+using meridian::test::parse;
 using meridian::test::with;
 
 TEST_CASE("store wiring: store settings name the founders and count ticks", "[main][cluster]") {

@@ -162,8 +162,7 @@ TEST_CASE("socket deadline: arm replaces a running countdown and clears expired(
   });
   write_after(writer, sockets.client, 150ms);
   io.restart();
-  while (!second.error && io.run_one_for(kGiveUp) > 0) {
-  }
+  while (!second.error && io.run_one_for(kGiveUp) > 0) {}
   REQUIRE(second.error.has_value());
   CHECK_FALSE(*second.error);
   CHECK(second.bytes == 1);
@@ -199,8 +198,8 @@ TEST_CASE("socket deadline: a signal's deadline cancels the operation its corout
   std::optional<error_code> outcome;
   auto reader = [&]() -> asio::awaitable<void> {
     std::array<char, 16> buffer;
-    auto [error, n] = co_await sockets.server.async_read_some(
-        asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
+    auto [error, n] = co_await sockets.server.async_read_some(asio::buffer(buffer),
+                                                              asio::as_tuple(asio::use_awaitable));
     outcome = error;
   };
   deadline.arm(30ms);

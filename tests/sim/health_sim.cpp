@@ -23,11 +23,12 @@
 namespace {
 
 void summarize(std::uint64_t seed, const meridian::sim::HealthSimOutcome& outcome) {
-  std::cout << "seed " << seed << ": " << (outcome.ok ? "ok" : "FAILED") << ", " << outcome.nodes << " nodes"
-            << (outcome.stable_world ? " (stable world)" : "") << ", " << outcome.sim_ms << " simulated ms, "
-            << outcome.leaders << " leader terms, " << outcome.crashes << " crashes, " << outcome.partitions
-            << " partitions, " << outcome.fallbacks << " fallbacks, " << outcome.flips << " verdict flips, "
-            << outcome.overrides << " overrides, " << outcome.probes << " probes, " << outcome.answers_compared
+  std::cout << "seed " << seed << ": " << (outcome.ok ? "ok" : "FAILED") << ", " << outcome.nodes
+            << " nodes" << (outcome.stable_world ? " (stable world)" : "") << ", " << outcome.sim_ms
+            << " simulated ms, " << outcome.leaders << " leader terms, " << outcome.crashes
+            << " crashes, " << outcome.partitions << " partitions, " << outcome.fallbacks
+            << " fallbacks, " << outcome.flips << " verdict flips, " << outcome.overrides
+            << " overrides, " << outcome.probes << " probes, " << outcome.answers_compared
             << " answer comparisons\n";
   if (!outcome.ok) std::cout << outcome.failure << "\n";
 }
@@ -37,15 +38,16 @@ void summarize(std::uint64_t seed, const meridian::sim::HealthSimOutcome& outcom
 int main(int argc, char** argv) {
   const auto options = meridian::sim::parse_sim_options(argc, argv);
   if (!options) {
-    std::cerr << "usage: health_sim --seed N [--trace] | --seeds FIRST:COUNT [--budget-seconds S]\n";
+    std::cerr
+        << "usage: health_sim --seed N [--trace] | --seeds FIRST:COUNT [--budget-seconds S]\n";
     return 2;
   }
   if (options->single) {
     const auto outcome = meridian::sim::run_health_simulation({options->seed, options->trace});
     summarize(options->seed, outcome);
     if (!outcome.ok) {
-      std::cout << "FAILED seed " << options->seed << "; replay with health_sim --seed " << options->seed
-                << " --trace\n";
+      std::cout << "FAILED seed " << options->seed << "; replay with health_sim --seed "
+                << options->seed << " --trace\n";
       return 1;
     }
     return 0;
@@ -53,7 +55,8 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   std::uint64_t ran = 0, flips = 0, fallbacks = 0, overrides = 0, compared = 0;
   for (std::uint64_t s = options->first; s < options->first + options->count; ++s) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (options->budget_seconds > 0 && elapsed >= static_cast<double>(options->budget_seconds)) {
       std::cout << "time budget of " << options->budget_seconds << "s spent\n";
       break;
@@ -70,12 +73,14 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%llu of %llu seeds passed in %.1fs (%.1f seeds/s): %llu verdict flips, %llu fallbacks, "
-              "%llu overrides, %llu answer comparisons\n",
-              static_cast<unsigned long long>(ran), static_cast<unsigned long long>(options->count), elapsed,
-              elapsed > 0 ? static_cast<double>(ran) / elapsed : 0.0, static_cast<unsigned long long>(flips),
-              static_cast<unsigned long long>(fallbacks), static_cast<unsigned long long>(overrides),
-              static_cast<unsigned long long>(compared));
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf(
+      "%llu of %llu seeds passed in %.1fs (%.1f seeds/s): %llu verdict flips, %llu fallbacks, "
+      "%llu overrides, %llu answer comparisons\n",
+      static_cast<unsigned long long>(ran), static_cast<unsigned long long>(options->count),
+      elapsed, elapsed > 0 ? static_cast<double>(ran) / elapsed : 0.0,
+      static_cast<unsigned long long>(flips), static_cast<unsigned long long>(fallbacks),
+      static_cast<unsigned long long>(overrides), static_cast<unsigned long long>(compared));
   return 0;
 }

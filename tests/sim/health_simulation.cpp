@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <array>
 #include <deque>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -31,11 +31,11 @@
 #include "gslb/replicated_health.hpp"
 #include "gslb/routing_publisher.hpp"
 #include "health/tracker.hpp"
-#include "tools/geoip_csv.hpp"
-#include "tools/mmdb_writer.hpp"
 #include "tests/sim/sim_member.hpp"
 #include "tests/sim/sim_network.hpp"
 #include "tests/sim/sim_store.hpp"
+#include "tools/geoip_csv.hpp"
+#include "tools/mmdb_writer.hpp"
 
 namespace meridian::sim {
 namespace {
@@ -60,10 +60,12 @@ struct SiteInfo {
   const char* name;
   double lat, lon;
 };
-constexpr SiteInfo kSites[] = {{"us-west", 47.61, -122.33}, {"us-east", 39.04, -77.49}, {"eu-west", 51.51, -0.13}};
+constexpr SiteInfo kSites[] = {
+    {"us-west", 47.61, -122.33}, {"us-east", 39.04, -77.49}, {"eu-west", 51.51, -0.13}};
 /// Clients located by the demo GeoIP database, and two it does not know.
-const char* const kClients[] = {"81.2.69.1",   "89.160.20.1", "216.160.83.1", "175.16.199.1", "200.160.0.1",
-                                "54.80.0.1",   "127.0.0.1",   "2001:218::1",  "2a02:cf40::1", "10.1.2.3"};
+const char* const kClients[] = {"81.2.69.1",    "89.160.20.1", "216.160.83.1", "175.16.199.1",
+                                "200.160.0.1",  "54.80.0.1",   "127.0.0.1",    "2001:218::1",
+                                "2a02:cf40::1", "10.1.2.3"};
 
 /// The demo GeoIP database, built once per process from the demo's source
 /// (configs/demo/geoip.csv) into a temporary file that goes with the process.
@@ -71,10 +73,12 @@ const std::string& demo_geoip_database() {
   struct Database {
     std::string path;
     Database() {
-      path = (std::filesystem::temp_directory_path() / ("meridian-health-sim-" + std::to_string(::getpid()) + ".mmdb"))
+      path = (std::filesystem::temp_directory_path() /
+              ("meridian-health-sim-" + std::to_string(::getpid()) + ".mmdb"))
                  .string();
       auto rows = geo::read_geoip_csv(std::string(MERIDIAN_SOURCE_DIR) + "/configs/demo/geoip.csv");
-      if (!rows) throw std::runtime_error("the demo GeoIP source does not read: " + rows.error().message);
+      if (!rows)
+        throw std::runtime_error("the demo GeoIP source does not read: " + rows.error().message);
       if (auto written = geo::write_mmdb(*rows, path); !written) {
         throw std::runtime_error("cannot write " + path + ": " + written.error().message);
       }
@@ -115,10 +119,11 @@ struct Params {
 
   std::string describe() const {
     std::ostringstream out;
-    out << nodes << " nodes, fallback after " << fallback_after_ms << "ms, lease " << lease_ms << "ms, interval "
-        << interval_ms << "ms rise " << rise << " fall " << fall << ", quorum " << quorum << ", probe_from "
-        << probe_from << ", answer_count " << answer_count << (stable_world ? ", stable world" : "")
-        << (flaps ? ", flaps" : "") << (cuts ? ", cut links" : "") << (operators ? ", operators" : "")
+    out << nodes << " nodes, fallback after " << fallback_after_ms << "ms, lease " << lease_ms
+        << "ms, interval " << interval_ms << "ms rise " << rise << " fall " << fall << ", quorum "
+        << quorum << ", probe_from " << probe_from << ", answer_count " << answer_count
+        << (stable_world ? ", stable world" : "") << (flaps ? ", flaps" : "")
+        << (cuts ? ", cut links" : "") << (operators ? ", operators" : "")
         << (compaction ? ", compaction" : "");
     return out.str();
   }
@@ -147,11 +152,12 @@ struct Node {
   std::unique_ptr<gslb::RoutingPublisher> routing;
   std::unique_ptr<gslb::ReplicatedHealth> replicated;
   bool loaded = false;
-  std::vector<std::uint64_t> next_probe;                // per target; UINT64_MAX: not probed here
-  std::vector<std::deque<bool>> results;                // per target, this incarnation's latest probes
+  std::vector<std::uint64_t> next_probe;  // per target; UINT64_MAX: not probed here
+  std::vector<std::deque<bool>> results;  // per target, this incarnation's latest probes
   std::uint64_t restart_at = 0;
   std::uint64_t started_at = 0;
-  std::optional<std::uint64_t> leaderless_since;  // first ms of the current stretch without a leader
+  std::optional<std::uint64_t>
+      leaderless_since;  // first ms of the current stretch without a leader
   /// As leaderless_since, but a leader heard for less than a health tick
   /// does not end the stretch (the follower samples at its ticks).
   std::optional<std::uint64_t> quiet_since;
@@ -204,7 +210,8 @@ class Simulation {
   void check_all(bool answers_too);
   void check_node(Node& node);
   void check_agreement(bool answers_too);
-  void check_published_view(const std::string& key, const std::optional<std::string>& value, std::uint64_t index);
+  void check_published_view(const std::string& key, const std::optional<std::string>& value,
+                            std::uint64_t index);
   std::string converged();
 
   HealthSimOptions options_;
@@ -221,10 +228,10 @@ class Simulation {
   store::Membership founders_;
 
   // The world, and what the configs say of it.
-  std::map<std::string, bool> world_up_;                // by probed address
-  std::set<std::pair<NodeId, std::string>> cut_;        // (node, address) links that are down
-  std::vector<std::string> target_keys_;                // by target index (the same on every node)
-  std::vector<std::string> target_address_;             // by target index
+  std::map<std::string, bool> world_up_;          // by probed address
+  std::set<std::pair<NodeId, std::string>> cut_;  // (node, address) links that are down
+  std::vector<std::string> target_keys_;          // by target index (the same on every node)
+  std::vector<std::string> target_address_;       // by target index
   std::map<std::string, std::size_t> target_of_key_;
   std::vector<EndpointRef> endpoints_;
   std::uint64_t heal_at_ = 0;
@@ -233,14 +240,17 @@ class Simulation {
   bool op_pending_ = false;
   NodeId op_via_ = 0;  // the node the pending action went through
   std::uint64_t next_op_at_ = 0;
-  std::map<std::string, std::optional<OperatorOverride>> expected_;  // by key: acknowledged, certain
-  std::set<std::string> uncertain_;                                   // outcome unknown
+  std::map<std::string, std::optional<OperatorOverride>>
+      expected_;                     // by key: acknowledged, certain
+  std::set<std::string> uncertain_;  // outcome unknown
 
   // What the checks remember.
   std::set<std::uint64_t> leader_terms_;
   std::set<std::uint64_t> checked_views_;  // log indices of observation records checked
   /// Per (observer, target key): every probed state its trackers held, by time.
-  std::map<std::pair<std::string, std::string>, std::vector<std::pair<std::uint64_t, std::optional<bool>>>> held_;
+  std::map<std::pair<std::string, std::string>,
+           std::vector<std::pair<std::uint64_t, std::optional<bool>>>>
+      held_;
   HealthSimOutcome outcome_;
 };
 
@@ -251,22 +261,25 @@ class Relay final : public SimRelay {
  public:
   explicit Relay(Simulation& sim) : sim_(sim) {}
 
-  void forward(NodeId from, NodeId leader, store::KvCommand command, bool system, Answer answer) override {
+  void forward(NodeId from, NodeId leader, store::KvCommand command, bool system,
+               Answer answer) override {
     Node* origin = sim_.running(from, 0);
     if (origin == nullptr) return;
     const std::uint64_t from_boot = origin->member->incarnation();
-    schedule(from, leader, [this, from, from_boot, leader, command = std::move(command), system,
-                            answer = std::move(answer)]() mutable {
-      Node* target = sim_.running(leader, 0);
-      if (target == nullptr || target->store == nullptr) return;
-      target->store->propose(std::move(command), system, false,
-                             [this, from, from_boot, leader, answer](store::KvResult result,
-                                                                     std::optional<store::StoreError> error) {
-                               schedule(leader, from, [this, from, from_boot, answer, result, error] {
-                                 if (sim_.running(from, from_boot) != nullptr) answer(result, error);
-                               });
-                             });
-    });
+    schedule(from, leader,
+             [this, from, from_boot, leader, command = std::move(command), system,
+              answer = std::move(answer)]() mutable {
+               Node* target = sim_.running(leader, 0);
+               if (target == nullptr || target->store == nullptr) return;
+               target->store->propose(
+                   std::move(command), system, false,
+                   [this, from, from_boot, leader, answer](store::KvResult result,
+                                                           std::optional<store::StoreError> error) {
+                     schedule(leader, from, [this, from, from_boot, answer, result, error] {
+                       if (sim_.running(from, from_boot) != nullptr) answer(result, error);
+                     });
+                   });
+             });
   }
 
   /// Runs what is due now on links that are not cut.
@@ -315,9 +328,13 @@ Simulation::Simulation(const HealthSimOptions& options)
     node->name = name(id);
     node->site = static_cast<std::uint32_t>((id - 1) % std::size(kSites));
     auto config = parse_config(config_text(*node), node->name + ".yaml", "");
-    if (!config) throw std::runtime_error("the simulation's config does not load:\n" + config.error().message);
-    auto generation = gslb::make_generation(std::make_shared<const Config>(std::move(config).value()));
-    if (!generation) throw std::runtime_error("the simulation's config does not build: " + generation.error().message);
+    if (!config)
+      throw std::runtime_error("the simulation's config does not load:\n" + config.error().message);
+    auto generation =
+        gslb::make_generation(std::make_shared<const Config>(std::move(config).value()));
+    if (!generation)
+      throw std::runtime_error("the simulation's config does not build: " +
+                               generation.error().message);
     node->generation = std::make_shared<const gslb::Generation>(std::move(generation).value());
     nodes_.push_back(std::move(node));
   }
@@ -333,10 +350,14 @@ Simulation::Simulation(const HealthSimOptions& options)
   for (const ZoneConfig& zone : generation.config->zones) {
     for (const ServiceConfig& service : zone.services) {
       for (std::size_t e = 0; e < service.endpoints.size(); ++e) {
-        EndpointRef ref{service_index, e, generation.plan.target_of[service_index][e],
-                        generation.config->sites[service.endpoints[e].site].name, {}};
+        EndpointRef ref{service_index,
+                        e,
+                        generation.plan.target_of[service_index][e],
+                        generation.config->sites[service.endpoints[e].site].name,
+                        {}};
         for (std::size_t a = 0; a < service.spec.endpoints.size(); ++a) {
-          if (service.endpoint_of_address[a] == e) ref.addresses.push_back(service.spec.endpoints[a].address.to_string());
+          if (service.endpoint_of_address[a] == e)
+            ref.addresses.push_back(service.spec.endpoints[a].address.to_string());
         }
         endpoints_.push_back(std::move(ref));
       }
@@ -395,32 +416,34 @@ void Simulation::choose_params() {
 std::string Simulation::config_text(const Node& node) const {
   const Params& p = params_;
   std::ostringstream y;
-  y << "node: { id: " << node.name << ", site: " << kSites[node.site].name << ", data_dir: /sim/" << node.name
-    << " }\n";
+  y << "node: { id: " << node.name << ", site: " << kSites[node.site].name << ", data_dir: /sim/"
+    << node.name << " }\n";
   y << "cluster:\n  listen: \"127.0.0.1:" << 7400 + node.id << "\"\n  peers:\n";
   for (NodeId id = 1; id <= p.nodes; ++id) {
     y << "    - { id: n" << id << ", address: \"127.0.0.1:" << 7400 + id << "\" }\n";
   }
   y << "  tls: { ca: ca.pem, cert: " << node.name << ".pem, key: " << node.name << ".key }\n";
   y << "geoip: { database: " << demo_geoip_database() << " }\n";
-  y << "health: { unknown: up, local_fallback_after: " << p.fallback_after_ms << "ms, observer_lease: " << p.lease_ms
-    << "ms }\n";
-  y << "checks:\n  web: { type: http, port: 80, interval: " << p.interval_ms << "ms, timeout: " << p.interval_ms / 2
-    << "ms, rise: " << p.rise << ", fall: " << p.fall << ", quorum: " << p.quorum << ", probe_from: "
-    << p.probe_from << " }\n";
+  y << "health: { unknown: up, local_fallback_after: " << p.fallback_after_ms
+    << "ms, observer_lease: " << p.lease_ms << "ms }\n";
+  y << "checks:\n  web: { type: http, port: 80, interval: " << p.interval_ms
+    << "ms, timeout: " << p.interval_ms / 2 << "ms, rise: " << p.rise << ", fall: " << p.fall
+    << ", quorum: " << p.quorum << ", probe_from: " << p.probe_from << " }\n";
   y << "sites:\n";
-  for (const SiteInfo& site : kSites) y << "  " << site.name << ": { lat: " << site.lat << ", lon: " << site.lon << " }\n";
+  for (const SiteInfo& site : kSites)
+    y << "  " << site.name << ": { lat: " << site.lat << ", lon: " << site.lon << " }\n";
   y << "zones:\n  - origin: sim.test.\n    soa: { mname: ns1, rname: hostmaster }\n    ns: [ns1]\n"
        "    records: [\"ns1 IN A 192.0.2.1\"]\n    services:\n";
   y << "      www:\n        policy: closest\n        answer_count: " << p.answer_count
     << "\n        check: web\n        endpoints:\n";
   for (std::size_t s = 0; s < std::size(kSites); ++s) {
     for (int e = 1; e <= 2; ++e) {
-      y << "          - { address: [10.0." << s + 1 << "." << e << ", \"2001:db8:" << s + 1 << "::" << e
-        << "\"], site: " << kSites[s].name << " }\n";
+      y << "          - { address: [10.0." << s + 1 << "." << e << ", \"2001:db8:" << s + 1
+        << "::" << e << "\"], site: " << kSites[s].name << " }\n";
     }
   }
-  y << "      api:\n        policy: failover\n        order: [us-east, eu-west, us-west]\n        check: web\n"
+  y << "      api:\n        policy: failover\n        order: [us-east, eu-west, us-west]\n        "
+       "check: web\n"
        "        endpoints:\n";
   for (std::size_t s = 0; s < std::size(kSites); ++s) {
     y << "          - { address: 10.9." << s + 1 << ".1, site: " << kSites[s].name << " }\n";
@@ -444,8 +467,9 @@ void Simulation::start(Node& node) {
   node.store = std::make_unique<SimStore>(
       *node.member, *relay_, scheduler_, clock_, [this](NodeId id) { return name(id); },
       std::chrono::milliseconds(kRequestTimeoutMs));
-  node.member->hooks.applied = [this, store = node.store.get()](const store::Entry& entry,
-                                                                const std::optional<store::KvResult>& result) {
+  node.member->hooks.applied = [this, store = node.store.get()](
+                                   const store::Entry& entry,
+                                   const std::optional<store::KvResult>& result) {
     store->applied(entry, result);
     // Observation records as they first apply anywhere (the published
     // views); a snapshot's restore does not pass here, so old records are
@@ -467,7 +491,8 @@ void Simulation::start(Node& node) {
       trace(node.name + " leads term " + std::to_string(node.member->raft().term()));
     }
   };
-  node.tracker = std::make_unique<health::HealthTracker>(generation.plan.targets, generation.config->health.unknown);
+  node.tracker = std::make_unique<health::HealthTracker>(generation.plan.targets,
+                                                         generation.config->health.unknown);
   gslb::apply_config_overrides(*generation.config, *node.tracker);
   node.routing = std::make_unique<gslb::RoutingPublisher>(node.slot, node.stats);
   node.routing->switch_to(generation, *node.tracker);
@@ -476,11 +501,13 @@ void Simulation::start(Node& node) {
   settings.self = node.name;
   settings.lease_timeout = std::chrono::milliseconds(params_.lease_ms);
   settings.local_fallback_after = std::chrono::milliseconds(params_.fallback_after_ms);
-  node.replicated =
-      std::make_unique<gslb::ReplicatedHealth>(*node.store, scheduler_, clock_, logger_, settings, *node.routing);
+  node.replicated = std::make_unique<gslb::ReplicatedHealth>(*node.store, scheduler_, clock_,
+                                                             logger_, settings, *node.routing);
   node.loaded = false;
   node.replicated->start([this, &node](Result<void> loaded) {
-    if (!loaded) throw Violation(node.name + " could not load its replicated health: " + loaded.error().message);
+    if (!loaded)
+      throw Violation(node.name +
+                      " could not load its replicated health: " + loaded.error().message);
     node.loaded = true;
   });
   node.replicated->set_targets(gslb::target_infos(generation.plan, *generation.config));
@@ -501,7 +528,8 @@ void Simulation::start(Node& node) {
   node.fallback = false;
   probe(node);
   for (std::size_t t = 0; t < node.next_probe.size(); ++t) {
-    if (node.next_probe[t] != UINT64_MAX) node.next_probe[t] = now_ + 1 + rng_.below(params_.interval_ms);
+    if (node.next_probe[t] != UINT64_MAX)
+      node.next_probe[t] = now_ + 1 + rng_.below(params_.interval_ms);
   }
   node.replicated->publisher().local_health_changed(*node.tracker);
   node.routing->publish();
@@ -551,7 +579,8 @@ void Simulation::probe(Node& node) {
     };
     const std::string where = node.name + " " + target_keys_[t];
     if (before == health::Health::unknown) {
-      check(after == (ok ? health::Health::up : health::Health::down), "rise/fall: the first probe did not decide " + where);
+      check(after == (ok ? health::Health::up : health::Health::down),
+            "rise/fall: the first probe did not decide " + where);
     } else if (before == health::Health::up) {
       check((after == health::Health::down) == last_all(params_.fall, false),
             "rise/fall: " + where + " is " + health::to_string(after) + " after its last probes");
@@ -583,8 +612,9 @@ HealthSimOutcome Simulation::run() {
       if (now_ % kAnswersEveryMs != 0) continue;
       why = converged();
       if (why.empty()) break;
-      if (now_ >= bound) throw Violation("liveness: not converged " + std::to_string(kLivenessBoundMs) +
-                                         " ms after the heal: " + why);
+      if (now_ >= bound)
+        throw Violation("liveness: not converged " + std::to_string(kLivenessBoundMs) +
+                        " ms after the heal: " + why);
     }
   } catch (const Violation& violation) {
     outcome_.ok = false;
@@ -647,7 +677,8 @@ void Simulation::inject_faults() {
     Node* victim = nodes_[rng_.below(nodes_.size())].get();
     if (rng_.below(2) == 0) {  // half the crashes hit a leader, to force elections
       for (auto& node : nodes_) {
-        if (node->member->up() && node->member->raft().role() == cluster::Role::leader) victim = node.get();
+        if (node->member->up() && node->member->raft().role() == cluster::Role::leader)
+          victim = node.get();
       }
     }
     if (victim->member->up()) {
@@ -677,11 +708,13 @@ void Simulation::inject_faults() {
   }
   if (params_.cuts && odds(params_.cut_odds)) {
     const NodeId id = 1 + rng_.below(nodes_.size());
-    const std::string address = std::next(world_up_.begin(), static_cast<long>(rng_.below(world_up_.size())))->first;
+    const std::string address =
+        std::next(world_up_.begin(), static_cast<long>(rng_.below(world_up_.size())))->first;
     const auto link = std::make_pair(id, address);
     const bool cutting = !cut_.contains(link);
     cutting ? (void)cut_.insert(link) : (void)cut_.erase(link);
-    trace("world: the link from " + name(id) + " to " + address + (cutting ? " is cut" : " is back"));
+    trace("world: the link from " + name(id) + " to " + address +
+          (cutting ? " is cut" : " is back"));
   }
   if (params_.operators) act_as_operator();
   if (params_.compaction && odds(1500)) {
@@ -705,19 +738,23 @@ void Simulation::act_as_operator() {
     const EndpointRef& endpoint = endpoints_[rng_.below(endpoints_.size())];
     const bool by_answered = rng_.below(2) == 0 && !endpoint.addresses.empty();
     key = std::string(gslb::kEndpointOverridePrefix) +
-          (by_answered ? endpoint.addresses[rng_.below(endpoint.addresses.size())] : target_address_[endpoint.target]);
+          (by_answered ? endpoint.addresses[rng_.below(endpoint.addresses.size())]
+                       : target_address_[endpoint.target]);
   }
   std::optional<OperatorOverride> value;
   const auto wall_ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall_now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall_now().time_since_epoch())
+          .count());
   if (rng_.below(4) != 0) {
-    static constexpr ForcedState kStates[] = {ForcedState::drain, ForcedState::down, ForcedState::up};
+    static constexpr ForcedState kStates[] = {ForcedState::drain, ForcedState::down,
+                                              ForcedState::up};
     OperatorOverride set{kStates[rng_.below(3)], wall_ms, 0, "sim", "seeded"};
     if (rng_.below(3) == 0) set.expires_ms = wall_ms + 500 + rng_.below(8000);
     value = set;
   }
-  store::KvCommand command = value ? store::KvCommand(store::KvPut{key, gslb::encode_override(*value)})
-                                   : store::KvCommand(store::KvDelete{key});
+  store::KvCommand command =
+      value ? store::KvCommand(store::KvPut{key, gslb::encode_override(*value)})
+            : store::KvCommand(store::KvDelete{key});
   // Uncertain until acknowledged: a write whose answer never comes (its
   // node crashed) may still apply.
   op_pending_ = true;
@@ -725,23 +762,25 @@ void Simulation::act_as_operator() {
   uncertain_.insert(key);
   trace("operator via " + via.name + ": " + key + " " +
         (value ? std::string(gslb::to_string(value->state)) +
-                     (value->expires_ms ? " until " + std::to_string(value->expires_ms) : std::string())
+                     (value->expires_ms ? " until " + std::to_string(value->expires_ms)
+                                        : std::string())
                : std::string("removed")));
-  via.store->write_system(std::move(command),
-                          [this, key, value](store::KvResult, std::optional<store::StoreError> error) {
-                            op_pending_ = false;
-                            next_op_at_ = now_ + 500 + rng_.below(4000);
-                            if (error) {
-                              // It may still apply: nothing certain about this key until the next ack.
-                              uncertain_.insert(key);
-                              trace("operator: " + key + " not acknowledged: " + error->message);
-                              return;
-                            }
-                            uncertain_.erase(key);
-                            expected_[key] = value;
-                            ++outcome_.overrides;
-                            trace("operator: " + key + " acknowledged");
-                          });
+  via.store->write_system(
+      std::move(command),
+      [this, key, value](store::KvResult, std::optional<store::StoreError> error) {
+        op_pending_ = false;
+        next_op_at_ = now_ + 500 + rng_.below(4000);
+        if (error) {
+          // It may still apply: nothing certain about this key until the next ack.
+          uncertain_.insert(key);
+          trace("operator: " + key + " not acknowledged: " + error->message);
+          return;
+        }
+        uncertain_.erase(key);
+        expected_[key] = value;
+        ++outcome_.overrides;
+        trace("operator: " + key + " acknowledged");
+      });
 }
 
 void Simulation::heal_all() {
@@ -761,11 +800,13 @@ std::optional<bool> Simulation::forced(const Node& node, const EndpointRef& endp
   const auto& overrides = node.replicated->follower().state().overrides;
   // An endpoint's override (probed address first, then any answered one)
   // beats its site's.
-  auto it = overrides.find(std::string(gslb::kEndpointOverridePrefix) + target_address_[endpoint.target]);
+  auto it =
+      overrides.find(std::string(gslb::kEndpointOverridePrefix) + target_address_[endpoint.target]);
   for (std::size_t i = 0; it == overrides.end() && i < endpoint.addresses.size(); ++i) {
     it = overrides.find(std::string(gslb::kEndpointOverridePrefix) + endpoint.addresses[i]);
   }
-  if (it == overrides.end()) it = overrides.find(std::string(gslb::kSiteOverridePrefix) + endpoint.site);
+  if (it == overrides.end())
+    it = overrides.find(std::string(gslb::kSiteOverridePrefix) + endpoint.site);
   if (it == overrides.end()) return std::nullopt;
   return it->second.state == ForcedState::up;
 }
@@ -783,7 +824,8 @@ std::string Simulation::fingerprint(const Node& node) const {
   std::string out;
   for (const auto& [key, verdict] : state.verdicts) out += key + (verdict.up ? "=up;" : "=down;");
   out += "|";
-  for (const auto& [key, value] : state.overrides) out += key + "=" + gslb::to_string(value.state) + ";";
+  for (const auto& [key, value] : state.overrides)
+    out += key + "=" + gslb::to_string(value.state) + ";";
   return out;
 }
 
@@ -797,12 +839,15 @@ std::vector<std::string> Simulation::answers(const Node& node) const {
     for (const char* text : kClients) {
       IpAddress source;
       IpAddress::parse(text, source);
-      const geo::ClientNetwork client = geo::select_client(service.steering.spec(), nullptr, source);
+      const geo::ClientNetwork client =
+          geo::select_client(service.steering.spec(), nullptr, source);
       for (const IpAddress::Family family : {IpAddress::Family::v4, IpAddress::Family::v6}) {
         Rng rng(42);  // the same draw on every node: equal inputs give equal picks
-        const geo::Choice choice = service.steering.choose(table->locator(), client.network, family, rng, picked);
+        const geo::Choice choice =
+            service.steering.choose(table->locator(), client.network, family, rng, picked);
         std::string line = std::to_string(s) + " " + text + " " + geo::stage_name(choice.stage) +
-                           (choice.degraded ? " degraded" : "") + (choice.servfail ? " servfail" : "") + ":";
+                           (choice.degraded ? " degraded" : "") +
+                           (choice.servfail ? " servfail" : "") + ":";
         for (std::uint32_t i = 0; i < choice.count; ++i) line += " " + picked[i]->to_string();
         out.push_back(std::move(line));
       }
@@ -839,7 +884,8 @@ void Simulation::check_node(Node& node) {
   const std::uint64_t quiet = node.quiet_since ? now_ - *node.quiet_since : 0;
   const std::uint64_t with_leader = node.leader_since ? now_ - *node.leader_since : 0;
   const std::string fallback_state = node.name + " (no leader for " + std::to_string(leaderless) +
-                                     " ms, a leader for " + std::to_string(with_leader) + " ms, fallback after " +
+                                     " ms, a leader for " + std::to_string(with_leader) +
+                                     " ms, fallback after " +
                                      std::to_string(params_.fallback_after_ms) + " ms)";
   if (follower.fallback()) {
     check(leader_known ? with_leader <= kHealthTickMs + kCheckEveryMs
@@ -852,7 +898,8 @@ void Simulation::check_node(Node& node) {
   if (follower.fallback() != node.fallback) {
     node.fallback = follower.fallback();
     if (node.fallback) ++outcome_.fallbacks;
-    trace(node.name + (node.fallback ? " falls back to its own probes" : " follows the cluster again"));
+    trace(node.name +
+          (node.fallback ? " falls back to its own probes" : " follows the cluster again"));
   }
 
   // What the node answers with, endpoint by endpoint: an operator's override
@@ -865,19 +912,23 @@ void Simulation::check_node(Node& node) {
     const std::string where = node.name + " answers " + target_keys_[endpoint.target];
     if (auto forced_up = this->forced(node, endpoint)) {
       check(verdict.usable == *forced_up && verdict.source == gslb::VerdictSource::operator_action,
-            "override: " + where + (verdict.usable ? " usable" : " unusable") + " against the override in force");
+            "override: " + where + (verdict.usable ? " usable" : " unusable") +
+                " against the override in force");
       continue;
     }
     const health::TargetState& own = node.tracker->state(endpoint.target);
     const bool probed = own.probed != health::Health::unknown;
     const auto replicated = state.verdicts.find(target_keys_[endpoint.target]);
     if (replicated != state.verdicts.end() && !(follower.fallback() && probed)) {
-      check(verdict.usable == replicated->second.up && verdict.source == gslb::VerdictSource::cluster,
-            "agreement: " + where + (verdict.usable ? " usable" : " unusable") + " by " + gslb::to_string(verdict.source) +
-                " where the cluster's verdict is " + (replicated->second.up ? "up" : "down") +
-                (follower.fallback() ? "" : " and the node follows the cluster"));
+      check(
+          verdict.usable == replicated->second.up && verdict.source == gslb::VerdictSource::cluster,
+          "agreement: " + where + (verdict.usable ? " usable" : " unusable") + " by " +
+              gslb::to_string(verdict.source) + " where the cluster's verdict is " +
+              (replicated->second.up ? "up" : "down") +
+              (follower.fallback() ? "" : " and the node follows the cluster"));
     } else {
-      check(verdict.usable == node.tracker->usable(endpoint.target) && verdict.source == gslb::VerdictSource::local,
+      check(verdict.usable == node.tracker->usable(endpoint.target) &&
+                verdict.source == gslb::VerdictSource::local,
             "fallback: " + where + " not from its own probes");
     }
   }
@@ -885,15 +936,16 @@ void Simulation::check_node(Node& node) {
   if (params_.stable_world) {
     // Nothing in the world ever changes: crashes, partitions and leader
     // changes alone must never flip a verdict, nor set a wrong one.
-    check(follower.verdict_changes() == 0,
-          "flap: " + node.name + " applied " + std::to_string(follower.verdict_changes()) +
-              " verdict flip(s) in a world where nothing changed");
+    check(follower.verdict_changes() == 0, "flap: " + node.name + " applied " +
+                                               std::to_string(follower.verdict_changes()) +
+                                               " verdict flip(s) in a world where nothing changed");
     for (const auto& [key, verdict] : state.verdicts) {
       const auto target = target_of_key_.find(key);
       check(target != target_of_key_.end(), "unknown verdict key " + key);
       check(verdict.up == world_up_.at(target_address_[target->second]),
-            "flap: " + node.name + " holds verdict " + (verdict.up ? "up" : "down") + " for " + key +
-                " which is " + (world_up_.at(target_address_[target->second]) ? "up" : "down"));
+            "flap: " + node.name + " holds verdict " + (verdict.up ? "up" : "down") + " for " +
+                key + " which is " +
+                (world_up_.at(target_address_[target->second]) ? "up" : "down"));
     }
   }
 }
@@ -912,7 +964,8 @@ void Simulation::check_agreement(bool answers_too) {
     const Node& first = *members.front();
     const gslb::ServiceVerdicts reference = first.routing->verdicts();
     bool all_decided = true;
-    for (std::size_t t = 0; t < target_keys_.size(); ++t) all_decided = all_decided && decided(first, t);
+    for (std::size_t t = 0; t < target_keys_.size(); ++t)
+      all_decided = all_decided && decided(first, t);
     std::vector<std::string> first_answers;
     if (answers_too && all_decided) first_answers = answers(first);
     for (std::size_t m = 1; m < members.size(); ++m) {
@@ -922,21 +975,24 @@ void Simulation::check_agreement(bool answers_too) {
         if (!decided(first, endpoint.target)) continue;
         check(verdicts[endpoint.service][endpoint.endpoint].usable ==
                   reference[endpoint.service][endpoint.endpoint].usable,
-              "agreement: " + first.name + " and " + other.name + " hold the same replicated health but disagree on " +
+              "agreement: " + first.name + " and " + other.name +
+                  " hold the same replicated health but disagree on " +
                   target_keys_[endpoint.target]);
       }
       if (first_answers.empty()) continue;
       const std::vector<std::string> other_answers = answers(other);
       ++outcome_.answers_compared;
       for (std::size_t i = 0; i < first_answers.size() && i < other_answers.size(); ++i) {
-        check(first_answers[i] == other_answers[i], "agreement: " + first.name + " answers \"" + first_answers[i] +
-                                                         "\" but " + other.name + " answers \"" + other_answers[i] + "\"");
+        check(first_answers[i] == other_answers[i], "agreement: " + first.name + " answers \"" +
+                                                        first_answers[i] + "\" but " + other.name +
+                                                        " answers \"" + other_answers[i] + "\"");
       }
     }
   }
 }
 
-void Simulation::check_published_view(const std::string& key, const std::optional<std::string>& value,
+void Simulation::check_published_view(const std::string& key,
+                                      const std::optional<std::string>& value,
                                       std::uint64_t index) {
   // Judged once, where the record first applies (right after it commits).
   if (!value || !checked_views_.insert(index).second) return;
@@ -951,11 +1007,13 @@ void Simulation::check_published_view(const std::string& key, const std::optiona
     const std::uint64_t since = now_ > kViewWindowMs ? now_ - kViewWindowMs : 0;
     bool found = false;
     for (std::size_t i = 0; i < states.size() && !found; ++i) {
-      const bool in_window = states[i].first >= since || i + 1 == states.size() || states[i + 1].first > since;
+      const bool in_window =
+          states[i].first >= since || i + 1 == states.size() || states[i + 1].first > since;
       found = in_window && states[i].second == view;
     }
-    check(found, "rise/fall: " + observer + " published " + (view ? (*view ? "up" : "down") : "unknown") +
-                     " for " + target + ", which its trackers did not hold lately");
+    check(found, "rise/fall: " + observer + " published " +
+                     (view ? (*view ? "up" : "down") : "unknown") + " for " + target +
+                     ", which its trackers did not hold lately");
   }
 }
 
@@ -969,23 +1027,28 @@ std::string Simulation::converged() {
   std::string print;
   for (auto& node : nodes_) {
     const gslb::VerdictFollower& follower = node->replicated->follower();
-    if (node->store->status().leader != leader) return node->name + " does not know leader " + leader;
+    if (node->store->status().leader != leader)
+      return node->name + " does not know leader " + leader;
     if (follower.fallback()) return node->name + " is still in fallback";
     const std::string mine = fingerprint(*node);
     if (print.empty()) print = mine;
-    if (mine != print) return node->name + " holds other verdicts or overrides than " + nodes_.front()->name;
+    if (mine != print)
+      return node->name + " holds other verdicts or overrides than " + nodes_.front()->name;
     const gslb::ReplicatedHealthState& state = follower.state();
     for (std::size_t t = 0; t < target_keys_.size(); ++t) {
       const auto verdict = state.verdicts.find(target_keys_[t]);
-      if (verdict == state.verdicts.end()) return node->name + " has no verdict for " + target_keys_[t];
-      if (verdict->second.stale) return node->name + " holds a stale verdict for " + target_keys_[t];
+      if (verdict == state.verdicts.end())
+        return node->name + " has no verdict for " + target_keys_[t];
+      if (verdict->second.stale)
+        return node->name + " holds a stale verdict for " + target_keys_[t];
       if (verdict->second.up != world_up_.at(target_address_[t])) {
-        return node->name + " holds verdict " + (verdict->second.up ? "up" : "down") + " for " + target_keys_[t] +
-               ", which is " + (world_up_.at(target_address_[t]) ? "up" : "down");
+        return node->name + " holds verdict " + (verdict->second.up ? "up" : "down") + " for " +
+               target_keys_[t] + ", which is " + (world_up_.at(target_address_[t]) ? "up" : "down");
       }
     }
     const auto wall_ms = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall_now().time_since_epoch()).count());
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall_now().time_since_epoch())
+            .count());
     for (const auto& [key, value] : expected_) {
       if (uncertain_.contains(key)) continue;
       const auto held = state.overrides.find(key);
@@ -994,7 +1057,8 @@ std::string Simulation::converged() {
         return node->name + " does not honour the acknowledged override " + key;
       }
       if ((!value || expired) && held != state.overrides.end()) {
-        return node->name + " still holds the " + (expired ? "expired" : "removed") + " override " + key;
+        return node->name + " still holds the " + (expired ? "expired" : "removed") + " override " +
+               key;
       }
     }
   }
@@ -1002,7 +1066,8 @@ std::string Simulation::converged() {
   // 100 ms; here once more for every pair).
   const std::vector<std::string> first = answers(*nodes_.front());
   for (auto& node : nodes_) {
-    if (answers(*node) != first) return node->name + " answers otherwise than " + nodes_.front()->name;
+    if (answers(*node) != first)
+      return node->name + " answers otherwise than " + nodes_.front()->name;
   }
   trace("converged: leader " + leader + ", every node answers alike");
   return {};
@@ -1010,6 +1075,8 @@ std::string Simulation::converged() {
 
 }  // namespace
 
-HealthSimOutcome run_health_simulation(const HealthSimOptions& options) { return Simulation(options).run(); }
+HealthSimOutcome run_health_simulation(const HealthSimOptions& options) {
+  return Simulation(options).run();
+}
 
 }  // namespace meridian::sim

@@ -52,12 +52,12 @@ struct HealthSimOutcome {
   std::string failure;  ///< what went wrong, when !ok
   std::uint64_t nodes = 0;
   std::uint64_t sim_ms = 0;
-  std::uint64_t leaders = 0;     ///< distinct leader terms seen
+  std::uint64_t leaders = 0;  ///< distinct leader terms seen
   std::uint64_t crashes = 0;
   std::uint64_t partitions = 0;
-  std::uint64_t fallbacks = 0;   ///< times a node went into fallback
-  std::uint64_t flips = 0;       ///< verdict changes applied (summed over nodes)
-  std::uint64_t overrides = 0;   ///< operator actions acknowledged
+  std::uint64_t fallbacks = 0;  ///< times a node went into fallback
+  std::uint64_t flips = 0;      ///< verdict changes applied (summed over nodes)
+  std::uint64_t overrides = 0;  ///< operator actions acknowledged
   std::uint64_t probes = 0;
   std::uint64_t answers_compared = 0;
   bool stable_world = false;

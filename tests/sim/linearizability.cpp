@@ -11,15 +11,19 @@ namespace {
 
 using Value = std::optional<std::string>;
 
-std::string show(const Value& value) { return value ? "\"" + *value + "\"" : "nil"; }
+std::string show(const Value& value) {
+  return value ? "\"" + *value + "\"" : "nil";
+}
 
 // One key's search. Operations are indexed; the linearized set is a bitset.
 class KeySearch {
  public:
-  KeySearch(std::vector<Operation> ops, std::size_t max_states) : ops_(std::move(ops)), max_states_(max_states) {
+  KeySearch(std::vector<Operation> ops, std::size_t max_states)
+      : ops_(std::move(ops)), max_states_(max_states) {
     // Reads with an unknown outcome constrain nothing: drop them.
     std::erase_if(ops_, [](const Operation& op) { return op.unknown && op.kind == OpKind::get; });
-    std::sort(ops_.begin(), ops_.end(), [](const Operation& a, const Operation& b) { return a.invoke < b.invoke; });
+    std::sort(ops_.begin(), ops_.end(),
+              [](const Operation& a, const Operation& b) { return a.invoke < b.invoke; });
     words_ = (ops_.size() + 63) / 64;
     for (const Operation& op : ops_) required_ += op.unknown ? 0 : 1;
   }
@@ -37,17 +41,18 @@ class KeySearch {
   }
 
  private:
-  static bool test(const std::vector<std::uint64_t>& set, std::size_t i) { return (set[i / 64] >> (i % 64)) & 1u; }
-  static void flip(std::vector<std::uint64_t>& set, std::size_t i) { set[i / 64] ^= std::uint64_t{1} << (i % 64); }
+  static bool test(const std::vector<std::uint64_t>& set, std::size_t i) {
+    return (set[i / 64] >> (i % 64)) & 1u;
+  }
+  static void flip(std::vector<std::uint64_t>& set, std::size_t i) {
+    set[i / 64] ^= std::uint64_t{1} << (i % 64);
+  }
 
   // Applies op to state; false when the recorded result contradicts it.
   static bool step(const Operation& op, Value& state) {
     switch (op.kind) {
-      case OpKind::put:
-        state = op.value;
-        return true;
-      case OpKind::get:
-        return op.read == state;
+      case OpKind::put: state = op.value; return true;
+      case OpKind::get: return op.read == state;
       case OpKind::cas: {
         const bool matches = state == op.expected;
         if (op.unknown) {
@@ -63,12 +68,14 @@ class KeySearch {
   }
 
   std::string memo_key(const std::vector<std::uint64_t>& done, const Value& state) const {
-    std::string key(reinterpret_cast<const char*>(done.data()), done.size() * sizeof(std::uint64_t));
+    std::string key(reinterpret_cast<const char*>(done.data()),
+                    done.size() * sizeof(std::uint64_t));
     key += state ? "v" + *state : std::string("-");
     return key;
   }
 
-  int search(std::vector<std::uint64_t>& done, const Value& state, std::size_t linearized_required) {
+  int search(std::vector<std::uint64_t>& done, const Value& state,
+             std::size_t linearized_required) {
     if (linearized_required == required_) return 1;
     if (!seen_.insert(memo_key(done, state)).second) return 0;
     if (seen_.size() > max_states_) return -1;
@@ -103,15 +110,21 @@ class KeySearch {
 std::string describe(const Operation& op) {
   std::ostringstream out;
   out << "client " << op.client << " [" << op.invoke << ", ";
-  if (op.complete == Operation::never) out << "?";
-  else out << op.complete;
+  if (op.complete == Operation::never)
+    out << "?";
+  else
+    out << op.complete;
   out << "] ";
   switch (op.kind) {
     case OpKind::put: out << "put " << op.key << " = " << show(op.value); break;
-    case OpKind::get: out << "get " << op.key << " -> " << (op.unknown ? "?" : show(op.read)); break;
+    case OpKind::get:
+      out << "get " << op.key << " -> " << (op.unknown ? "?" : show(op.read));
+      break;
     case OpKind::cas:
       out << "cas " << op.key << " " << show(op.expected) << " -> " << show(op.value) << ": "
-          << (op.unknown ? "?" : op.ok ? "ok" : "failed");
+          << (op.unknown ? "?"
+              : op.ok    ? "ok"
+                         : "failed");
       break;
   }
   if (op.unknown) out << " (outcome unknown)";

@@ -37,9 +37,9 @@ struct Operation {
   std::optional<std::string> expected;  ///< cas: the expected value (nullopt: absent)
   std::uint64_t invoke = 0;
   std::uint64_t complete = never;
-  bool unknown = false;                 ///< outcome unknown: may or may not have taken effect
-  bool ok = true;                       ///< cas: whether it succeeded
-  std::optional<std::string> read;      ///< get: the value read
+  bool unknown = false;             ///< outcome unknown: may or may not have taken effect
+  bool ok = true;                   ///< cas: whether it succeeded
+  std::optional<std::string> read;  ///< get: the value read
 };
 
 struct CheckResult {
@@ -51,7 +51,8 @@ struct CheckResult {
 };
 
 /// Checks `history` (any order). `max_states` bounds the memo per key.
-CheckResult check_linearizable(const std::vector<Operation>& history, std::size_t max_states = 2'000'000);
+CheckResult check_linearizable(const std::vector<Operation>& history,
+                               std::size_t max_states = 2'000'000);
 
 /// One line describing `op`, for traces and failure reports.
 std::string describe(const Operation& op);

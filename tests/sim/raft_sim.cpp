@@ -22,10 +22,12 @@
 namespace {
 
 void summarize(std::uint64_t seed, const meridian::sim::SimOutcome& outcome) {
-  std::cout << "seed " << seed << ": " << (outcome.ok ? "ok" : "FAILED") << ", " << outcome.nodes << " nodes, "
-            << outcome.sim_ms << " simulated ms, " << outcome.leaders << " leader terms, " << outcome.crashes
-            << " crashes, " << outcome.partitions << " partitions, " << outcome.snapshots << " snapshots, " << (outcome.membership_changes ? "membership changed, " : "")
-            << outcome.operations << " client ops (" << outcome.unknown << " unknown)"
+  std::cout << "seed " << seed << ": " << (outcome.ok ? "ok" : "FAILED") << ", " << outcome.nodes
+            << " nodes, " << outcome.sim_ms << " simulated ms, " << outcome.leaders
+            << " leader terms, " << outcome.crashes << " crashes, " << outcome.partitions
+            << " partitions, " << outcome.snapshots << " snapshots, "
+            << (outcome.membership_changes ? "membership changed, " : "") << outcome.operations
+            << " client ops (" << outcome.unknown << " unknown)"
             << (outcome.inconclusive ? ", linearizability inconclusive" : "") << "\n";
   if (!outcome.ok) std::cout << outcome.failure << "\n";
 }
@@ -45,7 +47,8 @@ int main(int argc, char** argv) {
     const auto outcome = meridian::sim::run_simulation({seed, trace});
     summarize(seed, outcome);
     if (!outcome.ok) {
-      std::cout << "FAILED seed " << seed << "; reproduce with raft_sim --seed " << seed << " --trace\n";
+      std::cout << "FAILED seed " << seed << "; reproduce with raft_sim --seed " << seed
+                << " --trace\n";
       return 1;
     }
     return 0;
@@ -54,7 +57,8 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   std::uint64_t ran = 0, operations = 0, inconclusive = 0;
   for (std::uint64_t s = first; s < first + count; ++s) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (budget > 0 && elapsed >= static_cast<double>(budget)) {
       std::cout << "time budget of " << budget << "s spent\n";
       break;
@@ -69,10 +73,13 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%llu of %llu seeds passed in %.1fs (%.1f seeds/s), %llu client ops checked, %llu inconclusive\n",
-              static_cast<unsigned long long>(ran), static_cast<unsigned long long>(count), elapsed,
-              elapsed > 0 ? static_cast<double>(ran) / elapsed : 0.0, static_cast<unsigned long long>(operations),
-              static_cast<unsigned long long>(inconclusive));
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf(
+      "%llu of %llu seeds passed in %.1fs (%.1f seeds/s), %llu client ops checked, %llu "
+      "inconclusive\n",
+      static_cast<unsigned long long>(ran), static_cast<unsigned long long>(count), elapsed,
+      elapsed > 0 ? static_cast<double>(ran) / elapsed : 0.0,
+      static_cast<unsigned long long>(operations), static_cast<unsigned long long>(inconclusive));
   return 0;
 }

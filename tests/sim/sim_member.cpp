@@ -4,16 +4,19 @@
 
 namespace meridian::sim {
 
-SimMember::SimMember(cluster::Raft::Config config, std::uint64_t seed, Rng& rng, SimNetwork& network)
+SimMember::SimMember(cluster::Raft::Config config, std::uint64_t seed, Rng& rng,
+                     SimNetwork& network)
     : config_(std::move(config)), seed_(seed), rng_(rng), network_(network) {
   start();
 }
 
 void SimMember::start() {
-  raft_ = std::make_unique<cluster::Raft>(config_, *log_, seed_ * 7919 + config_.id * 131 + boots_++);
+  raft_ =
+      std::make_unique<cluster::Raft>(config_, *log_, seed_ * 7919 + config_.id * 131 + boots_++);
   kv_ = store::make_memory_kv();
   const store::Snapshot& snapshot = log_->snapshot();
-  if (snapshot.index > 0 && !kv_->restore(snapshot.data).ok()) throw std::runtime_error("restore failed");
+  if (snapshot.index > 0 && !kv_->restore(snapshot.data).ok())
+    throw std::runtime_error("restore failed");
   applied_ = snapshot.index;
   unsynced_.reset();
   reads_.clear();
@@ -44,7 +47,8 @@ void SimMember::drive(std::uint64_t now_ms) {
 bool SimMember::compact(const store::Membership& membership, std::uint64_t keep) {
   if (!raft_ || unsynced_) return false;
   const std::uint64_t index = applied_;
-  if (index <= log_->snapshot().index || index < log_->first_index() || index > log_->last_index()) return false;
+  if (index <= log_->snapshot().index || index < log_->first_index() || index > log_->last_index())
+    return false;
   store::Snapshot snapshot;
   snapshot.index = index;
   snapshot.term = *log_->term(index);
@@ -59,12 +63,14 @@ void SimMember::sync() {
   unsynced_.reset();
   if (ready.soft_state && hooks.soft_state) hooks.soft_state(*ready.soft_state);
   if (ready.snapshot) {
-    if (!log_->install_snapshot(*ready.snapshot).ok()) throw std::runtime_error("install_snapshot failed");
+    if (!log_->install_snapshot(*ready.snapshot).ok())
+      throw std::runtime_error("install_snapshot failed");
     if (!kv_->restore(ready.snapshot->data).ok()) throw std::runtime_error("kv restore failed");
     applied_ = ready.snapshot->index;
     if (hooks.installed) hooks.installed(applied_);
   }
-  if (auto saved = log_->save(ready.entries, ready.hard_state); !saved) throw std::runtime_error(saved.error().message);
+  if (auto saved = log_->save(ready.entries, ready.hard_state); !saved)
+    throw std::runtime_error(saved.error().message);
   for (cluster::Message& message : ready.messages) network_.send(std::move(message), now_ms_);
   // A hook may crash nothing here: the simulation acts between steps.
   for (const store::Entry& entry : ready.committed_entries) apply(entry);
@@ -79,8 +85,8 @@ void SimMember::sync() {
 
 void SimMember::apply(const store::Entry& entry) {
   if (entry.index != applied_ + 1) {
-    throw std::runtime_error("n" + std::to_string(config_.id) + " applies " + std::to_string(entry.index) +
-                             " after " + std::to_string(applied_));
+    throw std::runtime_error("n" + std::to_string(config_.id) + " applies " +
+                             std::to_string(entry.index) + " after " + std::to_string(applied_));
   }
   applied_ = entry.index;
   std::optional<store::KvResult> result;

@@ -33,7 +33,8 @@ class SimMember {
   /// What the member tells its simulation, as it happens.
   struct Hooks {
     /// An entry was applied: its command's result when it held one.
-    std::function<void(const store::Entry& entry, const std::optional<store::KvResult>& result)> applied;
+    std::function<void(const store::Entry& entry, const std::optional<store::KvResult>& result)>
+        applied;
     /// A read-index round completed and the state has caught up with it.
     std::function<void(const cluster::ReadState& read)> read_ready;
     /// The Raft's soft state changed (role or leader).

@@ -33,8 +33,8 @@ class SimNetwork {
 
   /// The seed's network parameters, for the trace.
   std::string describe() const {
-    return "drop " + std::to_string(drop_percent_) + "%, dup " + std::to_string(dup_percent_) + "%, delay <= " +
-           std::to_string(max_delay_) + "ms";
+    return "drop " + std::to_string(drop_percent_) + "%, dup " + std::to_string(dup_percent_) +
+           "%, delay <= " + std::to_string(max_delay_) + "ms";
   }
 
   /// Off: nothing is dropped or duplicated (delays remain).
@@ -89,7 +89,8 @@ class SimNetwork {
   Rng& rng_;
   std::uint64_t drop_percent_ = 0, dup_percent_ = 0, max_delay_ = 1;
   bool faulty_ = true;
-  std::multimap<std::pair<std::uint64_t, std::uint64_t>, cluster::Message> in_flight_;  // (due, sequence)
+  std::multimap<std::pair<std::uint64_t, std::uint64_t>, cluster::Message>
+      in_flight_;  // (due, sequence)
   std::uint64_t sequence_ = 0;
   std::set<std::pair<cluster::NodeId, cluster::NodeId>> cut_;
 };

@@ -9,12 +9,15 @@ using store::StoreErrorKind;
 
 namespace {
 
-StoreError unavailable(const std::string& why) { return StoreError{StoreErrorKind::unavailable, why}; }
+StoreError unavailable(const std::string& why) {
+  return StoreError{StoreErrorKind::unavailable, why};
+}
 
 }  // namespace
 
 SimStore::SimStore(SimMember& member, SimRelay& relay, Scheduler& scheduler, const Clock& clock,
-                   std::function<std::string(cluster::NodeId)> name_of, Clock::Duration request_timeout)
+                   std::function<std::string(cluster::NodeId)> name_of,
+                   Clock::Duration request_timeout)
     : member_(member),
       relay_(relay),
       scheduler_(scheduler),
@@ -22,9 +25,10 @@ SimStore::SimStore(SimMember& member, SimRelay& relay, Scheduler& scheduler, con
       request_timeout_(request_timeout),
       leases_(clock) {
   MERIDIAN_ASSERT(member_.up(), "a store over a member that is down");
-  auto watched = member_.kv().watch(std::string(store::kLeasePrefix),
-                                    [this](const std::string& key, const std::optional<std::string>& value,
-                                           std::uint64_t) { leases_.on_change(key, value); });
+  auto watched =
+      member_.kv().watch(std::string(store::kLeasePrefix),
+                         [this](const std::string& key, const std::optional<std::string>& value,
+                                std::uint64_t) { leases_.on_change(key, value); });
   MERIDIAN_ASSERT(watched.ok(), "the lease watch failed");
 }
 
@@ -56,17 +60,20 @@ void SimStore::expire_later(std::uint64_t id) {
   });
 }
 
-void SimStore::propose(store::KvCommand command, bool system, bool may_forward, SimRelay::Answer done) {
+void SimStore::propose(store::KvCommand command, bool system, bool may_forward,
+                       SimRelay::Answer done) {
   // The same refusals, in the same order, as the Raft member's.
   if (auto valid = store::validate_command(command); !valid) {
     return done({}, StoreError{StoreErrorKind::invalid, valid.error().message});
   }
   if (!system && store::command_key(command).front() == store::kReservedKeyMark) {
-    return done({}, StoreError{StoreErrorKind::invalid, "keys starting with '_' are reserved for the cluster"});
+    return done({}, StoreError{StoreErrorKind::invalid,
+                               "keys starting with '_' are reserved for the cluster"});
   }
   cluster::Raft& raft = member_.raft();
   if (raft.role() != cluster::Role::leader) {
-    if (!may_forward) return done({}, StoreError{StoreErrorKind::not_leader, "this member is not the leader"});
+    if (!may_forward)
+      return done({}, StoreError{StoreErrorKind::not_leader, "this member is not the leader"});
     if (raft.leader() == cluster::no_node) return done({}, unavailable("no leader known"));
     const std::uint64_t id = next_id_++;
     forwards_[id] = std::move(done);
@@ -126,11 +133,14 @@ void SimStore::read_ready(const cluster::ReadState& read) {
   ready(std::nullopt);
 }
 
-void SimStore::read(std::string key, store::ReadMode mode, store::StoreCallback<std::optional<std::string>> done) {
+void SimStore::read(std::string key, store::ReadMode mode,
+                    store::StoreCallback<std::optional<std::string>> done) {
   if (mode == store::ReadMode::local) return done(member_.kv().get(key), std::nullopt);
   const std::uint64_t id = next_id_++;
-  if (auto asked = member_.raft().read_index(id); !asked) return done(std::nullopt, unavailable(asked.error().message));
-  reads_[id] = [this, key = std::move(key), done = std::move(done)](std::optional<StoreError> error) {
+  if (auto asked = member_.raft().read_index(id); !asked)
+    return done(std::nullopt, unavailable(asked.error().message));
+  reads_[id] = [this, key = std::move(key),
+                done = std::move(done)](std::optional<StoreError> error) {
     if (error) return done(std::nullopt, std::move(error));
     done(member_.kv().get(key), std::nullopt);
   };
@@ -141,8 +151,10 @@ void SimStore::scan(std::string prefix, std::size_t limit, store::ReadMode mode,
                     store::StoreCallback<store::KeyValues> done) {
   if (mode == store::ReadMode::local) return done(member_.kv().scan(prefix, limit), std::nullopt);
   const std::uint64_t id = next_id_++;
-  if (auto asked = member_.raft().read_index(id); !asked) return done({}, unavailable(asked.error().message));
-  reads_[id] = [this, prefix = std::move(prefix), limit, done = std::move(done)](std::optional<StoreError> error) {
+  if (auto asked = member_.raft().read_index(id); !asked)
+    return done({}, unavailable(asked.error().message));
+  reads_[id] = [this, prefix = std::move(prefix), limit,
+                done = std::move(done)](std::optional<StoreError> error) {
     if (error) return done({}, std::move(error));
     done(member_.kv().scan(prefix, limit), std::nullopt);
   };
@@ -153,15 +165,21 @@ Result<store::WatchId> SimStore::watch(std::string prefix, store::WatchCallback 
   return member_.kv().watch(std::move(prefix), std::move(callback));
 }
 
-void SimStore::unwatch(store::WatchId id) { member_.kv().unwatch(id); }
+void SimStore::unwatch(store::WatchId id) {
+  member_.kv().unwatch(id);
+}
 
 void SimStore::renew_lease(const std::string& holder) {
   write_system(leases_.renewal(holder), [](store::KvResult, std::optional<StoreError>) {});
 }
 
-store::LeaseRenewals SimStore::lease_renewals() const { return leases_.renewals(); }
+store::LeaseRenewals SimStore::lease_renewals() const {
+  return leases_.renewals();
+}
 
-bool SimStore::is_decider() const { return member_.raft().role() == cluster::Role::leader; }
+bool SimStore::is_decider() const {
+  return member_.raft().role() == cluster::Role::leader;
+}
 
 store::StoreStatus SimStore::status() const {
   const cluster::Raft& raft = member_.raft();

@@ -39,8 +39,8 @@ class SimRelay {
   virtual ~SimRelay() = default;
   /// Sends the write from `from` to `leader`; `answer` runs back on `from`
   /// if the answer makes it.
-  virtual void forward(cluster::NodeId from, cluster::NodeId leader, store::KvCommand command, bool system,
-                       Answer answer) = 0;
+  virtual void forward(cluster::NodeId from, cluster::NodeId leader, store::KvCommand command,
+                       bool system, Answer answer) = 0;
 };
 
 class SimStore final : public store::ReplicatedStore {
@@ -52,7 +52,8 @@ class SimStore final : public store::ReplicatedStore {
 
   void write(store::KvCommand command, store::StoreCallback<store::KvResult> done) override;
   void write_system(store::KvCommand command, store::StoreCallback<store::KvResult> done) override;
-  void read(std::string key, store::ReadMode mode, store::StoreCallback<std::optional<std::string>> done) override;
+  void read(std::string key, store::ReadMode mode,
+            store::StoreCallback<std::optional<std::string>> done) override;
   void scan(std::string prefix, std::size_t limit, store::ReadMode mode,
             store::StoreCallback<store::KeyValues> done) override;
   Result<store::WatchId> watch(std::string prefix, store::WatchCallback callback) override;
@@ -85,9 +86,10 @@ class SimStore final : public store::ReplicatedStore {
     std::uint64_t term = 0;
     SimRelay::Answer done;
   };
-  std::map<std::uint64_t, Proposal> proposals_;  // by log index
+  std::map<std::uint64_t, Proposal> proposals_;         // by log index
   std::map<std::uint64_t, SimRelay::Answer> forwards_;  // by request id
-  std::map<std::uint64_t, std::function<void(std::optional<store::StoreError>)>> reads_;  // by read context
+  std::map<std::uint64_t, std::function<void(std::optional<store::StoreError>)>>
+      reads_;  // by read context
   std::uint64_t next_id_ = 1;
   /// Expires with the store: timers and relayed answers that come later do nothing.
   std::shared_ptr<SimStore*> alive_ = std::make_shared<SimStore*>(this);

@@ -41,7 +41,8 @@ struct Violation : std::runtime_error {
 struct Node {
   NodeId id = 0;
   std::unique_ptr<SimMember> member;  // Raft, durable log, KV state, unsynced Ready
-  std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> proposals;  // index -> (client, term)
+  std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>>
+      proposals;  // index -> (client, term)
   std::uint64_t restart_at = 0;
 };
 
@@ -61,7 +62,8 @@ struct Client {
 
 class Simulation {
  public:
-  explicit Simulation(const SimOptions& options) : options_(options), rng_(options.seed * 0x9E3779B97F4A7C15ull + 1) {
+  explicit Simulation(const SimOptions& options)
+      : options_(options), rng_(options.seed * 0x9E3779B97F4A7C15ull + 1) {
     const std::uint64_t count = rng_.below(2) ? 5 : 3;
     network_.choose_parameters();
     crash_odds_ = 150 + rng_.below(600);
@@ -78,7 +80,8 @@ class Simulation {
       config.max_entries_per_msg = 1 + rng_.below(16);
       add(id, config);
     }
-    if (rng_.below(2) == 0) {  // a membership change: add a spare as learner, promote it, remove a founder
+    if (rng_.below(2) ==
+        0) {  // a membership change: add a spare as learner, promote it, remove a founder
       const NodeId spare = count + 1;
       Raft::Config config;
       config.id = spare;  // joins: learns the membership from the leader
@@ -93,8 +96,8 @@ class Simulation {
       clients_.back().guess = 1 + rng_.below(count);
     }
     outcome_.nodes = count;
-    trace("cluster of " + std::to_string(count) + " nodes, " + network_.describe() + ", compaction " +
-          (compaction_ ? "on" : "off"));
+    trace("cluster of " + std::to_string(count) + " nodes, " + network_.describe() +
+          ", compaction " + (compaction_ ? "on" : "off"));
   }
 
   SimOutcome run() {
@@ -121,7 +124,9 @@ class Simulation {
   void trace(const std::string& line) {
     if (options_.trace) std::cout << "[" << now_ << "ms] " << line << "\n";
   }
-  static std::string name(NodeId id) { return id == cluster::no_node ? "none" : "n" + std::to_string(id); }
+  static std::string name(NodeId id) {
+    return id == cluster::no_node ? "none" : "n" + std::to_string(id);
+  }
   bool up(NodeId id) const { return nodes_.at(id).member->up(); }
   bool odds(std::uint64_t one_in) { return rng_.below(one_in) == 0; }
 
@@ -132,10 +137,13 @@ class Simulation {
     Node& node = nodes_[id];
     node.id = id;
     node.member = std::make_unique<SimMember>(config, options_.seed, rng_, network_);
-    node.member->hooks.applied = [this, &node](const store::Entry& entry, const std::optional<store::KvResult>& result) {
+    node.member->hooks.applied = [this, &node](const store::Entry& entry,
+                                               const std::optional<store::KvResult>& result) {
       apply(node, entry, result);
     };
-    node.member->hooks.read_ready = [this, &node](const cluster::ReadState& read) { serve_read(node, read); };
+    node.member->hooks.read_ready = [this, &node](const cluster::ReadState& read) {
+      serve_read(node, read);
+    };
     node.member->hooks.soft_state = [this, &node](const cluster::SoftState& soft) {
       trace(name(node.id) + " is " + cluster::to_string(soft.role) + " in term " +
             std::to_string(node.member->raft().term()) + ", leader " + name(soft.leader));
@@ -146,7 +154,8 @@ class Simulation {
   }
 
   void crash(Node& node) {
-    trace("crash " + name(node.id) + (node.member->unsynced() ? " (losing an unsynced write)" : ""));
+    trace("crash " + name(node.id) +
+          (node.member->unsynced() ? " (losing an unsynced write)" : ""));
     node.member->crash();
     node.proposals.clear();
     ++outcome_.crashes;
@@ -156,7 +165,8 @@ class Simulation {
   void apply(Node& node, const store::Entry& entry, const std::optional<store::KvResult>& result) {
     const auto [it, first] = applied_.emplace(entry.index, entry);
     if (!first && !(it->second == entry)) {
-      throw Violation("state machine safety: two entries applied at index " + std::to_string(entry.index));
+      throw Violation("state machine safety: two entries applied at index " +
+                      std::to_string(entry.index));
     }
     const std::uint64_t current_term = node.member->raft().term();
     auto bound = commit_term_bound_.try_emplace(entry.index, current_term).first;
@@ -166,9 +176,11 @@ class Simulation {
     const auto [client_id, term] = proposal->second;
     node.proposals.erase(proposal);
     Client& client = clients_[client_id - 1];
-    if (!client.busy || !client.proposed || client.node != node.id || client.index != entry.index) return;
+    if (!client.busy || !client.proposed || client.node != node.id || client.index != entry.index)
+      return;
     if (entry.term != term) {  // another entry won the index: ours can never commit
-      trace("client " + std::to_string(client.id) + " proposal at " + std::to_string(entry.index) + " lost; retrying");
+      trace("client " + std::to_string(client.id) + " proposal at " + std::to_string(entry.index) +
+            " lost; retrying");
       client.proposed = false;
       client.next_try = now_ + 1;
       return;
@@ -180,7 +192,8 @@ class Simulation {
   // A read-index round of `node` completed and its state caught up.
   void serve_read(Node& node, const cluster::ReadState& read) {
     for (Client& client : clients_) {
-      if (client.busy && client.read_sent && client.node == node.id && client.read_context == read.context) {
+      if (client.busy && client.read_sent && client.node == node.id &&
+          client.read_context == read.context) {
         client.op.read = node.member->kv().get(client.op.key);
         complete(client);
       }
@@ -194,8 +207,9 @@ class Simulation {
       const Message& message = *due;
       if (!up(message.to)) continue;
       if (options_.trace) {
-        trace(name(message.from) + " -> " + name(message.to) + " " + cluster::to_string(message.type) + " term " +
-              std::to_string(message.term) + " index " + std::to_string(message.index) + " entries " +
+        trace(name(message.from) + " -> " + name(message.to) + " " +
+              cluster::to_string(message.type) + " term " + std::to_string(message.term) +
+              " index " + std::to_string(message.index) + " entries " +
               std::to_string(message.entries.size()) + " commit " + std::to_string(message.commit));
       }
       if (auto stepped = nodes_.at(message.to).member->raft().step(message); !stepped) {
@@ -272,8 +286,8 @@ class Simulation {
       }
       auto index = node.member->raft().propose_membership(change);
       if (!index) continue;
-      trace(std::string("propose ") + cluster::to_string(change.kind) + " " + name(change.node) + " at " + name(id) +
-            " index " + std::to_string(*index));
+      trace(std::string("propose ") + cluster::to_string(change.kind) + " " + name(change.node) +
+            " at " + name(id) + " index " + std::to_string(*index));
       return;
     }
   }
@@ -285,7 +299,8 @@ class Simulation {
       if (it->second.type != store::EntryType::config) continue;
       auto config = cluster::decode_config(it->second.data);
       if (!config) throw Violation("undecodable config entry at " + std::to_string(it->first));
-      return cluster::is_voter(config->membership, spare_) && !cluster::is_member(config->membership, victim_);
+      return cluster::is_voter(config->membership, spare_) &&
+             !cluster::is_member(config->membership, victim_);
     }
     return false;
   }
@@ -294,10 +309,13 @@ class Simulation {
     if (!node.member->up() || node.member->unsynced()) return;
     const std::uint64_t index = node.member->applied();
     const store::RaftLog& log = node.member->log();
-    if (index <= log.snapshot().index || index < log.first_index() || index > log.last_index()) return;
+    if (index <= log.snapshot().index || index < log.first_index() || index > log.last_index())
+      return;
     store::Membership membership = log.snapshot().index > 0 ? log.snapshot().membership : founders_;
-    for (auto it = applied_.upper_bound(index); it != applied_.begin();) {  // the config in force at `index`
-      if ((--it)->second.type != store::EntryType::config || it->first <= log.snapshot().index) continue;
+    for (auto it = applied_.upper_bound(index);
+         it != applied_.begin();) {  // the config in force at `index`
+      if ((--it)->second.type != store::EntryType::config || it->first <= log.snapshot().index)
+        continue;
       membership = cluster::decode_config(it->second.data)->membership;
       break;
     }
@@ -369,7 +387,8 @@ class Simulation {
   }
 
   void redirect(Client& client, NodeId hint) {
-    client.guess = hint != cluster::no_node && hint != client.guess ? hint : 1 + rng_.below(nodes_.size());
+    client.guess =
+        hint != cluster::no_node && hint != client.guess ? hint : 1 + rng_.below(nodes_.size());
     client.next_try = now_ + 2 + rng_.below(10);
   }
 
@@ -385,14 +404,15 @@ class Simulation {
     client.node = node.id;
     if (client.op.kind == OpKind::get) {
       client.read_context = ++contexts_;
-      if (!node.member->raft().read_index(client.read_context).ok()) return redirect(client, node.member->raft().leader());
+      if (!node.member->raft().read_index(client.read_context).ok())
+        return redirect(client, node.member->raft().leader());
       client.read_sent = true;
       return;
     }
     store::KvCommand command = client.op.kind == OpKind::put
                                    ? store::KvCommand(store::KvPut{client.op.key, *client.op.value})
-                                   : store::KvCommand(store::KvCompareAndSet{client.op.key, client.op.expected,
-                                                                             client.op.value});
+                                   : store::KvCommand(store::KvCompareAndSet{
+                                         client.op.key, client.op.expected, client.op.value});
     auto data = store::encode_command(command);
     if (!data) throw Violation("encode failed");
     auto index = node.member->raft().propose(std::move(*data));
@@ -410,17 +430,21 @@ class Simulation {
       if (!node.member->up() || node.member->raft().role() != Role::leader) continue;
       const auto [it, first] = leaders_.emplace(node.member->raft().term(), id);
       if (!first && it->second != id) {
-        throw Violation("election safety: " + name(it->second) + " and " + name(id) + " lead term " +
-                        std::to_string(node.member->raft().term()));
+        throw Violation("election safety: " + name(it->second) + " and " + name(id) +
+                        " lead term " + std::to_string(node.member->raft().term()));
       }
-      if (node.member->unsynced() || node.member->raft().has_ready()) continue;  // the durable log may lag its own
+      if (node.member->unsynced() || node.member->raft().has_ready())
+        continue;  // the durable log may lag its own
       // Leader completeness: a committed entry is in every leader of a later term.
       for (const auto& [index, entry] : applied_) {
-        if (index <= node.member->log().snapshot().index || node.member->raft().term() <= commit_term_bound_.at(index)) continue;
+        if (index <= node.member->log().snapshot().index ||
+            node.member->raft().term() <= commit_term_bound_.at(index))
+          continue;
         const auto term = node.member->log().term(index);
         if (!term || *term != entry.term) {
-          throw Violation("leader completeness: leader " + name(id) + " of term " + std::to_string(node.member->raft().term()) +
-                          " lacks committed entry " + std::to_string(index));
+          throw Violation("leader completeness: leader " + name(id) + " of term " +
+                          std::to_string(node.member->raft().term()) + " lacks committed entry " +
+                          std::to_string(index));
         }
       }
     }
@@ -439,8 +463,9 @@ class Simulation {
         const auto key = std::make_pair(entry.index, entry.term);
         const auto [it, first] = copies_.emplace(key, std::make_pair(entry.data, previous));
         if (!first && (it->second.first != entry.data || it->second.second != previous)) {
-          throw Violation("log matching: " + name(id) + " holds a different entry (" + std::to_string(entry.index) +
-                          ", term " + std::to_string(entry.term) + ")");
+          throw Violation("log matching: " + name(id) + " holds a different entry (" +
+                          std::to_string(entry.index) + ", term " + std::to_string(entry.term) +
+                          ")");
         }
       }
     }
@@ -465,7 +490,8 @@ class Simulation {
     NodeId leader = cluster::no_node;
     for (const auto& [id, node] : nodes_) {
       if (node.member->raft().role() == Role::leader &&
-          (leader == cluster::no_node || node.member->raft().term() > nodes_.at(leader).member->raft().term())) {
+          (leader == cluster::no_node ||
+           node.member->raft().term() > nodes_.at(leader).member->raft().term())) {
         leader = id;
       }
     }
@@ -474,8 +500,8 @@ class Simulation {
       if (client.fresh_done < 2) return false;
     }
     const store::Membership& members = nodes_.at(leader).member->raft().membership();
-    const std::uint64_t commit =
-        std::max(nodes_.at(leader).member->raft().committed(), applied_.empty() ? 0 : applied_.rbegin()->first);
+    const std::uint64_t commit = std::max(nodes_.at(leader).member->raft().committed(),
+                                          applied_.empty() ? 0 : applied_.rbegin()->first);
     for (const auto& [id, node] : nodes_) {
       if (cluster::is_member(members, id) && node.member->applied() < commit) return false;
     }
@@ -488,10 +514,11 @@ class Simulation {
   std::string liveness_state() {
     std::ostringstream out;
     for (const auto& [id, node] : nodes_) {
-      out << name(id) << " " << cluster::to_string(node.member->raft().role()) << " term " << node.member->raft().term() << " applied "
-          << node.member->applied() << "; ";
+      out << name(id) << " " << cluster::to_string(node.member->raft().role()) << " term "
+          << node.member->raft().term() << " applied " << node.member->applied() << "; ";
     }
-    for (const Client& client : clients_) out << "client " << client.id << " done " << client.fresh_done << "; ";
+    for (const Client& client : clients_)
+      out << "client " << client.id << " done " << client.fresh_done << "; ";
     return out.str();
   }
 
@@ -510,14 +537,16 @@ class Simulation {
     }
     for (const auto& [index, entry] : applied_) {
       for (const auto& [id, node] : nodes_) {
-        if (cluster::is_member(members_, id) && node.member->applied() < index) throw Violation(name(id) + " never applied committed entry " + std::to_string(index));
+        if (cluster::is_member(members_, id) && node.member->applied() < index)
+          throw Violation(name(id) + " never applied committed entry " + std::to_string(index));
       }
     }
     outcome_.operations = history_.size();
     const CheckResult result = check_linearizable(history_);
     outcome_.inconclusive = result.inconclusive;
     if (!result.linearizable) {
-      throw Violation("history of key " + result.key + " is not linearizable:\n" + result.explanation);
+      throw Violation("history of key " + result.key + " is not linearizable:\n" +
+                      result.explanation);
     }
   }
 
@@ -532,15 +561,16 @@ class Simulation {
   std::vector<Client> clients_;
   std::uint64_t events_ = 0, contexts_ = 0, values_ = 0;
   std::uint64_t heal_at_ = 0, heal_event_ = 0;
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> acked_;  // (index, term) of acknowledged writes
+  std::vector<std::pair<std::uint64_t, std::uint64_t>>
+      acked_;  // (index, term) of acknowledged writes
   std::map<std::string, std::string> last_value_;
-  std::map<std::uint64_t, store::Entry> applied_;               // index -> the entry applied there
-  std::map<std::uint64_t, std::uint64_t> commit_term_bound_;    // index -> a term >= its commit term
+  std::map<std::uint64_t, store::Entry> applied_;             // index -> the entry applied there
+  std::map<std::uint64_t, std::uint64_t> commit_term_bound_;  // index -> a term >= its commit term
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::pair<std::string, std::uint64_t>> copies_;
-  std::map<std::uint64_t, NodeId> leaders_;                     // term -> leader
+  std::map<std::uint64_t, NodeId> leaders_;  // term -> leader
   std::vector<Operation> history_;
   store::Membership founders_;  // the initial membership
-  store::Membership members_;  // the final membership, per the last leader
+  store::Membership members_;   // the final membership, per the last leader
   NodeId spare_ = cluster::no_node, victim_ = cluster::no_node;  // the membership change's nodes
   std::uint64_t next_change_at_ = 0;
   SimOutcome outcome_;
@@ -548,6 +578,8 @@ class Simulation {
 
 }  // namespace
 
-SimOutcome run_simulation(const SimOptions& options) { return Simulation(options).run(); }
+SimOutcome run_simulation(const SimOptions& options) {
+  return Simulation(options).run();
+}
 
 }  // namespace meridian::sim

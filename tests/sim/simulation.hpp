@@ -51,8 +51,8 @@ struct SimOutcome {
   std::uint64_t partitions = 0;
   std::uint64_t snapshots = 0;
   std::uint64_t membership_changes = 0;  ///< 1 when the planned change committed
-  std::uint64_t sim_ms = 0;      ///< simulated time of the run
-  bool inconclusive = false;     ///< the linearizability search gave up
+  std::uint64_t sim_ms = 0;              ///< simulated time of the run
+  bool inconclusive = false;             ///< the linearizability search gave up
 };
 
 /// Runs one seed. Deterministic: the same options give the same outcome and trace.

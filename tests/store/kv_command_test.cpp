@@ -17,8 +17,8 @@ std::string encoded(const KvCommand& command) {
 }
 
 std::string u32(std::uint32_t value) {
-  return {static_cast<char>(value >> 24), static_cast<char>(value >> 16), static_cast<char>(value >> 8),
-          static_cast<char>(value)};
+  return {static_cast<char>(value >> 24), static_cast<char>(value >> 16),
+          static_cast<char>(value >> 8), static_cast<char>(value)};
 }
 
 bool round_trips(const KvCommand& command) {
@@ -69,14 +69,17 @@ TEST_CASE("kv command: keys and values beyond the limits are refused both ways",
   // The same, forged on the wire: the decoder has its own checks.
   const std::string forged[] = {
       std::string("\x01\x02") + u32(kMaxKeyBytes + 1) + std::string(kMaxKeyBytes + 1, 'k'),
-      std::string("\x01\x01") + u32(1) + "k" + u32(kMaxValueBytes + 1) + std::string(kMaxValueBytes + 1, 'v'),
+      std::string("\x01\x01") + u32(1) + "k" + u32(kMaxValueBytes + 1) +
+          std::string(kMaxValueBytes + 1, 'v'),
       std::string("\x01\x02") + u32(0),
-      std::string("\x01\x01") + u32(1) + "k" + u32(0xffffffff),  // a huge length, no bytes behind it
+      std::string("\x01\x01") + u32(1) + "k" +
+          u32(0xffffffff),  // a huge length, no bytes behind it
   };
   for (const std::string& data : forged) CHECK_FALSE(decode_command(data).ok());
 }
 
-TEST_CASE("kv command: truncated, extended, unknown-version and unknown-operation input is refused", "[store]") {
+TEST_CASE("kv command: truncated, extended, unknown-version and unknown-operation input is refused",
+          "[store]") {
   for (const KvCommand& command : kSamples) {
     const std::string data = encoded(command);
     if (data.size() > 4096) continue;  // the big sample: its cuts are covered by the small ones
@@ -96,14 +99,17 @@ TEST_CASE("kv command: truncated, extended, unknown-version and unknown-operatio
     REQUIRE_FALSE(refused.ok());
     CHECK_THAT(refused.error().message, Catch::Contains("unknown operation"));
   }
-  CHECK_FALSE(decode_command(std::string("\x01\x03") + u32(1) + "k" + "\x02").ok());  // presence byte 2
+  CHECK_FALSE(
+      decode_command(std::string("\x01\x03") + u32(1) + "k" + "\x02").ok());  // presence byte 2
 }
 
-TEST_CASE("kv command: random garbage never decodes to something that re-encodes differently", "[store]") {
+TEST_CASE("kv command: random garbage never decodes to something that re-encodes differently",
+          "[store]") {
   Rng rng(42);
   std::vector<std::string> near_misses;  // the small samples, to be damaged
   for (const KvCommand& command : kSamples) {
-    if (std::string data = encoded(command); data.size() <= 4096) near_misses.push_back(std::move(data));
+    if (std::string data = encoded(command); data.size() <= 4096)
+      near_misses.push_back(std::move(data));
   }
   int accepted = 0;
   for (int i = 0; i < 20000; ++i) {

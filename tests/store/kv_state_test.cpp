@@ -39,7 +39,8 @@ std::ostream& operator<<(std::ostream& out, const Seen& seen) {
 }
 
 WatchCallback recorder(std::vector<Seen>& seen) {
-  return [&seen](const std::string& key, const std::optional<std::string>& value, std::uint64_t index) {
+  return [&seen](const std::string& key, const std::optional<std::string>& value,
+                 std::uint64_t index) {
     seen.push_back({key, value, index});
   };
 }
@@ -54,8 +55,10 @@ TEMPLATE_TEST_CASE("kv state: put, get and delete", "[store]", MemoryKv, RocksKv
   CHECK(kv->get("a") == "1");
   CHECK(require_ok(kv->apply(2, KvPut{"a", "2"})) == KvResult{true, "2"});
   CHECK(kv->get("a") == "2");
-  CHECK(require_ok(kv->apply(3, KvPut{"b", std::string("\0\xff", 2)})) == KvResult{true, std::string("\0\xff", 2)});
-  CHECK(require_ok(kv->apply(5, KvDelete{"a"})) == KvResult{true, std::nullopt});  // indices may skip
+  CHECK(require_ok(kv->apply(3, KvPut{"b", std::string("\0\xff", 2)})) ==
+        KvResult{true, std::string("\0\xff", 2)});
+  CHECK(require_ok(kv->apply(5, KvDelete{"a"})) ==
+        KvResult{true, std::nullopt});  // indices may skip
   CHECK_FALSE(kv->get("a").has_value());
   CHECK(require_ok(kv->apply(6, KvDelete{"never"})) == KvResult{true, std::nullopt});
   CHECK(kv->applied_index() == 6);
@@ -64,7 +67,8 @@ TEMPLATE_TEST_CASE("kv state: put, get and delete", "[store]", MemoryKv, RocksKv
   CHECK(kv->get("empty") == "");  // present, empty: not the same as absent
 }
 
-TEMPLATE_TEST_CASE("kv state: compare-and-set succeeds only on the expected value", "[store]", MemoryKv, RocksKv) {
+TEMPLATE_TEST_CASE("kv state: compare-and-set succeeds only on the expected value", "[store]",
+                   MemoryKv, RocksKv) {
   TestType kv;
   require_ok(kv->apply(1, KvPut{"k", "v1"}));
   // Each row: what, the command, its result, and the key's value after. (A
@@ -86,10 +90,12 @@ TEMPLATE_TEST_CASE("kv state: compare-and-set succeeds only on the expected valu
   row("create when absent", {"k", std::nullopt, "v3"}, {true, "v3"}, "v3");
   row("expected empty, value is not", {"k", "", "v4"}, {false, "v3"}, "v3");
   row("same value again", {"k", "v3", "v3"}, {true, "v3"}, "v3");
-  row("delete of an absent other key", {"other", std::nullopt, std::nullopt}, {true, std::nullopt}, std::nullopt);
+  row("delete of an absent other key", {"other", std::nullopt, std::nullopt}, {true, std::nullopt},
+      std::nullopt);
 }
 
-TEMPLATE_TEST_CASE("kv state: an index at or below the applied one is ignored", "[store]", MemoryKv, RocksKv) {
+TEMPLATE_TEST_CASE("kv state: an index at or below the applied one is ignored", "[store]", MemoryKv,
+                   RocksKv) {
   TestType kv;
   std::vector<Seen> seen;
   require_ok(kv->watch("", recorder(seen)));
@@ -101,14 +107,17 @@ TEMPLATE_TEST_CASE("kv state: an index at or below the applied one is ignored", 
   CHECK(seen == std::vector<Seen>{{"a", "1", 5}});
 }
 
-TEMPLATE_TEST_CASE("kv state: scan returns a prefix in key order, up to the limit", "[store]", MemoryKv, RocksKv) {
+TEMPLATE_TEST_CASE("kv state: scan returns a prefix in key order, up to the limit", "[store]",
+                   MemoryKv, RocksKv) {
   TestType kv;
   std::uint64_t index = 0;
   for (const char* key : {"svc/b", "svc/a", "svc", "sv", "svc/c/x", "svd", "a", "svc/\xff"}) {
     require_ok(kv->apply(++index, KvPut{key, std::string("v-") + key}));
   }
-  CHECK(kv->scan("svc/", 10) ==
-        Pairs{{"svc/a", "v-svc/a"}, {"svc/b", "v-svc/b"}, {"svc/c/x", "v-svc/c/x"}, {"svc/\xff", "v-svc/\xff"}});
+  CHECK(kv->scan("svc/", 10) == Pairs{{"svc/a", "v-svc/a"},
+                                      {"svc/b", "v-svc/b"},
+                                      {"svc/c/x", "v-svc/c/x"},
+                                      {"svc/\xff", "v-svc/\xff"}});
   CHECK(kv->scan("svc/", 2) == Pairs{{"svc/a", "v-svc/a"}, {"svc/b", "v-svc/b"}});
   CHECK(kv->scan("svc/", 0).empty());
   CHECK(kv->scan("sv", 3) == Pairs{{"sv", "v-sv"}, {"svc", "v-svc"}, {"svc/a", "v-svc/a"}});
@@ -118,21 +127,24 @@ TEMPLATE_TEST_CASE("kv state: scan returns a prefix in key order, up to the limi
   CHECK(kv->scan("svc/c/x/longer", 10).empty());
 }
 
-TEMPLATE_TEST_CASE("kv state: watches see each change of their prefix with its index", "[store]", MemoryKv,
-                   RocksKv) {
+TEMPLATE_TEST_CASE("kv state: watches see each change of their prefix with its index", "[store]",
+                   MemoryKv, RocksKv) {
   TestType kv;
   std::vector<Seen> health, all;
   const WatchId health_id = require_ok(kv->watch("health/", recorder(health)));
   require_ok(kv->watch("", recorder(all)));
   require_ok(kv->apply(1, KvPut{"health/a", "up"}));
   require_ok(kv->apply(2, KvPut{"config", "v1"}));
-  require_ok(kv->apply(3, KvPut{"health/a", "up"}));                              // same value: still a write
-  require_ok(kv->apply(4, KvCompareAndSet{"health/a", "down", "up"}));             // failed: silent
+  require_ok(kv->apply(3, KvPut{"health/a", "up"}));                    // same value: still a write
+  require_ok(kv->apply(4, KvCompareAndSet{"health/a", "down", "up"}));  // failed: silent
   require_ok(kv->apply(5, KvCompareAndSet{"health/a", "up", "down"}));
-  require_ok(kv->apply(6, KvDelete{"health/b"}));                                  // absent: silent
-  require_ok(kv->apply(7, KvCompareAndSet{"health/b", std::nullopt, std::nullopt}));  // no-op: silent
+  require_ok(kv->apply(6, KvDelete{"health/b"}));  // absent: silent
+  require_ok(
+      kv->apply(7, KvCompareAndSet{"health/b", std::nullopt, std::nullopt}));  // no-op: silent
   require_ok(kv->apply(8, KvDelete{"health/a"}));
-  CHECK(health == std::vector<Seen>{{"health/a", "up", 1}, {"health/a", "up", 3}, {"health/a", "down", 5},
+  CHECK(health == std::vector<Seen>{{"health/a", "up", 1},
+                                    {"health/a", "up", 3},
+                                    {"health/a", "down", 5},
                                     {"health/a", std::nullopt, 8}});
   CHECK(all.size() == 5);
   CHECK(all[1] == Seen{"config", "v1", 2});
@@ -144,19 +156,21 @@ TEMPLATE_TEST_CASE("kv state: watches see each change of their prefix with its i
   CHECK(all.size() == 6);
 }
 
-TEMPLATE_TEST_CASE("kv state: callbacks see the new state and may unwatch themselves", "[store]", MemoryKv,
-                   RocksKv) {
+TEMPLATE_TEST_CASE("kv state: callbacks see the new state and may unwatch themselves", "[store]",
+                   MemoryKv, RocksKv) {
   TestType kv;
   std::vector<std::string> seen_inside;
   std::optional<WatchId> once;
-  once = require_ok(kv->watch("k", [&](const std::string& key, const std::optional<std::string>&, std::uint64_t) {
-    seen_inside.push_back(kv->get(key).value_or("<absent>"));
-    CHECK(kv->unwatch(*once));
-  }));
+  once = require_ok(
+      kv->watch("k", [&](const std::string& key, const std::optional<std::string>&, std::uint64_t) {
+        seen_inside.push_back(kv->get(key).value_or("<absent>"));
+        CHECK(kv->unwatch(*once));
+      }));
   int later_calls = 0;
-  require_ok(kv->watch("k", [&](const std::string&, const std::optional<std::string>&, std::uint64_t) {
-    ++later_calls;  // still called in the round where the first one left
-  }));
+  require_ok(
+      kv->watch("k", [&](const std::string&, const std::optional<std::string>&, std::uint64_t) {
+        ++later_calls;  // still called in the round where the first one left
+      }));
   require_ok(kv->apply(1, KvPut{"k", "first"}));
   require_ok(kv->apply(2, KvPut{"k", "second"}));
   CHECK(seen_inside == std::vector<std::string>{"first"});
@@ -166,7 +180,8 @@ TEMPLATE_TEST_CASE("kv state: callbacks see the new state and may unwatch themse
 TEMPLATE_TEST_CASE("kv state: the number of watches is limited", "[store]", MemoryKv, RocksKv) {
   TestType kv;
   std::vector<WatchId> ids;
-  for (std::size_t i = 0; i < kMaxWatches; ++i) ids.push_back(require_ok(kv->watch("p", [](auto&&...) {})));
+  for (std::size_t i = 0; i < kMaxWatches; ++i)
+    ids.push_back(require_ok(kv->watch("p", [](auto&&...) {})));
   auto refused = kv->watch("p", [](auto&&...) {});
   REQUIRE_FALSE(refused.ok());
   CHECK_THAT(refused.error().message, Catch::Contains("too many watches"));
@@ -175,8 +190,8 @@ TEMPLATE_TEST_CASE("kv state: the number of watches is limited", "[store]", Memo
   CHECK_FALSE(kv->watch(std::string(kMaxKeyBytes + 1, 'p'), [](auto&&...) {}).ok());
 }
 
-TEMPLATE_TEST_CASE("kv state: restore replaces the state and notifies each difference", "[store]", MemoryKv,
-                   RocksKv) {
+TEMPLATE_TEST_CASE("kv state: restore replaces the state and notifies each difference", "[store]",
+                   MemoryKv, RocksKv) {
   TestType kv;
   require_ok(kv->apply(1, KvPut{"same", "s"}));
   require_ok(kv->apply(2, KvPut{"changed", "old"}));
@@ -192,11 +207,13 @@ TEMPLATE_TEST_CASE("kv state: restore replaces the state and notifies each diffe
   require_ok(kv->restore(source->snapshot_data()));
   CHECK(kv->applied_index() == 9);
   CHECK(kv->scan("", 10) == Pairs{{"added", "a"}, {"changed", "new"}, {"same", "s"}});
-  CHECK(seen == std::vector<Seen>{{"added", "a", 9}, {"changed", "new", 9}, {"gone", std::nullopt, 9}});
+  CHECK(seen ==
+        std::vector<Seen>{{"added", "a", 9}, {"changed", "new", 9}, {"gone", std::nullopt, 9}});
   CHECK(kv->snapshot_data() == source->snapshot_data());
 }
 
-TEMPLATE_TEST_CASE("kv state: bad snapshot data is refused and changes nothing", "[store]", MemoryKv, RocksKv) {
+TEMPLATE_TEST_CASE("kv state: bad snapshot data is refused and changes nothing", "[store]",
+                   MemoryKv, RocksKv) {
   TestType kv;
   require_ok(kv->apply(4, KvPut{"keep", "me"}));
   const std::string before = kv->snapshot_data();

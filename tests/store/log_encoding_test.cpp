@@ -28,8 +28,10 @@ std::optional<std::string> recode(const Result<Decoded>& decoded, Encode encode)
 const std::vector<std::pair<const char*, Recode>>& decoders() {
   static const std::vector<std::pair<const char*, Recode>> all = {
       {"entry", [](std::string_view v) { return recode(decode_entry(7, v), encode_entry); }},
-      {"hard state", [](std::string_view v) { return recode(decode_hard_state(v), encode_hard_state); }},
-      {"log point", [](std::string_view v) { return recode(decode_log_point(v), encode_log_point); }},
+      {"hard state",
+       [](std::string_view v) { return recode(decode_hard_state(v), encode_hard_state); }},
+      {"log point",
+       [](std::string_view v) { return recode(decode_log_point(v), encode_log_point); }},
       {"snapshot", [](std::string_view v) { return recode(decode_snapshot(v), encode_snapshot); }},
   };
   return all;
@@ -68,7 +70,8 @@ TEST_CASE("rocks log: every record round-trips through its encoding", "[store]")
 TEST_CASE("rocks log: a truncated or extended record is rejected", "[store]") {
   // The entry's data is its tail, so only its header can be cut short.
   const std::string entry = encode_entry(Entry{1, 2, EntryType::normal, "data"});
-  for (std::size_t cut = 0; cut < 10; ++cut) CHECK_FALSE(decode_entry(1, entry.substr(0, cut)).ok());
+  for (std::size_t cut = 0; cut < 10; ++cut)
+    CHECK_FALSE(decode_entry(1, entry.substr(0, cut)).ok());
 
   const std::vector<std::pair<const char*, std::string>> fixed = {
       {"hard state", encode_hard_state({1, 2, 3})},
@@ -85,7 +88,8 @@ TEST_CASE("rocks log: a truncated or extended record is rejected", "[store]") {
       return decoders().front().second;
     }();
     CHECK(decode(value) == value);
-    for (std::size_t cut = 0; cut < value.size(); ++cut) CHECK_FALSE(decode(value.substr(0, cut)).has_value());
+    for (std::size_t cut = 0; cut < value.size(); ++cut)
+      CHECK_FALSE(decode(value.substr(0, cut)).has_value());
     CHECK_FALSE(decode(value + "x").has_value());
     std::string other_version = value;
     other_version[0] = 2;

@@ -7,7 +7,8 @@ using namespace meridian::store;
 namespace {
 std::vector<Entry> run(std::uint64_t first, std::uint64_t last, std::uint64_t term) {
   std::vector<Entry> out;
-  for (std::uint64_t i = first; i <= last; ++i) out.push_back(Entry{i, term, EntryType::normal, "e" + std::to_string(i)});
+  for (std::uint64_t i = first; i <= last; ++i)
+    out.push_back(Entry{i, term, EntryType::normal, "e" + std::to_string(i)});
   return out;
 }
 }  // namespace
@@ -59,7 +60,8 @@ TEST_CASE("memory log: installing a snapshot keeps a matching suffix only", "[st
   CHECK_FALSE(log->install_snapshot(Snapshot{15, 4, {}, "old"}).ok());
 }
 
-TEST_CASE("memory log: committed entries are never overwritten, snapshots never go back", "[store]") {
+TEST_CASE("memory log: committed entries are never overwritten, snapshots never go back",
+          "[store]") {
   auto log = make_memory_log();
   REQUIRE(log->save(run(1, 5, 1), HardState{1, 1, 3}).ok());
   auto overwrite = log->save(run(3, 4, 2), std::nullopt);

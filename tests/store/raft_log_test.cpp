@@ -22,7 +22,8 @@ void check_restart(Fixture& log) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("raft log: an empty log has no entries and term 0 at index 0", "[store]", MemoryLog, RocksLog) {
+TEMPLATE_TEST_CASE("raft log: an empty log has no entries and term 0 at index 0", "[store]",
+                   MemoryLog, RocksLog) {
   TestType log;
   CHECK(log->first_index() == 1);
   CHECK(log->last_index() == 0);
@@ -38,7 +39,8 @@ TEMPLATE_TEST_CASE("raft log: an empty log has no entries and term 0 at index 0"
   CHECK(log->last_index() == 0);
 }
 
-TEMPLATE_TEST_CASE("raft log: append, conflict truncation and hard state", "[store]", MemoryLog, RocksLog) {
+TEMPLATE_TEST_CASE("raft log: append, conflict truncation and hard state", "[store]", MemoryLog,
+                   RocksLog) {
   TestType log;
   require_ok(log->save(run(1, 5, 1), HardState{1, 2, 2}));
   CHECK(log->last_index() == 5);
@@ -79,8 +81,8 @@ TEMPLATE_TEST_CASE("raft log: entries keep type and binary data", "[store]", Mem
   CHECK(require_ok(log->entries(1, 4, 1 << 20)) == entries);
 }
 
-TEMPLATE_TEST_CASE("raft log: entries stop at the byte limit after at least one entry", "[store]", MemoryLog,
-                   RocksLog) {
+TEMPLATE_TEST_CASE("raft log: entries stop at the byte limit after at least one entry", "[store]",
+                   MemoryLog, RocksLog) {
   TestType log;
   require_ok(log->save(run(1, 12, 1), std::nullopt));  // data "e1".."e9" 2 bytes, "e10".. 3 bytes
   struct Case {
@@ -88,9 +90,9 @@ TEMPLATE_TEST_CASE("raft log: entries stop at the byte limit after at least one 
     std::size_t count;
   };
   const Case cases[] = {
-      {1, 13, 0, 1},    {1, 13, 1, 1},    {1, 13, 2, 1},  {1, 13, 3, 1},   {1, 13, 4, 2},
-      {1, 13, 100, 12}, {8, 12, 5, 2},    {8, 12, 7, 3},  {9, 13, 6, 2},   {5, 5, 0, 0},
-      {12, 13, 0, 1},   {1, 2, 1000, 1},  {3, 7, 8, 4},   {3, 7, 7, 3},
+      {1, 13, 0, 1},    {1, 13, 1, 1},   {1, 13, 2, 1}, {1, 13, 3, 1}, {1, 13, 4, 2},
+      {1, 13, 100, 12}, {8, 12, 5, 2},   {8, 12, 7, 3}, {9, 13, 6, 2}, {5, 5, 0, 0},
+      {12, 13, 0, 1},   {1, 2, 1000, 1}, {3, 7, 8, 4},  {3, 7, 7, 3},
   };
   for (const Case& c : cases) {
     INFO("entries(" << c.from << ", " << c.to << ", " << c.max_bytes << ")");
@@ -104,8 +106,8 @@ TEMPLATE_TEST_CASE("raft log: entries stop at the byte limit after at least one 
   check_restart(log);
 }
 
-TEMPLATE_TEST_CASE("raft log: compaction keeps a tail and remembers the boundary term", "[store]", MemoryLog,
-                   RocksLog) {
+TEMPLATE_TEST_CASE("raft log: compaction keeps a tail and remembers the boundary term", "[store]",
+                   MemoryLog, RocksLog) {
   TestType log;
   require_ok(log->save(run(1, 4, 1), std::nullopt));
   require_ok(log->save(run(5, 10, 2), std::nullopt));
@@ -132,14 +134,15 @@ TEMPLATE_TEST_CASE("raft log: compaction keeps a tail and remembers the boundary
   CHECK(log->snapshot().data == "again");
   require_ok(log->save(run(11, 12, 3), std::nullopt));
   CHECK(log->term(12) == 3u);
-  require_ok(log->compact(Snapshot{12, 3, {}, "big keep"}, 100));  // keep beyond the log: drops nothing
+  require_ok(
+      log->compact(Snapshot{12, 3, {}, "big keep"}, 100));  // keep beyond the log: drops nothing
   CHECK(log->first_index() == 11);
   CHECK(log->snapshot().index == 12);
   check_restart(log);
 }
 
-TEMPLATE_TEST_CASE("raft log: installing a snapshot keeps a matching suffix only", "[store]", MemoryLog,
-                   RocksLog) {
+TEMPLATE_TEST_CASE("raft log: installing a snapshot keeps a matching suffix only", "[store]",
+                   MemoryLog, RocksLog) {
   TestType log;
   require_ok(log->save(run(1, 10, 1), HardState{1, 1, 2}));
   require_ok(log->install_snapshot(Snapshot{7, 1, {{1, 2}, {}}, "s"}));
@@ -174,7 +177,7 @@ TEMPLATE_TEST_CASE("raft log: a failed call changes nothing", "[store]", MemoryL
   const LogView before = view(*log.log);
   std::vector<Entry> broken = run(5, 7, 2);
   broken[2].index = 9;
-  CHECK_FALSE(log->save(broken, HardState{9, 9, 9}).ok());  // not contiguous
+  CHECK_FALSE(log->save(broken, HardState{9, 9, 9}).ok());        // not contiguous
   CHECK_FALSE(log->save(run(1, 2, 2), HardState{9, 9, 9}).ok());  // below the log
   CHECK_FALSE(log->save(run(8, 8, 2), HardState{9, 9, 9}).ok());  // gap
   CHECK_FALSE(log->install_snapshot(Snapshot{2, 1, {}, "old"}).ok());
@@ -200,7 +203,11 @@ TEST_CASE("raft log: memory and rocks logs agree over a random history", "[store
     bool rocks_ok = false;
     const auto kind = rng.below(10);
     switch (kind) {
-      case 0: case 1: case 2: case 3: case 4: {  // append, sometimes overlapping, sometimes invalid
+      case 0:
+      case 1:
+      case 2:
+      case 3:
+      case 4: {  // append, sometimes overlapping, sometimes invalid
         if (rng.below(4) == 0) ++term;
         const std::uint64_t from = first - 1 + rng.below(last - first + 4);
         std::vector<Entry> entries = run(from, from + rng.below(4), term);
@@ -211,10 +218,12 @@ TEST_CASE("raft log: memory and rocks logs agree over a random history", "[store
         rocks_ok = rocks->save(entries, hard_state).ok();
         break;
       }
-      case 5: case 6: {  // compact at a random point, with the right or a wrong term
+      case 5:
+      case 6: {  // compact at a random point, with the right or a wrong term
         const std::uint64_t at = first - 1 + rng.below(last - first + 3);
         const std::uint64_t at_term = rng.below(5) == 0 ? 99 : memory->term(at).value_or(0);
-        const Snapshot snapshot{at, at_term, {{1, 2, 3}, {rng.below(9)}}, "c" + std::to_string(step)};
+        const Snapshot snapshot{
+            at, at_term, {{1, 2, 3}, {rng.below(9)}}, "c" + std::to_string(step)};
         const std::uint64_t keep = rng.below(4);
         memory_ok = memory->compact(snapshot, keep).ok();
         rocks_ok = rocks->compact(snapshot, keep).ok();
@@ -229,7 +238,8 @@ TEST_CASE("raft log: memory and rocks logs agree over a random history", "[store
         break;
       }
       case 8: {  // read a random range with a random byte limit
-        const std::uint64_t from = first + rng.below(last - first + 2) - (rng.below(8) == 0 ? 1 : 0);
+        const std::uint64_t from =
+            first + rng.below(last - first + 2) - (rng.below(8) == 0 ? 1 : 0);
         const std::uint64_t to = from + rng.below(4);
         const std::uint64_t max_bytes = rng.below(12);
         auto memory_entries = memory->entries(from, to, max_bytes);
@@ -239,9 +249,7 @@ TEST_CASE("raft log: memory and rocks logs agree over a random history", "[store
         if (memory_ok && rocks_ok) CHECK(*memory_entries == *rocks_entries);
         break;
       }
-      default:
-        rocks.reopen();
-        memory_ok = rocks_ok = true;
+      default: rocks.reopen(); memory_ok = rocks_ok = true;
     }
     REQUIRE(memory_ok == rocks_ok);
     REQUIRE(view(*memory.log) == view(*rocks.log));

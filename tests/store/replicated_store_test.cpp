@@ -42,7 +42,8 @@ class MemoryFixture {
 class RaftFixture {
  public:
   RaftFixture() : cluster_({"solo"}) {
-    auto started = cluster::RaftMember::start(cluster_.settings("solo", true), cluster::test::quiet(), clock_);
+    auto started =
+        cluster::RaftMember::start(cluster_.settings("solo", true), cluster::test::quiet(), clock_);
     if (!started.ok()) FAIL("start: " << started.error().message);
     member_ = std::move(*started);
     REQUIRE(cluster::test::eventually([&] { return member_->is_decider(); }));
@@ -67,21 +68,23 @@ Answer<KvResult> write(ReplicatedStore& store, KvCommand command, bool system = 
 }
 
 std::optional<std::string> read(ReplicatedStore& store, const std::string& key, ReadMode mode) {
-  auto answer = wait_for<std::optional<std::string>>([&](auto done) { store.read(key, mode, done); });
+  auto answer =
+      wait_for<std::optional<std::string>>([&](auto done) { store.read(key, mode, done); });
   REQUIRE_FALSE(answer.error);
   return answer.value;
 }
 
 KeyValues scan(ReplicatedStore& store, const std::string& prefix, std::size_t limit) {
-  auto answer = wait_for<KeyValues>([&](auto done) { store.scan(prefix, limit, ReadMode::linearizable, done); });
+  auto answer = wait_for<KeyValues>(
+      [&](auto done) { store.scan(prefix, limit, ReadMode::linearizable, done); });
   REQUIRE_FALSE(answer.error);
   return answer.value;
 }
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("replicated store: writes apply and read back in both modes", "[store][seam]", MemoryFixture,
-                   RaftFixture) {
+TEMPLATE_TEST_CASE("replicated store: writes apply and read back in both modes", "[store][seam]",
+                   MemoryFixture, RaftFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
   auto put = write(store, KvPut{"a", "1"});
@@ -97,8 +100,8 @@ TEMPLATE_TEST_CASE("replicated store: writes apply and read back in both modes",
   CHECK(read(store, "a", ReadMode::linearizable) == std::nullopt);
 }
 
-TEMPLATE_TEST_CASE("replicated store: compare-and-set applies only when the value matches", "[store][seam]",
-                   MemoryFixture, RaftFixture) {
+TEMPLATE_TEST_CASE("replicated store: compare-and-set applies only when the value matches",
+                   "[store][seam]", MemoryFixture, RaftFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
   auto created = write(store, KvCompareAndSet{"k", std::nullopt, "v1"});
@@ -115,8 +118,8 @@ TEMPLATE_TEST_CASE("replicated store: compare-and-set applies only when the valu
   CHECK(read(store, "k", ReadMode::linearizable) == std::nullopt);
 }
 
-TEMPLATE_TEST_CASE("replicated store: reserved keys need write_system, bad commands are invalid", "[store][seam]",
-                   MemoryFixture, RaftFixture) {
+TEMPLATE_TEST_CASE("replicated store: reserved keys need write_system, bad commands are invalid",
+                   "[store][seam]", MemoryFixture, RaftFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
   auto reserved = write(store, KvPut{"_cluster/x", "1"});
@@ -135,18 +138,20 @@ TEMPLATE_TEST_CASE("replicated store: reserved keys need write_system, bad comma
   CHECK(huge.error->kind == StoreErrorKind::invalid);
 }
 
-TEMPLATE_TEST_CASE("replicated store: scan returns a prefix in key order, up to the limit", "[store][seam]",
-                   MemoryFixture, RaftFixture) {
+TEMPLATE_TEST_CASE("replicated store: scan returns a prefix in key order, up to the limit",
+                   "[store][seam]", MemoryFixture, RaftFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
-  for (const std::string key : {"p/c", "p/a", "q/a", "p/b", "o"}) REQUIRE_FALSE(write(store, KvPut{key, key}).error);
+  for (const std::string key : {"p/c", "p/a", "q/a", "p/b", "o"})
+    REQUIRE_FALSE(write(store, KvPut{key, key}).error);
   CHECK(scan(store, "p/", 10) == KeyValues{{"p/a", "p/a"}, {"p/b", "p/b"}, {"p/c", "p/c"}});
   CHECK(scan(store, "p/", 2) == KeyValues{{"p/a", "p/a"}, {"p/b", "p/b"}});
   CHECK(scan(store, "z", 10).empty());
 }
 
-TEMPLATE_TEST_CASE("replicated store: a watch sees every later change under its prefix, in order, until unwatched",
-                   "[store][seam]", MemoryFixture, RaftFixture) {
+TEMPLATE_TEST_CASE(
+    "replicated store: a watch sees every later change under its prefix, in order, until unwatched",
+    "[store][seam]", MemoryFixture, RaftFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
   REQUIRE_FALSE(write(store, KvPut{"w/before", "0"}).error);
@@ -157,8 +162,8 @@ TEMPLATE_TEST_CASE("replicated store: a watch sees every later change under its 
     bool ordered = true;
   };
   auto seen = std::make_shared<Seen>();
-  auto id = store.watch("w/", [seen](const std::string& key, const std::optional<std::string>& value,
-                                     std::uint64_t index) {
+  auto id = store.watch("w/", [seen](const std::string& key,
+                                     const std::optional<std::string>& value, std::uint64_t index) {
     std::lock_guard lock(seen->mutex);
     seen->ordered = seen->ordered && index > seen->last_index;
     seen->last_index = index;
@@ -184,15 +189,16 @@ TEMPLATE_TEST_CASE("replicated store: a watch sees every later change under its 
   CHECK(seen->changes == expected);
 }
 
-TEMPLATE_TEST_CASE("replicated store: lease renewals are stamped with this member's clock", "[store][seam]",
-                   MemoryFixture, RaftFixture) {
+TEMPLATE_TEST_CASE("replicated store: lease renewals are stamped with this member's clock",
+                   "[store][seam]", MemoryFixture, RaftFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
   CHECK(store.lease_renewals().count("observer-1") == 0);
   fixture.clock().advance(5s);
   const Clock::TimePoint first = fixture.clock().now();
   store.renew_lease("observer-1");
-  REQUIRE(cluster::test::eventually([&] { return store.lease_renewals().count("observer-1") == 1; }));
+  REQUIRE(
+      cluster::test::eventually([&] { return store.lease_renewals().count("observer-1") == 1; }));
   CHECK(store.lease_renewals().at("observer-1") == first);
   // Each renewal is a change (a new value), stamped when it applies.
   fixture.clock().advance(1s);
@@ -203,8 +209,8 @@ TEMPLATE_TEST_CASE("replicated store: lease renewals are stamped with this membe
   CHECK(read(store, std::string(kLeasePrefix) + "observer-1", ReadMode::linearizable).has_value());
 }
 
-TEMPLATE_TEST_CASE("replicated store: the only member decides and names itself leader", "[store][seam]",
-                   MemoryFixture, RaftFixture) {
+TEMPLATE_TEST_CASE("replicated store: the only member decides and names itself leader",
+                   "[store][seam]", MemoryFixture, RaftFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
   CHECK(store.is_decider());
@@ -226,7 +232,8 @@ TEST_CASE("memory store: a member cut off neither decides nor accepts writes", "
   REQUIRE(refused.error);
   CHECK(refused.error->kind == StoreErrorKind::unavailable);
   // Its own applied state stays readable locally.
-  auto local = wait_for<std::optional<std::string>>([&](auto done) { store.read("a", ReadMode::local, done); });
+  auto local = wait_for<std::optional<std::string>>(
+      [&](auto done) { store.read("a", ReadMode::local, done); });
   CHECK_FALSE(local.error);
   store.set_reachable(true);
   CHECK(store.is_decider());

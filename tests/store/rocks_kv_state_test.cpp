@@ -75,7 +75,8 @@ TEST_CASE("kv state: a reopened rocks state keeps its data and applied index", "
 
 TEST_CASE("kv state: a restored rocks state survives a reopen without stale keys", "[store]") {
   Node node;
-  for (std::uint64_t i = 1; i <= 20; ++i) require_ok(node.kv->apply(i, KvPut{"old/" + std::to_string(i), "x"}));
+  for (std::uint64_t i = 1; i <= 20; ++i)
+    require_ok(node.kv->apply(i, KvPut{"old/" + std::to_string(i), "x"}));
   auto source = make_memory_kv();
   require_ok(source->apply(30, KvPut{"new/1", "y"}));
   require_ok(source->apply(31, KvPut{"old/7", "kept but changed"}));
@@ -86,11 +87,13 @@ TEST_CASE("kv state: a restored rocks state survives a reopen without stale keys
   CHECK(node.kv->scan("old/", 100).size() == 1);
 }
 
-TEST_CASE("kv state: the rocks state stores user keys under a tag, apart from its applied index", "[store]") {
+TEST_CASE("kv state: the rocks state stores user keys under a tag, apart from its applied index",
+          "[store]") {
   Node node;
   require_ok(node.kv->apply(1, KvPut{"k", "v"}));
   CHECK(require_ok(node.db->get(Family::state, "\x01k")) == "v");
-  CHECK(require_ok(node.db->get(Family::state, kApplied)) == std::string("\x01\0\0\0\0\0\0\0\x01", 9));
+  CHECK(require_ok(node.db->get(Family::state, kApplied)) ==
+        std::string("\x01\0\0\0\0\0\0\0\x01", 9));
   CHECK_FALSE(require_ok(node.db->get(Family::state, "k")).has_value());
   // A user key that looks like the reserved one is just a key.
   require_ok(node.kv->apply(2, KvPut{kApplied, "user data"}));
@@ -108,7 +111,8 @@ TEST_CASE("kv state: damage in the state family fails the open, naming it", "[st
   };
   const Case cases[] = {
       {"a short applied index", kApplied, "\x01\x02", "applied index: 2 bytes"},
-      {"an unknown version", kApplied, std::string("\x05", 1) + std::string(8, '\0'), "unknown format version 5"},
+      {"an unknown version", kApplied, std::string("\x05", 1) + std::string(8, '\0'),
+       "unknown format version 5"},
       {"an untagged key", "plain", "v", "unknown key"},
       {"an empty user key", "\x01", "v", "beyond the limits"},
       {"an oversized key", "\x01" + std::string(kMaxKeyBytes + 1, 'k'), "v", "beyond the limits"},
@@ -125,10 +129,12 @@ TEST_CASE("kv state: damage in the state family fails the open, naming it", "[st
   }
 }
 
-TEST_CASE("kv state: the log and the state share one database without touching each other", "[store]") {
+TEST_CASE("kv state: the log and the state share one database without touching each other",
+          "[store]") {
   Node node;
   require_ok(node.log->save(run(1, 3, 1), HardState{1, 1, 3}));
-  for (std::uint64_t i = 1; i <= 3; ++i) require_ok(node.kv->apply(i, KvPut{"k" + std::to_string(i), "v"}));
+  for (std::uint64_t i = 1; i <= 3; ++i)
+    require_ok(node.kv->apply(i, KvPut{"k" + std::to_string(i), "v"}));
   require_ok(node.log->compact(Snapshot{3, 1, {{1}, {}}, node.kv->snapshot_data()}, 0));
   node.reopen();
   CHECK(node.log->snapshot().index == 3);

@@ -16,12 +16,14 @@ using namespace meridian::store::test;
 namespace {
 
 std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return text;
 }
 
 // Writes raw bytes into the database, bypassing the log, as damage would.
-void plant(RocksDatabase& db, Family family, std::string_view key, std::optional<std::string_view> value) {
+void plant(RocksDatabase& db, Family family, std::string_view key,
+           std::optional<std::string_view> value) {
   RocksBatch batch = db.batch();
   if (value) {
     batch.put(family, key, *value);
@@ -96,13 +98,15 @@ TEST_CASE("rocks log: a corrupt entry is an error from entries and from reopenin
 TEST_CASE("rocks log: an entry whose term differs from the cached one is an error", "[store]") {
   RocksLog log;
   require_ok(log->save(run(1, 3, 1), std::nullopt));
-  plant(*log.db, Family::log, encode_log_key(2), encode_entry(Entry{2, 9, EntryType::normal, "e2"}));
+  plant(*log.db, Family::log, encode_log_key(2),
+        encode_entry(Entry{2, 9, EntryType::normal, "e2"}));
   auto read = log->entries(1, 4, 100);
   REQUIRE_FALSE(read.ok());
   CHECK_THAT(read.error().message, Catch::Contains("term 9 on disk"));
 }
 
-TEST_CASE("rocks log: a missing entry, a stray key or a bad meta record fails the open", "[store]") {
+TEST_CASE("rocks log: a missing entry, a stray key or a bad meta record fails the open",
+          "[store]") {
   struct Case {
     const char* what;
     Family family;
@@ -111,21 +115,25 @@ TEST_CASE("rocks log: a missing entry, a stray key or a bad meta record fails th
     const char* error;
   };
   const Case cases[] = {
-      {"a hole", Family::log, encode_log_key(3), std::nullopt, "log entry 4 found where entry 3 was expected"},
-      {"an entry before the log", Family::log, encode_log_key(0), encode_entry(Entry{0, 1, EntryType::normal, ""}),
-       "log entry 0 found where entry 1"},
+      {"a hole", Family::log, encode_log_key(3), std::nullopt,
+       "log entry 4 found where entry 3 was expected"},
+      {"an entry before the log", Family::log, encode_log_key(0),
+       encode_entry(Entry{0, 1, EntryType::normal, ""}), "log entry 0 found where entry 1"},
       {"a short key", Family::log, "abc", "\x01\x00", "log key of 3 bytes"},
-      {"an unknown entry version", Family::log, encode_log_key(2), std::string("\x02\x00", 2) + std::string(8, '\0'),
-       "unknown format version 2"},
-      {"an unknown entry type", Family::log, encode_log_key(2), std::string("\x01\x07", 2) + std::string(8, '\0'),
-       "unknown entry type 7"},
-      {"a short entry", Family::log, encode_log_key(2), std::string("\x01\x00\x00", 3), "truncated header"},
-      {"an empty hard state", Family::meta, std::string(kHardStateKey), "", "hard state: empty value"},
-      {"a long hard state", Family::meta, std::string(kHardStateKey), encode_hard_state({1, 2, 3}) + "x",
-       "hard state: 26 bytes"},
-      {"a short compaction point", Family::meta, std::string(kCompactedKey), "\x01\x02", "compaction point: 2 bytes"},
-      {"a compaction point past the snapshot", Family::meta, std::string(kCompactedKey), encode_log_point({3, 1}),
-       "does not match snapshot"},
+      {"an unknown entry version", Family::log, encode_log_key(2),
+       std::string("\x02\x00", 2) + std::string(8, '\0'), "unknown format version 2"},
+      {"an unknown entry type", Family::log, encode_log_key(2),
+       std::string("\x01\x07", 2) + std::string(8, '\0'), "unknown entry type 7"},
+      {"a short entry", Family::log, encode_log_key(2), std::string("\x01\x00\x00", 3),
+       "truncated header"},
+      {"an empty hard state", Family::meta, std::string(kHardStateKey), "",
+       "hard state: empty value"},
+      {"a long hard state", Family::meta, std::string(kHardStateKey),
+       encode_hard_state({1, 2, 3}) + "x", "hard state: 26 bytes"},
+      {"a short compaction point", Family::meta, std::string(kCompactedKey), "\x01\x02",
+       "compaction point: 2 bytes"},
+      {"a compaction point past the snapshot", Family::meta, std::string(kCompactedKey),
+       encode_log_point({3, 1}), "does not match snapshot"},
       {"a snapshot with a bad version", Family::meta, std::string(kSnapshotKey), "\x09rest",
        "snapshot: unknown format version 9"},
       {"a snapshot with a wrong data size", Family::meta, std::string(kSnapshotKey),

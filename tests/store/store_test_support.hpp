@@ -2,8 +2,8 @@
 // Helpers for the store/ tests: a temporary directory per test, entry runs,
 // and the two RaftLog fixtures the shared behaviour tests run against.
 
-#include <catch2/catch.hpp>
 #include <stdlib.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -21,7 +21,8 @@ namespace meridian::store::test {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "meridian-store-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "meridian-store-XXXXXX").string();
     REQUIRE(::mkdtemp(pattern.data()) != nullptr);
     path_ = pattern;
   }
@@ -54,7 +55,8 @@ inline void require_ok(Result<void> result) {
 /// Entries first..last, all of `term`, with data "e<index>".
 inline std::vector<Entry> run(std::uint64_t first, std::uint64_t last, std::uint64_t term) {
   std::vector<Entry> out;
-  for (std::uint64_t i = first; i <= last; ++i) out.push_back(Entry{i, term, EntryType::normal, "e" + std::to_string(i)});
+  for (std::uint64_t i = first; i <= last; ++i)
+    out.push_back(Entry{i, term, EntryType::normal, "e" + std::to_string(i)});
   return out;
 }
 
@@ -105,14 +107,18 @@ struct LogView {
 };
 
 inline LogView view(const RaftLog& log) {
-  return {log.hard_state(), log.snapshot(),         log.first_index(),
-          log.last_index(), log.term(log.first_index() - 1), all_entries(log)};
+  return {log.hard_state(),
+          log.snapshot(),
+          log.first_index(),
+          log.last_index(),
+          log.term(log.first_index() - 1),
+          all_entries(log)};
 }
 
 inline std::ostream& operator<<(std::ostream& out, const LogView& v) {
-  out << "{hard_state " << v.hard_state.term << "/" << v.hard_state.vote << "/" << v.hard_state.commit
-      << ", snapshot " << v.snapshot.index << "@" << v.snapshot.term << " (" << v.snapshot.data.size()
-      << " bytes), first " << v.first << ", last " << v.last << ", terms";
+  out << "{hard_state " << v.hard_state.term << "/" << v.hard_state.vote << "/"
+      << v.hard_state.commit << ", snapshot " << v.snapshot.index << "@" << v.snapshot.term << " ("
+      << v.snapshot.data.size() << " bytes), first " << v.first << ", last " << v.last << ", terms";
   for (const Entry& entry : v.entries) out << " " << entry.term;
   return out << "}";
 }

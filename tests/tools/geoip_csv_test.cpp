@@ -2,8 +2,8 @@
 
 #include <fstream>
 
-#include "tools/geoip_csv.hpp"
 #include "../geo/test_support.hpp"
+#include "tools/geoip_csv.hpp"
 
 namespace meridian::geo {
 namespace {
@@ -77,16 +77,19 @@ TEST_CASE("geoip_csv: errors name file:line and the bad field", "[tools]") {
   for (const auto& c : cases) {
     CAPTURE(c.line);
     test::TempDir dir;
-    const auto path = write_text(dir, "bad.csv", std::string("# header\n81.2.69.0/24,51.5,-0.1,GB,EU\n") + c.line + "\n");
+    const auto path = write_text(
+        dir, "bad.csv", std::string("# header\n81.2.69.0/24,51.5,-0.1,GB,EU\n") + c.line + "\n");
     const auto rows = read_geoip_csv(path);
     REQUIRE_FALSE(rows.ok());
-    CHECK_THAT(rows.error().message, Catch::StartsWith(path + ":3: ") && Catch::Contains(c.expected));
+    CHECK_THAT(rows.error().message,
+               Catch::StartsWith(path + ":3: ") && Catch::Contains(c.expected));
   }
 }
 
 TEST_CASE("geoip_csv: a duplicate network names both lines", "[tools]") {
   test::TempDir dir;
-  const auto path = write_text(dir, "dup.csv", "81.2.69.0/24,1,2,GB,EU\n10.0.0.0/8,1,2\n81.2.69.0/24,3,4,GB,EU\n");
+  const auto path = write_text(dir, "dup.csv",
+                               "81.2.69.0/24,1,2,GB,EU\n10.0.0.0/8,1,2\n81.2.69.0/24,3,4,GB,EU\n");
   const auto rows = read_geoip_csv(path);
   REQUIRE_FALSE(rows.ok());
   CHECK(rows.error().message == path + ":3: duplicate network 81.2.69.0/24 (first on line 1)");
@@ -96,12 +99,14 @@ TEST_CASE("geoip_csv: a missing file is an error naming it", "[tools]") {
   test::TempDir dir;
   const auto rows = read_geoip_csv(dir.file("absent.csv"));
   REQUIRE_FALSE(rows.ok());
-  CHECK_THAT(rows.error().message, Catch::Contains(dir.file("absent.csv")) && Catch::Contains("No such file"));
+  CHECK_THAT(rows.error().message,
+             Catch::Contains(dir.file("absent.csv")) && Catch::Contains("No such file"));
 }
 
 TEST_CASE("geoip_csv: an over-long line is rejected", "[tools]") {
   test::TempDir dir;
-  const auto path = write_text(dir, "long.csv", "10.0.0.0/8,1,2,GB,EU" + std::string(5000, ' ') + "\n");
+  const auto path =
+      write_text(dir, "long.csv", "10.0.0.0/8,1,2,GB,EU" + std::string(5000, ' ') + "\n");
   const auto rows = read_geoip_csv(path);
   REQUIRE_FALSE(rows.ok());
   CHECK_THAT(rows.error().message, Catch::StartsWith(path + ":1: line longer than"));

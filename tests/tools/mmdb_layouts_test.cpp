@@ -6,11 +6,11 @@
 
 #include <fstream>
 
+#include "../geo/test_support.hpp"
 #include "geo/geo_index.hpp"
 #include "geo/mmdb_reader.hpp"
 #include "tools/geoip_csv.hpp"
 #include "tools/mmdb_writer.hpp"
-#include "../geo/test_support.hpp"
 
 namespace meridian::geo {
 namespace {
@@ -30,11 +30,11 @@ std::string write_text(const test::TempDir& dir, const std::string& name, const 
 TEST_CASE("mmdb layouts: an ASN table reads, writes and looks up like GeoLite2-ASN", "[tools]") {
   test::TempDir dir;
   const auto table = write_text(dir, "asn.csv",
-                                 "# prefix, asn, organization\n"
-                                 "81.2.0.0/17, 64500, Example Org\n"
-                                 "81.2.128.0/17\tAS64501\tOther, Inc.\n"
-                                 "2001:db8::/32, as64502,\n"
-                                 "65.0.0.0/16, 64500, Example Org\n");
+                                "# prefix, asn, organization\n"
+                                "81.2.0.0/17, 64500, Example Org\n"
+                                "81.2.128.0/17\tAS64501\tOther, Inc.\n"
+                                "2001:db8::/32, as64502,\n"
+                                "65.0.0.0/16, 64500, Example Org\n");
   const auto rows = read_asn_csv(table);
   REQUIRE(rows.ok());
   REQUIRE(rows->size() == 4);

@@ -5,16 +5,16 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "../geo/test_support.hpp"
 #include "base/rng.hpp"
 #include "geo/mmdb_reader.hpp"
 #include "tools/mmdb_writer.hpp"
-#include "../geo/test_support.hpp"
 
 namespace meridian::geo {
 namespace {
 
-NetworkLocation row(const char* network, double latitude, double longitude, const char* country = "",
-                    const char* continent = "") {
+NetworkLocation row(const char* network, double latitude, double longitude,
+                    const char* country = "", const char* continent = "") {
   NetworkLocation r;
   REQUIRE(IpNetwork::parse(network, r.network));
   r.latitude_deg = latitude;
@@ -30,7 +30,8 @@ IpAddress ip(const char* text) {
   return address;
 }
 
-std::unique_ptr<MmdbReader> write_and_open(const std::vector<NetworkLocation>& rows, const std::string& path) {
+std::unique_ptr<MmdbReader> write_and_open(const std::vector<NetworkLocation>& rows,
+                                           const std::string& path) {
   const auto written = write_mmdb(rows, path);
   INFO((written.ok() ? std::string() : written.error().message));
   REQUIRE(written.ok());
@@ -40,7 +41,8 @@ std::unique_ptr<MmdbReader> write_and_open(const std::vector<NetworkLocation>& r
   return std::move(reader.value());
 }
 
-test::CommandResult mmdblookup(const std::string& file, const std::string& address, const char* extra = "") {
+test::CommandResult mmdblookup(const std::string& file, const std::string& address,
+                               const char* extra = "") {
   return test::run_command("mmdblookup --file '" + file + "' --ip " + address + " " + extra);
 }
 
@@ -79,17 +81,17 @@ TEST_CASE("mmdb_writer: round trip through MmdbReader and mmdblookup", "[tools]"
   const Expect table[] = {
       {"81.2.69.1", true, 24, 51.5142, "GB"},
       {"81.2.69.255", true, 24, 51.5142, "GB"},
-      {"10.9.9.9", true, 13, 1, "AA"},      // 10/8 minus 10.1/16: 10.8.0.0/13
-      {"10.1.3.1", true, 24, 2, "BB"},      // 10.1/16 minus 10.1.2/24: 10.1.3.0/24
-      {"10.1.2.1", true, 25, 3, "CC"},      // 10.1.2/24 minus its upper half
-      {"10.1.2.200", true, 25, 1, "AA"},    // the /25 inside wins again
+      {"10.9.9.9", true, 13, 1, "AA"},    // 10/8 minus 10.1/16: 10.8.0.0/13
+      {"10.1.3.1", true, 24, 2, "BB"},    // 10.1/16 minus 10.1.2/24: 10.1.3.0/24
+      {"10.1.2.1", true, 25, 3, "CC"},    // 10.1.2/24 minus its upper half
+      {"10.1.2.200", true, 25, 1, "AA"},  // the /25 inside wins again
       {"2001:218:1:2::3", true, 32, 35.685, "JP"},
       {"2a02:cf47:ffff::1", true, 29, 51.5142, "GB"},
       {"192.0.2.99", true, 24, -12.5, ""},
-      {"81.2.68.1", false, 24, 0, ""},      // empty 81.2.68.0/24 next to 81.2.69.0/24
-      {"1.2.3.4", false, 5, 0, ""},         // empty 0.0.0.0/5 below 10.0.0.0/8
-      {"2001:db8::1", false, 21, 0, ""},    // empty 2001:800::/21 beside 2001:218::/32
-      {"fe80::1", false, 1, 0, ""},         // empty 8000::/1
+      {"81.2.68.1", false, 24, 0, ""},    // empty 81.2.68.0/24 next to 81.2.69.0/24
+      {"1.2.3.4", false, 5, 0, ""},       // empty 0.0.0.0/5 below 10.0.0.0/8
+      {"2001:db8::1", false, 21, 0, ""},  // empty 2001:800::/21 beside 2001:218::/32
+      {"fe80::1", false, 1, 0, ""},       // empty 8000::/1
   };
   for (const auto& e : table) {
     CAPTURE(e.address);
@@ -103,7 +105,9 @@ TEST_CASE("mmdb_writer: round trip through MmdbReader and mmdblookup", "[tools]"
       CHECK(located.location.latitude_deg == e.latitude);
       CHECK(lookup.status == 0);
       CHECK_THAT(lookup.output, Catch::Contains(format_double(e.latitude)));
-      if (*e.country != '\0') CHECK_THAT(lookup.output, Catch::Contains(std::string("\"") + e.country + "\" <utf8_string>"));
+      if (*e.country != '\0')
+        CHECK_THAT(lookup.output,
+                   Catch::Contains(std::string("\"") + e.country + "\" <utf8_string>"));
     } else {
       CHECK(lookup.status != 0);
       CHECK_THAT(lookup.output, Catch::Contains("Could not find an entry"));
@@ -112,8 +116,10 @@ TEST_CASE("mmdb_writer: round trip through MmdbReader and mmdblookup", "[tools]"
   const Located london = reader->locate(ip("81.2.69.1"));
   CHECK(london.location.longitude_deg == -0.0931);
   CHECK(london.location.continent.data() == std::string("EU"));
-  CHECK_THAT(mmdblookup(path, "81.2.69.1", "continent code").output, Catch::Contains("\"EU\" <utf8_string>"));
-  CHECK_THAT(mmdblookup(path, "81.2.69.1", "location longitude").output, Catch::Contains(format_double(-0.0931)));
+  CHECK_THAT(mmdblookup(path, "81.2.69.1", "continent code").output,
+             Catch::Contains("\"EU\" <utf8_string>"));
+  CHECK_THAT(mmdblookup(path, "81.2.69.1", "location longitude").output,
+             Catch::Contains(format_double(-0.0931)));
 }
 
 TEST_CASE("mmdb_writer: IPv4 networks live in ::/96 and ::ffff:0:0/96 aliases them", "[tools]") {
@@ -126,7 +132,8 @@ TEST_CASE("mmdb_writer: IPv4 networks live in ::/96 and ::ffff:0:0/96 aliases th
     CHECK(located.found);
     CHECK(located.prefix_len == 96 + 24);  // IPv6 bits for an IPv6 address
     CHECK(located.location.country.data() == std::string("GB"));
-    CHECK_THAT(mmdblookup(path, address, "country iso_code").output, Catch::Contains("\"GB\" <utf8_string>"));
+    CHECK_THAT(mmdblookup(path, address, "country iso_code").output,
+               Catch::Contains("\"GB\" <utf8_string>"));
   }
   CHECK_FALSE(reader->locate(ip("::ffff:1.2.3.4")).found);
 }
@@ -134,7 +141,8 @@ TEST_CASE("mmdb_writer: IPv4 networks live in ::/96 and ::ffff:0:0/96 aliases th
 TEST_CASE("mmdb_writer: IPv6 rows inside ::ffff:0:0/96 turn the alias off", "[tools]") {
   test::TempDir dir;
   const auto reader = write_and_open(
-      {row("81.2.69.0/24", 51.5, -0.1, "GB", "EU"), row("::ffff:10.0.0.0/104", 5, 5, "DE", "EU")}, dir.file("x.mmdb"));
+      {row("81.2.69.0/24", 51.5, -0.1, "GB", "EU"), row("::ffff:10.0.0.0/104", 5, 5, "DE", "EU")},
+      dir.file("x.mmdb"));
   CHECK(reader->locate(ip("::ffff:10.1.1.1")).location.country.data() == std::string("DE"));
   CHECK_FALSE(reader->locate(ip("::ffff:81.2.69.1")).found);
   CHECK(reader->locate(ip("81.2.69.1")).found);
@@ -146,7 +154,8 @@ TEST_CASE("mmdb_writer: row order does not matter", "[tools]") {
   const auto forward = write_and_open(rows, dir.file("f.mmdb"));
   std::reverse(rows.begin(), rows.end());
   const auto backward = write_and_open(rows, dir.file("b.mmdb"));
-  for (const char* address : {"10.9.9.9", "10.1.3.1", "10.1.2.1", "10.1.2.200", "81.2.69.1", "2a02:cf40::1"}) {
+  for (const char* address :
+       {"10.9.9.9", "10.1.3.1", "10.1.2.1", "10.1.2.200", "81.2.69.1", "2a02:cf40::1"}) {
     CAPTURE(address);
     const Located a = forward->locate(ip(address)), b = backward->locate(ip(address));
     CHECK(a.prefix_len == b.prefix_len);
@@ -165,7 +174,8 @@ TEST_CASE("mmdb_writer: catch-all rows and IPv4 prefix lengths at the edges", "[
     CHECK_FALSE(reader->locate(ip("2001:db8::1")).found);
   }
   SECTION("::/0 under IPv4 rows") {
-    const auto reader = write_and_open({row("::/0", 7, 8), row("81.2.69.0/24", 51.5, -0.1)}, dir.file("all.mmdb"));
+    const auto reader =
+        write_and_open({row("::/0", 7, 8), row("81.2.69.0/24", 51.5, -0.1)}, dir.file("all.mmdb"));
     CHECK(reader->locate(ip("2001:db8::1")).location.latitude_deg == 7);
     CHECK(reader->locate(ip("1.2.3.4")).location.latitude_deg == 7);
     CHECK(reader->locate(ip("1.2.3.4")).prefix_len == 2);
@@ -173,7 +183,8 @@ TEST_CASE("mmdb_writer: catch-all rows and IPv4 prefix lengths at the edges", "[
     CHECK(reader->locate(ip("::ffff:81.2.69.9")).location.latitude_deg == 51.5);
   }
   SECTION("host routes") {
-    const auto reader = write_and_open({row("198.51.100.7/32", 1, 2), row("2001:db8::7/128", 3, 4)}, dir.file("h.mmdb"));
+    const auto reader = write_and_open({row("198.51.100.7/32", 1, 2), row("2001:db8::7/128", 3, 4)},
+                                       dir.file("h.mmdb"));
     CHECK(reader->locate(ip("198.51.100.7")).prefix_len == 32);
     CHECK_FALSE(reader->locate(ip("198.51.100.6")).found);
     CHECK(reader->locate(ip("198.51.100.6")).prefix_len == 32);
@@ -181,7 +192,8 @@ TEST_CASE("mmdb_writer: catch-all rows and IPv4 prefix lengths at the edges", "[
     CHECK(reader->locate(ip("2001:db8::6")).prefix_len == 128);
   }
   SECTION("an IPv6-only table: IPv4 lookups end above ::/96, prefix 0") {
-    const auto reader = write_and_open({row("2001:218::/32", 35.685, 139.7514)}, dir.file("v6.mmdb"));
+    const auto reader =
+        write_and_open({row("2001:218::/32", 35.685, 139.7514)}, dir.file("v6.mmdb"));
     const Located v4 = reader->locate(ip("81.2.69.1"));
     CHECK_FALSE(v4.found);
     CHECK(v4.prefix_len == 0);
@@ -221,12 +233,15 @@ TEST_CASE("mmdb_writer: matches a brute-force longest-prefix match on a random t
     const bool v6 = rng.below(3) == 0;
     r.network.address.family = v6 ? IpAddress::Family::v6 : IpAddress::Family::v4;
     // Few distinct leading bytes so that networks nest and overlap.
-    r.network.address.bytes[0] = static_cast<std::uint8_t>(v6 ? 0x20 + rng.below(2) : 10 + rng.below(3));
-    for (unsigned i = 1; i < r.network.address.byte_length(); ++i) r.network.address.bytes[i] = rng.below(256) & 0x83;
+    r.network.address.bytes[0] =
+        static_cast<std::uint8_t>(v6 ? 0x20 + rng.below(2) : 10 + rng.below(3));
+    for (unsigned i = 1; i < r.network.address.byte_length(); ++i)
+      r.network.address.bytes[i] = rng.below(256) & 0x83;
     r.network.prefix_len = static_cast<std::uint8_t>(rng.below(r.network.address.bit_length() + 1));
     r.network.address = r.network.address.masked(r.network.prefix_len);
     const IpNetwork in_tree = tree_network(r.network);
-    if (std::find(tree_networks.begin(), tree_networks.end(), in_tree) != tree_networks.end()) continue;
+    if (std::find(tree_networks.begin(), tree_networks.end(), in_tree) != tree_networks.end())
+      continue;
     tree_networks.push_back(in_tree);
     // Few distinct locations: they get deduplicated, and equal neighbours merge.
     r.latitude_deg = static_cast<double>(rng.below(4));
@@ -273,7 +288,9 @@ TEST_CASE("mmdb_writer: matches a brute-force longest-prefix match on a random t
     const unsigned tree_prefix = v4 ? 96 + located.prefix_len : located.prefix_len;
     const IpNetwork reported{in_tree.masked(tree_prefix), static_cast<std::uint8_t>(tree_prefix)};
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (tree_networks[i].prefix_len <= reported.prefix_len || !reported.contains(tree_networks[i].address)) continue;
+      if (tree_networks[i].prefix_len <= reported.prefix_len ||
+          !reported.contains(tree_networks[i].address))
+        continue;
       CAPTURE(rows[i].network.to_string());
       CHECK(rows[i].latitude_deg == rows[best].latitude_deg);
       CHECK(rows[i].longitude_deg == rows[best].longitude_deg);
@@ -318,7 +335,8 @@ TEST_CASE("mmdb_writer: long strings use the extended size encodings", "[tools]"
 TEST_CASE("mmdb_writer: duplicate networks are an error", "[tools]") {
   test::TempDir dir;
   const auto path = dir.file("dup.mmdb");
-  const auto written = write_mmdb({row("10.0.0.0/8", 1, 1), row("81.2.69.0/24", 1, 1), row("10.0.0.0/8", 2, 2)}, path);
+  const auto written = write_mmdb(
+      {row("10.0.0.0/8", 1, 1), row("81.2.69.0/24", 1, 1), row("10.0.0.0/8", 2, 2)}, path);
   REQUIRE_FALSE(written.ok());
   CHECK_THAT(written.error().message, Catch::Contains("duplicate network 10.0.0.0/8"));
   CHECK_FALSE(std::filesystem::exists(path));
@@ -331,13 +349,16 @@ TEST_CASE("mmdb_writer: host bits in a row's address do not hide a duplicate", "
   const auto written = write_mmdb({row("10.0.0.0/8", 1, 1), sloppy}, dir.file("x.mmdb"));
   REQUIRE_FALSE(written.ok());
   CHECK_THAT(written.error().message, Catch::Contains("duplicate network"));
-  CHECK_THAT(write_mmdb({row("::10.0.0.0/104", 1, 1), row("10.0.0.0/8", 1, 1)}, dir.file("y.mmdb")).error().message,
+  CHECK_THAT(write_mmdb({row("::10.0.0.0/104", 1, 1), row("10.0.0.0/8", 1, 1)}, dir.file("y.mmdb"))
+                 .error()
+                 .message,
              Catch::Contains("duplicate network"));
 }
 
 TEST_CASE("mmdb_writer: over-long strings are errors, not crashes", "[tools]") {
   test::TempDir dir;
-  CHECK_FALSE(write_mmdb({row("10.0.0.0/8", 1, 1)}, dir.file("x.mmdb"), std::string(200'000, 'T')).ok());
+  CHECK_FALSE(
+      write_mmdb({row("10.0.0.0/8", 1, 1)}, dir.file("x.mmdb"), std::string(200'000, 'T')).ok());
   NetworkLocation long_code = row("10.0.0.0/8", 1, 1);
   long_code.country.assign(1000, 'X');
   const auto written = write_mmdb({long_code}, dir.file("x.mmdb"));
@@ -355,8 +376,9 @@ TEST_CASE("mmdb_writer: replaces the output whole and leaves no temporary file",
   // The open reader keeps its mapping of the old file; a new one sees the new.
   CHECK(first.value()->locate(ip("81.2.69.1")).location.latitude_deg == 1);
   CHECK(MmdbReader::open(path).value()->locate(ip("81.2.69.1")).location.latitude_deg == 2);
-  const auto entries = std::distance(std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()),
-                                     std::filesystem::directory_iterator{});
+  const auto entries =
+      std::distance(std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()),
+                    std::filesystem::directory_iterator{});
   CHECK(entries == 1);
   CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::others_read) !=
         std::filesystem::perms::none);

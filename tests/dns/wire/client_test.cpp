@@ -21,7 +21,8 @@ Bytes query_for(std::string_view qname, std::uint16_t qtype = 1) {
 }
 
 /// A reply to `query` with the given answer section bytes.
-Bytes reply(const Bytes& query, std::uint8_t ancount, const Bytes& answers, std::uint8_t rcode = 0) {
+Bytes reply(const Bytes& query, std::uint8_t ancount, const Bytes& answers,
+            std::uint8_t rcode = 0) {
   Bytes out = query;
   out[2] = 0x84;
   out[3] = rcode;
@@ -32,8 +33,8 @@ Bytes reply(const Bytes& query, std::uint8_t ancount, const Bytes& answers, std:
 
 /// An answer record owned by the question name (pointer to offset 12).
 Bytes record(std::uint16_t type, const Bytes& rdata) {
-  Bytes out = {0xc0, 0x0c, 0, static_cast<std::uint8_t>(type), 0, 1, 0, 0, 0, 60, 0,
-               static_cast<std::uint8_t>(rdata.size())};
+  Bytes out = {0xc0, 0x0c, 0, static_cast<std::uint8_t>(type),        0, 1, 0, 0,
+               0,    60,   0, static_cast<std::uint8_t>(rdata.size())};
   out.insert(out.end(), rdata.begin(), rdata.end());
   return out;
 }
@@ -48,7 +49,8 @@ std::string only_rdata(const Bytes& query, std::uint16_t type, const Bytes& rdat
 }  // namespace
 
 TEST_CASE("dns client: query encoding, golden bytes", "[dns_wire]") {
-  const Bytes expected = {0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', 'w', 'w', 2, 'e', 'x', 0, 0, 28, 0, 1};
+  const Bytes expected = {0x12, 0x34, 0,   0,   0, 1,   0,   0, 0, 0,  0, 0,
+                          3,    'w',  'w', 'w', 2, 'e', 'x', 0, 0, 28, 0, 1};
   CHECK(query_for("www.ex.", 28) == expected);
   CHECK(query_for("www.ex", 28) == expected);  // final dot optional
   CHECK(query_for(".", 6) == Bytes{0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 1});
@@ -75,7 +77,8 @@ TEST_CASE("dns client: RDATA presentation by type", "[dns_wire]") {
   Bytes v6(16, 0);
   v6[0] = 0x20, v6[1] = 0x01, v6[2] = 0x0d, v6[3] = 0xb8, v6[15] = 5;
   CHECK(only_rdata(query, 28, v6) == "2001:db8::5");
-  CHECK(only_rdata(query, 5, {3, 'w', 'e', 'b', 0xc0, 0x10}) == "web.example.");  // compressed to "example."
+  CHECK(only_rdata(query, 5, {3, 'w', 'e', 'b', 0xc0, 0x10}) ==
+        "web.example.");  // compressed to "example."
   CHECK(only_rdata(query, 15, {0, 10, 2, 'm', 'x', 0}) == "10 mx.");
   CHECK(only_rdata(query, 16, {2, 'h', 'i', 3, 'a', '"', 'b'}) == "\"hi\" \"a\\\"b\"");
   CHECK(only_rdata(query, 99, {0xab, 0x01}) == "\\# 2 ab01");
@@ -94,7 +97,8 @@ TEST_CASE("dns client: malformed replies are rejected with a reason", "[dns_wire
   two_questions[5] = 2;
   Bytes cut_question = reply(query, 0, {});
   cut_question.resize(cut_question.size() - 3);
-  Bytes looped = reply(query, 1, {0xc0, 0x1d, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 1, 2, 3, 4});  // points at itself
+  Bytes looped =
+      reply(query, 1, {0xc0, 0x1d, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 1, 2, 3, 4});  // points at itself
   const Case cases[] = {
       {Bytes(11, 0), "short reply (11 bytes)"},
       {notify, "reply with opcode 4"},

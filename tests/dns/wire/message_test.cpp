@@ -7,7 +7,9 @@ using namespace meridian::dns;
 using meridian::dns::test::QueryBuilder;
 
 namespace {
-ParseOutcome parse(const std::vector<std::uint8_t>& bytes, Query& q) { return parse_query(bytes, q); }
+ParseOutcome parse(const std::vector<std::uint8_t>& bytes, Query& q) {
+  return parse_query(bytes, q);
+}
 ParseOutcome parse(const std::vector<std::uint8_t>& bytes) {
   Query q;
   return parse_query(bytes, q);
@@ -162,7 +164,8 @@ TEST_CASE("message: compressed names in the additional section are followed", "[
 
 TEST_CASE("message: read_name never reads outside the buffer", "[dns_wire]") {
   // Every prefix of a valid packet with a compressed name must fail cleanly.
-  std::vector<std::uint8_t> packet = {3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 1, 'a', 0xC0, 0};
+  std::vector<std::uint8_t> packet = {3,   'w', 'w', 'w', 7, 'e', 'x',  'a', 'm',
+                                      'p', 'l', 'e', 0,   1, 'a', 0xC0, 0};
   for (std::size_t size = 0; size < packet.size(); ++size) {
     std::vector<std::uint8_t> cut(packet.begin(), packet.begin() + static_cast<long>(size));
     std::size_t offset = 13;

@@ -22,8 +22,8 @@ class QueryBuilder {
     u16(qtype);
     u16(rrclass::IN);
   }
-  QueryBuilder& header(std::uint16_t id, std::uint16_t flags, std::uint16_t qd, std::uint16_t an, std::uint16_t ns,
-                       std::uint16_t ar) {
+  QueryBuilder& header(std::uint16_t id, std::uint16_t flags, std::uint16_t qd, std::uint16_t an,
+                       std::uint16_t ns, std::uint16_t ar) {
     bytes.resize(std::max<std::size_t>(bytes.size(), 12));
     put16at(0, id);
     put16at(2, flags);
@@ -53,8 +53,8 @@ class QueryBuilder {
     return u16(static_cast<std::uint16_t>(v));
   }
   /// Appends an OPT record with the given options payload and bumps ARCOUNT.
-  QueryBuilder& opt(std::uint16_t payload = 1232, std::uint8_t version = 0, std::vector<std::uint8_t> options = {},
-                    bool dnssec_ok = false) {
+  QueryBuilder& opt(std::uint16_t payload = 1232, std::uint8_t version = 0,
+                    std::vector<std::uint8_t> options = {}, bool dnssec_ok = false) {
     u8(0);
     u16(rrtype::OPT);
     u16(payload);
@@ -69,9 +69,14 @@ class QueryBuilder {
   /// An OPT with an ECS option for `prefix` bits of `address` (bytes).
   QueryBuilder& ecs(std::uint16_t family, std::uint8_t source, std::vector<std::uint8_t> address,
                     std::uint16_t payload = 1232) {
-    std::vector<std::uint8_t> option = {0, 8, 0, static_cast<std::uint8_t>(4 + address.size()),
-                                        static_cast<std::uint8_t>(family >> 8), static_cast<std::uint8_t>(family),
-                                        source, 0};
+    std::vector<std::uint8_t> option = {0,
+                                        8,
+                                        0,
+                                        static_cast<std::uint8_t>(4 + address.size()),
+                                        static_cast<std::uint8_t>(family >> 8),
+                                        static_cast<std::uint8_t>(family),
+                                        source,
+                                        0};
     option.insert(option.end(), address.begin(), address.end());
     return opt(payload, 0, option);
   }
