@@ -1,6 +1,6 @@
 #pragma once
-// What a node of a cluster says about the config it serves (docs/architecture.md
-// section 3): which committed version, whether its own file agrees, and
+// What a node of a cluster says about the config it serves
+// (docs/configuration.md): which committed version, whether its own file agrees, and
 // what a config text it was asked to commit validated to. Filled in by
 // gslb/config_follower.hpp, served by the admin API through
 // gslb/node_api.hpp.

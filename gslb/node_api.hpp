@@ -1,7 +1,8 @@
 #pragma once
-// The one interface the GSLB core offers to the admin layer (docs/architecture.md
-// section 2: admin/ uses "the core's node interface"): what a running node
-// is, what it sees, what it counts, and where its replicated store is.
+// The one interface the GSLB core offers to the admin layer
+// (docs/architecture.md: admin/ uses the core's node interface): what a
+// running node is, what it sees, what it counts, and where its replicated
+// store is.
 // Every admin route (admin/node_routes.hpp) talks to a NodeApi and to
 // nothing else of the node; the composition root (main/node.cpp)
 // implements it over the parts it wires, tests with fakes.

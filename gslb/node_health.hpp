@@ -1,5 +1,5 @@
 #pragma once
-// The health thread of a node (docs/architecture.md sections 4 and 5): the monitor that
+// The health thread of a node (docs/architecture.md): the monitor that
 // probes the current generation's targets, the fan-out of its observations
 // (gslb/health_flow.hpp: to the routing table's publisher, and in a cluster
 // to the replicated health's publisher), the switch from one generation to

@@ -1,5 +1,5 @@
 #pragma once
-// Operator overrides as an operator sets them (docs/architecture.md sections 5 and 7):
+// Operator overrides as an operator sets them (docs/architecture.md):
 // which endpoints and sites an override may name, and writing one (or
 // removing it) together with its entry in the event log. The records are
 // in gslb/health_records.hpp; every node's verdict follower

@@ -1,5 +1,5 @@
 #pragma once
-// The store seam (docs/architecture.md sections 2 and 6): the replicated key-value
+// The store seam (docs/architecture.md): the replicated key-value
 // store as the layers above it see it. The admin API, replicated health,
 // config versions, operator overrides and the event log use this interface
 // and nothing else of the store, so the built-in Raft member

@@ -1,5 +1,5 @@
 #pragma once
-// The whole cluster in the simulator (docs/architecture.md sections 5 and 6): one seed,
+// The whole cluster in the simulator (docs/architecture.md): one seed,
 // one run of three or five Meridian nodes in one thread on virtual time,
 // each with the product's own health code over a simulated Raft member:
 //
