@@ -26,12 +26,6 @@ namespace {
 constexpr std::size_t kMaxNameBytes = 256;
 constexpr std::string_view kDefaultName = "<applied config>";
 
-std::uint64_t wall_ms(const Clock& clock) {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch())
-          .count());
-}
-
 json::object version_json(const ConfigVersion& version, std::optional<std::uint64_t> current) {
   return json::object{{"version", version.number},
                       {"time_ms", version.time_ms},

@@ -163,10 +163,7 @@ class QueryRateSampler : public std::enable_shared_from_this<QueryRateSampler> {
     if (const auto view = node_.current_view()) {
       for (const gslb::SiteView& site : view->sites) sites.push_back(site.name);
     }
-    const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             node_.clock().wall_now().time_since_epoch())
-                             .count();
-    history_.sample(std::move(now), sites, static_cast<std::uint64_t>(wall_ms));
+    history_.sample(std::move(now), sites, wall_ms(node_.clock()));
   }
 
   gslb::NodeApi& node_;

@@ -2,6 +2,12 @@
 
 namespace meridian {
 
+std::uint64_t wall_ms(const Clock& clock) noexcept {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch())
+          .count());
+}
+
 Clock::TimePoint SystemClock::now() const noexcept {
   return std::chrono::time_point_cast<Duration>(std::chrono::steady_clock::now());
 }

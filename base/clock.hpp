@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 
 namespace meridian {
 
@@ -19,6 +20,10 @@ class Clock {
   /// Wall-clock seconds since the Unix epoch, for display and records only.
   virtual std::chrono::system_clock::time_point wall_now() const noexcept = 0;
 };
+
+/// `clock`'s wall time in whole milliseconds since the Unix epoch: what
+/// records and views carry (set_ms, time_ms, built_ms).
+std::uint64_t wall_ms(const Clock& clock) noexcept;
 
 /// The machine's clocks.
 class SystemClock final : public Clock {

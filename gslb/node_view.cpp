@@ -6,12 +6,6 @@ namespace meridian::gslb {
 
 namespace {
 
-std::uint64_t wall_ms(const Clock& clock) {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch())
-          .count());
-}
-
 std::optional<OperatorOverride> override_of(const ReplicatedHealth* replicated,
                                             std::string_view prefix, const std::string& name) {
   if (replicated == nullptr) return std::nullopt;

@@ -9,12 +9,6 @@ namespace meridian::gslb {
 
 namespace {
 
-std::uint64_t wall_ms(const Clock& clock) {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch())
-          .count());
-}
-
 OverrideError invalid(std::string message) {
   return OverrideError{OverrideErrorKind::invalid, std::move(message), std::nullopt};
 }

@@ -24,12 +24,6 @@ VerdictDecider::VerdictDecider(store::ReplicatedStore& store, Scheduler& schedul
       settings_(std::move(settings)),
       started_(clock.now()) {}
 
-std::uint64_t VerdictDecider::wall_ms() const {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall_now().time_since_epoch())
-          .count());
-}
-
 bool VerdictDecider::observer_live(const std::string& observer) const {
   const store::LeaseRenewals renewals = store_.lease_renewals();
   const auto it = renewals.find(observer);
@@ -106,7 +100,7 @@ void VerdictDecider::write(store::KvCommand command, std::function<void(VerdictD
 }
 
 void VerdictDecider::log_event(Event event) {
-  if (event.time_ms == 0) event.time_ms = wall_ms();
+  if (event.time_ms == 0) event.time_ms = wall_ms(clock_);
   store_.write_system(store::KvPut{event_key(event.time_ms, settings_.self, ++event_sequence_),
                                    encode_event(event)},
                       [](const store::KvResult&, const std::optional<store::StoreError>&) {});
@@ -120,7 +114,7 @@ void VerdictDecider::expire_overrides() {
     return !state.overrides.count(entry.first) ||
            index_of(state.override_index, entry.first) != entry.second;
   });
-  const std::uint64_t now = wall_ms();
+  const std::uint64_t now = wall_ms(clock_);
   // Not a structured binding: a lambda below captures the key, which C++20
   // allows but clang before 16 cannot compile.
   for (const auto& entry : state.overrides) {

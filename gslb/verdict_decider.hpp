@@ -63,7 +63,6 @@ class VerdictDecider {
   /// again (nothing runs once the decider is gone).
   void write(store::KvCommand command, std::function<void(VerdictDecider&)> refused);
   void log_event(Event event);
-  std::uint64_t wall_ms() const;
 
   store::ReplicatedStore& store_;
   Scheduler& scheduler_;

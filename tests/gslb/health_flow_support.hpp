@@ -54,11 +54,7 @@ struct Bench {
     return out;
   }
   /// Unix ms of the clock's wall time (what records carry).
-  std::uint64_t wall_ms() const {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch())
-            .count());
-  }
+  std::uint64_t wall_ms() const { return meridian::wall_ms(clock); }
 };
 
 /// What a routing table's builder would be told, kept for the test.

@@ -742,14 +742,12 @@ void Simulation::act_as_operator() {
                        : target_address_[endpoint.target]);
   }
   std::optional<OperatorOverride> value;
-  const auto wall_ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall_now().time_since_epoch())
-          .count());
+  const std::uint64_t now_wall_ms = meridian::wall_ms(clock_);
   if (rng_.below(4) != 0) {
     static constexpr ForcedState kStates[] = {ForcedState::drain, ForcedState::down,
                                               ForcedState::up};
-    OperatorOverride set{kStates[rng_.below(3)], wall_ms, 0, "sim", "seeded"};
-    if (rng_.below(3) == 0) set.expires_ms = wall_ms + 500 + rng_.below(8000);
+    OperatorOverride set{kStates[rng_.below(3)], now_wall_ms, 0, "sim", "seeded"};
+    if (rng_.below(3) == 0) set.expires_ms = now_wall_ms + 500 + rng_.below(8000);
     value = set;
   }
   store::KvCommand command =
@@ -1046,13 +1044,11 @@ std::string Simulation::converged() {
                target_keys_[t] + ", which is " + (world_up_.at(target_address_[t]) ? "up" : "down");
       }
     }
-    const auto wall_ms = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall_now().time_since_epoch())
-            .count());
+    const std::uint64_t now_wall_ms = meridian::wall_ms(clock_);
     for (const auto& [key, value] : expected_) {
       if (uncertain_.contains(key)) continue;
       const auto held = state.overrides.find(key);
-      const bool expired = value && value->expires_ms != 0 && value->expires_ms <= wall_ms;
+      const bool expired = value && value->expires_ms != 0 && value->expires_ms <= now_wall_ms;
       if (value && !expired && (held == state.overrides.end() || !(held->second == *value))) {
         return node->name + " does not honour the acknowledged override " + key;
       }
