@@ -44,7 +44,10 @@ void VerdictFollower::start(const std::function<void(Result<void>)>& loaded) {
               (*self)->apply(key, value, index);
           });
         });
-    if (!watched) return loaded(watched.error());
+    if (!watched) {
+      *pending = -1;  // the scans already asked for answer nothing more
+      return loaded(watched.error());
+    }
     watches_.push_back(*watched);
     // What the store already holds (the watch sees only later changes). A
     // change between the watch and the scan may come twice: applying a
@@ -55,8 +58,9 @@ void VerdictFollower::start(const std::function<void(Result<void>)>& loaded) {
                   scheduler.post([alive, pending, loaded, pairs = std::move(pairs), error] {
                     auto self = alive.lock();
                     if (!self || (*self)->stopped_) return;
+                    if (*pending < 0) return;  // answered already, with an error
                     if (error) {
-                      *pending = -1;  // answered once, with the error
+                      *pending = -1;
                       return loaded(fail("cannot load the replicated health: ", error->message));
                     }
                     for (const auto& [key, value] : pairs) (*self)->apply(key, value, 0);
