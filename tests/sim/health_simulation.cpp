@@ -163,6 +163,9 @@ struct Node {
   std::optional<std::uint64_t> quiet_since;
   std::optional<std::uint64_t> leader_since;  // first ms of the current stretch with one
   bool fallback = false;
+  /// What the last check saw: the table's version and whether a leader was known.
+  std::uint64_t checked_version = 0;
+  bool checked_leader = false;
 };
 
 class Relay;
@@ -207,6 +210,7 @@ class Simulation {
   bool decided(const Node& node, std::size_t target) const;
   std::vector<std::string> answers(const Node& node) const;
 
+  bool something_changed();
   void check_all(bool answers_too);
   void check_node(Node& node);
   void check_agreement(bool answers_too);
@@ -649,7 +653,11 @@ void Simulation::step(bool faults) {
   scheduler_.run_due();
   // What the health code proposed this millisecond leaves now.
   for (auto& node : nodes_) node->member->drive(now_);
-  if (now_ % kCheckEveryMs == 0) check_all(now_ % kAnswersEveryMs == 0);
+  // Every simulated step that changed what some node answers with (a new
+  // table: probes, verdicts, overrides or fallback), or whether it hears a
+  // leader; and every 10 ms regardless, for the checks that time alone
+  // makes true or false (falling back).
+  if (now_ % kCheckEveryMs == 0 || something_changed()) check_all(now_ % kAnswersEveryMs == 0);
   clock_.advance(std::chrono::milliseconds(1));
 }
 
@@ -855,6 +863,19 @@ std::vector<std::string> Simulation::answers(const Node& node) const {
 }
 
 // ---- checks -------------------------------------------------------------------
+
+bool Simulation::something_changed() {
+  bool changed = false;
+  for (auto& node : nodes_) {
+    if (node->store == nullptr || !node->loaded) continue;
+    const std::uint64_t version = node->routing->table_version();
+    const bool leader = !node->store->status().leader.empty();
+    changed = changed || version != node->checked_version || leader != node->checked_leader;
+    node->checked_version = version;
+    node->checked_leader = leader;
+  }
+  return changed;
+}
 
 void Simulation::check_all(bool answers_too) {
   for (auto& node : nodes_) {

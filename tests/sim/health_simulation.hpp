@@ -19,7 +19,9 @@
 // messages, log compaction, and operator overrides (drain, down, up, with
 // and without expiry) written through any node.
 //
-// Checked after every simulated step (every 10 ms; answers every 100 ms):
+// Checked after every simulated millisecond that changed a node's table or
+// whether it hears a leader, and every 10 ms regardless (answers for every
+// client every 100 ms):
 // - agreement: nodes that hear from a leader and have applied the same
 //   replicated health answer alike (the same usable endpoints, and the same
 //   answer for every client and service);
