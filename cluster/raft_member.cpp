@@ -73,6 +73,14 @@ void RaftMember::write_system(store::KvCommand command, StoreCallback<store::KvR
   });
 }
 
+void RaftMember::write_as_decider(store::KvCommand command, StoreCallback<store::KvResult> done) {
+  // Proposed here or nowhere: an entry of a leader that lost its term never
+  // commits, so a deposed decider's write is refused, not forwarded.
+  impl_->post([impl = impl_.get(), command = std::move(command), done = std::move(done)]() mutable {
+    impl->propose_command(command, true, false, std::move(done));
+  });
+}
+
 void RaftMember::read(std::string key, ReadMode mode,
                       StoreCallback<std::optional<std::string>> done) {
   impl_->post([impl = impl_.get(), key = std::move(key), mode, done = std::move(done)]() mutable {

@@ -119,6 +119,8 @@ class RaftMember final : public store::ReplicatedStore, public store::Membership
   void write(store::KvCommand command, StoreCallback<store::KvResult> done) override;
   /// write() for the node's own subsystems: may write the reserved keys.
   void write_system(store::KvCommand command, StoreCallback<store::KvResult> done) override;
+  /// Proposed only as leader (not forwarded): the term fences it.
+  void write_as_decider(store::KvCommand command, StoreCallback<store::KvResult> done) override;
   /// Reads one key; linearizable reads take a read-index round.
   void read(std::string key, ReadMode mode,
             StoreCallback<std::optional<std::string>> done) override;

@@ -88,22 +88,23 @@ void VerdictDecider::decide(Clock::TimePoint now) {
 
 void VerdictDecider::write(store::KvCommand command, std::function<void(VerdictDecider&)> refused) {
   std::weak_ptr<VerdictDecider*> alive = alive_;
-  store_.write_system(std::move(command),
-                      [alive, refused = std::move(refused), &scheduler = scheduler_](
-                          const store::KvResult&, const std::optional<store::StoreError>& error) {
-                        if (!error) return;
-                        // On the decider's thread, if it is still there.
-                        scheduler.post([alive, refused] {
-                          if (auto self = alive.lock()) refused(**self);
-                        });
-                      });
+  store_.write_as_decider(
+      std::move(command),
+      [alive, refused = std::move(refused), &scheduler = scheduler_](
+          const store::KvResult&, const std::optional<store::StoreError>& error) {
+        if (!error) return;
+        // On the decider's thread, if it is still there.
+        scheduler.post([alive, refused] {
+          if (auto self = alive.lock()) refused(**self);
+        });
+      });
 }
 
 void VerdictDecider::log_event(Event event) {
   if (event.time_ms == 0) event.time_ms = wall_ms(clock_);
-  store_.write_system(store::KvPut{event_key(event.time_ms, settings_.self, ++event_sequence_),
-                                   encode_event(event)},
-                      [](const store::KvResult&, const std::optional<store::StoreError>&) {});
+  store_.write_as_decider(store::KvPut{event_key(event.time_ms, settings_.self, ++event_sequence_),
+                                       encode_event(event)},
+                          [](const store::KvResult&, const std::optional<store::StoreError>&) {});
 }
 
 // Scheduled maintenance ends by itself: the decider removes what expired.

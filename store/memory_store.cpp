@@ -42,6 +42,11 @@ void MemoryStore::write_system(KvCommand command, StoreCallback<KvResult> done) 
   apply(command, true, done);
 }
 
+void MemoryStore::write_as_decider(KvCommand command, StoreCallback<KvResult> done) {
+  // The only member decides while it is reachable; apply() refuses otherwise.
+  apply(std::move(command), true, done);
+}
+
 void MemoryStore::read(std::string key, ReadMode mode,
                        StoreCallback<std::optional<std::string>> done) {
   std::unique_lock lock(mutex_);

@@ -29,6 +29,7 @@ class MemoryStore final : public ReplicatedStore {
 
   void write(KvCommand command, StoreCallback<KvResult> done) override;
   void write_system(KvCommand command, StoreCallback<KvResult> done) override;
+  void write_as_decider(KvCommand command, StoreCallback<KvResult> done) override;
   void read(std::string key, ReadMode mode,
             StoreCallback<std::optional<std::string>> done) override;
   void scan(std::string prefix, std::size_t limit, ReadMode mode,

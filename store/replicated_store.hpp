@@ -17,7 +17,8 @@
 //     learns when each holder last renewed, by its own clock.
 //   - the decider: at most one member at a time decides for the cluster
 //     (with the Raft member, the leader); is_decider() says whether this is
-//     the one.
+//     the one, and write_as_decider() writes only while it still is (fenced:
+//     a deposed decider's write is refused).
 //   - status: who leads, the term, the indices, the members.
 // Membership changes (add a learner, promote, remove, transfer the lead)
 // are a separate facet, MembershipControl, for backends that manage their
@@ -174,6 +175,13 @@ class ReplicatedStore {
   virtual void write(KvCommand command, StoreCallback<KvResult> done) = 0;
   /// write() for the cluster's own records: may write the reserved keys.
   virtual void write_system(KvCommand command, StoreCallback<KvResult> done) = 0;
+
+  /// write_system() for the decider's own decisions (verdicts, expired
+  /// overrides, the event log's bound): applied only while this member still
+  /// holds the decider's role at the store, so that a deposed decider's late
+  /// write is refused (not_leader) instead of overwriting a newer decision.
+  /// Never forwarded to another member.
+  virtual void write_as_decider(KvCommand command, StoreCallback<KvResult> done) = 0;
 
   /// One key's value (nullopt when absent).
   virtual void read(std::string key, ReadMode mode,

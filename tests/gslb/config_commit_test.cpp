@@ -39,6 +39,10 @@ class QueuedStore final : public store::ReplicatedStore {
   void write_system(store::KvCommand command, store::StoreCallback<store::KvResult> done) override {
     inner_.write_system(std::move(command), later(std::move(done)));
   }
+  void write_as_decider(store::KvCommand command,
+                        store::StoreCallback<store::KvResult> done) override {
+    inner_.write_as_decider(std::move(command), later(std::move(done)));
+  }
   void read(std::string key, store::ReadMode mode,
             store::StoreCallback<std::optional<std::string>> done) override {
     inner_.read(std::move(key), mode, later(std::move(done)));

@@ -126,6 +126,9 @@ class Follower final : public store::ReplicatedStore {
   void write_system(store::KvCommand c, store::StoreCallback<store::KvResult> d) override {
     store_.write_system(c, d);
   }
+  void write_as_decider(store::KvCommand, store::StoreCallback<store::KvResult> d) override {
+    d({}, store::StoreError{store::StoreErrorKind::not_leader, "another member decides"});
+  }
   void read(std::string k, store::ReadMode m,
             store::StoreCallback<std::optional<std::string>> d) override {
     store_.read(k, m, d);

@@ -125,6 +125,11 @@ void SimStore::write_system(store::KvCommand command, store::StoreCallback<store
   propose(std::move(command), true, true, std::move(done));
 }
 
+void SimStore::write_as_decider(store::KvCommand command,
+                                store::StoreCallback<store::KvResult> done) {
+  propose(std::move(command), true, false, std::move(done));
+}
+
 void SimStore::read_ready(const cluster::ReadState& read) {
   auto it = reads_.find(read.context);
   if (it == reads_.end()) return;

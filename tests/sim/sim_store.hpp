@@ -52,6 +52,8 @@ class SimStore final : public store::ReplicatedStore {
 
   void write(store::KvCommand command, store::StoreCallback<store::KvResult> done) override;
   void write_system(store::KvCommand command, store::StoreCallback<store::KvResult> done) override;
+  void write_as_decider(store::KvCommand command,
+                        store::StoreCallback<store::KvResult> done) override;
   void read(std::string key, store::ReadMode mode,
             store::StoreCallback<std::optional<std::string>> done) override;
   void scan(std::string prefix, std::size_t limit, store::ReadMode mode,

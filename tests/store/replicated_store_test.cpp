@@ -209,6 +209,18 @@ TEMPLATE_TEST_CASE("replicated store: lease renewals are stamped with this membe
   CHECK(read(store, std::string(kLeasePrefix) + "observer-1", ReadMode::linearizable).has_value());
 }
 
+TEMPLATE_TEST_CASE("replicated store: the decider's own writes apply while it decides",
+                   "[store][seam]", MemoryFixture, RaftFixture) {
+  TestType fixture;
+  ReplicatedStore& store = fixture.store();
+  auto decided = wait_for<KvResult>([&](auto done) {
+    store.write_as_decider(KvPut{"_health/verdict/t", "up 1/1"}, done);
+  });
+  REQUIRE_FALSE(decided.error);
+  CHECK(read(store, "_health/verdict/t", ReadMode::linearizable) ==
+        std::optional<std::string>("up 1/1"));
+}
+
 TEMPLATE_TEST_CASE("replicated store: the only member decides and names itself leader",
                    "[store][seam]", MemoryFixture, RaftFixture) {
   TestType fixture;
@@ -228,6 +240,10 @@ TEST_CASE("memory store: a member cut off neither decides nor accepts writes", "
   store.set_reachable(false);
   CHECK_FALSE(store.is_decider());
   CHECK(store.status().leader.empty());
+  auto stale = wait_for<KvResult>([&](auto done) {
+    store.write_as_decider(KvPut{"_d", "1"}, done);
+  });
+  CHECK(stale.error);
   auto refused = write(store, KvPut{"a", "1"});
   REQUIRE(refused.error);
   CHECK(refused.error->kind == StoreErrorKind::unavailable);
