@@ -44,7 +44,7 @@ void MemoryStore::write_system(KvCommand command, StoreCallback<KvResult> done) 
 
 void MemoryStore::write_as_decider(KvCommand command, StoreCallback<KvResult> done) {
   // The only member decides while it is reachable; apply() refuses otherwise.
-  apply(std::move(command), true, done);
+  apply(command, true, done);
 }
 
 void MemoryStore::read(std::string key, ReadMode mode,
@@ -98,6 +98,7 @@ bool MemoryStore::is_decider() const {
 StoreStatus MemoryStore::status() const {
   std::lock_guard lock(mutex_);
   StoreStatus status;
+  status.backend = "memory";
   status.name = self_;
   status.role = reachable_ ? Role::leader : Role::follower;
   status.leader = reachable_ ? self_ : std::string();

@@ -136,6 +136,7 @@ struct TransportCounters {
 
 /// Where this member stands; fields a backend does not have stay zero.
 struct StoreStatus {
+  std::string backend = "raft";  ///< "raft" (the built-in store), "etcd", "memory"
   std::string name;
   std::uint64_t id = 0;
   Role role = Role::follower;
@@ -147,6 +148,7 @@ struct StoreStatus {
   std::uint64_t first_index = 0;
   std::uint64_t last_index = 0;
   std::uint64_t snapshot_index = 0;
+  std::uint64_t revision = 0;  ///< the store's revision, when it has one (etcd)
   std::vector<MemberStatus> members;  ///< voters then learners, by name
   TransportCounters transport;
   ProposalLatency proposal_latency;
