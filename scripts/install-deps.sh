@@ -22,6 +22,9 @@ packages=(
   clang libclang-rt-14-dev
   # the code's habits: format and static checks (make test: lint.format, lint.tidy)
   clang-format clang-tidy python3
+  # the etcd store's peer in tests (tests/etcd, the *_etcd integration tests):
+  # started by the tests on loopback ports; the package's own service is not used
+  etcd-server etcd-client
   # benchmarks
   dnsperf
 )
