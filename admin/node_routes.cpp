@@ -7,6 +7,7 @@
 #include "admin/metrics_route.hpp"
 #include "admin/status_routes.hpp"
 #include "admin/store_routes.hpp"
+#include "admin/store_transfer_routes.hpp"
 
 namespace meridian::admin {
 
@@ -18,6 +19,7 @@ void add_node_routes(HttpServer& server, gslb::NodeApi& node, boost::asio::io_co
   add_dashboard_routes(server);  // GET /: the dashboard, from memory
   if (node.store() == nullptr) return;
   add_store_routes(server, node);
+  add_store_transfer_routes(server, node);
   add_health_routes(server, node);
   add_config_routes(server, work, node);
 }

@@ -32,6 +32,8 @@ json::object status_json(const gslb::NodeApi& node) {
   if (const store::ReplicatedStore* store = node.store()) {
     const store::StoreStatus status = store->status();
     out["cluster"] = json::object{
+        {"backend", status.backend},
+        {"revision", status.revision},
         {"role", store::to_string(status.role)},
         {"term", status.term},
         {"leader", status.leader.empty() ? json::value(nullptr) : json::value(status.leader)},

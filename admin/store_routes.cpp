@@ -31,7 +31,16 @@ store::StoreCallback<bool> answer_membership(const Responder& respond, std::stri
 /// whose members are managed outside Meridian).
 Result<store::MembershipControl*> membership_of(store::ReplicatedStore& store) {
   store::MembershipControl* membership = store.membership();
-  if (membership == nullptr) return fail("this store's membership is managed outside Meridian");
+  if (membership == nullptr) {
+    const std::string backend = store.status().backend;
+    if (backend == "etcd") {
+      return fail(
+          "this node keeps its state in etcd, whose members etcd manages itself (etcdctl member "
+          "add, promote, remove, move-leader); add-learner, promote, remove and transfer-leader "
+          "apply only to the built-in store");
+    }
+    return fail("this store's membership (" + backend + ") is managed outside Meridian");
+  }
   return membership;
 }
 
@@ -76,11 +85,15 @@ boost::json::object cluster_status_json(const store::StoreStatus& status) {
     }
     if (member.match) entry["match"] = *member.match;
     if (member.lag) entry["lag"] = *member.lag;
-    if (member.match) entry["reachable"] = member.reachable;
+    // The built-in store's leader knows which followers it hears from; an
+    // etcd client knows which endpoints it reaches.
+    if (member.match || status.backend == "etcd") entry["reachable"] = member.reachable;
     members.push_back(std::move(entry));
   }
   return json::object{
       {"name", status.name},
+      {"backend", status.backend},
+      {"revision", status.revision},
       {"role", store::to_string(status.role)},
       {"term", status.term},
       {"leader", status.leader.empty() ? json::value(nullptr) : json::value(status.leader)},

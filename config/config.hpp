@@ -29,6 +29,12 @@
 //     tls: { ca: FILE, cert: FILE, key: FILE }
 //     tick: 100ms, election_timeout: 1s, heartbeat_interval: 100ms,
 //     snapshot_entries: 10000
+//   store:   # optional, instead of cluster: the replicated state in etcd v3
+//     backend: etcd
+//     endpoints: ["127.0.0.1:2379", ...]   # IP:port of the etcd members
+//     prefix: /meridian/prod/              # starts and ends with '/'
+//     tls: { ca: FILE, cert: FILE, key: FILE }   # optional: mutual TLS
+//     decider_lease: 3s, timeout: 3s
 //   log:     { level: info }              # optional; debug|info|warn|error
 //   geoip:   { database: FILE,            # optional; City or Country layout
 //              asn_database: FILE }       # optional; GeoLite2-ASN layout (asn maps)
@@ -334,6 +340,26 @@ struct ClusterSettings {
   SourceLocation source;
 };
 
+/// `store:`: the replicated state on an etcd v3 cluster the operator runs,
+/// instead of the built-in Raft store of `cluster:` (docs/operating-a-cluster.md).
+struct EtcdStoreConfig {
+  /// The etcd members' client addresses (IP literals), tried in this order.
+  std::vector<SocketAddress> endpoints;
+  /// Every key of this Meridian cluster under it: "/" ... "/", so that one
+  /// etcd cluster can hold several Meridian clusters side by side.
+  std::string prefix;
+  /// Mutual TLS to etcd (all three, or none: plain HTTP).
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  /// The decider's etcd lease: a decider that stops renewing it is replaced
+  /// after at most this long.
+  std::chrono::milliseconds decider_lease{3000};
+  /// One etcd request's deadline; an endpoint that misses it is left for the next.
+  std::chrono::milliseconds timeout{3000};
+  SourceLocation source;
+};
+
 /// `admin:`: the HTTP API, metrics and dashboard (docs/admin-api.md).
 struct AdminSettings {
   SocketAddress listen{IpAddress::v4(127, 0, 0, 1), 8053};
@@ -355,7 +381,13 @@ struct Config {
   std::vector<OverrideConfig> overrides;
   std::vector<ZoneConfig> zones;
   std::optional<ClusterSettings> cluster;
+  std::optional<EtcdStoreConfig> etcd_store;  ///< `store: {backend: etcd}`; never with `cluster:`
   std::optional<AdminSettings> admin;
+
+  /// True when the node keeps health, overrides, the event log and config
+  /// versions in a replicated store (the built-in one or etcd): "in a
+  /// cluster" everywhere the docs say so.
+  bool replicated() const { return cluster.has_value() || etcd_store.has_value(); }
 };
 
 /// Reads and validates the config file at `path` (at most kMaxFileBytes).
@@ -394,8 +426,8 @@ Result<std::string> read_config_file(const std::string& path);
 
 /// Sections local to one node: its identity, listeners, peers, log level,
 /// and its GeoIP database path (docs/configuration.md: a file of the node).
-inline constexpr std::string_view kNodeSections[] = {"node",  "dns",   "log",
-                                                     "geoip", "admin", "cluster"};
+inline constexpr std::string_view kNodeSections[] = {"node",  "dns",     "log",  "geoip",
+                                                     "admin", "cluster", "store"};
 /// Sections that describe the service, shared by every node of a cluster.
 inline constexpr std::string_view kSharedSections[] = {"sites", "health", "checks", "zones",
                                                        "overrides"};

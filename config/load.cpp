@@ -35,7 +35,7 @@ namespace {
 // caller (one file, or a node's file plus a committed version).
 std::vector<std::string_view> top_level_keys() {
   return {"node",   "dns",   "log",       "geoip",   "health", "sites",
-          "checks", "zones", "overrides", "cluster", "admin"};
+          "checks", "zones", "overrides", "cluster", "admin",  "store"};
 }
 
 // One text's part of a config: where its errors go and its top-level map.
@@ -65,6 +65,13 @@ void read_document(const Part& local, const Part& shared, Config& config) {
     read_admin(local.context, *admin, config.admin.emplace());
   if (auto cluster = local.top.optional("cluster")) {
     read_cluster(local.context, *cluster, config.node, config.cluster.emplace());
+  }
+  if (auto store = local.top.optional("store")) {
+    read_store(local.context, *store, config.node, config.etcd_store.emplace());
+    if (config.cluster) {
+      report_expected(local.context.diag, *store,
+                      "either cluster: (the built-in store) or store: (etcd), not both");
+    }
   }
   // Checks before the zones, whose services and endpoints name them (the
   // file may list them in any order).

@@ -75,6 +75,10 @@ std::optional<std::string> read_file_path(const Context& context, const Field& f
 void read_cluster(const Context& context, const Field& field, const NodeSettings& node,
                   ClusterSettings& cluster);
 void read_admin(const Context& context, const Field& field, AdminSettings& admin);
+/// `store:` (store_section.cpp). `node` is already read: its id names this
+/// member's lease and decisions.
+void read_store(const Context& context, const Field& field, const NodeSettings& node,
+                EtcdStoreConfig& store);
 
 /// The keys of a check map in `checks:` (an endpoint's check map adds `use`
 /// and `target`).

@@ -39,6 +39,16 @@ StoreError unavailable(const std::string& why) {
   return StoreError{StoreErrorKind::unavailable, why};
 }
 
+/// The kvs of a range call's answer; errors (unreachable, refused,
+/// malformed) start with "etcd: ".
+Result<std::vector<KeyValue>> range_answer(const Result<boost::json::object>& answer) {
+  if (!answer) return fail("etcd: ", answer.error().message);
+  if (auto error = gateway_error(*answer)) return fail("etcd: ", *error);
+  auto kvs = range_kvs(*answer);
+  if (!kvs) return fail("etcd: ", kvs.error().message);
+  return kvs;
+}
+
 std::int64_t seconds_up(std::chrono::milliseconds duration) {
   return std::max<std::int64_t>(1, (duration.count() + 999) / 1000);
 }
@@ -655,6 +665,19 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
       }
       status.members.push_back(std::move(member));
     }
+    // Endpoints of the config that the member list does not show (not
+    // fetched yet, or not a member any more) are listed by address.
+    for (const EndpointHealth& endpoint : health) {
+      const bool listed = std::any_of(
+          status.members.begin(), status.members.end(),
+          [&](const store::MemberStatus& member) { return member.address == endpoint.address; });
+      if (listed) continue;
+      store::MemberStatus member;
+      member.name = endpoint.address.to_string();
+      member.address = endpoint.address;
+      member.reachable = endpoint.reachable;
+      status.members.push_back(std::move(member));
+    }
     if (status.leader.empty() && reachable && etcd_leader != 0) status.leader = "etcd";
     std::lock_guard lock(status_mutex);
     published = std::move(status);
@@ -764,12 +787,8 @@ void EtcdStore::read(std::string key, store::ReadMode mode,
     if (mode == store::ReadMode::local) return done(impl->mirror->get(key), std::nullopt);
     impl->gateway->call("/v3/kv/range", json::object{{"key", impl->b64(key)}},
                         [done](const Result<json::object>& answer) {
-                          if (!answer)
-                            return done(std::nullopt,
-                                        unavailable("etcd: " + answer.error().message));
-                          auto kvs = range_kvs(*answer);
-                          if (!kvs)
-                            return done(std::nullopt, unavailable("etcd: " + kvs.error().message));
+                          auto kvs = range_answer(answer);
+                          if (!kvs) return done(std::nullopt, unavailable(kvs.error().message));
                           if (kvs->empty()) return done(std::nullopt, std::nullopt);
                           done(std::move(kvs->front().value), std::nullopt);
                         });
@@ -783,19 +802,18 @@ void EtcdStore::scan(std::string prefix, std::size_t limit, store::ReadMode mode
       impl_->post([impl = impl_.get(), prefix = std::move(prefix), limit, mode, done]() {
         if (mode == store::ReadMode::local)
           return done(impl->mirror->scan(prefix, limit), std::nullopt);
-        json::object body = prefix.empty() ? impl->range_of("") : impl->range_of(prefix);
-        body["limit"] = std::to_string(limit);
+        json::object body = impl->range_of(prefix);
+        // etcd reads the limit as an int64, where 0 means none.
+        if (limit < static_cast<std::size_t>(INT64_MAX)) body["limit"] = std::to_string(limit);
         impl->gateway->call("/v3/kv/range", std::move(body),
                             [impl, done](const Result<json::object>& answer) {
-                              if (!answer)
-                                return done({}, unavailable("etcd: " + answer.error().message));
-                              auto kvs = range_kvs(*answer);
-                              if (!kvs)
-                                return done({}, unavailable("etcd: " + kvs.error().message));
+                              auto kvs = range_answer(answer);
+                              if (!kvs) return done({}, unavailable(kvs.error().message));
                               store::KeyValues pairs;
                               for (KeyValue& kv : *kvs) {
-                                if (auto key = impl->seam_key(kv.key))
+                                if (auto key = impl->seam_key(kv.key)) {
                                   pairs.emplace_back(std::move(*key), std::move(kv.value));
+                                }
                               }
                               done(std::move(pairs), std::nullopt);
                             });

@@ -13,7 +13,7 @@ namespace {
 // A node outside a cluster probes everything it answers for.
 bool probed_here(const Config& config, const std::optional<health::CheckSpec>& check,
                  std::uint32_t site) {
-  if (!config.cluster || !check) return true;
+  if (!config.replicated() || !check) return true;
   const health::ProbeFrom& from = check->probe_from;
   const std::uint32_t mine = config.node.site;
   switch (from.kind) {

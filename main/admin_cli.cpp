@@ -32,7 +32,38 @@ int usage(const std::string& message) {
   return 2;
 }
 
+/// The view of a node whose store is etcd: the etcd cluster and each
+/// endpoint's health as this node sees them.
+int print_etcd_status(const json::object& status) {
+  const json::value* role = status.if_contains("role");
+  const bool deciding = role != nullptr && role->is_string() && role->as_string() == "leader";
+  std::cout << "node " << cli_text(status.if_contains("name")) << ": etcd store at revision "
+            << cli_text(status.if_contains("revision")) << ", etcd leader "
+            << cli_text(status.if_contains("leader")) << " in term "
+            << cli_text(status.if_contains("term")) << "; "
+            << (deciding ? "this node decides verdicts" : "another node decides verdicts") << "\n";
+  const json::value* members = status.if_contains("members");
+  if (members == nullptr || !members->is_array()) return 0;
+  std::ostringstream table;
+  table << std::left << std::setw(24) << "ETCD MEMBER" << std::setw(10) << "ROLE" << std::setw(26)
+        << "CLIENT ADDRESS"
+        << "REACHABLE\n";
+  for (const json::value& value : members->as_array()) {
+    const json::object& member = value.as_object();
+    table << std::left << std::setw(24) << cli_text(member.if_contains("name")) << std::setw(10)
+          << cli_text(member.if_contains("role")) << std::setw(26)
+          << cli_text(member.if_contains("address")) << cli_text(member.if_contains("reachable"))
+          << "\n";
+  }
+  std::cout << table.str();
+  return 0;
+}
+
 int print_status(const json::object& status) {
+  if (const json::value* backend = status.if_contains("backend");
+      backend != nullptr && backend->is_string() && backend->as_string() == "etcd") {
+    return print_etcd_status(status);
+  }
   std::cout << "node " << cli_text(status.if_contains("name")) << ": "
             << cli_text(status.if_contains("role")) << " in term "
             << cli_text(status.if_contains("term")) << ", leader "

@@ -38,6 +38,12 @@ int run_ops_command(std::string_view command, const std::vector<std::string_view
 /// main/status_cli.cpp.
 int run_status_command(const std::vector<std::string_view>& args);
 
+/// The replicated state between stores (admin/store_transfer_routes.hpp):
+///   meridian store export [--output FILE]
+///   meridian store import FILE [--replace]
+/// `args` follow "store". Lives in main/store_cli.cpp.
+int run_store_command(const std::vector<std::string_view>& args);
+
 /// Cluster-wide config versions (admin/config_routes.hpp):
 ///   meridian config apply FILE [--author A] [--comment C]   -> "committed version N"
 ///   meridian config history [--limit N] [--local] [--json]

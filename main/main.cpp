@@ -44,7 +44,8 @@ commands:
   cluster status [--json]        a running node's view of the cluster (every member's
                                  role, term, commit/applied index, lag)
   cluster add-learner NAME HOST:PORT | promote NAME | remove NAME | transfer-leader NAME
-                                 change the membership (sent to the leader)
+                                 change the membership (sent to the leader; the built-in
+                                 store only: etcd's members are etcd's own business)
   kv get KEY [--local] | put KEY VALUE | delete KEY | scan [PREFIX]
                                  the replicated key-value store, for operators and tests
                                  (these commands and the ones below: --admin HOST:PORT or
@@ -64,6 +65,10 @@ commands:
                                  the committed versions, one version's text, and which
                                  version a node serves (and whether its file agrees)
   config rollback VERSION        commit the text of an earlier version as a new version
+  store export [--output FILE]   the replicated state (config versions, overrides, events,
+                                 operator keys) as JSON, from the built-in store or etcd
+  store import FILE [--replace]  write an export into the node's store (moving to etcd
+                                 and back); refused where state exists, unless --replace
   cluster certs init --dir DIR [--name NAME]
                                  create a cluster CA (DIR/ca.pem, DIR/ca.key)
   cluster certs node --dir DIR --id ID [--ip ADDR]... [--dns NAME]...
@@ -245,6 +250,7 @@ int main(int argc, char** argv) {
     }
     if (command == "cluster") return meridian::run_cluster_command(args);
     if (command == "kv") return meridian::run_kv_command(args);
+    if (command == "store") return meridian::run_store_command(args);
     if (command == "status") return meridian::run_status_command(args);
     if (command == "config") return meridian::run_config_command(args);
     if (command == "drain" || command == "undrain" || command == "force-up" ||

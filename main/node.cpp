@@ -15,7 +15,6 @@
 #include "admin/node_routes.hpp"
 #include "admin/token_file.hpp"
 #include "base/clock.hpp"
-#include "cluster/raft_member.hpp"
 #include "dns/answerer.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/tcp_server.hpp"
@@ -183,7 +182,7 @@ int run_node(const NodeOptions& options) {
 
   // The control plane: the node's member of the consensus store, and the
   // admin API.
-  std::unique_ptr<cluster::RaftMember> store;
+  std::unique_ptr<store::ReplicatedStore> store;
   std::unique_ptr<gslb::ReplicatedHealth> replicated;  // on the health thread; stopped with it
   std::shared_ptr<gslb::ConfigFollower>
       follower;  // the committed config version (docs/configuration.md)
@@ -194,12 +193,10 @@ int run_node(const NodeOptions& options) {
     replicated.reset();
     store.reset();
   };
-  if (config->cluster) {
-    auto settings = store_settings(*config, seed ^ 0x7261667400ULL);
-    auto started = settings ? cluster::RaftMember::start(std::move(*settings), logger, clock)
-                            : Result<std::unique_ptr<cluster::RaftMember>>(settings.error());
+  if (config->replicated()) {
+    auto started = start_store(*config, seed ^ 0x7261667400ULL, logger, clock);
     if (!started) {
-      logger.error("node", "cannot start the cluster member: " + started.error().message);
+      logger.error("node", started.error().message);
       stop_health();
       return 1;
     }

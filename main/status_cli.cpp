@@ -58,10 +58,18 @@ int run_status_command(const std::vector<std::string_view>& raw) {
             << " s\n";
   if (const json::value* cluster = at(*status, {"cluster"});
       cluster != nullptr && cluster->is_object()) {
-    std::cout << "cluster: " << cli_text(at(*status, {"cluster", "role"})) << " in term "
-              << cli_text(at(*status, {"cluster", "term"})) << ", leader "
-              << cli_text(at(*status, {"cluster", "leader"})) << ", applied "
-              << cli_text(at(*status, {"cluster", "applied"}));
+    const json::value* backend = at(*status, {"cluster", "backend"});
+    if (backend != nullptr && backend->is_string() && backend->as_string() == "etcd") {
+      std::cout << "store: etcd at revision " << cli_text(at(*status, {"cluster", "revision"}))
+                << ", etcd leader " << cli_text(at(*status, {"cluster", "leader"})) << ", "
+                << (cli_text(at(*status, {"cluster", "role"})) == "leader" ? "deciding"
+                                                                           : "not deciding");
+    } else {
+      std::cout << "cluster: " << cli_text(at(*status, {"cluster", "role"})) << " in term "
+                << cli_text(at(*status, {"cluster", "term"})) << ", leader "
+                << cli_text(at(*status, {"cluster", "leader"})) << ", applied "
+                << cli_text(at(*status, {"cluster", "applied"}));
+    }
     if (const json::value* fallback = at(*status, {"health", "fallback"});
         fallback && fallback->is_bool() && fallback->as_bool()) {
       std::cout << "; CUT OFF: answering from its own probes";

@@ -56,4 +56,48 @@ Result<cluster::RaftMemberSettings> store_settings(const Config& config, std::ui
   return settings;
 }
 
+Result<etcd::EtcdStoreSettings> etcd_store_settings(const Config& config) {
+  const EtcdStoreConfig& store = *config.etcd_store;
+  etcd::EtcdStoreSettings settings;
+  settings.name = config.node.id;
+  settings.prefix = store.prefix;
+  settings.gateway.endpoints = store.endpoints;
+  settings.gateway.request_timeout = store.timeout;
+  settings.request_timeout = store.timeout;
+  if (!store.ca_file.empty()) {
+    auto ca = read_text_file(store.ca_file);
+    if (!ca) return ca.error();
+    auto cert = read_text_file(store.cert_file);
+    if (!cert) return cert.error();
+    auto key = read_text_file(store.key_file);
+    if (!key) return key.error();
+    settings.gateway.ca_pem = std::move(*ca);
+    settings.gateway.cert_pem = std::move(*cert);
+    settings.gateway.key_pem = std::move(*key);
+  }
+  // The observer lease of health: is this member's liveness lease too.
+  settings.lease_ttl = config.health.observer_lease;
+  settings.election_ttl = store.decider_lease;
+  // The store is cut off once it missed a decider lease's worth of status calls.
+  settings.unreachable_after = store.decider_lease;
+  return settings;
+}
+
+Result<std::unique_ptr<store::ReplicatedStore>> start_store(const Config& config,
+                                                            std::uint64_t seed, Logger& logger,
+                                                            const Clock& clock) {
+  if (config.cluster) {
+    auto settings = store_settings(config, seed);
+    if (!settings) return fail("cannot start the cluster member: ", settings.error().message);
+    auto started = cluster::RaftMember::start(std::move(*settings), logger, clock);
+    if (!started) return fail("cannot start the cluster member: ", started.error().message);
+    return std::unique_ptr<store::ReplicatedStore>(std::move(*started));
+  }
+  auto settings = etcd_store_settings(config);
+  if (!settings) return fail("cannot start the etcd store: ", settings.error().message);
+  auto started = etcd::EtcdStore::start(std::move(*settings), logger, clock);
+  if (!started) return fail("cannot start the etcd store: ", started.error().message);
+  return std::unique_ptr<store::ReplicatedStore>(std::move(*started));
+}
+
 }  // namespace meridian
