@@ -189,6 +189,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
     if (!mirror_loaded)
       logger.info(kComponent,
                   "following " + settings.prefix + " at revision " + std::to_string(*at));
+    if (!mirror_loaded) first_load.set_value();
     mirror_loaded = true;
     revision = *at;
     settle_waits();
@@ -703,6 +704,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
   std::uint64_t mirror_index = 0;
   std::int64_t revision = 0;  // etcd's revision the mirror shows
   bool mirror_loaded = false;
+  std::promise<void> first_load;  // set once the mirror first shows etcd's state
   std::shared_ptr<Gateway::Stream> watch_stream;
   std::uint64_t watch_generation = 0;
   std::multimap<std::int64_t, MirrorWait> mirror_waits;  // by revision
@@ -743,7 +745,16 @@ Result<std::unique_ptr<EtcdStore>> EtcdStore::start(EtcdStoreSettings settings, 
                                std::uint64_t) { leases->on_change(key, value); });
   if (!watched) return watched.error();
   impl->publish_status();
+  // Like a Raft member reading its disk, the store starts with the state:
+  // a node's first answers follow it. An etcd that cannot be reached in
+  // time leaves the store starting cut off, loading in the background.
+  auto loaded = impl->first_load.get_future();
   impl->run();
+  if (loaded.wait_for(impl->settings.request_timeout) != std::future_status::ready) {
+    logger.warn(kComponent, "etcd did not answer within " +
+                                std::to_string(impl->settings.request_timeout.count()) +
+                                " ms: starting without its state, loading it in the background");
+  }
   return std::unique_ptr<EtcdStore>(new EtcdStore(std::move(impl)));
 }
 

@@ -75,9 +75,11 @@ struct EtcdStoreSettings {
 
 class EtcdStore final : public store::ReplicatedStore {
  public:
-  /// Checks the settings, starts the store thread and begins loading the
-  /// mirror. Does not wait for etcd: a member that cannot reach it starts
-  /// cut off. Errors: bad settings or TLS material. `clock` stamps lease
+  /// Checks the settings, starts the store thread and loads the mirror,
+  /// waiting up to request_timeout for it (as a Raft member starts with its
+  /// disk's state, so a node's first answers follow the store); a member
+  /// that cannot reach etcd in that time starts cut off and loads in the
+  /// background. Errors: bad settings or TLS material. `clock` stamps lease
   /// renewals and times the decider's lease; it must outlive the store.
   static Result<std::unique_ptr<EtcdStore>> start(EtcdStoreSettings settings, Logger& logger,
                                                   const Clock& clock);

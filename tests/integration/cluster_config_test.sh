@@ -21,6 +21,7 @@ loop_pid=""
 cleanup() {
   [ -n "$loop_pid" ] && kill "$loop_pid" 2>/dev/null
   for p in "${pid[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  stop_store_peers
   wait 2>/dev/null
   if [ "$failures" -ne 0 ]; then tail -n 30 "$WORK"/n?.log >&2; fi
   rm -rf "$WORK"
@@ -29,6 +30,7 @@ trap cleanup EXIT
 
 names=(n1 n2 n3)
 make_pki "${names[@]}"
+start_store_peers || exit 1
 peers="["
 for name in "${names[@]}"; do
   peer[$name]=127.0.0.1:$(pick_port)
@@ -68,11 +70,8 @@ node: { id: $1, site: s1, data_dir: $WORK/$1/data }
 dns: { listen: ["127.0.0.1:${dns[$1]}"], threads: 1 }
 log: { level: info }
 admin: { listen: "${admin[$1]}", token_file: $WORK/token }
-cluster:
-  listen: "${peer[$1]}"
-  peers: $peers
-  tls: { ca: $WORK/certs/ca.pem, cert: $WORK/certs/$1.pem, key: $WORK/certs/$1.key }
 YAML
+    store_section "$1" "$peers" "${peer[$1]}"
     shared "$2"
   } >"$WORK/$1.yaml"
 }
@@ -121,7 +120,7 @@ expect_match "status before any version" "$(cfg status --admin "${admin[n2]}")" 
 # sections are not part of the version, and the CLI says so).
 expect_eq "apply version 1" "$(cfg apply "$WORK/n1.yaml" --comment "as deployed" --admin "${admin[n1]}" 2>"$WORK/err")" \
   "committed version 1"
-expect_match "node-local sections ignored" "$(cat "$WORK/err")" "node-local sections \(node, dns, log, admin, cluster\)"
+expect_match "node-local sections ignored" "$(cat "$WORK/err")" "node-local sections \(node, dns, log, admin, $STORE_SECTION\)"
 every_node_serves 1 5 && pass || fail "not every node serves version 1"
 for name in "${names[@]}"; do
   expect_eq "$name's file matches version 1" \

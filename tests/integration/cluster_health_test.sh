@@ -24,6 +24,7 @@ declare -A pid admin dns
 backend_pid=()
 cleanup() {
   for p in "${pid[@]}" "${backend_pid[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  stop_store_peers
   wait 2>/dev/null
   if [ "$failures" -ne 0 ]; then tail -n 40 "$WORK"/*.log >&2; fi
   rm -rf "$WORK"
@@ -99,6 +100,7 @@ expect_match "meridian status: an endpoint" "$node_status" "192.0.2.1 +s1 +yes +
 status=$(api n1 status)
 expect_eq "status: name and site" "$(jq -r '.name + " " + .site' <<<"$status")" "n1 s1"
 expect_match "status: the cluster role" "$(jq -r .cluster.role <<<"$status")" "^(leader|follower)$"
+expect_eq "status: the store's backend" "$(jq -r .cluster.backend <<<"$status")" "$STORE_BACKEND"
 expect_eq "status: version" "$(jq -r .version <<<"$status")" "$("$MERIDIAN" version | cut -d' ' -f2)"
 services=$(api n3 services)
 expect_eq "services: every endpoint, usable, from the cluster's verdict" \

@@ -1,6 +1,107 @@
 # Helpers for the cluster integration tests: certificates, node configs, and
 # polling a node's view through `meridian cluster status --json`. Source it
 # after test_lib.sh; set MERIDIAN (the binary) and WORK (a scratch dir).
+#
+# The store the nodes keep their replicated state in: the built-in Raft
+# store (the default), or with MERIDIAN_STORE=etcd a three-member etcd
+# cluster on loopback with mutual TLS, which start_store_peers starts (the
+# same tests run on both; CTest registers the etcd runs as *_etcd). Every
+# test's cleanup calls stop_store_peers.
+STORE_BACKEND=${MERIDIAN_STORE:-raft}
+# The section a node's file names its store in.
+STORE_SECTION=cluster
+[ "$STORE_BACKEND" == etcd ] && STORE_SECTION=store
+declare -a etcd_pid etcd_client etcd_peer
+etcd_endpoints=""   # the flow list of the etcd members' client addresses
+etcd_initial=""     # --initial-cluster
+
+# etcd_member_start I: etcd member I (1..3), its data in $WORK/etcd-I, its
+# log in $WORK/etcd-I.log. Certificates from the cluster CA (make_pki).
+etcd_member_start() {
+  local i=$1 certs=$WORK/certs
+  etcd --name "etcd-$i" --data-dir "$WORK/etcd-$i" \
+    --listen-client-urls "https://${etcd_client[$i]}" --advertise-client-urls "https://${etcd_client[$i]}" \
+    --listen-peer-urls "https://${etcd_peer[$i]}" --initial-advertise-peer-urls "https://${etcd_peer[$i]}" \
+    --initial-cluster "$etcd_initial" --initial-cluster-state new --initial-cluster-token "meridian-test" \
+    --client-cert-auth --trusted-ca-file "$certs/ca.pem" --cert-file "$certs/etcd-$i.pem" --key-file "$certs/etcd-$i.key" \
+    --peer-client-cert-auth --peer-trusted-ca-file "$certs/ca.pem" --peer-cert-file "$certs/etcd-$i.pem" \
+    --peer-key-file "$certs/etcd-$i.key" >>"$WORK/etcd-$i.log" 2>&1 &
+  etcd_pid[$i]=$!
+}
+
+# etcdctl_tls ARGS...: etcdctl against every member, as the cluster CA's client.
+etcdctl_tls() {
+  ETCDCTL_API=3 etcdctl --endpoints "$(IFS=,; echo "${etcd_client[*]}")" --cacert "$WORK/certs/ca.pem" \
+    --cert "$WORK/certs/etcd-1.pem" --key "$WORK/certs/etcd-1.key" --command-timeout 3s "$@"
+}
+
+# etcd_leader: the index (1..3) of the etcd member that leads, or "".
+etcd_leader() {
+  local i
+  for i in 1 2 3; do
+    if ETCDCTL_API=3 etcdctl --endpoints "${etcd_client[$i]}" --cacert "$WORK/certs/ca.pem" \
+      --cert "$WORK/certs/etcd-1.pem" --key "$WORK/certs/etcd-1.key" --command-timeout 1s \
+      endpoint status -w json 2>/dev/null | jq -e '.[0].Status.leader == .[0].Status.header.member_id' >/dev/null; then
+      echo "$i"
+      return 0
+    fi
+  done
+}
+
+# start_store_peers: with the etcd backend, a three-member etcd cluster
+# (after make_pki); nothing for the built-in store, whose members are the nodes.
+start_store_peers() {
+  [ "$STORE_BACKEND" == etcd ] || return 0
+  require_tool etcd
+  require_tool etcdctl
+  local i
+  etcd_initial=""
+  etcd_endpoints="["
+  for i in 1 2 3; do
+    "$MERIDIAN" cluster certs node --dir "$WORK/certs" --id "etcd-$i" --ip 127.0.0.1 >/dev/null
+    etcd_client[$i]=127.0.0.1:$(pick_port)
+    etcd_peer[$i]=127.0.0.1:$(pick_port)
+    etcd_initial+="etcd-$i=https://${etcd_peer[$i]},"
+    etcd_endpoints+="\"${etcd_client[$i]}\", "
+  done
+  etcd_initial=${etcd_initial%,}
+  etcd_endpoints="${etcd_endpoints%, }]"
+  for i in 1 2 3; do etcd_member_start "$i"; done
+  for _ in $(seq 1 100); do
+    etcdctl_tls endpoint health >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  fail "the etcd cluster did not become healthy"
+  tail -n 20 "$WORK"/etcd-*.log >&2
+  return 1
+}
+
+stop_store_peers() {
+  local p
+  for p in "${etcd_pid[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+}
+
+# store_section NAME [PEERS_YAML] [PEER_ADDR]: node NAME's store section:
+# `cluster:` (built-in) or `store:` (etcd; one prefix per test run).
+store_section() {
+  if [ "$STORE_BACKEND" == etcd ]; then
+    cat <<YAML
+store:
+  backend: etcd
+  endpoints: $etcd_endpoints
+  prefix: /meridian/test/
+  tls: { ca: $WORK/certs/ca.pem, cert: $WORK/certs/$1.pem, key: $WORK/certs/$1.key }
+  decider_lease: 2s
+YAML
+  else
+    cat <<YAML
+cluster:
+  listen: "$3"
+  peers: $2
+  tls: { ca: $WORK/certs/ca.pem, cert: $WORK/certs/$1.pem, key: $WORK/certs/$1.key }
+YAML
+  fi
+}
 
 # make_pki NAME...: a cluster CA, a certificate per node, and an admin token.
 make_pki() {
@@ -20,10 +121,7 @@ node: { id: $name, site: here, data_dir: $WORK/$name/data }
 dns: { listen: ["$dns"], threads: 1 }
 log: { level: info }
 admin: { listen: "$admin", token_file: $WORK/token }
-cluster:
-  listen: "$peer"
-  peers: $peers
-  tls: { ca: $WORK/certs/ca.pem, cert: $WORK/certs/$name.pem, key: $WORK/certs/$name.key }
+$(store_section "$name" "$peers" "$peer")
 sites: { here: { lat: 0, lon: 0 } }
 zones:
   - origin: cluster.test.
@@ -81,10 +179,7 @@ node: { id: $name, site: ${sites[$((i - 1))]}, data_dir: $WORK/$name/data }
 dns: { listen: ["127.0.0.1:${dns[$name]}"], threads: 1 }
 log: { level: info }
 admin: { listen: "${admin[$name]}", token_file: $WORK/token }
-cluster:
-  listen: "${peer[$name]}"
-  peers: $peers
-  tls: { ca: $WORK/certs/ca.pem, cert: $WORK/certs/$name.pem, key: $WORK/certs/$name.key }
+$(store_section "$name" "$peers" "${peer[$name]}")
 sites:
   ${sites[0]}: { lat: ${coordinates[0]} }
   ${sites[1]}: { lat: ${coordinates[1]} }
@@ -116,6 +211,7 @@ start_node() {
 
 # start_three_site_cluster: ports, backends, configs (checked), nodes.
 start_three_site_cluster() {
+  start_store_peers
   three_site_ports
   for i in 1 2 3; do start_site_backend "$i"; done
   for i in 1 2 3; do
