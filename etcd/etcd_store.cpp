@@ -506,6 +506,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
                       if (id && *id != 0) {
                         self->election_lease = *id;
                         self->election_renewed = self->clock.now();
+                        self->quorum_seen = self->election_renewed;
                         self->campaign();
                       }
                     });
@@ -515,7 +516,8 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
     gateway->call(
         "/v3/lease/keepalive", json::object{{"ID", std::to_string(election_lease)}},
         [self = shared_from_this(), asked, id = election_lease](Result<json::object> answer) {
-          if (!answer || id != self->election_lease) return;
+          // Unreachable or no leader: the lease may live on; ask again next tick.
+          if (!answer || gateway_error(*answer) || id != self->election_lease) return;
           const json::value* result = answer->if_contains("result");
           auto ttl = result != nullptr && result->is_object()
                          ? int_member(result->as_object(), "TTL")
@@ -527,6 +529,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
           }
           // The lease lives at least TTL from when we asked.
           self->election_renewed = asked;
+          self->quorum_seen = asked;
           if (self->election_revision == 0) self->try_election();
         });
   }
@@ -603,7 +606,6 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
                     self->etcd_applied = number("raftAppliedIndex");
                     auto at = header_revision(*answer);
                     if (at) self->etcd_revision = static_cast<std::uint64_t>(*at);
-                    self->status_ok = self->clock.now();
                     self->publish_status();
                   });
     if (ticks % kMembersEvery != 1) return;
@@ -646,7 +648,9 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
     store::StoreStatus status;
     status.name = settings.name;
     status.backend = "etcd";
-    const bool reachable = clock.now() - status_ok < settings.unreachable_after;
+    // A member answering status calls is not enough: one cut off from the
+    // others still answers them. Quorum is what a lease renewal shows.
+    const bool reachable = clock.now() - quorum_seen < settings.unreachable_after;
     status.role = deciding_now() ? store::Role::leader : store::Role::follower;
     status.term = etcd_term;
     status.commit = etcd_index;
@@ -720,7 +724,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
 
   std::uint64_t etcd_leader = 0, etcd_term = 0, etcd_index = 0, etcd_applied = 0, etcd_revision = 0;
   std::vector<store::MemberStatus> etcd_members;
-  Clock::TimePoint status_ok{};
+  Clock::TimePoint quorum_seen{};  // when etcd last renewed a lease (its leader answered)
 
   mutable std::mutex status_mutex;
   store::StoreStatus published;

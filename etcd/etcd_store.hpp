@@ -28,10 +28,12 @@
 //   write_as_decider() is a transaction that compares the election key's
 //   create_revision with the one it won: a deposed decider's write is
 //   refused, whatever it believes.
-// - Unreachable etcd: status() stops naming a leader once no status call
-//   has succeeded for `unreachable_after`; replicated health then behaves
-//   as on a cut-off member of the built-in store (keeps its last verdicts,
-//   falls back to its own probes after local_fallback_after).
+// - Unreachable etcd: status() stops naming a leader once no lease renewal
+//   has gone through for `unreachable_after` (a renewal needs etcd's leader,
+//   so an etcd member cut off from its quorum, which still answers status
+//   calls, does not count); replicated health then behaves as on a cut-off
+//   member of the built-in store (keeps its last verdicts, falls back to its
+//   own probes after local_fallback_after).
 // - What etcd does not have: membership() is null (etcd's membership is
 //   etcd's own business); transport counters and proposal latencies stay
 //   zero.
@@ -67,7 +69,7 @@ struct EtcdStoreSettings {
   std::chrono::milliseconds election_ttl{3000};
   /// Keepalives, campaigns and status calls run this often.
   std::chrono::milliseconds tick{500};
-  /// No successful status call for this long: no leader is known.
+  /// No lease renewal through etcd's leader for this long: no leader is known.
   std::chrono::milliseconds unreachable_after{3000};
   /// A request not answered in this time fails with `timeout`.
   std::chrono::milliseconds request_timeout{5000};

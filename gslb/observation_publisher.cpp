@@ -47,17 +47,20 @@ void ObservationPublisher::observe(const std::vector<std::optional<bool>>& views
 void ObservationPublisher::tick(Clock::TimePoint now) {
   if (last_publish_ && now - *last_publish_ < publish_interval_) return;
   last_publish_ = now;
-  if (changed_) {
+  if (changed_ && !writing_) {
     changed_ = false;
+    writing_ = true;
     std::weak_ptr<ObservationPublisher*> alive = alive_;
     store_.write_system(
         store::KvPut{std::string(kObservationPrefix) + self_, encode_observations(mine_)},
         [alive, &scheduler = scheduler_](const store::KvResult&,
                                          const std::optional<store::StoreError>& error) {
-          if (!error) return;
-          // Not written: try again at the next interval.
-          scheduler.post([alive] {
-            if (auto self = alive.lock()) (*self)->changed_ = true;
+          scheduler.post([alive, failed = error.has_value()] {
+            auto self = alive.lock();
+            if (!self) return;
+            (*self)->writing_ = false;
+            // Not written: try again at the next interval.
+            if (failed) (*self)->changed_ = true;
           });
         });
   }

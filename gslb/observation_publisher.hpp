@@ -1,7 +1,9 @@
 #pragma once
 // This node's own observations into the cluster (docs/architecture.md):
 // its view of every target it probes, written to _health/obs/<node> when it
-// changed, at most once per publish interval and never once per probe; and
+// changed, at most once per publish interval and never once per probe, one
+// write at a time (a store may finish two writes in either order: an older
+// view landing after a newer one would stay until the next change); and
 // its lease, renewed every publish interval (store/replicated_store.hpp),
 // so that the decider counts its view. The first arrow of the cluster's
 // health flow (gslb/health_flow.hpp): it reads nothing back.
@@ -55,6 +57,7 @@ class ObservationPublisher final : public LocalHealthSink {
   std::vector<std::string> keys_;  // by target index
   Observations mine_;
   bool changed_ = true;
+  bool writing_ = false;  // a write of mine_ is in flight
   std::optional<Clock::TimePoint> last_publish_;
   /// Expires with the publisher: store callbacks that arrive later do nothing.
   std::shared_ptr<ObservationPublisher*> alive_ = std::make_shared<ObservationPublisher*>(this);

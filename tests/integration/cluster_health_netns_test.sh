@@ -13,7 +13,9 @@
 #      after local_fallback_after (5 s here) it answers from its own probes
 #      (only its own backend is reachable); the others are unaffected; after
 #      healing every node answers the same again, from the same verdicts.
-# Needs root and iproute2: with CI=true their absence fails the test.
+# Needs root and iproute2: with CI=true their absence fails the test. With
+# MERIDIAN_STORE=etcd (cluster_lib.sh) each site runs an etcd member beside
+# its node, and the cut-off site's node behaves the same.
 #
 #   cluster_health_netns_test.sh MERIDIAN_BINARY SOURCE_DIR
 source "$(dirname "$0")/test_lib.sh"
@@ -76,6 +78,13 @@ start_backend() {
 }
 
 make_pki "${names[@]}"
+# With the etcd backend, each site runs an etcd member beside its node
+# (cutting a site off cuts its member off too).
+for i in 1 2 3; do
+  etcd_ns[$i]=${ns[n$i]}
+  etcd_host[$i]=${address[n$i]}
+done
+start_store_peers || exit 1
 peers="[{ id: n1, address: \"198.18.0.1:7400\" }, { id: n2, address: \"198.18.0.2:7400\" }, { id: n3, address: \"198.18.0.3:7400\" }]"
 for i in 1 2 3; do
   name=n$i
@@ -85,10 +94,7 @@ node: { id: $name, site: s$i, data_dir: $WORK/$name/data }
 dns: { listen: ["127.0.0.1:5300"], threads: 1 }
 log: { level: info }
 admin: { listen: "${address[$name]}:8053", token_file: $WORK/token }
-cluster:
-  listen: "${address[$name]}:7400"
-  peers: $peers
-  tls: { ca: $WORK/certs/ca.pem, cert: $WORK/certs/$name.pem, key: $WORK/certs/$name.key }
+$(store_section "$name" "$peers" "${address[$name]}:7400")
 sites:
   s1: { lat: 50.1, lon: 8.7 }
   s2: { lat: 39.0, lon: -77.5 }
@@ -214,4 +220,5 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 expect_eq "every node holds the same verdicts, all up 3/3" "$converged" 1
+[ "$converged" -eq 1 ] || printf 'n1:\n%s\nn2:\n%s\nn3:\n%s\n' "$v1" "$v2" "$v3" >&2
 finish

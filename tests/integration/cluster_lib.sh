@@ -12,6 +12,11 @@ STORE_BACKEND=${MERIDIAN_STORE:-raft}
 STORE_SECTION=cluster
 [ "$STORE_BACKEND" == etcd ] && STORE_SECTION=store
 declare -a etcd_pid etcd_client etcd_peer
+# Where each etcd member runs, when the caller says (before
+# start_store_peers): etcd_ns[I] a network namespace, etcd_host[I] its
+# address there (ports 2379 and 2380). By default: this namespace, 127.0.0.1,
+# picked ports.
+declare -a etcd_ns etcd_host
 etcd_endpoints=""   # the flow list of the etcd members' client addresses
 etcd_initial=""     # --initial-cluster
 
@@ -19,7 +24,10 @@ etcd_initial=""     # --initial-cluster
 # log in $WORK/etcd-I.log. Certificates from the cluster CA (make_pki).
 etcd_member_start() {
   local i=$1 certs=$WORK/certs
-  etcd --name "etcd-$i" --data-dir "$WORK/etcd-$i" \
+  local runner=()
+  # ip netns exec execs etcd: $! is etcd itself.
+  [ -n "${etcd_ns[$i]:-}" ] && runner=(ip netns exec "${etcd_ns[$i]}")
+  "${runner[@]}" etcd --name "etcd-$i" --data-dir "$WORK/etcd-$i" \
     --listen-client-urls "https://${etcd_client[$i]}" --advertise-client-urls "https://${etcd_client[$i]}" \
     --listen-peer-urls "https://${etcd_peer[$i]}" --initial-advertise-peer-urls "https://${etcd_peer[$i]}" \
     --initial-cluster "$etcd_initial" --initial-cluster-state new --initial-cluster-token "meridian-test" \
@@ -29,19 +37,22 @@ etcd_member_start() {
   etcd_pid[$i]=$!
 }
 
-# etcdctl_tls ARGS...: etcdctl against every member, as the cluster CA's client.
-etcdctl_tls() {
-  ETCDCTL_API=3 etcdctl --endpoints "$(IFS=,; echo "${etcd_client[*]}")" --cacert "$WORK/certs/ca.pem" \
-    --cert "$WORK/certs/etcd-1.pem" --key "$WORK/certs/etcd-1.key" --command-timeout 3s "$@"
+# etcdctl_at I ARGS...: etcdctl against member I only, as the cluster CA's client.
+etcdctl_at() {
+  local i=$1
+  shift
+  local runner=()
+  [ -n "${etcd_ns[$i]:-}" ] && runner=(ip netns exec "${etcd_ns[$i]}")
+  ETCDCTL_API=3 "${runner[@]}" etcdctl --endpoints "${etcd_client[$i]}" --cacert "$WORK/certs/ca.pem" \
+    --cert "$WORK/certs/etcd-1.pem" --key "$WORK/certs/etcd-1.key" --command-timeout 2s "$@"
 }
 
 # etcd_leader: the index (1..3) of the etcd member that leads, or "".
 etcd_leader() {
   local i
   for i in 1 2 3; do
-    if ETCDCTL_API=3 etcdctl --endpoints "${etcd_client[$i]}" --cacert "$WORK/certs/ca.pem" \
-      --cert "$WORK/certs/etcd-1.pem" --key "$WORK/certs/etcd-1.key" --command-timeout 1s \
-      endpoint status -w json 2>/dev/null | jq -e '.[0].Status.leader == .[0].Status.header.member_id' >/dev/null; then
+    if etcdctl_at "$i" endpoint status -w json 2>/dev/null |
+      jq -e '.[0].Status.leader == .[0].Status.header.member_id' >/dev/null 2>&1; then
       echo "$i"
       return 0
     fi
@@ -54,13 +65,19 @@ start_store_peers() {
   [ "$STORE_BACKEND" == etcd ] || return 0
   require_tool etcd
   require_tool etcdctl
-  local i
+  local i host
   etcd_initial=""
   etcd_endpoints="["
   for i in 1 2 3; do
-    "$MERIDIAN" cluster certs node --dir "$WORK/certs" --id "etcd-$i" --ip 127.0.0.1 >/dev/null
-    etcd_client[$i]=127.0.0.1:$(pick_port)
-    etcd_peer[$i]=127.0.0.1:$(pick_port)
+    host=${etcd_host[$i]:-127.0.0.1}
+    "$MERIDIAN" cluster certs node --dir "$WORK/certs" --id "etcd-$i" --ip "$host" >/dev/null
+    if [ -n "${etcd_host[$i]:-}" ]; then
+      etcd_client[$i]=$host:2379
+      etcd_peer[$i]=$host:2380
+    else
+      etcd_client[$i]=$host:$(pick_port)
+      etcd_peer[$i]=$host:$(pick_port)
+    fi
     etcd_initial+="etcd-$i=https://${etcd_peer[$i]},"
     etcd_endpoints+="\"${etcd_client[$i]}\", "
   done
@@ -68,10 +85,10 @@ start_store_peers() {
   etcd_endpoints="${etcd_endpoints%, }]"
   for i in 1 2 3; do etcd_member_start "$i"; done
   for _ in $(seq 1 100); do
-    etcdctl_tls endpoint health >/dev/null 2>&1 && return 0
+    [ -n "$(etcd_leader)" ] && return 0
     sleep 0.2
   done
-  fail "the etcd cluster did not become healthy"
+  fail "the etcd cluster did not elect a leader"
   tail -n 20 "$WORK"/etcd-*.log >&2
   return 1
 }
