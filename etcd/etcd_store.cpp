@@ -609,6 +609,13 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
                     self->publish_status();
                   });
     if (ticks % kMembersEvery != 1) return;
+    // Every endpoint's health, not only the one calls go to (the status
+    // shows which members this node reaches).
+    for (std::size_t i = 0; i < settings.gateway.endpoints.size(); ++i) {
+      gateway->call_at(
+          i, "/v3/maintenance/status", json::object{},
+          [self = shared_from_this()](const Result<json::object>&) { self->publish_status(); });
+    }
     gateway->call("/v3/cluster/member/list", json::object{},
                   [self = shared_from_this()](Result<json::object> answer) {
                     if (!answer || gateway_error(*answer)) return;

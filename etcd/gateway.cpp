@@ -21,6 +21,8 @@
 #include <optional>
 #include <variant>
 
+#include "base/assert.hpp"
+
 namespace meridian::etcd {
 
 namespace asio = boost::asio;
@@ -166,6 +168,28 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
     done(last);
   }
 
+  /// One POST to endpoint `index` only (no failover), marking its health.
+  asio::awaitable<void> run_call_at(std::size_t index, std::string path, json::object body,
+                                    Answer done) {
+    const SocketAddress address = settings.endpoints[index];
+    auto connected = co_await connect(index);
+    if (!connected) {
+      mark_health(index, false);
+      co_return done(connected.error());
+    }
+    const auto req = request(path, body, index);
+    Result<json::object> answer = co_await std::visit(
+        [&](auto& stream) { return exchange(stream, req, address); }, *connected);
+    mark_health(index, answer.ok());
+    done(std::move(answer));
+  }
+
+  /// Like mark(), without making a healthy endpoint the one calls go to first.
+  void mark_health(std::size_t index, bool ok) {
+    health[index].reachable = ok;
+    if (!ok) ++health[index].failures;
+  }
+
   asio::io_context& io;
   GatewaySettings settings;
   Logger& logger;
@@ -296,6 +320,20 @@ Gateway::Gateway(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 void Gateway::call(std::string path, json::object body, Answer done) {
   asio::co_spawn(impl_->io, impl_->run_call(std::move(path), std::move(body), std::move(done)),
+                 [impl = impl_](const std::exception_ptr& error) {
+                   if (!error) return;
+                   try {
+                     std::rethrow_exception(error);
+                   } catch (const std::exception& e) {
+                     impl->logger.error(kComponent, std::string("a call failed: ") + e.what());
+                   }
+                 });
+}
+
+void Gateway::call_at(std::size_t endpoint, std::string path, json::object body, Answer done) {
+  MERIDIAN_ASSERT(endpoint < impl_->settings.endpoints.size(), "no such etcd endpoint");
+  asio::co_spawn(impl_->io,
+                 impl_->run_call_at(endpoint, std::move(path), std::move(body), std::move(done)),
                  [impl = impl_](const std::exception_ptr& error) {
                    if (!error) return;
                    try {

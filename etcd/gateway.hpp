@@ -68,6 +68,11 @@ class Gateway {
   /// gateway error ({"error": ...}): see codec.hpp gateway_error.
   void call(std::string path, boost::json::object body, Answer done);
 
+  /// POSTs to endpoint `endpoint` (an index into the settings' endpoints)
+  /// only, with no failover: a health check of that one member. Its health
+  /// is updated; calls keep going to the endpoint they went to.
+  void call_at(std::size_t endpoint, std::string path, boost::json::object body, Answer done);
+
   /// A stream that watch() started; stop() ends it (its `ended` runs).
   class Stream {
    public:
