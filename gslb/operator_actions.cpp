@@ -100,11 +100,18 @@ void OperatorActions::set_override(const OverrideRequest& request, OverrideDone 
                  written = OverrideWritten{key, in_force}, done = std::move(done)](
                     const store::KvResult&, std::optional<store::StoreError> error) {
     if (error) return done({}, OverrideError{OverrideErrorKind::store, error->message, *error});
-    // The action is in force; its log entry follows.
+    // The action is in force; it is answered once its log entry is written
+    // too, so that an entry lost to a store failing in between is an error
+    // the operator sees (and retries: the override is written again, the
+    // entry then logged), never a silent gap in the event log.
     store.write_system(
         store::KvPut{event_key(event.time_ms, writer, ++*sequence), encode_event(event)},
-        [](const store::KvResult&, const std::optional<store::StoreError>&) {});
-    done(written, std::nullopt);
+        [written, done](const store::KvResult&, std::optional<store::StoreError> error) {
+          if (!error) return done(written, std::nullopt);
+          error->message = "the override is in force, but its event log entry was not written (" +
+                           error->message + "): send it again";
+          done({}, OverrideError{OverrideErrorKind::store, error->message, *error});
+        });
   };
   if (in_force) {
     store_.write_system(store::KvPut{key, encode_override(*in_force)}, std::move(logged));

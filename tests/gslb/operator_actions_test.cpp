@@ -209,3 +209,66 @@ TEST_CASE("operator actions: a store that cannot write says so, and nothing is l
   CHECK(f.scan("_ops/").empty());
   CHECK(f.scan(std::string(kEventPrefix)).empty());
 }
+
+namespace {
+
+/// The memory store, refusing every write after the first `allowed` (a
+/// store that fails between an override and its log entry).
+class RefusingAfter final : public store::ReplicatedStore {
+ public:
+  RefusingAfter(store::MemoryStore& inner, int allowed) : inner_(inner), allowed_(allowed) {}
+  void write(store::KvCommand command, store::StoreCallback<store::KvResult> done) override {
+    write_system(std::move(command), std::move(done));
+  }
+  void write_system(store::KvCommand command, store::StoreCallback<store::KvResult> done) override {
+    if (allowed_-- > 0) return inner_.write_system(std::move(command), std::move(done));
+    done({}, store::StoreError{store::StoreErrorKind::unavailable, "no leader"});
+  }
+  void write_as_decider(store::KvCommand command,
+                        store::StoreCallback<store::KvResult> done) override {
+    write_system(std::move(command), std::move(done));
+  }
+  void read(std::string key, store::ReadMode mode,
+            store::StoreCallback<std::optional<std::string>> done) override {
+    inner_.read(std::move(key), mode, std::move(done));
+  }
+  void scan(std::string prefix, std::size_t limit, store::ReadMode mode,
+            store::StoreCallback<store::KeyValues> done) override {
+    inner_.scan(std::move(prefix), limit, mode, std::move(done));
+  }
+  Result<store::WatchId> watch(std::string prefix, store::WatchCallback callback) override {
+    return inner_.watch(std::move(prefix), std::move(callback));
+  }
+  void unwatch(store::WatchId id) override { inner_.unwatch(id); }
+  void renew_lease(const std::string& holder) override { inner_.renew_lease(holder); }
+  store::LeaseRenewals lease_renewals() const override { return inner_.lease_renewals(); }
+  bool is_decider() const override { return inner_.is_decider(); }
+  store::StoreStatus status() const override { return inner_.status(); }
+
+ private:
+  store::MemoryStore& inner_;
+  int allowed_;
+};
+
+}  // namespace
+
+TEST_CASE("operator actions: an override whose log entry cannot be written is an error",
+          "[gslb][operator_actions]") {
+  ManualClock clock;
+  store::MemoryStore memory(clock, "n1");
+  RefusingAfter store(memory, 1);  // the override, not its entry
+  OperatorActions actions(store, clock, "n1");
+  std::optional<OverrideError> error;
+  bool answered = false;
+  actions.set_override(request(false, "192.0.2.20", "drain"),
+                       [&](OverrideWritten, std::optional<OverrideError> failed) {
+                         answered = true;
+                         error = std::move(failed);
+                       });
+  REQUIRE(answered);
+  // Never a silent gap in the event log: the operator is told, and sends it again.
+  REQUIRE(error);
+  CHECK(error->kind == OverrideErrorKind::store);
+  CHECK_THAT(error->message, Catch::Contains("the override is in force, but its event log entry "
+                                             "was not written (no leader)"));
+}
