@@ -47,6 +47,7 @@ browser_pid=""
 cleanup() {
   [ -z "$browser_pid" ] || kill "$browser_pid" 2>/dev/null || true
   for p in "${pid[@]}" "${backend_pid[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  stop_store_peers
   wait 2>/dev/null
   if [ "$failures" -ne 0 ]; then tail -n 40 "$WORK"/*.log >&2; fi
   rm -rf "$WORK"

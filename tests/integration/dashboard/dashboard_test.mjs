@@ -118,6 +118,13 @@ try {
   }
   check(await page.locator("#map g.site").count() === sites.length, "the map shows every site");
   await until(page.locator("#members tr[data-member]").nth(sites.length - 1), "every cluster member");
+  if (process.env.MERIDIAN_STORE === "etcd") {
+    // The store's panel names etcd, its revision, and whether each etcd member is reached.
+    check(/^etcd store · leader etcd-\d · term \d+ · revision \d+/.test(await page.locator("#cluster-summary").textContent()),
+      "the cluster panel shows the etcd store");
+    check(await page.locator('#members tr[data-member^="etcd-"]').count() === 3, "every etcd member in the panel");
+    check(await page.locator("#members").getByText("reached", { exact: true }).count() === 3, "each etcd member reached");
+  }
   await until(page.locator("#matrix td.cell").first(), "the health matrix");
   await until(page.locator("#events li[data-id]").first(), "an event");
   check(/live/.test(await page.locator("#live").textContent()), "the page says it is live");
