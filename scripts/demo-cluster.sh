@@ -4,7 +4,8 @@
 # mutual TLS between them, and one local HTTP backend per site
 # (scripts/demo-backend.sh) that every node probes. Until Ctrl-C.
 #
-#   scripts/demo-cluster.sh [BUILD_DIR]      (make demo-cluster; MERIDIAN_BINARY=PATH overrides the binary)
+#   scripts/demo-cluster.sh [BUILD_DIR]      (make demo-cluster; MERIDIAN_BINARY=PATH overrides the binary;
+#                                             DEMO_STORE=etcd keeps the state in a three-member etcd)
 #
 # What it makes, all in out/demo-cluster/ (ignored by git): certs/ (the
 # cluster CA and one certificate per node, made once and kept), admin.token
@@ -37,7 +38,7 @@ if ! flock -w "${DEMO_CLUSTER_WAIT:-0}" 9; then
   exit 1
 fi
 if command -v ss >/dev/null 2>&1; then
-  for port in 5301 5302 5303 7401 7402 7403 8401 8402 8403; do
+  for port in 5301 5302 5303 7401 7402 7403 8401 8402 8403 23791 23792 23793 23801 23802 23803; do
     if ss -Htln "sport = :$port" | grep -q . || ss -Huln "sport = :$port" | grep -q .; then
       echo "demo-cluster: port $port is in use (is the cluster demo already running?)" >&2
       exit 1
@@ -46,6 +47,7 @@ if command -v ss >/dev/null 2>&1; then
 fi
 
 node_pids=()
+etcd_pids=()
 follow_pids=()
 started_sites=()
 # Stops the nodes (SIGTERM; SIGKILL after 10 s), then the backends this run
@@ -61,6 +63,8 @@ cleanup() {
     sleep 0.1
   done
   for pid in "${node_pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  # etcd last: the nodes revoke their leases as they stop.
+  for pid in "${etcd_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for site in "${started_sites[@]}"; do scripts/demo-backend.sh stop "$site" >/dev/null 9>&- || true; done
   # The log followers end by themselves within a second of their node.
   for _ in $(seq 1 20); do
@@ -92,6 +96,49 @@ fi
 # A fresh cluster every run: the nodes found it from an empty data_dir.
 rm -rf "$run/data"
 mkdir -p "$run/data"
+
+# DEMO_STORE=etcd: the same nodes keep their replicated state in a
+# three-member etcd cluster on loopback (mutual TLS, fresh every run,
+# out/demo-cluster/etcd/) instead of the built-in store. Their configs are
+# the demo's with store: in place of cluster:, written to out/demo-etcd/
+# (two levels down, as the demo's own, so their relative paths still hold).
+if [ "${DEMO_STORE:-raft}" == etcd ]; then
+  command -v etcd >/dev/null || { echo "demo-cluster: etcd is not installed (scripts/install-deps.sh installs it)" >&2; exit 1; }
+  rm -rf "$run/etcd" out/demo-etcd
+  mkdir -p "$run/etcd" out/demo-etcd
+  initial=""
+  for i in 1 2 3; do
+    [ -f "$run/certs/etcd-$i.pem" ] || "$meridian" cluster certs node --dir "$run/certs" --id "etcd-$i" --ip 127.0.0.1 >/dev/null
+    initial+="etcd-$i=https://127.0.0.1:$((23800 + i)),"
+  done
+  for i in 1 2 3; do
+    setsid etcd --name "etcd-$i" --data-dir "$run/etcd/etcd-$i" \
+      --listen-client-urls "https://127.0.0.1:$((23790 + i))" --advertise-client-urls "https://127.0.0.1:$((23790 + i))" \
+      --listen-peer-urls "https://127.0.0.1:$((23800 + i))" --initial-advertise-peer-urls "https://127.0.0.1:$((23800 + i))" \
+      --initial-cluster "${initial%,}" --initial-cluster-state new \
+      --client-cert-auth --trusted-ca-file "$run/certs/ca.pem" --cert-file "$run/certs/etcd-$i.pem" --key-file "$run/certs/etcd-$i.key" \
+      --peer-client-cert-auth --peer-trusted-ca-file "$run/certs/ca.pem" --peer-cert-file "$run/certs/etcd-$i.pem" \
+      --peer-key-file "$run/certs/etcd-$i.key" >"$run/etcd-$i.log" 2>&1 </dev/null 9>&- &
+    etcd_pids+=($!)
+  done
+  for node in "${nodes[@]}"; do
+    awk -v node="$node" '
+      /^cluster:/ { skip = 1
+        print "store:"
+        print "  backend: etcd"
+        print "  endpoints: [\"127.0.0.1:23791\", \"127.0.0.1:23792\", \"127.0.0.1:23793\"]"
+        print "  prefix: /meridian/demo/"
+        print "  tls:"
+        print "    ca: ../../out/demo-cluster/certs/ca.pem"
+        print "    cert: ../../out/demo-cluster/certs/" node ".pem"
+        print "    key: ../../out/demo-cluster/certs/" node ".key"
+        next }
+      skip && /^$/ { skip = 0 }
+      !skip { sub(/\.\.\/demo\/demo\.mmdb/, "../../configs/demo/demo.mmdb"); print }
+    ' "$configs/$node.yaml" >"out/demo-etcd/$node.yaml"
+  done
+  configs=out/demo-etcd
+fi
 
 for node in "${nodes[@]}"; do "$meridian" check-config "$configs/$node.yaml" >/dev/null; done
 
@@ -135,8 +182,13 @@ fi
 
 cat <<TXT
 
-Meridian cluster demo: three nodes, one per site, one Raft cluster (mutual
-TLS on 127.0.0.1:7401-7403), all serving demo.test.:
+Meridian cluster demo: three nodes, one per site, $(if [ "${DEMO_STORE:-raft}" == etcd ]; then
+  echo "their state in a three-member etcd
+cluster (mutual TLS on 127.0.0.1:23791-23793), all serving demo.test.:"
+else
+  echo "one Raft cluster (mutual
+TLS on 127.0.0.1:7401-7403), all serving demo.test.:"
+fi)
 
   node            site          DNS (UDP+TCP)     admin API
   eu-west-1       eu-west       127.0.0.1:5301    127.0.0.1:8401
