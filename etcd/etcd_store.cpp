@@ -690,10 +690,9 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
       member.reachable = endpoint.reachable;
       status.members.push_back(std::move(member));
     }
-    std::sort(status.members.begin(), status.members.end(),
-              [](const store::MemberStatus& a, const store::MemberStatus& b) {
-                return a.name < b.name;
-              });
+    std::sort(
+        status.members.begin(), status.members.end(),
+        [](const store::MemberStatus& a, const store::MemberStatus& b) { return a.name < b.name; });
     if (status.leader.empty() && reachable && etcd_leader != 0) status.leader = "etcd";
     std::lock_guard lock(status_mutex);
     published = std::move(status);
