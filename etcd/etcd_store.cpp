@@ -582,9 +582,10 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
                       self->publish_status();
                       return;
                     }
+                    // Member IDs use all 64 bits: read as unsigned.
                     const auto number = [&](std::string_view name) {
-                      auto value = int_member(*answer, name);
-                      return value ? static_cast<std::uint64_t>(*value) : 0;
+                      auto value = uint_member(*answer, name);
+                      return value ? *value : 0;
                     };
                     self->etcd_leader = number("leader");
                     self->etcd_term = number("raftTerm");
@@ -606,8 +607,8 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
                       if (!entry.is_object()) continue;
                       const json::object& member = entry.as_object();
                       store::MemberStatus out;
-                      auto id = int_member(member, "ID");
-                      out.id = id ? static_cast<std::uint64_t>(*id) : 0;
+                      auto id = uint_member(member, "ID");
+                      out.id = id ? *id : 0;
                       if (const json::value* name = member.if_contains("name");
                           name != nullptr && name->is_string()) {
                         out.name = std::string(name->as_string());
