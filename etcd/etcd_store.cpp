@@ -328,6 +328,23 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
     return std::get<store::KvCompareAndSet>(command).value;
   }
 
+  /// Whether `command`, a delete (or a compare-and-set that deletes) whose
+  /// transaction succeeded, found no key to delete.
+  static bool deleted_nothing(const KvCommand& command, const json::object& answer) {
+    const auto* cas = std::get_if<store::KvCompareAndSet>(&command);
+    if (!std::holds_alternative<store::KvDelete>(command) && (cas == nullptr || cas->value))
+      return false;
+    const json::value* responses = answer.if_contains("responses");
+    if (responses == nullptr || !responses->is_array() || responses->as_array().empty() ||
+        !responses->as_array()[0].is_object())
+      return false;
+    const json::value* deleted =
+        responses->as_array()[0].as_object().if_contains("response_delete_range");
+    if (deleted == nullptr || !deleted->is_object()) return false;
+    auto count = int_member(deleted->as_object(), "deleted");
+    return count && *count == 0;
+  }
+
   /// The kv of a failed transaction's range response `response` (nullopt:
   /// no such key).
   static Result<std::optional<KeyValue>> failed_kv(const json::object& answer,
@@ -397,7 +414,11 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
     if (!at) return done({}, unavailable("etcd: " + at.error().message));
     const json::value* succeeded = answer->if_contains("succeeded");
     if (succeeded != nullptr && succeeded->is_bool() && succeeded->as_bool()) {
-      // Nothing to wait for when a delete found nothing: no event comes.
+      // Nothing to wait for when a delete found nothing: no event comes,
+      // and the answer's revision may be ahead of the mirror's for good
+      // (a write under another prefix).
+      if (deleted_nothing(command, *answer))
+        return done(KvResult{true, std::nullopt}, std::nullopt);
       return answer_when_mirrored(*at, KvResult{true, value_after(command)}, std::move(done));
     }
     if (as_decider) {
