@@ -39,6 +39,32 @@ StoreError unavailable(const std::string& why) {
   return StoreError{StoreErrorKind::unavailable, why};
 }
 
+/// A gateway error answer as a store error: invalid when etcd says the
+/// request itself is wrong (gRPC InvalidArgument, FailedPrecondition,
+/// OutOfRange), unavailable otherwise (too many requests, no leader, ...):
+/// retrying may help.
+StoreError refused(const json::object& answer, const std::string& error) {
+  auto code = int_member(answer, "code");
+  const bool bad_request = code && (*code == 3 || *code == 9 || *code == 11);
+  return StoreError{bad_request ? StoreErrorKind::invalid : StoreErrorKind::unavailable,
+                    "etcd refused it: " + error};
+}
+
+/// The kvs of a range's answer, or why there are none: an error answer is
+/// an error, never an empty range.
+struct RangeAnswer {
+  std::vector<KeyValue> kvs;
+  std::optional<StoreError> error;
+};
+
+RangeAnswer range_answer(const Result<json::object>& answer) {
+  if (!answer) return {{}, unavailable("etcd: " + answer.error().message)};
+  if (auto error = gateway_error(*answer)) return {{}, refused(*answer, *error)};
+  auto kvs = range_kvs(*answer);
+  if (!kvs) return {{}, unavailable("etcd: " + kvs.error().message)};
+  return {std::move(*kvs), std::nullopt};
+}
+
 std::int64_t seconds_up(std::chrono::milliseconds duration) {
   return std::max<std::int64_t>(1, (duration.count() + 999) / 1000);
 }
@@ -407,9 +433,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
   void submitted(const KvCommand& command, bool as_decider, std::int64_t fence, bool has_cas,
                  Result<json::object> answer, store::StoreCallback<KvResult> done) {
     if (!answer) return done({}, unavailable("etcd: " + answer.error().message));
-    if (auto error = gateway_error(*answer)) {
-      return done({}, StoreError{StoreErrorKind::invalid, "etcd refused the write: " + *error});
-    }
+    if (auto error = gateway_error(*answer)) return done({}, refused(*answer, *error));
     auto at = header_revision(*answer);
     if (!at) return done({}, unavailable("etcd: " + at.error().message));
     const json::value* succeeded = answer->if_contains("succeeded");
@@ -786,14 +810,10 @@ void EtcdStore::read(std::string key, store::ReadMode mode,
     if (mode == store::ReadMode::local) return done(impl->mirror->get(key), std::nullopt);
     impl->gateway->call("/v3/kv/range", json::object{{"key", impl->b64(key)}},
                         [done](const Result<json::object>& answer) {
-                          if (!answer)
-                            return done(std::nullopt,
-                                        unavailable("etcd: " + answer.error().message));
-                          auto kvs = range_kvs(*answer);
-                          if (!kvs)
-                            return done(std::nullopt, unavailable("etcd: " + kvs.error().message));
-                          if (kvs->empty()) return done(std::nullopt, std::nullopt);
-                          done(std::move(kvs->front().value), std::nullopt);
+                          RangeAnswer range = range_answer(answer);
+                          if (range.error) return done(std::nullopt, std::move(range.error));
+                          if (range.kvs.empty()) return done(std::nullopt, std::nullopt);
+                          done(std::move(range.kvs.front().value), std::nullopt);
                         });
   });
   if (!posted) done(std::nullopt, unavailable("the store is stopping"));
@@ -805,17 +825,16 @@ void EtcdStore::scan(std::string prefix, std::size_t limit, store::ReadMode mode
       impl_->post([impl = impl_.get(), prefix = std::move(prefix), limit, mode, done]() {
         if (mode == store::ReadMode::local)
           return done(impl->mirror->scan(prefix, limit), std::nullopt);
-        json::object body = prefix.empty() ? impl->range_of("") : impl->range_of(prefix);
-        body["limit"] = std::to_string(limit);
+        // etcd reads a limit of 0 as "no limit", and refuses one past int64.
+        if (limit == 0) return done({}, std::nullopt);
+        json::object body = impl->range_of(prefix);
+        body["limit"] = std::to_string(std::min<std::size_t>(limit, INT64_MAX));
         impl->gateway->call("/v3/kv/range", std::move(body),
                             [impl, done](const Result<json::object>& answer) {
-                              if (!answer)
-                                return done({}, unavailable("etcd: " + answer.error().message));
-                              auto kvs = range_kvs(*answer);
-                              if (!kvs)
-                                return done({}, unavailable("etcd: " + kvs.error().message));
+                              RangeAnswer range = range_answer(answer);
+                              if (range.error) return done({}, std::move(range.error));
                               store::KeyValues pairs;
-                              for (KeyValue& kv : *kvs) {
+                              for (KeyValue& kv : range.kvs) {
                                 if (auto key = impl->seam_key(kv.key))
                                   pairs.emplace_back(std::move(*key), std::move(kv.value));
                               }
