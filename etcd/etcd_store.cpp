@@ -7,6 +7,7 @@
 #include <boost/json/array.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <map>
 #include <mutex>
@@ -146,6 +147,12 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
       io.stop();
     });
     if (thread.joinable()) thread.join();
+    // A stopped store decides nothing, whatever it last published.
+    std::lock_guard lock(status_mutex);
+    published_deciding = false;
+    published.role = store::Role::follower;
+    published.leader.clear();
+    published.leader_id = 0;
   }
 
   void fail_everything(const StoreError& error) {
@@ -614,6 +621,10 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
     campaign();
     ask_status();
     settle_waits();
+    // Every tick, not only when a status call answers: one that hangs on an
+    // unresponsive member must not keep is_decider() or the leader as they
+    // were after the election lease or unreachable_after ran out.
+    publish_status();
     tick_timer.expires_after(settings.tick);
     tick_timer.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
       if (!error) self->on_tick();
@@ -716,7 +727,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::thread thread;
   std::mutex lifecycle_mutex;
-  bool stopping = false;
+  std::atomic<bool> stopping = false;  // written under lifecycle_mutex, read on the store thread
   std::shared_ptr<Gateway> gateway;
   asio::steady_timer tick_timer;
   std::uint64_t ticks = 0;
