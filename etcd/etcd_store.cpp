@@ -15,6 +15,7 @@
 
 #include "base/assert.hpp"
 #include "etcd/codec.hpp"
+#include "etcd/request_deadlines.hpp"
 #include "store/lease_book.hpp"
 
 namespace meridian::etcd {
@@ -78,6 +79,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
         logger(logger),
         clock(clock),
         work(io.get_executor()),
+        deadlines(io, this->settings.request_timeout),
         tick_timer(io),
         mirror(store::make_memory_kv()),
         leases(clock) {}
@@ -143,6 +145,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
       if (watch_stream) watch_stream->stop();
       tick_timer.cancel();
       fail_everything(unavailable("the store is stopping"));
+      deadlines.fail_all(unavailable("the store is stopping"));
       work.reset();
       io.stop();
     });
@@ -399,7 +402,8 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
   }
 
   void submit(const KvCommand& command, bool system, bool as_decider,
-              store::StoreCallback<KvResult> done) {
+              store::StoreCallback<KvResult> unguarded) {
+    store::StoreCallback<KvResult> done = deadlines.guard(std::move(unguarded));
     if (auto valid = store::validate_command(command); !valid) {
       return done({}, StoreError{StoreErrorKind::invalid, valid.error().message});
     }
@@ -725,6 +729,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
   const Clock& clock;
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work;
+  RequestDeadlines deadlines;
   std::thread thread;
   std::mutex lifecycle_mutex;
   std::atomic<bool> stopping = false;  // written under lifecycle_mutex, read on the store thread
@@ -820,7 +825,7 @@ void EtcdStore::read(std::string key, store::ReadMode mode,
   const bool posted = impl_->post([impl = impl_.get(), key = std::move(key), mode, done]() {
     if (mode == store::ReadMode::local) return done(impl->mirror->get(key), std::nullopt);
     impl->gateway->call("/v3/kv/range", json::object{{"key", impl->b64(key)}},
-                        [done](const Result<json::object>& answer) {
+                        [done = impl->deadlines.guard(done)](const Result<json::object>& answer) {
                           RangeAnswer range = range_answer(answer);
                           if (range.error) return done(std::nullopt, std::move(range.error));
                           if (range.kvs.empty()) return done(std::nullopt, std::nullopt);
@@ -840,17 +845,18 @@ void EtcdStore::scan(std::string prefix, std::size_t limit, store::ReadMode mode
         if (limit == 0) return done({}, std::nullopt);
         json::object body = impl->range_of(prefix);
         body["limit"] = std::to_string(std::min<std::size_t>(limit, INT64_MAX));
-        impl->gateway->call("/v3/kv/range", std::move(body),
-                            [impl, done](const Result<json::object>& answer) {
-                              RangeAnswer range = range_answer(answer);
-                              if (range.error) return done({}, std::move(range.error));
-                              store::KeyValues pairs;
-                              for (KeyValue& kv : range.kvs) {
-                                if (auto key = impl->seam_key(kv.key))
-                                  pairs.emplace_back(std::move(*key), std::move(kv.value));
-                              }
-                              done(std::move(pairs), std::nullopt);
-                            });
+        impl->gateway->call(
+            "/v3/kv/range", std::move(body),
+            [impl, done = impl->deadlines.guard(done)](const Result<json::object>& answer) {
+              RangeAnswer range = range_answer(answer);
+              if (range.error) return done({}, std::move(range.error));
+              store::KeyValues pairs;
+              for (KeyValue& kv : range.kvs) {
+                if (auto key = impl->seam_key(kv.key))
+                  pairs.emplace_back(std::move(*key), std::move(kv.value));
+              }
+              done(std::move(pairs), std::nullopt);
+            });
       });
   if (!posted) done({}, unavailable("the store is stopping"));
 }
