@@ -456,6 +456,13 @@ void EtcdCluster::pause_member(std::size_t i) {
   Member& member = members_.at(i);
   if (member.pid <= 0 || member.paused) return;
   ::kill(member.pid, SIGSTOP);
+  // kill() returns before every thread of etcd has stopped: wait for the
+  // group stop, so that nothing is answered after pause_member returns.
+  // WNOWAIT leaves the state to be seen again (running() and kill_member
+  // still find an exit), WEXITED ends the wait if etcd died instead.
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(member.pid), &info, WSTOPPED | WEXITED | WNOWAIT) < 0 &&
+         errno == EINTR) {}
   member.paused = true;
 }
 
@@ -463,6 +470,10 @@ void EtcdCluster::resume_member(std::size_t i) {
   Member& member = members_.at(i);
   if (member.pid <= 0 || !member.paused) return;
   ::kill(member.pid, SIGCONT);
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(member.pid), &info, WCONTINUED | WEXITED | WNOWAIT) <
+             0 &&
+         errno == EINTR) {}
   member.paused = false;
 }
 

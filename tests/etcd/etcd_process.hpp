@@ -78,7 +78,8 @@ class EtcdCluster {
   /// each answers /health (restart together the members a quorum needs).
   Result<void> restart_members(const std::vector<std::size_t>& members);
   Result<void> restart_member(std::size_t i) { return restart_members({i}); }
-  /// SIGSTOP / SIGCONT: the member keeps its connections but answers nothing.
+  /// SIGSTOP / SIGCONT, returning once the member has stopped (continued):
+  /// a paused member keeps its connections but answers nothing.
   void pause_member(std::size_t i);
   void resume_member(std::size_t i);
   bool running(std::size_t i) const;
