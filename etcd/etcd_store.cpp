@@ -789,7 +789,13 @@ Result<std::unique_ptr<EtcdStore>> EtcdStore::start(EtcdStoreSettings settings, 
 EtcdStore::EtcdStore(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 EtcdStore::~EtcdStore() {
-  stop();
+  // stop() waits on futures and joins a thread, which report failures by
+  // throwing; a destructor must not pass that on.
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    impl_->logger.error(kComponent, std::string("stopping failed: ") + e.what());
+  }
 }
 
 void EtcdStore::stop() {
