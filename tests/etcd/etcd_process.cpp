@@ -3,8 +3,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -28,6 +26,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <exception>
@@ -71,7 +71,7 @@ std::string find_on_path(const std::string& program) {
   const char* path = std::getenv("PATH");
   std::stringstream folders(path != nullptr ? path : "/usr/bin:/bin");
   for (std::string folder; std::getline(folders, folder, ':');) {
-    const std::string candidate = (folder.empty() ? "." : folder) + "/" + program;
+    std::string candidate = (folder.empty() ? "." : folder) + "/" + program;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return {};
@@ -328,7 +328,7 @@ std::vector<std::string> EtcdCluster::arguments(std::size_t i) const {
     out.push_back("--cert-file=" + tls + "server.pem");
     out.push_back("--key-file=" + tls + "server.key");
     out.push_back("--trusted-ca-file=" + tls + "ca.pem");
-    out.push_back("--client-cert-auth");
+    out.emplace_back("--client-cert-auth");
   }
   return out;
 }
@@ -336,6 +336,7 @@ std::vector<std::string> EtcdCluster::arguments(std::size_t i) const {
 Result<void> EtcdCluster::spawn(std::size_t i) {
   std::vector<std::string> args = arguments(i);
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   const int log = ::open(log_path(i).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
