@@ -230,6 +230,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
   }
 
   void start_watch() {
+    watch_heard = clock.now();
     json::object create = range_of("");
     create["start_revision"] = std::to_string(revision + 1);
     const std::uint64_t generation = ++watch_generation;
@@ -247,6 +248,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
   }
 
   void on_watch_line(std::string_view line) {
+    watch_heard = clock.now();
     auto message = parse_watch_message(line);
     if (!message) {
       logger.warn(kComponent, "a watch message: " + message.error().message);
@@ -282,6 +284,23 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
     if (message->events.empty() && !message->created)
       revision = std::max(revision, message->revision);
     settle_waits();
+  }
+
+  /// A watch whose member has shown no sign of life (a message, or a status
+  /// answer naming a leader) for unreachable_after is resumed on the member
+  /// the calls reach: a frozen or cut-off member keeps the connection open
+  /// and sends nothing, and the mirror would stop following for good.
+  void check_watch() {
+    if (!watch_stream || clock.now() - watch_heard < settings.unreachable_after) return;
+    const auto silent = watch_stream->endpoint();
+    logger.warn(kComponent, "the watch of " + settings.prefix + " heard nothing from " +
+                                (silent ? silent->to_string() : std::string("any member")) +
+                                " for " + std::to_string(settings.unreachable_after.count()) +
+                                " ms; resuming from revision " + std::to_string(revision + 1) +
+                                " through " + gateway->current().to_string());
+    ++watch_generation;  // the old stream's end is expected
+    watch_stream->stop();
+    start_watch();
   }
 
   void on_watch_end(const Error& why) {
@@ -624,6 +643,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
     ++ticks;
     campaign();
     ask_status();
+    check_watch();
     settle_waits();
     // Every tick, not only when a status call answers: one that hangs on an
     // unresponsive member must not keep is_decider() or the leader as they
@@ -654,6 +674,12 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
                     auto at = header_revision(*answer);
                     if (at) self->etcd_revision = static_cast<std::uint64_t>(*at);
                     self->status_ok = self->clock.now();
+                    // The member the watch reads from answers and has a
+                    // leader: a quiet watch is quiet because nothing changed.
+                    if (self->etcd_leader != 0 && self->watch_stream &&
+                        self->watch_stream->endpoint() == self->gateway->current()) {
+                      self->watch_heard = self->status_ok;
+                    }
                     self->publish_status();
                   });
     if (ticks % kMembersEvery != 1) return;
@@ -744,6 +770,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
   bool mirror_loaded = false;
   std::shared_ptr<Gateway::Stream> watch_stream;
   std::uint64_t watch_generation = 0;
+  Clock::TimePoint watch_heard{};                        // the watch's member's last sign of life
   std::multimap<std::int64_t, MirrorWait> mirror_waits;  // by revision
 
   store::LeaseBook leases;

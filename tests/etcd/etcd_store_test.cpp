@@ -275,7 +275,8 @@ TEST_CASE("etcd store: a deposed decider's write is refused by etcd though it st
   CapturedLog log;
   EtcdStoreSettings deposed_settings =
       settings_for(*etcd, "deposed", {frozen, rest.front(), rest.back()});
-  deposed_settings.election_ttl = 4s;  // it keeps believing while requests fail over
+  deposed_settings.election_ttl = 4s;        // it keeps believing while requests fail over
+  deposed_settings.unreachable_after = 20s;  // and its watch waits for the frozen member
   auto deposed = start_store(deposed_settings, log.logger());
   REQUIRE(eventually([&] { return deposed->is_decider(); }));
   auto successor = start_store(settings_for(*etcd, "successor", rest));
@@ -411,6 +412,41 @@ TEST_CASE("etcd store: a watch loses nothing and doubles nothing when its member
     return local == linearizable;
   }));
   CHECK(describe(local) == describe(linearizable));
+}
+
+TEST_CASE("etcd store: a watch on a frozen member resumes through another in unreachable_after",
+          "[etcd][store]") {
+  // A frozen member (SIGSTOP) keeps the watch's connection open and says
+  // nothing; the others go on changing keys.
+  auto etcd = start_cluster({.members = 3});
+  const std::size_t leader = leader_of(*etcd);
+  const std::size_t frozen = others(*etcd, leader).front();
+  const std::vector<std::size_t> rest = others(*etcd, frozen);
+  const EtcdStoreSettings settings =
+      settings_for(*etcd, "follower", {frozen, rest.front(), rest.back()});
+  auto follower = start_store(settings);
+  auto writer = start_store(settings_for(*etcd, "writer", rest));
+  const auto local = [&] {
+    return wait_for<std::optional<std::string>>(
+               [&](auto done) { follower->read("k", ReadMode::local, done); })
+        .value;
+  };
+  written(*writer, KvPut{"k", "0"});
+  REQUIRE(eventually([&] { return local() == std::optional<std::string>("0"); }));
+
+  etcd->pause_member(frozen);
+  const auto paused = std::chrono::steady_clock::now();
+  written(*writer, KvPut{"k", "1"});
+  // The status calls' failover (a gateway timeout), then unreachable_after.
+  CHECK(eventually([&] { return local() == std::optional<std::string>("1"); },
+                   settings.gateway.request_timeout + settings.unreachable_after + 2s));
+  INFO("followed again after " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now() - paused)
+                                      .count()
+                               << " ms");
+  written(*writer, KvPut{"k", "2"});
+  CHECK(eventually([&] { return local() == std::optional<std::string>("2"); }));
+  etcd->resume_member(frozen);
 }
 
 TEST_CASE("etcd store: after a compaction a resumed watch reloads, and only differences fire",
