@@ -206,6 +206,8 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
       if (auto key = seam_key(kv.key)) target[*key] = std::move(kv.value);
       track_election(kv, false);
     }
+    // Deleted while the watch was away and compacted past: no event says so.
+    if (!target.count(std::string(kElectionKey))) lose_election("the election key is gone");
     for (const auto& [key, value] : mirror->scan("", SIZE_MAX)) {
       if (!target.count(key)) apply_change(store::KvDelete{key});
     }
