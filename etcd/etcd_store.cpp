@@ -256,6 +256,9 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
       logger.warn(kComponent, "a watch message: " + message.error().message);
       return;
     }
+    // The watch works again: its next loss is retried soon, not after the
+    // longest backoff an outage left behind.
+    backoff = kBackoffMin;
     if (message->canceled) {
       // Compacted past what the mirror has seen: load it again (only the
       // differences fire), then watch from there.
