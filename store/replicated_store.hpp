@@ -148,7 +148,7 @@ struct StoreStatus {
   std::uint64_t first_index = 0;
   std::uint64_t last_index = 0;
   std::uint64_t snapshot_index = 0;
-  std::uint64_t revision = 0;  ///< the store's revision, when it has one (etcd)
+  std::uint64_t revision = 0;         ///< the store's revision, when it has one (etcd)
   std::vector<MemberStatus> members;  ///< voters then learners, by name
   TransportCounters transport;
   ProposalLatency proposal_latency;
