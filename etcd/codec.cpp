@@ -134,6 +134,24 @@ Result<std::int64_t> int_member(const json::object& object, std::string_view nam
   return number;
 }
 
+Result<std::uint64_t> uint_member(const json::object& object, std::string_view name) {
+  const json::value* value = object.if_contains(name);
+  if (value == nullptr) return std::uint64_t{0};
+  if (value->is_uint64()) return value->as_uint64();
+  if (value->is_int64() && value->as_int64() >= 0) {
+    return static_cast<std::uint64_t>(value->as_int64());
+  }
+  if (!value->is_string()) return fail("\"", std::string(name), "\" is not a number");
+  const std::string_view text = value->as_string();
+  std::uint64_t number = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return fail("\"", std::string(name), "\" is not a decimal number: '",
+                std::string(text.substr(0, 32)), "'");
+  }
+  return number;
+}
+
 Result<std::int64_t> header_revision(const json::object& answer) {
   const json::value* header = answer.if_contains("header");
   if (header == nullptr || !header->is_object()) return fail("the answer has no header");

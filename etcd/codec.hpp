@@ -57,6 +57,10 @@ struct WatchMessage {
 /// A decimal int64 as the gateway writes it (a string), or a JSON number.
 /// Absent: 0 (protobuf's default). Errors on anything else.
 Result<std::int64_t> int_member(const boost::json::object& object, std::string_view name);
+/// A decimal uint64 (a string) or a JSON number, for etcd's member and
+/// cluster IDs, which use all 64 bits (int_member refuses half of them).
+/// Absent: 0. Errors on anything else.
+Result<std::uint64_t> uint_member(const boost::json::object& object, std::string_view name);
 /// The header's revision of an answer.
 Result<std::int64_t> header_revision(const boost::json::object& answer);
 /// The kvs of a range answer (or of one response of a txn).

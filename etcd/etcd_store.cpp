@@ -7,6 +7,7 @@
 #include <boost/json/array.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <map>
 #include <mutex>
@@ -14,6 +15,7 @@
 
 #include "base/assert.hpp"
 #include "etcd/codec.hpp"
+#include "etcd/request_deadlines.hpp"
 #include "store/lease_book.hpp"
 
 namespace meridian::etcd {
@@ -39,14 +41,30 @@ StoreError unavailable(const std::string& why) {
   return StoreError{StoreErrorKind::unavailable, why};
 }
 
-/// The kvs of a range call's answer; errors (unreachable, refused,
-/// malformed) start with "etcd: ".
-Result<std::vector<KeyValue>> range_answer(const Result<boost::json::object>& answer) {
-  if (!answer) return fail("etcd: ", answer.error().message);
-  if (auto error = gateway_error(*answer)) return fail("etcd: ", *error);
+/// A gateway error answer as a store error: invalid when etcd says the
+/// request itself is wrong (gRPC InvalidArgument, FailedPrecondition,
+/// OutOfRange), unavailable otherwise (too many requests, no leader, ...):
+/// retrying may help.
+StoreError refused(const json::object& answer, const std::string& error) {
+  auto code = int_member(answer, "code");
+  const bool bad_request = code && (*code == 3 || *code == 9 || *code == 11);
+  return StoreError{bad_request ? StoreErrorKind::invalid : StoreErrorKind::unavailable,
+                    "etcd refused it: " + error};
+}
+
+/// The kvs of a range's answer, or why there are none: an error answer is
+/// an error, never an empty range.
+struct RangeAnswer {
+  std::vector<KeyValue> kvs;
+  std::optional<StoreError> error;
+};
+
+RangeAnswer range_answer(const Result<json::object>& answer) {
+  if (!answer) return {{}, unavailable("etcd: " + answer.error().message)};
+  if (auto error = gateway_error(*answer)) return {{}, refused(*answer, *error)};
   auto kvs = range_kvs(*answer);
-  if (!kvs) return fail("etcd: ", kvs.error().message);
-  return kvs;
+  if (!kvs) return {{}, unavailable("etcd: " + kvs.error().message)};
+  return {std::move(*kvs), std::nullopt};
 }
 
 std::int64_t seconds_up(std::chrono::milliseconds duration) {
@@ -61,6 +79,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
         logger(logger),
         clock(clock),
         work(io.get_executor()),
+        deadlines(io, this->settings.request_timeout),
         tick_timer(io),
         mirror(store::make_memory_kv()),
         leases(clock) {}
@@ -126,10 +145,17 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
       if (watch_stream) watch_stream->stop();
       tick_timer.cancel();
       fail_everything(unavailable("the store is stopping"));
+      deadlines.fail_all(unavailable("the store is stopping"));
       work.reset();
       io.stop();
     });
     if (thread.joinable()) thread.join();
+    // A stopped store decides nothing, whatever it last published.
+    std::lock_guard lock(status_mutex);
+    published_deciding = false;
+    published.role = store::Role::follower;
+    published.leader.clear();
+    published.leader_id = 0;
   }
 
   void fail_everything(const StoreError& error) {
@@ -180,6 +206,8 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
       if (auto key = seam_key(kv.key)) target[*key] = std::move(kv.value);
       track_election(kv, false);
     }
+    // Deleted while the watch was away and compacted past: no event says so.
+    if (!target.count(std::string(kElectionKey))) lose_election("the election key is gone");
     for (const auto& [key, value] : mirror->scan("", SIZE_MAX)) {
       if (!target.count(key)) apply_change(store::KvDelete{key});
     }
@@ -205,6 +233,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
   }
 
   void start_watch() {
+    watch_heard = clock.now();
     json::object create = range_of("");
     create["start_revision"] = std::to_string(revision + 1);
     const std::uint64_t generation = ++watch_generation;
@@ -222,11 +251,15 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
   }
 
   void on_watch_line(std::string_view line) {
+    watch_heard = clock.now();
     auto message = parse_watch_message(line);
     if (!message) {
       logger.warn(kComponent, "a watch message: " + message.error().message);
       return;
     }
+    // The watch works again: its next loss is retried soon, not after the
+    // longest backoff an outage left behind.
+    backoff = kBackoffMin;
     if (message->canceled) {
       // Compacted past what the mirror has seen: load it again (only the
       // differences fire), then watch from there.
@@ -257,6 +290,23 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
     if (message->events.empty() && !message->created)
       revision = std::max(revision, message->revision);
     settle_waits();
+  }
+
+  /// A watch whose member has shown no sign of life (a message, or a status
+  /// answer naming a leader) for unreachable_after is resumed on the member
+  /// the calls reach: a frozen or cut-off member keeps the connection open
+  /// and sends nothing, and the mirror would stop following for good.
+  void check_watch() {
+    if (!watch_stream || clock.now() - watch_heard < settings.unreachable_after) return;
+    const auto silent = watch_stream->endpoint();
+    logger.warn(kComponent, "the watch of " + settings.prefix + " heard nothing from " +
+                                (silent ? silent->to_string() : std::string("any member")) +
+                                " for " + std::to_string(settings.unreachable_after.count()) +
+                                " ms; resuming from revision " + std::to_string(revision + 1) +
+                                " through " + gateway->current().to_string());
+    ++watch_generation;  // the old stream's end is expected
+    watch_stream->stop();
+    start_watch();
   }
 
   void on_watch_end(const Error& why) {
@@ -339,6 +389,23 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
     return std::get<store::KvCompareAndSet>(command).value;
   }
 
+  /// Whether `command`, a delete (or a compare-and-set that deletes) whose
+  /// transaction succeeded, found no key to delete.
+  static bool deleted_nothing(const KvCommand& command, const json::object& answer) {
+    const auto* cas = std::get_if<store::KvCompareAndSet>(&command);
+    if (!std::holds_alternative<store::KvDelete>(command) && (cas == nullptr || cas->value))
+      return false;
+    const json::value* responses = answer.if_contains("responses");
+    if (responses == nullptr || !responses->is_array() || responses->as_array().empty() ||
+        !responses->as_array()[0].is_object())
+      return false;
+    const json::value* deleted =
+        responses->as_array()[0].as_object().if_contains("response_delete_range");
+    if (deleted == nullptr || !deleted->is_object()) return false;
+    auto count = int_member(deleted->as_object(), "deleted");
+    return count && *count == 0;
+  }
+
   /// The kv of a failed transaction's range response `response` (nullopt:
   /// no such key).
   static Result<std::optional<KeyValue>> failed_kv(const json::object& answer,
@@ -360,7 +427,8 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
   }
 
   void submit(const KvCommand& command, bool system, bool as_decider,
-              store::StoreCallback<KvResult> done) {
+              store::StoreCallback<KvResult> unguarded) {
+    store::StoreCallback<KvResult> done = deadlines.guard(std::move(unguarded));
     if (auto valid = store::validate_command(command); !valid) {
       return done({}, StoreError{StoreErrorKind::invalid, valid.error().message});
     }
@@ -401,14 +469,16 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
   void submitted(const KvCommand& command, bool as_decider, std::int64_t fence, bool has_cas,
                  Result<json::object> answer, store::StoreCallback<KvResult> done) {
     if (!answer) return done({}, unavailable("etcd: " + answer.error().message));
-    if (auto error = gateway_error(*answer)) {
-      return done({}, StoreError{StoreErrorKind::invalid, "etcd refused the write: " + *error});
-    }
+    if (auto error = gateway_error(*answer)) return done({}, refused(*answer, *error));
     auto at = header_revision(*answer);
     if (!at) return done({}, unavailable("etcd: " + at.error().message));
     const json::value* succeeded = answer->if_contains("succeeded");
     if (succeeded != nullptr && succeeded->is_bool() && succeeded->as_bool()) {
-      // Nothing to wait for when a delete found nothing: no event comes.
+      // Nothing to wait for when a delete found nothing: no event comes,
+      // and the answer's revision may be ahead of the mirror's for good
+      // (a write under another prefix).
+      if (deleted_nothing(command, *answer))
+        return done(KvResult{true, std::nullopt}, std::nullopt);
       return answer_when_mirrored(*at, KvResult{true, value_after(command)}, std::move(done));
     }
     if (as_decider) {
@@ -582,7 +652,12 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
     ++ticks;
     campaign();
     ask_status();
+    check_watch();
     settle_waits();
+    // Every tick, not only when a status call answers: one that hangs on an
+    // unresponsive member must not keep is_decider() or the leader as they
+    // were after the election lease or unreachable_after ran out.
+    publish_status();
     tick_timer.expires_after(settings.tick);
     tick_timer.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
       if (!error) self->on_tick();
@@ -596,9 +671,10 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
                       self->publish_status();
                       return;
                     }
+                    // Member IDs use all 64 bits: read as unsigned.
                     const auto number = [&](std::string_view name) {
-                      auto value = int_member(*answer, name);
-                      return value ? static_cast<std::uint64_t>(*value) : 0;
+                      auto value = uint_member(*answer, name);
+                      return value ? *value : 0;
                     };
                     self->etcd_leader = number("leader");
                     self->etcd_term = number("raftTerm");
@@ -606,6 +682,12 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
                     self->etcd_applied = number("raftAppliedIndex");
                     auto at = header_revision(*answer);
                     if (at) self->etcd_revision = static_cast<std::uint64_t>(*at);
+                    // The member the watch reads from answers and has a
+                    // leader: a quiet watch is quiet because nothing changed.
+                    if (self->etcd_leader != 0 && self->watch_stream &&
+                        self->watch_stream->endpoint() == self->gateway->current()) {
+                      self->watch_heard = self->clock.now();
+                    }
                     self->publish_status();
                   });
     if (ticks % kMembersEvery != 1) return;
@@ -626,8 +708,8 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
                       if (!entry.is_object()) continue;
                       const json::object& member = entry.as_object();
                       store::MemberStatus out;
-                      auto id = int_member(member, "ID");
-                      out.id = id ? static_cast<std::uint64_t>(*id) : 0;
+                      auto id = uint_member(member, "ID");
+                      out.id = id ? *id : 0;
                       if (const json::value* name = member.if_contains("name");
                           name != nullptr && name->is_string()) {
                         out.name = std::string(name->as_string());
@@ -706,9 +788,10 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
   const Clock& clock;
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work;
+  RequestDeadlines deadlines;
   std::thread thread;
   std::mutex lifecycle_mutex;
-  bool stopping = false;
+  std::atomic<bool> stopping = false;  // written under lifecycle_mutex, read on the store thread
   std::shared_ptr<Gateway> gateway;
   asio::steady_timer tick_timer;
   std::uint64_t ticks = 0;
@@ -721,6 +804,7 @@ struct EtcdStore::Impl : std::enable_shared_from_this<EtcdStore::Impl> {
   std::promise<void> first_load;  // set once the mirror first shows etcd's state
   std::shared_ptr<Gateway::Stream> watch_stream;
   std::uint64_t watch_generation = 0;
+  Clock::TimePoint watch_heard{};                        // the watch's member's last sign of life
   std::multimap<std::int64_t, MirrorWait> mirror_waits;  // by revision
 
   store::LeaseBook leases;
@@ -775,7 +859,13 @@ Result<std::unique_ptr<EtcdStore>> EtcdStore::start(EtcdStoreSettings settings, 
 EtcdStore::EtcdStore(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 EtcdStore::~EtcdStore() {
-  stop();
+  // stop() waits on futures and joins a thread, which report failures by
+  // throwing; a destructor must not pass that on.
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    impl_->logger.error(kComponent, std::string("stopping failed: ") + e.what());
+  }
 }
 
 void EtcdStore::stop() {
@@ -811,11 +901,11 @@ void EtcdStore::read(std::string key, store::ReadMode mode,
   const bool posted = impl_->post([impl = impl_.get(), key = std::move(key), mode, done]() {
     if (mode == store::ReadMode::local) return done(impl->mirror->get(key), std::nullopt);
     impl->gateway->call("/v3/kv/range", json::object{{"key", impl->b64(key)}},
-                        [done](const Result<json::object>& answer) {
-                          auto kvs = range_answer(answer);
-                          if (!kvs) return done(std::nullopt, unavailable(kvs.error().message));
-                          if (kvs->empty()) return done(std::nullopt, std::nullopt);
-                          done(std::move(kvs->front().value), std::nullopt);
+                        [done = impl->deadlines.guard(done)](const Result<json::object>& answer) {
+                          RangeAnswer range = range_answer(answer);
+                          if (range.error) return done(std::nullopt, std::move(range.error));
+                          if (range.kvs.empty()) return done(std::nullopt, std::nullopt);
+                          done(std::move(range.kvs.front().value), std::nullopt);
                         });
   });
   if (!posted) done(std::nullopt, unavailable("the store is stopping"));
@@ -827,21 +917,22 @@ void EtcdStore::scan(std::string prefix, std::size_t limit, store::ReadMode mode
       impl_->post([impl = impl_.get(), prefix = std::move(prefix), limit, mode, done]() {
         if (mode == store::ReadMode::local)
           return done(impl->mirror->scan(prefix, limit), std::nullopt);
+        // etcd reads a limit of 0 as "no limit", and refuses one past int64.
+        if (limit == 0) return done({}, std::nullopt);
         json::object body = impl->range_of(prefix);
-        // etcd reads the limit as an int64, where 0 means none.
-        if (limit < static_cast<std::size_t>(INT64_MAX)) body["limit"] = std::to_string(limit);
-        impl->gateway->call("/v3/kv/range", std::move(body),
-                            [impl, done](const Result<json::object>& answer) {
-                              auto kvs = range_answer(answer);
-                              if (!kvs) return done({}, unavailable(kvs.error().message));
-                              store::KeyValues pairs;
-                              for (KeyValue& kv : *kvs) {
-                                if (auto key = impl->seam_key(kv.key)) {
-                                  pairs.emplace_back(std::move(*key), std::move(kv.value));
-                                }
-                              }
-                              done(std::move(pairs), std::nullopt);
-                            });
+        body["limit"] = std::to_string(std::min<std::size_t>(limit, INT64_MAX));
+        impl->gateway->call(
+            "/v3/kv/range", std::move(body),
+            [impl, done = impl->deadlines.guard(done)](const Result<json::object>& answer) {
+              RangeAnswer range = range_answer(answer);
+              if (range.error) return done({}, std::move(range.error));
+              store::KeyValues pairs;
+              for (KeyValue& kv : range.kvs) {
+                if (auto key = impl->seam_key(kv.key))
+                  pairs.emplace_back(std::move(*key), std::move(kv.value));
+              }
+              done(std::move(pairs), std::nullopt);
+            });
       });
   if (!posted) done({}, unavailable("the store is stopping"));
 }

@@ -12,7 +12,10 @@
 //   it, in etcd's revision order. After a disconnect the watch resumes from
 //   the last revision seen, so no change is missed or doubled; when etcd
 //   has compacted that revision away, the mirror is loaded again and only
-//   the differences fire.
+//   the differences fire. A watch whose member shows no sign of life (a
+//   message, or a status answer that names a leader) for
+//   `unreachable_after` is resumed the same way through the member the
+//   calls reach: a frozen member keeps its connection open and silent.
 // - Writes are etcd puts, deletes and transactions (compare-and-set: a
 //   compare on the value, or on create_revision = 0 for "absent"). A write
 //   is answered once etcd committed it and the mirror has caught up with

@@ -218,6 +218,8 @@ class WatchStream final : public Gateway::Stream, public std::enable_shared_from
     if (close_) close_();
   }
 
+  std::optional<SocketAddress> endpoint() const override { return connected_to_; }
+
  private:
   static asio::awaitable<void> run(std::shared_ptr<WatchStream> self) {
     const Error why = co_await self->attempt();
@@ -237,6 +239,7 @@ class WatchStream final : public Gateway::Stream, public std::enable_shared_from
         continue;
       }
       const auto req = gateway_->request(path_, body_, index);
+      connected_to_ = gateway_->settings.endpoints[index];
       co_return co_await std::visit([&](auto& stream) { return read_stream(stream, req, index); },
                                     *connected);
     }
@@ -303,6 +306,7 @@ class WatchStream final : public Gateway::Stream, public std::enable_shared_from
   Gateway::Line line_;
   Gateway::Ended ended_;
   std::function<void()> close_;
+  std::optional<SocketAddress> connected_to_;
   bool stopped_ = false;
 };
 

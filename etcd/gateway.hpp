@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,6 +79,8 @@ class Gateway {
    public:
     virtual ~Stream() = default;
     virtual void stop() = 0;
+    /// The endpoint the stream is connected to; nullopt until one accepted it.
+    virtual std::optional<SocketAddress> endpoint() const = 0;
   };
   /// POSTs `body` to `path` and hands every line of the answer to `line`
   /// until the stream ends, then calls `ended` once. Tries the endpoints as

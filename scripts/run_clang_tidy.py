@@ -26,7 +26,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # What the product is made of; tests, benchmarks and fuzzers are not tidied.
-FOLDERS = ("base", "net", "dns", "geo", "health", "store", "cluster", "config", "gslb", "admin", "tools", "main")
+FOLDERS = ("base", "net", "dns", "geo", "health", "store", "cluster", "etcd", "config", "gslb", "admin", "tools", "main")
 
 
 def dependencies(build: pathlib.Path):

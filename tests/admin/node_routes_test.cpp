@@ -258,7 +258,7 @@ TEST_CASE("node routes: in a cluster, the store's routes over the node's store",
   auto [membership, refused] =
       f.call(http::verb::post, "/api/v1/cluster/promote", json::object{{"name", "c2"}});
   CHECK(membership == 501);
-  CHECK(refused.at("error") == "this store's membership is managed outside Meridian");
+  CHECK(refused.at("error") == "this store's membership (memory) is managed outside Meridian");
 
   auto [status_status, status] = f.call(http::verb::get, "/api/v1/status");
   CHECK(status_status == 200);
@@ -314,4 +314,72 @@ TEST_CASE("node routes: in a cluster, the store's routes over the node's store",
   CHECK(events.at("next") == entries[1].as_object().at("id"));
   CHECK(f.call(http::verb::get, "/api/v1/events?limit=0").first == 400);
   CHECK(f.call(http::verb::get, "/api/v1/events?before=x").first == 400);
+}
+
+TEST_CASE("node routes: the store's state exported, and imported into another store",
+          "[admin][node_routes]") {
+  Fixture from(true);
+  const auto put = [](store::MemoryStore& store, std::string key, std::string value) {
+    store.write_system(store::KvPut{std::move(key), std::move(value)},
+                       [](const store::KvResult&, const std::optional<store::StoreError>& error) {
+                         REQUIRE_FALSE(error);
+                       });
+  };
+  put(from.store_, "_config/current", "2");
+  put(from.store_, "_config/version/2", "v2");
+  put(from.store_, "_events/0001-c1-api-1", "e1");
+  put(from.store_, "_health/verdict/x", "up 3/3");  // remade by the nodes: stays behind
+  put(from.store_, "_ops/override/site/eu-west", "o1");
+  put(from.store_, "note", "keep me");
+  auto [exported_status, exported] = from.call(http::verb::get, "/api/v1/store/export");
+  REQUIRE(exported_status == 200);
+  CHECK(exported.at("format") == "meridian-store");
+  CHECK(exported.at("backend") == "memory");
+  json::array keys;
+  for (const json::value& entry : exported.at("entries").as_array()) {
+    keys.push_back(entry.as_object().at("key"));
+  }
+  // Config versions first, the pointer to the current one last.
+  CHECK(json::serialize(keys) ==
+        R"(["_config/version/2","_events/0001-c1-api-1","_ops/override/site/eu-west","note",)"
+        R"("_config/current"])");
+
+  Fixture to(true);
+  put(to.store_, "_ops/override/site/us-east", "old");
+  json::object import = exported;
+  import["begin"] = true;
+  auto [refused, refusal] = to.call(http::verb::post, "/api/v1/store/import", import);
+  CHECK(refused == 409);
+  CHECK_THAT(std::string(refusal.at("error").as_string()),
+             Catch::Contains("this store already holds 1 key(s)"));
+  import["replace"] = true;
+  auto [imported_status, imported] = to.call(http::verb::post, "/api/v1/store/import", import);
+  REQUIRE(imported_status == 200);
+  CHECK(imported.at("written") == 5);
+  CHECK(imported.at("deleted") == 1);  // what the export did not have
+  store::KeyValues held;
+  to.store_.scan("", 100, store::ReadMode::local,
+                 [&](store::KeyValues pairs, const std::optional<store::StoreError>&) {
+                   held = std::move(pairs);
+                 });
+  CHECK(held == store::KeyValues{{"_config/current", "2"},
+                                 {"_config/version/2", "v2"},
+                                 {"_events/0001-c1-api-1", "e1"},
+                                 {"_ops/override/site/eu-west", "o1"},
+                                 {"note", "keep me"}});
+
+  // What does not move is refused by name; so is what is not an export.
+  json::object bad{
+      {"format", "meridian-store"},
+      {"version", 1},
+      {"entries", json::array{json::object{{"key", "_health/verdict/x"}, {"value", "up"}}}}};
+  auto [bad_status, bad_body] = to.call(http::verb::post, "/api/v1/store/import", bad);
+  CHECK(bad_status == 400);
+  CHECK_THAT(std::string(bad_body.at("error").as_string()),
+             Catch::Contains("the key _health/verdict/x is not part of an export"));
+  auto [alien, alien_body] = to.call(http::verb::post, "/api/v1/store/import",
+                                     json::object{{"format", "other"}, {"entries", json::array{}}});
+  CHECK(alien == 400);
+  CHECK_THAT(std::string(alien_body.at("error").as_string()),
+             Catch::Contains("not a Meridian store export"));
 }

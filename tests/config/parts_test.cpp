@@ -63,7 +63,7 @@ TEST_CASE("config parts: every top-level section is either node-local or shared"
   std::set<std::string_view> all;
   for (auto section : kNodeSections) all.insert(section);
   for (auto section : kSharedSections) CHECK(all.insert(section).second);
-  CHECK(all.size() == 11);
+  CHECK(all.size() == 12);
   // Every one of them is a key the loader knows (an unknown key is an error).
   for (auto section : all) {
     const std::string text = kBaseConfig + std::string(section) + ":\n";

@@ -1,6 +1,7 @@
 // The store seam's contract (store/replicated_store.hpp), checked against
-// every implementation with the same expectations: the memory store and a
-// real Raft member (a single founder on loopback, RocksDB and mutual TLS).
+// every implementation with the same expectations: the memory store, a
+// real Raft member (a single founder on loopback, RocksDB and mutual TLS)
+// and the etcd store (a real single-member etcd on loopback).
 // The simulator's store (tests/sim) is checked by the simulations.
 
 #include "store/replicated_store.hpp"
@@ -16,8 +17,10 @@
 
 #include "base/clock.hpp"
 #include "cluster/raft_member.hpp"
+#include "etcd/etcd_store.hpp"
 #include "store/memory_store.hpp"
 #include "tests/cluster/store_cluster.hpp"
+#include "tests/etcd/etcd_test_support.hpp"
 
 using namespace meridian;
 using namespace meridian::store;
@@ -32,6 +35,8 @@ class MemoryFixture {
   ReplicatedStore& store() { return store_; }
   ManualClock& clock() { return clock_; }
   std::string self() const { return "solo"; }
+  std::string leader() const { return "solo"; }
+  bool member_of_store() const { return true; }
 
  private:
   ManualClock clock_;
@@ -51,11 +56,46 @@ class RaftFixture {
   ReplicatedStore& store() { return *member_; }
   ManualClock& clock() { return clock_; }
   std::string self() const { return "solo"; }
+  std::string leader() const { return "solo"; }
+  bool member_of_store() const { return true; }
 
  private:
   ManualClock clock_;
   cluster::test::TestCluster cluster_;
   std::unique_ptr<cluster::RaftMember> member_;
+};
+
+/// An etcd store alone on a fresh single-member etcd, under a prefix of
+/// its own, once it decides.
+class EtcdFixture {
+ public:
+  EtcdFixture() : etcd_(etcd::test::start_cluster()) {
+    etcd::EtcdStoreSettings settings;
+    settings.name = "solo";
+    settings.prefix = "/meridian/contract/";
+    settings.gateway = etcd_->gateway_settings();
+    settings.gateway.request_timeout = 2s;
+    settings.tick = 100ms;
+    settings.election_ttl = 2s;
+    settings.lease_ttl = 2s;
+    settings.unreachable_after = 2s;
+    settings.request_timeout = 3s;
+    auto started = etcd::EtcdStore::start(settings, cluster::test::quiet(), clock_);
+    if (!started.ok()) FAIL("start: " << started.error().message);
+    store_ = std::move(*started);
+    REQUIRE(cluster::test::eventually([&] { return store_->is_decider(); }));
+  }
+  ReplicatedStore& store() { return *store_; }
+  ManualClock& clock() { return clock_; }
+  std::string self() const { return "solo"; }
+  /// etcd's only member leads etcd; this member is its client.
+  std::string leader() const { return etcd_->name(0); }
+  bool member_of_store() const { return false; }
+
+ private:
+  ManualClock clock_;
+  std::unique_ptr<etcd::test::EtcdCluster> etcd_;
+  std::unique_ptr<etcd::EtcdStore> store_;
 };
 
 using cluster::test::Answer;
@@ -84,7 +124,7 @@ KeyValues scan(ReplicatedStore& store, const std::string& prefix, std::size_t li
 }  // namespace
 
 TEMPLATE_TEST_CASE("replicated store: writes apply and read back in both modes", "[store][seam]",
-                   MemoryFixture, RaftFixture) {
+                   MemoryFixture, RaftFixture, EtcdFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
   auto put = write(store, KvPut{"a", "1"});
@@ -101,7 +141,7 @@ TEMPLATE_TEST_CASE("replicated store: writes apply and read back in both modes",
 }
 
 TEMPLATE_TEST_CASE("replicated store: compare-and-set applies only when the value matches",
-                   "[store][seam]", MemoryFixture, RaftFixture) {
+                   "[store][seam]", MemoryFixture, RaftFixture, EtcdFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
   auto created = write(store, KvCompareAndSet{"k", std::nullopt, "v1"});
@@ -119,7 +159,7 @@ TEMPLATE_TEST_CASE("replicated store: compare-and-set applies only when the valu
 }
 
 TEMPLATE_TEST_CASE("replicated store: reserved keys need write_system, bad commands are invalid",
-                   "[store][seam]", MemoryFixture, RaftFixture) {
+                   "[store][seam]", MemoryFixture, RaftFixture, EtcdFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
   auto reserved = write(store, KvPut{"_cluster/x", "1"});
@@ -139,7 +179,7 @@ TEMPLATE_TEST_CASE("replicated store: reserved keys need write_system, bad comma
 }
 
 TEMPLATE_TEST_CASE("replicated store: scan returns a prefix in key order, up to the limit",
-                   "[store][seam]", MemoryFixture, RaftFixture) {
+                   "[store][seam]", MemoryFixture, RaftFixture, EtcdFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
   for (const std::string key : {"p/c", "p/a", "q/a", "p/b", "o"})
@@ -151,7 +191,7 @@ TEMPLATE_TEST_CASE("replicated store: scan returns a prefix in key order, up to 
 
 TEMPLATE_TEST_CASE(
     "replicated store: a watch sees every later change under its prefix, in order, until unwatched",
-    "[store][seam]", MemoryFixture, RaftFixture) {
+    "[store][seam]", MemoryFixture, RaftFixture, EtcdFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
   REQUIRE_FALSE(write(store, KvPut{"w/before", "0"}).error);
@@ -190,7 +230,7 @@ TEMPLATE_TEST_CASE(
 }
 
 TEMPLATE_TEST_CASE("replicated store: lease renewals are stamped with this member's clock",
-                   "[store][seam]", MemoryFixture, RaftFixture) {
+                   "[store][seam]", MemoryFixture, RaftFixture, EtcdFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
   CHECK(store.lease_renewals().count("observer-1") == 0);
@@ -210,7 +250,7 @@ TEMPLATE_TEST_CASE("replicated store: lease renewals are stamped with this membe
 }
 
 TEMPLATE_TEST_CASE("replicated store: the decider's own writes apply while it decides",
-                   "[store][seam]", MemoryFixture, RaftFixture) {
+                   "[store][seam]", MemoryFixture, RaftFixture, EtcdFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
   auto decided = wait_for<KvResult>([&](auto done) {
@@ -221,16 +261,24 @@ TEMPLATE_TEST_CASE("replicated store: the decider's own writes apply while it de
         std::optional<std::string>("up 1/1"));
 }
 
-TEMPLATE_TEST_CASE("replicated store: the only member decides and names itself leader",
-                   "[store][seam]", MemoryFixture, RaftFixture) {
+// A member of its own store (memory, Raft) leads it and lists itself; an
+// external store's member is its client, not one of its members, so the
+// status names the store's own leader (etcd's member) and lists no self.
+TEMPLATE_TEST_CASE("replicated store: the only member decides and names the store's leader",
+                   "[store][seam]", MemoryFixture, RaftFixture, EtcdFixture) {
   TestType fixture;
   ReplicatedStore& store = fixture.store();
   CHECK(store.is_decider());
-  const StoreStatus status = store.status();
+  StoreStatus status;
+  // An external store learns its leader and members from status calls.
+  CHECK(cluster::test::eventually([&] {
+    status = store.status();
+    return status.leader == fixture.leader() && status.members.size() == 1;
+  }));
   CHECK(status.role == Role::leader);
-  CHECK(status.leader == fixture.self());
+  CHECK(status.leader == fixture.leader());
   REQUIRE(status.members.size() == 1);
-  CHECK(status.members[0].self);
+  CHECK(status.members[0].self == fixture.member_of_store());
   CHECK(status.members[0].voter);
 }
 
