@@ -154,7 +154,7 @@ void import_entries(store::ReplicatedStore& store, ImportRequest request, Respon
   store.scan(
       "", SIZE_MAX, store::ReadMode::linearizable,
       [&store, request = std::move(request), puts = std::move(puts), respond = std::move(respond)](
-          store::KeyValues pairs, const std::optional<StoreError>& error) mutable {
+          const store::KeyValues& pairs, const std::optional<StoreError>& error) mutable {
         if (error) return respond(store_error_response(*error));
         std::vector<KvCommand> commands;
         std::size_t held = 0;
