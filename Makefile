@@ -4,7 +4,8 @@
 #   make test    install what is missing, build, run every test
 #   make bench   run the DNS benchmark against the demo node
 #   make bench-store  the consensus store benchmark (three local members)
-#   make bench-failover  20 failovers of the demo cluster: p50/p99 until every node answers the new site
+#   make bench-failover  20 failovers of the demo cluster on the built-in store, then on etcd
+#                        (BENCH_STORES="raft etcd"): p50/p99 until every node answers the new site
 #   make fuzz    fuzz the peer wire format, the DNS answerer and the DNS probe's parser, FUZZ_SECONDS (600) each, with libFuzzer
 
 BUILD_DIR ?= build
@@ -42,7 +43,7 @@ bench-store: build
 	@./bench/store.sh $(BUILD_DIR)
 
 bench-failover: build
-	@./bench/failover.sh $(BUILD_DIR)
+	@for store in $${BENCH_STORES:-raft etcd}; do DEMO_STORE=$$store ./bench/failover.sh $(BUILD_DIR) || exit 1; echo; done
 
 fuzz: deps
 	@./tests/fuzz/run_fuzz.sh wire . $(BUILD_DIR) $(FUZZ_SECONDS)

@@ -8,7 +8,7 @@
 # p99 is the slowest run), with the check's interval and fall to compare.
 # Not a test: numbers only.
 #
-#   bench/failover.sh [BUILD_DIR]      (make bench-failover; BENCH_RUNS=20)
+#   bench/failover.sh [BUILD_DIR]      (make bench-failover; BENCH_RUNS=20; DEMO_STORE=etcd: on etcd)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
@@ -75,6 +75,7 @@ echo "machine:  $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) core
 echo "date:     $(date -u +%Y-%m-%d)"
 echo "check:    interval $interval, fall $fall, rise $rise (interval x fall = the local detection time)"
 echo "cluster:  ${nodes[*]}; client $client; $runs runs"
+echo "store:    ${DEMO_STORE:-raft} (DEMO_STORE; make bench-failover runs raft, then etcd)"
 echo
 
 results=()
