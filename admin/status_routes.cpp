@@ -40,6 +40,17 @@ json::object status_json(const gslb::NodeApi& node) {
         {"commit", status.commit},
         {"applied", status.applied},
         {"members", status.members.size()}};
+    if (status.backend == "etcd") {
+      // The etcd members this node is a client of, and whether it reaches each.
+      json::array endpoints;
+      for (const store::MemberStatus& member : status.members) {
+        endpoints.push_back(json::object{
+            {"name", member.name},
+            {"address", member.address ? json::value(member.address->to_string()) : nullptr},
+            {"reachable", member.reachable}});
+      }
+      out["cluster"].as_object()["endpoints"] = std::move(endpoints);
+    }
   } else {
     out["cluster"] = nullptr;
   }

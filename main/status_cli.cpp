@@ -64,6 +64,18 @@ int run_status_command(const std::vector<std::string_view>& raw) {
                 << ", etcd leader " << cli_text(at(*status, {"cluster", "leader"})) << ", "
                 << (cli_text(at(*status, {"cluster", "role"})) == "leader" ? "deciding"
                                                                            : "not deciding");
+      if (const json::value* endpoints = at(*status, {"cluster", "endpoints"});
+          endpoints != nullptr && endpoints->is_array()) {
+        std::cout << "; endpoints";
+        for (const json::value& endpoint : endpoints->as_array()) {
+          const json::object& entry = endpoint.as_object();
+          const json::value* reachable = entry.if_contains("reachable");
+          std::cout << " " << cli_text(entry.if_contains("address"))
+                    << (reachable != nullptr && reachable->is_bool() && !reachable->as_bool()
+                            ? " (unreachable)"
+                            : " (reached)");
+        }
+      }
     } else {
       std::cout << "cluster: " << cli_text(at(*status, {"cluster", "role"})) << " in term "
                 << cli_text(at(*status, {"cluster", "term"})) << ", leader "

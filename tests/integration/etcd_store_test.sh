@@ -22,6 +22,7 @@ source "$(dirname "$0")/cluster_lib.sh"
 MERIDIAN=$1
 require_tool jq
 require_tool dig
+require_tool curl
 WORK=$(mktemp -d)
 declare -A pid admin dns
 backend_pid=()
@@ -60,7 +61,11 @@ expect_match "etcd's leader" "$(jq -r .leader <<<"$view")" "^etcd-[123]$"
 [ "$(jq .revision <<<"$view")" -gt 0 ] && pass || fail "no revision in $view"
 expect_match "cluster status, as text" "$("$MERIDIAN" cluster status --admin "${admin[n2]}" 2>&1)" \
   "^node n2: etcd store at revision [0-9]+, etcd leader etcd-[123]"
-expect_match "status, as text" "$("$MERIDIAN" status --admin "${admin[n3]}")" "store: etcd at revision [0-9]+"
+expect_match "status, as text" "$("$MERIDIAN" status --admin "${admin[n3]}")" \
+  "store: etcd at revision [0-9]+, etcd leader etcd-[123], (deciding|not deciding); endpoints ${etcd_client[1]} \(reached\)"
+expect_eq "status: the etcd endpoints" \
+  "$(curl -s "http://${admin[n2]}/api/v1/status" | jq -c '[.cluster.endpoints[] | .name + " " + (.reachable | tostring)]')" \
+  '["etcd-1 true","etcd-2 true","etcd-3 true"]'
 if ops cluster remove n2 --admin "${admin[n1]}" 2>"$WORK/err"; then fail "cluster remove was accepted"; fi
 expect_match "membership verbs say why not" "$(cat "$WORK/err")" \
   "answered 501: this node keeps its state in etcd, whose members etcd manages itself"
