@@ -15,7 +15,7 @@ namespace meridian::dns {
 namespace {
 
 /// Longest CNAME chain we follow inside our zones before letting the
-/// resolver continue (loops end here too).
+/// resolver continue (a loop ends sooner: once each link is in the answer).
 constexpr int kMaxChain = 8;
 /// Most target names whose addresses go into the additional section.
 constexpr std::size_t kMaxAdditionalTargets = 16;
@@ -113,10 +113,29 @@ void Session::answer_stage() noexcept {
       table_.zone_stats_slot(static_cast<std::size_t>(zone - table_.zones().data())),
       stats_.by_zone.size())]);
   Name current = query_.qname;
+  // The owners whose CNAME is in the answer: a chain never writes one twice,
+  // so a loop ends once each of its links is there.
+  std::array<Name, kMaxChain> chain;
+  std::size_t chained = 0;
+  const auto follow = [&](const Name& owner, const Name& target) noexcept {
+    if (chained < chain.size()) chain[chained++] = owner;
+    return std::none_of(chain.begin(), chain.begin() + static_cast<std::ptrdiff_t>(chained),
+                        [&](const Name& seen) { return seen.equals(target); });
+  };
   for (int hop = 0;; ++hop) {
     const ZoneMatch match = zone->lookup(current);
     switch (match.kind) {
       case ZoneMatch::Kind::delegation:
+        // DS at the cut itself is the parent's data (RFC 4035 3.1.4.1):
+        // an authoritative answer, or NODATA with the SOA, never a referral.
+        if (query_.qtype == rrtype::DS && match.node->owner.equals(current)) {
+          if (const RRset* ds = match.node->find(rrtype::DS)) {
+            answer_rrset(current, *ds);
+          } else {
+            negative_zone_ = zone;
+          }
+          return;
+        }
         // The first owner decides AA; a chain that leads into a child zone
         // keeps the authoritative CNAMEs and adds the referral.
         if (hop == 0) authoritative_ = false;
@@ -142,6 +161,7 @@ void Session::answer_stage() noexcept {
         }
         const Zone* next = table_.find_zone(target);
         if (next == nullptr) return;  // outside our zones: the resolver follows
+        if (!follow(current, target)) return;
         zone = next;
         current = target;
         continue;
@@ -153,7 +173,10 @@ void Session::answer_stage() noexcept {
       return;
     }
     const RRset* cname = node.find(rrtype::CNAME);
-    if (cname == nullptr || query_.qtype == rrtype::CNAME) {
+    // RRSIG and NSEC may live beside a CNAME (RFC 4035 2.5): asked for, they
+    // are answered at the owner, not by following it.
+    if (cname == nullptr || query_.qtype == rrtype::CNAME || query_.qtype == rrtype::RRSIG ||
+        query_.qtype == rrtype::NSEC) {
       const std::uint16_t answers_before = writer_.count(Section::answer);
       answer_terminal(node, current);
       // NODATA, also at the end of a CNAME chain (RFC 2308 2.2): SOA.
@@ -173,6 +196,7 @@ void Session::answer_stage() noexcept {
     }();
     const Zone* next = table_.find_zone(target);
     if (next == nullptr) return;  // outside our zones: the resolver follows
+    if (!follow(current, target)) return;
     zone = next;
     current = target;
   }
@@ -393,9 +417,11 @@ void set_rcode(MessageWriter& writer, Rcode rcode) noexcept {
 }
 
 /// The RCODE of a query answered without a lookup, or nothing when the
-/// zones answer it. The checks run in order of precedence (a MAILA query
-/// with an unknown EDNS version gets BADVERS, not NOTIMP), which is why
-/// NOTIMP and REFUSED each come from two of them.
+/// zones answer it. The checks run in order of precedence (a query with an
+/// unknown EDNS version gets BADVERS whatever it asks). QCLASS other than
+/// IN, ANY (*) included, is REFUSED: RFC 1034 3.7.1 lets an authoritative
+/// server answer * only non-authoritatively, from data of every class, and
+/// Meridian holds IN data alone (docs/configuration.md).
 std::optional<Rcode> rcode_without_lookup(ParseOutcome outcome, const Query& query) noexcept {
   if (outcome == ParseOutcome::formerr) return Rcode::formerr;
   if (outcome == ParseOutcome::notimp) return Rcode::notimp;
@@ -404,9 +430,9 @@ std::optional<Rcode> rcode_without_lookup(ParseOutcome outcome, const Query& que
   if (query.qtype == rrtype::AXFR || query.qtype == rrtype::IXFR) {
     return Rcode::refused;  // no zone transfers
   }
-  if (query.qtype == rrtype::MAILA || query.qtype == rrtype::MAILB || query.qtype == rrtype::OPT) {
-    return Rcode::notimp;
-  }
+  // Every other type, the meta types too (OPT, MAILA, MAILB, TKEY, ...),
+  // is looked up: no data of that type exists, so the answer is NODATA or
+  // NXDOMAIN with the SOA, authoritative, as Knot and NSD answer.
   return std::nullopt;
 }
 

@@ -90,14 +90,22 @@ Result<void> ZoneBuilder::add(const Record& record) {
 
   ZoneNode& node = node_for(record.owner);
   const RRset* cname = node.find(rrtype::CNAME);
+  // The DNSSEC records of the owner may live beside a CNAME (RFC 4035 2.5).
+  const auto beside_cname_allowed = [](std::uint16_t type) {
+    return type == rrtype::RRSIG || type == rrtype::NSEC;
+  };
   if (record.type == rrtype::CNAME) {
     if (cname != nullptr && !(cname->rdatas.front().bytes == record.rdata)) {
       return fail("more than one CNAME at ", owner_text);
     }
-    if (cname == nullptr && (!node.rrsets.empty() || node.service >= 0)) {
+    const bool other_data =
+        std::any_of(node.rrsets.begin(), node.rrsets.end(), [&](const RRset& rrset) {
+          return rrset.type != rrtype::CNAME && !beside_cname_allowed(rrset.type);
+        });
+    if (cname == nullptr && (other_data || node.service >= 0)) {
       return fail("CNAME beside other data at ", owner_text);
     }
-  } else if (cname != nullptr) {
+  } else if (cname != nullptr && !beside_cname_allowed(record.type)) {
     return fail("CNAME beside other data at ", owner_text, " (", type_to_text(record.type), ")");
   }
   if (node.service >= 0 && is_address(record.type)) {

@@ -21,6 +21,7 @@ inline constexpr std::uint16_t DNAME = 39;
 inline constexpr std::uint16_t OPT = 41;
 inline constexpr std::uint16_t DS = 43;
 inline constexpr std::uint16_t RRSIG = 46;
+inline constexpr std::uint16_t NSEC = 47;
 inline constexpr std::uint16_t IXFR = 251;
 inline constexpr std::uint16_t AXFR = 252;
 inline constexpr std::uint16_t MAILB = 253;

@@ -251,7 +251,7 @@ TEST_CASE("answerer: CNAME chains are followed inside our zones", "[dns]") {
 
   const Decoded loop = h.ask(QueryBuilder("loop1.example.com.", rrtype::A).bytes);
   CHECK(loop.rcode() == LDNS_RCODE_NOERROR);
-  CHECK(loop.answer().size() == 8);  // stops at the chain limit
+  CHECK(loop.answer().size() == 2);  // each link of the loop once
 
   const Decoded lost = h.ask(QueryBuilder("tolost.example.com.", rrtype::A).bytes);
   CHECK(lost.rcode() == LDNS_RCODE_NXDOMAIN);  // RFC 6604: the last name's rcode
