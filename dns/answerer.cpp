@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 #include <optional>
+#include <string_view>
 
 #include "base/assert.hpp"
 #include "dns/wire/header.hpp"
@@ -22,6 +23,17 @@ constexpr std::size_t kMaxAdditionalTargets = 16;
 /// OPT without options: root(1) type(2) class(2) ttl(4) rdlength(2).
 constexpr std::size_t kOptFixedSize = 11;
 constexpr std::size_t kMaxNsid = 128;
+
+/// An Extended DNS Error (RFC 8914) for the person debugging: its code and
+/// a fixed text (no allocation on the hot path). Sent only with EDNS.
+struct ExtendedError {
+  std::uint16_t code = 0;
+  std::string_view text;  ///< empty: no extended error
+  bool present() const noexcept { return !text.empty(); }
+};
+/// Option code(2) length(2) INFO-CODE(2): the text follows.
+constexpr std::size_t kEdeFixedSize = 6;
+constexpr std::size_t kMaxEdeText = 96;
 
 struct Targets {
   std::array<Name, kMaxAdditionalTargets> names;
@@ -52,6 +64,7 @@ class Session {
   bool authoritative() const noexcept { return authoritative_; }
   bool truncated() const noexcept { return truncated_; }
   std::uint8_t scope_prefix_len() const noexcept { return scope_prefix_len_; }
+  const ExtendedError& extended_error() const noexcept { return extended_error_; }
 
  private:
   void answer_stage() noexcept;
@@ -68,6 +81,13 @@ class Session {
   void additional_stage() noexcept;
   void collect_targets(const RRset& rrset) noexcept;
   void count_answer(const geo::Choice& choice) noexcept {
+    if (choice.stage == geo::Stage::fail_open) {
+      extended_error_ = {ede::OTHER,
+                         "fail-open: no endpoint of the service is healthy; answering them all"};
+    } else if (choice.stage == geo::Stage::fallback) {
+      extended_error_ = {ede::OTHER,
+                         "fallback: no endpoint of the service is healthy; answering its fallback"};
+    }
     QueryStats::bump(stats_.service_answers);
     if (choice.degraded) QueryStats::bump(stats_.fail_open);
     QueryStats::bump(stats_.answers_by_service[QueryStats::slot(
@@ -90,6 +110,7 @@ class Session {
   bool authoritative_ = true;
   bool truncated_ = false;
   std::uint8_t scope_prefix_len_ = 0;
+  ExtendedError extended_error_;
   std::uint32_t service_index_ = 0;      // of the service being answered, for the counters
   const Zone* negative_zone_ = nullptr;  // NXDOMAIN/NODATA: whose SOA goes in authority
   const ZoneNode* referral_ = nullptr;   // the zone cut of a referral
@@ -107,6 +128,7 @@ void Session::answer_stage() noexcept {
   if (zone == nullptr) {
     rcode_ = Rcode::refused;
     authoritative_ = false;
+    extended_error_ = {ede::NOT_AUTHORITATIVE, "not in a zone of this server"};
     return;
   }
   QueryStats::bump(stats_.by_zone[QueryStats::slot(
@@ -286,6 +308,7 @@ bool Session::answer_addresses(const Service& service, const Name& owner, std::u
     if (choice.servfail) {
       rcode_ = Rcode::servfail;
       authoritative_ = false;
+      extended_error_ = {ede::OTHER, "fail-closed: no endpoint of the service is healthy"};
     }
     return false;
   }
@@ -366,8 +389,8 @@ std::uint16_t response_flags(const Query& query) noexcept {
 // Writes the OPT record: our payload size, the extended RCODE bits, and the
 // options the client asked for.
 void finish_opt(MessageWriter& writer, const AnswererSettings& settings, const Query& query,
-                Rcode rcode, std::uint8_t scope_prefix_len) noexcept {
-  std::array<std::uint8_t, 4 + kMaxNsid + 4 + 4 + 16> options{};
+                Rcode rcode, std::uint8_t scope_prefix_len, const ExtendedError& error) noexcept {
+  std::array<std::uint8_t, 4 + kMaxNsid + 4 + 4 + 16 + kEdeFixedSize + kMaxEdeText> options{};
   std::size_t size = 0;
   const ClientSubnet& ecs = query.edns.client_subnet;
   if (ecs.present && rcode != Rcode::badvers) {
@@ -396,9 +419,28 @@ void finish_opt(MessageWriter& writer, const AnswererSettings& settings, const Q
     size += sizeof head + length;
   }
   const auto code = static_cast<std::uint16_t>(rcode);
-  const bool written =
-      writer.opt(settings.udp_payload, static_cast<std::uint8_t>(code >> 4), query.edns.dnssec_ok,
-                 std::span<const std::uint8_t>(options.data(), size));
+  // The extended error last: advisory, it is left out when the answer has
+  // no room for it (the rest of the OPT has its reservation).
+  std::size_t with_error = size;
+  if (error.present()) {
+    const std::size_t text = std::min(error.text.size(), kMaxEdeText);
+    const std::size_t length = 2 + text;
+    const std::uint8_t head[kEdeFixedSize] = {
+        0,
+        static_cast<std::uint8_t>(edns_option::EXTENDED_ERROR),
+        static_cast<std::uint8_t>(length >> 8),
+        static_cast<std::uint8_t>(length),
+        static_cast<std::uint8_t>(error.code >> 8),
+        static_cast<std::uint8_t>(error.code)};
+    std::memcpy(options.data() + size, head, sizeof head);
+    std::copy_n(error.text.data(), text, options.data() + size + sizeof head);
+    with_error = size + sizeof head + text;
+  }
+  const auto write = [&](std::size_t length) {
+    return writer.opt(settings.udp_payload, static_cast<std::uint8_t>(code >> 4),
+                      query.edns.dnssec_ok, std::span<const std::uint8_t>(options.data(), length));
+  };
+  const bool written = write(with_error) || write(size);
   MERIDIAN_ASSERT(written, "OPT did not fit its reservation");
 }
 
@@ -414,6 +456,14 @@ std::size_t opt_size(const AnswererSettings& settings, const Query& query) noexc
 void set_rcode(MessageWriter& writer, Rcode rcode) noexcept {
   const auto code = static_cast<std::uint16_t>(rcode);
   writer.set_flags(static_cast<std::uint16_t>((writer.flags() & 0xFFF0) | (code & 0x0F)));
+}
+
+/// Why a query answered without a lookup was refused, for the person
+/// debugging it (RFC 8914); nothing for the other early answers.
+ExtendedError early_extended_error(const Query& query, Rcode rcode) noexcept {
+  if (rcode != Rcode::refused) return {};
+  if (query.qclass != rrclass::IN) return {ede::NOT_SUPPORTED, "only class IN is served"};
+  return {ede::PROHIBITED, "zone transfers are not served"};
 }
 
 /// The RCODE of a query answered without a lookup, or nothing when the
@@ -473,8 +523,10 @@ std::size_t Answerer::answer(const RoutingTable& table, const QueryContext& cont
 
   Rcode rcode = Rcode::noerror;
   std::uint8_t scope = 0;
+  ExtendedError error;
   if (const std::optional<Rcode> early = rcode_without_lookup(outcome, query)) {
     rcode = *early;
+    error = early_extended_error(query, rcode);
   } else {
     if (query.edns.client_subnet.present) QueryStats::bump(stats.client_subnet);
     const MessageWriter::Mark after_question = writer.mark();
@@ -482,6 +534,7 @@ std::size_t Answerer::answer(const RoutingTable& table, const QueryContext& cont
     session.resolve();
     rcode = session.rcode();
     scope = session.scope_prefix_len();
+    error = session.extended_error();
     std::uint16_t flags = writer.flags();
     if (session.authoritative()) flags |= flag::AA;
     if (session.truncated()) {
@@ -494,7 +547,7 @@ std::size_t Answerer::answer(const RoutingTable& table, const QueryContext& cont
     writer.set_flags(flags);
   }
   set_rcode(writer, rcode);
-  if (with_opt) finish_opt(writer, settings_, query, rcode, scope);
+  if (with_opt) finish_opt(writer, settings_, query, rcode, scope, error);
   QueryStats::bump(stats.by_rcode[static_cast<std::size_t>(rcode)]);
   return writer.size();
 }

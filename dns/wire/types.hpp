@@ -57,7 +57,16 @@ namespace edns_option {
 inline constexpr std::uint16_t NSID = 3;
 inline constexpr std::uint16_t CLIENT_SUBNET = 8;
 inline constexpr std::uint16_t COOKIE = 10;
+inline constexpr std::uint16_t EXTENDED_ERROR = 15;  ///< RFC 8914
 }  // namespace edns_option
+
+/// Extended DNS Error INFO-CODEs (RFC 8914 4) that Meridian gives.
+namespace ede {
+inline constexpr std::uint16_t OTHER = 0;
+inline constexpr std::uint16_t PROHIBITED = 18;
+inline constexpr std::uint16_t NOT_AUTHORITATIVE = 20;
+inline constexpr std::uint16_t NOT_SUPPORTED = 21;
+}  // namespace ede
 
 /// True for the types whose RDATA names may be compressed (RFC 3597 4).
 constexpr bool rdata_names_compressible(std::uint16_t type) noexcept {

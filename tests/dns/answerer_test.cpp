@@ -668,3 +668,50 @@ TEST_CASE("answerer: with a stats slot map, counters go to the names' slots, not
   CHECK(h.stats.answers_by_site[9].load() == 1);  // us-east, the config's site 1
   CHECK(h.stats.answers_by_site[1].load() == 0);
 }
+
+TEST_CASE("answerer: extended DNS errors say why, only to queries with EDNS", "[dns][ede]") {
+  Harness h;
+  // Outside our zones: Not Authoritative (20).
+  const Decoded outside = h.ask(QueryBuilder("www.example.org.", rrtype::A).opt().bytes);
+  CHECK(outside.rcode() == LDNS_RCODE_REFUSED);
+  CHECK(outside.extended_error() == "20 not in a zone of this server");
+  // Without EDNS nothing changes (no OPT at all).
+  const Decoded plain = h.ask(QueryBuilder("www.example.org.", rrtype::A).bytes);
+  CHECK(plain.rcode() == LDNS_RCODE_REFUSED);
+  CHECK_FALSE(plain.has_opt());
+  // Zone transfers: Prohibited (18); another class: Not Supported (21).
+  CHECK(h.ask(QueryBuilder("example.com.", rrtype::AXFR).opt().bytes).extended_error() ==
+        "18 zone transfers are not served");
+  auto chaos_with_opt = QueryBuilder("version.bind.", rrtype::TXT).opt().bytes;
+  // The question's class (CH) sits before the OPT: header 12, name 14, type 2.
+  chaos_with_opt[12 + 14 + 3] = 3;
+  CHECK(h.ask(chaos_with_opt).extended_error() == "21 only class IN is served");
+  // An ordinary answer has none.
+  CHECK(h.ask(QueryBuilder("static.example.com.", rrtype::A).opt().bytes).extended_error().empty());
+
+  geo::ServiceSpec spec = two_sites(false);
+  SECTION("fail-open") {
+    h.table = make_policy_table(spec);
+    const Decoded r = h.ask(QueryBuilder("www.example.com.", rrtype::A).opt().bytes);
+    CHECK(r.answer().size() == 1);
+    CHECK(r.extended_error() ==
+          "0 fail-open: no endpoint of the service is healthy; answering them all");
+  }
+  SECTION("fallback") {
+    spec.fallback = {IpAddress::v4(198, 51, 100, 1)};
+    h.table = make_policy_table(spec);
+    CHECK(h.ask(QueryBuilder("www.example.com.", rrtype::A).opt().bytes).extended_error() ==
+          "0 fallback: no endpoint of the service is healthy; answering its fallback");
+  }
+  SECTION("servfail") {
+    spec.fail = geo::FailMode::servfail;
+    h.table = make_policy_table(spec);
+    const Decoded r = h.ask(QueryBuilder("www.example.com.", rrtype::A).opt().bytes);
+    CHECK(r.rcode() == LDNS_RCODE_SERVFAIL);
+    CHECK(r.extended_error() == "0 fail-closed: no endpoint of the service is healthy");
+  }
+  SECTION("healthy: none") {
+    h.table = make_policy_table(two_sites());
+    CHECK(h.ask(QueryBuilder("www.example.com.", rrtype::A).opt().bytes).extended_error().empty());
+  }
+}

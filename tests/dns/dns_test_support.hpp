@@ -65,6 +65,26 @@ struct Decoded {
     return s;
   }
   bool has_opt() const { return ldns_pkt_edns(packet.get()); }
+  /// The Extended DNS Error option (RFC 8914) of the OPT: "CODE TEXT", or
+  /// "" when there is none.
+  std::string extended_error() const {
+    const ldns_rdf* data = ldns_pkt_edns_data(packet.get());
+    if (data == nullptr) return "";
+    const std::uint8_t* bytes = ldns_rdf_data(data);
+    const std::size_t size = ldns_rdf_size(data);
+    for (std::size_t at = 0; at + 4 <= size;) {
+      const unsigned code = (bytes[at] << 8) | bytes[at + 1];
+      const std::size_t length = (bytes[at + 2] << 8) | bytes[at + 3];
+      if (at + 4 + length > size) break;
+      if (code == 15 && length >= 2) {
+        const unsigned info = (bytes[at + 4] << 8) | bytes[at + 5];
+        return std::to_string(info) + " " +
+               std::string(reinterpret_cast<const char*>(bytes + at + 6), length - 2);
+      }
+      at += 4 + length;
+    }
+    return "";
+  }
 };
 
 inline Decoded decode(const std::uint8_t* data, std::size_t size) {
