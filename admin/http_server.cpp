@@ -30,6 +30,7 @@
 #include <set>
 
 #include "admin/bearer_token.hpp"
+#include "admin/host_check.hpp"
 #include "admin/router.hpp"
 #include "admin/url.hpp"
 #include "net/socket_deadline.hpp"
@@ -338,6 +339,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     if (!path || !query) {
       co_return co_await reject(c, line, error_response(400, "bad percent-encoding in the target"),
                                 reusable);
+    }
+
+    // DNS rebinding: a name the operator did not list is another site's.
+    if (const std::string_view host = head[http::field::host];
+        !host_allowed(host, settings.host_names)) {
+      co_return co_await reject(
+          c, line,
+          error_response(403, "the Host header names " + std::string(host.substr(0, 100)) +
+                                  ", which is not this server: use its IP address, localhost, "
+                                  "or a name listed in admin.hosts"),
+          reusable);
     }
 
     RouteMatch match = router.find(head.method(), *path);

@@ -84,6 +84,9 @@ struct HttpServerSettings {
   std::chrono::milliseconds response_timeout{30000};
   /// Concurrent connections; more are closed right after accept.
   std::size_t max_connections = 256;
+  /// Names the Host header may carry besides IP addresses and localhost
+  /// (admin/host_check.hpp: DNS rebinding); others are answered 403.
+  std::vector<std::string> host_names;
 };
 
 /// Who may call a route.

@@ -1,6 +1,7 @@
 // The `cluster:` and `admin:` sections.
 
 #include <algorithm>
+#include <cctype>
 
 #include "cluster/node_id.hpp"
 #include "config/sections.hpp"
@@ -9,6 +10,7 @@ namespace meridian::config_internal {
 namespace {
 
 constexpr std::size_t kMaxPeers = 64;
+constexpr std::size_t kMaxAdminHosts = 32;
 constexpr std::chrono::milliseconds kMinTick{10};
 constexpr std::chrono::milliseconds kMaxTick{10'000};
 constexpr std::chrono::milliseconds kMaxElectionTimeout{600'000};
@@ -133,7 +135,7 @@ void read_cluster(const Context& context, const Field& field, const NodeSettings
 }
 
 void read_admin(const Context& context, const Field& field, AdminSettings& admin) {
-  MapReader reader(context.diag, field, {"listen", "token_file"});
+  MapReader reader(context.diag, field, {"listen", "token_file", "hosts"});
   if (!reader.ok()) return;
   admin.source = location_of(context.diag, field);
   auto listen = reader.optional("listen");
@@ -142,6 +144,24 @@ void read_admin(const Context& context, const Field& field, AdminSettings& admin
   }
   if (auto token = reader.optional("token_file")) {
     if (auto path = read_file_path(context, *token)) admin.token_file = std::move(*path);
+  }
+  if (auto hosts = reader.optional("hosts")) {
+    if (auto list = read_list(context.diag, *hosts, "host names", 0, kMaxAdminHosts)) {
+      for (const Field& element : *list) {
+        auto name = read_string(context.diag, element, "a host name");
+        if (!name) continue;
+        const bool valid =
+            !name->empty() && name->size() <= 253 &&
+            std::all_of(name->begin(), name->end(), [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+            });
+        if (!valid) {
+          report_expected(context.diag, element, "a host name of letters, digits, '-' and '.'");
+          continue;
+        }
+        admin.hosts.push_back(std::move(*name));
+      }
+    }
   }
   if (admin.token_file.empty() && !admin.listen.address.is_loopback()) {
     report_expected(

@@ -21,6 +21,7 @@
 //   admin:   # optional: the HTTP API
 //     listen: "127.0.0.1:8053"            # non-loopback needs token_file
 //     token_file: FILE                    # bearer token for mutations
+//     hosts: [meridian.example.net]       # names it is reached by (IPs, localhost always)
 //   cluster: # optional: join the consensus store; needs node.data_dir and
 //            # a node.id of a-z, 0-9 and '-' (it names the certificate)
 //     listen: "0.0.0.0:7400"
@@ -366,6 +367,9 @@ struct AdminSettings {
   /// File holding the bearer token for mutations (read at start); empty:
   /// mutations are refused, and listen must be a loopback address.
   std::string token_file;
+  /// Names the API may be reached by besides IP addresses and localhost
+  /// (a Host header naming anything else is refused: DNS rebinding).
+  std::vector<std::string> hosts;
   SourceLocation source;
 };
 

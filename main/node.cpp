@@ -52,6 +52,7 @@ void run_on(asio::io_context& io, std::function<asio::awaitable<void>()> work) {
 Result<admin::HttpServerSettings> admin_settings(const AdminSettings& settings) {
   admin::HttpServerSettings out;
   out.listen = settings.listen;
+  out.host_names = settings.hosts;
   if (!settings.token_file.empty()) {
     auto text = read_text_file(settings.token_file);
     if (!text) return text.error();

@@ -34,7 +34,7 @@ struct Fixture {
   Reply get(std::string_view target, std::string_view method = "GET") {
     RawClient raw(server.port());
     REQUIRE(raw.send(std::string(method) + " " + std::string(target) +
-                     " HTTP/1.1\r\nHost: test\r\n\r\n"));
+                     " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
     auto response = raw.read_response(method == "HEAD");
     REQUIRE(response);
     return std::move(*response);

@@ -119,7 +119,7 @@ std::string error_of(const HttpReply& reply) {
 /// A raw request for `target` with extra header lines (each ending "\r\n").
 std::string raw_request(std::string_view method, std::string_view target,
                         std::string_view headers = "") {
-  return std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" +
+  return std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
          std::string(headers) + "\r\n";
 }
 
@@ -318,7 +318,7 @@ TEST_CASE("http_server: a request head up to max_header_bytes passes, a larger o
   Fixture f(settings);
   // A head of exactly `size` bytes, through its blank line.
   const auto head_of = [](std::size_t size) {
-    const std::string start = "GET /api/v1/status HTTP/1.1\r\nHost: test\r\nX-Pad: ";
+    const std::string start = "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ";
     return start + std::string(size - start.size() - 4, 'p') + "\r\n\r\n";
   };
   {
@@ -692,4 +692,22 @@ TEST_CASE("http_server: stop() closes connections, including one waiting for its
   std::lock_guard lock(f.workers.mutex);
   REQUIRE(f.workers.parked.size() == 1);
   f.workers.parked.front()(json_response(200, {{"late", true}}));
+}
+
+TEST_CASE("http_server: a Host header naming another site is refused (DNS rebinding)", "[admin]") {
+  Fixture f;
+  const auto ask = [&](std::string_view host) {
+    RawClient raw(f.server.port());
+    raw.send("GET /api/v1/status HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n");
+    auto response = raw.read_response();
+    REQUIRE(response);
+    return std::pair{response->result_int(), response->body()};
+  };
+  const auto [refused, reason] = ask("attacker.example:8053");
+  CHECK(refused == 403);
+  CHECK_THAT(reason, Catch::Contains("the Host header names attacker.example:8053, which is not "
+                                     "this server"));
+  CHECK(ask("127.0.0.1:8053").first == 200);
+  CHECK(ask("localhost:8053").first == 200);
+  CHECK(ask("[::1]:8053").first == 200);
 }

@@ -71,3 +71,16 @@ TEST_CASE("config cluster: the cluster example loads cleanly", "[main][cluster]"
   CHECK(loaded->cluster->peers.size() == 3);
   CHECK(loaded->admin->token_file == "/etc/meridian/admin.token");
 }
+
+TEST_CASE("config admin: the names the API may be reached by", "[main][cluster]") {
+  auto config =
+      parse(cluster_config("admin: { listen: \"127.0.0.1:8401\" }",
+                           "admin: { listen: \"127.0.0.1:8401\", hosts: [gslb.example.net] }"),
+            "");
+  REQUIRE(config.ok());
+  CHECK(config->admin->hosts == std::vector<std::string>{"gslb.example.net"});
+  CHECK_THAT(
+      errors_of(cluster_config("admin: { listen: \"127.0.0.1:8401\" }",
+                               "admin: { listen: \"127.0.0.1:8401\", hosts: [\"a b\"] }")),
+      Catch::Contains("admin.hosts[0]: expected a host name of letters, digits, '-' and '.'"));
+}
