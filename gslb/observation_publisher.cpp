@@ -47,6 +47,7 @@ void ObservationPublisher::observe(const std::vector<std::optional<bool>>& views
 void ObservationPublisher::tick(Clock::TimePoint now) {
   if (last_publish_ && now - *last_publish_ < publish_interval_) return;
   last_publish_ = now;
+  if (!changed_ && !writing_) check_record();
   if (changed_ && !writing_) {
     changed_ = false;
     writing_ = true;
@@ -65,6 +66,21 @@ void ObservationPublisher::tick(Clock::TimePoint now) {
         });
   }
   store_.renew_lease(self_);
+}
+
+void ObservationPublisher::check_record() {
+  std::weak_ptr<ObservationPublisher*> alive = alive_;
+  store_.read(std::string(kObservationPrefix) + self_, store::ReadMode::local,
+              [alive, &scheduler = scheduler_](std::optional<std::string> value,
+                                               const std::optional<store::StoreError>& error) {
+                if (error) return;
+                scheduler.post([alive, value = std::move(value)] {
+                  auto self = alive.lock();
+                  if (!self || (*self)->writing_ || (*self)->changed_) return;
+                  // Not what was last written: write the view again.
+                  if (value != encode_observations((*self)->mine_)) (*self)->changed_ = true;
+                });
+              });
 }
 
 }  // namespace meridian::gslb

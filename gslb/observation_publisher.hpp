@@ -2,8 +2,9 @@
 // This node's own observations into the cluster (docs/architecture.md):
 // its view of every target it probes, written to _health/obs/<node> when it
 // changed, at most once per publish interval and never once per probe, one
-// write at a time (a store may finish two writes in either order: an older
-// view landing after a newer one would stay until the next change); and
+// write at a time, and written again whenever the store's record is not
+// the view (a write that timed out may still land after a newer one: an
+// older view must not stay until the next change); and
 // its lease, renewed every publish interval (store/replicated_store.hpp),
 // so that the decider counts its view. The first arrow of the cluster's
 // health flow (gslb/health_flow.hpp): it reads nothing back.
@@ -50,6 +51,10 @@ class ObservationPublisher final : public LocalHealthSink {
   const Observations& mine() const noexcept { return mine_; }
 
  private:
+  /// Compares the store's own record with the view (a local read); a
+  /// difference is written at the next interval.
+  void check_record();
+
   store::ReplicatedStore& store_;
   Scheduler& scheduler_;
   const std::string self_;

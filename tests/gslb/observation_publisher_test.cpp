@@ -187,3 +187,26 @@ TEST_CASE("observation publisher: the tracker's views are its probed states, ove
   tracker.set_endpoint_override(IpAddress::v4(192, 0, 2, 1), health::Override::force_up);
   CHECK(local_views(tracker) == std::vector<std::optional<bool>>{false, std::nullopt});
 }
+
+TEST_CASE("observation publisher: a record that is not the view is written again",
+          "[gslb][health]") {
+  Bench bench;
+  ObservationPublisher publisher(bench.store, bench.scheduler, "n1", 1s);
+  publisher.set_targets(two_targets());
+  const std::string key = std::string(kObservationPrefix) + "n1";
+  publisher.observe({true, true});
+  publisher.tick(bench.clock.now());
+  bench.scheduler.run_due();
+  // A write that timed out lands late with an older view.
+  Observations stale = publisher.mine();
+  stale["192.0.2.1@s1/web:80"] = false;
+  bench.put(key, encode_observations(stale));
+  bench.clock.advance(1s);
+  publisher.tick(bench.clock.now());  // sees the record differ
+  bench.scheduler.run_due();
+  bench.clock.advance(1s);
+  publisher.tick(bench.clock.now());  // writes the view again
+  bench.scheduler.run_due();
+  CHECK(decode_observations(*bench.get(key))->at("192.0.2.1@s1/web:80") ==
+        std::optional<bool>(true));
+}
