@@ -14,7 +14,10 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+
 #include <exception>
+
+#include "net/asio_endpoint.hpp"
 
 namespace meridian::admin {
 
@@ -27,16 +30,6 @@ namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view kUserAgent = "meridian-cli";
-
-tcp::endpoint to_endpoint(const SocketAddress& address) {
-  const IpAddress& ip = address.address;
-  if (ip.family == IpAddress::Family::v4) {
-    return {asio::ip::address_v4(asio::ip::address_v4::bytes_type{ip.bytes[0], ip.bytes[1],
-                                                                  ip.bytes[2], ip.bytes[3]}),
-            address.port};
-  }
-  return {asio::ip::address_v6(ip.bytes), address.port};
-}
 
 /// The Host header: the address literal, IPv6 in brackets.
 std::string host_of(const SocketAddress& server) {
@@ -62,7 +55,8 @@ asio::awaitable<void> send_and_receive(const Call& call, std::optional<Result<Ht
     return fail(where, ": ", step, ": ", error.message());
   };
 
-  if (auto [error] = co_await stream.async_connect(to_endpoint(call.server), kUseTuple); error) {
+  if (auto [error] = co_await stream.async_connect(net::to_endpoint(call.server), kUseTuple);
+      error) {
     out = explain("connecting", error);
     co_return;
   }

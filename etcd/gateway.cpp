@@ -22,6 +22,7 @@
 #include <variant>
 
 #include "base/assert.hpp"
+#include "net/asio_endpoint.hpp"
 
 namespace meridian::etcd {
 
@@ -37,16 +38,6 @@ namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view kComponent = "etcd";
-
-tcp::endpoint to_endpoint(const SocketAddress& address) {
-  const IpAddress& ip = address.address;
-  if (ip.family == IpAddress::Family::v4) {
-    return {asio::ip::address_v4(asio::ip::address_v4::bytes_type{ip.bytes[0], ip.bytes[1],
-                                                                  ip.bytes[2], ip.bytes[3]}),
-            address.port};
-  }
-  return {asio::ip::address_v6(ip.bytes), address.port};
-}
 
 using PlainStream = beast::tcp_stream;
 using TlsStream = ssl::stream<beast::tcp_stream>;
@@ -80,7 +71,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
     const SocketAddress& address = settings.endpoints[index];
     PlainStream plain(io);
     plain.expires_after(settings.request_timeout);
-    if (auto [error] = co_await plain.async_connect(to_endpoint(address), kUseTuple); error) {
+    if (auto [error] = co_await plain.async_connect(net::to_endpoint(address), kUseTuple); error) {
       co_return fail(address.to_string(), ": connecting: ", error.message());
     }
     if (settings.ca_pem.empty()) co_return std::variant<PlainStream, TlsStream>(std::move(plain));
