@@ -46,10 +46,12 @@ ops() { "$MERIDIAN" "$@" --token-file "$WORK/token"; }
 cluster_json() { "$MERIDIAN" cluster status --json --admin "${admin[$1]}" 2>/dev/null; }
 
 # 1. What the status shows.
-# (Each node's first status calls and lease renewals take a tick or two.)
+# (Each node's first status calls and lease renewals take a tick or two, on every node.)
 for _ in $(seq 1 50); do
   [ "$(cluster_json n1 | jq '[.members[] | select(.reachable == true and (.name | startswith("etcd-")))] | length')" == 3 ] &&
-    [ "$(cluster_json n2 | jq -r '.leader // ""')" != "" ] && break
+    [ "$(cluster_json n1 | jq -r '.leader // ""')" != "" ] &&
+    [ "$(cluster_json n2 | jq -r '.leader // ""')" != "" ] &&
+    [ "$(cluster_json n3 | jq -r '.leader // ""')" != "" ] && break
   sleep 0.2
 done
 view=$(cluster_json n1)
