@@ -91,6 +91,21 @@ void write_dns(PrometheusWriter& out, const gslb::NodeApi& node) {
       "meridian_dns_fail_closed_total", MetricType::counter,
       "Service queries answered NODATA or SERVFAIL because nothing was healthy (fail closed).");
   out.sample("meridian_dns_fail_closed_total", {}, static_cast<double>(dns.fail_closed));
+  out.family("meridian_dns_cookies_total", MetricType::counter,
+             "Queries with a DNS COOKIE, by what their server cookie proved: client_only (none "
+             "sent), valid, invalid (not ours, expired, or for another address).");
+  out.sample("meridian_dns_cookies_total", {{"server_cookie", "client_only"}},
+             static_cast<double>(dns.cookie_client_only));
+  out.sample("meridian_dns_cookies_total", {{"server_cookie", "valid"}},
+             static_cast<double>(dns.cookie_valid));
+  out.sample("meridian_dns_cookies_total", {{"server_cookie", "invalid"}},
+             static_cast<double>(dns.cookie_invalid));
+  out.family("meridian_dns_rate_limited_total", MetricType::counter,
+             "UDP responses over the response rate limit: dropped, or slipped (sent truncated).");
+  out.sample("meridian_dns_rate_limited_total", {{"action", "dropped"}},
+             static_cast<double>(dns.rate_limited_dropped));
+  out.sample("meridian_dns_rate_limited_total", {{"action", "slipped"}},
+             static_cast<double>(dns.rate_limited_slipped));
   out.family("meridian_dns_queries_by_type_total", MetricType::counter,
              "DNS queries by query type.");
   for (std::size_t i = 0; i < dns.by_qtype.size(); ++i) {

@@ -18,6 +18,14 @@
 //     tcp_max_connections: 1000           # 1..100000
 //     max_tcp_queries_per_connection: 100 # 1..65535
 //     nsid: fra-1                         # optional, 1..128 bytes
+//     rrl:                                # response rate limiting (UDP)
+//       responses_per_second: 20          # per network, kind and name; 0: off
+//       slip: 2                           # every Nth limited reply sent TC=1; 0..10
+//       ipv4_prefix: 24, ipv6_prefix: 56  # the size of a "source network"
+//       exempt: ["127.0.0.0/8", "::1"]    # never limited (the default)
+//       table_size: 65536                 # buckets, 1024..16777216
+//     cookies: { enabled: true,           # DNS cookies (RFC 7873, RFC 9018)
+//                rotate_every: 24h }      # >= 1h; the secret is the cluster's
 //   admin:   # optional: the HTTP API
 //     listen: "127.0.0.1:8053"            # non-loopback needs token_file
 //     token_file: FILE                    # bearer token for mutations
@@ -111,6 +119,7 @@
 #include "base/ip_address.hpp"
 #include "base/log.hpp"
 #include "base/result.hpp"
+#include "dns/rate_limiter.hpp"
 #include "dns/wire/name.hpp"
 #include "dns/wire/record.hpp"
 #include "geo/steering.hpp"
@@ -157,6 +166,15 @@ inline constexpr std::size_t kMaxInlineNets = 10'000;   ///< entries of a servic
 inline constexpr std::size_t kMaxNetsRows = 5'000'000;  ///< nets rows of a service (inline + file)
 inline constexpr std::size_t kMaxFallback = 16;         ///< fallback addresses
 inline constexpr double kMaxTolerancePercent = 1000;
+inline constexpr std::uint32_t kMaxRrlRate = 1'000'000;  ///< dns.rrl.responses_per_second
+inline constexpr std::uint32_t kMaxRrlSlip = 10;
+inline constexpr std::size_t kMaxRrlExempt = 1024;
+inline constexpr std::uint32_t kMinRrlTable = 1024;
+inline constexpr std::uint32_t kMaxRrlTable = 1u << 24;
+/// RFC 9018 4.3: a cookie lives an hour, so a secret must stay at least
+/// that long.
+inline constexpr std::chrono::milliseconds kMinCookieRotation{3'600'000};
+inline constexpr std::chrono::milliseconds kMaxCookieRotation{std::chrono::hours(24 * 365)};
 }  // namespace config_limits
 
 /// Where a configured value came from, so that errors found after parsing
@@ -180,6 +198,13 @@ struct NodeSettings {
   std::string data_dir;
 };
 
+/// DNS cookies (`dns.cookies`, RFC 7873 and RFC 9018).
+struct CookieSettings {
+  bool enabled = true;
+  /// How often the secret is replaced (the previous one stays accepted).
+  std::chrono::milliseconds rotate_every{std::chrono::hours(24)};
+};
+
 struct DnsSettings {
   /// 1..kMaxListen distinct addresses.
   std::vector<SocketAddress> listen{SocketAddress{IpAddress::v4(0, 0, 0, 0), 53},
@@ -193,6 +218,9 @@ struct DnsSettings {
   /// Returned in the NSID option when a query asks for it (RFC 5001); empty:
   /// NSID is not answered.
   std::string nsid;
+  /// Response rate limiting for UDP (`dns.rrl`); responses_per_second 0: off.
+  dns::RateLimitSettings rrl;
+  CookieSettings cookies;
 };
 
 struct GeoipSettings {

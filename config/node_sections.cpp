@@ -198,7 +198,7 @@ void read_dns(const Context& context, const Field& field, DnsSettings& dns) {
   namespace limits = config_limits;
   MapReader reader(context.diag, field,
                    {"listen", "threads", "udp_payload", "tcp_idle_timeout", "tcp_max_connections",
-                    "max_tcp_queries_per_connection", "nsid"});
+                    "max_tcp_queries_per_connection", "nsid", "rrl", "cookies"});
   Diagnostics& diag = context.diag;
   if (auto listen = reader.optional("listen")) read_listen(context, *listen, dns.listen);
   if (auto threads = reader.optional("threads")) read_threads(context, *threads, dns.threads);
@@ -232,6 +232,8 @@ void read_dns(const Context& context, const Field& field, DnsSettings& dns) {
       dns.nsid = std::move(*text);
     }
   }
+  if (auto rrl = reader.optional("rrl")) read_rrl(context, *rrl, dns.rrl);
+  if (auto cookies = reader.optional("cookies")) read_cookies(context, *cookies, dns.cookies);
 }
 
 void read_log(const Context& context, const Field& field, LogLevel& level) {

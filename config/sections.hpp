@@ -64,6 +64,11 @@ bool is_identifier(std::string_view text);
 bool read_sites(const Context& context, const Field& field, std::vector<geo::Site>& sites);
 void read_node(const Context& context, const Field& field, NodeSettings& node);
 void read_dns(const Context& context, const Field& field, DnsSettings& dns);
+/// `dns.rrl` and `dns.cookies` (config/dns_defences.cpp).
+void read_rrl(const Context& context, const Field& field, dns::RateLimitSettings& rrl);
+void read_cookies(const Context& context, const Field& field, CookieSettings& cookies);
+/// "true" or "false".
+std::optional<bool> read_bool(const Context& context, const Field& field);
 void read_log(const Context& context, const Field& field, LogLevel& level);
 void read_geoip(const Context& context, const Field& field, GeoipSettings& geoip);
 /// An "address:port" scalar; reports what is wrong with it.

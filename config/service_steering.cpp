@@ -48,12 +48,6 @@ std::optional<geo::SiteList> read_site_list(const Context& context, const Field&
   return sites;
 }
 
-std::optional<bool> read_bool(const Context& context, const Field& field) {
-  auto index = read_choice(context.diag, field, {"false", "true"});
-  if (!index) return std::nullopt;
-  return *index == 1;
-}
-
 // "50%" or a plain number: a percentage in [0, max].
 std::optional<double> read_percent(const Context& context, const Field& field, double max) {
   const std::string what =

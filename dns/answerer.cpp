@@ -34,6 +34,8 @@ struct ExtendedError {
 /// Option code(2) length(2) INFO-CODE(2): the text follows.
 constexpr std::size_t kEdeFixedSize = 6;
 constexpr std::size_t kMaxEdeText = 96;
+/// Option code(2) length(2) client cookie(8) server cookie(16).
+constexpr std::size_t kCookieOptionSize = 4 + 8 + kServerCookieSize;
 
 struct Targets {
   std::array<Name, kMaxAdditionalTargets> names;
@@ -65,6 +67,18 @@ class Session {
   bool truncated() const noexcept { return truncated_; }
   std::uint8_t scope_prefix_len() const noexcept { return scope_prefix_len_; }
   const ExtendedError& extended_error() const noexcept { return extended_error_; }
+  /// What the response is, and the name it is accounted under (the zone
+  /// for NXDOMAIN, the query name otherwise), for rate limiting.
+  ResponseKind kind() const noexcept {
+    if (rcode_ == Rcode::nxdomain) return ResponseKind::nxdomain;
+    if (rcode_ != Rcode::noerror) return ResponseKind::error;
+    if (referral_ != nullptr) return ResponseKind::referral;
+    return writer_.count(Section::answer) > 0 ? ResponseKind::answer : ResponseKind::nodata;
+  }
+  const Name& accounted_name() const noexcept {
+    return rcode_ == Rcode::nxdomain && negative_zone_ != nullptr ? negative_zone_->origin()
+                                                                  : query_.qname;
+  }
 
  private:
   void answer_stage() noexcept;
@@ -389,9 +403,21 @@ std::uint16_t response_flags(const Query& query) noexcept {
 // Writes the OPT record: our payload size, the extended RCODE bits, and the
 // options the client asked for.
 void finish_opt(MessageWriter& writer, const AnswererSettings& settings, const Query& query,
-                Rcode rcode, std::uint8_t scope_prefix_len, const ExtendedError& error) noexcept {
-  std::array<std::uint8_t, 4 + kMaxNsid + 4 + 4 + 16 + kEdeFixedSize + kMaxEdeText> options{};
+                Rcode rcode, std::uint8_t scope_prefix_len, const ExtendedError& error,
+                const std::array<std::uint8_t, kServerCookieSize>* server_cookie) noexcept {
+  std::array<std::uint8_t,
+             4 + kMaxNsid + 4 + 4 + 16 + kCookieOptionSize + kEdeFixedSize + kMaxEdeText>
+      options{};
   std::size_t size = 0;
+  if (server_cookie != nullptr) {
+    // RFC 7873 5.2: the client cookie back, with our server cookie.
+    const std::uint8_t head[4] = {0, static_cast<std::uint8_t>(edns_option::COOKIE), 0,
+                                  static_cast<std::uint8_t>(8 + kServerCookieSize)};
+    std::memcpy(options.data(), head, sizeof head);
+    std::memcpy(options.data() + 4, query.edns.cookie.client.data(), 8);
+    std::memcpy(options.data() + 12, server_cookie->data(), kServerCookieSize);
+    size = kCookieOptionSize;
+  }
   const ClientSubnet& ecs = query.edns.client_subnet;
   if (ecs.present && rcode != Rcode::badvers) {
     const std::size_t address_length = (ecs.source_prefix_len + 7u) / 8u;
@@ -444,8 +470,10 @@ void finish_opt(MessageWriter& writer, const AnswererSettings& settings, const Q
   MERIDIAN_ASSERT(written, "OPT did not fit its reservation");
 }
 
-std::size_t opt_size(const AnswererSettings& settings, const Query& query) noexcept {
+std::size_t opt_size(const AnswererSettings& settings, const Query& query,
+                     bool with_cookie) noexcept {
   std::size_t size = kOptFixedSize;
+  if (with_cookie) size += kCookieOptionSize;
   if (query.edns.client_subnet.present)
     size += 8 + (query.edns.client_subnet.source_prefix_len + 7u) / 8u;
   if (query.edns.nsid_requested && !settings.nsid.empty())
@@ -515,26 +543,41 @@ std::size_t Answerer::answer(const RoutingTable& table, const QueryContext& cont
   writer.header(query.id, response_flags(query));
   // An OPT goes back only when the query's OPT was understood.
   const bool with_opt = outcome == ParseOutcome::ok && query.edns.present;
-  if (with_opt) writer.reserve(opt_size(settings_, query));
+  // A COOKIE is answered only when the node has secrets (RFC 7873 5.2.1:
+  // otherwise the option is ignored).
+  const bool with_cookie = with_opt && query.edns.cookie.present && context.cookies != nullptr;
+  if (with_opt) writer.reserve(opt_size(settings_, query, with_cookie));
   if (query.has_question) {
     writer.question(query.qname, query.qtype, query.qclass);
     QueryStats::bump(stats.by_qtype[qtype_slot(query.qtype)]);
+  }
+  const MessageWriter::Mark after_question = writer.mark();
+
+  CookieCheck cookie = CookieCheck::client_only;
+  if (with_cookie) {
+    cookie = check_cookie(*context.cookies, query.edns.cookie, context.source, context.now_s);
+    QueryStats::bump(cookie == CookieCheck::valid     ? stats.cookie_valid
+                     : cookie == CookieCheck::invalid ? stats.cookie_invalid
+                                                      : stats.cookie_client_only);
   }
 
   Rcode rcode = Rcode::noerror;
   std::uint8_t scope = 0;
   ExtendedError error;
+  ResponseKind kind = ResponseKind::error;
+  const Name* accounted = nullptr;
   if (const std::optional<Rcode> early = rcode_without_lookup(outcome, query)) {
     rcode = *early;
     error = early_extended_error(query, rcode);
   } else {
     if (query.edns.client_subnet.present) QueryStats::bump(stats.client_subnet);
-    const MessageWriter::Mark after_question = writer.mark();
     Session session(*this, table, context, query, writer, stats);
     session.resolve();
     rcode = session.rcode();
     scope = session.scope_prefix_len();
     error = session.extended_error();
+    kind = session.kind();
+    accounted = &session.accounted_name();
     std::uint16_t flags = writer.flags();
     if (session.authoritative()) flags |= flag::AA;
     if (session.truncated()) {
@@ -546,8 +589,42 @@ std::size_t Answerer::answer(const RoutingTable& table, const QueryContext& cont
     }
     writer.set_flags(flags);
   }
+
+  // Rate limiting, for UDP sources that did not prove their address with
+  // a cookie: over the limit, the response is dropped or slipped (sent
+  // truncated, so a real resolver retries over TCP).
+  if (context.transport == Transport::udp && context.rate_limiter != nullptr &&
+      cookie != CookieCheck::valid && !context.rate_limiter->exempt(context.source)) {
+    std::array<char, Name::kMaxWireLength> lowered{};
+    std::string_view name;
+    if (accounted != nullptr && kind != ResponseKind::error)
+      name = accounted->lowercase_key(lowered);
+    const RateDecision decision = context.rate_limiter->account(
+        context.source, kind,
+        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(name.data()),
+                                      name.size()),
+        query.qtype, context.now_ms);
+    if (decision == RateDecision::drop) {
+      QueryStats::bump(stats.rate_limited_dropped);
+      return 0;
+    }
+    if (decision == RateDecision::slip) {
+      QueryStats::bump(stats.rate_limited_slipped);
+      writer.rollback(after_question);
+      writer.set_flags(static_cast<std::uint16_t>(writer.flags() | flag::TC));
+      error = {};
+    }
+  }
+
   set_rcode(writer, rcode);
-  if (with_opt) finish_opt(writer, settings_, query, rcode, scope, error);
+  std::array<std::uint8_t, kServerCookieSize> server_cookie{};
+  if (with_cookie) {
+    server_cookie = answer_server_cookie(*context.cookies, query.edns.cookie, cookie,
+                                         context.source, context.now_s);
+  }
+  if (with_opt)
+    finish_opt(writer, settings_, query, rcode, scope, error,
+               with_cookie ? &server_cookie : nullptr);
   QueryStats::bump(stats.by_rcode[static_cast<std::size_t>(rcode)]);
   return writer.size();
 }

@@ -6,7 +6,8 @@
 // Processing runs in fixed stages (as in Knot DNS): parse, answer (with CNAME
 // chasing inside our zones, wildcards, services), authority (referral NS, or
 // SOA for negative answers), additional (glue and target addresses), finish
-// (flags, RCODE, OPT with ECS/NSID, truncation).
+// (flags, RCODE, OPT with ECS/NSID/COOKIE/EDE, truncation), then response
+// rate limiting for UDP sources that hold no valid cookie.
 
 #include <cstdint>
 #include <span>
@@ -14,6 +15,8 @@
 
 #include "base/ip_address.hpp"
 #include "base/rng.hpp"
+#include "dns/cookie.hpp"
+#include "dns/rate_limiter.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/stats.hpp"
 
@@ -35,11 +38,26 @@ struct AnswererSettings {
   std::string nsid;
 };
 
-/// Who asked, and how.
+/// Who asked, how and when, and the node's shared defences.
 struct QueryContext {
   IpAddress source;  ///< the peer address (IPv4-mapped addresses unmapped)
   Transport transport = Transport::udp;
   Rng* rng = nullptr;  ///< the worker's generator for weighted choices
+  /// Unix time in seconds (the cluster's nodes must agree on it: cookies).
+  std::uint32_t now_s = 0;
+  /// A monotonic millisecond count (rate limiting).
+  std::uint64_t now_ms = 0;
+  /// The cookie secrets; null: COOKIE options are ignored (RFC 7873 5.2).
+  const CookieSecrets* cookies = nullptr;
+  /// Response rate limiting for UDP; null or TCP: none.
+  ResponseRateLimiter* rate_limiter = nullptr;
+};
+
+/// The abuse defences the UDP and TCP servers hand to the answerer with
+/// each query; both optional. They must outlive the servers.
+struct QueryDefences {
+  const CookieSecretSlot* cookies = nullptr;
+  ResponseRateLimiter* rate_limiter = nullptr;  ///< applied to UDP only
 };
 
 class Answerer {

@@ -20,6 +20,11 @@ struct QueryStats {
   Counter fail_open{0};        ///< service answers given with nothing healthy
   Counter fail_closed{
       0};  ///< service queries refused an answer with nothing healthy (NODATA/SERVFAIL)
+  Counter cookie_client_only{0};       ///< COOKIE with a client cookie alone
+  Counter cookie_valid{0};             ///< COOKIE with a valid server cookie of ours
+  Counter cookie_invalid{0};           ///< COOKIE with a server cookie we refused
+  Counter rate_limited_dropped{0};     ///< over the rate limit: no reply
+  Counter rate_limited_slipped{0};     ///< over the rate limit: sent truncated
   std::array<Counter, 17> by_rcode{};  ///< index = RCODE (0..16; 16 = BADVERS)
   /// Index qtype_slot(qtype): the common types one by one, then "other".
   std::array<Counter, 17> by_qtype{};

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 
+#include "dns/query_time.hpp"
 #include "net/socket_deadline.hpp"
 
 namespace meridian::dns {
@@ -144,8 +145,7 @@ asio::awaitable<void> TcpServer::serve(std::shared_ptr<Connection> connection) {
   Connection& c = *connection;
   boost::system::error_code ec;
   const auto peer = c.socket.remote_endpoint(ec);
-  const QueryContext context{ec ? IpAddress{} : from_asio(peer.address()), Transport::tcp,
-                             rng_.get()};
+  QueryContext context{ec ? IpAddress{} : from_asio(peer.address()), Transport::tcp, rng_.get()};
 
   // The deadline is pushed back before each query's length prefix (the
   // query itself must follow within the same idle_timeout) and before each
@@ -164,6 +164,12 @@ asio::awaitable<void> TcpServer::serve(std::shared_ptr<Connection> connection) {
     if (body_error) break;
     const auto table = slot_.load();
     if (!table) break;
+    const std::shared_ptr<const CookieSecrets> cookies =
+        defences_.cookies != nullptr ? defences_.cookies->load() : nullptr;
+    const QueryTime now = query_time_now();
+    context.now_s = now.unix_s;
+    context.now_ms = now.monotonic_ms;
+    context.cookies = cookies.get();
     const std::size_t answer_length =
         answerer_.answer(*table, context, std::span<const std::uint8_t>(c.request.data(), length),
                          std::span<std::uint8_t>(c.response.data() + 2, kMaxTcpMessage), *stats_);

@@ -39,6 +39,9 @@ class TcpServer {
 
   /// Listens on every address (backlog 1024). Errors name the address.
   Result<void> listen(const std::vector<SocketAddress>& addresses);
+  /// Cookies for every query from now on (rate limiting is for UDP alone:
+  /// a TCP source has proved its address); call before start().
+  void defend_with(QueryDefences defences) noexcept { defences_ = defences; }
   /// Starts accepting.
   void start(std::uint64_t seed);
   /// Closes the listeners and every open connection.
@@ -59,6 +62,7 @@ class TcpServer {
   const RoutingTableSlot& slot_;
   TcpSettings settings_;
   Logger& logger_;
+  QueryDefences defences_;
   std::unique_ptr<QueryStats> stats_;
   std::unique_ptr<Rng> rng_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;

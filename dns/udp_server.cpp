@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "dns/query_time.hpp"
 #include "dns/socket_address.hpp"
 
 namespace meridian::dns {
@@ -170,6 +171,9 @@ void UdpServer::run(Worker& worker, std::uint64_t seed) {
         if (received <= 0) break;
 
         const std::shared_ptr<const RoutingTable> table = slot_.load();
+        const std::shared_ptr<const CookieSecrets> cookies =
+            defences_.cookies != nullptr ? defences_.cookies->load() : nullptr;
+        const QueryTime now = query_time_now();
         unsigned replies = 0;
         for (int i = 0; i < received; ++i) {
           msghdr& h = worker.in[i].msg_hdr;
@@ -178,7 +182,9 @@ void UdpServer::run(Worker& worker, std::uint64_t seed) {
             QueryStats::bump(worker.stats->dropped);
             continue;
           }
-          const QueryContext context{ip_of(worker.peers[i]), Transport::udp, &rng};
+          const QueryContext context{
+              ip_of(worker.peers[i]), Transport::udp,        &rng, now.unix_s, now.monotonic_ms,
+              cookies.get(),          defences_.rate_limiter};
           std::uint8_t* response = worker.send.data() + std::size_t{replies} * kMaxUdpPayload;
           const std::size_t length = answerer_.answer(
               *table, context,

@@ -34,6 +34,9 @@ class UdpServer {
   /// Opens `threads` sockets on each address (all bound before any worker
   /// runs, so a bind error leaves nothing half-started).
   Result<void> bind(const std::vector<SocketAddress>& addresses, unsigned threads);
+  /// Cookies and rate limiting for every query from now on; call before
+  /// start().
+  void defend_with(QueryDefences defences) noexcept { defences_ = defences; }
   /// Starts the workers; worker i seeds its Rng with seed + i.
   /// Precondition: bind() succeeded.
   void start(std::uint64_t seed);
@@ -52,6 +55,7 @@ class UdpServer {
   const Answerer& answerer_;
   const RoutingTableSlot& slot_;
   Logger& logger_;
+  QueryDefences defences_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<QueryStats>> stats_;
   std::vector<SocketAddress> bound_;

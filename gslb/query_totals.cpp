@@ -30,6 +30,11 @@ QueryTotals sum_query_stats(const std::vector<const dns::QueryStats*>& workers,
     totals.service_answers += load(stats->service_answers);
     totals.fail_open += load(stats->fail_open);
     totals.fail_closed += load(stats->fail_closed);
+    totals.cookie_client_only += load(stats->cookie_client_only);
+    totals.cookie_valid += load(stats->cookie_valid);
+    totals.cookie_invalid += load(stats->cookie_invalid);
+    totals.rate_limited_dropped += load(stats->rate_limited_dropped);
+    totals.rate_limited_slipped += load(stats->rate_limited_slipped);
     for (std::size_t i = 0; i < totals.by_rcode.size(); ++i) {
       totals.by_rcode[i] += load(stats->by_rcode[i]);
     }

@@ -33,6 +33,11 @@ struct QueryTotals {
   std::uint64_t service_answers = 0;
   std::uint64_t fail_open = 0;
   std::uint64_t fail_closed = 0;
+  std::uint64_t cookie_client_only = 0;
+  std::uint64_t cookie_valid = 0;
+  std::uint64_t cookie_invalid = 0;
+  std::uint64_t rate_limited_dropped = 0;
+  std::uint64_t rate_limited_slipped = 0;
   std::array<std::uint64_t, 17> by_rcode{};  ///< index = RCODE (kRcodeNames)
   std::array<std::uint64_t, 17> by_qtype{};  ///< index = dns::qtype_slot (dns::kCountedQtypeNames)
   /// By stats slot (dns/stats_slots.hpp): queries by zone, steered answers

@@ -6,6 +6,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <sys/random.h>
+
 #include <chrono>
 #include <csignal>
 #include <future>
@@ -21,6 +23,7 @@
 #include "dns/udp_server.hpp"
 #include "gslb/config_follower.hpp"
 #include "gslb/config_slot.hpp"
+#include "gslb/cookie_secret_keeper.hpp"
 #include "gslb/node_api.hpp"
 #include "gslb/node_health.hpp"
 #include "gslb/node_view.hpp"
@@ -39,6 +42,18 @@ std::size_t count_services(const Config& config) {
   std::size_t count = 0;
   for (const auto& zone : config.zones) count += zone.services.size();
   return count;
+}
+
+// A new cookie secret from the kernel's random source (getrandom blocks
+// only until the pool is first seeded, early at boot).
+dns::CookieSecret random_cookie_secret() {
+  dns::CookieSecret secret{};
+  std::size_t filled = 0;
+  while (filled < secret.size()) {
+    const ssize_t got = ::getrandom(secret.data() + filled, secret.size() - filled, 0);
+    if (got > 0) filled += static_cast<std::size_t>(got);
+  }
+  return secret;
 }
 
 // Runs `work` on `io` and waits for it (the health thread must be running).
@@ -165,6 +180,16 @@ int run_node(const NodeOptions& options) {
                      dns::TcpSettings{config->dns.tcp_idle_timeout, config->dns.tcp_max_connections,
                                       config->dns.max_tcp_queries_per_connection},
                      logger);
+  // The abuse defences (docs/security.md): response rate limiting for UDP,
+  // and cookies whose secret the cluster shares.
+  std::unique_ptr<dns::ResponseRateLimiter> rate_limiter;
+  if (config->dns.rrl.responses_per_second > 0)
+    rate_limiter = std::make_unique<dns::ResponseRateLimiter>(config->dns.rrl);
+  dns::CookieSecretSlot cookie_secrets;
+  const dns::CookieSecretSlot* cookies = config->dns.cookies.enabled ? &cookie_secrets : nullptr;
+  udp.defend_with(dns::QueryDefences{cookies, rate_limiter.get()});
+  tcp.defend_with(dns::QueryDefences{cookies, nullptr});
+  std::unique_ptr<gslb::CookieSecretKeeper> cookie_keeper;  // on the health thread
   bool health_stopped = false;
   auto stop_health = [&] {
     if (std::exchange(health_stopped, true)) return;
@@ -192,6 +217,7 @@ int run_node(const NodeOptions& options) {
     if (follower) follower->stop();
     stop_health();
     replicated.reset();
+    cookie_keeper.reset();
     store.reset();
   };
   if (config->replicated()) {
@@ -244,6 +270,16 @@ int run_node(const NodeOptions& options) {
       stop_control();
       return 1;
     }
+  }
+  if (cookies != nullptr) {
+    cookie_keeper = std::make_unique<gslb::CookieSecretKeeper>(
+        store.get(), health_scheduler, clock, logger,
+        std::chrono::duration_cast<Clock::Duration>(config->dns.cookies.rotate_every),
+        random_cookie_secret, cookie_secrets);
+    run_on(health_io, [&cookie_keeper]() -> asio::awaitable<void> {
+      cookie_keeper->start();
+      co_return;
+    });
   }
   // The admin API's view of the node; it started `uptime` ago.
   const auto now_ms =

@@ -60,6 +60,16 @@ ParseOutcome parse_opt(std::span<const std::uint8_t> packet, std::size_t rr_star
       if (edns.client_subnet.present) return ParseOutcome::formerr;
       if (!parse_client_subnet(packet.data() + at, length, edns.client_subnet))
         return ParseOutcome::formerr;
+    } else if (code == edns_option::COOKIE) {
+      // RFC 7873 5.2.2: a client cookie alone (8 bytes) or with a server
+      // cookie of 8 to 32 bytes; any other length, or a second COOKIE, is
+      // malformed.
+      if (edns.cookie.present || length < 8 || (length > 8 && length < 16) || length > 40)
+        return ParseOutcome::formerr;
+      edns.cookie.present = true;
+      std::memcpy(edns.cookie.client.data(), packet.data() + at, 8);
+      edns.cookie.server_length = static_cast<std::uint8_t>(length - 8);
+      std::memcpy(edns.cookie.server.data(), packet.data() + at + 8, length - 8);
     } else if (code == edns_option::NSID) {
       if (length != 0) return ParseOutcome::formerr;
       edns.nsid_requested = true;

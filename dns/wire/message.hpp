@@ -1,10 +1,12 @@
 #pragma once
-// Parsing a DNS query (RFC 1035 4, RFC 6891 EDNS0, RFC 7871 Client Subnet),
+// Parsing a DNS query (RFC 1035 4, RFC 6891 EDNS0, RFC 7871 Client Subnet,
+// RFC 7873 cookies),
 // and reading a possibly compressed name (replies, client.hpp, use it too).
 // The parser reads only inside the given buffer, follows compression
 // pointers only backwards, allocates nothing, and tells the caller how to
 // react to anything malformed: drop it or answer FORMERR.
 
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -24,6 +26,15 @@ struct ClientSubnet {
   IpAddress address;  ///< masked to source_prefix_len
 };
 
+/// The COOKIE option of a query, as parsed (RFC 7873 4: an 8-byte client
+/// cookie, then an optional 8..32-byte server cookie).
+struct QueryCookie {
+  bool present = false;
+  std::array<std::uint8_t, 8> client{};
+  std::uint8_t server_length = 0;  ///< 0, or 8..32
+  std::array<std::uint8_t, 32> server{};
+};
+
 /// The OPT pseudo-record of a query.
 struct Edns {
   bool present = false;
@@ -32,6 +43,7 @@ struct Edns {
   bool dnssec_ok = false;
   bool nsid_requested = false;
   ClientSubnet client_subnet;
+  QueryCookie cookie;
 };
 
 /// What the parser learned. Fields past `id`/`opcode`/`flags` are valid only
