@@ -556,7 +556,7 @@ std::size_t Answerer::answer(const RoutingTable& table, const QueryContext& cont
   CookieCheck cookie = CookieCheck::client_only;
   if (with_cookie) {
     cookie = check_cookie(*context.cookies, query.edns.cookie, context.source, context.now_s);
-    QueryStats::bump(cookie == CookieCheck::valid     ? stats.cookie_valid
+    QueryStats::bump(is_valid(cookie)                 ? stats.cookie_valid
                      : cookie == CookieCheck::invalid ? stats.cookie_invalid
                                                       : stats.cookie_client_only);
   }
@@ -593,8 +593,8 @@ std::size_t Answerer::answer(const RoutingTable& table, const QueryContext& cont
   // Rate limiting, for UDP sources that did not prove their address with
   // a cookie: over the limit, the response is dropped or slipped (sent
   // truncated, so a real resolver retries over TCP).
-  if (context.transport == Transport::udp && context.rate_limiter != nullptr &&
-      cookie != CookieCheck::valid && !context.rate_limiter->exempt(context.source)) {
+  if (context.transport == Transport::udp && context.rate_limiter != nullptr && !is_valid(cookie) &&
+      !context.rate_limiter->exempt(context.source)) {
     std::array<char, Name::kMaxWireLength> lowered{};
     std::string_view name;
     if (accounted != nullptr && kind != ResponseKind::error)

@@ -110,8 +110,7 @@ std::array<std::uint8_t, kServerCookieSize> make_server_cookie(
 CookieCheck check_cookie(const CookieSecrets& secrets, const QueryCookie& cookie,
                          const IpAddress& client, std::uint32_t now_s) noexcept {
   if (cookie.server_length == 0) return CookieCheck::client_only;
-  if (cookie.server_length != kServerCookieSize || cookie.server[0] != kCookieVersion ||
-      cookie.server[1] != 0 || cookie.server[2] != 0 || cookie.server[3] != 0) {
+  if (cookie.server_length != kServerCookieSize || cookie.server[0] != kCookieVersion) {
     return CookieCheck::invalid;
   }
   // Serial-number arithmetic (RFC 1982): the 32-bit time wraps in 2106.
@@ -126,7 +125,7 @@ CookieCheck check_cookie(const CookieSecrets& secrets, const QueryCookie& cookie
     return same(hash.data(), cookie.server.data() + 8, hash.size());
   };
   if (matches(secrets.current)) return CookieCheck::valid;
-  if (secrets.previous && matches(*secrets.previous)) return CookieCheck::valid;
+  if (secrets.previous && matches(*secrets.previous)) return CookieCheck::valid_under_previous;
   return CookieCheck::invalid;
 }
 

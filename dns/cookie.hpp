@@ -42,8 +42,14 @@ struct CookieSecrets {
 enum class CookieCheck : std::uint8_t {
   client_only,  ///< no server cookie: a first contact, or a client that lost it
   valid,        ///< made by us (any node with the secret) for this client, within its lifetime
-  invalid,      ///< not ours, another version, expired, or for another address
+  valid_under_previous,  ///< valid, but made with the previous secret: answered with a new one
+  invalid,               ///< not ours, another version, expired, or for another address
 };
+
+/// True for both kinds of valid cookie.
+constexpr bool is_valid(CookieCheck check) noexcept {
+  return check == CookieCheck::valid || check == CookieCheck::valid_under_previous;
+}
 
 /// RFC 9018 4.3: a cookie older than an hour or from more than five
 /// minutes in the future is refused; one older than half an hour is
@@ -62,11 +68,15 @@ std::array<std::uint8_t, kServerCookieSize> make_server_cookie(
     const IpAddress& client, std::uint32_t now_s) noexcept;
 
 /// Checks the server cookie of `cookie` (present) from `client` at `now_s`.
+/// The reserved bytes are hashed as received, whatever they hold (RFC 9018
+/// 4.2: another implementation of the same anycast set may set them).
 CookieCheck check_cookie(const CookieSecrets& secrets, const QueryCookie& cookie,
                          const IpAddress& client, std::uint32_t now_s) noexcept;
 
 /// The server cookie to answer `cookie` with: the client's own when it is
-/// valid and younger than kCookieRenewAfterS, a fresh one otherwise.
+/// valid under the current secret and younger than kCookieRenewAfterS, a
+/// fresh one otherwise (RFC 9018 4.3, A.4: a cookie of the previous secret
+/// is replaced at once).
 std::array<std::uint8_t, kServerCookieSize> answer_server_cookie(const CookieSecrets& secrets,
                                                                  const QueryCookie& cookie,
                                                                  CookieCheck check,

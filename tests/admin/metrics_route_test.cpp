@@ -36,6 +36,11 @@ gslb::QueryTotals some_totals() {
   totals.service_answers = 8;
   totals.fail_open = 4;
   totals.fail_closed = 6;
+  totals.cookie_client_only = 7;
+  totals.cookie_valid = 8;
+  totals.cookie_invalid = 9;
+  totals.rate_limited_dropped = 10;
+  totals.rate_limited_slipped = 11;
   totals.by_rcode[0] = 9;
   totals.by_rcode[9] = 1;  // NOTAUTH: shown once counted
   totals.by_qtype[0] = 12;
@@ -133,6 +138,15 @@ meridian_dns_fail_open_answers_total 4
 # HELP meridian_dns_fail_closed_total Service queries answered NODATA or SERVFAIL because nothing was healthy (fail closed).
 # TYPE meridian_dns_fail_closed_total counter
 meridian_dns_fail_closed_total 6
+# HELP meridian_dns_cookies_total Queries with a DNS COOKIE, by what their server cookie proved: client_only (none sent), valid, invalid (not ours, expired, or for another address).
+# TYPE meridian_dns_cookies_total counter
+meridian_dns_cookies_total{server_cookie="client_only"} 7
+meridian_dns_cookies_total{server_cookie="valid"} 8
+meridian_dns_cookies_total{server_cookie="invalid"} 9
+# HELP meridian_dns_rate_limited_total UDP responses over the response rate limit: dropped, or slipped (sent truncated).
+# TYPE meridian_dns_rate_limited_total counter
+meridian_dns_rate_limited_total{action="dropped"} 10
+meridian_dns_rate_limited_total{action="slipped"} 11
 # HELP meridian_dns_queries_by_type_total DNS queries by query type.
 # TYPE meridian_dns_queries_by_type_total counter
 meridian_dns_queries_by_type_total{qtype="A"} 12
