@@ -3,6 +3,7 @@
 #   make demo-cluster  the same for the three-site demo cluster (three nodes, mutual TLS)
 #   make test    install what is missing, build, run every test
 #   make bench   run the DNS benchmark against the demo node
+#   make bench-reflection  a spoofed reflection flood, rate limiting off and on
 #   make bench-store  the consensus store benchmark (three local members)
 #   make bench-failover  20 failovers of the demo cluster on the built-in store, then on etcd
 #                        (BENCH_STORES="raft etcd"): p50/p99 until every node answers the new site
@@ -14,7 +15,7 @@ FUZZ_SECONDS ?= 600
 # CI builds with -Werror; developers get warnings without failing builds.
 WERROR := $(if $(CI),ON,OFF)
 
-.PHONY: all deps configure build test demo demo-cluster bench bench-store bench-failover fuzz clean
+.PHONY: all deps configure build test demo demo-cluster bench bench-reflection bench-store bench-failover fuzz clean
 
 all: build
 
@@ -38,6 +39,11 @@ demo-cluster: build
 
 bench: build
 	@./bench/dns.sh $(BUILD_DIR)
+	@echo
+	@./bench/reflection.sh $(BUILD_DIR)
+
+bench-reflection: build
+	@./bench/reflection.sh $(BUILD_DIR)
 
 bench-store: build
 	@./bench/store.sh $(BUILD_DIR)

@@ -3,7 +3,8 @@
 test and the reflection benchmark: sends COUNT queries for NAME at RATE per
 second from SOURCE to 127.0.0.1:PORT, reads every reply meanwhile, and
 prints one JSON line: sent, full answers, truncated (TC) answers, bytes sent
-and received. With --cookie it first learns a server cookie (one query with
+and received, and the replies' latency (p50, p99, ms; unanswered queries
+are not counted). With --cookie it first learns a server cookie (one query with
 a client cookie) and sends it with every query.
 """
 import argparse
@@ -66,12 +67,18 @@ def main():
     sock.setblocking(False)
 
     sent = full = truncated = bytes_out = bytes_in = 0
+    sent_at = {}
+    latencies = []
 
     def drain(timeout):
         nonlocal full, truncated, bytes_in
         while select.select([sock], [], [], timeout)[0]:
             reply = sock.recv(65535)
+            received_at = time.monotonic()
             bytes_in += len(reply)
+            at = sent_at.pop(struct.unpack(">H", reply[:2])[0], None)
+            if at is not None:
+                latencies.append((received_at - at) * 1000)
             if struct.unpack(">H", reply[2:4])[0] & 0x0200:
                 truncated += 1
             else:
@@ -86,6 +93,7 @@ def main():
             drain(due - now)
             continue
         packet = query(sent & 0xFFFF, args.name, args.qtype, cookie)
+        sent_at[sent & 0xFFFF] = time.monotonic()
         sock.sendto(packet, server)
         bytes_out += len(packet)
         sent += 1
@@ -93,8 +101,14 @@ def main():
     deadline = time.monotonic() + 1.0
     while time.monotonic() < deadline:
         drain(0.1)
+    latencies.sort()
+
+    def percentile(p):
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 3) if latencies else None
+
     print(json.dumps({"sent": sent, "full": full, "truncated": truncated, "seconds": round(elapsed, 3),
-                      "bytes_sent": bytes_out, "bytes_received": bytes_in}))
+                      "bytes_sent": bytes_out, "bytes_received": bytes_in,
+                      "p50_ms": percentile(0.50), "p99_ms": percentile(0.99)}))
 
 
 if __name__ == "__main__":
