@@ -4,7 +4,7 @@
 // milliseconds of resolution is plenty for cookies and rate limiting, and
 // they cost no system call.
 
-#include <time.h>
+#include <ctime>  // clock_gettime, CLOCK_*_COARSE
 
 #include <cstdint>
 

@@ -101,7 +101,7 @@ void CookieSecretKeeper::start(Clock::Duration check_every) {
                                       watching.error().message + "; this node keeps its own");
     }
     store_->read(std::string(kCookieSecretKey), store::ReadMode::local,
-                 [handed_over](std::optional<std::string> value,
+                 [handed_over](const std::optional<std::string>& value,
                                const std::optional<store::StoreError>& error) {
                    if (!error) handed_over(value);
                  });
