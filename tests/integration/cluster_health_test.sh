@@ -131,6 +131,23 @@ expect_match "metrics: answers by service" "$metrics" \
 expect_match "metrics: answers by site" "$metrics" 'meridian_dns_answers_by_site_total\{site="s2"\} [1-9]'
 expect_eq "stats: the sampling interval" "$(api n1 stats | jq .interval_s)" 10
 
+# DNS cookies: the secret is the cluster's, so a server cookie learned from
+# one node is valid at the others (a valid, young cookie is echoed as sent;
+# one a node cannot verify is replaced). The decider writes the secret a
+# few seconds after it starts deciding.
+cookie_echoed=""
+for _ in $(seq 1 50); do
+  learned=$(dig @127.0.0.1 -p "${dns[n1]}" +cookie "www.$ZONE" A | sed -n 's/^; COOKIE: \([0-9a-f]*\).*/\1/p')
+  returned=$(dig @127.0.0.1 -p "${dns[n3]}" +cookie="$learned" "www.$ZONE" A | sed -n 's/^; COOKIE: \([0-9a-f]*\).*/\1/p')
+  [ ${#learned} -eq 48 ] && [ "$returned" == "$learned" ] && cookie_echoed=yes && break
+  sleep 0.2
+done
+expect_eq "a cookie from n1 is valid at n3 (the cluster's secret)" "$cookie_echoed" yes
+# The secret itself never leaves a node through the API.
+expect_eq "kv lists no secret" "$(curl -s "http://${admin[n1]}/api/v1/kv?prefix=_secret/" | jq -c .items)" "[]"
+expect_eq "kv refuses the secret's key" \
+  "$(curl -s -o /dev/null -w '%{http_code}' "http://${admin[n1]}/api/v1/kv/_secret/dns_cookie")" 403
+
 # Operator actions, each sent to a different node (followers forward).
 ops() { "$MERIDIAN" "$@" --token-file "$WORK/token"; }
 expect_eq "drain an endpoint" "$(ops drain --endpoint 192.0.2.1 --reason "kernel update" --author alice \
