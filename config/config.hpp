@@ -25,7 +25,8 @@
 //       exempt: ["127.0.0.0/8", "::1"]    # never limited (the default)
 //       table_size: 65536                 # buckets, 1024..16777216
 //     cookies: { enabled: true,           # DNS cookies (RFC 7873, RFC 9018)
-//                rotate_every: 24h }      # >= 1h; the secret is the cluster's
+//                rotate_every: 24h,       # >= 1h; the secret is the cluster's
+//                secret_file: FILE }      # or the operator's (anycast with others)
 //   admin:   # optional: the HTTP API
 //     listen: "127.0.0.1:8053"            # non-loopback needs token_file
 //     token_file: FILE                    # bearer token for mutations
@@ -203,6 +204,11 @@ struct CookieSettings {
   bool enabled = true;
   /// How often the secret is replaced (the previous one stays accepted).
   std::chrono::milliseconds rotate_every{std::chrono::hours(24)};
+  /// A secret the operator sets (resolved path; empty: the cluster's or the
+  /// node's own, rotated): for an anycast set shared with other servers
+  /// (RFC 9018), which must all hold the same secret. One line of 32 hex
+  /// digits, the current secret; a second line, the previous one.
+  std::string secret_file;
 };
 
 struct DnsSettings {

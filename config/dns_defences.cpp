@@ -60,7 +60,7 @@ void read_rrl(const Context& context, const Field& field, dns::RateLimitSettings
 }
 
 void read_cookies(const Context& context, const Field& field, CookieSettings& cookies) {
-  MapReader reader(context.diag, field, {"enabled", "rotate_every"});
+  MapReader reader(context.diag, field, {"enabled", "rotate_every", "secret_file"});
   if (auto enabled = reader.optional("enabled")) {
     if (auto value = read_bool(context, *enabled)) cookies.enabled = *value;
   }
@@ -68,6 +68,9 @@ void read_cookies(const Context& context, const Field& field, CookieSettings& co
     if (auto value = read_duration(context.diag, *rotate, config_limits::kMinCookieRotation,
                                    config_limits::kMaxCookieRotation))
       cookies.rotate_every = *value;
+  }
+  if (auto file = reader.optional("secret_file")) {
+    if (auto path = read_file_path(context, *file)) cookies.secret_file = std::move(*path);
   }
 }
 

@@ -54,6 +54,31 @@ std::optional<CookieSecretRecord> decode_cookie_record(std::string_view text) {
   return record;
 }
 
+Result<dns::CookieSecrets> parse_cookie_secret_file(std::string_view text) {
+  std::vector<dns::CookieSecret> secrets;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    const auto last = line.find_last_not_of(" \t\r");
+    auto secret = from_hex(std::string_view(line).substr(first, last - first + 1));
+    if (!secret) {
+      return fail("line ", std::to_string(secrets.size() + 1),
+                  " is not a secret: expected 32 hexadecimal digits (16 bytes)");
+    }
+    secrets.push_back(*secret);
+  }
+  if (secrets.empty() || secrets.size() > 2) {
+    return fail("expected one line (the secret) or two (the secret, then the previous one), found ",
+                std::to_string(secrets.size()));
+  }
+  dns::CookieSecrets out;
+  out.current = secrets[0];
+  if (secrets.size() == 2) out.previous = secrets[1];
+  return out;
+}
+
 struct CookieSecretKeeper::Alive {
   CookieSecretKeeper* keeper;
 };

@@ -27,6 +27,7 @@
 
 #include "base/clock.hpp"
 #include "base/log.hpp"
+#include "base/result.hpp"
 #include "base/scheduler.hpp"
 #include "dns/cookie.hpp"
 #include "store/replicated_store.hpp"
@@ -45,6 +46,12 @@ struct CookieSecretRecord {
 };
 std::string encode_cookie_record(const CookieSecretRecord& record);
 std::optional<CookieSecretRecord> decode_cookie_record(std::string_view text);
+
+/// The secrets of an operator's secret file (dns.cookies.secret_file): a
+/// line of 32 hex digits, the current secret, and optionally a second line,
+/// the previous one (blank lines and surrounding spaces ignored). The error
+/// says what is wrong, never what the file holds.
+Result<dns::CookieSecrets> parse_cookie_secret_file(std::string_view text);
 
 class CookieSecretKeeper {
  public:

@@ -7,9 +7,12 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <sys/random.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <future>
 #include <thread>
 
@@ -54,6 +57,24 @@ dns::CookieSecret random_cookie_secret() {
     if (got > 0) filled += static_cast<std::size_t>(got);
   }
   return secret;
+}
+
+// dns.cookies.secret_file: refused when others than its owner may read it.
+Result<dns::CookieSecrets> read_cookie_secret_file(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    return fail("dns.cookies.secret_file ", path, ": ", std::strerror(errno));
+  }
+  if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    return fail("dns.cookies.secret_file ", path,
+                ": readable by others than its owner (chmod 600 it): whoever reads the secret "
+                "can make cookies that pass rate limiting");
+  }
+  auto text = read_text_file(path);
+  if (!text) return text.error();
+  auto secrets = gslb::parse_cookie_secret_file(*text);
+  if (!secrets) return fail("dns.cookies.secret_file ", path, ": ", secrets.error().message);
+  return secrets;
 }
 
 // Runs `work` on `io` and waits for it (the health thread must be running).
@@ -271,7 +292,17 @@ int run_node(const NodeOptions& options) {
       return 1;
     }
   }
-  if (cookies != nullptr) {
+  if (cookies != nullptr && !config->dns.cookies.secret_file.empty()) {
+    // The operator's secret, shared with the other servers of an anycast
+    // set: neither made nor rotated here.
+    auto secrets = read_cookie_secret_file(config->dns.cookies.secret_file);
+    if (!secrets) {
+      logger.error("node", secrets.error().message);
+      stop_control();
+      return 1;
+    }
+    cookie_secrets.publish(std::make_shared<const dns::CookieSecrets>(*secrets));
+  } else if (cookies != nullptr) {
     cookie_keeper = std::make_unique<gslb::CookieSecretKeeper>(
         store.get(), health_scheduler, clock, logger,
         std::chrono::duration_cast<Clock::Duration>(config->dns.cookies.rotate_every),

@@ -25,6 +25,10 @@ packages=(
   # the etcd store's peer in tests (tests/etcd, the *_etcd integration tests):
   # started by the tests on loopback ports; the package's own service is not used
   etcd-server etcd-client
+  # Knot DNS, the peer integration.rrl exchanges RFC 9018 cookies with: started
+  # by the test on a loopback port; the package's own service is stopped
+  # and disabled below when this script installed it
+  knot
   # benchmarks
   dnsperf
 )
@@ -43,6 +47,10 @@ if [ ${#missing[@]} -ne 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # A fresh knot package starts a DNS server on port 53: not ours to run.
+  if [[ " ${missing[*]} " == *" knot "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $sudo systemctl disable --now knot >/dev/null 2>&1 || true
+  fi
 fi
 
 # playwright-core for the browser test, at the version package-lock.json

@@ -40,7 +40,8 @@ dns:
     ipv6_prefix: 64
     exempt: ["192.0.2.0/24", "2001:db8::/48"]
     table_size: 4096
-  cookies: { enabled: false, rotate_every: 6h })"));
+  cookies: { enabled: false, rotate_every: 6h, secret_file: keys/cookie.secret })"),
+                      "/etc/meridian");
   REQUIRE(config.ok());
   const DnsSettings& dns = config->dns;
   CHECK(dns.rrl.responses_per_second == 50);
@@ -52,6 +53,7 @@ dns:
   CHECK(dns.rrl.table_size == 4096);
   CHECK_FALSE(dns.cookies.enabled);
   CHECK(dns.cookies.rotate_every == std::chrono::hours(6));
+  CHECK(dns.cookies.secret_file == "/etc/meridian/keys/cookie.secret");
 
   // An empty exempt list limits loopback too; a rate of 0 turns it off.
   config =

@@ -157,3 +157,32 @@ TEST_CASE("cookie secret keeper: the decider makes the cluster's secret, every n
   CHECK(late.current() == secret_number(4));
   CHECK_FALSE(late.previous());
 }
+
+TEST_CASE("cookie secret file: one or two lines of 32 hex digits", "[gslb][cookie]") {
+  auto one = parse_cookie_secret_file("e5e973e5a6b2a43f48e7dc849e37bfcf\n");
+  REQUIRE(one);
+  CHECK(one->current[0] == 0xe5);
+  CHECK(one->current[15] == 0xcf);
+  CHECK_FALSE(one->previous);
+  auto two = parse_cookie_secret_file(
+      "  E5E973E5A6B2A43F48E7DC849E37BFCF \r\n\n dd3bdf9344b678b185a6f5cb60fca715\n");
+  REQUIRE(two);
+  CHECK(two->current[0] == 0xe5);
+  REQUIRE(two->previous);
+  CHECK((*two->previous)[0] == 0xdd);
+  const auto error_of = [](const char* text) {
+    auto parsed = parse_cookie_secret_file(text);
+    REQUIRE_FALSE(parsed);
+    return parsed.error().message;
+  };
+  CHECK(error_of("") ==
+        "expected one line (the secret) or two (the secret, then the previous "
+        "one), found 0");
+  CHECK(error_of("e5e973e5a6b2a43f48e7dc849e37bf\n") ==
+        "line 1 is not a secret: expected 32 hexadecimal digits (16 bytes)");
+  CHECK(error_of("e5e973e5a6b2a43f48e7dc849e37bfcf\nnot-a-secret-but-32-characters!!\n") ==
+        "line 2 is not a secret: expected 32 hexadecimal digits (16 bytes)");
+  CHECK(error_of("e5e973e5a6b2a43f48e7dc849e37bfcf\ne5e973e5a6b2a43f48e7dc849e37bfcf\n"
+                 "e5e973e5a6b2a43f48e7dc849e37bfcf\n")
+            .find("found 3") != std::string::npos);
+}

@@ -4,7 +4,8 @@
 # reply sent truncated (slip 2) and the rest dropped, while a source in
 # another network keeps full service and a resolver that returns a valid
 # server cookie is not limited at all; loopback is exempt by default; the
-# counters reach /metrics.
+# counters reach /metrics; Meridian's and Knot's server cookies made with
+# one secret are valid at both (RFC 9018).
 meridian=$1
 src=$2
 source "$(dirname "$0")/test_lib.sh"
@@ -13,6 +14,7 @@ require_tool python3
 require_tool curl
 require_tool jq
 require_tool kdig
+require_tool knotd
 
 work=$(mktemp -d)
 pid=
@@ -29,10 +31,10 @@ admin_port=$(pick_port)
 rate=10
 flood() { python3 "$src/tests/integration/dns_flood.py" --port "$dns_port" --name big.demo.test --qtype 16 "$@"; }
 
-start_node() {  # $1: the dns.rrl map
+start_node() {  # $1: the dns.rrl map; $2: more keys of dns:
   cat >"$work/node.yaml" <<YAML
 node: { id: rrl-1, site: here }
-dns: { listen: ["127.0.0.1:$dns_port"], threads: 2, rrl: $1 }
+dns: { listen: ["127.0.0.1:$dns_port"], threads: 2, rrl: $1 ${2:-} }
 admin: { listen: "127.0.0.1:$admin_port" }
 sites: { here: { lat: 50, lon: 8 } }
 zones:
@@ -102,6 +104,60 @@ valid=$(curl -s "http://127.0.0.1:$admin_port/metrics" | awk '/^meridian_dns_coo
 expect_match "dig +cookie" "$(dig @127.0.0.1 -p "$dns_port" -b 127.0.2.1 +cookie ns1.demo.test A)" "COOKIE: [0-9a-f]{48} \(good\)"
 # Over TCP the cookie comes back too, and nothing is limited.
 expect_match "kdig +tcp +cookie" "$(kdig @127.0.0.1 -p "$dns_port" +tcp +cookie ns1.demo.test A 2>&1)" "COOKIE: [0-9A-Fa-f]{48}"
+stop_node
+
+# 4. Interoperable server cookies (RFC 9018): Meridian and Knot with the
+# same secret (dns.cookies.secret_file, Knot's mod-cookies) accept each
+# other's cookies, as servers of one anycast address must. A valid, young
+# cookie is sent back as it came; one a server cannot verify is replaced.
+secret=e5e973e5a6b2a43f48e7dc849e37bfcf
+printf '%s\n' "$secret" >"$work/cookie.secret"
+chmod 644 "$work/cookie.secret"
+cat >"$work/refused.yaml" <<YAML
+node: { id: rrl-1, site: here }
+dns: { listen: ["127.0.0.1:$dns_port"], cookies: { secret_file: cookie.secret } }
+sites: { here: { lat: 50, lon: 8 } }
+zones: [ { origin: demo.test., soa: { mname: ns1, rname: hostmaster }, ns: [ns1], records: ["ns1 IN A 127.0.0.1"] } ]
+YAML
+if "$meridian" serve --config "$work/refused.yaml" >"$work/refused.log" 2>&1; then fail "a world-readable secret file was accepted"; fi
+expect_match "a world-readable secret file is refused" "$(cat "$work/refused.log")" "secret_file .*cookie.secret: readable by others than its owner"
+chmod 600 "$work/cookie.secret"
+start_node "{ responses_per_second: $rate }" ", cookies: { secret_file: cookie.secret }"
+knot_port=$(pick_port)
+mkdir -p "$work/knot"
+printf '$ORIGIN demo.test.\n@ 3600 IN SOA ns1 hostmaster 1 3600 600 604800 300\n@ 3600 IN NS ns1\nns1 IN A 127.0.0.1\n' >"$work/knot/demo.test.zone"
+cat >"$work/knot/knot.conf" <<CONF
+server:
+    listen: 127.0.0.1@$knot_port
+    rundir: $work/knot
+database:
+    storage: $work/knot
+mod-cookies:
+  - id: shared
+    secret: 0x$secret
+template:
+  - id: default
+    storage: $work/knot
+    global-module: mod-cookies/shared
+zone:
+  - domain: demo.test
+    file: demo.test.zone
+CONF
+knotd -c "$work/knot/knot.conf" >"$work/knot.log" 2>&1 &
+knot_pid=$!
+for _ in $(seq 1 50); do kdig @127.0.0.1 -p "$knot_port" +time=1 ns1.demo.test A >/dev/null 2>&1 && break; sleep 0.1; done
+cookie_from() {  # PORT CLIENT_OR_FULL_COOKIE: the COOKIE of the answer, lower case
+  kdig @127.0.0.1 -p "$1" +time=1 +cookie="$2" ns1.demo.test A 2>/dev/null | grep -m1 "COOKIE:" | awk '{print tolower($3)}'
+}
+from_knot=$(cookie_from "$knot_port" 2464c4abcf10c957)
+from_meridian=$(cookie_from "$dns_port" 1122334455667788)
+expect_match "Knot made a cookie" "$from_knot" "^2464c4abcf10c95701000000[0-9a-f]{24}$"
+expect_eq "Meridian accepts Knot's cookie" "$(cookie_from "$dns_port" "$from_knot")" "$from_knot"
+expect_eq "Knot accepts Meridian's cookie" "$(cookie_from "$knot_port" "$from_meridian")" "$from_meridian"
+forged=${from_knot:0:40}00000000
+expect_match "a forged cookie is replaced" "$(cookie_from "$dns_port" "$forged")" "^2464c4abcf10c957"
+[ "$(cookie_from "$dns_port" "$forged")" != "$forged" ] && pass || fail "a forged cookie was accepted"
+kill "$knot_pid" 2>/dev/null || true
 stop_node
 
 finish
