@@ -6,6 +6,7 @@
 #include "admin/store_support.hpp"
 #include "base/assert.hpp"
 #include "base/ip_address.hpp"
+#include "gslb/config_versions.hpp"
 
 namespace meridian::admin {
 
@@ -164,26 +165,30 @@ void add_store_routes(HttpServer& server, gslb::NodeApi& node) {
           if (error) return respond(store_error_response(*error));
           json::array items;
           for (auto& [key, value] : pairs) {
-            items.push_back(json::object{{"key", key}, {"value", value}});
+            items.push_back(json::object{
+                {"key", key}, {"value", gslb::shown_store_value(key, std::move(value))}});
           }
           respond(json_response(200, json::object{{"items", std::move(items)}}));
         });
       });
 
-  server.route(http::verb::get, "/api/v1/kv/*", Access::read,
-               [&store](const HttpRequest& request, const Responder& respond) {
-                 auto mode = read_mode(request);
-                 if (!mode) return respond(error_response(400, mode.error().message));
-                 if (request.rest.empty())
-                   return respond(error_response(400, "missing key: /api/v1/kv/KEY"));
-                 store.read(
-                     request.rest, *mode,
-                     [respond, key = request.rest](auto value, std::optional<StoreError> error) {
-                       if (error) return respond(store_error_response(*error));
-                       if (!value) return respond(error_response(404, "no key " + key));
-                       respond(json_response(200, json::object{{"key", key}, {"value", *value}}));
-                     });
-               });
+  server.route(
+      http::verb::get, "/api/v1/kv/*", Access::read,
+      [&store](const HttpRequest& request, const Responder& respond) {
+        auto mode = read_mode(request);
+        if (!mode) return respond(error_response(400, mode.error().message));
+        if (request.rest.empty())
+          return respond(error_response(400, "missing key: /api/v1/kv/KEY"));
+        store.read(
+            request.rest, *mode,
+            [respond, key = request.rest](auto value, std::optional<StoreError> error) {
+              if (error) return respond(store_error_response(*error));
+              if (!value) return respond(error_response(404, "no key " + key));
+              respond(json_response(
+                  200, json::object{{"key", key},
+                                    {"value", gslb::shown_store_value(key, std::move(*value))}}));
+            });
+      });
 
   auto answer_write = [](const Responder& respond, std::string key) {
     return [respond, key = std::move(key)](const store::KvResult& result,

@@ -18,6 +18,7 @@
 #include "admin/http_client.hpp"
 #include "base/clock.hpp"
 #include "fake_node.hpp"
+#include "gslb/config_versions.hpp"
 #include "gslb/health_records.hpp"
 #include "http_test_support.hpp"
 #include "store/memory_store.hpp"
@@ -439,4 +440,50 @@ TEST_CASE("node routes: with require_token_for_reads every read needs the token,
     INFO(asset.route);
     CHECK(f.reply_with(std::nullopt, http::verb::get, std::string(asset.route)).status == 200);
   }
+}
+
+TEST_CASE("node routes: the store export needs the token even when reads do not",
+          "[admin][node_routes]") {
+  Fixture f(true);
+  CHECK(f.reply_with(std::nullopt, http::verb::get, "/api/v1/status").status == 200);
+  CHECK(f.reply_with(std::nullopt, http::verb::get, "/api/v1/kv").status == 200);
+  const HttpReply without = f.reply_with(std::nullopt, http::verb::get, "/api/v1/store/export");
+  CHECK(without.status == 401);
+  CHECK(f.reply_with("wrong", http::verb::get, "/api/v1/store/export").status == 403);
+  CHECK(f.reply_with(kToken, http::verb::get, "/api/v1/store/export").status == 200);
+}
+
+TEST_CASE("node routes: a raw read of a config version shows its secrets redacted",
+          "[admin][node_routes]") {
+  Fixture f(true);
+  gslb::ConfigVersion version;
+  version.number = 1;
+  version.fingerprint = "00000000000000aa";
+  version.author = "tester";
+  version.text =
+      "checks:\n  api: { type: http, headers: { Authorization: \"Bearer s3cret-value\", "
+      "X-Probe: meridian } }\n";
+  f.store_.write_system(
+      store::KvPut{gslb::config_version_key(1), gslb::encode_config_version(version)},
+      [](const store::KvResult&, const std::optional<store::StoreError>& error) {
+        REQUIRE_FALSE(error);
+      });
+  const std::string key = gslb::config_version_key(1);
+  auto [got_status, got] = f.call(http::verb::get, "/api/v1/kv/" + key);
+  REQUIRE(got_status == 200);
+  const std::string value(got.at("value").as_string());
+  CHECK(value.find("s3cret-value") == std::string::npos);
+  CHECK_THAT(value, Catch::Contains("Authorization: \"<redacted>\", X-Probe: meridian"));
+  CHECK_THAT(value, Catch::StartsWith("v1\t1\t"));  // the record's own header line
+
+  auto [scan_status, scan] = f.call(http::verb::get, "/api/v1/kv?prefix=_config/");
+  REQUIRE(scan_status == 200);
+  CHECK(json::serialize(scan).find("s3cret-value") == std::string::npos);
+  CHECK(scan.at("items").as_array()[0].as_object().at("value") == json::value(value));
+
+  // The export, with the token, carries the record as stored: an import
+  // must restore the secret.
+  auto [exported_status, exported] = f.call(http::verb::get, "/api/v1/store/export");
+  REQUIRE(exported_status == 200);
+  CHECK(json::serialize(exported).find("s3cret-value") != std::string::npos);
 }
