@@ -250,32 +250,35 @@ void add_config_routes(HttpServer& server, boost::asio::io_context& work, gslb::
                             });
                });
 
-  server.route(http::verb::get, "/api/v1/config/versions/*", Access::read,
-               [&store](const HttpRequest& request, const Responder& respond) {
-                 auto mode = read_mode(request);
-                 if (!mode) return respond(error_response(400, mode.error().message));
-                 const auto number = parse_positive(request.rest);
-                 if (!number) {
-                   return respond(error_response(400, "expected /api/v1/config/versions/NUMBER"));
-                 }
-                 store.read(gslb::config_version_key(*number), *mode,
-                            [respond, number = *number](std::optional<std::string> value,
-                                                        std::optional<StoreError> error) {
-                              if (error) return respond(store_error_response(*error));
-                              if (!value) {
-                                return respond(error_response(
-                                    404, "no config version " + std::to_string(number)));
-                              }
-                              auto version = gslb::decode_config_version(*value);
-                              if (!version) {
-                                return respond(error_response(409, version.error().message));
-                              }
-                              json::object out = version_json(*version, std::nullopt);
-                              out.erase("current");
-                              out["text"] = version->text;
-                              respond(json_response(200, out));
-                            });
-               });
+  server.route(
+      http::verb::get, "/api/v1/config/versions/*", Access::read,
+      [&store](const HttpRequest& request, const Responder& respond) {
+        auto mode = read_mode(request);
+        if (!mode) return respond(error_response(400, mode.error().message));
+        const auto number = parse_positive(request.rest);
+        if (!number) {
+          return respond(error_response(400, "expected /api/v1/config/versions/NUMBER"));
+        }
+        store.read(
+            gslb::config_version_key(*number), *mode,
+            [respond, number = *number](std::optional<std::string> value,
+                                        std::optional<StoreError> error) {
+              if (error) return respond(store_error_response(*error));
+              if (!value) {
+                return respond(error_response(404, "no config version " + std::to_string(number)));
+              }
+              auto version = gslb::decode_config_version(*value);
+              if (!version) {
+                return respond(error_response(409, version.error().message));
+              }
+              // The stored text keeps its secrets; no answer does.
+              const ConfigVersion shown = gslb::shown_config_version(std::move(*version));
+              json::object out = version_json(shown, std::nullopt);
+              out.erase("current");
+              out["text"] = shown.text;
+              respond(json_response(200, out));
+            });
+      });
 }
 
 }  // namespace meridian::admin

@@ -25,7 +25,9 @@
 //                                            "comment", "fingerprint", "previous": N|null,
 //                                            "rollback_of": N|null, "current"}]}: the chain from
 //                                            the current version back, newest first, without texts
-//   GET  /api/v1/config/versions/N          one version with its "text"
+//   GET  /api/v1/config/versions/N          one version with its "text", each secret
+//                                            (a check's Authorization header, ...) shown
+//                                            as "<redacted>" (config/redact.hpp)
 //
 // Reads take ?consistency=linearizable (default) or local, as in
 // admin/store_routes.hpp.

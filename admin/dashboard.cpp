@@ -60,7 +60,7 @@ const std::vector<DashboardAsset>& dashboard_assets() {
 
 void add_dashboard_routes(HttpServer& server) {
   for (const DashboardAsset& asset : dashboard_assets()) {
-    server.route(http::verb::get, std::string(asset.route), Access::read,
+    server.route(http::verb::get, std::string(asset.route), Access::open,
                  [asset](const HttpRequest&, const Responder& respond) {
                    HttpResponse response;
                    response.content_type = std::string(asset.content_type);

@@ -3,7 +3,9 @@
 // seconds and shows the node, its sites on a world map, the services and
 // endpoints with their verdicts, the health matrix, the cluster members,
 // the query rate per site, the event log, an explain box, and drain/restore
-// buttons that send the operator's token with POST /api/v1/overrides.
+// buttons that send the operator's token with POST /api/v1/overrides. On a
+// node whose reads need the token (admin.require_token_for_reads) it asks
+// for the token first and sends it with every read.
 //
 //   GET /                        index.html
 //   GET /assets/dashboard.css
@@ -11,7 +13,7 @@
 //       dom.js format.js api.js  helpers: elements, numbers and times, the API
 //       header.js sites.js map.js overrides.js services.js matrix.js
 //       cluster.js rate_chart.js events.js explain.js operation_dialog.js
-//                                one panel of the page each
+//       unlock.js                one panel of the page each
 //   GET /assets/world.js         the land outline of the map (an ES module)
 //   GET /assets/favicon.svg
 //
@@ -22,6 +24,10 @@
 // is picked up at once) and a Content-Security-Policy that lets the page
 // load nothing from other origins, run no inline script, and be framed by
 // no one. The page keeps the token in memory only (see dashboard.js).
+// These routes are open to anyone who reaches the listener, whatever
+// require_token_for_reads says (Access::open): they are the same bytes in
+// every copy of the binary and hold nothing of the node, and a browser
+// cannot send a bearer token with the navigation that loads the page.
 
 #include <string_view>
 #include <vector>

@@ -29,6 +29,7 @@
 #include <mutex>
 #include <set>
 
+#include "admin/access_check.hpp"
 #include "admin/bearer_token.hpp"
 #include "admin/host_check.hpp"
 #include "admin/router.hpp"
@@ -187,6 +188,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (!token)
         return fail("admin API on ", where, ": the token must be printable ASCII without spaces");
     }
+    if (!token && settings.token_for_reads) {
+      return fail("admin API on ", where, ": reads cannot need a token when none is configured");
+    }
     if (!token && !is_loopback(settings.listen.address)) {
       return fail("admin API on ", where,
                   ": refusing to listen on a non-loopback address without a token; set one or "
@@ -207,7 +211,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     bound = from_asio(acceptor.local_endpoint(error));
     started = true;
     logger.info(kComponent, "admin API listening on " + bound.to_string() +
-                                (token ? "" : " (no token: mutations are disabled)"));
+                                (!token                     ? " (no token: mutations are disabled)"
+                                 : settings.token_for_reads ? " (reads need the token too)"
+                                                            : ""));
     asio::co_spawn(io, accept_loop(shared_from_this()), completion("the accept loop"));
     return {};
   }
@@ -360,23 +366,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       response.headers.emplace_back("Allow", match.allow);
       co_return co_await reject(c, line, std::move(response), reusable);
     }
-    if (match.route->access == Access::mutate) {
-      if (!token) {
-        co_return co_await reject(
-            c, line, error_response(403, "mutations are disabled: no admin token is configured"),
-            reusable);
-      }
-      switch (token->check(head[http::field::authorization])) {
-        case BearerToken::Verdict::ok: break;
-        case BearerToken::Verdict::missing: {
-          HttpResponse response =
-              error_response(401, "this needs \"Authorization: Bearer <admin token>\"");
-          response.headers.emplace_back("WWW-Authenticate", "Bearer");
-          co_return co_await reject(c, line, std::move(response), reusable);
-        }
-        case BearerToken::Verdict::wrong:
-          co_return co_await reject(c, line, error_response(403, "wrong admin token"), reusable);
-      }
+    // Before the body is read: a client without the token cannot make the
+    // server read (or wait for) a megabyte.
+    const AccessPolicy policy{token ? &*token : nullptr, settings.token_for_reads};
+    if (auto refusal =
+            access_refusal(match.route->access, policy, head[http::field::authorization])) {
+      co_return co_await reject(c, line, std::move(*refusal), reusable);
     }
 
     const auto too_large = [this] {
@@ -489,9 +484,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                                Next after = Next::linger,
                                std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
     const unsigned status = response.status;
-    const bool written =
-        co_await respond(c, std::move(response), line.version, false, after == Next::serve,
-                         timeout.count() > 0 ? timeout : settings.body_timeout);
+    // A refused HEAD gets the head only too: a body would be read by the
+    // client as the start of the next response on the connection.
+    const bool written = co_await respond(c, std::move(response), line.version,
+                                          line.method == "HEAD", after == Next::serve,
+                                          timeout.count() > 0 ? timeout : settings.body_timeout);
     log_request(c, line, status);
     co_return written ? after : Next::close;
   }

@@ -14,10 +14,10 @@
 // {"error": "..."}:
 //   400  unparsable request, a target that is not "/path?query", a bad
 //        percent-escape
-//   401  a mutate route without "Authorization: Bearer ..." (with
-//        "WWW-Authenticate: Bearer")
-//   403  a mutate route with a wrong token, or any mutate route when no
-//        token is configured (mutations are then disabled)
+//   401  a route that needs the token (see Access) without
+//        "Authorization: Bearer ..." (with "WWW-Authenticate: Bearer")
+//   403  a route that needs the token with a wrong one, or a mutate or
+//        secret route when no token is configured (they are then disabled)
 //   404  no route for the path
 //   405  a route for the path, not for the method (with "Allow")
 //   408  the head or body did not arrive in time (then the connection closes;
@@ -65,9 +65,14 @@ struct HttpServerSettings {
   /// Port 0 picks a free port (see HttpServer::bound()). Anything but a
   /// loopback address (127.0.0.0/8, ::1) needs a token.
   SocketAddress listen;
-  /// The bearer token of mutate routes: printable ASCII without spaces.
-  /// Without one, every mutate route answers 403.
+  /// The bearer token of mutate and secret routes (and of read routes with
+  /// token_for_reads): printable ASCII without spaces. Without one, every
+  /// mutate and secret route answers 403.
   std::optional<std::string> token;
+  /// Read routes need the token too (admin.require_token_for_reads): for
+  /// an API whose listener others reach, whose reads (names, addresses,
+  /// health, the config) are not for them. Needs a token.
+  bool token_for_reads = false;
   /// The request line and header fields together.
   std::size_t max_header_bytes = std::size_t{8} * 1024;
   std::size_t max_body_bytes = std::size_t{1024} * 1024;
@@ -89,10 +94,23 @@ struct HttpServerSettings {
   std::vector<std::string> host_names;
 };
 
-/// Who may call a route.
+/// Who may call a route. "The token" is "Authorization: Bearer <token>";
+/// the server judges it before reading the body or calling the handler.
 enum class Access {
-  read,    ///< anyone who reaches the listener
-  mutate,  ///< only a request with "Authorization: Bearer <token>"
+  /// Anyone who reaches the listener, always: for what holds nothing of
+  /// the node (the dashboard's page and assets, the same bytes in every
+  /// copy of the binary), so that a browser can load the page that then
+  /// asks for the token.
+  open,
+  /// Anyone who reaches the listener; only with the token when
+  /// token_for_reads is set.
+  read,
+  /// Only with the token, whatever token_for_reads says: a read whose
+  /// answer holds what the API otherwise never shows (the store export,
+  /// the config's secrets included).
+  secret,
+  /// Only with the token; never GET or HEAD.
+  mutate,
 };
 
 /// A request as a handler sees it: whole, decoded, authorised.
@@ -185,8 +203,9 @@ class HttpServer {
   void route(http::verb method, std::string path, Access access, Handler handler);
 
   /// Listens and starts accepting. Fails, naming the address, on a bind
-  /// error, on a non-loopback address without a token, on an unusable token
-  /// and on a zero limit. Precondition: called once.
+  /// error, on a non-loopback address without a token, on token_for_reads
+  /// without a token, on an unusable token and on a zero limit.
+  /// Precondition: called once.
   Result<void> start();
   /// The address actually bound (after start()).
   SocketAddress bound() const;

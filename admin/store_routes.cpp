@@ -6,6 +6,7 @@
 #include "admin/store_support.hpp"
 #include "base/assert.hpp"
 #include "base/ip_address.hpp"
+#include "gslb/config_versions.hpp"
 #include "gslb/cookie_secret_keeper.hpp"
 
 namespace meridian::admin {
@@ -167,7 +168,8 @@ void add_store_routes(HttpServer& server, gslb::NodeApi& node) {
           for (auto& [key, value] : pairs) {
             // Secrets (the cookie secret) never leave the node by the API.
             if (key.starts_with(gslb::kSecretKeyPrefix)) continue;
-            items.push_back(json::object{{"key", key}, {"value", value}});
+            items.push_back(json::object{
+                {"key", key}, {"value", gslb::shown_store_value(key, std::move(value))}});
           }
           respond(json_response(200, json::object{{"items", std::move(items)}}));
         });
@@ -184,12 +186,15 @@ void add_store_routes(HttpServer& server, gslb::NodeApi& node) {
           return respond(error_response(403, "keys under " + std::string(gslb::kSecretKeyPrefix) +
                                                  " hold the cluster's secrets and are not shown"));
         }
-        store.read(request.rest, *mode,
-                   [respond, key = request.rest](auto value, std::optional<StoreError> error) {
-                     if (error) return respond(store_error_response(*error));
-                     if (!value) return respond(error_response(404, "no key " + key));
-                     respond(json_response(200, json::object{{"key", key}, {"value", *value}}));
-                   });
+        store.read(
+            request.rest, *mode,
+            [respond, key = request.rest](auto value, std::optional<StoreError> error) {
+              if (error) return respond(store_error_response(*error));
+              if (!value) return respond(error_response(404, "no key " + key));
+              respond(json_response(
+                  200, json::object{{"key", key},
+                                    {"value", gslb::shown_store_value(key, std::move(*value))}}));
+            });
       });
 
   auto answer_write = [](const Responder& respond, std::string key) {

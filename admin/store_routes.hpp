@@ -20,7 +20,11 @@
 //
 // Reads take ?consistency=linearizable (the default: reflects every write
 // acknowledged before it) or local (this node's applied state, possibly
-// stale). Mutations need the bearer token.
+// stale). Mutations need the bearer token. A config version's record
+// (_config/version/...) is read with its text's secrets shown as
+// "<redacted>" (gslb/config_versions.hpp shown_store_value); the store keeps
+// them, and only the store export (admin/store_transfer_routes.hpp), which
+// needs the token, hands them out.
 //
 // Key writes may go to any member (a follower forwards them to the leader);
 // membership changes must reach the leader.

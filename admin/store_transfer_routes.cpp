@@ -183,7 +183,7 @@ void add_store_transfer_routes(HttpServer& server, gslb::NodeApi& node) {
   store::ReplicatedStore& store = *node.store();
 
   server.route(
-      http::verb::get, "/api/v1/store/export", Access::read,
+      http::verb::get, "/api/v1/store/export", Access::secret,
       [&store, &node](const HttpRequest&, const Responder& respond) {
         const store::StoreStatus status = store.status();
         const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -24,7 +24,10 @@
 // state (409 otherwise), unless "replace": true, when every transferable key
 // not listed in "keep" (the whole import's keys) is deleted first. Answers
 // {"written": N, "deleted": M}; a key outside what moves is a 400 naming it.
-// Mutations need the bearer token; export is a read.
+// Both need the bearer token: the import writes, and the export hands out
+// the config versions as stored, with the secrets that every other route
+// shows as "<redacted>" (docs/security.md), since an import must restore
+// them.
 
 #include "admin/http_server.hpp"
 #include "gslb/node_api.hpp"

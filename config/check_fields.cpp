@@ -8,6 +8,7 @@
 
 #include "base/assert.hpp"
 #include "config/duration.hpp"
+#include "config/redact.hpp"
 #include "config/sections.hpp"
 #include "dns/wire/name.hpp"
 #include "dns/wire/types.hpp"
@@ -163,14 +164,30 @@ void read_headers(Diagnostics& diag, const Field& field, health::HttpCheck& http
       continue;
     }
     // Field values may hold tabs (RFC 9110 5.5), nothing else below space.
-    auto value =
-        read_text(diag, entry.value, "a header value without line breaks or control characters",
-                  [](const std::string& text) {
-                    return text.size() <= limits::kMaxCheckTextBytes &&
-                           std::none_of(text.begin(), text.end(),
-                                        [](char c) { return c != '\t' && is_control(c); });
-                  });
-    if (value) headers.emplace_back(entry.key, std::move(*value));
+    const std::string what = "a header value without line breaks or control characters";
+    auto value = read_string(diag, entry.value, what);
+    if (!value) continue;
+    const bool valid = value->size() <= limits::kMaxCheckTextBytes &&
+                       std::none_of(value->begin(), value->end(),
+                                    [](char c) { return c != '\t' && is_control(c); });
+    if (!is_secret_header(entry.key)) {
+      if (!valid) report_expected(diag, entry.value, what);
+      if (valid) headers.emplace_back(entry.key, std::move(*value));
+      continue;
+    }
+    // A secret is never quoted in an error: errors reach the node's log and
+    // the admin API (a committed version that does not load on a node).
+    if (!valid) {
+      diag.error(location_of(diag, entry.value), "expected " + what +
+                                                     ", found a value not shown here (" +
+                                                     entry.key + "'s value is a secret)");
+    } else if (*value == kRedacted) {
+      diag.error(location_of(diag, entry.value),
+                 "expected the real value of " + entry.key + ", found " + quote(kRedacted) +
+                     ", what the admin API shows instead of a secret: put the secret back");
+    } else {
+      headers.emplace_back(entry.key, std::move(*value));
+    }
   }
   if (headers.size() == entries->size()) http.headers = std::move(headers);
 }

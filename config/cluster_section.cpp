@@ -135,7 +135,8 @@ void read_cluster(const Context& context, const Field& field, const NodeSettings
 }
 
 void read_admin(const Context& context, const Field& field, AdminSettings& admin) {
-  MapReader reader(context.diag, field, {"listen", "token_file", "hosts"});
+  MapReader reader(context.diag, field,
+                   {"listen", "token_file", "hosts", "require_token_for_reads"});
   if (!reader.ok()) return;
   admin.source = location_of(context.diag, field);
   auto listen = reader.optional("listen");
@@ -162,6 +163,16 @@ void read_admin(const Context& context, const Field& field, AdminSettings& admin
         admin.hosts.push_back(std::move(*name));
       }
     }
+  }
+  const auto for_reads = reader.optional("require_token_for_reads");
+  if (for_reads) {
+    if (auto choice = read_choice(context.diag, *for_reads, {"false", "true"}))
+      admin.require_token_for_reads = *choice == 1;
+  }
+  if (admin.require_token_for_reads && admin.token_file.empty()) {
+    // The only token reads could need is the one token_file holds.
+    report_expected(context.diag, *for_reads,
+                    "false, or a token_file beside it (reads would need the token it holds)");
   }
   if (admin.token_file.empty() && !admin.listen.address.is_loopback()) {
     report_expected(

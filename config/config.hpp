@@ -31,6 +31,7 @@
 //     listen: "127.0.0.1:8053"            # non-loopback needs token_file
 //     token_file: FILE                    # bearer token for mutations
 //     hosts: [meridian.example.net]       # names it is reached by (IPs, localhost always)
+//     require_token_for_reads: false      # true: reads need the token too (needs token_file)
 //   cluster: # optional: join the consensus store; needs node.data_dir and
 //            # a node.id of a-z, 0-9 and '-' (it names the certificate)
 //     listen: "0.0.0.0:7400"
@@ -404,6 +405,9 @@ struct AdminSettings {
   /// Names the API may be reached by besides IP addresses and localhost
   /// (a Host header naming anything else is refused: DNS rebinding).
   std::vector<std::string> hosts;
+  /// Every read route but the dashboard's page and assets needs the token
+  /// too (the JSON API, /metrics). Only with a token_file.
+  bool require_token_for_reads = false;
   SourceLocation source;
 };
 

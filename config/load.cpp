@@ -3,15 +3,12 @@
 
 #include "config/config.hpp"
 
-#include <yaml-cpp/eventhandler.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "config/sections.hpp"
 #include "config/yaml_reader.hpp"
@@ -116,39 +113,6 @@ std::string syntax_error(const std::string& file, const YAML::Exception& error) 
   const SourceLocation where{file, error.mark.line >= 0 ? error.mark.line + 1 : 0,
                              error.mark.column >= 0 ? error.mark.column + 1 : 0, ""};
   return where.to_string() + ": YAML syntax error: " + error.msg;
-}
-
-// Parses documents without building them, remembering where the latest
-// began. Used instead of YAML::LoadAll, which in yaml-cpp 0.7 loops without
-// end, allocating, on a stray ',' (jbeder/yaml-cpp#1040).
-class DocumentStarts final : public YAML::EventHandler {
- public:
-  YAML::Mark start;
-
-  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
-
-// Where a second document starts, if the text has one. Throws
-// YAML::Exception on a syntax error in the first two documents.
-std::optional<YAML::Mark> second_document(const std::string& text) {
-  std::istringstream stream(text);
-  YAML::Parser parser(stream);
-  DocumentStarts starts;
-  // At most two calls: the bug above makes the parser report documents
-  // forever once it stops consuming input.
-  if (!parser.HandleNextDocument(starts) || !parser.HandleNextDocument(starts)) return std::nullopt;
-  return starts.start;
 }
 
 }  // namespace

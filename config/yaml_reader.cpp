@@ -1,9 +1,12 @@
 #include "config/yaml_reader.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <sstream>
 
 #include "config/duration.hpp"
 
@@ -11,6 +14,27 @@ namespace meridian::config_internal {
 namespace {
 
 constexpr std::size_t kMaxQuoted = 60;
+
+// Parses documents without building them, remembering where the latest
+// began. Used instead of YAML::LoadAll, which in yaml-cpp 0.7 loops without
+// end, allocating, on a stray ',' (jbeder/yaml-cpp#1040).
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  YAML::Mark start;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
 
 bool is_plain_key(std::string_view key) {
   return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
@@ -328,6 +352,18 @@ std::string quote(std::string_view text) {
     }
   }
   return quoted + '"';
+}
+
+// --- Documents -----------------------------------------------------------------
+
+std::optional<YAML::Mark> second_document(const std::string& text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentStarts starts;
+  // At most two calls: the bug above makes the parser report documents
+  // forever once it stops consuming input.
+  if (!parser.HandleNextDocument(starts) || !parser.HandleNextDocument(starts)) return std::nullopt;
+  return starts.start;
 }
 
 }  // namespace meridian::config_internal

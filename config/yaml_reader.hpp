@@ -121,6 +121,12 @@ std::optional<std::uint32_t> read_seconds(Diagnostics& diag, const Field& field,
 std::optional<std::size_t> read_choice(Diagnostics& diag, const Field& field,
                                        std::initializer_list<std::string_view> choices);
 
+/// Where a second document starts, if `text` has one (nullopt: one
+/// document, or none). Throws YAML::Exception on a syntax error in the
+/// first two documents. Safe where YAML::LoadAll is not (it loops forever
+/// on a stray ',' in yaml-cpp 0.7).
+std::optional<YAML::Mark> second_document(const std::string& text);
+
 /// "a, b, c" (at most `limit` items, then ", ...").
 std::string join(const std::vector<std::string_view>& items, std::size_t limit = 12);
 /// `text` in double quotes with control characters and quotes escaped,

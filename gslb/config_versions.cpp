@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "base/assert.hpp"
+#include "config/redact.hpp"
 #include "gslb/health_records.hpp"
 
 namespace meridian::gslb {
@@ -116,6 +118,27 @@ Result<ConfigVersion> decode_config_version(std::string_view data) {
     return fail("config version ", std::to_string(version.number), ": ", valid.error().message);
   }
   return version;
+}
+
+ConfigVersion shown_config_version(ConfigVersion version) {
+  version.text = redact_config_text(version.text);
+  return version;
+}
+
+std::string shown_store_value(std::string_view key, std::string value) {
+  if (!key.starts_with(kConfigVersionPrefix)) return value;
+  auto version = decode_config_version(value);
+  // A damaged record may still hold a secret anywhere in it.
+  if (!version) return std::string(kRedacted);
+  const ConfigVersion shown = shown_config_version(std::move(*version));
+  // Not encode_config_version: a text written out again may be over the
+  // record's limit, which it asserts. The stored header line stays as it
+  // is; only the text after it is replaced.
+  const std::size_t header_end = value.find('\n');
+  MERIDIAN_ASSERT(header_end != std::string::npos, "a decoded record has a header line");
+  value.resize(header_end + 1);
+  value += shown.text;
+  return value;
 }
 
 std::map<std::uint64_t, ConfigVersion> decode_config_versions(

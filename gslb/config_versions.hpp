@@ -24,6 +24,11 @@
 // tab-separated fields, then the YAML text as committed:
 //   v1 <TAB> number <TAB> time_ms <TAB> fingerprint <TAB> previous <TAB> rollback_of <TAB> author
 //   <TAB> comment <LF> text
+//
+// The text is stored with its secrets (header values of checks: every
+// node needs them to probe); the admin API shows every record, whether as a
+// version or as a raw key, through shown_config_version and
+// shown_store_value, which replace them (config/redact.hpp).
 
 #include <cstddef>
 #include <cstdint>
@@ -87,6 +92,15 @@ std::string encode_config_version(const ConfigVersion& version);
 /// or what validate_config_version refuses (damage or a newer release: the
 /// reader skips the record).
 Result<ConfigVersion> decode_config_version(std::string_view data);
+
+/// `version` as the admin API shows it: its text with every secret
+/// replaced (config/redact.hpp redact_config_text); the rest unchanged.
+ConfigVersion shown_config_version(ConfigVersion version);
+/// A value of the store as the admin API shows it in a raw read (GET
+/// /api/v1/kv): under kConfigVersionPrefix a record with its text as
+/// shown_config_version shows it (a value that is no record is withheld
+/// whole, as config/redact.hpp kRedacted); any other key's value as it is.
+std::string shown_store_value(std::string_view key, std::string value);
 
 /// The decodable version records among `pairs` (keys and values of a scan),
 /// by number; a record whose key and number disagree is left out.

@@ -4,8 +4,9 @@
 // the admin API that follows a follower's 421 to the leader once.
 //
 // Which node: --admin HOST:PORT, else the admin.listen of -c FILE (the
-// node's config), else 127.0.0.1:8053. The token for mutations: --token-file
-// F, else the config's admin.token_file.
+// node's config), else 127.0.0.1:8053. The token: --token-file F, else the
+// config's admin.token_file; sent with every request, reads included, so
+// that a node with admin.require_token_for_reads answers them.
 
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/object.hpp>

@@ -18,9 +18,11 @@ namespace {
 
 // The same trace from a running node (GET /api/v1/explain): its live health
 // and overrides instead of "every endpoint up".
-int explain_on_node(const std::string& admin, const gslb::ExplainQuery& query, bool json_output) {
+int explain_on_node(const std::string& admin, const std::string& token_file,
+                    const gslb::ExplainQuery& query, bool json_output) {
   CliArguments cli;
   cli.admin = admin;
+  cli.token_file = token_file;
   auto target = resolve_admin_target(cli);
   if (!target) {
     std::cerr << "meridian: " << target.error().message << "\n";
@@ -51,13 +53,14 @@ int run_explain_command(const std::vector<std::string_view>& args) {
   std::vector<std::string_view> positional;
   std::string config_path;
   std::string admin;
+  std::string token_file;
   bool json_output = false;
   gslb::ExplainQuery query;
   const auto usage = [](const std::string& message) {
     std::cerr << "meridian: " << message
               << "\nusage: meridian explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] -c FILE"
                  "\n       meridian explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] --admin "
-                 "HOST:PORT [--json]\n";
+                 "HOST:PORT [--token-file FILE] [--json]\n";
     return 2;
   };
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -66,6 +69,8 @@ int run_explain_command(const std::vector<std::string_view>& args) {
       config_path = args[++i];
     } else if (args[i] == "--admin" && has_value) {
       admin = args[++i];
+    } else if (args[i] == "--token-file" && has_value) {
+      token_file = args[++i];
     } else if (args[i] == "--json") {
       json_output = true;
     } else if (args[i] == "--ecs" && has_value) {
@@ -89,12 +94,13 @@ int run_explain_command(const std::vector<std::string_view>& args) {
         "node)");
   }
   if (json_output && admin.empty()) return usage("--json needs --admin");
+  if (!token_file.empty() && admin.empty()) return usage("--token-file needs --admin");
   query.name = positional[0];
   if (!IpAddress::parse(positional[1], query.source)) {
     return usage("bad CLIENT_IP '" + std::string(positional[1]) + "'");
   }
   query.source = query.source.unmapped();
-  if (!admin.empty()) return explain_on_node(admin, query, json_output);
+  if (!admin.empty()) return explain_on_node(admin, token_file, query, json_output);
 
   auto config = load_config(config_path);
   if (!config) {

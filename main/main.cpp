@@ -28,7 +28,8 @@ constexpr const char* kUsage = R"(usage: meridian COMMAND [ARGS]
 commands:
   serve -c FILE                  run a node from its config file
   check-config FILE              validate a config file offline (exit 0 or 1)
-  explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] -c FILE | --admin HOST:PORT [--json]
+  explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] -c FILE | --admin HOST:PORT
+          [--token-file FILE] [--json]
                                  why a client gets the answer it gets: the decision
                                  trace, offline from a config (every endpoint up), or
                                  from a running node (its live health and overrides)
@@ -49,7 +50,8 @@ commands:
   kv get KEY [--local] | put KEY VALUE | delete KEY | scan [PREFIX]
                                  the replicated key-value store, for operators and tests
                                  (these commands and the ones below: --admin HOST:PORT or
-                                 -c FILE, --token-file FILE for changes)
+                                 -c FILE, --token-file FILE for changes, for store export,
+                                 and for reads on a node with admin.require_token_for_reads)
   drain | force-down | force-up --endpoint ADDR | --site NAME [--for 2h] [--reason TEXT] [--author NAME]
                                  an operator's override, replicated to every node; --for
                                  ends it by itself (scheduled maintenance)

@@ -89,6 +89,7 @@ Result<admin::HttpServerSettings> admin_settings(const AdminSettings& settings) 
   admin::HttpServerSettings out;
   out.listen = settings.listen;
   out.host_names = settings.hosts;
+  out.token_for_reads = settings.require_token_for_reads;
   if (!settings.token_file.empty()) {
     auto text = read_text_file(settings.token_file);
     if (!text) return text.error();

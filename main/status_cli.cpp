@@ -33,8 +33,9 @@ const json::value* at(const json::object& object, std::initializer_list<std::str
 int run_status_command(const std::vector<std::string_view>& raw) {
   const CliArguments args = split_cli_arguments(raw, {"--json"}, {});
   if (!args.error.empty() || !args.words.empty()) {
-    std::cerr << "meridian: " << (args.error.empty() ? "status takes no arguments" : args.error)
-              << "\nusage: meridian status [--json] [--admin HOST:PORT | -c FILE]\n";
+    std::cerr
+        << "meridian: " << (args.error.empty() ? "status takes no arguments" : args.error)
+        << "\nusage: meridian status [--json] [--admin HOST:PORT | -c FILE] [--token-file FILE]\n";
     return 2;
   }
   auto target = resolve_admin_target(args);

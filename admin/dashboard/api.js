@@ -18,10 +18,26 @@ export function forgetToken() {
   adminToken = null;
 }
 
-/** GET path -> {ok, status, body}; never throws. */
+/** GET path -> {ok, status, body}; never throws. With a remembered token,
+ *  sent as a Bearer token: a node with admin.require_token_for_reads
+ *  answers reads only with it (401 without). */
 export function getJson(path) {
-  return request(path, { headers: { Accept: "application/json" } }, REQUEST_TIMEOUT_MS,
-    { timedOut: "timed out", lost: "unreachable" });
+  return getWith(path, adminToken);
+}
+
+/** Tries `token` on a read (GET /api/v1/status); never throws. A token the
+ *  node accepted is remembered, one it refused is forgotten. */
+export async function tryToken(token) {
+  const reply = await getWith("/api/v1/status", token);
+  if (reply.ok) adminToken = token;
+  else if (reply.status === 401 || reply.status === 403) adminToken = null;
+  return reply;
+}
+
+function getWith(path, token) {
+  const headers = { Accept: "application/json" };
+  if (token) headers.Authorization = "Bearer " + token;
+  return request(path, { headers }, REQUEST_TIMEOUT_MS, { timedOut: "timed out", lost: "unreachable" });
 }
 
 /** POST /api/v1/overrides with `token` as a Bearer token; never throws. A

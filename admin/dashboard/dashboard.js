@@ -4,8 +4,8 @@
 // Content-Security-Policy forbids it). This is the entry module: the polling
 // loop and the wiring; each panel is a module of its own (sites.js and
 // map.js, services.js, matrix.js, cluster.js, rate_chart.js, events.js,
-// header.js, explain.js, operation_dialog.js), built with dom.js, format.js
-// and api.js.
+// header.js, explain.js, operation_dialog.js, unlock.js), built with dom.js,
+// format.js and api.js.
 //
 // Rules kept throughout, in every module (the other modules refer here):
 //  - Every piece of data reaches the page through textContent or
@@ -13,9 +13,10 @@
 //    text (tests/admin/dashboard_test.cpp bans the markup sinks in every
 //    served script).
 //  - The admin token lives in one variable of api.js, only after an
-//    operator typed it, and only until the page is reloaded: never in web
-//    storage, a cookie or a URL, and only sent as an Authorization header
-//    with POST /api/v1/overrides.
+//    operator typed it and the node accepted it, and only until the page is
+//    reloaded: never in web storage, a cookie or a URL, and only sent as an
+//    Authorization header, to this node's API (POST /api/v1/overrides, and
+//    the reads of a node whose reads need it: unlock.js asks for it then).
 //  - A panel whose data is missing says so; one failing request never
 //    stops the others.
 
@@ -30,6 +31,7 @@ import { setUpOperationDialog } from "./operation_dialog.js";
 import { renderRate } from "./rate_chart.js";
 import { renderServices } from "./services.js";
 import { renderSites } from "./sites.js";
+import { renderUnlock, setUpUnlock } from "./unlock.js";
 
 const POLL_MS = 2000;
 const HIDDEN_POLL_MS = 15000;
@@ -75,6 +77,7 @@ async function poll() {
     noteServerClock(status.body.started_ms, status.body.uptime_s);
   }
   renderLive(status);
+  renderUnlock(status);
   const panels = [
     () => renderHeader(status),
     () => renderSites(sites, status, inCluster),
@@ -103,6 +106,7 @@ async function poll() {
 function start() {
   setUpExplain();
   setUpOperationDialog(pollNow);
+  setUpUnlock(pollNow);
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) pollNow();
   });

@@ -40,6 +40,10 @@ export function renderLive(status) {
   if (status.ok && status.body) {
     live.dataset.state = document.hidden ? "paused" : "live";
     live.textContent = (document.hidden ? "paused · " : "live · ") + "updated " + clock(Date.now());
+  } else if (status.status === 401 || status.status === 403) {
+    // The node answers, but not without the admin token (unlock.js asks).
+    live.dataset.state = "error";
+    live.textContent = "the node needs the admin token to show its state";
   } else {
     live.dataset.state = "error";
     live.textContent = "cannot reach the node (" + errorText(status) + ")";

@@ -147,6 +147,17 @@ class Fixture {
     REQUIRE(done.get_future().get());
   }
 
+  /// The text of version `number` as the store holds it.
+  std::string stored_text(std::uint64_t number) {
+    std::promise<std::string> done;
+    store_->read(gslb::config_version_key(number), store::ReadMode::local,
+                 [&](std::optional<std::string> value, std::optional<store::StoreError>) {
+                   auto version = gslb::decode_config_version(value.value_or(""));
+                   done.set_value(version ? version->text : "(no record)");
+                 });
+    return done.get_future().get();
+  }
+
   /// The record keys the store holds.
   std::size_t record_count() {
     std::promise<std::size_t> done;
@@ -347,4 +358,45 @@ TEST_CASE("config routes: the history keeps the newest versions", "[admin][confi
   }
   CHECK(fixture.record_count() == gslb::kMaxConfigVersions);
   CHECK(fixture.call(http::verb::get, "/api/v1/config/versions/1").first == 404);
+}
+
+TEST_CASE("config routes: a version's secrets are shown redacted, kept in the store",
+          "[admin][config_routes]") {
+  Fixture fixture;
+  const std::string text =
+      "checks:\n"
+      "  api:\n"
+      "    type: http\n"
+      "    headers:\n"
+      "      Authorization: Bearer s3cret-one  # the probe's credential\n"
+      "      X-Probe: meridian\n";
+  CHECK(fixture.apply(text).at("version") == 1);
+
+  auto [status, shown] = fixture.call(http::verb::get, "/api/v1/config/versions/1");
+  REQUIRE(status == 200);
+  // Only the value changes: the comment, the other header and the layout stay.
+  CHECK(shown.at("text") ==
+        "checks:\n"
+        "  api:\n"
+        "    type: http\n"
+        "    headers:\n"
+        "      Authorization: <redacted>  # the probe's credential\n"
+        "      X-Probe: meridian\n");
+  // The fingerprint is the stored text's.
+  CHECK(shown.at("fingerprint") == json::value(fake_fingerprint(text)));
+  // Not anonymous either way, and nowhere in the history.
+  auto [history_status, history] = fixture.call(http::verb::get, "/api/v1/config/history");
+  REQUIRE(history_status == 200);
+  CHECK(json::serialize(history).find("s3cret") == std::string::npos);
+
+  // The store keeps the real text, and a rollback commits it, not the
+  // redacted one.
+  CHECK(fixture.stored_text(1) == text);
+  auto [rolled_status, rolled] =
+      fixture.call(http::verb::post, "/api/v1/config/rollback", json::object{{"version", 1}});
+  REQUIRE(rolled_status == 200);
+  CHECK(fixture.stored_text(2) == text);
+  auto [two_status, two] = fixture.call(http::verb::get, "/api/v1/config/versions/2");
+  REQUIRE(two_status == 200);
+  CHECK(two.at("text") == shown.at("text"));
 }

@@ -65,6 +65,7 @@ constexpr Expected kExpected[] = {
     {"/assets/events.js", "events.js", "text/javascript; charset=utf-8"},
     {"/assets/explain.js", "explain.js", "text/javascript; charset=utf-8"},
     {"/assets/operation_dialog.js", "operation_dialog.js", "text/javascript; charset=utf-8"},
+    {"/assets/unlock.js", "unlock.js", "text/javascript; charset=utf-8"},
     {"/assets/world.js", "world.js", "text/javascript; charset=utf-8"},
     {"/assets/favicon.svg", "favicon.svg", "image/svg+xml"},
 };

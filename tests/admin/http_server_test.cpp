@@ -85,6 +85,13 @@ void standard_routes(HttpServer& server, Workers& workers) {
   server.route(http::verb::get, "/text", Access::read, [](HttpRequest, Responder respond) {
     respond(HttpResponse{200, "text/plain", "hello", {}});
   });
+  server.route(http::verb::get, "/page", Access::open, [](HttpRequest, Responder respond) {
+    respond(HttpResponse{200, "text/html", "<p>page</p>", {}});
+  });
+  server.route(http::verb::get, "/api/v1/export", Access::secret,
+               [](HttpRequest, Responder respond) {
+                 respond(json_response(200, {{"all", 1}}));
+               });
 }
 
 struct Fixture {
@@ -214,6 +221,86 @@ TEST_CASE("http_server: without a configured token every mutation is 403", "[adm
   const auto read = f.request(http::verb::get, "/api/v1/status");
   REQUIRE(read.ok());
   CHECK(read->status == 200);
+}
+
+TEST_CASE("http_server: with token_for_reads a read needs the token as a mutation does",
+          "[admin]") {
+  HttpServerSettings settings = Fixture::with_token();
+  settings.token_for_reads = true;
+  Fixture f(settings);
+  for (const char* target : {"/api/v1/status", "/api/v1/kv/a", "/text", "/api/v1/export"}) {
+    INFO(target);
+    RawClient raw(f.server.port());
+    raw.send(raw_request("GET", target));
+    const auto without = raw.read_response();
+    REQUIRE(without);
+    CHECK(without->result_int() == 401);
+    CHECK((*without)[http::field::www_authenticate] == "Bearer");
+    CHECK(parsed(without->body()).at("error") ==
+          "this needs \"Authorization: Bearer <admin token>\"");
+    // HEAD is a read too; its refusal is a head alone, so the connection
+    // serves the next request cleanly.
+    raw.send(raw_request("HEAD", target));
+    const auto head = raw.read_response(true);
+    REQUIRE(head);
+    CHECK(head->result_int() == 401);
+    CHECK(raw.pending().empty());
+    raw.send(raw_request("GET", target, std::string("Authorization: Bearer ") + kToken + "\r\n"));
+    const auto next = raw.read_response();
+    REQUIRE(next);
+    CHECK(next->result_int() == 200);
+
+    const auto wrong = f.request(http::verb::get, target, {}, "not-the-token");
+    REQUIRE(wrong.ok());
+    CHECK(wrong->status == 403);
+    CHECK(error_of(*wrong) == "wrong admin token");
+    const auto right = f.request(http::verb::get, target, {}, kToken);
+    REQUIRE(right.ok());
+    CHECK(right->status == 200);
+  }
+  // What holds nothing of the node stays open: the page that asks for the token.
+  const auto page = f.request(http::verb::get, "/page");
+  REQUIRE(page.ok());
+  CHECK(page->status == 200);
+  CHECK(page->body == "<p>page</p>");
+  // Mutations are as before.
+  const auto mutation = f.request(http::verb::post, "/api/v1/echo", "{}");
+  REQUIRE(mutation.ok());
+  CHECK(mutation->status == 401);
+}
+
+TEST_CASE("http_server: without token_for_reads reads are open, a secret read is not", "[admin]") {
+  Fixture f;
+  for (const char* target : {"/api/v1/status", "/text", "/page"}) {
+    INFO(target);
+    const auto reply = f.request(http::verb::get, target);
+    REQUIRE(reply.ok());
+    CHECK(reply->status == 200);
+  }
+  const auto secret = f.request(http::verb::get, "/api/v1/export");
+  REQUIRE(secret.ok());
+  CHECK(secret->status == 401);
+  const auto with_token = f.request(http::verb::get, "/api/v1/export", {}, kToken);
+  REQUIRE(with_token.ok());
+  CHECK(with_token->status == 200);
+
+  // Without a configured token a secret read is off, as mutations are.
+  Fixture no_token(test_settings());
+  const auto off = no_token.request(http::verb::get, "/api/v1/export", {}, kToken);
+  REQUIRE(off.ok());
+  CHECK(off->status == 403);
+  CHECK(error_of(*off) == "this read is disabled: no admin token is configured");
+}
+
+TEST_CASE("http_server: token_for_reads without a token does not start", "[admin]") {
+  boost::asio::io_context io;
+  HttpServerSettings settings = test_settings();
+  settings.token_for_reads = true;
+  HttpServer server(io, settings, quiet());
+  const auto started = server.start();
+  REQUIRE_FALSE(started.ok());
+  CHECK_THAT(started.error().message,
+             Catch::Contains("reads cannot need a token when none is configured"));
 }
 
 TEST_CASE("http_server: a mutation can never be a GET", "[admin]") {

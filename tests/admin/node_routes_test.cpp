@@ -14,9 +14,11 @@
 #include <variant>
 #include <vector>
 
+#include "admin/dashboard.hpp"
 #include "admin/http_client.hpp"
 #include "base/clock.hpp"
 #include "fake_node.hpp"
+#include "gslb/config_versions.hpp"
 #include "gslb/health_records.hpp"
 #include "http_test_support.hpp"
 #include "store/memory_store.hpp"
@@ -30,13 +32,14 @@ namespace {
 constexpr const char* kToken = "node-routes-token";
 
 /// A fake node behind a real server with every route; `cluster` gives the
-/// node a memory store.
+/// node a memory store, `token_for_reads` is admin.require_token_for_reads.
 class Fixture {
  public:
-  explicit Fixture(bool cluster = false) {
+  explicit Fixture(bool cluster = false, bool token_for_reads = false) {
     if (cluster) node_.store_ = &store_;
     HttpServerSettings settings = test::test_settings();
     settings.token = kToken;
+    settings.token_for_reads = token_for_reads;
     server_.emplace(settings, [this](HttpServer& server, boost::asio::io_context& io) {
       // Config validation runs on the server's thread here: the fake is quick.
       add_node_routes(server, node_, io, io);
@@ -50,6 +53,14 @@ class Fixture {
   /// The reply to one request (with the token).
   HttpReply reply(http::verb method, const std::string& target, const std::string& body = "") {
     auto reply = http_request(server_->address(), method, target, body, std::string(kToken));
+    REQUIRE(reply.ok());
+    return std::move(reply).value();
+  }
+
+  /// The reply to one request with `token` (none: no Authorization header).
+  HttpReply reply_with(const std::optional<std::string>& token, http::verb method,
+                       const std::string& target) {
+    auto reply = http_request(server_->address(), method, target, "", token);
     REQUIRE(reply.ok());
     return std::move(reply).value();
   }
@@ -382,4 +393,97 @@ TEST_CASE("node routes: the store's state exported, and imported into another st
   CHECK(alien == 400);
   CHECK_THAT(std::string(alien_body.at("error").as_string()),
              Catch::Contains("not a Meridian store export"));
+}
+
+TEST_CASE("node routes: with require_token_for_reads every read needs the token, the page does not",
+          "[admin][node_routes]") {
+  Fixture f(true, true);
+  f.node_.view_ = some_view();
+  f.node_.config_status_ = gslb::ConfigNodeStatus{};
+  // Every GET route a node in a cluster has (docs/admin-api.md), with a
+  // target that reaches it.
+  const char* reads[] = {"/api/v1/status",
+                         "/api/v1/sites",
+                         "/api/v1/services",
+                         "/api/v1/health/matrix",
+                         "/api/v1/stats",
+                         "/api/v1/explain?name=www.example.test&client=192.0.2.1",
+                         "/api/v1/verdicts",
+                         "/api/v1/overrides",
+                         "/api/v1/events",
+                         "/api/v1/cluster",
+                         "/api/v1/kv",
+                         "/api/v1/kv/note",
+                         "/api/v1/config",
+                         "/api/v1/config/history",
+                         "/api/v1/config/versions/1",
+                         "/api/v1/store/export",
+                         "/metrics"};
+  for (const char* target : reads) {
+    INFO(target);
+    for (const http::verb method : {http::verb::get, http::verb::head}) {
+      const HttpReply without = f.reply_with(std::nullopt, method, target);
+      CHECK(without.status == 401);
+      if (method == http::verb::get)
+        CHECK_THAT(without.body, Catch::Contains("Authorization: Bearer <admin token>"));
+      CHECK(f.reply_with("wrong", method, target).status == 403);
+      // With the token the route answers as it would anyway (404: no such
+      // key or version yet; 503 where the fake has nothing to explain).
+      const unsigned with = f.reply_with(kToken, method, target).status;
+      CHECK(with != 401);
+      CHECK(with != 403);
+    }
+  }
+  // The page and its assets hold nothing of the node: a browser loads them,
+  // then the page asks for the token.
+  for (const DashboardAsset& asset : dashboard_assets()) {
+    INFO(asset.route);
+    CHECK(f.reply_with(std::nullopt, http::verb::get, std::string(asset.route)).status == 200);
+  }
+}
+
+TEST_CASE("node routes: the store export needs the token even when reads do not",
+          "[admin][node_routes]") {
+  Fixture f(true);
+  CHECK(f.reply_with(std::nullopt, http::verb::get, "/api/v1/status").status == 200);
+  CHECK(f.reply_with(std::nullopt, http::verb::get, "/api/v1/kv").status == 200);
+  const HttpReply without = f.reply_with(std::nullopt, http::verb::get, "/api/v1/store/export");
+  CHECK(without.status == 401);
+  CHECK(f.reply_with("wrong", http::verb::get, "/api/v1/store/export").status == 403);
+  CHECK(f.reply_with(kToken, http::verb::get, "/api/v1/store/export").status == 200);
+}
+
+TEST_CASE("node routes: a raw read of a config version shows its secrets redacted",
+          "[admin][node_routes]") {
+  Fixture f(true);
+  gslb::ConfigVersion version;
+  version.number = 1;
+  version.fingerprint = "00000000000000aa";
+  version.author = "tester";
+  version.text =
+      "checks:\n  api: { type: http, headers: { Authorization: \"Bearer s3cret-value\", "
+      "X-Probe: meridian } }\n";
+  f.store_.write_system(
+      store::KvPut{gslb::config_version_key(1), gslb::encode_config_version(version)},
+      [](const store::KvResult&, const std::optional<store::StoreError>& error) {
+        REQUIRE_FALSE(error);
+      });
+  const std::string key = gslb::config_version_key(1);
+  auto [got_status, got] = f.call(http::verb::get, "/api/v1/kv/" + key);
+  REQUIRE(got_status == 200);
+  const std::string value(got.at("value").as_string());
+  CHECK(value.find("s3cret-value") == std::string::npos);
+  CHECK_THAT(value, Catch::Contains("Authorization: \"<redacted>\", X-Probe: meridian"));
+  CHECK_THAT(value, Catch::StartsWith("v1\t1\t"));  // the record's own header line
+
+  auto [scan_status, scan] = f.call(http::verb::get, "/api/v1/kv?prefix=_config/");
+  REQUIRE(scan_status == 200);
+  CHECK(json::serialize(scan).find("s3cret-value") == std::string::npos);
+  CHECK(scan.at("items").as_array()[0].as_object().at("value") == json::value(value));
+
+  // The export, with the token, carries the record as stored: an import
+  // must restore the secret.
+  auto [exported_status, exported] = f.call(http::verb::get, "/api/v1/store/export");
+  REQUIRE(exported_status == 200);
+  CHECK(json::serialize(exported).find("s3cret-value") != std::string::npos);
 }

@@ -84,3 +84,35 @@ TEST_CASE("config admin: the names the API may be reached by", "[main][cluster]"
                                "admin: { listen: \"127.0.0.1:8401\", hosts: [\"a b\"] }")),
       Catch::Contains("admin.hosts[0]: expected a host name of letters, digits, '-' and '.'"));
 }
+
+TEST_CASE("config admin: reads may need the token, which needs a token_file", "[main][cluster]") {
+  const std::string admin = "admin: { listen: \"127.0.0.1:8401\" }";
+  auto plain = parse(cluster_config(), "");
+  REQUIRE(plain.ok());
+  CHECK_FALSE(plain->admin->require_token_for_reads);
+
+  auto guarded = parse(cluster_config(admin,
+                                      "admin: { listen: \"127.0.0.1:8401\", token_file: t, "
+                                      "require_token_for_reads: true }"),
+                       "/etc/meridian");
+  REQUIRE(guarded.ok());
+  CHECK(guarded->admin->require_token_for_reads);
+  CHECK(guarded->admin->token_file == "/etc/meridian/t");
+
+  // Without a token_file there is no token for reads to need: named at the
+  // key, with what would do.
+  CHECK_THAT(errors_of(cluster_config(
+                 admin, "admin: { listen: \"127.0.0.1:8401\", require_token_for_reads: true }")),
+             Catch::Contains(
+                 "test.yaml:2:61: admin.require_token_for_reads: expected false, or a "
+                 "token_file beside it (reads would need the token it holds), found \"true\""));
+  CHECK_THAT(errors_of(cluster_config(
+                 admin, "admin: { listen: \"127.0.0.1:8401\", require_token_for_reads: yes }")),
+             Catch::Contains("admin.require_token_for_reads: expected one of"));
+  auto off = parse(cluster_config(admin,
+                                  "admin: { listen: \"127.0.0.1:8401\", "
+                                  "require_token_for_reads: false }"),
+                   "");
+  REQUIRE(off.ok());
+  CHECK_FALSE(off->admin->require_token_for_reads);
+}

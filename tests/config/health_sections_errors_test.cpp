@@ -94,6 +94,10 @@ const Case kCases[] = {
    "!#$%&'*+-.^_`|~), found \"X Probe\""},
   {"header value with a line break", kWeb, "web: { type: http, headers: { X-Probe: \"a\\r\\nb\" } }",
    "checks.web.headers.X-Probe: expected a header value without line breaks or control characters"},
+  {"secret header value with a line break", kWeb,
+   "web: { type: http, headers: { Authorization: \"Bearer x\\r\\ny\" } }",
+   "test.yaml:23:48: checks.web.headers.Authorization: expected a header value without line breaks "
+   "or control characters, found a value not shown here (Authorization's value is a secret)"},
   {"headers not a map", kWeb, "web: { type: http, headers: [a] }",
    "checks.web.headers: expected a map, found a list"},
   {"body limit zero", kWeb, "web: { type: http, body_limit: 0 }",
@@ -317,4 +321,21 @@ TEST_CASE("config health: limits on lists and text hold at their edges", "[main]
     overrides += "  - { site: us-west, state: drain }\n";  // + the 2 there
   CHECK(errors_of(with("overrides:\n", overrides, kHealthConfig)) ==
         "test.yaml:7:3: overrides: expected a list of overrides (0 to 4096), found 4097 entries");
+}
+
+TEST_CASE("config health: no error quotes a secret header's value", "[main]") {
+  // Errors reach the node's log and the admin API ("error" of a committed
+  // version that does not load on a node).
+  for (const std::string& check :
+       {std::string("web: { type: http, headers: { X-Api-Key: \"k3y-v4lue\\u0001\" } }"),
+        std::string("web: { type: http, headers: { Cookie: \"k3y-v4lue\\n\" } }")}) {
+    INFO(check);
+    const std::string message = errors_of(with(kWeb, check, kHealthConfig));
+    CHECK(message.find("k3y-v4lue") == std::string::npos);
+    CHECK(message.find("a value not shown here") != std::string::npos);
+  }
+  // Other headers are quoted, as every other value is.
+  CHECK(errors_of(
+            with(kWeb, "web: { type: http, headers: { X-Probe: \"pr0be\\n\" } }", kHealthConfig))
+            .find("pr0be") != std::string::npos);
 }

@@ -146,3 +146,40 @@ TEST_CASE("config version: the history is the chain back from the current versio
   versions.erase(2);                                // trimmed: the chain ends there
   CHECK(numbers(config_history(versions, 6, 100)) == std::vector<std::uint64_t>{6, 4});
 }
+
+TEST_CASE("config version: as the API shows it, secrets redacted, the record's header kept",
+          "[cluster][config_version]") {
+  ConfigVersion version = sample();
+  version.text =
+      "checks:\n"
+      "  api: { type: http, headers: { Authorization: 'Bearer s3cret', X-Probe: m } }\n";
+  const std::string redacted =
+      "checks:\n"
+      "  api: { type: http, headers: { Authorization: '<redacted>', X-Probe: m } }\n";
+
+  const ConfigVersion shown = shown_config_version(version);
+  CHECK(shown.text == redacted);
+  ConfigVersion rest = shown;
+  rest.text = version.text;
+  CHECK(rest == version);  // nothing else changes: number, fingerprint, author, ...
+
+  // A raw read of the record: the same header line, the redacted text.
+  const std::string stored = encode_config_version(version);
+  const std::string raw = shown_store_value(config_version_key(42), stored);
+  CHECK(raw.find("s3cret") == std::string::npos);
+  CHECK(raw == stored.substr(0, stored.find('\n') + 1) + redacted);
+  // Under the prefix, a value that is no record may hold anything: withheld.
+  CHECK(shown_store_value("_config/version/junk", "Authorization: Bearer s3cret") == "<redacted>");
+  CHECK(shown_store_value(config_version_key(7), "v9\tfuture format\nsecret") == "<redacted>");
+  // Every other key as it is, the current version's number included.
+  CHECK(shown_store_value("_config/current", "42") == "42");
+  CHECK(shown_store_value("note", "Authorization: Bearer x") == "Authorization: Bearer x");
+  // A record without secrets comes back byte for byte.
+  ConfigVersion no_secrets = sample();
+  no_secrets.text = "sites:\n  a: { lat: 1, lon: 2 }  # comment\n";
+  const std::string plain = encode_config_version(no_secrets);
+  CHECK(shown_store_value(config_version_key(42), plain) == plain);
+  // A text that is not YAML (sample()'s has a tab for indentation) cannot
+  // be searched for secrets: withheld.
+  CHECK(shown_config_version(sample()).text == "<redacted>");
+}

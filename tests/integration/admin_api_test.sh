@@ -7,8 +7,11 @@
 # the wrong method (405), with a bad body (400) and an oversized one (413);
 # unknown paths and versions (404); the limits (431, a trickled head cut
 # off, keep-alive); no CORS; the token in no log and no page; /metrics
-# parsed by the Prometheus client's parser; the CLI over the same API; and a
-# non-loopback admin address without a token refused.
+# parsed by the Prometheus client's parser; the CLI over the same API; a
+# check's Authorization header redacted wherever the API could show it while
+# the probes send it; a node with admin.require_token_for_reads (every read
+# 401 without the token, the dashboard's page open, the CLI with
+# --token-file); and a non-loopback admin address without a token refused.
 #
 #   admin_api_test.sh MERIDIAN_BINARY SOURCE_DIR
 source "$(dirname "$0")/test_lib.sh"
@@ -319,8 +322,137 @@ expect_match "meridian status" "$("$MERIDIAN" status --admin "${admin[ord-1]}")"
 expect_match "meridian explain --admin" \
   "$("$MERIDIAN" explain www.api.test 198.51.100.7 --ecs 81.2.69.0/24 --admin "${admin[nrt-1]}")" "^answer: 192.0.2.1$"
 
-# The token is in no log.
+# ------------------------------------------------- secrets in the config
+# A check with an Authorization header, committed as version 2: every node
+# probes with the real value (the backend answers 401 to anything else and
+# records what it got), while no answer of the API (the version's text, a
+# raw read of its record, the history, the status), no event and no log
+# shows it; only the store export, which needs the token, carries it.
+SECRET="Bearer probe-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+recorder_port=$(pick_port)
+/usr/bin/python3 - 127.0.0.4 "$recorder_port" "$SECRET" "$WORK/recorded-headers" <<'PY' &
+import http.server, sys
+host, port, expected, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+class Recorder(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        got = self.headers.get("Authorization", "")
+        with open(out, "a") as f:
+            f.write(got + "\n")
+        self.send_response(200 if got == expected else 401)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer((host, port), Recorder).serve_forever()
+PY
+backend_pid+=($!)
+cp "$WORK/apply.yaml" "$WORK/secret.yaml"
+sed -i "s|^checks:\$|checks:\n  secured: { type: http, interval: 1s, timeout: 500ms, rise: 1, fall: 2, headers: { Authorization: \"$SECRET\", X-Probe: meridian } }|" \
+  "$WORK/secret.yaml"
+sed -i "s|^    services:\$|    services:\n      vault:\n        check: secured\n        endpoints: [{ address: 192.0.2.44, site: eu, check: { port: $recorder_port, target: 127.0.0.4 } }]|" \
+  "$WORK/secret.yaml"
+expect_match "apply a config with a secret" \
+  "$("$MERIDIAN" config apply "$WORK/secret.yaml" --comment "a secret" --admin "${admin[ord-1]}" --token-file "$WORK/token")" \
+  "^committed version 2$"
+vault_up() {
+  [ "$(curl -s "$A/api/v1/services" | jq -r '.services[] | select(.name == "vault.api.test.") | .endpoints[0] | "\(.usable) \(.cluster_verdict)"')" == "true up" ]
+}
+until_true 20 vault_up && pass || fail "vault's endpoint never came up: the probes did not send the header?"
+expect_eq "every probe sent the real header" "$(sort -u "$WORK/recorded-headers")" "$SECRET"
+expect_eq "vault answers" "$(dig @127.0.0.1 -p "${dns[nrt-1]}" +short +time=1 +tries=1 "vault.$ZONE" A)" 192.0.2.44
+
+expect_request "GET config version 2" 200 GET /api/v1/config/versions/2
+expect_match "version 2: the secret redacted" "$(jq -r .text "$WORK/body")" \
+  '^  secured: \{ .*headers: \{ Authorization: "<redacted>", X-Probe: meridian \} \}$'
+grep -qF "$SECRET" "$WORK/body" && fail "GET /api/v1/config/versions/2 shows the secret" || pass
+"$MERIDIAN" config show 2 --admin "${admin[nrt-1]}" >"$WORK/shown.yaml"
+expect_match "meridian config show: redacted" "$(cat "$WORK/shown.yaml")" 'Authorization: "<redacted>"'
+grep -qF "$SECRET" "$WORK/shown.yaml" && fail "meridian config show shows the secret" || pass
+expect_request "a raw read of the record" 200 GET /api/v1/kv/_config/version/0000000000000002
+expect_match "the record: redacted" "$(jq -r .value "$WORK/body")" 'Authorization: "<redacted>"'
+for path in /api/v1/kv/_config/version/0000000000000002 "/api/v1/kv?prefix=_config/" /api/v1/config/history \
+  /api/v1/config /api/v1/status /api/v1/services /api/v1/health/matrix "/api/v1/events?limit=1000" /metrics; do
+  curl -s "$A$path" | grep -qF "$SECRET" && fail "$path shows the secret" || pass
+done
+# The event log records verdicts and operator actions, never config text:
+# the apply and the new endpoint's verdict are there, the secret is not.
+events=$("$MERIDIAN" events --limit 1000 --admin "${admin[ams-1]}")
+expect_match "events: vault's verdict" "$events" "verdict +127\.0\.0\.4@eu/secured:$recorder_port: up"
+grep -qF "$SECRET" <<<"$events" && fail "meridian events shows the secret" || pass
+expect_request "the store export without the token" 401 GET /api/v1/store/export
+expect_request "the store export with the token" 200 GET /api/v1/store/export "${auth[@]}"
+grep -qF "$SECRET" "$WORK/body" && pass || fail "the export lost the secret (an import could not restore it)"
+# The text read back, applied again, would probe with the marker: refused.
+if "$MERIDIAN" config apply "$WORK/shown.yaml" --admin "${admin[ams-1]}" --token-file "$WORK/token" 2>"$WORK/err"; then
+  fail "a redacted text was committed"
+fi
+expect_match "a redacted text is refused, and why" "$(cat "$WORK/err")" \
+  "shown\.yaml:[0-9]+:[0-9]+: checks\.secured\.headers\.Authorization: expected the real value of Authorization"
+expect_eq "still version 2" "$(curl -s "$A/api/v1/config/history" | jq .current)" 2
+
+# ------------------------------------------- reads that need the token
+# ams-1 restarted with admin.require_token_for_reads: every read answers 401
+# without the token, 403 with a wrong one, as mutations do; the dashboard's
+# page still loads; the CLI reads with --token-file (or -c's token_file).
+code=0
+sed 's/^admin: .*/admin: { listen: "127.0.0.1:18054", require_token_for_reads: true }/' "$WORK/ams-1.yaml" >"$WORK/reads.yaml"
+"$MERIDIAN" check-config "$WORK/reads.yaml" >"$WORK/reads.out" 2>&1 || code=$?
+expect_eq "require_token_for_reads without a token_file: refused" "$code" 1
+expect_match "require_token_for_reads without a token_file: why" "$(cat "$WORK/reads.out")" \
+  "reads.yaml:[0-9]+:[0-9]+: admin.require_token_for_reads: expected false, or a token_file beside it"
+kill "${pid[ams-1]}"
+wait "${pid[ams-1]}" 2>/dev/null || true
+sed -i 's/^admin: { \(.*\) }$/admin: { \1, require_token_for_reads: true }/' "$WORK/ams-1.yaml"
+"$MERIDIAN" check-config "$WORK/ams-1.yaml" >/dev/null && pass || fail "ams-1's config with require_token_for_reads"
+start_node ams-1
+serves_with_token() {
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$A/api/v1/services")" == 200 ] &&
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$A/api/v1/explain?name=www.api.test&client=198.51.100.7")" == 200 ]
+}
+until_true 30 serves_with_token && pass || fail "ams-1 did not come back with require_token_for_reads"
+reads=(/api/v1/status /api/v1/sites /api/v1/services /api/v1/health/matrix /api/v1/stats
+  "/api/v1/explain?name=www.api.test&client=198.51.100.7" /api/v1/verdicts /api/v1/overrides
+  "/api/v1/events?limit=5" /api/v1/cluster "/api/v1/kv?prefix=_config/" /api/v1/kv/_config/current
+  /api/v1/config /api/v1/config/history /api/v1/config/versions/2 /api/v1/store/export /metrics)
+for path in "${reads[@]}"; do
+  expect_request "GET $path without the token" 401 GET "$path"
+  expect_match "GET $path without the token: the challenge" "$(tr -d '\r' <"$WORK/head")" "^WWW-Authenticate: Bearer"
+  expect_eq "HEAD $path without the token" "$(curl -s -I -o /dev/null -w '%{http_code}' "$A$path")" 401
+  expect_request "GET $path with a wrong token" 403 GET "$path" "${wrong[@]}"
+  expect_request "GET $path with the token" 200 GET "$path" "${auth[@]}"
+done
+expect_request "the page without the token" 200 GET /
+for asset in $(grep -o '/assets/[a-z_.-]*' "$WORK/body" | sort -u); do
+  expect_request "GET $asset without the token" 200 GET "$asset"
+done
+expect_request "a mutation without the token, as before" 401 POST /api/v1/overrides "${json[@]}" -d '{"site":"eu","state":"drain"}'
+expect_eq "another node's reads stay open" \
+  "$(curl -s -o /dev/null -w '%{http_code}' "http://${admin[nrt-1]}/api/v1/status")" 200
+# Prometheus sends the token from its scrape config (docs/security.md).
+if parsed=$(curl -s "${auth[@]}" "$A/metrics" | /usr/bin/python3 "$(dirname "$0")/check_metrics.py" meridian_uptime_seconds 2>&1); then
+  pass
+else
+  fail "/metrics with the token: $parsed"
+fi
+expect_match "meridian status --token-file" \
+  "$("$MERIDIAN" status --admin "${admin[ams-1]}" --token-file "$WORK/token")" "^node ams-1 \(site eu\)"
+expect_match "meridian status -c FILE (its token_file)" "$("$MERIDIAN" status -c "$WORK/ams-1.yaml")" "^node ams-1 \(site eu\)"
+if "$MERIDIAN" status --admin "${admin[ams-1]}" >/dev/null 2>"$WORK/err"; then fail "meridian status without the token"; fi
+expect_match "meridian status without the token: why" "$(cat "$WORK/err")" "answered 401: this needs"
+expect_match "meridian explain --token-file" \
+  "$("$MERIDIAN" explain www.api.test 198.51.100.7 --admin "${admin[ams-1]}" --token-file "$WORK/token")" "^answer: "
+expect_match "meridian events --token-file" \
+  "$("$MERIDIAN" events --limit 1000 --admin "${admin[ams-1]}" --token-file "$WORK/token")" "127\.0\.0\.4@eu/secured"
+expect_match "meridian config history --token-file" \
+  "$("$MERIDIAN" config history --admin "${admin[ams-1]}" --token-file "$WORK/token")" "a secret"
+expect_eq "meridian kv get --token-file" \
+  "$("$MERIDIAN" kv get _config/current --admin "${admin[ams-1]}" --token-file "$WORK/token")" 2
+expect_match "meridian cluster status --token-file" \
+  "$("$MERIDIAN" cluster status --admin "${admin[ams-1]}" --token-file "$WORK/token")" "^node ams-1: "
+
+# The token and the check's secret are in no log.
 if grep -qF "$TOKEN" "$WORK"/*.log; then fail "the token is in a log"; else pass; fi
+if grep -qF "$SECRET" "$WORK"/*.log; then fail "the check's secret is in a log"; else pass; fi
 
 # An admin address other hosts can reach needs a token: the config is refused.
 sed 's/^admin: .*/admin: { listen: "0.0.0.0:18053" }/' "$WORK/ams-1.yaml" >"$WORK/open.yaml"

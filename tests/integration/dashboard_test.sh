@@ -7,8 +7,11 @@
 # site's endpoint with the token through the page and waits for its row to
 # show it; this script then checks with dig that every node answers the
 # second site. Then the page restores it and every node must answer the
-# first site again; last, a wrong token, the explain box and a phone-sized
-# screen. Screenshots go to ARTIFACT_DIR (their paths are printed).
+# first site again; then a wrong token, the explain box, the page of a node
+# whose reads need the token (sin-1, restarted with
+# admin.require_token_for_reads: the page asks for the token, refuses a
+# wrong one, shows the node with the right one) and a phone-sized screen.
+# Screenshots go to ARTIFACT_DIR (their paths are printed).
 #
 #   dashboard_test.sh MERIDIAN_BINARY SOURCE_DIR ARTIFACT_DIR
 #
@@ -62,6 +65,15 @@ make_pki "${names[@]}"
 start_three_site_cluster
 
 every_node_answers 192.0.2.1 20 >/dev/null && pass || { fail "the nodes never all answered the first site"; exit 1; }
+# sin-1 serves its reads to token holders only; its page still loads.
+kill "${pid[sin-1]}"
+wait "${pid[sin-1]}" 2>/dev/null || true
+sed -i 's/^admin: { \(.*\) }$/admin: { \1, require_token_for_reads: true }/' "$WORK/sin-1.yaml"
+start_node sin-1
+every_node_answers 192.0.2.1 30 >/dev/null && pass || { fail "sin-1 did not come back"; exit 1; }
+guarded=http://${admin[sin-1]}
+expect_eq "sin-1: reads need the token" "$(curl -s -o /dev/null -w '%{http_code}' "$guarded/api/v1/status")" 401
+expect_eq "sin-1: its page does not" "$(curl -s -o /dev/null -w '%{http_code}' "$guarded/")" 200
 # Some queries, so the query-rate panel has something to draw (20 s at most).
 ( for _ in $(seq 1 100); do for name in "${names[@]}"; do answer "$name" >/dev/null; done; sleep 0.2; done ) &
 backend_pid+=($!)
@@ -81,7 +93,7 @@ rm -f "$ARTIFACTS"/*.png
 mkfifo "$WORK/to-browser" "$WORK/from-browser"
 CHROMIUM=$CHROMIUM node "$BROWSER_DIR/dashboard_test.mjs" --url "$ui/" --token-file "$WORK/token" --out "$ARTIFACTS" \
   --endpoint 192.0.2.1 --sites "$(IFS=,; echo "${sites[*]}")" --endpoints 192.0.2.1,192.0.2.2,192.0.2.3 \
-  --service www.dashboard.test --client 198.51.100.7 <"$WORK/to-browser" >"$WORK/from-browser" &
+  --service www.dashboard.test --client 198.51.100.7 --guarded-url "$guarded/" <"$WORK/to-browser" >"$WORK/from-browser" &
 browser_pid=$!
 exec 7>"$WORK/to-browser" 8<"$WORK/from-browser"
 # next_step EXPECTED: the browser's next line (120 s at most).
@@ -100,7 +112,8 @@ if next_step "STEP drained"; then
   else
     fail "after the drain in the page, not every node answered 192.0.2.2 (fra-1 $(answer fra-1), iad-1 $(answer iad-1), sin-1 $(answer sin-1))"
   fi
-  expect_match "the override, as the CLI sees it" "$("$MERIDIAN" overrides --admin "${admin[sin-1]}")" \
+  expect_match "the override, as the CLI sees it" \
+    "$("$MERIDIAN" overrides --admin "${admin[sin-1]}" --token-file "$WORK/token")" \
     "endpoint 192.0.2.1 +drain .*dashboard-test +browser test"
   echo continue >&7 || true
   if next_step "STEP restored"; then

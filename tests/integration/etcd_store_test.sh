@@ -206,7 +206,7 @@ start_solo solo
 ops config apply "$WORK/solo.yaml" --comment "from the built-in store" --admin "$solo_admin" >/dev/null || fail "config apply on solo"
 ops force-down --site s3 --reason "migrated" --author mover --admin "$solo_admin" >/dev/null || fail "force-down on solo"
 ops kv put operator/note "keep me" --admin "$solo_admin" >/dev/null || fail "kv put on solo"
-"$MERIDIAN" store export --output "$WORK/raft.json" --admin "$solo_admin" 2>"$WORK/err" || fail "export from solo"
+ops store export --output "$WORK/raft.json" --admin "$solo_admin" 2>"$WORK/err" || fail "export from solo"
 expect_match "export says what it took" "$(cat "$WORK/err")" "exported [0-9]+ key\(s\) from the raft store of solo"
 expect_eq "the export's keys" "$(jq -c '[.entries[].key | sub("[0-9]+-solo-.*"; "E") | sub("/[0-9]+$"; "/N")] | unique' "$WORK/raft.json")" \
   '["_config/current","_config/version/N","_events/E","_ops/override/site/s3","operator/note"]'
@@ -233,7 +233,7 @@ expect_eq "the imported config version is served" "$(ops config status --json --
 expect_match "its history came along" "$(ops config history --admin "${admin[n1]}")" "from the built-in store"
 expect_eq "the stream's events were replaced" "$("$MERIDIAN" events --limit 1000 --admin "${admin[n1]}" | grep -c 'stream' || true)" 0
 # And back: from etcd into a fresh built-in store.
-"$MERIDIAN" store export --output "$WORK/etcd.json" --admin "${admin[n1]}" 2>/dev/null || fail "export from etcd"
+ops store export --output "$WORK/etcd.json" --admin "${admin[n1]}" 2>/dev/null || fail "export from etcd"
 write_solo solo2
 start_solo solo2
 expect_match "import into a fresh built-in store" "$(ops store import "$WORK/etcd.json" --admin "$solo_admin")" "^imported [0-9]+ key\(s\)"

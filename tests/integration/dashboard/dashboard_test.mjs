@@ -4,6 +4,11 @@
 //
 //   node dashboard_test.mjs --url http://ADMIN/ --token-file FILE --out DIR
 //        --endpoint ADDR --sites a,b,c --endpoints x,y,z --service NAME --client IP
+//        [--guarded-url http://ADMIN2/]
+//
+// --guarded-url is a node with admin.require_token_for_reads: its page
+// must load, show nothing of the node, ask for the token, refuse a wrong
+// one and show everything once given the right one.
 //
 // Protocol with the shell (stdout, one line each; everything else goes to
 // stderr): "STEP drained" after the endpoint shows drained, "STEP restored"
@@ -128,6 +133,7 @@ try {
   await until(page.locator("#matrix td.cell").first(), "the health matrix");
   await until(page.locator("#events li[data-id]").first(), "an event");
   check(/live/.test(await page.locator("#live").textContent()), "the page says it is live");
+  check(!(await page.locator("#unlock").isVisible()), "no token asked where reads are open");
   const columns = await page.locator("main > .column").evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect().x));
   check(columns.length === 2 && columns[1] > columns[0] + 300, `two columns on a laptop (${columns})`);
   await page.waitForTimeout(500);  // let the map and the chart settle
@@ -187,6 +193,42 @@ try {
   await until(page.locator("#explain-out").filter({ hasText: "service: " + args.service }), "the explain trace");
   await page.locator("#explain-out").scrollIntoViewIfNeeded();
   await shot("6-explain");
+
+  if (args["guarded-url"]) {
+    // A node whose reads need the token: the page loads, says so, and asks.
+    const guarded = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const locked = await guarded.newPage();
+    locked.setDefaultTimeout(15000);
+    locked.on("pageerror", (error) => problems.push(`page error (guarded node): ${error.message}`));
+    locked.on("request", (request) => {
+      if (request.url().includes(token)) problems.push("the token in a request URL (guarded node)");
+    });
+    const opened = await locked.goto(args["guarded-url"]);
+    check(opened.ok(), `GET / of the guarded node answered ${opened.status()}`);
+    await locked.locator("#unlock").waitFor();
+    check(/needs the admin token/.test(await locked.locator("#live").textContent()), "the page says why it is empty");
+    check(await locked.locator("tr[data-endpoint]").count() === 0, "no endpoint shown without the token");
+    await shot("8-token-asked", locked);
+    const submit = locked.locator("#unlock button[type=submit]");
+    await locked.locator("#unlock-token").fill("not-the-token");
+    await submit.click();
+    await locked.locator("#unlock-error").filter({ hasText: "refused" }).waitFor();
+    check(await locked.locator("#unlock-token").inputValue() === "", "the field is emptied after a try");
+    check(await locked.locator("tr[data-endpoint]").count() === 0, "still nothing shown after a wrong token");
+    await locked.locator("#unlock-token").fill(token);
+    await submit.click();
+    await locked.locator("#unlock").waitFor({ state: "hidden" });
+    for (const address of endpoints) {
+      await locked.locator(`tr[data-endpoint="${address}"][data-usable="true"]`).waitFor();
+    }
+    await locked.locator("#events li[data-id]").first().waitFor();
+    check(/live/.test(await locked.locator("#live").textContent()), "the guarded page is live with the token");
+    check(await locked.locator("#unlock-token").inputValue() === "", "the token left the field");
+    check(!(await locked.content()).includes(token), "the token is not in the guarded page");
+    await shot("9-token-accepted", locked);
+    await guarded.close();
+    log("the guarded node's page asked for the token and showed the node with it");
+  }
 
   check(problems.length === 0, "the page misbehaved:\n  " + problems.join("\n  "));
   check(requests.some((url) => url.endsWith("/api/v1/overrides")), "the page posted the overrides");
