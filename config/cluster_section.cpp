@@ -135,7 +135,10 @@ void read_cluster(const Context& context, const Field& field, const NodeSettings
 }
 
 void read_admin(const Context& context, const Field& field, AdminSettings& admin) {
-  MapReader reader(context.diag, field, {"listen", "token_file", "hosts"});
+  MapReader reader(context.diag, field,
+                   {"listen", "token_file", "hosts",
+                    // Per-client limits (docs/security.md):
+                    "max_connections_per_client"});
   if (!reader.ok()) return;
   admin.source = location_of(context.diag, field);
   auto listen = reader.optional("listen");
@@ -161,6 +164,12 @@ void read_admin(const Context& context, const Field& field, AdminSettings& admin
         }
         admin.hosts.push_back(std::move(*name));
       }
+    }
+  }
+  if (auto per_client = reader.optional("max_connections_per_client")) {
+    if (auto value = read_integer(context.diag, *per_client, 1,
+                                  config_limits::kMaxAdminConnectionsPerClient)) {
+      admin.max_connections_per_client = static_cast<std::uint32_t>(*value);
     }
   }
   if (admin.token_file.empty() && !admin.listen.address.is_loopback()) {

@@ -53,6 +53,7 @@ Result<admin::HttpServerSettings> admin_settings(const AdminSettings& settings) 
   admin::HttpServerSettings out;
   out.listen = settings.listen;
   out.host_names = settings.hosts;
+  out.max_connections_per_client = settings.max_connections_per_client;
   if (!settings.token_file.empty()) {
     auto text = read_text_file(settings.token_file);
     if (!text) return text.error();
@@ -100,6 +101,11 @@ class NodeAdapter final : public gslb::NodeApi {
     return gslb::sum_query_stats(workers, &parts_.stats_slots);
   }
   std::uint32_t tcp_connections() const override { return parts_.tcp.open_connections(); }
+  gslb::TcpLimitStats tcp_limits() const override {
+    const dns::TcpLimitCounters& counters = parts_.tcp.limit_counters();
+    return gslb::TcpLimitStats{parts_.tcp.client_networks(), counters.refused_client_limit,
+                               counters.refused_server_limit, counters.evicted};
+  }
   std::variant<gslb::CurrentExplanation, gslb::ExplainError> explain(
       const gslb::ExplainQuery& query) const override {
     return gslb::explain_current(parts_.config.load(), parts_.table.load(), query);
@@ -163,7 +169,8 @@ int run_node(const NodeOptions& options) {
   dns::UdpServer udp(answerer, slot, logger);
   dns::TcpServer tcp(io, answerer, slot,
                      dns::TcpSettings{config->dns.tcp_idle_timeout, config->dns.tcp_max_connections,
-                                      config->dns.max_tcp_queries_per_connection},
+                                      config->dns.max_tcp_queries_per_connection,
+                                      config->dns.tcp_max_connections_per_client},
                      logger);
   bool health_stopped = false;
   auto stop_health = [&] {
