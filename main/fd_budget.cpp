@@ -58,7 +58,10 @@ Result<void> check_fd_budget(const FdBudget& budget, std::uint64_t limit) {
   if (limit == FdLimit::kUnlimited || total <= limit) return {};
   std::string items;
   for (const FdBudgetItem& item : budget.items) {
-    items += "\n  " + std::to_string(item.descriptors) + "  " + item.what;
+    std::string count = std::to_string(item.descriptors);
+    // Right-aligned, so that the column adds up at a glance.
+    if (count.size() < 6) count.insert(0, 6 - count.size(), ' ');
+    items += "\n  " + count + "  " + item.what;
   }
   const std::uint64_t excess = total - limit;
   std::string advice = "raise the open-file limit to at least " + std::to_string(total) +

@@ -64,7 +64,7 @@ TEST_CASE("fd budget: a config that does not fit is refused with the numbers and
   CHECK_THAT(message, Catch::Contains("the open-file limit (RLIMIT_NOFILE) is " +
                                       std::to_string(total - 1) + ", but this config may need " +
                                       std::to_string(total) + " descriptors"));
-  CHECK_THAT(message, Catch::Contains("1000  DNS TCP connections (dns.tcp_max_connections)"));
+  CHECK_THAT(message, Catch::Contains("\n    1000  DNS TCP connections (dns.tcp_max_connections)"));
   CHECK_THAT(message, Catch::Contains("lower dns.tcp_max_connections to at most 999"));
   CHECK_THAT(message, Catch::Contains("LimitNOFILE="));
 
