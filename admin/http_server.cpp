@@ -26,6 +26,7 @@
 #include <boost/beast/http/write.hpp>
 #include <exception>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -34,6 +35,7 @@
 #include "admin/host_check.hpp"
 #include "admin/router.hpp"
 #include "admin/url.hpp"
+#include "base/assert.hpp"
 #include "net/socket_deadline.hpp"
 
 namespace meridian::admin {
@@ -134,6 +136,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     /// start of a pipelined next request.
     beast::flat_buffer buffer;
     std::string peer;
+    std::string client;                  ///< the peer's address alone, the key of per_client
     std::shared_ptr<Exchange> exchange;  ///< the request at its handler, if any
   };
 
@@ -152,6 +155,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   tcp::acceptor acceptor;
   std::shared_ptr<Gate> gate;
   std::set<Connection*> connections;
+  /// Open connections by client address (Connection::client); no zeros.
+  std::map<std::string, std::size_t> per_client;
   HttpServerCounters counters;
   SocketAddress bound;
   bool started = false;
@@ -177,9 +182,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     const std::string where = settings.listen.to_string();
     if (settings.max_header_bytes == 0 ||
         settings.max_header_bytes > std::numeric_limits<std::uint32_t>::max() ||
-        settings.max_connections == 0 || settings.header_timeout.count() <= 0 ||
-        settings.body_timeout.count() <= 0 || settings.idle_timeout.count() <= 0 ||
-        settings.response_timeout.count() <= 0) {
+        settings.max_connections == 0 || settings.max_connections_per_client == 0 ||
+        settings.header_timeout.count() <= 0 || settings.body_timeout.count() <= 0 ||
+        settings.idle_timeout.count() <= 0 || settings.response_timeout.count() <= 0) {
       return fail("admin API on ", where,
                   ": max_header_bytes, max_connections and the timeouts must be positive");
     }
@@ -250,14 +255,28 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         self->logger.debug(kComponent, "connection limit reached; closing a new connection");
         continue;  // the socket closes as it leaves scope
       }
+      error_code remote_error;
+      const auto remote = socket.remote_endpoint(remote_error);
+      if (remote_error) continue;  // reset before we got to it
+      const SocketAddress peer = from_asio(remote);
+      std::string client = peer.address.unmapped().to_string();
+      if (const auto held = self->per_client.find(client);
+          held != self->per_client.end() &&
+          held->second >= self->settings.max_connections_per_client) {
+        ++self->counters.refused_client_limit;
+        if (self->logger.enabled(LogLevel::debug))
+          self->logger.debug(kComponent,
+                             "per-client limit reached; closing a connection from " + client);
+        continue;  // the socket closes as it leaves scope
+      }
       auto connection =
           std::make_shared<Connection>(std::move(socket), self->settings.max_header_bytes);
-      error_code ignored;
-      const auto remote = connection->socket.remote_endpoint(ignored);
-      connection->peer = from_asio(remote).to_string();
+      connection->peer = peer.to_string();
+      connection->client = std::move(client);
       // Counted here, not when the coroutine starts, so that a burst of
-      // accepts cannot overshoot the cap.
+      // accepts cannot overshoot the caps.
       self->connections.insert(connection.get());
+      ++self->per_client[connection->client];
       ++self->counters.accepted;
       asio::co_spawn(self->io, serve(self, std::move(connection)),
                      self->completion("a connection"));
@@ -270,7 +289,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     struct Forget {
       Impl& impl;
       Connection* connection;
-      ~Forget() { impl.connections.erase(connection); }
+      ~Forget() {
+        impl.connections.erase(connection);
+        const auto held = impl.per_client.find(connection->client);
+        MERIDIAN_ASSERT(held != impl.per_client.end() && held->second > 0,
+                        "a connection its client is not counted for");
+        if (--held->second == 0) impl.per_client.erase(held);
+      }
     } forget{*self, &c};
 
     // The first request's head is due header_timeout after the accept, so

@@ -89,6 +89,14 @@ struct HttpServerSettings {
   std::chrono::milliseconds response_timeout{30000};
   /// Concurrent connections; more are closed right after accept.
   std::size_t max_connections = 256;
+  /// Concurrent connections of one client address (an IPv4-mapped IPv6
+  /// address counts as IPv4); more are closed right after accept, before
+  /// anything is read, so that one client cannot take every slot. Closed
+  /// rather than answered 429: an answer would first need the request head,
+  /// read under header_timeout while holding the very slot being refused,
+  /// and browsers open at most six connections per host, so only a client
+  /// that is not a browser (a script, a flood) ever meets this cap.
+  std::size_t max_connections_per_client = 16;
   /// Names the Host header may carry besides IP addresses and localhost
   /// (admin/host_check.hpp: DNS rebinding); others are answered 403.
   std::vector<std::string> host_names;
@@ -176,6 +184,9 @@ class Responder {
 struct HttpServerCounters {
   std::uint64_t accepted = 0;  ///< connections served
   std::uint64_t refused = 0;   ///< connections closed at accept (max_connections)
+  /// Connections closed at accept because their client address held
+  /// max_connections_per_client.
+  std::uint64_t refused_client_limit = 0;
   std::uint64_t requests = 0;  ///< responses written, whatever their status
   std::uint64_t timeouts = 0;  ///< connections closed by a header, body, write or response timeout
 };

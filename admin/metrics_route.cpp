@@ -123,6 +123,33 @@ void write_dns(PrometheusWriter& out, const gslb::NodeApi& node) {
                 dns.by_site);
   out.family("meridian_dns_tcp_connections", MetricType::gauge, "Open DNS TCP connections.");
   out.sample("meridian_dns_tcp_connections", {}, node.tcp_connections());
+  const gslb::TcpLimitStats limits = node.tcp_limits();
+  out.family("meridian_dns_tcp_client_networks", MetricType::gauge,
+             "Client networks (IPv4 /24, IPv6 /56) holding DNS TCP connections.");
+  out.sample("meridian_dns_tcp_client_networks", {}, static_cast<double>(limits.client_networks));
+  out.family("meridian_dns_tcp_connections_refused_total", MetricType::counter,
+             "DNS TCP connections closed at accept: the client network's cap (client_limit) or "
+             "the server's, with nothing idle to evict (server_limit).");
+  out.sample("meridian_dns_tcp_connections_refused_total", {{"reason", "client_limit"}},
+             static_cast<double>(limits.refused_client_limit));
+  out.sample("meridian_dns_tcp_connections_refused_total", {{"reason", "server_limit"}},
+             static_cast<double>(limits.refused_server_limit));
+  out.family("meridian_dns_tcp_connections_evicted_total", MetricType::counter,
+             "Idle DNS TCP connections closed to make room at tcp_max_connections.");
+  out.sample("meridian_dns_tcp_connections_evicted_total", {}, static_cast<double>(limits.evicted));
+}
+
+void write_admin(PrometheusWriter& out, const HttpServerCounters& admin,
+                 std::size_t open_connections) {
+  out.family("meridian_admin_connections", MetricType::gauge, "Open admin API connections.");
+  out.sample("meridian_admin_connections", {}, static_cast<double>(open_connections));
+  out.family("meridian_admin_connections_refused_total", MetricType::counter,
+             "Admin API connections closed at accept: the client address's cap (client_limit) "
+             "or the server's (server_limit).");
+  out.sample("meridian_admin_connections_refused_total", {{"reason", "client_limit"}},
+             static_cast<double>(admin.refused_client_limit));
+  out.sample("meridian_admin_connections_refused_total", {{"reason", "server_limit"}},
+             static_cast<double>(admin.refused));
 }
 
 void write_health(PrometheusWriter& out, const gslb::NodeView& view) {
@@ -194,15 +221,33 @@ void write_store(PrometheusWriter& out, const store::StoreStatus& store) {
              "Writes this member proposed that did not commit (leadership changed, or timed out).");
   out.sample("meridian_raft_proposals_failed_total", {},
              static_cast<double>(store.proposal_latency.failed));
+  if (store.backend != "raft") return;
+  const store::TransportCounters& transport = store.transport;
+  out.family("meridian_cluster_connections_refused_total", MetricType::counter,
+             "Incoming peer connections closed by a cap: the source address's handshakes "
+             "(handshake_limit), the authenticated peer's connections (peer_limit, the oldest "
+             "closed), all incoming connections (server_limit).");
+  out.sample("meridian_cluster_connections_refused_total", {{"reason", "handshake_limit"}},
+             static_cast<double>(transport.refused_handshake_limit));
+  out.sample("meridian_cluster_connections_refused_total", {{"reason", "peer_limit"}},
+             static_cast<double>(transport.closed_peer_limit));
+  out.sample("meridian_cluster_connections_refused_total", {{"reason", "server_limit"}},
+             static_cast<double>(transport.refused_server_limit));
+  out.family("meridian_cluster_handshake_timeouts_total", MetricType::counter,
+             "Incoming peer connections closed because the TLS handshake and hello did not "
+             "finish within the handshake timeout.");
+  out.sample("meridian_cluster_handshake_timeouts_total", {},
+             static_cast<double>(transport.handshake_timeouts));
 }
 
 }  // namespace
 
-std::string render_metrics(const gslb::NodeApi& node) {
+std::string render_metrics(const gslb::NodeApi& node, const HttpServer* admin) {
   PrometheusWriter out;
   write_identity(out, node);
   write_process(out, node);
   write_dns(out, node);
+  if (admin != nullptr) write_admin(out, admin->counters(), admin->open_connections());
   if (const auto view = node.current_view()) write_health(out, *view);
   if (const store::ReplicatedStore* store = node.store()) write_store(out, store->status());
   return std::move(out).text();
@@ -210,12 +255,12 @@ std::string render_metrics(const gslb::NodeApi& node) {
 
 void add_metrics_route(HttpServer& server, gslb::NodeApi& node, boost::asio::io_context& io) {
   server.route(http::verb::get, "/metrics", Access::read,
-               [&node, &io](const HttpRequest&, Responder respond) {
+               [&node, &io, &server](const HttpRequest&, Responder respond) {
                  answer_when_fresh(node, io, std::move(respond),
-                                   [&node](const std::shared_ptr<const gslb::NodeView>&) {
+                                   [&node, &server](const std::shared_ptr<const gslb::NodeView>&) {
                                      HttpResponse response;
                                      response.content_type = std::string(kPrometheusContentType);
-                                     response.body = render_metrics(node);
+                                     response.body = render_metrics(node, &server);
                                      return response;
                                    });
                });

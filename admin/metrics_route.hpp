@@ -10,10 +10,13 @@
 //   virtual memory, open fds, CPU, start time), meridian_dns_* (queries,
 //   responses by rcode, dropped, truncated, ECS queries, service answers,
 //   fail open, fail closed, queries by type, by zone, answers by service and
-//   by site, TCP connections), then with a status view meridian_probes_total,
+//   by site, TCP connections and what the TCP connection caps did), then
+//   with the admin server meridian_admin_* (open connections, refused),
+//   then with a status view meridian_probes_total,
 //   meridian_probe_duration_seconds, meridian_endpoint_usable,
 //   meridian_site_usable_endpoints, meridian_health_fallback,
-//   meridian_verdict_changes_total, then in a cluster meridian_raft_*.
+//   meridian_verdict_changes_total, then in a cluster meridian_raft_* and,
+//   on the built-in store, meridian_cluster_* (the peer transport's caps).
 
 #include <boost/asio/io_context.hpp>
 #include <string>
@@ -28,7 +31,8 @@ namespace meridian::admin {
 void add_metrics_route(HttpServer& server, gslb::NodeApi& node, boost::asio::io_context& io);
 
 /// The body of GET /metrics. On the admin server's thread (it counts the
-/// DNS TCP connections).
-std::string render_metrics(const gslb::NodeApi& node);
+/// DNS TCP connections). `admin`: the server whose connection counts are
+/// included (none when null).
+std::string render_metrics(const gslb::NodeApi& node, const HttpServer* admin = nullptr);
 
 }  // namespace meridian::admin

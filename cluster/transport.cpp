@@ -180,6 +180,11 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   std::mt19937_64 random;
   std::map<NodeId, std::shared_ptr<Peer>> peers;
   std::set<tcp::socket*> incoming;
+  /// Incoming connections still in their handshake, by source address
+  /// (text, IPv4 when mapped); no zeros.
+  std::map<std::string, std::size_t> handshaking;
+  /// Authenticated incoming connections by peer, oldest first.
+  std::map<NodeId, std::deque<tcp::socket*>> by_peer;
   TransportCounters counters;
   SocketAddress bound;
   bool started = false;
@@ -243,6 +248,10 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     if (started || stopped) return fail("transport on ", where, ": already started or stopped");
     if (auto valid = validate_node_name(settings.self_name); !valid) {
       return fail("transport on ", where, ": ", valid.error().message);
+    }
+    if (settings.max_incoming_connections == 0 || settings.max_handshakes_per_address == 0 ||
+        settings.max_connections_per_peer == 0) {
+      return fail("transport on ", where, ": the connection caps must be at least 1");
     }
     if (auto loaded = load_tls(server_tls, true); !loaded)
       return fail("transport on ", where, ": ", loaded.error().message);
@@ -620,13 +629,64 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);  // see connect
       if (self->incoming.size() >= self->settings.max_incoming_connections) {
-        ++self->counters.rejected_handshakes;
+        ++self->counters.refused_server_limit;
         self->logger.warn(kComponent, "too many incoming connections; closing one");
         continue;  // the socket closes as it leaves scope
       }
-      asio::co_spawn(self->io, serve(self, std::move(socket)),
+      error_code remote_error;
+      const auto remote = socket.remote_endpoint(remote_error);
+      if (remote_error) continue;  // reset before we got to it
+      std::string source = from_asio(remote).address.unmapped().to_string();
+      if (const auto held = self->handshaking.find(source);
+          held != self->handshaking.end() &&
+          held->second >= self->settings.max_handshakes_per_address) {
+        ++self->counters.refused_handshake_limit;
+        // Debug only: a flood of these would flood the log too.
+        self->logger.debug(kComponent, "closing a connection from " + source + ": it has " +
+                                           std::to_string(held->second) +
+                                           " handshakes in progress already");
+        continue;
+      }
+      // Counted here, not when the coroutine starts, so that a burst of
+      // accepts cannot overshoot the cap.
+      ++self->handshaking[source];
+      asio::co_spawn(self->io, serve(self, std::move(socket), std::move(source)),
                      self->completion("an incoming connection"));
     }
+  }
+
+  /// The connection from `source` is no longer in its handshake.
+  void handshake_over(const std::string& source) {
+    const auto held = handshaking.find(source);
+    MERIDIAN_ASSERT(held != handshaking.end() && held->second > 0,
+                    "a handshake its source address is not counted for");
+    if (--held->second == 0) handshaking.erase(held);
+  }
+
+  /// Counts `socket` as an authenticated connection of `peer`, closing the
+  /// peer's oldest when it holds more than max_connections_per_peer.
+  void authenticated(NodeId peer, tcp::socket* socket, const std::string& where) {
+    std::deque<tcp::socket*>& held = by_peer[peer];
+    held.push_back(socket);
+    while (held.size() > settings.max_connections_per_peer) {
+      tcp::socket* oldest = held.front();
+      held.pop_front();
+      ++counters.closed_peer_limit;
+      logger.warn(kComponent, where + " holds more than " +
+                                  std::to_string(settings.max_connections_per_peer) +
+                                  " connections; closing its oldest");
+      // Its coroutine sees the read fail and ends; the new one is served.
+      error_code ignored;
+      oldest->close(ignored);
+    }
+  }
+
+  /// `socket` of `peer` closed (a no-op when it was closed as the oldest).
+  void unauthenticated(NodeId peer, tcp::socket* socket) {
+    const auto it = by_peer.find(peer);
+    if (it == by_peer.end()) return;
+    std::erase(it->second, socket);
+    if (it->second.empty()) by_peer.erase(it);
   }
 
   void reject(const std::string& where, const std::string& why) {
@@ -641,6 +701,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
                                                            const std::string& where) {
     watchdog.arm(settings.handshake_timeout);
     if (auto [error] = co_await stream.async_handshake(ssl::stream_base::server, kTuple); error) {
+      if (!stopped && watchdog.expired()) ++counters.handshake_timeouts;
       if (!stopped)
         reject(where, watchdog.expired()
                           ? "TLS handshake timed out"
@@ -649,6 +710,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     }
     std::string header(kHelloHeaderBytes, '\0');
     if (auto [error, n] = co_await asio::async_read(stream, asio::buffer(header), kTuple); error) {
+      if (!stopped && watchdog.expired()) ++counters.handshake_timeouts;
       if (!stopped)
         reject(where,
                watchdog.expired() ? "no hello in time" : "reading hello: " + error.message());
@@ -661,6 +723,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     }
     std::string name(length, '\0');
     if (auto [error, n] = co_await asio::async_read(stream, asio::buffer(name), kTuple); error) {
+      if (!stopped && watchdog.expired()) ++counters.handshake_timeouts;
       if (!stopped)
         reject(where,
                watchdog.expired() ? "no hello in time" : "reading hello: " + error.message());
@@ -680,25 +743,40 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     co_return name;
   }
 
-  static asio::awaitable<void> serve(std::shared_ptr<Impl> self, tcp::socket socket) {
+  /// One incoming connection from `source` (its address, counted in
+  /// `handshaking` by the accept loop).
+  static asio::awaitable<void> serve(std::shared_ptr<Impl> self, tcp::socket socket,
+                                     std::string source) {
     error_code ignored;
     const auto remote = socket.remote_endpoint(ignored);
     std::string where = remote.address().to_string() + ":" + std::to_string(remote.port());
     TlsStream stream(std::move(socket), self->server_tls);
     tcp::socket* const raw = &stream.next_layer();
     self->incoming.insert(raw);
+    // Undoes what this connection is counted in, whichever way it ends.
     struct Forget {
       Impl& impl;
       tcp::socket* raw;
-      ~Forget() { impl.incoming.erase(raw); }
-    } forget{*self, raw};
+      const std::string& source;
+      bool handshaking = true;
+      std::optional<NodeId> peer;
+      ~Forget() {
+        impl.incoming.erase(raw);
+        if (handshaking) impl.handshake_over(source);
+        if (peer) impl.unauthenticated(*peer, raw);
+      }
+    } forget{*self, raw, source};
     net::SocketDeadline watchdog(stream.next_layer(), net::OnExpiry::close);
 
     const std::optional<std::string> name = co_await self->authenticate(stream, watchdog, where);
+    forget.handshaking = false;
+    self->handshake_over(source);
     if (!name) co_return;
     const NodeId peer_id = node_id_of(*name);
     where = "node " + *name + " at " + where;
     self->logger.info(kComponent, "accepted " + where);
+    forget.peer = peer_id;
+    self->authenticated(peer_id, raw, where);
 
     SnapshotAssembler assembler(self->settings.max_snapshot_bytes);
     // Bytes received and not yet delivered. Every whole frame in it is

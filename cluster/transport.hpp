@@ -32,7 +32,21 @@
 // from the cluster CA (under handshake_timeout) -> hello, whose name must be
 // a valid node name that the certificate names -> frames, each read under
 // idle_timeout. A peer that fails any of this is refused before a frame is
-// read (rejected_handshakes). A bad frame (oversized, garbage, wrong
+// read (rejected_handshakes; handshake_timeouts when the time ran out).
+//
+// Caps on incoming connections, each closing at once and counted:
+//   - all of them: max_incoming_connections; more are closed at accept
+//     (refused_server_limit);
+//   - not yet authenticated, per source address: max_handshakes_per_address;
+//     more are closed at accept (refused_handshake_limit), so a host without
+//     a certificate cannot hold the transport's slots with handshakes it
+//     never finishes (each is cut off at handshake_timeout anyway);
+//   - authenticated, per peer name: max_connections_per_peer; one more
+//     closes that peer's OLDEST connection (closed_peer_limit). A node opens
+//     one connection to each peer, so more than one means leftovers of a
+//     broken connection (the new one is the live one) or a certificate
+//     holder opening many: either way the peer keeps at most the cap.
+// Addresses count as IPv4 when IPv4-mapped. A bad frame (oversized, garbage, wrong
 // version), a snapshot chunk out of order or inconsistent with its first
 // chunk, or a snapshot over max_snapshot_bytes counts bad_frames and closes
 // the connection. Chunks are reassembled per connection into one snapshot
@@ -85,6 +99,12 @@ struct TransportSettings {
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{5000};
   std::size_t max_incoming_connections = 64;  ///< concurrent; more are closed at accept
+  /// Concurrent unauthenticated incoming connections (TLS handshake or hello
+  /// in progress) of one source address; more are closed at accept.
+  std::size_t max_handshakes_per_address = 8;
+  /// Concurrent authenticated incoming connections of one peer name; one
+  /// more closes the peer's oldest.
+  std::size_t max_connections_per_peer = 4;
 };
 
 using store::TransportCounters;  // store/replicated_store.hpp: the counts, as the store's status

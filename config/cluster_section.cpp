@@ -136,7 +136,9 @@ void read_cluster(const Context& context, const Field& field, const NodeSettings
 
 void read_admin(const Context& context, const Field& field, AdminSettings& admin) {
   MapReader reader(context.diag, field,
-                   {"listen", "token_file", "hosts", "require_token_for_reads"});
+                   {"listen", "token_file", "hosts", "require_token_for_reads",
+                    // Per-client limits (docs/security.md):
+                    "max_connections_per_client"});
   if (!reader.ok()) return;
   admin.source = location_of(context.diag, field);
   auto listen = reader.optional("listen");
@@ -173,6 +175,12 @@ void read_admin(const Context& context, const Field& field, AdminSettings& admin
     // The only token reads could need is the one token_file holds.
     report_expected(context.diag, *for_reads,
                     "false, or a token_file beside it (reads would need the token it holds)");
+  }
+  if (auto per_client = reader.optional("max_connections_per_client")) {
+    if (auto value = read_integer(context.diag, *per_client, 1,
+                                  config_limits::kMaxAdminConnectionsPerClient)) {
+      admin.max_connections_per_client = static_cast<std::uint32_t>(*value);
+    }
   }
   if (admin.token_file.empty() && !admin.listen.address.is_loopback()) {
     report_expected(

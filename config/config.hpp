@@ -16,6 +16,7 @@
 //     udp_payload: 1232                   # 512..4096
 //     tcp_idle_timeout: 10s               # 100ms..1h
 //     tcp_max_connections: 1000           # 1..100000
+//     tcp_max_connections_per_client: 64  # 1..100000, per client /24 or /56
 //     max_tcp_queries_per_connection: 100 # 1..65535
 //     nsid: fra-1                         # optional, 1..128 bytes
 //     rrl:                                # response rate limiting (UDP)
@@ -32,6 +33,7 @@
 //     token_file: FILE                    # bearer token for mutations
 //     hosts: [meridian.example.net]       # names it is reached by (IPs, localhost always)
 //     require_token_for_reads: false      # true: reads need the token too (needs token_file)
+//     max_connections_per_client: 16      # 1..256, per client address
 //   cluster: # optional: join the consensus store; needs node.data_dir and
 //            # a node.id of a-z, 0-9 and '-' (it names the certificate)
 //     listen: "0.0.0.0:7400"
@@ -144,6 +146,9 @@ inline constexpr std::chrono::milliseconds kMinTcpIdleTimeout{100};
 inline constexpr std::chrono::milliseconds kMaxTcpIdleTimeout{3'600'000};
 inline constexpr std::uint32_t kMaxTcpConnections = 100'000;
 inline constexpr std::uint32_t kMaxTcpQueriesPerConnection = 65'535;
+/// admin.max_connections_per_client: the admin server's own total cap
+/// (admin/http_server.hpp HttpServerSettings::max_connections).
+inline constexpr std::uint32_t kMaxAdminConnectionsPerClient = 256;
 inline constexpr std::size_t kMaxNsidBytes = 128;
 inline constexpr std::uint32_t kMaxTtl = 2'147'483'647;  ///< RFC 2181 8
 inline constexpr std::uint32_t kMaxServiceTtl = 86'400;
@@ -222,6 +227,9 @@ struct DnsSettings {
   std::chrono::milliseconds tcp_idle_timeout{10'000};
   std::uint32_t tcp_max_connections = 1000;
   std::uint32_t max_tcp_queries_per_connection = 100;
+  /// Concurrent TCP connections of one client network (an IPv4 /24, an
+  /// IPv6 /56: dns/tcp_connection_table.hpp); more are closed at once.
+  std::uint32_t tcp_max_connections_per_client = 64;
   /// Returned in the NSID option when a query asks for it (RFC 5001); empty:
   /// NSID is not answered.
   std::string nsid;
@@ -408,6 +416,8 @@ struct AdminSettings {
   /// Every read route but the dashboard's page and assets needs the token
   /// too (the JSON API, /metrics). Only with a token_file.
   bool require_token_for_reads = false;
+  /// Concurrent connections of one client address; more are closed at once.
+  std::uint32_t max_connections_per_client = 16;
   SourceLocation source;
 };
 

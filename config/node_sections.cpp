@@ -198,7 +198,9 @@ void read_dns(const Context& context, const Field& field, DnsSettings& dns) {
   namespace limits = config_limits;
   MapReader reader(context.diag, field,
                    {"listen", "threads", "udp_payload", "tcp_idle_timeout", "tcp_max_connections",
-                    "max_tcp_queries_per_connection", "nsid", "rrl", "cookies"});
+                    "max_tcp_queries_per_connection", "nsid", "rrl", "cookies",
+                    // Per-client limits (docs/security.md):
+                    "tcp_max_connections_per_client"});
   Diagnostics& diag = context.diag;
   if (auto listen = reader.optional("listen")) read_listen(context, *listen, dns.listen);
   if (auto threads = reader.optional("threads")) read_threads(context, *threads, dns.threads);
@@ -216,6 +218,11 @@ void read_dns(const Context& context, const Field& field, DnsSettings& dns) {
   if (auto connections = reader.optional("tcp_max_connections")) {
     if (auto value = read_integer(diag, *connections, 1, limits::kMaxTcpConnections)) {
       dns.tcp_max_connections = static_cast<std::uint32_t>(*value);
+    }
+  }
+  if (auto per_client = reader.optional("tcp_max_connections_per_client")) {
+    if (auto value = read_integer(diag, *per_client, 1, limits::kMaxTcpConnections)) {
+      dns.tcp_max_connections_per_client = static_cast<std::uint32_t>(*value);
     }
   }
   if (auto queries = reader.optional("max_tcp_queries_per_connection")) {

@@ -52,12 +52,14 @@ IpAddress from_asio(const asio::ip::address& address) {
 }  // namespace
 
 struct TcpServer::Connection {
-  explicit Connection(tcp::socket s)
-      : socket(std::move(s)), deadline(socket, net::OnExpiry::close) {}
+  Connection(tcp::socket s, TcpConnectionTable::Id table_id, IpAddress peer)
+      : socket(std::move(s)), deadline(socket, net::OnExpiry::close), id(table_id), client(peer) {}
   tcp::socket socket;
   /// Closes the socket when the connection is idle (or a read or write is
   /// stuck) for idle_timeout.
   net::SocketDeadline deadline;
+  TcpConnectionTable::Id id;
+  IpAddress client;
   std::array<std::uint8_t, kMaxTcpMessage> request;
   std::array<std::uint8_t, 2 + kMaxTcpMessage> response;
 };
@@ -69,7 +71,8 @@ TcpServer::TcpServer(asio::io_context& io, const Answerer& answerer, const Routi
       slot_(slot),
       settings_(settings),
       logger_(logger),
-      stats_(std::make_unique<QueryStats>()) {}
+      stats_(std::make_unique<QueryStats>()),
+      table_(TcpConnectionLimits{settings.max_connections, settings.max_connections_per_client}) {}
 
 TcpServer::~TcpServer() {
   stop();
@@ -106,7 +109,7 @@ void TcpServer::stop() {
     boost::system::error_code ignored;
     acceptor->close(ignored);
   }
-  for (auto& weak : connections_) {
+  for (auto& [id, weak] : connections_) {
     if (auto connection = weak.lock()) {
       boost::system::error_code ignored;
       connection->socket.close(ignored);
@@ -127,25 +130,45 @@ asio::awaitable<void> TcpServer::accept_loop(tcp::acceptor& acceptor) {
       co_await pause.async_wait(kUseTuple);
       continue;
     }
-    if (open_connections_ >= settings_.max_connections) {
-      ++refused_connections_;
+    boost::system::error_code peer_error;
+    const auto peer = socket.remote_endpoint(peer_error);
+    if (peer_error) continue;  // reset before we got to it; the socket closes here
+    const IpAddress client = from_asio(peer.address());
+    const TcpConnectionTable::Admission admission = table_.admit(client);
+    if (admission.verdict != TcpConnectionTable::Verdict::accepted) {
+      // Closed before anything is read: a client over its share gets
+      // nothing to hold on to. Debug only: a flood would fill the log.
+      if (logger_.enabled(LogLevel::debug))
+        logger_.debug("dns.tcp",
+                      "closing a connection from " + client.to_string() + ": " +
+                          (admission.verdict == TcpConnectionTable::Verdict::refused_client_limit
+                               ? "its network holds tcp_max_connections_per_client"
+                               : "tcp_max_connections reached, none idle"));
       boost::system::error_code ignored;
       socket.close(ignored);
       continue;
     }
-    auto connection = std::make_shared<Connection>(std::move(socket));
-    std::erase_if(connections_, [](const auto& weak) { return weak.expired(); });
-    connections_.push_back(connection);
+    if (admission.evicted) close_evicted(*admission.evicted);
+    auto connection = std::make_shared<Connection>(std::move(socket), admission.id, client);
+    connections_.emplace(admission.id, connection);
     asio::co_spawn(io_, serve(std::move(connection)), asio::detached);
   }
 }
 
+void TcpServer::close_evicted(TcpConnectionTable::Id id) {
+  const auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  // The table no longer counts it; its coroutine sees the closed socket,
+  // ends, and erases it from connections_.
+  if (auto connection = it->second.lock()) {
+    boost::system::error_code ignored;
+    connection->socket.close(ignored);
+  }
+}
+
 asio::awaitable<void> TcpServer::serve(std::shared_ptr<Connection> connection) {
-  ++open_connections_;
   Connection& c = *connection;
-  boost::system::error_code ec;
-  const auto peer = c.socket.remote_endpoint(ec);
-  QueryContext context{ec ? IpAddress{} : from_asio(peer.address()), Transport::tcp, rng_.get()};
+  QueryContext context{c.client, Transport::tcp, rng_.get()};
 
   // The deadline is pushed back before each query's length prefix (the
   // query itself must follow within the same idle_timeout) and before each
@@ -177,15 +200,20 @@ asio::awaitable<void> TcpServer::serve(std::shared_ptr<Connection> connection) {
     c.response[0] = static_cast<std::uint8_t>(answer_length >> 8);
     c.response[1] = static_cast<std::uint8_t>(answer_length);
     c.deadline.arm(settings_.idle_timeout);
+    // Not evictable while its answer is being written: a client reading
+    // answers is using the connection.
+    table_.writing(c.id);
     auto [write_error, ignored3] = co_await asio::async_write(
         c.socket, asio::buffer(c.response.data(), answer_length + 2), kUseTuple);
     if (write_error) break;
+    table_.idle(c.id);
   }
   c.deadline.disarm();
   boost::system::error_code ignored;
   c.socket.shutdown(tcp::socket::shutdown_both, ignored);
   c.socket.close(ignored);
-  --open_connections_;
+  table_.release(c.id);  // a no-op for an evicted connection, already gone
+  connections_.erase(c.id);
 }
 
 }  // namespace meridian::dns

@@ -1,12 +1,17 @@
 #pragma once
 // The TCP transport (RFC 7766): two-byte length-prefixed messages, several
 // queries per connection answered in order, an idle timeout on every read
-// and write, a cap on concurrent connections and on queries per connection.
-// One coroutine owns each connection; all run on the caller's io_context.
+// and write, a cap on queries per connection, and two caps on concurrent
+// connections: per client network and in all (dns/tcp_connection_table.hpp
+// decides; a refused connection is closed right after accept, and at the
+// total cap the oldest idle connection of the client holding the most is
+// closed to make room). One coroutine owns each connection; all run on the
+// caller's io_context.
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -19,6 +24,7 @@
 #include "dns/answerer.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/stats.hpp"
+#include "dns/tcp_connection_table.hpp"
 
 namespace meridian::dns {
 
@@ -26,6 +32,8 @@ struct TcpSettings {
   std::chrono::milliseconds idle_timeout{10'000};
   std::uint32_t max_connections = 1000;
   std::uint32_t max_queries_per_connection = 1000;
+  /// Per client network (/24, /56); see dns/tcp_connection_table.hpp.
+  std::uint32_t max_connections_per_client = 64;
 };
 
 class TcpServer {
@@ -48,14 +56,19 @@ class TcpServer {
   void stop();
 
   const QueryStats& stats() const noexcept { return *stats_; }
-  std::uint32_t open_connections() const noexcept { return open_connections_; }
-  std::uint64_t refused_connections() const noexcept { return refused_connections_; }
+  std::uint32_t open_connections() const noexcept { return table_.open(); }
+  /// Client networks holding at least one connection.
+  std::size_t client_networks() const noexcept { return table_.clients(); }
+  /// Admissions, refusals and evictions since the start.
+  const TcpLimitCounters& limit_counters() const noexcept { return table_.counters(); }
   const std::vector<SocketAddress>& bound() const noexcept { return bound_; }
 
  private:
   struct Connection;
   boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor);
   boost::asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
+  /// Closes the connection the table evicted (its coroutine then ends).
+  void close_evicted(TcpConnectionTable::Id id);
 
   boost::asio::io_context& io_;
   const Answerer& answerer_;
@@ -66,10 +79,10 @@ class TcpServer {
   std::unique_ptr<QueryStats> stats_;
   std::unique_ptr<Rng> rng_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
-  std::vector<std::weak_ptr<Connection>> connections_;
+  TcpConnectionTable table_;
+  /// Every open connection by its table id, to close it on eviction or stop.
+  std::unordered_map<TcpConnectionTable::Id, std::weak_ptr<Connection>> connections_;
   std::vector<SocketAddress> bound_;
-  std::uint32_t open_connections_ = 0;
-  std::uint64_t refused_connections_ = 0;
   bool stopped_ = false;
 };
 

@@ -38,6 +38,15 @@ struct NodeIdentity {
   std::uint64_t started_ms = 0;  ///< the same moment on the wall clock (Unix ms)
 };
 
+/// The DNS TCP server's connection caps at work (dns/tcp_connection_table.hpp),
+/// counted since the node started.
+struct TcpLimitStats {
+  std::uint64_t client_networks = 0;       ///< networks (/24, /56) holding a connection now
+  std::uint64_t refused_client_limit = 0;  ///< closed at accept: tcp_max_connections_per_client
+  std::uint64_t refused_server_limit = 0;  ///< closed at accept: full, nothing idle to evict
+  std::uint64_t evicted = 0;               ///< idle connections closed to make room
+};
+
 class NodeApi {
  public:
   virtual ~NodeApi() = default;
@@ -68,6 +77,9 @@ class NodeApi {
   /// Open DNS TCP connections. Only on the admin server's thread (the TCP
   /// server's, which counts them).
   virtual std::uint32_t tcp_connections() const = 0;
+  /// What the TCP connection caps did. Only on the admin server's thread,
+  /// like tcp_connections().
+  virtual TcpLimitStats tcp_limits() const = 0;
 
   // --- Explain (gslb/explain.hpp) ---------------------------------------
 

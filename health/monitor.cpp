@@ -30,6 +30,17 @@ asio::awaitable<void> HealthMonitor::probe_once(std::size_t i) {
   if (stopped_) co_return;
   ++probes_completed_;
   if (metrics_) metrics_->record(check.name, result);
+  if (!result.counts_as_verdict()) {
+    // This host could not run the probe (out of descriptors, say): no
+    // verdict, the target keeps its state. Logged once per report period,
+    // since a shortage hits every probe at once.
+    if (window_no_verdict_++ == 0) {
+      logger_.warn("health", target.address.to_string() + ":" + std::to_string(check.port) + " (" +
+                                 check.name + ") could not be probed: " + result.detail +
+                                 " (no verdict; the target keeps its state)");
+    }
+    co_return;
+  }
   const Health before = tracker_.state(i).probed;
   const bool changed_answers = tracker_.record(i, result, clock_.now());
   const Health after = tracker_.state(i).probed;
@@ -115,8 +126,12 @@ asio::awaitable<void> HealthMonitor::report_loop() {
             " ms late, max lag " +
             std::to_string(
                 std::chrono::duration_cast<std::chrono::milliseconds>(window_max_lag_).count()) +
-            " ms");
+            " ms" +
+            (window_no_verdict_ > 0
+                 ? ", " + std::to_string(window_no_verdict_) + " could not run (local_error)"
+                 : std::string()));
     window_probes_ = 0;
+    window_no_verdict_ = 0;
     window_late_ = 0;
     window_max_lag_ = std::chrono::nanoseconds(0);
   }

@@ -89,6 +89,7 @@ class HealthMonitor : public std::enable_shared_from_this<HealthMonitor> {
   std::uint64_t window_probes_ = 0;
   std::uint64_t window_late_ = 0;
   std::chrono::nanoseconds window_max_lag_{0};
+  std::uint64_t window_no_verdict_ = 0;  ///< probes that could not run here (local_error)
 };
 
 }  // namespace meridian::health

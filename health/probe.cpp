@@ -45,6 +45,7 @@ const char* to_string(ProbeFailure failure) noexcept {
     case ProbeFailure::body_mismatch: return "body_mismatch";
     case ProbeFailure::rcode_mismatch: return "rcode_mismatch";
     case ProbeFailure::answer_mismatch: return "answer_mismatch";
+    case ProbeFailure::local_error: return "local_error";
   }
   return "unknown";
 }
@@ -73,10 +74,26 @@ asio::ip::address to_asio(const IpAddress& address) {
   return asio::ip::address_v6(address.bytes);
 }
 
+bool is_local_resource_error(const boost::system::error_code& error) noexcept {
+  namespace errc = boost::system::errc;
+  // EADDRNOTAVAIL from connect(): every ephemeral port is taken.
+  return error == asio::error::no_descriptors || error == errc::too_many_files_open_in_system ||
+         error == asio::error::no_buffer_space || error == asio::error::no_memory ||
+         error == errc::address_not_available;
+}
+
 asio::awaitable<std::optional<ProbeResult>> connect(tcp::socket& socket,
                                                     const tcp::endpoint& endpoint) {
+  // Opened here rather than by async_connect, so that a socket this host
+  // cannot give is told apart from a target that cannot be reached.
+  boost::system::error_code open_error;
+  socket.open(endpoint.protocol(), open_error);
+  if (open_error)
+    co_return failed(ProbeFailure::local_error, "opening a socket: " + open_error.message());
   auto [error] = co_await socket.async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
   if (!error) co_return std::nullopt;
+  if (is_local_resource_error(error))
+    co_return failed(ProbeFailure::local_error, "connecting: " + error.message());
   if (error == asio::error::connection_refused)
     co_return failed(ProbeFailure::refused, "connection refused");
   // Established, then reset before the completion ran (an accept-and-RST).
@@ -142,13 +159,14 @@ asio::awaitable<ProbeResult> exchange(const asio::any_io_executor& executor,
 }
 
 /// Turns an exception from an exchange (only resource exhaustion: the
-/// exchanges report errors as values) into a verdict, so that the probe ends
-/// now rather than at the deadline.
+/// exchanges report errors as values) into a local_error, so that the probe
+/// ends now rather than at the deadline, and counts as no verdict: this
+/// host's shortage says nothing about the target.
 asio::awaitable<ProbeResult> guarded(asio::awaitable<ProbeResult> exchange) {
   try {
     co_return co_await std::move(exchange);
   } catch (const std::exception& error) {
-    co_return detail::failed(ProbeFailure::unreachable,
+    co_return detail::failed(ProbeFailure::local_error,
                              std::string("probe error: ") + error.what());
   }
 }
@@ -181,10 +199,10 @@ asio::awaitable<ProbeResult> Prober::probe(IpAddress address, std::uint16_t port
     }
   } catch (const std::exception& error) {
     // Resource exhaustion while setting up the race: it must not escape
-    // into the scheduler.
-    result = detail::failed(ProbeFailure::unreachable, std::string("probe error: ") + error.what());
+    // into the scheduler, and it is no verdict on the target.
+    result = detail::failed(ProbeFailure::local_error, std::string("probe error: ") + error.what());
   } catch (...) {
-    result = detail::failed(ProbeFailure::unreachable, "probe error");
+    result = detail::failed(ProbeFailure::local_error, "probe error");
   }
   result.latency = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);

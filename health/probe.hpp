@@ -29,6 +29,11 @@ enum class ProbeFailure : std::uint8_t {
   body_mismatch,    ///< expected substring not in the body
   rcode_mismatch,   ///< DNS rcode other than expected
   answer_mismatch,  ///< DNS answer without an expected record
+  /// The probe could not run here: no descriptor (EMFILE, ENFILE), no
+  /// buffer space or memory, no ephemeral port, or another local resource
+  /// error before anything was sent. Says nothing about the target, so it is
+  /// no verdict: HealthTracker::record ignores it (counts_as_verdict()).
+  local_error,
 };
 
 /// Short stable name: the enumerator's name ("refused", "status_mismatch", ...).
@@ -41,6 +46,10 @@ struct ProbeResult {
   std::string detail;
   /// Time from start to verdict.
   std::chrono::microseconds latency{0};
+
+  /// False for a probe that could not run here (local_error): neither a
+  /// pass nor a failure of the target.
+  bool counts_as_verdict() const noexcept { return failure != ProbeFailure::local_error; }
 };
 
 /// Runs probes. Owns what probes share (TLS contexts per CA file and
@@ -59,6 +68,11 @@ class Prober {
   /// probe completes. One overall deadline covers every step (connect, TLS
   /// handshake, request, answer); when it passes: `timeout`, with the step
   /// in the detail ("no answer within 2000 ms (TLS handshake)").
+  /// Whatever the type: `local_error` when this host could not give the
+  /// probe a socket, a port, buffer space or memory (opening or connecting
+  /// the socket, loading a CA file for want of a descriptor, sending a DNS
+  /// query for want of buffers), or the exchange ran out of resources and
+  /// threw: the target was never asked, so there is no verdict.
   ///
   /// - tcp: pass when the connection is established; `refused` on an RST,
   ///   `unreachable` (with the system's message) on other errors.

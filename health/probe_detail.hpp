@@ -36,9 +36,14 @@ ProbeResult failed(ProbeFailure failure, std::string detail);
 
 boost::asio::ip::address to_asio(const IpAddress& address);
 
+/// True for an error that says this host ran out of something (descriptors,
+/// buffer space, memory, ephemeral ports), not that the target failed.
+bool is_local_resource_error(const boost::system::error_code& error) noexcept;
+
 /// Opens `socket` and connects it to `endpoint`. Empty on success; else the
-/// verdict: refused, reset (an RST right after the handshake), or unreachable
-/// with the system's message.
+/// verdict: local_error when the socket cannot be opened or a local resource
+/// ran out (is_local_resource_error), refused, reset (an RST right after the
+/// handshake), or unreachable with the system's message.
 boost::asio::awaitable<std::optional<ProbeResult>> connect(
     boost::asio::ip::tcp::socket& socket, const boost::asio::ip::tcp::endpoint& endpoint);
 

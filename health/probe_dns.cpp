@@ -70,13 +70,25 @@ asio::awaitable<ProbeResult> dns_exchange(asio::any_io_executor executor, Rng& r
     co_return failed(ProbeFailure::unreachable, "cannot send the query: " + query.error().message);
 
   udp::socket socket(executor);
+  // Opened here rather than by async_connect: a socket this host cannot
+  // give is no verdict on the server (local_error).
+  boost::system::error_code open_error;
+  socket.open(endpoint.protocol(), open_error);
+  if (open_error) {
+    co_return failed(ProbeFailure::local_error, "opening a socket: " + open_error.message());
+  }
   if (auto [error] = co_await socket.async_connect(endpoint, use_tuple); error) {
+    if (is_local_resource_error(error))
+      co_return failed(ProbeFailure::local_error, "connecting: " + error.message());
     co_return failed(ProbeFailure::unreachable, "connecting: " + error.message());
   }
   progress.step = "sending the query";
   if (auto [error, n] = co_await socket.async_send(asio::buffer(*query), use_tuple); error) {
     if (error == asio::error::connection_refused)
       co_return failed(ProbeFailure::refused, "port unreachable");
+    // Nothing left this host: no buffer space is no verdict either.
+    if (is_local_resource_error(error))
+      co_return failed(ProbeFailure::local_error, "sending the query: " + error.message());
     co_return io_failure(error, "sending the query");
   }
 

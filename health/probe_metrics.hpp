@@ -18,9 +18,9 @@ class ProbeMetrics {
   /// Upper bounds of the latency buckets, in seconds.
   static constexpr std::array<double, 12> kBounds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                   0.1,   0.25,   0.5,   1,    2.5,   5};
-  /// One count per ProbeFailure (index none = passed).
-  static constexpr std::size_t kOutcomes =
-      static_cast<std::size_t>(ProbeFailure::answer_mismatch) + 1;
+  /// One count per ProbeFailure (index none = passed; local_error counts
+  /// probes that could not run, no verdict).
+  static constexpr std::size_t kOutcomes = static_cast<std::size_t>(ProbeFailure::local_error) + 1;
 
   struct PerCheck {
     std::array<std::uint64_t, kOutcomes> outcomes{};

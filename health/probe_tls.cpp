@@ -8,6 +8,8 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cerrno>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
@@ -98,8 +100,18 @@ bool set_identity(SSL* handle, const std::string& name, const IpAddress& address
 asio::awaitable<ProbeResult> https_exchange(asio::any_io_executor executor, TlsContexts& contexts,
                                             IpAddress address, std::uint16_t port,
                                             const CheckSpec& check, Progress& progress) {
+  errno = 0;
   auto context = contexts.get(check.tls);
-  if (!context) co_return failed(ProbeFailure::tls_error, context.error().message);
+  if (!context) {
+    // The CA file could not be opened for want of a descriptor: this host's
+    // shortage, not the server's fault (failures are not cached: the next
+    // probe loads it again).
+    const int cause = errno;
+    if (cause == EMFILE || cause == ENFILE) {
+      co_return failed(ProbeFailure::local_error, context.error().message);
+    }
+    co_return failed(ProbeFailure::tls_error, context.error().message);
+  }
   const std::shared_ptr<ssl::context> keep = *context;
   ssl::stream<tcp::socket> stream(std::move(executor), *keep);
 

@@ -33,6 +33,7 @@ HealthTracker::HealthTracker(std::vector<TargetSpec> targets, UnknownPolicy unkn
 
 bool HealthTracker::record(std::size_t i, const ProbeResult& result, Clock::TimePoint now) {
   MERIDIAN_ASSERT(i < targets_.size() && targets_[i].check, "probe result for an unchecked target");
+  if (!result.counts_as_verdict()) return false;
   TargetState& state = states_[i];
   RiseFall& machine = machines_[i];
   const bool was_usable = usable(i);

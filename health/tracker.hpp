@@ -70,7 +70,9 @@ class HealthTracker {
 
   /// Records a probe of target `i`. Returns true when answers or their TTLs
   /// may change: the usable verdict flipped or a transition began, moved or
-  /// ended.
+  /// ended. A result that is no verdict (ProbeResult::counts_as_verdict():
+  /// the probe could not run here) changes nothing and returns false: a
+  /// node short of descriptors must not mark its targets down.
   bool record(std::size_t i, const ProbeResult& result, Clock::TimePoint now);
 
   /// Takes over the probe state (not the overrides) of every target that

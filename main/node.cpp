@@ -20,6 +20,7 @@
 #include "admin/node_routes.hpp"
 #include "admin/token_file.hpp"
 #include "base/clock.hpp"
+#include "base/fd_limit.hpp"
 #include "dns/answerer.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/tcp_server.hpp"
@@ -32,6 +33,7 @@
 #include "gslb/node_view.hpp"
 #include "gslb/operator_actions.hpp"
 #include "gslb/replicated_health.hpp"
+#include "main/fd_budget.hpp"
 #include "main/store_wiring.hpp"
 #include "main/version.hpp"
 #include "net/asio_scheduler.hpp"
@@ -90,6 +92,7 @@ Result<admin::HttpServerSettings> admin_settings(const AdminSettings& settings) 
   out.listen = settings.listen;
   out.host_names = settings.hosts;
   out.token_for_reads = settings.require_token_for_reads;
+  out.max_connections_per_client = settings.max_connections_per_client;
   if (!settings.token_file.empty()) {
     auto text = read_text_file(settings.token_file);
     if (!text) return text.error();
@@ -98,6 +101,27 @@ Result<admin::HttpServerSettings> admin_settings(const AdminSettings& settings) 
     out.token = std::move(*token);
   }
   return out;
+}
+
+/// Raises the soft open-file limit to the hard one (logged), then checks
+/// that the config's descriptor budget fits it (main/fd_budget.hpp).
+Result<void> prepare_fd_limit(const Config& config, unsigned udp_threads, Logger& logger) {
+  auto raised = raise_fd_limit();
+  if (!raised) {
+    // Not fatal in itself: the budget check below decides with the limit
+    // as it is.
+    logger.warn("node", raised.error().message);
+  } else if (raised->after.soft != raised->before.soft) {
+    logger.info("node", "open-file limit raised from " + std::to_string(raised->before.soft) +
+                            " to " + std::to_string(raised->after.soft) + " (the hard limit)");
+  }
+  auto limit = read_fd_limit();
+  if (!limit) return limit.error();
+  const FdBudget budget = fd_budget(config, udp_threads);
+  if (auto fits = check_fd_budget(budget, limit->soft); !fits) return fits;
+  logger.info("node", "open-file limit " + std::to_string(limit->soft) + ", budget " +
+                          std::to_string(budget.total()) + " descriptors");
+  return {};
 }
 
 /// The node as the admin routes see it (gslb/node_api.hpp), over the parts
@@ -137,6 +161,11 @@ class NodeAdapter final : public gslb::NodeApi {
     return gslb::sum_query_stats(workers, &parts_.stats_slots);
   }
   std::uint32_t tcp_connections() const override { return parts_.tcp.open_connections(); }
+  gslb::TcpLimitStats tcp_limits() const override {
+    const dns::TcpLimitCounters& counters = parts_.tcp.limit_counters();
+    return gslb::TcpLimitStats{parts_.tcp.client_networks(), counters.refused_client_limit,
+                               counters.refused_server_limit, counters.evicted};
+  }
   std::variant<gslb::CurrentExplanation, gslb::ExplainError> explain(
       const gslb::ExplainQuery& query) const override {
     return gslb::explain_current(parts_.config.load(), parts_.table.load(), query);
@@ -179,6 +208,15 @@ int run_node(const NodeOptions& options) {
           : static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   SystemClock clock;
   dns::RoutingTableSlot slot;
+  const unsigned threads = config->dns.threads > 0
+                               ? config->dns.threads
+                               : std::max(1u, std::thread::hardware_concurrency());
+  // Before anything opens a descriptor: a config that cannot fit the limit
+  // is refused now, not discovered under load.
+  if (auto fits = prepare_fd_limit(*config, threads, logger); !fits) {
+    logger.error("node", "cannot start: " + fits.error().message);
+    return 1;
+  }
 
   // Health first: one round of probes before the listeners open, so the
   // first answers already reflect health.
@@ -193,14 +231,12 @@ int run_node(const NodeOptions& options) {
   run_on(health_io, [&]() { return routing.switch_to(std::move(first).value(), true); });
 
   const dns::Answerer answerer(dns::AnswererSettings{config->dns.udp_payload, config->dns.nsid});
-  const unsigned threads = config->dns.threads > 0
-                               ? config->dns.threads
-                               : std::max(1u, std::thread::hardware_concurrency());
   asio::io_context io(1);
   dns::UdpServer udp(answerer, slot, logger);
   dns::TcpServer tcp(io, answerer, slot,
                      dns::TcpSettings{config->dns.tcp_idle_timeout, config->dns.tcp_max_connections,
-                                      config->dns.max_tcp_queries_per_connection},
+                                      config->dns.max_tcp_queries_per_connection,
+                                      config->dns.tcp_max_connections_per_client},
                      logger);
   // The abuse defences (docs/security.md): response rate limiting for UDP,
   // and cookies whose secret the cluster shares.

@@ -132,6 +132,18 @@ struct TransportCounters {
   std::uint64_t bad_frames =
       0;  ///< malformed incoming frames or chunk sequences (connection closed)
   std::uint64_t wrong_sender = 0;  ///< frames whose `from` is not the authenticated peer
+  // The caps on incoming connections (cluster/transport.hpp):
+  /// Closed at accept: the source address already had that many handshakes
+  /// in progress.
+  std::uint64_t refused_handshake_limit = 0;
+  /// Closed at accept: the transport held max_incoming_connections.
+  std::uint64_t refused_server_limit = 0;
+  /// Authenticated connections closed because their peer opened more than
+  /// its cap (the oldest goes).
+  std::uint64_t closed_peer_limit = 0;
+  /// Handshakes (TLS and hello) cut off by the handshake timeout; also
+  /// counted in rejected_handshakes.
+  std::uint64_t handshake_timeouts = 0;
 };
 
 /// Where this member stands; fields a backend does not have stay zero.

@@ -28,7 +28,6 @@ constexpr std::array<const char*, kFamilies> kFamilyNames = {"log", "meta", "sta
 constexpr std::size_t kInfoLogFiles = 4;
 constexpr std::size_t kInfoLogBytes = 8u << 20;
 constexpr std::uint64_t kMaxWalBytes = 64u << 20;
-constexpr int kMaxOpenFiles = 512;
 
 rocksdb::Slice slice(std::string_view bytes) {
   return {bytes.data(), bytes.size()};
@@ -158,7 +157,7 @@ Result<std::shared_ptr<RocksDatabase>> open_database(const std::string& director
   options.keep_log_file_num = kInfoLogFiles;
   options.max_log_file_size = kInfoLogBytes;
   options.max_total_wal_size = kMaxWalBytes;
-  options.max_open_files = kMaxOpenFiles;
+  options.max_open_files = kRocksMaxOpenFiles;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());

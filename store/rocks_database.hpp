@@ -24,6 +24,13 @@
 
 namespace meridian::store {
 
+/// RocksDB's max_open_files: the table files it keeps open at most. Its
+/// other files (write-ahead logs, the manifest, the info log, LOCK and
+/// CURRENT, the directory) come on top: kRocksOtherFiles allows for them.
+/// A node's descriptor budget (main/fd_budget.hpp) counts both.
+inline constexpr int kRocksMaxOpenFiles = 512;
+inline constexpr int kRocksOtherFiles = 32;
+
 /// The column families of the database. Each holds one kind of data, so
 /// that each has its own key space and compaction.
 enum class Family : std::uint8_t {

@@ -31,6 +31,7 @@ class FakeNode final : public gslb::NodeApi {
   std::shared_ptr<const gslb::NodeView> view_;
   gslb::QueryTotals totals_;
   std::uint32_t tcp_connections_ = 0;
+  gslb::TcpLimitStats tcp_limits_;
   std::optional<gslb::ConfigNodeStatus> config_status_;
   std::function<Result<gslb::ValidatedConfig>(const std::string&, const std::string&)> validate_;
   std::function<Result<void>(bool, const std::string&)> target_known_ =
@@ -48,6 +49,7 @@ class FakeNode final : public gslb::NodeApi {
   }
   gslb::QueryTotals query_totals() const override { return totals_; }
   std::uint32_t tcp_connections() const override { return tcp_connections_; }
+  gslb::TcpLimitStats tcp_limits() const override { return tcp_limits_; }
   std::variant<gslb::CurrentExplanation, gslb::ExplainError> explain(
       const gslb::ExplainQuery& query) const override {
     if (!explain_) {

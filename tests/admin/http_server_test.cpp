@@ -596,6 +596,57 @@ TEST_CASE("http_server: beyond max_connections a connection is closed at accept"
   CHECK(reply->result_int() == 200);
 }
 
+TEST_CASE(
+    "http_server: beyond max_connections_per_client a client's connection is closed at "
+    "accept, others are served",
+    "[admin]") {
+  HttpServerSettings settings = test_settings();
+  settings.max_connections_per_client = 2;
+  settings.header_timeout = 3000ms;
+  Fixture f(settings);
+  auto first = std::make_unique<RawClient>(f.server.port(), "127.0.0.1");
+  RawClient second(f.server.port(), "127.0.0.1");
+  RawClient third(f.server.port(), "127.0.0.1");
+  CHECK(third.closed_within(2000ms));
+  CHECK(second.open_and_quiet(100ms));
+  // Another address is counted on its own (the cap is per address).
+  RawClient other(f.server.port(), "127.0.0.2");
+  CHECK(other.open_and_quiet(100ms));
+  other.send(raw_request("GET", "/api/v1/status"));
+  const auto answered = other.read_response();
+  REQUIRE(answered);
+  CHECK(answered->result_int() == 200);
+  std::size_t open = 0;
+  HttpServerCounters counters;
+  f.server.on_io_thread([&] {
+    open = f.server.server().open_connections();
+    counters = f.server.server().counters();
+  });
+  CHECK(open == 3);
+  CHECK(counters.refused_client_limit == 1);
+  CHECK(counters.refused == 0);
+
+  // A slot of the client frees when one of its connections closes.
+  first.reset();
+  bool served = false;
+  for (int attempt = 0; attempt < 100 && !served; ++attempt) {
+    RawClient again(f.server.port(), "127.0.0.1");
+    again.send(raw_request("GET", "/api/v1/status"));
+    served = again.read_response(false, 500ms).has_value();
+  }
+  CHECK(served);
+}
+
+TEST_CASE("http_server: a zero per-client cap is refused at start", "[admin]") {
+  boost::asio::io_context io;
+  HttpServerSettings settings = test_settings();
+  settings.max_connections_per_client = 0;
+  HttpServer server(io, settings, quiet());
+  const auto started = server.start();
+  REQUIRE_FALSE(started.ok());
+  CHECK_THAT(started.error().message, Catch::Contains("must be positive"));
+}
+
 TEST_CASE("http_server: a non-loopback address needs a token", "[admin]") {
   boost::asio::io_context io;
   HttpServerSettings settings = test_settings();

@@ -75,7 +75,8 @@ using Reply = boost::beast::http::response<boost::beast::http::string_body>;
 /// and poll, so a stuck server fails a test instead of hanging it).
 class RawClient {
  public:
-  explicit RawClient(std::uint16_t port);
+  /// Connects from `source` (a 127.x.y.z address) when given.
+  explicit RawClient(std::uint16_t port, const char* source = nullptr);
   ~RawClient();
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
@@ -157,9 +158,15 @@ inline void ServerThread::on_io_thread(const std::function<void()>& action) {
   done.get_future().wait();
 }
 
-inline RawClient::RawClient(std::uint16_t port) {
+inline RawClient::RawClient(std::uint16_t port, const char* source) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd_ >= 0);
+  if (source != nullptr) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    REQUIRE(::inet_pton(AF_INET, source, &local.sin_addr) == 1);
+    REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) == 0);
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);

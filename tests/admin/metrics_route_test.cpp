@@ -171,6 +171,16 @@ meridian_dns_answers_by_site_total{site="us-west"} 3
 # HELP meridian_dns_tcp_connections Open DNS TCP connections.
 # TYPE meridian_dns_tcp_connections gauge
 meridian_dns_tcp_connections 2
+# HELP meridian_dns_tcp_client_networks Client networks (IPv4 /24, IPv6 /56) holding DNS TCP connections.
+# TYPE meridian_dns_tcp_client_networks gauge
+meridian_dns_tcp_client_networks 1
+# HELP meridian_dns_tcp_connections_refused_total DNS TCP connections closed at accept: the client network's cap (client_limit) or the server's, with nothing idle to evict (server_limit).
+# TYPE meridian_dns_tcp_connections_refused_total counter
+meridian_dns_tcp_connections_refused_total{reason="client_limit"} 1936
+meridian_dns_tcp_connections_refused_total{reason="server_limit"} 3
+# HELP meridian_dns_tcp_connections_evicted_total Idle DNS TCP connections closed to make room at tcp_max_connections.
+# TYPE meridian_dns_tcp_connections_evicted_total counter
+meridian_dns_tcp_connections_evicted_total 7
 # HELP meridian_probes_total Health probes completed, by check and result.
 # TYPE meridian_probes_total counter
 meridian_probes_total{check="web",result="ok"} 1
@@ -214,6 +224,7 @@ TEST_CASE("metrics route: a single node's families, in order", "[admin][metrics_
   test::FakeNode node(clock);
   node.totals_ = some_totals();
   node.tcp_connections_ = 2;
+  node.tcp_limits_ = gslb::TcpLimitStats{1, 1936, 3, 7};
   node.view_ = some_view();
   clock.advance(std::chrono::milliseconds(2500));
   CHECK(stable(render_metrics(node)) == kSingleNode);
@@ -224,9 +235,8 @@ TEST_CASE("metrics route: no view yet, no health families", "[admin][metrics_rou
   test::FakeNode node(clock);
   node.totals_ = some_totals();
   const std::string body = render_metrics(node);
-  CHECK_THAT(body,
-             Catch::EndsWith(
-                 "# TYPE meridian_dns_tcp_connections gauge\nmeridian_dns_tcp_connections 0\n"));
+  CHECK_THAT(body, Catch::EndsWith("# TYPE meridian_dns_tcp_connections_evicted_total "
+                                   "counter\nmeridian_dns_tcp_connections_evicted_total 0\n"));
   CHECK_THAT(body, !Catch::Contains("meridian_probes_total"));
   CHECK_THAT(body, !Catch::Contains("meridian_raft_"));
   // Nothing counted: the common rcodes and types are there anyway, at 0.
@@ -237,6 +247,28 @@ TEST_CASE("metrics route: no view yet, no health families", "[admin][metrics_rou
   CHECK_THAT(idle, Catch::Contains("meridian_dns_queries_by_type_total{qtype=\"AAAA\"} 0\n"));
   CHECK_THAT(idle, !Catch::Contains("qtype=\"SRV\""));
   CHECK_THAT(idle, Catch::Contains("# TYPE meridian_dns_queries_by_zone_total counter\n# HELP"));
+}
+
+TEST_CASE("metrics route: with the admin server, its connections follow the DNS families",
+          "[admin][metrics_route]") {
+  ManualClock clock;
+  test::FakeNode node(clock);
+  node.totals_ = some_totals();
+  boost::asio::io_context io;
+  Logger logger(LogLevel::error, [](std::string_view) {});
+  HttpServer server(io, HttpServerSettings{}, logger);
+  CHECK_THAT(render_metrics(node, &server),
+             Catch::EndsWith("meridian_dns_tcp_connections_evicted_total 0\n"
+                             "# HELP meridian_admin_connections Open admin API connections.\n"
+                             "# TYPE meridian_admin_connections gauge\n"
+                             "meridian_admin_connections 0\n"
+                             "# HELP meridian_admin_connections_refused_total Admin API "
+                             "connections closed at accept: the client address's cap "
+                             "(client_limit) or the server's (server_limit).\n"
+                             "# TYPE meridian_admin_connections_refused_total counter\n"
+                             "meridian_admin_connections_refused_total{reason=\"client_limit\"} 0\n"
+                             "meridian_admin_connections_refused_total{reason=\"server_limit\"} "
+                             "0\n"));
 }
 
 TEST_CASE("metrics route: in a cluster, the store's families come last", "[admin][metrics_route]") {

@@ -222,7 +222,8 @@ std::unique_ptr<ssl::context> client_context(const IssuedCertificate* cert) {
 /// Node 1, listening, for raw test clients.
 struct Server : Node {
   asio::io_context& io;
-  explicit Server(asio::io_context& io_) : Node(io_, settings1()), io(io_) {
+  explicit Server(asio::io_context& io_, TransportSettings settings = settings1())
+      : Node(io_, std::move(settings)), io(io_) {
     REQUIRE(transport.start().ok());
   }
   std::uint16_t port() const { return transport.bound().port; }
@@ -656,6 +657,107 @@ TEST_CASE("transport: a valid client is heard; frames from another node are drop
   CHECK(server.counters().rejected_handshakes == 0);
   server.transport.stop();
   REQUIRE(run_until(io, [&] { return out->done; }));
+}
+
+/// A plain TCP connection from `source` that sends nothing and waits for
+/// the server to close it.
+struct Silent {
+  bool closed = false;
+  std::chrono::steady_clock::time_point closed_at;
+};
+
+asio::awaitable<void> silent_client(std::uint16_t port, const char* source,
+                                    std::shared_ptr<Silent> out) {
+  tcp::socket socket(co_await asio::this_coro::executor);
+  socket.open(tcp::v4());
+  socket.bind(tcp::endpoint(asio::ip::make_address(source), 0));
+  co_await socket.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), kTuple);
+  char buffer[64];
+  for (;;) {
+    auto [error, n] = co_await socket.async_read_some(asio::buffer(buffer), kTuple);
+    if (error) break;
+  }
+  out->closed = true;
+  out->closed_at = std::chrono::steady_clock::now();
+}
+
+TEST_CASE("transport: handshakes in progress are capped per source address and time out",
+          "[cluster]") {
+  asio::io_context io;
+  TransportSettings settings = settings1();
+  settings.max_handshakes_per_address = 2;
+  settings.handshake_timeout = 600ms;
+  Server server(io, settings);
+  std::vector<std::shared_ptr<Silent>> same;
+  const auto began = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) {
+    same.push_back(std::make_shared<Silent>());
+    asio::co_spawn(io, silent_client(server.port(), "127.0.0.1", same.back()), asio::detached);
+    run_for(io, 50ms);
+  }
+  auto other = std::make_shared<Silent>();
+  asio::co_spawn(io, silent_client(server.port(), "127.0.0.2", other), asio::detached);
+  run_for(io, 100ms);
+  // The third of the same address is closed at once; the others wait for
+  // their handshake's deadline.
+  CHECK_FALSE(same[0]->closed);
+  CHECK_FALSE(same[1]->closed);
+  CHECK(same[2]->closed);
+  CHECK_FALSE(other->closed);
+  CHECK(server.counters().refused_handshake_limit == 1);
+
+  REQUIRE(run_until(io, [&] { return same[0]->closed && same[1]->closed && other->closed; }));
+  CHECK(same[0]->closed_at - began >= 500ms);
+  CHECK(server.counters().handshake_timeouts == 3);
+  CHECK(server.counters().rejected_handshakes == 3);
+  CHECK(server.counters().refused_handshake_limit == 1);
+
+  // Their slots are free again.
+  auto later = std::make_shared<Silent>();
+  asio::co_spawn(io, silent_client(server.port(), "127.0.0.1", later), asio::detached);
+  run_for(io, 100ms);
+  CHECK_FALSE(later->closed);
+  server.transport.stop();
+  REQUIRE(run_until(io, [&] { return later->closed; }));
+}
+
+TEST_CASE("transport: a peer over its connection cap loses its oldest connection", "[cluster]") {
+  asio::io_context io;
+  TransportSettings settings = settings1();
+  settings.max_connections_per_peer = 2;
+  Server server(io, settings);
+  auto context = client_context(&pki().node2);
+  std::vector<std::shared_ptr<Outcome>> clients;
+  for (std::size_t i = 1; i <= 3; ++i) {
+    const std::string bytes =
+        encode_hello(kName2) + frame(message(MessageType::heartbeat, kId2, kId1, i));
+    clients.push_back(std::make_shared<Outcome>());
+    asio::co_spawn(io, tls_client(*context, server.port(), bytes, clients.back()), asio::detached);
+    // Authenticated (its heartbeat arrived) before the next one starts.
+    REQUIRE(run_until(io, [&] { return server.messages.size() == i; }));
+  }
+  REQUIRE(run_until(io, [&] { return clients[0]->done; }));
+  run_for(io, 100ms);
+  CHECK_FALSE(clients[1]->done);
+  CHECK_FALSE(clients[2]->done);
+  CHECK(server.counters().closed_peer_limit == 1);
+  CHECK(server.counters().rejected_handshakes == 0);
+
+  server.transport.stop();
+  REQUIRE(run_until(io, [&] { return clients[1]->done && clients[2]->done; }));
+}
+
+TEST_CASE("transport: zero connection caps are refused at start", "[cluster]") {
+  asio::io_context io;
+  for (int which = 0; which < 3; ++which) {
+    TransportSettings settings = settings1();
+    if (which == 0) settings.max_incoming_connections = 0;
+    if (which == 1) settings.max_handshakes_per_address = 0;
+    if (which == 2) settings.max_connections_per_peer = 0;
+    Node node(io, settings);
+    CHECK_THAT(node.transport.start().error().message,
+               Catch::Contains("the connection caps must be at least 1"));
+  }
 }
 
 TEST_CASE("transport: raw TCP garbage is dropped without a crash", "[cluster]") {

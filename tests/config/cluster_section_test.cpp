@@ -72,6 +72,28 @@ TEST_CASE("config cluster: the cluster example loads cleanly", "[main][cluster]"
   CHECK(loaded->admin->token_file == "/etc/meridian/admin.token");
 }
 
+TEST_CASE("config admin: the per-client connection cap, 16 by default, 1 to 256",
+          "[main][cluster]") {
+  auto defaults = parse(cluster_config(), "");
+  REQUIRE(defaults.ok());
+  CHECK(defaults->admin->max_connections_per_client == 16);
+  auto config = parse(cluster_config("admin: { listen: \"127.0.0.1:8401\" }",
+                                     "admin: { listen: \"127.0.0.1:8401\", "
+                                     "max_connections_per_client: 256 }"),
+                      "");
+  REQUIRE(config.ok());
+  CHECK(config->admin->max_connections_per_client == 256);
+  for (const char* bad : {"0", "257"}) {
+    CHECK_THAT(errors_of(cluster_config("admin: { listen: \"127.0.0.1:8401\" }",
+                                        std::string("admin: { listen: \"127.0.0.1:8401\", "
+                                                    "max_connections_per_client: ") +
+                                            bad + " }")),
+               Catch::Contains("admin.max_connections_per_client: expected an integer from 1 to "
+                               "256, found \"" +
+                               std::string(bad) + "\""));
+  }
+}
+
 TEST_CASE("config admin: the names the API may be reached by", "[main][cluster]") {
   auto config =
       parse(cluster_config("admin: { listen: \"127.0.0.1:8401\" }",

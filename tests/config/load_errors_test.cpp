@@ -31,7 +31,8 @@ const Case kCases[] = {
   // unknown keys
   {"unknown top-level key with a hint", kNodeLine, "dns: { treads: 2 }\nnode: { id: n1, site: eu-west }",
    "test.yaml:1:8: dns.treads: unknown key \"treads\" (did you mean \"threads\"?), expected one of: listen, threads, "
-   "udp_payload, tcp_idle_timeout, tcp_max_connections, max_tcp_queries_per_connection, nsid"},
+   "udp_payload, tcp_idle_timeout, tcp_max_connections, max_tcp_queries_per_connection, nsid, rrl, "
+   "cookies, tcp_max_connections_per_client"},
   {"unknown zone key", "    ns: [ns1]", "    nss: [ns1]",
    "test.yaml:8:5: zones[0].nss: unknown key \"nss\" (did you mean \"ns\"?)"},
   {"unknown section without a close key", kNodeLine, "raft: {}\nnode: { id: n1, site: eu-west }",
@@ -128,6 +129,9 @@ const Case kCases[] = {
    "dns.tcp_idle_timeout: expected a duration from 100ms to 1h (like 500ms, 10s, 5m, or plain seconds), found \"2h\""},
   {"no TCP connections", kNodeLine, "dns: { tcp_max_connections: 0 }\nnode: { id: n1, site: eu-west }",
    "dns.tcp_max_connections: expected an integer from 1 to 100000, found \"0\""},
+  {"no TCP connections per client", kNodeLine,
+   "dns: { tcp_max_connections_per_client: 0 }\nnode: { id: n1, site: eu-west }",
+   "dns.tcp_max_connections_per_client: expected an integer from 1 to 100000, found \"0\""},
   {"answer count too high", "        endpoints:", "        answer_count: 9\n        endpoints:",
    "zones[0].services.www.answer_count: expected an integer from 1 to 8, found \"9\""},
   {"zero weight", "site: us-west }", "site: us-west, weight: 0 }",

@@ -50,6 +50,7 @@ TEST_CASE("config: a minimal file loads with every default", "[main]") {
   CHECK(config.dns.udp_payload == 1232);
   CHECK(config.dns.tcp_idle_timeout == std::chrono::seconds(10));
   CHECK(config.dns.tcp_max_connections == 1000);
+  CHECK(config.dns.tcp_max_connections_per_client == 64);
   CHECK(config.dns.max_tcp_queries_per_connection == 100);
   CHECK(config.dns.nsid.empty());
   CHECK(config.log_level == LogLevel::info);
@@ -102,6 +103,7 @@ dns:
   udp_payload: 4096
   tcp_idle_timeout: 500ms
   tcp_max_connections: 100000
+  tcp_max_connections_per_client: 8
   max_tcp_queries_per_connection: 1
   nsid: fra-1
 log: { level: debug }
@@ -131,6 +133,7 @@ geoip: { database: ../geo/city.mmdb })");
   CHECK(config.dns.udp_payload == 4096);
   CHECK(config.dns.tcp_idle_timeout == std::chrono::milliseconds(500));
   CHECK(config.dns.tcp_max_connections == 100000);
+  CHECK(config.dns.tcp_max_connections_per_client == 8);
   CHECK(config.dns.max_tcp_queries_per_connection == 1);
   CHECK(config.dns.nsid == "fra-1");
   CHECK(config.log_level == LogLevel::debug);

@@ -6,9 +6,11 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "health/monitor.hpp"
+#include "probe_test_support.hpp"
 
 using namespace meridian;
 using namespace meridian::health;
+using meridian::health::test::NoFreeDescriptors;
 namespace asio = boost::asio;
 
 namespace {
@@ -145,4 +147,38 @@ TEST_CASE("monitor: every probe's outcome and latency goes to the shared metrics
   for (const auto count : tcp.buckets) observed += count;
   CHECK(observed == 2);
   CHECK(tcp.latency_sum_s >= 0);
+}
+
+TEST_CASE("monitor: probes that cannot get a socket leave the target's state alone", "[health]") {
+  Rig rig;
+  auto metrics = std::make_shared<ProbeMetrics>();
+  // rise 1, fall 1: a single failure would mark it down.
+  auto monitor = rig.monitor({{IpAddress::v4(127, 0, 0, 1), 0,
+                               tcp_check(rig.open_port(), std::chrono::milliseconds(100))}});
+  monitor->set_metrics(metrics);
+  asio::co_spawn(rig.io, monitor->initial_round(), asio::detached);
+  rig.io.run_for(std::chrono::milliseconds(500));
+  REQUIRE(monitor->tracker().state(0).probed == Health::up);
+  const int changes_before = rig.changes;
+
+  monitor->start();
+  rig.io.restart();  // the initial round left it out of work
+  {
+    NoFreeDescriptors starved;
+    rig.io.run_for(std::chrono::milliseconds(400));
+  }
+  const ProbeMetrics::PerCheck& tcp = metrics->by_check().at("tcp");
+  CHECK(tcp.outcomes[static_cast<std::size_t>(ProbeFailure::local_error)] >= 2);
+  CHECK(tcp.outcomes[static_cast<std::size_t>(ProbeFailure::refused)] == 0);
+  CHECK(tcp.outcomes[static_cast<std::size_t>(ProbeFailure::unreachable)] == 0);
+  CHECK(monitor->tracker().state(0).probed == Health::up);
+  CHECK(monitor->tracker().state(0).last_failure.empty());
+  CHECK(rig.changes == changes_before);
+
+  // With descriptors again, probes pass as before.
+  const auto passed = tcp.outcomes[static_cast<std::size_t>(ProbeFailure::none)];
+  rig.io.run_for(std::chrono::milliseconds(300));
+  CHECK(metrics->by_check().at("tcp").outcomes[0] > passed);
+  CHECK(monitor->tracker().state(0).probed == Health::up);
+  monitor->stop();
 }

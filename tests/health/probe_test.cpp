@@ -41,6 +41,38 @@ TEST_CASE("prober: failure names are the enumerator names", "[health]") {
   CHECK(std::string(to_string(ProbeFailure::body_mismatch)) == "body_mismatch");
   CHECK(std::string(to_string(ProbeFailure::rcode_mismatch)) == "rcode_mismatch");
   CHECK(std::string(to_string(ProbeFailure::answer_mismatch)) == "answer_mismatch");
+  CHECK(std::string(to_string(ProbeFailure::local_error)) == "local_error");
+}
+
+TEST_CASE("prober: a probe that cannot get a socket is a local_error, no verdict", "[health]") {
+  // A live server on every port used: only the missing descriptor can fail.
+  ScriptedTcpServer tcp_server([](int&) {}, 2);
+  ScriptedUdpServer udp_server(
+      [](const std::vector<std::uint8_t>&, const ScriptedUdpServer::Reply&) {});
+  CheckSpec tcp = tcp_check();
+  CheckSpec http = tcp_check();
+  http.type = CheckType::http;
+  CheckSpec dns = tcp_check();
+  dns.type = CheckType::dns;
+  struct Row {
+    const char* what;
+    const CheckSpec& check;
+    std::uint16_t port;
+  };
+  for (const Row& row : {Row{"tcp", tcp, tcp_server.port()}, Row{"http", http, tcp_server.port()},
+                         Row{"dns", dns, udp_server.port()}}) {
+    INFO(row.what);
+    const ProbeResult result = run_probe_without_descriptors(row.check, row.port);
+    CHECK_FALSE(result.ok);
+    CHECK(result.failure == ProbeFailure::local_error);
+    CHECK_FALSE(result.counts_as_verdict());
+    CHECK_THAT(result.detail, Catch::Contains("opening a socket"));
+    // Ended at once, not at the deadline.
+    CHECK(latency_ms(result) < 1000ms);
+  }
+  // The same probes with descriptors to spare pass or fail on the target.
+  CHECK(run_probe(tcp, tcp_server.port()).ok);
+  CHECK(run_probe(tcp, tcp_server.port()).counts_as_verdict());
 }
 
 TEST_CASE("prober: tcp connect to a listener passes", "[health]") {

@@ -8,10 +8,12 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -47,6 +49,53 @@ inline ProbeResult run_probe(const CheckSpec& check, std::uint16_t port,
                           result = std::move(r);
                         });
   io.run();
+  REQUIRE_FALSE(threw);
+  REQUIRE(result.has_value());
+  return *result;
+}
+
+/// While alive, this process cannot open one more descriptor (EMFILE): the
+/// soft RLIMIT_NOFILE is lowered to the lowest free descriptor number, so
+/// every new socket, file or pipe fails. Restored on destruction.
+class NoFreeDescriptors {
+ public:
+  NoFreeDescriptors() {
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved_) == 0);
+    const int lowest_free = ::dup(0);
+    REQUIRE(lowest_free >= 0);
+    ::close(lowest_free);
+    rlimit lowered = saved_;
+    lowered.rlim_cur = static_cast<rlim_t>(lowest_free);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
+  }
+  ~NoFreeDescriptors() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+  NoFreeDescriptors(const NoFreeDescriptors&) = delete;
+  NoFreeDescriptors& operator=(const NoFreeDescriptors&) = delete;
+
+ private:
+  rlimit saved_{};
+};
+
+/// run_probe with no descriptor to spare while the probe runs. The
+/// io_context, its reactor (made at its first socket, as in a running node
+/// whose listeners made it) and the prober exist before: the probe's own
+/// socket (or CA file) is what fails.
+inline ProbeResult run_probe_without_descriptors(const CheckSpec& check, std::uint16_t port,
+                                                 IpAddress address = localhost()) {
+  boost::asio::io_context io;
+  { boost::asio::ip::udp::socket reactor_warm_up(io, boost::asio::ip::udp::v4()); }
+  Prober prober(io.get_executor());
+  std::optional<ProbeResult> result;
+  bool threw = false;
+  boost::asio::co_spawn(io, prober.probe(address, port, check),
+                        [&](std::exception_ptr error, ProbeResult r) {
+                          threw = error != nullptr;
+                          result = std::move(r);
+                        });
+  {
+    NoFreeDescriptors starved;
+    io.run();
+  }
   REQUIRE_FALSE(threw);
   REQUIRE(result.has_value());
   return *result;

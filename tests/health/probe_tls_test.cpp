@@ -253,3 +253,15 @@ TEST_CASE("prober: TLS server name comes from server_name, else a DNS-name Host"
     CHECK(detail::tls_server_name(check) == c.expected);
   }
 }
+
+TEST_CASE("prober: https that cannot open its CA file for want of descriptors is no verdict",
+          "[health]") {
+  (void)pki();  // the files exist before descriptors run out
+  CheckSpec check = https_check();
+  // A port nobody needs to answer: the probe stops before connecting.
+  const ProbeResult result = run_probe_without_descriptors(check, 9);
+  CHECK(result.failure == ProbeFailure::local_error);
+  CHECK_FALSE(result.counts_as_verdict());
+  CHECK_THAT(result.detail, Catch::StartsWith("cannot load CA file " + check.tls.ca_file));
+  // An unreadable CA file with descriptors to spare stays a tls_error (above).
+}

@@ -155,3 +155,38 @@ TEST_CASE("tracker: a reload inherits probe state of unchanged targets only", "[
   CHECK(after.state(0).endpoint_override == Override::none);  // overrides are not inherited
   CHECK_FALSE(after.usable(0));
 }
+
+TEST_CASE("tracker: a probe that could not run here is no verdict", "[health]") {
+  CheckSpec check;
+  check.rise = 1;
+  check.fall = 1;
+  IpAddress a;
+  IpAddress::parse("192.0.2.1", a);
+  HealthTracker tracker({{a, 0, check}}, UnknownPolicy::down);
+  ProbeResult ok;
+  ok.ok = true;
+  ProbeResult no_socket;
+  no_socket.failure = ProbeFailure::local_error;
+  no_socket.detail = "opening a socket: Too many open files";
+  const Clock::TimePoint now{};
+
+  // Before any verdict: still unknown, not down.
+  CHECK_FALSE(tracker.record(0, no_socket, now));
+  CHECK(tracker.state(0).probed == Health::unknown);
+  CHECK_FALSE(tracker.state(0).last.has_value());
+
+  // Up with fall 1: any failure would take it down at once; these do not.
+  CHECK(tracker.record(0, ok, now));
+  for (int i = 0; i < 5; ++i) CHECK_FALSE(tracker.record(0, no_socket, now));
+  CHECK(tracker.state(0).probed == Health::up);
+  CHECK(tracker.usable(0));
+  CHECK(tracker.state(0).last_failure.empty());
+  CHECK(tracker.state(0).last->ok);
+  CHECK_FALSE(tracker.change_within(0).has_value());
+
+  // A real failure still counts.
+  ProbeResult refused;
+  refused.failure = ProbeFailure::refused;
+  CHECK(tracker.record(0, refused, now));
+  CHECK(tracker.state(0).probed == Health::down);
+}

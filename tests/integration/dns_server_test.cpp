@@ -412,20 +412,28 @@ TEST_CASE("server: idle TCP connections are closed after the idle timeout", "[in
   ::close(fd);
 }
 
-TEST_CASE("server: TCP connections beyond the cap are closed at once", "[integration]") {
+TEST_CASE("server: at the TCP cap the oldest idle connection makes room for a new one",
+          "[integration]") {
+  // tcp_max_connections is 8, all from one client (under its per-client
+  // cap): the ninth evicts the first, which the server closes at once.
   std::vector<int> held;
   for (int i = 0; i < 8; ++i) {
     const int fd = tcp_connect(fixture().port);
     REQUIRE(fd >= 0);
     held.push_back(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // accepted in this order
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const int extra = tcp_connect(fixture().port);
   REQUIRE(extra >= 0);
-  pollfd p{extra, POLLIN, 0};
-  REQUIRE(::poll(&p, 1, 900) == 1);  // closed well before the 1 s idle timeout
+  pollfd oldest{held.front(), POLLIN, 0};
+  REQUIRE(::poll(&oldest, 1, 900) == 1);  // closed well before the 1 s idle timeout
   std::uint8_t byte;
-  CHECK(::recv(extra, &byte, 1, 0) <= 0);
+  CHECK(::recv(held.front(), &byte, 1, 0) <= 0);
+  pollfd newest{extra, POLLIN, 0};
+  CHECK(::poll(&newest, 1, 200) == 0);  // the newcomer is served, not closed
+  pollfd second{held[1], POLLIN, 0};
+  CHECK(::poll(&second, 1, 0) == 0);  // only one was evicted
   ::close(extra);
   for (int fd : held) ::close(fd);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
