@@ -765,7 +765,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
         if (handshaking) impl.handshake_over(source);
         if (peer) impl.unauthenticated(*peer, raw);
       }
-    } forget{*self, raw, source};
+    } forget{*self, raw, source, true, std::nullopt};
     net::SocketDeadline watchdog(stream.next_layer(), net::OnExpiry::close);
 
     const std::optional<std::string> name = co_await self->authenticate(stream, watchdog, where);
