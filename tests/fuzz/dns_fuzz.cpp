@@ -257,6 +257,11 @@ struct Fixture {
   Answerer answerer{AnswererSettings{1232, "fuzz-node"}};
   Rng rng{42};
   QueryStats stats;
+  // COOKIE options are parsed and answered (at a fixed time, so a replay
+  // answers the same); rate limiting is left out: it answers a repeated
+  // query differently by design.
+  CookieSecrets cookies{CookieSecret{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+                        CookieSecret{16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1}};
   std::vector<std::uint8_t> response = std::vector<std::uint8_t>(kMaxTcpMessage);
   std::vector<std::uint8_t> again = std::vector<std::uint8_t>(kMaxTcpMessage);
   // London, Stockholm (SE), Milton WA (US-WA), an unknown address, a nets
@@ -294,8 +299,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   const std::uint8_t how = data[0];
   const std::span<const std::uint8_t> query(data + 1, size - 1);
-  const QueryContext context{fixture.sources[(how >> 1) % fixture.sources.size()],
-                             (how & 1) != 0 ? Transport::tcp : Transport::udp, &fixture.rng};
+  QueryContext context{fixture.sources[(how >> 1) % fixture.sources.size()],
+                       (how & 1) != 0 ? Transport::tcp : Transport::udp, &fixture.rng};
+  context.now_s = 1'800'000'000;
+  context.cookies = &fixture.cookies;
 
   Query parsed;
   const ParseOutcome outcome = parse_query(query, parsed);

@@ -46,7 +46,8 @@ case "$target" in
     ;;
   dns)
     sources=(base/ip_address.cpp base/log.cpp base/rng.cpp base/clock.cpp
-      dns/presentation.cpp dns/zone.cpp dns/routing_table.cpp dns/stats_slots.cpp dns/answerer.cpp)
+      dns/presentation.cpp dns/zone.cpp dns/routing_table.cpp dns/stats_slots.cpp dns/answerer.cpp
+      dns/cookie.cpp dns/rate_limiter.cpp)
     for file in "$source_dir"/dns/wire/*.cpp; do sources+=("dns/wire/${file##*/}"); done
     for file in "$source_dir"/geo/*.cpp; do sources+=("geo/${file##*/}"); done
     sources+=(tools/geoip_csv.cpp tools/mmdb_writer.cpp)  # the demo database
