@@ -13,6 +13,7 @@ import os
 import select
 import socket
 import struct
+import sys
 import time
 
 
@@ -65,8 +66,12 @@ def main():
         if cookie is None or len(cookie) < 16:
             raise SystemExit("no server cookie learned")
     sock.setblocking(False)
+    # The question section every reply must echo, as it was sent.
+    question = query(0, args.name, args.qtype, None)[12:]
+    question = question[:question.index(b"\0") + 5]
 
     sent = full = truncated = bytes_out = bytes_in = 0
+    malformed = []
     sent_at = {}
     latencies = []
 
@@ -76,6 +81,12 @@ def main():
             reply = sock.recv(65535)
             received_at = time.monotonic()
             bytes_in += len(reply)
+            # Every reply must be a response (QR) to a query of ours with
+            # its question: a flood tool that counted anything it received
+            # would hide a server answering garbage.
+            if len(reply) < 12 or not reply[2] & 0x80 or reply[12:12 + len(question)] != question:
+                malformed.append(reply[:16].hex())
+                continue
             at = sent_at.pop(struct.unpack(">H", reply[:2])[0], None)
             if at is not None:
                 latencies.append((received_at - at) * 1000)
@@ -101,6 +112,10 @@ def main():
     deadline = time.monotonic() + 1.0
     while time.monotonic() < deadline:
         drain(0.1)
+    if malformed:
+        sys.exit(f"dns_flood: {len(malformed)} replies were not responses to our queries, e.g. {malformed[0]}")
+    if sent and not full + truncated:
+        sys.exit("dns_flood: not one reply")
     latencies.sort()
 
     def percentile(p):

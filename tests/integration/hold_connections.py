@@ -50,8 +50,13 @@ def main():
             sock.close()
             continue
         sockets.append(sock)
+    # A server that accepted nothing is not one that caps a client: fail
+    # rather than report every connection as "closed".
+    if count > 0 and not sockets:
+        sys.exit("hold_connections: no connection to 127.0.0.1:%d was accepted" % port)
     time.sleep(settle)
     closed = sum(1 for sock in sockets if closed_by_server(sock)) + failed
+    assert 0 <= closed <= count, (closed, count)
     with open(status + ".tmp", "w") as out:
         out.write("open=%d closed=%d\n" % (count - closed, closed))
     os.rename(status + ".tmp", status)
