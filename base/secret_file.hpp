@@ -28,7 +28,7 @@ namespace meridian {
 /// The largest secret file read_secret_file() accepts by default, in bytes.
 /// A PEM key or a token is a few hundred bytes; anything near this is not
 /// one (a wrong path, a device), and reading it whole would be unbounded.
-inline constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
+inline constexpr std::size_t kMaxSecretFileBytes = std::size_t{64} * 1024;
 
 /// Creates `path` (mode 0600, no symlink followed, never an existing file)
 /// and writes `content` to it, flushed to disk. Errors name the path: "exists;
