@@ -10,10 +10,15 @@
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
+
+#include "base/secret_file.hpp"
 
 namespace meridian::cluster {
 namespace {
@@ -160,24 +165,57 @@ Result<IssuedCertificate> issue_node_certificate(const IssuedCertificate& ca,
   return IssuedCertificate{to_pem(cert), to_pem(key.get())};
 }
 
+Result<void> validate_output_directory(const std::string& option, const std::string& directory) {
+  if (directory.empty()) return fail(option, " needs a directory");
+  for (const char c : directory) {
+    // A name no one can type or read back in an error is a mistake.
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      return fail(option, " '", directory, "' holds a control character");
+  }
+  std::error_code ec;
+  const auto status = std::filesystem::status(directory, ec);
+  if (std::filesystem::exists(status) && !std::filesystem::is_directory(status))
+    return fail(option, " '", directory, "' exists and is not a directory");
+  return {};
+}
+
+Result<void> make_private_directory(const std::string& directory) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(directory, ec)) return {};
+  const std::filesystem::path path(directory);
+  if (path.has_parent_path() && !path.parent_path().empty()) {
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) return fail("cannot create ", path.parent_path().string(), ": ", ec.message());
+  }
+  // mkdir's mode, not a chmod afterwards: no moment with a wider one.
+  if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST)
+    return fail("cannot create ", directory, ": ", std::strerror(errno));
+  return {};
+}
+
 Result<void> write_certificate(const std::string& directory, const std::string& name,
                                const IssuedCertificate& certificate) {
-  std::error_code ec;
-  std::filesystem::create_directories(directory, ec);
-  if (ec) return fail("cannot create ", directory, ": ", ec.message());
-  const std::string key_path = directory + "/" + name + ".key";
-  if (std::filesystem::exists(key_path))
-    return fail(key_path, " exists; not overwriting a private key");
-  {
-    std::ofstream key(key_path, std::ios::binary);
-    if (!key) return fail("cannot write ", key_path);
-    ::chmod(key_path.c_str(), 0600);  // before the secret goes in
-    key << certificate.key_pem;
-    if (!key) return fail("cannot write ", key_path);
-  }
+  if (auto made = make_private_directory(directory); !made) return made;
+  // The key first: if it cannot be written (one is there already), neither
+  // is the certificate, so a certificate never sits beside another key.
+  if (auto key = write_secret_file(directory + "/" + name + ".key", certificate.key_pem); !key)
+    return key;
+  return write_certificate_only(directory, name, certificate.certificate_pem);
+}
+
+Result<void> write_certificate_only(const std::string& directory, const std::string& name,
+                                    const std::string& certificate_pem) {
+  if (auto made = make_private_directory(directory); !made) return made;
   const std::string cert_path = directory + "/" + name + ".pem";
+  if (std::filesystem::exists(std::filesystem::symlink_status(cert_path))) {
+    // The same certificate again (the CA's copied beside a second node's
+    // files) is fine; another one would silently replace what a node trusts.
+    auto existing = read_file(cert_path);
+    if (existing && *existing == certificate_pem) return {};
+    return fail(cert_path, " exists with other content; not overwriting it");
+  }
   std::ofstream cert(cert_path, std::ios::binary);
-  cert << certificate.certificate_pem;
+  cert << certificate_pem;
   if (!cert) return fail("cannot write ", cert_path);
   return {};
 }
@@ -185,9 +223,23 @@ Result<void> write_certificate(const std::string& directory, const std::string& 
 Result<IssuedCertificate> read_certificate(const std::string& directory, const std::string& name) {
   auto certificate = read_file(directory + "/" + name + ".pem");
   if (!certificate) return certificate.error();
-  auto key = read_file(directory + "/" + name + ".key");
+  auto key = read_secret_file(directory + "/" + name + ".key");
   if (!key) return key.error();
   return IssuedCertificate{std::move(certificate).value(), std::move(key).value()};
+}
+
+Result<std::vector<std::string>> certificate_names(const std::string& directory) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(directory, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::filesystem::path& path = it->path();
+    if (path.extension() != ".pem" || path.stem() == kCaFileName) continue;
+    names.push_back(path.stem().string());
+  }
+  if (ec) return fail("cannot list ", directory, ": ", ec.message());
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace meridian::cluster

@@ -34,12 +34,37 @@ Result<IssuedCertificate> create_ca(const CertificateRequest& request);
 Result<IssuedCertificate> issue_node_certificate(const IssuedCertificate& ca,
                                                  const CertificateRequest& request);
 
-/// Writes `certificate` as DIR/NAME.pem and DIR/NAME.key (mode 0600),
-/// creating DIR. Refuses to overwrite an existing key.
+/// The file name the CA's certificate and key take in the CA's directory
+/// (ca.pem, ca.key); no node may be named so.
+inline constexpr const char* kCaFileName = "ca";
+
+/// Checks a directory given to `cluster certs`: not empty, no control
+/// characters, and a directory if it exists. The error names the option.
+Result<void> validate_output_directory(const std::string& option, const std::string& directory);
+
+/// Creates `directory` (and missing parents) if it is missing; a directory
+/// it creates has mode 0700, since keys go in it.
+Result<void> make_private_directory(const std::string& directory);
+
+/// Writes `certificate` as DIR/NAME.pem and DIR/NAME.key, creating DIR
+/// (make_private_directory). The key is created with mode 0600 from the
+/// start, never through a symlink and never over an existing file
+/// (base/secret_file.hpp); an error names the key file. The certificate is
+/// written only once the key is.
 Result<void> write_certificate(const std::string& directory, const std::string& name,
                                const IssuedCertificate& certificate);
 
-/// Reads DIR/NAME.pem and DIR/NAME.key.
+/// Writes only the certificate, DIR/NAME.pem (public; replaces an existing
+/// file of the same content, refuses a different one).
+Result<void> write_certificate_only(const std::string& directory, const std::string& name,
+                                    const std::string& certificate_pem);
+
+/// Reads DIR/NAME.pem and DIR/NAME.key; the key with read_secret_file's
+/// checks (mode 0600 or narrower, at most 64 KiB).
 Result<IssuedCertificate> read_certificate(const std::string& directory, const std::string& name);
+
+/// The names of the certificates in `directory` (NAME of every NAME.pem),
+/// the CA's excepted, sorted: the nodes a CA directory has issued for.
+Result<std::vector<std::string>> certificate_names(const std::string& directory);
 
 }  // namespace meridian::cluster

@@ -31,4 +31,18 @@ NodeId node_id_of(std::string_view name) noexcept {
   return hash == no_node ? 1 : hash;
 }
 
+Result<void> check_id_unique(std::string_view name, const std::vector<std::string>& existing,
+                             NodeIdFunction id_of) {
+  const NodeId id = id_of(name);
+  for (const std::string& other : existing) {
+    // The same name is the same node (a re-issue, a retried request); the
+    // callers decide whether that is allowed.
+    if (other == name || id_of(other) != id) continue;
+    return fail("node name '", std::string(name), "' has the same id (", std::to_string(id),
+                ") as the existing node '", other,
+                "'; the cluster could not tell them apart: choose another name");
+  }
+  return {};
+}
+
 }  // namespace meridian::cluster

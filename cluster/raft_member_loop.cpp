@@ -372,6 +372,12 @@ std::string RaftMember::Impl::name_of(NodeId id) const {
   return "#" + std::to_string(id);
 }
 
+std::vector<std::string> RaftMember::Impl::known_names() const {
+  std::vector<std::string> names{settings_.name};
+  for (const auto& [id, member] : address_book_) names.push_back(member.name);
+  return names;
+}
+
 std::string RaftMember::Impl::admin_of(NodeId id) const {
   if (id == id_) return settings_.admin_address;
   if (auto it = reports_.find(id); it != reports_.end()) return it->second.report.admin_address;

@@ -109,6 +109,11 @@ void RaftMember::Impl::add_learner(const std::string& name, SocketAddress addres
   }
   if (raft_->role() != Role::leader)
     return done(false, not_leader_error("this node is not the leader"));
+  // Before "already a member": a different name with the same id would
+  // otherwise be taken for the member itself.
+  if (auto unique = check_id_unique(name, known_names()); !unique) {
+    return done(false, StoreError{StoreErrorKind::conflict, unique.error().message});
+  }
   const NodeId id = node_id_of(name);
   if (is_member(raft_->membership(), id))
     return done(false, StoreError{StoreErrorKind::conflict, name + " is already a member"});

@@ -56,6 +56,9 @@ struct RaftMember::Impl {
   void learn_address(const std::string& name, const std::optional<std::string>& address);
   void publish_status();
   std::string name_of(NodeId id) const;
+  /// The names this member knows: its own, its peers' and every node whose
+  /// address was replicated (removed ones too: their ids stay taken).
+  std::vector<std::string> known_names() const;
   std::string admin_of(NodeId id) const;
   [[noreturn]] void storage_failed(const std::string& what, const Error& error) const;
 

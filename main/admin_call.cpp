@@ -13,6 +13,7 @@
 
 #include "admin/http_client.hpp"
 #include "admin/token_file.hpp"
+#include "base/secret_file.hpp"
 #include "config/config.hpp"
 #include "main/store_wiring.hpp"
 
@@ -68,9 +69,11 @@ Result<AdminTarget> resolve_admin_target(const CliArguments& args) {
     return fail("--admin needs HOST:PORT, as in 127.0.0.1:8053, not '", args.admin, "'");
   }
   if (!token_file.empty()) {
-    auto token = read_text_file(token_file);
+    auto text = read_secret_file(token_file);
+    if (!text) return text.error();
+    auto token = admin::token_from_file_text(std::move(*text), token_file);
     if (!token) return token.error();
-    target.token = admin::trim_token(std::move(*token));
+    target.token = std::move(*token);
   }
   return target;
 }

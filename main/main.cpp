@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cluster/certs.hpp"
+#include "cluster/node_id.hpp"
 #include "config/config.hpp"
 #include "main/admin_cli.hpp"
 #include "main/explain_cli.hpp"
@@ -73,8 +75,10 @@ commands:
                                  and back); refused where state exists, unless --replace
   cluster certs init --dir DIR [--name NAME]
                                  create a cluster CA (DIR/ca.pem, DIR/ca.key)
-  cluster certs node --dir DIR --id ID [--ip ADDR]... [--dns NAME]...
-                                 issue DIR/ID.pem and DIR/ID.key signed by the CA
+  cluster certs node --dir DIR --id ID [--out OUT] [--ip ADDR]... [--dns NAME]...
+                                 issue OUT/ID.pem and OUT/ID.key (OUT defaults to DIR)
+                                 signed by the CA of DIR, with OUT/ca.pem beside them;
+                                 the CA key stays in DIR, which records ID.pem
   version                        print the version
   help                           print this help
 )";
@@ -188,50 +192,83 @@ std::vector<std::string> options(const std::vector<std::string_view>& args, std:
   return values;
 }
 
-int cluster_certs(std::string_view subcommand, const std::vector<std::string_view>& args) {
+int print_error(const meridian::Error& error) {
+  std::cerr << "meridian: " << error.message << "\n";
+  return 1;
+}
+
+int cluster_certs_init(const std::string& dir, const std::vector<std::string_view>& args) {
   using namespace meridian::cluster;
+  std::string name = "meridian-cluster-ca";
+  option(args, "--name", "", name);
+  auto ca = create_ca({name, {}, {}, std::chrono::hours(24 * 365 * 10)});
+  if (!ca) return print_error(ca.error());
+  if (auto written = write_certificate(dir, kCaFileName, *ca); !written)
+    return print_error(written.error());
+  std::cout << "wrote " << dir << "/ca.pem and " << dir
+            << "/ca.key (keep the key secret, on this machine only; nodes need only ca.pem)\n";
+  return 0;
+}
+
+int cluster_certs_node(const std::string& dir, const std::vector<std::string_view>& args) {
+  using namespace meridian::cluster;
+  CertificateRequest request;
+  if (!option(args, "--id", "", request.common_name))
+    return usage_error("cluster certs node needs --id ID");
+  const std::string& id = request.common_name;
+  // The id is the node.id the certificate will be checked against, and a
+  // file name here: the same rule as node.id in the config.
+  if (auto valid = validate_node_name(id); !valid)
+    return usage_error("--id: " + valid.error().message);
+  if (id == kCaFileName)
+    return usage_error("--id ca: 'ca' names the CA's own files; choose another");
+  std::string out = dir;
+  option(args, "--out", "", out);
+  if (auto valid = validate_output_directory("--out", out); !valid)
+    return usage_error(valid.error().message);
+  request.dns_names = options(args, "--dns");
+  request.dns_names.insert(request.dns_names.begin(), id);
+  for (const auto& text : options(args, "--ip")) {
+    meridian::IpAddress address;
+    if (!meridian::IpAddress::parse(text, address)) return usage_error("bad --ip '" + text + "'");
+    request.addresses.push_back(address);
+  }
+  // DIR keeps a copy of every certificate its CA issued: the names whose ids
+  // are taken. A second certificate for a name, or one for a name sharing
+  // another's id, would let one node pass for another.
+  auto issued_names = certificate_names(dir);
+  if (!issued_names) return print_error(issued_names.error());
+  if (std::find(issued_names->begin(), issued_names->end(), id) != issued_names->end()) {
+    return print_error(
+        meridian::fail(dir, "/", id, ".pem exists: a certificate for ", id, " was issued already"));
+  }
+  if (auto unique = check_id_unique(id, *issued_names); !unique) return print_error(unique.error());
+  auto ca = read_certificate(dir, kCaFileName);
+  if (!ca) return print_error(ca.error());
+  auto issued = issue_node_certificate(*ca, request);
+  if (!issued) return print_error(issued.error());
+  if (auto written = write_certificate(out, id, *issued); !written)
+    return print_error(written.error());
+  std::error_code ec;
+  if (!std::filesystem::equivalent(dir, out, ec)) {
+    // Only the CA's certificate goes beside the node's files, never its key.
+    if (auto written = write_certificate_only(out, kCaFileName, ca->certificate_pem); !written)
+      return print_error(written.error());
+    if (auto written = write_certificate_only(dir, id, issued->certificate_pem); !written)
+      return print_error(written.error());
+  }
+  std::cout << "wrote " << out << "/" << id << ".pem and .key\n";
+  return 0;
+}
+
+int cluster_certs(std::string_view subcommand, const std::vector<std::string_view>& args) {
   std::string dir;
   if (!option(args, "--dir", "", dir))
     return usage_error("cluster certs needs init|node and --dir DIR");
-  if (subcommand == "init") {
-    std::string name = "meridian-cluster-ca";
-    option(args, "--name", "", name);
-    auto ca = create_ca({name, {}, {}, std::chrono::hours(24 * 365 * 10)});
-    if (ca) {
-      if (auto written = write_certificate(dir, "ca", *ca); !written) ca = written.error();
-    }
-    if (!ca) {
-      std::cerr << ca.error().message << "\n";
-      return 1;
-    }
-    std::cout << "wrote " << dir << "/ca.pem and " << dir << "/ca.key (keep the key secret)\n";
-    return 0;
-  }
-  if (subcommand == "node") {
-    CertificateRequest request;
-    if (!option(args, "--id", "", request.common_name))
-      return usage_error("cluster certs node needs --id ID");
-    request.dns_names = options(args, "--dns");
-    request.dns_names.insert(request.dns_names.begin(), request.common_name);
-    for (const auto& text : options(args, "--ip")) {
-      meridian::IpAddress address;
-      if (!meridian::IpAddress::parse(text, address)) return usage_error("bad --ip '" + text + "'");
-      request.addresses.push_back(address);
-    }
-    auto ca = read_certificate(dir, "ca");
-    auto issued =
-        ca ? issue_node_certificate(*ca, request) : meridian::Result<IssuedCertificate>(ca.error());
-    if (issued) {
-      if (auto written = write_certificate(dir, request.common_name, *issued); !written)
-        issued = written.error();
-    }
-    if (!issued) {
-      std::cerr << issued.error().message << "\n";
-      return 1;
-    }
-    std::cout << "wrote " << dir << "/" << request.common_name << ".pem and .key\n";
-    return 0;
-  }
+  if (auto valid = meridian::cluster::validate_output_directory("--dir", dir); !valid)
+    return usage_error(valid.error().message);
+  if (subcommand == "init") return cluster_certs_init(dir, args);
+  if (subcommand == "node") return cluster_certs_node(dir, args);
   return usage_error("cluster certs needs init or node");
 }
 

@@ -7,9 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <sys/random.h>
-#include <sys/stat.h>
 
-#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -21,6 +19,7 @@
 #include "admin/token_file.hpp"
 #include "base/clock.hpp"
 #include "base/fd_limit.hpp"
+#include "base/secret_file.hpp"
 #include "dns/answerer.hpp"
 #include "dns/routing_table.hpp"
 #include "dns/tcp_server.hpp"
@@ -61,19 +60,11 @@ dns::CookieSecret random_cookie_secret() {
   return secret;
 }
 
-// dns.cookies.secret_file: refused when others than its owner may read it.
+// dns.cookies.secret_file: refused when others than its owner may read it
+// (whoever reads the secret can make cookies that pass rate limiting).
 Result<dns::CookieSecrets> read_cookie_secret_file(const std::string& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) {
-    return fail("dns.cookies.secret_file ", path, ": ", std::strerror(errno));
-  }
-  if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    return fail("dns.cookies.secret_file ", path,
-                ": readable by others than its owner (chmod 600 it): whoever reads the secret "
-                "can make cookies that pass rate limiting");
-  }
-  auto text = read_text_file(path);
-  if (!text) return text.error();
+  auto text = read_secret_file(path);
+  if (!text) return fail("dns.cookies.secret_file: ", text.error().message);
   auto secrets = gslb::parse_cookie_secret_file(*text);
   if (!secrets) return fail("dns.cookies.secret_file ", path, ": ", secrets.error().message);
   return secrets;
@@ -94,7 +85,7 @@ Result<admin::HttpServerSettings> admin_settings(const AdminSettings& settings) 
   out.token_for_reads = settings.require_token_for_reads;
   out.max_connections_per_client = settings.max_connections_per_client;
   if (!settings.token_file.empty()) {
-    auto text = read_text_file(settings.token_file);
+    auto text = read_secret_file(settings.token_file);
     if (!text) return text.error();
     auto token = admin::token_from_file_text(std::move(*text), settings.token_file);
     if (!token) return token.error();

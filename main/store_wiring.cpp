@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/secret_file.hpp"
+
 namespace meridian {
 
 namespace {
@@ -34,7 +36,7 @@ Result<cluster::RaftMemberSettings> store_settings(const Config& config, std::ui
   if (!ca) return ca.error();
   auto cert = read_text_file(cluster.cert_file);
   if (!cert) return cert.error();
-  auto key = read_text_file(cluster.key_file);
+  auto key = read_secret_file(cluster.key_file);
   if (!key) return key.error();
   settings.transport.ca_pem = std::move(*ca);
   settings.transport.cert_pem = std::move(*cert);
@@ -69,7 +71,7 @@ Result<etcd::EtcdStoreSettings> etcd_store_settings(const Config& config) {
     if (!ca) return ca.error();
     auto cert = read_text_file(store.cert_file);
     if (!cert) return cert.error();
-    auto key = read_text_file(store.key_file);
+    auto key = read_secret_file(store.key_file);
     if (!key) return key.error();
     settings.gateway.ca_pem = std::move(*ca);
     settings.gateway.cert_pem = std::move(*cert);

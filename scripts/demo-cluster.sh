@@ -7,8 +7,9 @@
 #   scripts/demo-cluster.sh [BUILD_DIR]      (make demo-cluster; MERIDIAN_BINARY=PATH overrides the binary;
 #                                             DEMO_STORE=etcd keeps the state in a three-member etcd)
 #
-# What it makes, all in out/demo-cluster/ (ignored by git): certs/ (the
-# cluster CA and one certificate per node, made once and kept), admin.token
+# What it makes, all in out/demo-cluster/ (ignored by git): ca/ (the cluster
+# CA, its key never copied elsewhere), certs/ (the CA's certificate and one
+# certificate and key per node, made once and kept), admin.token
 # (made once and kept), data/ (the nodes' Raft logs: wiped at every start,
 # so each run founds a fresh cluster) and one log per node. Ports: DNS
 # 5301-5303, admin API 8401-8403, peers 7401-7403 (all 127.0.0.1), backends
@@ -84,15 +85,18 @@ trap 'exit 143' TERM
 "$meridian" geo build-db --input configs/demo/geoip.csv --output configs/demo/demo.mmdb >/dev/null
 
 # Certificates and the admin token: made on the first run, kept afterwards.
-mkdir -p "$run/certs"
-chmod 700 "$run/certs"
-[ -f "$run/certs/ca.pem" ] || "$meridian" cluster certs init --dir "$run/certs" >/dev/null
+# The CA's key stays in ca/; the nodes' files (and the CA's certificate) go
+# to certs/. A run of an older demo kept the CA key in certs/: start over.
+[ -f "$run/certs/ca.key" ] && rm -rf "$run/certs" "$run/ca"
+[ -f "$run/ca/ca.pem" ] || "$meridian" cluster certs init --dir "$run/ca" >/dev/null
 for node in "${nodes[@]}"; do
-  [ -f "$run/certs/$node.pem" ] || "$meridian" cluster certs node --dir "$run/certs" --id "$node" >/dev/null
+  [ -f "$run/certs/$node.pem" ] ||
+    "$meridian" cluster certs node --dir "$run/ca" --out "$run/certs" --id "$node" >/dev/null
 done
 if [ ! -s "$run/admin.token" ]; then
   (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/admin.token")
 fi
+chmod 600 "$run/admin.token"  # the nodes refuse a token file others can read
 # A fresh cluster every run: the nodes found it from an empty data_dir.
 rm -rf "$run/data"
 mkdir -p "$run/data"
@@ -108,7 +112,8 @@ if [ "${DEMO_STORE:-raft}" == etcd ]; then
   mkdir -p "$run/etcd" out/demo-etcd
   initial=""
   for i in 1 2 3; do
-    [ -f "$run/certs/etcd-$i.pem" ] || "$meridian" cluster certs node --dir "$run/certs" --id "etcd-$i" --ip 127.0.0.1 >/dev/null
+    [ -f "$run/certs/etcd-$i.pem" ] ||
+      "$meridian" cluster certs node --dir "$run/ca" --out "$run/certs" --id "etcd-$i" --ip 127.0.0.1 >/dev/null
     initial+="etcd-$i=https://127.0.0.1:$((23800 + i)),"
   done
   for i in 1 2 3; do

@@ -44,7 +44,7 @@ start_three_site_cluster
 every_node_answers 192.0.2.1 20 >/dev/null && pass || { fail "the nodes never all answered the first site"; exit 1; }
 A=http://${admin[ams-1]}
 TOKEN=$(cat "$WORK/token")
-echo not-the-token >"$WORK/wrong-token"
+(umask 077 && echo not-the-token >"$WORK/wrong-token")
 
 # until_true SECONDS COMMAND...: retries COMMAND every 0.1 s.
 until_true() {

@@ -40,6 +40,24 @@ expect_match "node certificate verifies against the cluster CA" \
   "$(openssl verify -CAfile "$work/pki/ca.pem" "$work/pki/fra-1.pem" 2>&1)" 'fra-1.pem: OK'
 out=$("$meridian" cluster certs node --dir "$work/pki" --id fra-1 2>&1) && status=0 || status=$?
 expect_eq "an existing key is not overwritten" "$status" "1"
+expect_match "the refusal names the issued certificate" "$out" "pki/fra-1.pem exists"
+expect_eq "keys are created 0600" "$(stat -c %a "$work/pki/ca.key") $(stat -c %a "$work/pki/fra-1.key")" "600 600"
+"$meridian" cluster certs node --dir "$work/pki" --id iad-1 --out "$work/iad-1" >/dev/null
+expect_eq "--out: the node's files and the CA's certificate, not its key" \
+  "$(cd "$work/iad-1" && echo *)" "ca.pem iad-1.key iad-1.pem"
+expect_eq "--out: the CA directory keeps a copy of the certificate" "$(cmp "$work/iad-1/iad-1.pem" "$work/pki/iad-1.pem" && echo same)" "same"
+for bad in Fra-1 "fra_1" "-fra" "ca" "../x"; do
+  out=$("$meridian" cluster certs node --dir "$work/pki" --id "$bad" 2>&1) && status=0 || status=$?
+  expect_eq "an invalid --id '$bad' is refused" "$status" "2"
+done
+touch "$work/a-file"
+out=$("$meridian" cluster certs node --dir "$work/pki" --id sin-1 --out "$work/a-file" 2>&1) && status=0 || status=$?
+expect_eq "an --out that is a file is refused" "$status" "2"
+ln -s "$work/elsewhere" "$work/pki/sin-1.key"
+out=$("$meridian" cluster certs node --dir "$work/pki" --id sin-1 2>&1) && status=0 || status=$?
+expect_eq "a symlink at the key's path is refused" "$status" "1"
+expect_match "the symlink refusal names the key" "$out" "pki/sin-1.key exists"
+[ ! -e "$work/elsewhere" ] && pass || fail "a key was written through a symlink"
 
 out=$("$meridian" 2>&1) && status=0 || status=$?
 expect_eq "no command is a usage error" "$status" "2"

@@ -193,7 +193,7 @@ expect_eq "events: a bad cursor" "$(curl -s -o /dev/null -w '%{http_code}' "http
 # Refusals: no token, a wrong token, unknown targets, bad arguments.
 "$MERIDIAN" drain --site s1 --admin "${admin[n1]}" 2>"$WORK/err" && fail "a drain without a token was accepted"
 expect_match "no token: 401" "$(cat "$WORK/err")" "answered 401"
-echo wrong >"$WORK/wrong-token"
+(umask 077 && echo wrong >"$WORK/wrong-token")
 "$MERIDIAN" drain --site s1 --admin "${admin[n1]}" --token-file "$WORK/wrong-token" 2>"$WORK/err" &&
   fail "a drain with a wrong token was accepted"
 expect_match "wrong token: 403" "$(cat "$WORK/err")" "answered 403"

@@ -70,7 +70,7 @@ start_store_peers() {
   etcd_endpoints="["
   for i in 1 2 3; do
     host=${etcd_host[$i]:-127.0.0.1}
-    "$MERIDIAN" cluster certs node --dir "$WORK/certs" --id "etcd-$i" --ip "$host" >/dev/null
+    "$MERIDIAN" cluster certs node --dir "$WORK/ca" --out "$WORK/certs" --id "etcd-$i" --ip "$host" >/dev/null
     if [ -n "${etcd_host[$i]:-}" ]; then
       etcd_client[$i]=$host:2379
       etcd_peer[$i]=$host:2380
@@ -120,11 +120,13 @@ YAML
   fi
 }
 
-# make_pki NAME...: a cluster CA, a certificate per node, and an admin token.
+# make_pki NAME...: a cluster CA (its key in $WORK/ca, never beside the
+# nodes' files), a certificate per node in $WORK/certs with the CA's
+# certificate, and an admin token (mode 0600: nodes refuse a readable one).
 make_pki() {
-  "$MERIDIAN" cluster certs init --dir "$WORK/certs" >/dev/null
-  for name in "$@"; do "$MERIDIAN" cluster certs node --dir "$WORK/certs" --id "$name" >/dev/null; done
-  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/token"
+  "$MERIDIAN" cluster certs init --dir "$WORK/ca" >/dev/null
+  for name in "$@"; do "$MERIDIAN" cluster certs node --dir "$WORK/ca" --out "$WORK/certs" --id "$name" >/dev/null; done
+  (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/token")
 }
 
 # write_node_config NAME PEER_ADDR ADMIN_ADDR DNS_ADDR PEERS_YAML: a node's

@@ -120,7 +120,7 @@ sites: { here: { lat: 50, lon: 8 } }
 zones: [ { origin: demo.test., soa: { mname: ns1, rname: hostmaster }, ns: [ns1], records: ["ns1 IN A 127.0.0.1"] } ]
 YAML
 if "$meridian" serve --config "$work/refused.yaml" >"$work/refused.log" 2>&1; then fail "a world-readable secret file was accepted"; fi
-expect_match "a world-readable secret file is refused" "$(cat "$work/refused.log")" "secret_file .*cookie.secret: readable by others than its owner"
+expect_match "a world-readable secret file is refused" "$(cat "$work/refused.log")" "secret_file: .*cookie.secret holds a secret but has mode 0644, open to group or others; run .chmod 600"
 chmod 600 "$work/cookie.secret"
 start_node "{ responses_per_second: $rate }" ", cookies: { secret_file: cookie.secret }"
 knot_port=$(pick_port)

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 
 #include "config/config.hpp"
 #include "tests/config/test_support.hpp"
@@ -20,6 +21,9 @@ TEST_CASE("store wiring: store settings name the founders and count ticks", "[ma
   dir.write("certs/ca.pem", "CA");
   dir.write("certs/n1.pem", "CERT");
   dir.write("certs/n1.key", "KEY");
+  std::filesystem::permissions(
+      dir.path() + "/certs/n1.key",
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   auto config = parse(cluster_config(), dir.path());
   REQUIRE(config.ok());
   auto settings = store_settings(*config, 7);
@@ -42,4 +46,29 @@ TEST_CASE("store wiring: store settings name the founders and count ticks", "[ma
   auto unreadable = store_settings(*missing, 7);
   REQUIRE_FALSE(unreadable.ok());
   CHECK_THAT(unreadable.error().message, Catch::Contains("certs/ca.pem"));
+}
+
+TEST_CASE("store wiring: a TLS key open to group or others is refused with the chmod fix",
+          "[main][cluster]") {
+  meridian::test::ScratchDir dir("cluster-wiring-key");
+  std::filesystem::create_directories(dir.path() + "/certs");
+  dir.write("certs/ca.pem", "CA");
+  dir.write("certs/n1.pem", "CERT");
+  dir.write("certs/n1.key", "KEY");
+  const std::string key = dir.path() + "/certs/n1.key";
+  using std::filesystem::perms;
+  std::filesystem::permissions(
+      key, perms::owner_read | perms::owner_write | perms::group_read | perms::others_read);
+  auto config = parse(cluster_config(), dir.path());
+  REQUIRE(config.ok());
+  auto readable = store_settings(*config, 7);
+  REQUIRE_FALSE(readable.ok());
+  CHECK_THAT(readable.error().message, Catch::Contains(key) && Catch::Contains("chmod 600"));
+
+  // Mode 0600 but far too big for a key: the wrong file.
+  std::filesystem::permissions(key, perms::owner_read | perms::owner_write);
+  std::ofstream(key, std::ios::binary) << std::string(64 * 1024 + 1, 'k');
+  auto big = store_settings(*config, 7);
+  REQUIRE_FALSE(big.ok());
+  CHECK_THAT(big.error().message, Catch::Contains(key) && Catch::Contains("larger than"));
 }
