@@ -240,9 +240,8 @@ struct DnsSettings {
 
 struct GeoipSettings {
   /// The MaxMind DB path, resolved like data_dir; empty when not configured
-  /// (every client is unlocated). The loader does not open it (config/
-  /// does not use geo/): `check-config` and `serve` open and check it with
-  /// gslb::open_geoip.
+  /// (every client is unlocated). The loader does not open it:
+  /// `check-config` and `serve` open and check it (gslb::open_geoip).
   std::string database;
   /// The ASN database (GeoLite2-ASN layout) for services' asn maps, resolved
   /// the same way; empty when not configured (asn maps match nothing).
