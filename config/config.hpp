@@ -240,8 +240,8 @@ struct DnsSettings {
 
 struct GeoipSettings {
   /// The MaxMind DB path, resolved like data_dir; empty when not configured
-  /// (every client is unlocated). The loader does not open it: only
-  /// `serve` does, so `check-config` works where the database is not built.
+  /// (every client is unlocated). The loader does not open it:
+  /// `check-config` and `serve` open and check it (gslb::open_geoip).
   std::string database;
   /// The ASN database (GeoLite2-ASN layout) for services' asn maps, resolved
   /// the same way; empty when not configured (asn maps match nothing).
@@ -447,7 +447,7 @@ struct Config {
 /// and every zone as build_routing_table builds it, so a loaded Config always
 /// builds. Relative paths inside (geoip.database, zones[].file,
 /// node.data_dir) are resolved against the directory of `path`. Zone files
-/// are read now; the GeoIP database is not opened.
+/// are read now; the GeoIP databases are not opened (gslb::open_geoip).
 ///
 /// Errors: one line per problem, at most kMaxErrors, each
 /// "FILE:LINE:COLUMN: KEY.PATH: expected WHAT, found WHAT" (YAML syntax

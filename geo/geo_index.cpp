@@ -15,12 +15,12 @@ Result<std::shared_ptr<const GeoIndex>> GeoIndex::open(const std::string& databa
   if (database.empty() && asn_database.empty()) return std::shared_ptr<const GeoIndex>();
   std::shared_ptr<const Locator> location, asn;
   if (!database.empty()) {
-    auto reader = MmdbReader::open(database);
+    auto reader = MmdbReader::open(database, DatabaseKind::location);
     if (!reader) return reader.error();
     location = std::move(reader).value();
   }
   if (!asn_database.empty()) {
-    auto reader = MmdbReader::open(asn_database);
+    auto reader = MmdbReader::open(asn_database, DatabaseKind::asn);
     if (!reader) return reader.error();
     asn = std::move(reader).value();
   }

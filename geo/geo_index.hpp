@@ -35,8 +35,9 @@ class GeoIndex final : public Locator {
   GeoIndex(std::shared_ptr<const Locator> location, std::shared_ptr<const Locator> asn);
 
   /// Opens the MaxMind DB files `database` (locations) and `asn_database`
-  /// (ASNs) with MmdbReader, each unless empty, and compiles them. Null
-  /// when both are empty. Errors name the file that failed.
+  /// (ASNs) with MmdbReader, each unless empty, checks each is of its kind
+  /// and readable (MmdbReader::check), and compiles them. Null when both
+  /// are empty. Errors name the file that failed.
   static Result<std::shared_ptr<const GeoIndex>> open(const std::string& database,
                                                       const std::string& asn_database);
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "geo/location_trie.hpp"
 
@@ -87,10 +88,58 @@ bool read_asn(MMDB_entry_s& entry, std::uint32_t& out) {
   }
 }
 
+// What the distinct records of a database hold, counted by check().
+struct RecordCensus {
+  std::uint64_t records = 0;
+  std::uint64_t location = 0;  ///< with coordinates, a country or a continent
+  std::uint64_t asn = 0;       ///< with autonomous_system_number
+};
+
+void count_record(MMDB_entry_s& entry, RecordCensus& census) {
+  ++census.records;
+  const Location location = read_location(entry);
+  if (location.has_coordinates || location.country[0] != 0 || location.continent[0] != 0)
+    ++census.location;
+  std::uint32_t asn = 0;
+  if (read_asn(entry, asn)) ++census.asn;
+}
+
+// Decodes every value of the record, as no lookup does: a corrupt data
+// section is found at start, not when a client's lookup reaches it.
+int decode_record(MMDB_entry_s entry) {
+  MMDB_entry_data_list_s* list = nullptr;
+  const int status = MMDB_get_entry_data_list(&entry, &list);
+  MMDB_free_entry_data_list(list);
+  return status;
+}
+
+const char* kind_name(DatabaseKind kind) {
+  return kind == DatabaseKind::location ? "a City or Country database" : "an ASN database";
+}
+
+const char* layout_of(DatabaseKind kind) {
+  return kind == DatabaseKind::location ? "records with location, country or continent"
+                                        : "records with autonomous_system_number";
+}
+
+// "KIND (database_type "TYPE", LAYOUT)" for a database that is not of the
+// expected kind: records of the other kind only, or of neither.
+std::string found_kind(const RecordCensus& census, DatabaseKind expected,
+                       const std::string& database_type) {
+  const bool other = expected == DatabaseKind::location ? census.asn > 0 : census.location > 0;
+  const DatabaseKind found =
+      expected == DatabaseKind::location ? DatabaseKind::asn : DatabaseKind::location;
+  const std::string type = "database_type \"" + database_type + "\", ";
+  if (other) return std::string(kind_name(found)) + " (" + type + layout_of(found) + " only)";
+  return "neither a City or Country nor an ASN database (" + type +
+         "records with neither a location nor autonomous_system_number)";
+}
+
 }  // namespace
 
 struct MmdbReader::Impl {
   MMDB_s mmdb{};
+  std::string path;
 
   // Looks `address` up; fills `prefix_len` (in the address's own bits) and
   // returns the result, or nullopt when the database cannot hold it.
@@ -128,6 +177,7 @@ struct MmdbReader::Impl {
 
 Result<std::unique_ptr<MmdbReader>> MmdbReader::open(const std::string& path) {
   auto impl = std::make_unique<Impl>();
+  impl->path = path;
   errno = 0;
   const int status = MMDB_open(path.c_str(), MMDB_MODE_MMAP, &impl->mmdb);
   const int open_errno = errno;
@@ -139,6 +189,14 @@ Result<std::unique_ptr<MmdbReader>> MmdbReader::open(const std::string& path) {
     return fail("cannot open GeoIP database ", path, ": ", reason);
   }
   return std::unique_ptr<MmdbReader>(new MmdbReader(std::move(impl)));
+}
+
+Result<std::unique_ptr<MmdbReader>> MmdbReader::open(const std::string& path,
+                                                     DatabaseKind expected) {
+  auto reader = open(path);
+  if (!reader) return reader;
+  if (auto checked = reader.value()->check(expected); !checked) return checked.error();
+  return reader;
 }
 
 MmdbReader::MmdbReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -167,6 +225,53 @@ AsnLocated MmdbReader::locate_asn(const IpAddress& address) const noexcept {
     located.organization = std::string_view(data.utf8_string, data.data_size);
   }
   return located;
+}
+
+std::string MmdbReader::database_type() const {
+  const char* type = impl_->mmdb.metadata.database_type;
+  return type != nullptr ? type : "";
+}
+
+Result<void> MmdbReader::check(DatabaseKind expected) const {
+  const MMDB_s& mmdb = impl_->mmdb;
+  const auto corrupt = [&](int status) {
+    return fail("GeoIP database ", impl_->path, " is corrupt: ", MMDB_strerror(status));
+  };
+  // MMDB_open checked the metadata and that the tree fits the file; what a
+  // lookup may still meet is a record pointing outside the tree or the data
+  // section, or data that does not decode. Every node and record, once.
+  const std::uint32_t node_count = mmdb.metadata.node_count;
+  std::unordered_set<std::uint32_t> seen;
+  RecordCensus census;
+  for (std::uint32_t number = 0; number < node_count; ++number) {
+    MMDB_search_node_s node;
+    if (const int status = MMDB_read_node(&mmdb, number, &node); status != MMDB_SUCCESS)
+      return corrupt(status);
+    for (unsigned side = 0; side < 2; ++side) {
+      const std::uint64_t record = side == 0 ? node.left_record : node.right_record;
+      MMDB_entry_s entry = side == 0 ? node.left_record_entry : node.right_record_entry;
+      switch (side == 0 ? node.left_record_type : node.right_record_type) {
+        case MMDB_RECORD_TYPE_SEARCH_NODE:
+          if (record >= node_count) return corrupt(MMDB_CORRUPT_SEARCH_TREE_ERROR);
+          break;
+        case MMDB_RECORD_TYPE_EMPTY: break;
+        case MMDB_RECORD_TYPE_DATA:
+          if (!seen.insert(entry.offset).second) break;
+          if (const int status = decode_record(entry); status != MMDB_SUCCESS)
+            return corrupt(status);
+          count_record(entry, census);
+          break;
+        default: return corrupt(MMDB_CORRUPT_SEARCH_TREE_ERROR);
+      }
+    }
+  }
+  const std::uint64_t matching = expected == DatabaseKind::location ? census.location : census.asn;
+  if (census.records > 0 && matching == 0) {
+    return fail("GeoIP database ", impl_->path, " is ",
+                found_kind(census, expected, database_type()), ", expected ", kind_name(expected),
+                " (", layout_of(expected), ")");
+  }
+  return {};
 }
 
 std::shared_ptr<const LocationTrie> MmdbReader::build_trie() const {

@@ -11,11 +11,25 @@
 
 namespace meridian::geo {
 
+/// What a database is for, judged by what its records hold.
+enum class DatabaseKind {
+  /// City or Country layout: records with location, country or continent
+  /// (geoip.database).
+  location,
+  /// GeoLite2-ASN layout: records with autonomous_system_number
+  /// (geoip.asn_database).
+  asn,
+};
+
 class MmdbReader final : public Locator {
  public:
   /// Opens (memory-maps) `path`. Errors name the path and libmaxminddb's
   /// reason.
   static Result<std::unique_ptr<MmdbReader>> open(const std::string& path);
+
+  /// Opens `path`, then check(expected): what a node does before it
+  /// serves from a database. Errors name the path.
+  static Result<std::unique_ptr<MmdbReader>> open(const std::string& path, DatabaseKind expected);
   ~MmdbReader() override;
 
   MmdbReader(const MmdbReader&) = delete;
@@ -36,6 +50,21 @@ class MmdbReader final : public Locator {
   /// autonomous_system_organization (GeoLite2-ASN layout); prefix_len as
   /// for locate. Allocation-free; safe from any number of threads.
   AsnLocated locate_asn(const IpAddress& address) const noexcept override;
+
+  /// Walks the whole search tree, decodes each data record once and checks
+  /// that the records are of the `expected` kind: a database with records
+  /// of the other kind only (an ASN database where a location one is
+  /// expected, or the reverse), or with records of neither kind, is an
+  /// error naming the path, the kind found (with the metadata's
+  /// database_type) and the kind expected. A tree or record libmaxminddb
+  /// cannot read (a corrupt file) is an error with its reason
+  /// (MMDB_strerror). A database without records passes: it locates
+  /// nothing, whatever its kind. Off the hot path: one pass over the file,
+  /// memory for one entry per distinct record. Any thread.
+  Result<void> check(DatabaseKind expected) const;
+
+  /// The metadata's database_type ("GeoLite2-City", "Meridian-ASN", ...).
+  std::string database_type() const;
 
   /// Mirrors the search tree node for node (aliased subtrees stay shared),
   /// each data record read once. Null for a database too large for the

@@ -2,6 +2,7 @@
 
 #include "config/zone_build.hpp"
 #include "geo/geo_index.hpp"
+#include "gslb/geoip_open.hpp"
 
 namespace meridian::gslb {
 
@@ -10,9 +11,12 @@ namespace {
 // Opens the GeoIP databases named by the config, if any, compiled for
 // steering (the location trie; scope indexes follow per service).
 Result<std::shared_ptr<const geo::Locator>> open_locator(const Config& config) {
-  auto index = geo::GeoIndex::open(config.geoip.database, config.geoip.asn_database);
-  if (!index) return index.error();
-  return std::shared_ptr<const geo::Locator>(std::move(index).value());
+  if (config.geoip.database.empty() && config.geoip.asn_database.empty())
+    return std::shared_ptr<const geo::Locator>();
+  auto databases = open_geoip(config.geoip);
+  if (!databases) return databases.error();
+  return std::shared_ptr<const geo::Locator>(std::make_shared<const geo::GeoIndex>(
+      std::move(databases->location), std::move(databases->asn)));
 }
 
 }  // namespace

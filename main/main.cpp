@@ -13,6 +13,7 @@
 #include "cluster/certs.hpp"
 #include "cluster/node_id.hpp"
 #include "config/config.hpp"
+#include "gslb/geoip_open.hpp"
 #include "main/admin_cli.hpp"
 #include "main/explain_cli.hpp"
 #include "main/node.hpp"
@@ -115,6 +116,17 @@ int check_config(const std::vector<std::string_view>& args) {
   auto config = meridian::load_config(path);
   if (!config) {
     std::cerr << config.error().message << "\n";
+    return 1;
+  }
+  // serve refuses a database that is missing, corrupt or of the wrong
+  // kind; so does the check, rather than pass a config the node rejects.
+  if (auto databases = meridian::gslb::open_geoip(config->geoip); !databases) {
+    std::string_view errors = databases.error().message;
+    while (!errors.empty()) {
+      const std::size_t end = errors.find('\n');
+      std::cerr << path << ": " << errors.substr(0, end) << "\n";
+      errors = end == std::string_view::npos ? std::string_view() : errors.substr(end + 1);
+    }
     return 1;
   }
   std::size_t services = 0;

@@ -9,9 +9,45 @@ require_tool mmdblookup
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-out=$("$meridian" check-config "$src/configs/demo/demo.yaml" 2>&1) && status=0 || status=$?
+# check-config opens the GeoIP databases as serve does: the demo config
+# passes next to its built database, and fails without it.
+cp "$src/configs/demo/demo.yaml" "$work/demo.yaml"
+"$meridian" geo build-db --input "$src/configs/demo/geoip.csv" --output "$work/demo.mmdb" >/dev/null
+out=$("$meridian" check-config "$work/demo.yaml" 2>&1) && status=0 || status=$?
 expect_eq "check-config on the demo config" "$status" "0"
 expect_match "check-config summary" "$out" 'OK \(5 sites'
+
+rm -f "$work/nodb.mmdb"
+sed 's/database: demo.mmdb/database: nodb.mmdb/' "$work/demo.yaml" >"$work/nodb.yaml"
+out=$("$meridian" check-config "$work/nodb.yaml" 2>&1) && status=0 || status=$?
+expect_eq "check-config with a missing GeoIP database" "$status" "1"
+expect_match "missing database: the key, the file and the reason" "$out" \
+  'nodb.yaml: geoip.database: cannot open GeoIP database .*nodb.mmdb: .*No such file'
+
+# An ASN database as geoip.database and a City one as geoip.asn_database:
+# both refused at once, each with the kind found and the kind expected.
+"$meridian" geo build-db --asn --input "$src/configs/examples/steering/asn.csv" \
+  --output "$work/asn.mmdb" >/dev/null
+sed 's/^  database: demo.mmdb/  database: asn.mmdb\n  asn_database: demo.mmdb/' "$work/demo.yaml" \
+  >"$work/swapped.yaml"
+out=$("$meridian" check-config "$work/swapped.yaml" 2>&1) && status=0 || status=$?
+expect_eq "check-config with swapped GeoIP databases" "$status" "1"
+expect_match "ASN database as database" "$out" \
+  'swapped.yaml: geoip.database: GeoIP database .*asn.mmdb is an ASN database .*"Meridian-ASN".*expected a City or Country database'
+expect_match "City database as asn_database" "$out" \
+  'swapped.yaml: geoip.asn_database: GeoIP database .*demo.mmdb is a City or Country database .*"Meridian-City".*expected an ASN database'
+
+# A truncated database: refused with libmaxminddb's reason, by check-config
+# and by serve before it answers anything.
+head -c 300 "$work/demo.mmdb" >"$work/cut.mmdb"
+sed 's/database: demo.mmdb/database: cut.mmdb/' "$work/demo.yaml" >"$work/cut.yaml"
+out=$("$meridian" check-config "$work/cut.yaml" 2>&1) && status=0 || status=$?
+expect_eq "check-config with a truncated GeoIP database" "$status" "1"
+expect_match "truncated database: the key, the file and libmaxminddb's reason" "$out" \
+  'cut.yaml: geoip.database: cannot open GeoIP database .*cut.mmdb: .*metadata'
+out=$(timeout 20 "$meridian" serve -c "$work/cut.yaml" 2>&1) && status=0 || status=$?
+expect_eq "serve with a truncated GeoIP database exits with an error" "$status" "1"
+expect_match "serve names the database" "$out" 'cut.mmdb'
 
 sed 's/^dns:/dsn:/' "$src/configs/demo/demo.yaml" >"$work/typo.yaml"
 out=$("$meridian" check-config "$work/typo.yaml" 2>&1) && status=0 || status=$?
