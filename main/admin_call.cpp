@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -63,11 +64,18 @@ Result<AdminTarget> resolve_admin_target(const CliArguments& args) {
     if (config->admin) {
       target.admin = config->admin->listen;
       if (token_file.empty()) token_file = config->admin->token_file;
+      if (!config->admin->listen.is_wildcard())
+        target.trusted_hosts.push_back(config->admin->listen.address);
+    }
+    if (config->cluster) {
+      for (const ClusterPeer& peer : config->cluster->peers)
+        target.trusted_hosts.push_back(peer.address.address);
     }
   }
   if (!args.admin.empty() && !SocketAddress::parse(args.admin, target.admin)) {
     return fail("--admin needs HOST:PORT, as in 127.0.0.1:8053, not '", args.admin, "'");
   }
+  target.trusted_hosts.push_back(target.admin.address);
   if (!token_file.empty()) {
     auto text = read_secret_file(token_file);
     if (!text) return text.error();
@@ -76,6 +84,12 @@ Result<AdminTarget> resolve_admin_target(const CliArguments& args) {
     target.token = std::move(*token);
   }
   return target;
+}
+
+bool may_follow_to(const AdminTarget& target, const SocketAddress& leader) {
+  const IpAddress host = leader.address.unmapped();
+  return std::any_of(target.trusted_hosts.begin(), target.trusted_hosts.end(),
+                     [&](const IpAddress& trusted) { return trusted.unmapped() == host; });
 }
 
 std::string cli_text(const json::value* value) {
@@ -135,10 +149,20 @@ std::optional<json::object> call_admin(const AdminTarget& target, http::verb met
     if (reply->status == 421 && attempt == 0 && leader_admin != nullptr &&
         leader_admin->is_string() &&
         SocketAddress::parse(std::string(leader_admin->as_string()), leader)) {
-      std::cerr << "meridian: " << where.to_string() << " is not the leader; asking "
-                << cli_text(answer.if_contains("leader")) << " at " << leader.to_string() << "\n";
-      where = leader;
-      continue;
+      if (!target.token || may_follow_to(target, leader)) {
+        std::cerr << "meridian: " << where.to_string() << " is not the leader; asking "
+                  << cli_text(answer.if_contains("leader")) << " at " << leader.to_string() << "\n";
+        where = leader;
+        continue;
+      }
+      std::cerr << "meridian: " << where.to_string() << " is not the leader; the leader is "
+                << cli_text(answer.if_contains("leader"))
+                << ", whose admin API its members report at " << leader.to_string()
+                << ", a host your configuration does not name (not --admin, nor admin.listen or "
+                   "cluster.peers of -c FILE), so the token was not sent there. If that is the "
+                   "leader, run the command again with --admin "
+                << leader.to_string() << "\n";
+      return std::nullopt;
     }
     std::cerr << "meridian: " << where.to_string() << " answered " << reply->status << ": "
               << cli_text(answer.if_contains("error")) << "\n";

@@ -50,13 +50,24 @@ CliArguments split_cli_arguments(const std::vector<std::string_view>& args,
 struct AdminTarget {
   SocketAddress admin{IpAddress::v4(127, 0, 0, 1), 8053};
   std::optional<std::string> token;
+  /// The hosts the operator's own configuration names: the --admin host,
+  /// and with -c FILE its admin.listen and every cluster.peers host. A
+  /// follower's 421 names the leader's admin address as the cluster's
+  /// members reported it; the token goes there only when its host is one
+  /// of these (a member, or a certificate holder posing as one, could
+  /// otherwise report an address of its choosing and collect the token).
+  std::vector<IpAddress> trusted_hosts;
 };
+
+/// True when a request with `target`'s token may follow a 421 to `leader`.
+bool may_follow_to(const AdminTarget& target, const SocketAddress& leader);
 
 Result<AdminTarget> resolve_admin_target(const CliArguments& args);
 
 /// Sends one request; a mutation refused by a follower (421) goes once more
-/// to the leader it names. Prints the reason on stderr and returns nullopt on
-/// failure.
+/// to the leader it names when may_follow_to() allows it, else the CLI says
+/// where the leader is and how to reach it. Prints the reason on stderr and
+/// returns nullopt on failure.
 std::optional<boost::json::object> call_admin(const AdminTarget& target,
                                               boost::beast::http::verb method,
                                               const std::string& path,

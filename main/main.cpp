@@ -107,6 +107,7 @@ int serve(const std::vector<std::string_view>& args) {
     return usage_error("serve needs -c FILE");
   std::string seed;
   if (option(args, "--seed", "", seed)) options.seed = std::stoull(seed);
+  option(args, "--user", "-u", options.user);
   return meridian::run_node(options);
 }
 

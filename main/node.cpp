@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
@@ -33,6 +34,7 @@
 #include "gslb/operator_actions.hpp"
 #include "gslb/replicated_health.hpp"
 #include "main/fd_budget.hpp"
+#include "main/privileges.hpp"
 #include "main/store_wiring.hpp"
 #include "main/version.hpp"
 #include "net/asio_scheduler.hpp"
@@ -185,6 +187,11 @@ class NodeAdapter final : public gslb::NodeApi {
 
 int run_node(const NodeOptions& options) {
   const auto started = std::chrono::steady_clock::now();
+  // Before any key, token or secret is read: no core file will hold them.
+  if (auto forbidden = forbid_core_dumps(); !forbidden) {
+    Logger().error("node", forbidden.error().message);
+    return 1;
+  }
   auto first = gslb::load_generation(options.config_path);
   if (!first) {
     Logger().error("config", first.error().message);
@@ -253,6 +260,20 @@ int run_node(const NodeOptions& options) {
     logger.error("node", bound.error().message);
     stop_health();
     return 1;
+  }
+  // The DNS ports are the only ones that may need root: from here on the
+  // node runs as --user (its data_dir, keys and token must be its own).
+  if (!options.user.empty()) {
+    if (auto dropped = drop_privileges(options.user); !dropped) {
+      logger.error("node", dropped.error().message);
+      stop_health();
+      return 1;
+    }
+    logger.info("node", "running as user " + options.user);
+  } else if (::geteuid() == 0) {
+    logger.warn("node",
+                "running as root: start it with --user NAME (or under systemd as a user "
+                "with CAP_NET_BIND_SERVICE) to drop root after binding the DNS ports");
   }
 
   // The control plane: the node's member of the consensus store, and the

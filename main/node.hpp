@@ -17,6 +17,9 @@ struct NodeOptions {
   std::string config_path;
   /// Seed for the workers' generators; 0 picks one from the clock.
   std::uint64_t seed = 0;
+  /// The unprivileged user to become once the DNS ports are bound ("":
+  /// stay who started it).
+  std::string user;
 };
 
 /// Loads the config at options.config_path, serves DNS until SIGINT or
