@@ -222,17 +222,50 @@ void write_store(PrometheusWriter& out, const store::StoreStatus& store) {
   out.sample("meridian_raft_proposals_failed_total", {},
              static_cast<double>(store.proposal_latency.failed));
   if (store.backend != "raft") return;
+  out.family("meridian_store_state_bytes", MetricType::gauge,
+             "Bytes of keys and values in the replicated state.");
+  out.sample("meridian_store_state_bytes", {}, static_cast<double>(store.state_bytes));
+  out.family("meridian_store_state_budget_bytes", MetricType::gauge,
+             "The replicated state's budget (cluster.max_state_mb).");
+  out.sample("meridian_store_state_budget_bytes", {},
+             static_cast<double>(store.state_budget_bytes));
+  out.family("meridian_store_writes_over_budget_total", MetricType::counter,
+             "Writes this member refused as leader because they would pass the state budget.");
+  out.sample("meridian_store_writes_over_budget_total", {},
+             static_cast<double>(store.writes_over_budget));
+  out.family("meridian_raft_compaction_failures_total", MetricType::counter,
+             "Log compactions that failed (the log stays intact; retried later).");
+  out.sample("meridian_raft_compaction_failures_total", {},
+             static_cast<double>(store.compaction_failures));
   const store::TransportCounters& transport = store.transport;
+  out.family("meridian_cluster_frames_refused_total", MetricType::counter,
+             "Peer frames dropped: from a node that is not a member (not_member), claiming "
+             "another sender than the authenticated peer (wrong_sender), malformed (bad_frame, "
+             "the connection closed), or a snapshot that does not decode (bad_snapshot).");
+  out.sample("meridian_cluster_frames_refused_total", {{"reason", "not_member"}},
+             static_cast<double>(transport.not_member));
+  out.sample("meridian_cluster_frames_refused_total", {{"reason", "wrong_sender"}},
+             static_cast<double>(transport.wrong_sender));
+  out.sample("meridian_cluster_frames_refused_total", {{"reason", "bad_frame"}},
+             static_cast<double>(transport.bad_frames));
+  out.sample("meridian_cluster_frames_refused_total", {{"reason", "bad_snapshot"}},
+             static_cast<double>(transport.bad_snapshots));
   out.family("meridian_cluster_connections_refused_total", MetricType::counter,
-             "Incoming peer connections closed by a cap: the source address's handshakes "
+             "Peer connections refused or closed: by a cap on the source address's handshakes "
              "(handshake_limit), the authenticated peer's connections (peer_limit, the oldest "
-             "closed), all incoming connections (server_limit).");
+             "closed) or all incoming connections (server_limit); a revoked certificate, either "
+             "direction (revoked_certificate); an incoming TLS handshake or hello that failed "
+             "(handshake).");
   out.sample("meridian_cluster_connections_refused_total", {{"reason", "handshake_limit"}},
              static_cast<double>(transport.refused_handshake_limit));
   out.sample("meridian_cluster_connections_refused_total", {{"reason", "peer_limit"}},
              static_cast<double>(transport.closed_peer_limit));
   out.sample("meridian_cluster_connections_refused_total", {{"reason", "server_limit"}},
              static_cast<double>(transport.refused_server_limit));
+  out.sample("meridian_cluster_connections_refused_total", {{"reason", "revoked_certificate"}},
+             static_cast<double>(transport.revoked_certificates));
+  out.sample("meridian_cluster_connections_refused_total", {{"reason", "handshake"}},
+             static_cast<double>(transport.rejected_handshakes));
   out.family("meridian_cluster_handshake_timeouts_total", MetricType::counter,
              "Incoming peer connections closed because the TLS handshake and hello did not "
              "finish within the handshake timeout.");

@@ -19,6 +19,7 @@ HttpResponse store_error_response(const store::StoreError& error) {
       if (!error.leader_admin.empty()) body["leader_admin"] = error.leader_admin;
       break;
     case StoreErrorKind::unavailable: status = 503; break;
+    case StoreErrorKind::over_budget: status = 507; break;  // Insufficient Storage
     case StoreErrorKind::timeout:
       status = 504;
       body["outcome"] = "unknown";

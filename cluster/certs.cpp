@@ -23,6 +23,9 @@
 namespace meridian::cluster {
 namespace {
 
+/// How far a node certificate's notBefore is set back, for clock skew.
+constexpr long kBackdateSeconds = 300;
+
 template <class T, void (*Free)(T*)>
 struct Deleter {
   void operator()(T* p) const noexcept { Free(p); }
@@ -83,7 +86,9 @@ Result<CertPtr> new_certificate(const CertificateRequest& request, EVP_PKEY* key
   BIGNUM* number = BN_bin2bn(serial, sizeof serial, nullptr);
   BN_to_ASN1_INTEGER(number, X509_get_serialNumber(certificate.get()));
   BN_free(number);
-  X509_gmtime_adj(X509_getm_notBefore(certificate.get()), -3600);  // tolerate clock skew
+  // Backdated to tolerate clock skew, by little: a removed name may come back
+  // with a certificate issued after its revocation (cluster/raft_member.hpp).
+  X509_gmtime_adj(X509_getm_notBefore(certificate.get()), -kBackdateSeconds);
   X509_gmtime_adj(X509_getm_notAfter(certificate.get()),
                   static_cast<long>(
                       std::chrono::duration_cast<std::chrono::seconds>(request.validity).count()));
@@ -217,6 +222,28 @@ Result<void> write_certificate_only(const std::string& directory, const std::str
   std::ofstream cert(cert_path, std::ios::binary);
   cert << certificate_pem;
   if (!cert) return fail("cannot write ", cert_path);
+  return {};
+}
+
+Result<void> replace_certificate(const std::string& directory, const std::string& name,
+                                 const IssuedCertificate& certificate) {
+  if (auto made = make_private_directory(directory); !made) return made;
+  const std::string key_path = directory + "/" + name + ".key";
+  const std::string cert_path = directory + "/" + name + ".pem";
+  std::error_code error;
+  if (!certificate.key_pem.empty()) {
+    if (auto key = write_secret_file(key_path + ".new", certificate.key_pem); !key) return key;
+    std::filesystem::rename(key_path + ".new", key_path, error);
+    if (error) return fail("cannot rename ", key_path, ".new to ", key_path, ": ", error.message());
+  }
+  {
+    std::ofstream cert(cert_path + ".new", std::ios::binary | std::ios::trunc);
+    cert << certificate.certificate_pem;
+    cert.flush();
+    if (!cert) return fail("cannot write ", cert_path, ".new");
+  }
+  std::filesystem::rename(cert_path + ".new", cert_path, error);
+  if (error) return fail("cannot rename ", cert_path, ".new to ", cert_path, ": ", error.message());
   return {};
 }
 

@@ -13,11 +13,20 @@
 
 namespace meridian::cluster {
 
+/// A node certificate's default lifetime: one year, renewed with
+/// `meridian cluster certs renew` and a SIGHUP (no restart). Short enough
+/// that a leaked key does not outlive a year; revocation (cluster remove)
+/// covers the rest.
+inline constexpr int kNodeCertificateDays = 365;
+inline constexpr std::chrono::hours kNodeCertificateValidity{24 * kNodeCertificateDays};
+/// The longest lifetime `--days` accepts for a node certificate.
+inline constexpr int kMaxNodeCertificateDays = 3 * 365;
+
 struct CertificateRequest {
   std::string common_name;             ///< the node id (or the CA's name)
   std::vector<std::string> dns_names;  ///< subjectAltName DNS entries
   std::vector<IpAddress> addresses;    ///< subjectAltName IP entries
-  std::chrono::hours validity{24 * 365 * 5};
+  std::chrono::hours validity{kNodeCertificateValidity};
 };
 
 /// A PEM certificate and its PEM private key.
@@ -58,6 +67,16 @@ Result<void> write_certificate(const std::string& directory, const std::string& 
 /// file of the same content, refuses a different one).
 Result<void> write_certificate_only(const std::string& directory, const std::string& name,
                                     const std::string& certificate_pem);
+
+/// Replaces DIR/NAME.pem and DIR/NAME.key with `certificate` (a renewal):
+/// each is written beside its target under a ".new" name (the key with
+/// write_secret_file's care: 0600, no symlink, not over an existing file)
+/// and renamed over it, so a reader sees the old file or the new one, never
+/// a half-written one. The key goes first; an empty key_pem replaces only
+/// the certificate (the CA directory's record of what it issued). Errors
+/// name the file.
+Result<void> replace_certificate(const std::string& directory, const std::string& name,
+                                 const IssuedCertificate& certificate);
 
 /// Reads DIR/NAME.pem and DIR/NAME.key; the key with read_secret_file's
 /// checks (mode 0600 or narrower, at most 64 KiB).

@@ -44,6 +44,12 @@ void Progress::become_probe() {
   inflights_.reset();
 }
 
+void Progress::on_log_lost(std::uint64_t last) {
+  match_ = std::min(match_, last);
+  state_ = ReplicationState::replicate;  // so become_probe starts from the match
+  become_probe();
+}
+
 void Progress::become_replicate() {
   state_ = ReplicationState::replicate;
   next_ = match_ + 1;

@@ -100,6 +100,9 @@ class Progress {
   /// The peer rejected the append after `rejected`; `hint` is where the logs
   /// may match. Returns false for a stale rejection (ignored).
   bool on_reject(std::uint64_t rejected, std::uint64_t hint);
+  /// The peer's log ends at `last`, before its match: it lost entries it had
+  /// acknowledged. Match drops to `last` and the peer is probed from there.
+  void on_log_lost(std::uint64_t last);
 
   /// Ticks spent in snapshot state without an answer (for the retry).
   std::uint32_t snapshot_ticks() const noexcept { return snapshot_ticks_; }

@@ -311,12 +311,7 @@ Result<void> Raft::check_content(const Message& m) const {
       if (m.log_term > m.term) return fail(what, ": last log term above the message term");
       return {};
     case MessageType::heartbeat:
-      // The leader caps the commit at what it knows we hold; more is
-      // garbage, and following it could commit entries it never sent us.
-      // (A stale leader's heartbeat is only answered with our term.)
-      if (m.term >= term_ && m.commit > log_.last_index()) {
-        return fail(what, ": commit ", std::to_string(m.commit), " beyond the log");
-      }
+      // A commit beyond our log is answered, not followed (handle_heartbeat).
       return {};
     case MessageType::snapshot: {
       if (!m.snapshot) return fail(what, ": no snapshot");
@@ -455,7 +450,21 @@ Result<void> Raft::handle_append(const Message& m) {
 }
 
 Result<void> Raft::handle_heartbeat(const Message& m) {
-  commit_to(m.commit);  // check_content bounded it by our log
+  if (m.commit > log_.last_index()) {
+    // The leader caps the commit at what it believes we hold, so we lost
+    // entries we acknowledged (a log discarded at start, raft_member.hpp).
+    // Following it could commit entries never sent to us; instead say where
+    // our log ends, so the leader replicates from there (or sends a snapshot).
+    Message response;
+    response.type = MessageType::append_response;
+    response.to = m.from;
+    response.index = m.commit;
+    response.reject = true;
+    response.reject_hint = log_.last_index();
+    send(std::move(response));
+    return {};
+  }
+  commit_to(m.commit);
   Message response;
   response.type = MessageType::heartbeat_response;
   response.to = m.from;

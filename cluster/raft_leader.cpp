@@ -91,6 +91,14 @@ Result<void> Raft::handle_append_response(const Message& m, Progress& progress) 
     // its term there, skip every entry of ours with a greater term.
     std::uint64_t hint = std::min(m.reject_hint, log_.last_index());
     if (m.log_term > 0) hint = log_.find_conflict_by_term(hint, m.log_term).first;
+    if (m.index >= progress.match() && hint < progress.match()) {
+      // Its log ends before what it acknowledged: it lost entries (a log
+      // discarded after damage). Start over from where it ends. Lowering a
+      // match never undoes a commit; a stale rejection costs one probe.
+      progress.on_log_lost(hint);
+      maybe_send_append(peer, true);
+      return {};
+    }
     if (progress.on_reject(m.index, hint)) {
       if (progress.state() == ReplicationState::replicate) progress.become_probe();
       maybe_send_append(peer, true);

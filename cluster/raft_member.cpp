@@ -118,7 +118,7 @@ void RaftMember::promote(std::string name, StoreCallback<bool> done) {
 
 void RaftMember::remove(std::string name, StoreCallback<bool> done) {
   impl_->post([impl = impl_.get(), name = std::move(name), done = std::move(done)]() mutable {
-    impl->change_membership(ChangeKind::remove, name, std::move(done));
+    impl->remove_member(name, std::move(done));
   });
 }
 
@@ -141,6 +141,23 @@ Result<store::WatchId> RaftMember::watch(std::string prefix, store::WatchCallbac
   try {
     return future.get();
   } catch (const std::future_error&) {  // stopped before the task ran
+    return fail("the store is stopping");
+  }
+}
+
+Result<void> RaftMember::reload_credentials(std::string cert_pem, std::string key_pem) {
+  MERIDIAN_ASSERT(std::this_thread::get_id() != impl_->thread_.get_id(),
+                  "reload_credentials() called on the store thread");
+  auto promise = std::make_shared<std::promise<Result<void>>>();
+  auto future = promise->get_future();
+  const bool posted = impl_->post(
+      [promise, impl = impl_.get(), cert_pem = std::move(cert_pem), key_pem = std::move(key_pem)] {
+        promise->set_value(impl->transport_->reload_credentials(cert_pem, key_pem));
+      });
+  if (!posted) return fail("the store is stopping");
+  try {
+    return future.get();
+  } catch (const std::future_error&) {
     return fail("the store is stopping");
   }
 }

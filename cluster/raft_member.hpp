@@ -22,6 +22,21 @@
 // kMemberKeyPrefix (written by add_learner), so nodes that joined later are
 // reachable by all.
 //
+// Only members speak: Raft messages, forwarded writes and reports are taken
+// only from a member of the latest membership this node knows, or from a
+// node in its address book whose certificates are not revoked (so a node
+// that has not learnt of a newer member yet, and a learner waiting to be
+// added, still hear from the cluster). Everything else is dropped and
+// counted (TransportCounters::not_member). remove() revokes the removed
+// member's certificates (kRevokedKeyPrefix; the transport refuses them).
+//
+// Snapshots are checked before Raft sees them: one whose state does not
+// decode, whose applied index is not its own, or whose membership has no
+// voter is dropped and counted (bad_snapshots); the leader sends it again
+// after its retry interval. A saved snapshot that no longer restores at
+// start is discarded with the log (term and vote kept), and the node
+// catches up from the leader instead of failing on every start.
+//
 // Status: every member sends each peer a NodeReport once a second; status()
 // merges this node's Raft view with the latest report of every member.
 //
@@ -54,6 +69,11 @@ namespace meridian::cluster {
 /// keys starting with '_' are reserved for the cluster itself.
 inline constexpr std::string_view kMemberKeyPrefix = "_cluster/members/";
 
+/// Keys under this prefix revoke a removed member's certificates
+/// ("<prefix><name>" -> decimal seconds since the Unix epoch: certificates
+/// naming <name> issued at or before then are refused). Written by remove().
+inline constexpr std::string_view kRevokedKeyPrefix = "_cluster/revoked/";
+
 /// A peer the node knows at start: its name and its transport address.
 struct PeerAddress {
   std::string name;
@@ -77,6 +97,11 @@ struct RaftMemberSettings {
   std::uint64_t snapshot_entries = 10'000;
   /// ...keeping this many entries behind it for slow followers.
   std::uint64_t keep_entries = 1'000;
+  /// The replicated state's budget: a write that would grow the keys and
+  /// values past it is refused (StoreErrorKind::over_budget) by the leader
+  /// as it proposes; deletes and shrinking writes always pass. Writes in
+  /// flight together may pass it by their own size, never more.
+  std::uint64_t max_state_bytes = std::uint64_t{64} << 20;
   /// A client request not answered in this time fails ("outcome unknown").
   std::chrono::milliseconds request_timeout{5000};
   std::chrono::milliseconds report_interval{1000};
@@ -143,13 +168,20 @@ class RaftMember final : public store::ReplicatedStore, public store::Membership
   // ---- membership (leader only) ----
   /// add_learner records the address in the address book, then adds the
   /// node as a learner; promote requires the learner to be caught up;
-  /// remove takes a voter or learner out; transfer_leadership answers once
+  /// remove takes a voter or learner out and then revokes its certificates
+  /// (a name that is no longer a member is only revoked again, so a remove
+  /// whose revocation failed can be repeated); transfer_leadership answers once
   /// `name` leads (or fails after an election timeout). Each answers once
   /// the change is applied here.
   void add_learner(std::string name, SocketAddress address, StoreCallback<bool> done) override;
   void promote(std::string name, StoreCallback<bool> done) override;
   void remove(std::string name, StoreCallback<bool> done) override;
   void transfer_leadership(std::string name, StoreCallback<bool> done) override;
+
+  /// Replaces this node's certificate and key for new peer connections
+  /// (a renewal: open connections keep theirs). On error the old ones stay.
+  /// Waits for the store thread: not from it.
+  Result<void> reload_credentials(std::string cert_pem, std::string key_pem);
 
   /// The transport's bound address (after start).
   SocketAddress bound() const;

@@ -51,8 +51,21 @@ Result<void> RaftMember::Impl::open() {
   // machine crash it may lag the log's snapshot, and then starts from it.
   if (kv_->applied_index() < log_->snapshot().index) {
     if (auto restored = kv_->restore(log_->snapshot().data); !restored) {
-      return fail("cannot restore the state from the snapshot in ", settings_.data_dir, ": ",
-                  restored.error().message);
+      // Failing here would fail every start. The snapshot was checked when
+      // it arrived, so this is damage: start over (the vote is kept) and
+      // catch up from the leader, which sends a snapshot of its own.
+      logger_.error(kComponent, "the snapshot at index " + std::to_string(log_->snapshot().index) +
+                                    " in " + settings_.data_dir + " does not restore (" +
+                                    restored.error().message +
+                                    "); discarding it and the log, to catch up from the leader");
+      if (auto discarded = log_->discard(); !discarded) {
+        return fail("cannot discard the log in ", settings_.data_dir, ": ",
+                    discarded.error().message);
+      }
+      if (auto emptied = kv_->restore(store::empty_kv_snapshot()); !emptied) {
+        return fail("cannot empty the state in ", settings_.data_dir, ": ",
+                    emptied.error().message);
+      }
     }
   }
 
@@ -80,6 +93,15 @@ Result<void> RaftMember::Impl::open() {
         learn_address(key.substr(kMemberKeyPrefix.size()), value);
       });
   if (!watched) return watched.error();
+  for (const auto& [key, until] : kv_->scan(kRevokedKeyPrefix, store::kMaxWatches * 4)) {
+    learn_revocation(key.substr(kRevokedKeyPrefix.size()), until);
+  }
+  auto revocations = kv_->watch(
+      std::string(kRevokedKeyPrefix),
+      [this](const std::string& key, const std::optional<std::string>& value, std::uint64_t) {
+        learn_revocation(key.substr(kRevokedKeyPrefix.size()), value);
+      });
+  if (!revocations) return revocations.error();
   // Lease renewals are stamped as they apply (store/lease_book.hpp).
   auto leases = kv_->watch(std::string(store::kLeasePrefix),
                            [this](const std::string& key, const std::optional<std::string>& value,
@@ -100,8 +122,10 @@ Result<void> RaftMember::Impl::open() {
       [this](NodeReport report) { on_report(std::move(report)); }, std::move(events));
   if (auto started = transport_->start(); !started) return started.error();
   bound_ = transport_->bound();
-  for (const auto& [id, member] : address_book_)
-    transport_->add_peer(id, member.name, member.address);
+  for (const auto& [name, until] : revoked_) {
+    if (name != settings_.name) transport_->revoke(name, until);
+  }
+  sync_transport_peers();
 
   const store::HardState hard = log_->hard_state();
   logger_.info(kComponent,
@@ -181,6 +205,18 @@ void RaftMember::Impl::on_tick() {
 }
 
 void RaftMember::Impl::on_message(const Message& message) {
+  if (!may_speak(message.from, to_string(message.type))) return;
+  if (message.type == MessageType::snapshot && message.snapshot) {
+    if (auto valid = check_snapshot(*message.snapshot); !valid) {
+      // Never installed, never saved; the leader sends it again after its
+      // retry interval.
+      ++bad_snapshots_;
+      logger_.warn(kComponent, "refused a snapshot at index " +
+                                   std::to_string(message.snapshot->index) + " from " +
+                                   name_of(message.from) + ": " + valid.error().message);
+      return;
+    }
+  }
   if (auto stepped = raft_->step(message); !stepped) {
     logger_.debug(kComponent, std::string("dropped a ") + to_string(message.type) + " from " +
                                   name_of(message.from) + ": " + stepped.error().message);
@@ -189,6 +225,7 @@ void RaftMember::Impl::on_message(const Message& message) {
 }
 
 void RaftMember::Impl::on_report(NodeReport report) {
+  if (!may_speak(report.from, "report")) return;
   const NodeId from = report.from;  // `report` moves below
   reports_[from] = Report{std::move(report), std::chrono::steady_clock::now()};
 }
@@ -198,6 +235,7 @@ void RaftMember::Impl::on_report_timer() {
   const auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started_at_);
   for (const auto& [id, member] : address_book_) {
+    if (!is_current_member(id) && revoked_.contains(member.name)) continue;
     NodeReport report;
     report.from = id_;
     report.to = id;
@@ -240,6 +278,10 @@ void RaftMember::Impl::drain() {
     worked = true;
   }
   if (!worked) return;
+  if (raft_->membership() != synced_membership_) {
+    synced_membership_ = raft_->membership();
+    sync_transport_peers();  // a revoked name re-added, or a member removed
+  }
   check_transfer();
   maybe_compact();
   publish_status();
@@ -310,6 +352,7 @@ void RaftMember::Impl::apply(const store::Entry& entry) {
 void RaftMember::Impl::maybe_compact() {
   const std::uint64_t snapshot_index = log_->snapshot().index;
   if (applied_ < snapshot_index + settings_.snapshot_entries) return;
+  if (applied_ < compact_retry_at_) return;
   if (applied_ < log_->first_index() || applied_ > log_->last_index()) return;
   store::Snapshot snapshot;
   snapshot.index = applied_;
@@ -317,7 +360,14 @@ void RaftMember::Impl::maybe_compact() {
   snapshot.membership = membership_at(applied_);
   snapshot.data = kv_->snapshot_data();
   if (auto compacted = log_->compact(snapshot, settings_.keep_entries); !compacted) {
-    storage_failed("compact the log", compacted.error());
+    // The log is intact, only longer than wished: serve on and try again
+    // after the next batch of entries. A disk that cannot write fails the
+    // next save, which does stop the node.
+    ++compaction_failures_;
+    compact_retry_at_ = applied_ + std::max<std::uint64_t>(1, settings_.snapshot_entries / 10);
+    logger_.warn(kComponent, "cannot compact the log in " + settings_.data_dir +
+                                 " (will retry): " + compacted.error().message);
+    return;
   }
   logger_.info(kComponent, "snapshot at index " + std::to_string(snapshot.index) + " (" +
                                std::to_string(snapshot.data.size()) + " bytes); log starts at " +
@@ -363,7 +413,7 @@ void RaftMember::Impl::learn_address(const std::string& name,
     return;
   }
   address_book_[id] = {name, parsed};
-  if (transport_) transport_->add_peer(id, name, parsed);
+  sync_transport_peers();
 }
 
 std::string RaftMember::Impl::name_of(NodeId id) const {
@@ -400,6 +450,12 @@ void RaftMember::Impl::publish_status() {
   status.last_index = log_->last_index();
   status.snapshot_index = log_->snapshot().index;
   status.transport = transport_->counters();
+  status.transport.not_member = not_member_;
+  status.transport.bad_snapshots = bad_snapshots_;
+  status.state_bytes = kv_->size_bytes();
+  status.state_budget_bytes = settings_.max_state_bytes;
+  status.writes_over_budget = over_budget_;
+  status.compaction_failures = compaction_failures_;
   status.proposal_latency = proposal_latency_;
 
   auto describe = [&](NodeId id, bool voter) {

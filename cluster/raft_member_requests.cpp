@@ -71,12 +71,32 @@ void RaftMember::Impl::propose_command(const store::KvCommand& command, bool sys
     if (may_forward) return forward(*encoded, system, std::move(done));
     return done({}, not_leader_error("this node is not the leader"));
   }
+  if (auto refused = over_budget(command)) return done({}, std::move(refused));
   auto index = raft_->propose(std::move(*encoded));
   if (!index) return done({}, not_leader_error(index.error().message));
   track(*index, [done = std::move(done)](std::optional<StoreError> error, store::KvResult result) {
     done(std::move(result), std::move(error));
   });
   schedule_drain();
+}
+
+std::optional<StoreError> RaftMember::Impl::over_budget(const store::KvCommand& command) {
+  const std::string& key = store::command_key(command);
+  const std::optional<std::string> current = kv_->get(key);
+  const std::uint64_t now = kv_->size_bytes();
+  std::uint64_t after = now;
+  if (current) after -= key.size() + current->size();
+  const std::string* value = nullptr;
+  if (const auto* put = std::get_if<store::KvPut>(&command)) value = &put->value;
+  if (const auto* cas = std::get_if<store::KvCompareAndSet>(&command); cas && cas->value)
+    value = &*cas->value;
+  if (value) after += key.size() + value->size();
+  if (after <= now || after <= settings_.max_state_bytes) return std::nullopt;
+  ++over_budget_;
+  return StoreError{StoreErrorKind::over_budget,
+                    "the replicated state would grow to " + std::to_string(after) +
+                        " bytes, past its budget of " + std::to_string(settings_.max_state_bytes) +
+                        " (cluster.max_state_mb); delete keys or raise the budget"};
 }
 
 void RaftMember::Impl::when_readable(ReadMode mode,
@@ -168,6 +188,54 @@ void RaftMember::Impl::change_membership(ChangeKind kind, const std::string& nam
     done(changed, std::move(error));
   });
   schedule_drain();
+}
+
+void RaftMember::Impl::remove_member(const std::string& name, StoreCallback<bool> done) {
+  if (auto valid = validate_node_name(name); !valid) {
+    return done(false, StoreError{StoreErrorKind::invalid, valid.error().message});
+  }
+  if (name == settings_.name) {
+    // Its own certificate would be revoked under it: move the lead first.
+    return done(false, StoreError{StoreErrorKind::conflict,
+                                  "a member cannot remove itself; remove " + name +
+                                      " through another member (transfer the lead first)"});
+  }
+  if (!is_current_member(node_id_of(name))) {
+    // Already out (a remove whose revocation failed, or one from before
+    // revocations): revoke, which is idempotent.
+    if (!revoked_.contains(name) && !address_book_.contains(node_id_of(name))) {
+      return done(false, StoreError{StoreErrorKind::conflict, name + " is not a member"});
+    }
+    return revoke_certificates(name, std::move(done));
+  }
+  change_membership(
+      ChangeKind::remove, name,
+      [this, name, done = std::move(done)](bool removed, std::optional<StoreError> error) mutable {
+        if (!removed) return done(false, std::move(error));
+        revoke_certificates(name, std::move(done));
+      });
+}
+
+void RaftMember::Impl::revoke_certificates(const std::string& name, StoreCallback<bool> done) {
+  // Every certificate naming it issued until now; one issued later (for a
+  // node re-added under the same name) is not affected.
+  const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+  propose_command(store::KvPut{std::string(kRevokedKeyPrefix) + name, std::to_string(now_s)}, true,
+                  false,
+                  [this, name, done = std::move(done)](const store::KvResult&,
+                                                       std::optional<StoreError> error) mutable {
+                    if (error) {
+                      error->message = name +
+                                       " is removed, but revoking its certificates "
+                                       "failed (run remove again): " +
+                                       error->message;
+                      return done(false, std::move(error));
+                    }
+                    logger_.info(kComponent, "revoked the certificates of " + name);
+                    done(true, std::nullopt);
+                  });
 }
 
 void RaftMember::Impl::transfer_leadership(const std::string& name, StoreCallback<bool> done) {

@@ -47,6 +47,19 @@ struct RaftMember::Impl {
   void on_report_timer();
   void on_message(const Message& message);
   void on_report(NodeReport report);
+  /// Whether `from` may speak to this node (see raft_member.hpp); counts
+  /// and logs (rate-limited) what it drops.
+  bool may_speak(NodeId from, const char* what);
+  /// Whether `id` is in the latest membership Raft knows.
+  bool is_current_member(NodeId id) const;
+  /// Whether a snapshot message is safe to hand to Raft.
+  Result<void> check_snapshot(const store::Snapshot& snapshot) const;
+  /// A certificate revocation replicated under kRevokedKeyPrefix.
+  void learn_revocation(const std::string& name, const std::optional<std::string>& value);
+  /// Adds to the transport every address-book peer that may be reached (a
+  /// member, or not revoked) and removes the others.
+  void sync_transport_peers();
+
   void schedule_drain();
   void drain();
   void handle_ready(Ready& ready);
@@ -73,8 +86,14 @@ struct RaftMember::Impl {
   void when_readable(ReadMode mode, std::function<void(std::optional<StoreError>)> ready);
   void add_learner(const std::string& name, SocketAddress address, StoreCallback<bool> done);
   void change_membership(ChangeKind kind, const std::string& name, StoreCallback<bool> done);
+  /// Removes `name` (when still a member), then revokes its certificates.
+  void remove_member(const std::string& name, StoreCallback<bool> done);
+  /// Replicates the revocation of `name`'s certificates issued until now.
+  void revoke_certificates(const std::string& name, StoreCallback<bool> done);
   void transfer_leadership(const std::string& name, StoreCallback<bool> done);
   StoreError not_leader_error(const std::string& reason) const;
+  /// Why a write is refused: it would grow the state past max_state_bytes.
+  std::optional<StoreError> over_budget(const store::KvCommand& command);
 
   // ---- write_forwarding.cpp ----
   void forward(const std::string& command, bool system, StoreCallback<store::KvResult> done);
@@ -115,6 +134,15 @@ struct RaftMember::Impl {
     SocketAddress address;
   };
   std::map<NodeId, Member> address_book_;
+  /// Revoked names -> certificates issued up to then are refused (Unix s).
+  std::map<std::string, std::int64_t> revoked_;
+  store::Membership synced_membership_;  // the membership sync_transport_peers last saw
+  std::uint64_t not_member_ = 0;         // frames dropped by may_speak
+  std::uint64_t bad_snapshots_ = 0;      // snapshot messages refused by check_snapshot
+  std::uint64_t over_budget_ = 0;        // writes refused by check_budget
+  std::uint64_t compaction_failures_ = 0;
+  std::uint64_t compact_retry_at_ = 0;  // after a failed compaction: not before this index
+  SteadyTime not_member_logged_{};      // the last warning about a non-member
   struct Report {
     NodeReport report;
     SteadyTime at;

@@ -21,6 +21,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <ctime>
 #include <deque>
 #include <exception>
 #include <map>
@@ -100,6 +101,16 @@ bool certificate_names(X509* certificate, std::string_view name) {
                          nullptr) == 1;
 }
 
+/// When `certificate` was issued (its notBefore), in seconds since the Unix
+/// epoch; nullopt when it has none that parses.
+std::optional<std::int64_t> issued_at(X509* certificate) {
+  if (certificate == nullptr) return std::nullopt;
+  const ASN1_TIME* not_before = X509_get0_notBefore(certificate);
+  std::tm parts{};
+  if (not_before == nullptr || ASN1_TIME_to_tm(not_before, &parts) != 1) return std::nullopt;
+  return static_cast<std::int64_t>(timegm(&parts));
+}
+
 /// A handshake error with OpenSSL's certificate verdict when that failed
 /// (for example "hostname mismatch" for a peer holding another node's
 /// certificate).
@@ -140,13 +151,14 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     std::string name;
     SocketAddress address;
     std::deque<Frame> frames;
-    std::size_t bytes = 0;              ///< of `frames`
-    std::optional<Message> snapshot;    ///< the snapshot slot: waiting or streaming
-    std::uint64_t snapshot_offset = 0;  ///< where its next chunk starts
-    bool snapshot_streaming = false;    ///< a chunk of it went into a write
-    asio::steady_timer wakeup;          ///< the writer waits on it for frames
-    asio::steady_timer backoff;         ///< the reconnect delay
-    tcp::socket* current = nullptr;     ///< the open connection, owned by the coroutine
+    std::size_t bytes = 0;                          ///< of `frames`
+    std::optional<Message> snapshot;                ///< the snapshot slot: waiting or streaming
+    std::uint64_t snapshot_offset = 0;              ///< where its next chunk starts
+    bool snapshot_streaming = false;                ///< a chunk of it went into a write
+    asio::steady_timer wakeup;                      ///< the writer waits on it for frames
+    asio::steady_timer backoff;                     ///< the reconnect delay
+    tcp::socket* current = nullptr;                 ///< the open connection, owned by the coroutine
+    std::optional<std::int64_t> current_issued_at;  ///< its peer certificate's issue time
     bool stopped = false;
     bool running = false;
 
@@ -163,8 +175,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
         on_report(std::move(report_handler)),
         events(std::move(events_)),
         acceptor(io_),
-        server_tls(ssl::context::tls),
-        client_tls(ssl::context::tls),
+        server_tls(std::make_shared<ssl::context>(ssl::context::tls)),
+        client_tls(std::make_shared<ssl::context>(ssl::context::tls)),
         random(std::random_device{}()) {}
 
   asio::io_context& io;
@@ -175,8 +187,17 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   ReportHandler on_report;
   TransportEvents events;
   tcp::acceptor acceptor;
-  ssl::context server_tls;
-  ssl::context client_tls;
+  // Shared with the connections made from them, so that new credentials
+  // (reload_credentials) replace them without ending those connections.
+  std::shared_ptr<ssl::context> server_tls;
+  std::shared_ptr<ssl::context> client_tls;
+  /// Names whose certificates issued at or before a time are refused
+  /// (revoke()): name -> that time, seconds since the Unix epoch.
+  std::map<std::string, std::int64_t, std::less<>> revoked;
+  /// When the certificate of each authenticated connection was issued, so
+  /// revoke() can close the connections it ends (incoming by socket; an
+  /// outgoing one in its Peer).
+  std::map<tcp::socket*, std::int64_t> incoming_issued_at;
   std::mt19937_64 random;
   std::map<NodeId, std::shared_ptr<Peer>> peers;
   std::set<tcp::socket*> incoming;
@@ -253,9 +274,9 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
         settings.max_connections_per_peer == 0) {
       return fail("transport on ", where, ": the connection caps must be at least 1");
     }
-    if (auto loaded = load_tls(server_tls, true); !loaded)
+    if (auto loaded = load_tls(*server_tls, true); !loaded)
       return fail("transport on ", where, ": ", loaded.error().message);
-    if (auto loaded = load_tls(client_tls, false); !loaded)
+    if (auto loaded = load_tls(*client_tls, false); !loaded)
       return fail("transport on ", where, ": ", loaded.error().message);
     const tcp::endpoint endpoint(to_asio(settings.listen.address), settings.listen.port);
     error_code error;
@@ -472,11 +493,15 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   /// succeeded.
   asio::awaitable<bool> connection(std::shared_ptr<Peer> peer) {
     const std::string where = peer->where();
-    TlsStream stream(io, client_tls);
+    const std::shared_ptr<ssl::context> tls = client_tls;  // outlives the stream
+    TlsStream stream(io, *tls);
     peer->current = &stream.next_layer();
     struct Forget {
       Peer& peer;
-      ~Forget() { peer.current = nullptr; }
+      ~Forget() {
+        peer.current = nullptr;
+        peer.current_issued_at.reset();
+      }
     } forget{*peer};
     net::SocketDeadline watchdog(stream.next_layer(), net::OnExpiry::close);
     if (SSL_set1_host(stream.native_handle(), peer->name.c_str()) != 1) {
@@ -503,6 +528,15 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
               (watchdog.expired() ? "timed out" : handshake_error(error, stream.native_handle())));
       co_return false;
     }
+    X509* certificate = SSL_get1_peer_certificate(stream.native_handle());
+    const std::optional<std::int64_t> issued = issued_at(certificate);
+    X509_free(certificate);
+    if (is_revoked(peer->name, issued)) {
+      ++counters.revoked_certificates;
+      logger.warn(kComponent, "refused " + where + ": its certificate is revoked");
+      co_return false;
+    }
+    peer->current_issued_at = issued;
     const std::string hello = encode_hello(settings.self_name);
     if (auto [error, n] = co_await asio::async_write(stream, asio::buffer(hello), kTuple); error) {
       logger.warn(kComponent, "cannot send hello to " + where + ": " + error.message());
@@ -689,6 +723,59 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     if (it->second.empty()) by_peer.erase(it);
   }
 
+  /// True when a certificate naming `name`, issued at `issued`, is revoked
+  /// (one without a readable issue time counts as issued at the epoch).
+  bool is_revoked(std::string_view name, std::optional<std::int64_t> issued) const {
+    const auto it = revoked.find(name);
+    return it != revoked.end() && issued.value_or(0) <= it->second;
+  }
+
+  void revoke(const std::string& name, std::int64_t issued_until_s) {
+    std::int64_t& until = revoked[name];
+    until = std::max(until, issued_until_s);
+    // Connections authenticated with a certificate revoked now end; the
+    // peer's next handshake is checked like any other.
+    const NodeId id = node_id_of(name);
+    if (const auto held = by_peer.find(id); held != by_peer.end()) {
+      for (tcp::socket* socket : held->second) {
+        const auto issued = incoming_issued_at.find(socket);
+        if (issued == incoming_issued_at.end() || issued->second > until) continue;
+        ++counters.revoked_certificates;
+        error_code ignored;
+        socket->close(ignored);
+      }
+    }
+    if (const auto peer = peers.find(id); peer != peers.end()) {
+      Peer& outgoing = *peer->second;
+      if (outgoing.current != nullptr && outgoing.current_issued_at.value_or(0) <= until) {
+        ++counters.revoked_certificates;
+        error_code ignored;
+        outgoing.current->close(ignored);
+      }
+    }
+    logger.warn(kComponent, "certificates of node " + name + " issued until " +
+                                std::to_string(until) + " (Unix time) are revoked");
+  }
+
+  Result<void> reload_credentials(const std::string& cert_pem, const std::string& key_pem) {
+    auto server = std::make_shared<ssl::context>(ssl::context::tls);
+    auto client = std::make_shared<ssl::context>(ssl::context::tls);
+    TransportSettings candidate = settings;
+    candidate.cert_pem = cert_pem;
+    candidate.key_pem = key_pem;
+    std::swap(settings, candidate);  // load_tls reads the settings
+    auto loaded = load_tls(*server, true);
+    if (loaded) loaded = load_tls(*client, false);
+    if (!loaded) {
+      std::swap(settings, candidate);  // keep serving with the old ones
+      return loaded.error();
+    }
+    server_tls = std::move(server);
+    client_tls = std::move(client);
+    logger.info(kComponent, "loaded new node credentials; new connections use them");
+    return {};
+  }
+
   void reject(const std::string& where, const std::string& why) {
     ++counters.rejected_handshakes;
     logger.warn(kComponent, "refused peer " + where + ": " + why);
@@ -735,11 +822,18 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     }
     X509* certificate = SSL_get1_peer_certificate(stream.native_handle());
     const bool named = certificate_names(certificate, name);
+    const std::optional<std::int64_t> issued = issued_at(certificate);
     X509_free(certificate);
     if (!named) {
       reject(where, "hello claims node " + name + ", which its certificate does not name");
       co_return std::nullopt;
     }
+    if (is_revoked(name, issued)) {
+      ++counters.revoked_certificates;
+      reject(where, "the certificate of node " + name + " is revoked");
+      co_return std::nullopt;
+    }
+    incoming_issued_at[&stream.next_layer()] = issued.value_or(0);
     co_return name;
   }
 
@@ -750,7 +844,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     error_code ignored;
     const auto remote = socket.remote_endpoint(ignored);
     std::string where = remote.address().to_string() + ":" + std::to_string(remote.port());
-    TlsStream stream(std::move(socket), self->server_tls);
+    const std::shared_ptr<ssl::context> tls = self->server_tls;  // outlives the stream
+    TlsStream stream(std::move(socket), *tls);
     tcp::socket* const raw = &stream.next_layer();
     self->incoming.insert(raw);
     // Undoes what this connection is counted in, whichever way it ends.
@@ -762,6 +857,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       std::optional<NodeId> peer;
       ~Forget() {
         impl.incoming.erase(raw);
+        impl.incoming_issued_at.erase(raw);
         if (handshaking) impl.handshake_over(source);
         if (peer) impl.unauthenticated(*peer, raw);
       }
@@ -912,6 +1008,16 @@ void Transport::remove_peer(NodeId id) {
   if (it == impl_->peers.end()) return;
   impl_->discard_peer(*it->second, true);
   impl_->peers.erase(it);
+}
+
+void Transport::revoke(const std::string& name, std::int64_t issued_until_s) {
+  if (impl_->stopped) return;
+  impl_->revoke(name, issued_until_s);
+}
+
+Result<void> Transport::reload_credentials(const std::string& cert_pem,
+                                           const std::string& key_pem) {
+  return impl_->reload_credentials(cert_pem, key_pem);
 }
 
 void Transport::send(Message message) {

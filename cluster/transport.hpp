@@ -46,6 +46,16 @@
 //     one connection to each peer, so more than one means leftovers of a
 //     broken connection (the new one is the live one) or a certificate
 //     holder opening many: either way the peer keeps at most the cap.
+// Revocation (revoke()): a certificate naming a revoked name and issued at or
+// before the name's revocation time is refused in both directions, after
+// the TLS handshake and before any frame (revoked_certificates), and the
+// connections it authenticated are closed. A name re-added later passes
+// with a certificate issued after its removal.
+//
+// Credentials (reload_credentials()): new connections use the new
+// certificate and key; open ones keep theirs until they end, so a renewal
+// needs no restart and drops nothing.
+//
 // Addresses count as IPv4 when IPv4-mapped. A bad frame (oversized, garbage, wrong
 // version), a snapshot chunk out of order or inconsistent with its first
 // chunk, or a snapshot over max_snapshot_bytes counts bad_frames and closes
@@ -159,6 +169,16 @@ class Transport {
   void add_peer(NodeId id, std::string name, SocketAddress address);
   /// Closes the connection and discards the queue of `id`.
   void remove_peer(NodeId id);
+
+  /// Refuses, from now on, certificates naming `name` issued at or before
+  /// `issued_until_s` (seconds since the Unix epoch; the later of two calls
+  /// holds), and closes the connections such a certificate authenticated.
+  /// Precondition: `name` is a valid node name.
+  void revoke(const std::string& name, std::int64_t issued_until_s);
+  /// Replaces this node's certificate and key for new connections (the CA
+  /// stays). On error (the PEM does not load, the key does not match) the
+  /// old ones stay in use and the error says why.
+  Result<void> reload_credentials(const std::string& cert_pem, const std::string& key_pem);
 
   /// Queues `message` for message.to; never blocks. Dropped (and counted)
   /// when the peer is unknown or the message cannot be encoded; a snapshot

@@ -79,6 +79,7 @@ void RaftMember::Impl::forward(const std::string& command, bool system,
 }
 
 void RaftMember::Impl::on_forward(const ForwardFrame& frame) {
+  if (!may_speak(frame.from, "forwarded write")) return;
   if (frame.response) {
     auto it = forwards_.find(frame.id);
     if (it == forwards_.end()) return;  // timed out meanwhile

@@ -16,6 +16,10 @@ constexpr std::chrono::milliseconds kMaxTick{10'000};
 constexpr std::chrono::milliseconds kMaxElectionTimeout{600'000};
 constexpr std::int64_t kMinSnapshotEntries = 100;
 constexpr std::int64_t kMaxSnapshotEntries = 100'000'000;
+// The state budget: at most half the snapshot cap (256 MiB), so that a
+// snapshot of a full state always fits, with room for the encoding.
+constexpr std::int64_t kMinStateMb = 1;
+constexpr std::int64_t kMaxStateMb = 128;
 
 void read_peers(const Context& context, const Field& field, ClusterSettings& cluster) {
   auto list = read_list(context.diag, field, "peers ({id, address})", 1, kMaxPeers);
@@ -98,6 +102,11 @@ void read_timing(const Context& context, const MapReader& reader, ClusterSetting
       cluster.snapshot_entries = static_cast<std::uint64_t>(*value);
     }
   }
+  if (auto budget = reader.optional("max_state_mb")) {
+    if (auto value = read_integer(diag, *budget, kMinStateMb, kMaxStateMb)) {
+      cluster.max_state_mb = static_cast<std::uint64_t>(*value);
+    }
+  }
 }
 
 }  // namespace
@@ -106,7 +115,7 @@ void read_cluster(const Context& context, const Field& field, const NodeSettings
                   ClusterSettings& cluster) {
   MapReader reader(context.diag, field,
                    {"listen", "peers", "join", "tls", "tick", "election_timeout",
-                    "heartbeat_interval", "snapshot_entries"});
+                    "heartbeat_interval", "snapshot_entries", "max_state_mb"});
   if (!reader.ok()) return;
   cluster.source = location_of(context.diag, field);
   if (auto listen = reader.required("listen")) {

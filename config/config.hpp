@@ -41,7 +41,7 @@
 //     join: false        # true: wait to be added (add-learner) instead of founding
 //     tls: { ca: FILE, cert: FILE, key: FILE }
 //     tick: 100ms, election_timeout: 1s, heartbeat_interval: 100ms,
-//     snapshot_entries: 10000
+//     snapshot_entries: 10000, max_state_mb: 64
 //   store:   # optional, instead of cluster: the replicated state in etcd v3
 //     backend: etcd
 //     endpoints: ["127.0.0.1:2379", ...]   # IP:port of the etcd members
@@ -381,6 +381,9 @@ struct ClusterSettings {
   std::chrono::milliseconds election_timeout{1000};   ///< a multiple of tick, > heartbeat_interval
   std::chrono::milliseconds heartbeat_interval{100};  ///< a multiple of tick
   std::uint64_t snapshot_entries = 10'000;            ///< compact the log after this many entries
+  /// The replicated state's budget (keys and values), MiB: writes that would
+  /// pass it are refused. Well under the snapshot cap (256 MiB).
+  std::uint64_t max_state_mb = 64;
   SourceLocation source;
 };
 

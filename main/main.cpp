@@ -2,6 +2,7 @@
 // over to the node, the config checker or the GeoIP database builder.
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -80,6 +81,10 @@ commands:
                                  issue OUT/ID.pem and OUT/ID.key (OUT defaults to DIR)
                                  signed by the CA of DIR, with OUT/ca.pem beside them;
                                  the CA key stays in DIR, which records ID.pem
+                                 [--days N]: lifetime, default 365, at most 1095
+  cluster certs renew --dir DIR --id ID [--out OUT] [--days N] [--ip ADDR]... [--dns NAME]...
+                                 a new key and certificate for ID, replacing OUT/ID.pem and
+                                 OUT/ID.key in place; SIGHUP the node to use them (no restart)
   version                        print the version
   help                           print this help
 )";
@@ -210,6 +215,22 @@ int print_error(const meridian::Error& error) {
   return 1;
 }
 
+/// `--days N` of a node certificate: 1..kMaxNodeCertificateDays, default
+/// kNodeCertificateDays.
+meridian::Result<int> days_option(const std::vector<std::string_view>& args) {
+  using namespace meridian::cluster;
+  std::string text;
+  if (!option(args, "--days", "", text)) return kNodeCertificateDays;
+  int days = 0;
+  const char* end = text.data() + text.size();
+  if (auto [ptr, error] = std::from_chars(text.data(), end, days);
+      error != std::errc() || ptr != end || days < 1 || days > kMaxNodeCertificateDays) {
+    return meridian::fail("--days: expected 1..", std::to_string(kMaxNodeCertificateDays),
+                          ", got '", text, "'");
+  }
+  return days;
+}
+
 int cluster_certs_init(const std::string& dir, const std::vector<std::string_view>& args) {
   using namespace meridian::cluster;
   std::string name = "meridian-cluster-ca";
@@ -239,6 +260,11 @@ int cluster_certs_node(const std::string& dir, const std::vector<std::string_vie
   option(args, "--out", "", out);
   if (auto valid = validate_output_directory("--out", out); !valid)
     return usage_error(valid.error().message);
+  if (auto days = days_option(args); !days) {
+    return usage_error(days.error().message);
+  } else {
+    request.validity = std::chrono::hours(24 * *days);
+  }
   request.dns_names = options(args, "--dns");
   request.dns_names.insert(request.dns_names.begin(), id);
   for (const auto& text : options(args, "--ip")) {
@@ -274,15 +300,66 @@ int cluster_certs_node(const std::string& dir, const std::vector<std::string_vie
   return 0;
 }
 
+/// `cluster certs renew`: a new key and certificate for a node the CA
+/// directory already issued for, replacing its files in place (rename), to
+/// be picked up by the running node on SIGHUP.
+int cluster_certs_renew(const std::string& dir, const std::vector<std::string_view>& args) {
+  using namespace meridian::cluster;
+  CertificateRequest request;
+  if (!option(args, "--id", "", request.common_name))
+    return usage_error("cluster certs renew needs --id ID");
+  const std::string& id = request.common_name;
+  if (auto valid = validate_node_name(id); !valid)
+    return usage_error("--id: " + valid.error().message);
+  if (id == kCaFileName) return usage_error("--id ca: the CA is not renewed this way");
+  std::string out = dir;
+  option(args, "--out", "", out);
+  if (auto valid = validate_output_directory("--out", out); !valid)
+    return usage_error(valid.error().message);
+  auto issued_names = certificate_names(dir);
+  if (!issued_names) return print_error(issued_names.error());
+  if (std::find(issued_names->begin(), issued_names->end(), id) == issued_names->end()) {
+    return print_error(meridian::fail(dir, " has issued no certificate for ", id,
+                                      "; issue one with cluster certs node"));
+  }
+  if (auto days = days_option(args); !days) {
+    return usage_error(days.error().message);
+  } else {
+    request.validity = std::chrono::hours(24 * *days);
+  }
+  request.dns_names = options(args, "--dns");
+  request.dns_names.insert(request.dns_names.begin(), id);
+  for (const auto& text : options(args, "--ip")) {
+    meridian::IpAddress address;
+    if (!meridian::IpAddress::parse(text, address)) return usage_error("bad --ip '" + text + "'");
+    request.addresses.push_back(address);
+  }
+  auto ca = read_certificate(dir, kCaFileName);
+  if (!ca) return print_error(ca.error());
+  auto issued = issue_node_certificate(*ca, request);
+  if (!issued) return print_error(issued.error());
+  if (auto written = replace_certificate(out, id, *issued); !written)
+    return print_error(written.error());
+  std::error_code ec;
+  if (!std::filesystem::equivalent(dir, out, ec)) {
+    if (auto written = replace_certificate(dir, id, {issued->certificate_pem, ""}); !written)
+      return print_error(written.error());
+  }
+  std::cout << "renewed " << out << "/" << id << ".pem and .key; send the node SIGHUP "
+            << "(systemctl reload) to use them for new peer connections\n";
+  return 0;
+}
+
 int cluster_certs(std::string_view subcommand, const std::vector<std::string_view>& args) {
   std::string dir;
   if (!option(args, "--dir", "", dir))
-    return usage_error("cluster certs needs init|node and --dir DIR");
+    return usage_error("cluster certs needs init|node|renew and --dir DIR");
   if (auto valid = meridian::cluster::validate_output_directory("--dir", dir); !valid)
     return usage_error(valid.error().message);
   if (subcommand == "init") return cluster_certs_init(dir, args);
   if (subcommand == "node") return cluster_certs_node(dir, args);
-  return usage_error("cluster certs needs init or node");
+  if (subcommand == "renew") return cluster_certs_renew(dir, args);
+  return usage_error("cluster certs needs init, node or renew");
 }
 
 }  // namespace

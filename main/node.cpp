@@ -407,6 +407,13 @@ int run_node(const NodeOptions& options) {
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int signal) {
         if (ec) return;
+        if (signal == SIGHUP && store) {
+          // A renewed cluster certificate: the new pair serves new peer
+          // connections (cluster.tls is not otherwise reloadable).
+          if (auto reloaded = reload_store_credentials(*config, *store); !reloaded) {
+            logger.error("node", "cluster credentials not reloaded: " + reloaded.error().message);
+          }
+        }
         if (signal == SIGHUP && follower) {
           follower->reload_file();  // node-local sections; the committed version stays
           signals.async_wait(on_signal);

@@ -52,10 +52,25 @@ Result<cluster::RaftMemberSettings> store_settings(const Config& config, std::ui
   settings.election_ticks = static_cast<std::uint32_t>(cluster.election_timeout / cluster.tick);
   settings.heartbeat_ticks = static_cast<std::uint32_t>(cluster.heartbeat_interval / cluster.tick);
   settings.snapshot_entries = cluster.snapshot_entries;
+  settings.max_state_bytes = cluster.max_state_mb << 20;
   settings.keep_entries = std::min<std::uint64_t>(1000, cluster.snapshot_entries / 2);
   if (config.admin) settings.admin_address = config.admin->listen.to_string();
   settings.seed = seed;
   return settings;
+}
+
+Result<void> reload_store_credentials(const Config& config, store::ReplicatedStore& store) {
+  auto* member = dynamic_cast<cluster::RaftMember*>(&store);
+  if (!config.cluster || member == nullptr) return {};
+  auto cert = read_text_file(config.cluster->cert_file);
+  if (!cert) return cert.error();
+  auto key = read_secret_file(config.cluster->key_file);
+  if (!key) return key.error();
+  if (auto loaded = member->reload_credentials(std::move(*cert), std::move(*key)); !loaded) {
+    return fail(config.cluster->cert_file, " and ", config.cluster->key_file, ": ",
+                loaded.error().message);
+  }
+  return {};
 }
 
 Result<etcd::EtcdStoreSettings> etcd_store_settings(const Config& config) {

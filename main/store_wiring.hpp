@@ -30,6 +30,12 @@ Result<std::unique_ptr<store::ReplicatedStore>> start_store(const Config& config
                                                             std::uint64_t seed, Logger& logger,
                                                             const Clock& clock);
 
+/// On SIGHUP: reads `config`'s cluster certificate and key again and gives
+/// them to the built-in store's transport for its new connections (a
+/// renewal without a restart). Nothing to do without `cluster:`. Errors name
+/// the file or say why the pair does not load; the old pair stays in use.
+Result<void> reload_store_credentials(const Config& config, store::ReplicatedStore& store);
+
 /// Reads a whole (small) file; errors name the path and the reason.
 Result<std::string> read_text_file(const std::string& path);
 

@@ -26,6 +26,12 @@ Outcome decide(const KvCommand& command, const std::string* current) {
   return {{true, cas.value}, cas.value.has_value() || current != nullptr};
 }
 
+std::uint64_t count_bytes(const KvMap& state) {
+  std::uint64_t bytes = 0;
+  for (const auto& [key, value] : state) bytes += key.size() + value.size();
+  return bytes;
+}
+
 class MemoryKvState final : public KvStateCore {
  protected:
   Result<void> persist_apply(std::uint64_t, const std::string*, const std::string*) override {
@@ -52,7 +58,9 @@ Result<KvResult> KvStateCore::apply(std::uint64_t index, const KvCommand& comman
 
   applied_index_ = index;
   if (!outcome.writes) return outcome.result;
+  if (current) bytes_ -= key.size() + current->size();
   if (value) {
+    bytes_ += key.size() + value->size();
     state_.insert_or_assign(key, *value);
   } else {
     state_.erase(found);
@@ -107,6 +115,7 @@ Result<void> KvStateCore::restore(std::string_view data) {
 
   state_ = std::move(decoded->state);
   applied_index_ = decoded->applied_index;
+  bytes_ = count_bytes(state_);
   for (const auto& [key, value] : changes) notify(key, value, applied_index_);
   return {};
 }
@@ -131,6 +140,7 @@ void KvStateCore::load(KvSnapshot loaded) {
   MERIDIAN_ASSERT(watches_.empty(), "KvState loaded after a watch was registered");
   state_ = std::move(loaded.state);
   applied_index_ = loaded.applied_index;
+  bytes_ = count_bytes(state_);
 }
 
 void KvStateCore::notify(const std::string& key, const std::optional<std::string>& value,
@@ -152,6 +162,16 @@ void KvStateCore::notify(const std::string& key, const std::optional<std::string
     const std::shared_ptr<const WatchCallback> callback = found->second.callback;
     (*callback)(key, value, index);
   }
+}
+
+Result<std::uint64_t> check_kv_snapshot(std::string_view data) {
+  auto decoded = decode_kv_snapshot(data);
+  if (!decoded) return decoded.error();
+  return decoded->applied_index;
+}
+
+std::string empty_kv_snapshot() {
+  return encode_kv_snapshot(0, {});
 }
 
 std::unique_ptr<KvState> make_memory_kv() {

@@ -128,6 +128,9 @@ class KvState {
   /// Index of the last applied entry (0: none), or of the restored snapshot.
   virtual std::uint64_t applied_index() const = 0;
 
+  /// The bytes of every key and value held (what the state budget counts).
+  virtual std::uint64_t size_bytes() const = 0;
+
   /// The whole state and applied_index(), encoded (u8 version, u64 applied
   /// index, u64 count, then count x (key, value), each a u32 length and its
   /// bytes, in key order). For the log's snapshot.
@@ -151,6 +154,13 @@ class KvState {
   /// Stops a watch (even from its own callback); false if `id` is unknown.
   virtual bool unwatch(WatchId id) = 0;
 };
+
+/// Checks `data` as restore() would (format, limits, key order) without
+/// keeping it: the applied index it carries, or why it cannot be restored.
+Result<std::uint64_t> check_kv_snapshot(std::string_view data);
+
+/// snapshot_data() of an empty state at index 0.
+std::string empty_kv_snapshot();
 
 /// A KvState in memory.
 std::unique_ptr<KvState> make_memory_kv();

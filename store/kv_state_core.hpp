@@ -42,6 +42,7 @@ class KvStateCore : public KvState {
   std::vector<std::pair<std::string, std::string>> scan(std::string_view prefix,
                                                         std::size_t limit) const final;
   std::uint64_t applied_index() const final { return applied_index_; }
+  std::uint64_t size_bytes() const final { return bytes_; }
   std::string snapshot_data() const final { return encode_kv_snapshot(applied_index_, state_); }
   Result<void> restore(std::string_view data) final;
   Result<WatchId> watch(std::string prefix, WatchCallback callback) final;
@@ -70,6 +71,7 @@ class KvStateCore : public KvState {
 
   KvMap state_;
   std::uint64_t applied_index_ = 0;
+  std::uint64_t bytes_ = 0;  // keys and values in state_
   std::map<std::uint64_t, Watch> watches_;
   std::uint64_t next_watch_ = 1;
   bool notifying_ = false;  // apply/restore from a callback is a bug

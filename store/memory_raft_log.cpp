@@ -64,6 +64,15 @@ class MemoryRaftLog final : public RaftLog {
     return {};
   }
 
+  Result<void> discard() override {
+    entries_.clear();
+    compacted_index_ = 0;
+    compacted_term_ = 0;
+    snapshot_ = Snapshot{};
+    hard_state_.commit = 0;
+    return {};
+  }
+
   Result<void> compact(const Snapshot& snapshot, std::uint64_t keep) override {
     if (snapshot.index + 1 < first_index() || snapshot.index > last_index()) {
       return fail("snapshot at ", std::to_string(snapshot.index), " is outside the log");

@@ -107,6 +107,13 @@ class RaftLog {
   /// term there) and drops entries up to snapshot.index - `keep` (log
   /// compaction, keeping a tail of `keep` entries for slow followers).
   virtual Result<void> compact(const Snapshot& snapshot, std::uint64_t keep) = 0;
+
+  /// Durably drops every entry and the snapshot, keeping the term and vote
+  /// (commit back to 0): the log of a node that starts over and catches up
+  /// from the leader, when what it saved cannot be used (a snapshot that no
+  /// longer restores). Never throws away a vote, so Raft's election safety
+  /// holds; the entries this node acknowledged are lost as with a lost disk.
+  virtual Result<void> discard() = 0;
 };
 
 /// The checks every RaftLog makes before an append, stated once so the

@@ -61,6 +61,7 @@ enum class StoreErrorKind : std::uint8_t {
   not_leader,   ///< only the leader does this; `leader` names it when known
   unavailable,  ///< no leader, stopping, or the write was dropped by a leader change: retry
   timeout,      ///< no answer in time: the outcome is unknown, a write may still commit
+  over_budget,  ///< the write would grow the replicated state past its budget
 };
 
 /// A request that could not be carried out.
@@ -121,7 +122,8 @@ struct ProposalLatency {
   void record(std::chrono::duration<double> took) noexcept;
 };
 
-/// Messages between members, as counted by the backend's transport.
+/// Messages between members, as counted by the backend's transport and the
+/// member that drives it.
 struct TransportCounters {
   std::uint64_t sent = 0;      ///< messages and reports written (a snapshot once, when complete)
   std::uint64_t received = 0;  ///< messages and reports handed to their handler
@@ -132,6 +134,14 @@ struct TransportCounters {
   std::uint64_t bad_frames =
       0;  ///< malformed incoming frames or chunk sequences (connection closed)
   std::uint64_t wrong_sender = 0;  ///< frames whose `from` is not the authenticated peer
+  /// Frames from an authenticated peer that is not a member (nor, on a node
+  /// that is not one yet, in its address book), dropped by the member.
+  std::uint64_t not_member = 0;
+  /// Handshakes (either direction) refused, and connections closed, because
+  /// the peer's certificate is revoked (`cluster remove`).
+  std::uint64_t revoked_certificates = 0;
+  /// Snapshots received that did not decode, refused before installing.
+  std::uint64_t bad_snapshots = 0;
   // The caps on incoming connections (cluster/transport.hpp):
   /// Closed at accept: the source address already had that many handshakes
   /// in progress.
@@ -158,6 +168,10 @@ struct StoreStatus {
   std::uint64_t commit = 0;
   std::uint64_t applied = 0;
   std::uint64_t first_index = 0;
+  std::uint64_t state_bytes = 0;          ///< keys and values in the replicated state
+  std::uint64_t state_budget_bytes = 0;   ///< their budget (0: none)
+  std::uint64_t writes_over_budget = 0;   ///< writes refused for the budget (as leader)
+  std::uint64_t compaction_failures = 0;  ///< log compactions that failed (retried)
   std::uint64_t last_index = 0;
   std::uint64_t snapshot_index = 0;
   std::uint64_t revision = 0;         ///< the store's revision, when it has one (etcd)

@@ -50,6 +50,7 @@ class RocksRaftLog final : public RaftLog {
                     const std::optional<HardState>& hard_state) override;
   Result<void> install_snapshot(const Snapshot& snapshot) override;
   Result<void> compact(const Snapshot& snapshot, std::uint64_t keep) override;
+  Result<void> discard() override;
 
  private:
   // Adds the erasure of entries [from, through] to `batch`, when not empty.
@@ -261,6 +262,22 @@ Result<void> RocksRaftLog::compact(const Snapshot& snapshot, std::uint64_t keep)
                  terms_.begin() + static_cast<long>(drop_through - compacted_.index));
     compacted_ = compacted;
   }
+  return {};
+}
+
+Result<void> RocksRaftLog::discard() {
+  HardState hard_state = hard_state_;
+  hard_state.commit = 0;
+  RocksBatch batch = db_->batch();
+  erase_entries(batch, first_index(), last_index());
+  batch.put(Family::meta, kCompactedKey, encode_log_point({}));
+  batch.put(Family::meta, kSnapshotKey, encode_snapshot(Snapshot{}));
+  batch.put(Family::meta, kHardStateKey, encode_hard_state(hard_state));
+  if (auto written = db_->write(std::move(batch), Durability::synced); !written) return written;
+  terms_.clear();
+  compacted_ = {};
+  snapshot_ = Snapshot{};
+  hard_state_ = hard_state;
   return {};
 }
 

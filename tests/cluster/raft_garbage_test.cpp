@@ -86,7 +86,9 @@ TEST_CASE("raft garbage: malformed and stale messages are rejected without harm,
     cases.push_back({"a snapshot without voters", m, true});
     m = message(MessageType::heartbeat, 1, 2);
     m.commit = last + 50;
-    cases.push_back({"a commit beyond the follower's log", m, true});
+    // Answered with where the follower's log ends (it may have lost
+    // entries), never followed.
+    cases.push_back({"a commit beyond the follower's log", m, false});
     m = message(MessageType::append_response, 2, 1);
     m.term = term - 1;
     m.index = last + 100;

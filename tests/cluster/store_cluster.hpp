@@ -132,6 +132,7 @@ class TestCluster {
     s.election_ticks = 10;
     s.heartbeat_ticks = 1;
     s.snapshot_entries = snapshot_entries;
+    s.max_state_bytes = max_state_bytes;
     s.keep_entries = 5;
     s.request_timeout = 3s;
     s.report_interval = 100ms;
@@ -180,6 +181,9 @@ class TestCluster {
   SocketAddress address(const std::string& name) { return addresses_.at(name); }
 
   std::uint64_t snapshot_entries = 10'000;
+  std::uint64_t max_state_bytes = std::uint64_t{64} << 20;
+  /// The data directory of `name` (after start or settings).
+  std::string data_dir(const std::string& name) { return dir_.sub(name); }
 
  private:
   TempDir dir_;
