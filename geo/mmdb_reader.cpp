@@ -2,15 +2,21 @@
 
 #include "geo/mmdb_reader.hpp"
 
+#include <fcntl.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "geo/location_trie.hpp"
 
@@ -135,6 +141,69 @@ std::string found_kind(const RecordCensus& census, DatabaseKind expected,
          "records with neither a location nor autonomous_system_number)";
 }
 
+// A descriptor closed at scope exit.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+// "REASON (strerror)" as MmdbReader::open has always worded its errors.
+std::string with_errno(int status, int error) {
+  std::string reason = MMDB_strerror(status);
+  if (error != 0) reason += std::string(" (") + std::strerror(error) + ")";
+  return reason;
+}
+
+// Copies the database at `path` into a sealed memfd (nothing can write,
+// shrink or grow it, not even this process) and returns the memfd: the
+// node never maps the operator's file, so a file truncated or overwritten
+// in place (`cp` over it) cannot change what a lookup reads or raise
+// SIGBUS. Exactly the size seen by fstat is copied; a file cut shorter
+// while it is read is an error, one that grew is copied as it was (a torn
+// copy is refused by MMDB_open or check()). Errors are the reason only.
+Result<int> copy_to_sealed_memory(const std::string& path) {
+  const int file = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (file < 0) return fail(with_errno(MMDB_FILE_OPEN_ERROR, errno));
+  const Fd file_fd(file);
+  struct stat st {};
+  if (::fstat(file, &st) != 0) return fail(with_errno(MMDB_IO_ERROR, errno));
+  if (!S_ISREG(st.st_mode)) return fail("not a regular file");
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size == 0) return fail("the file is empty");
+  if (size > kMaxDatabaseBytes) {
+    return fail("the file is ", std::to_string(size), " bytes, more than the limit of ",
+                std::to_string(kMaxDatabaseBytes), " bytes");
+  }
+  const int memory = ::memfd_create("meridian-geoip", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (memory < 0) return fail("cannot create memory for a copy: ", std::strerror(errno));
+  Fd memory_fd(memory);
+  // sendfile reads the file at `offset` and appends to the memfd.
+  off_t offset = 0;
+  while (static_cast<std::uint64_t>(offset) < size) {
+    const std::size_t left = size - static_cast<std::uint64_t>(offset);
+    const ssize_t sent = ::sendfile(memory, file, &offset, left < (1u << 30) ? left : (1u << 30));
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0) return fail(with_errno(MMDB_IO_ERROR, errno));
+    if (sent == 0) {
+      return fail("the file shrank while it was read (", std::to_string(offset), " of ",
+                  std::to_string(size), " bytes); replace it by rename, not in place");
+    }
+  }
+  if (::fcntl(memory, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+    return fail("cannot seal the copy: ", std::strerror(errno));
+  return memory_fd.release();
+}
+
 }  // namespace
 
 struct MmdbReader::Impl {
@@ -178,14 +247,21 @@ struct MmdbReader::Impl {
 Result<std::unique_ptr<MmdbReader>> MmdbReader::open(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
+  auto memory = copy_to_sealed_memory(path);
+  if (!memory) return fail("cannot open GeoIP database ", path, ": ", memory.error().message);
+  const Fd memory_fd(memory.value());
+  // libmaxminddb opens a path only: the memfd's own, through /proc. It
+  // maps it and closes its descriptor; the mapping keeps the memfd alive
+  // once ours is closed too (at the end of this scope).
+  const std::string proc_path = "/proc/self/fd/" + std::to_string(memory_fd.get());
   errno = 0;
-  const int status = MMDB_open(path.c_str(), MMDB_MODE_MMAP, &impl->mmdb);
+  const int status = MMDB_open(proc_path.c_str(), MMDB_MODE_MMAP, &impl->mmdb);
   const int open_errno = errno;
   if (status != MMDB_SUCCESS) {
-    std::string reason = MMDB_strerror(status);
-    if ((status == MMDB_FILE_OPEN_ERROR || status == MMDB_IO_ERROR) && open_errno != 0) {
-      reason += std::string(" (") + std::strerror(open_errno) + ")";
-    }
+    std::string reason = with_errno(
+        status, status == MMDB_FILE_OPEN_ERROR || status == MMDB_IO_ERROR ? open_errno : 0);
+    if (status == MMDB_FILE_OPEN_ERROR && ::access("/proc/self/fd", F_OK) != 0)
+      reason += "; Meridian opens its copy of the database through /proc: is /proc mounted?";
     return fail("cannot open GeoIP database ", path, ": ", reason);
   }
   return std::unique_ptr<MmdbReader>(new MmdbReader(std::move(impl)));

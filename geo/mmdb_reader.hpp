@@ -3,6 +3,7 @@
 // ASN layout, or one written by `meridian geo build-db`). mmdb_reader.cpp is
 // the only file of Meridian that includes libmaxminddb.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -21,10 +22,19 @@ enum class DatabaseKind {
   asn,
 };
 
+/// The largest database MmdbReader::open copies into memory (2 GiB; a
+/// GeoLite2-City database is under 100 MiB).
+inline constexpr std::uint64_t kMaxDatabaseBytes = std::uint64_t{2} << 30;
+
 class MmdbReader final : public Locator {
  public:
-  /// Opens (memory-maps) `path`. Errors name the path and libmaxminddb's
-  /// reason.
+  /// Opens `path`: copies the file (at most kMaxDatabaseBytes) into
+  /// private, sealed memory (a memfd) and maps that copy, never the file,
+  /// so a file truncated or overwritten in place afterwards (`cp` over it)
+  /// changes nothing this reader returns and cannot raise SIGBUS. The copy
+  /// is opened through /proc/self/fd (libmaxminddb opens paths only): no
+  /// /proc, no database. Errors name `path` and the reason (libmaxminddb's,
+  /// with errno where it has one).
   static Result<std::unique_ptr<MmdbReader>> open(const std::string& path);
 
   /// Opens `path`, then check(expected): what a node does before it
