@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "config/config.hpp"
 #include "tests/config/test_support.hpp"
@@ -253,6 +254,18 @@ TEST_CASE("config: zone file errors pass through with the file's own position", 
     const std::string message =
         errors_of(with(zone_part, zone_part + "    file: none.zone\n"), dir.path());
     CHECK(message == dir.path() + "/none.zone: cannot open: No such file or directory");
+  }
+  // ldns read these forever (found writing fuzz.config): an error, not a hang.
+  SECTION("a directory") {
+    std::filesystem::create_directory(dir.path() + "/zones");
+    const std::string message =
+        errors_of(with(zone_part, zone_part + "    file: zones\n"), dir.path());
+    CHECK(message == dir.path() + "/zones: cannot open: a directory, not a file");
+  }
+  SECTION("a device") {
+    const std::string message =
+        errors_of(with(zone_part, zone_part + "    file: /dev/zero\n"), dir.path());
+    CHECK(message == "/dev/zero: cannot open: not a regular file");
   }
   SECTION("a zone builder error in the file") {
     const std::string path = dir.write("cname.zone", "; comment\nmail IN CNAME ns1\n");
