@@ -209,6 +209,21 @@ TEST_CASE("config: all errors are reported together, one per line", "[main]") {
       "\"192.0.2.1000\"");
 }
 
+TEST_CASE("config: a bad site name stays out of the list of sites", "[main]") {
+  // Found by fuzz.config: the name's newline split the node.site error in
+  // two, the second line saying nothing of where it was.
+  std::string text = with("sites:\n", "sites:\n  \"bad\\nsite\": { lat: 1, lon: 2 }\n");
+  text = with("site: eu-west }", "site: nowhere }", text);
+  const std::string message = errors_of(text);
+  CHECK_THAT(message, Catch::Contains("test.yaml:1:23: node.site: expected one of the sites "
+                                      "(us-west, eu-west), found \"nowhere\""));
+  std::size_t start = 0;
+  while (start < message.size()) {
+    CHECK(message.compare(start, 10, "test.yaml:") == 0);
+    start = std::min(message.find('\n', start), message.size()) + 1;
+  }
+}
+
 TEST_CASE("config: errors are capped, the rest counted", "[main]") {
   std::string records;
   for (int i = 0; i < 150; ++i) records += "      - \"r" + std::to_string(i) + " IN A bad\"\n";
