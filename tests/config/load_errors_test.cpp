@@ -282,6 +282,14 @@ TEST_CASE("config: zone file errors pass through with the file's own position", 
         errors_of(with(zone_part, zone_part + "    file: /dev/zero\n"), dir.path());
     CHECK(message == "/dev/zero: cannot open: not a regular file");
   }
+  SECTION("a path with a line break") {
+    // Found by fuzz.config: the path's newline split its error in two.
+    const std::string message =
+        errors_of(with(zone_part, zone_part + "    file: \"none\\n.zone\"\n"), dir.path());
+    CHECK_THAT(message, Catch::Contains("zones[0].file: expected a zone file path on one line, "
+                                        "found \"none\\x0a.zone\""));
+    CHECK(message.find('\n') == std::string::npos);
+  }
   SECTION("a zone builder error in the file") {
     const std::string path = dir.write("cname.zone", "; comment\nmail IN CNAME ns1\n");
     const std::string message =
