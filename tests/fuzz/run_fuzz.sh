@@ -13,6 +13,13 @@
 #         geo/; tools/ writes its GeoIP database), tests/fuzz/dns_fuzz.cpp
 #   probe the DNS health probe's reply parser (dns/wire/client.cpp) and its
 #         answer rule (health/probe_dns_match.cpp), tests/fuzz/probe_fuzz.cpp
+#   http  the admin API's request head and body readers: Boost.Beast's
+#         parser with the server's limits, then admin/url, host_check,
+#         bearer_token, access_check and json_fields, tests/fuzz/http_fuzz.cpp
+#   config the YAML config loader (config/, with the zone files and nets
+#         files a config names), tests/fuzz/config_fuzz.cpp
+#   zone  zone files (dns/presentation.cpp, ldns) and the zone builder
+#         (dns/zone.cpp), tests/fuzz/zone_fuzz.cpp
 #
 # Without clang or libFuzzer it fails, unless --allow-skip is given and CI is
 # not "true": then it exits 77 (CTest's skip code) with a message.
@@ -24,7 +31,7 @@ if [ "${1:-}" = "--allow-skip" ]; then
   shift
 fi
 if [ $# -ne 4 ]; then
-  echo "usage: $0 [--allow-skip] wire|dns|probe SOURCE_DIR BUILD_DIR SECONDS" >&2
+  echo "usage: $0 [--allow-skip] wire|dns|probe|http|config|zone SOURCE_DIR BUILD_DIR SECONDS" >&2
   exit 2
 fi
 target=$1
@@ -60,8 +67,28 @@ case "$target" in
     watched=(base dns/wire health)
     libraries=()
     ;;
+  http)
+    sources=(admin/access_check.cpp admin/bearer_token.cpp admin/host_check.cpp admin/http_response.cpp
+      admin/json_fields.cpp admin/router.cpp admin/url.cpp base/ip_address.cpp gslb/health_records.cpp)
+    watched=(admin base gslb)
+    libraries=(-lboost_json -lcrypto)
+    ;;
+  config)
+    sources=()
+    for file in "$source_dir"/config/*.cpp; do sources+=("config/${file##*/}"); done
+    sources+=(base/ip_address.cpp cluster/node_id.cpp geo/asn_map.cpp geo/geo_map.cpp geo/nets_map.cpp
+      geo/steering.cpp geo/steering_trace.cpp geo/scope_index.cpp geo/distance.cpp geo/country_centroids.cpp base/rng.cpp
+      dns/presentation.cpp dns/zone.cpp dns/wire/name.cpp dns/wire/record.cpp dns/wire/types.cpp)
+    watched=(base config dns geo health cluster)
+    libraries=(-lyaml-cpp -lldns)
+    ;;
+  zone)
+    sources=(dns/presentation.cpp dns/zone.cpp dns/wire/name.cpp dns/wire/record.cpp dns/wire/types.cpp)
+    watched=(base dns)
+    libraries=(-lldns)
+    ;;
   *)
-    echo "$0: unknown target '$target' (wire, dns or probe)" >&2
+    echo "$0: unknown target '$target' (wire, dns, probe, http, config or zone)" >&2
     exit 2
     ;;
 esac
