@@ -44,7 +44,8 @@ name="fuzz.$target"
 
 # What each target compiles: only the code under test and what it needs,
 # so the fuzz build needs none of the project's libraries; the folders
-# whose changes rebuild it; the system libraries it links.
+# whose changes rebuild it; the system libraries it links; any defines.
+defines=()
 case "$target" in
   wire)
     sources=(cluster/wire.cpp)
@@ -72,6 +73,11 @@ case "$target" in
       admin/json_fields.cpp admin/router.cpp admin/url.cpp base/ip_address.cpp gslb/health_records.cpp)
     watched=(admin base gslb)
     libraries=(-lboost_json -lcrypto)
+    # Boost's own assertions off, as in the server's release build (NDEBUG):
+    # Boost 1.81's Beast asserts n >= 5 in parse_chunk_header, stricter than
+    # the parser it guards, when a final chunk arrives a few bytes at a time
+    # (boostorg/beast#2861, fixed in later Boost). MERIDIAN_ASSERT stays on.
+    defines=(-DBOOST_DISABLE_ASSERTS)
     ;;
   config)
     sources=()
@@ -127,7 +133,7 @@ if [ ! -x "$binary" ] || [ -n "$(find "${inputs[@]}" "${watched_dirs[@]}" "$0" \
     object="$out/obj-$target/$(echo "${input#"$source_dir"/}" | tr / _).o"
     objects+=("$object")
     "$cxx" -std=c++20 -g -O1 -Wall -Wextra -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
-      -I"$source_dir" -DMERIDIAN_SOURCE_DIR="\"$source_dir\"" -DMERIDIAN_FUZZ_DIR="\"$out\"" \
+      -I"$source_dir" -DMERIDIAN_SOURCE_DIR="\"$source_dir\"" -DMERIDIAN_FUZZ_DIR="\"$out\"" "${defines[@]}" \
       -c "$input" -o "$object" &
     pids+=($!)
     if [ "${#pids[@]}" -ge 2 ]; then
