@@ -7,7 +7,8 @@
 #   make bench-store  the consensus store benchmark (three local members)
 #   make bench-failover  20 failovers of the demo cluster on the built-in store, then on etcd
 #                        (BENCH_STORES="raft etcd"): p50/p99 until every node answers the new site
-#   make fuzz    fuzz the peer wire format, the DNS answerer and the DNS probe's parser, FUZZ_SECONDS (600) each, with libFuzzer
+#   make fuzz    fuzz the peer wire format, the DNS answerer, the DNS probe's parser, the admin API's
+#                request readers, the config loader and zone files, FUZZ_SECONDS (600) each, with libFuzzer
 
 BUILD_DIR ?= build
 JOBS ?= 2
@@ -55,6 +56,9 @@ fuzz: deps
 	@./tests/fuzz/run_fuzz.sh wire . $(BUILD_DIR) $(FUZZ_SECONDS)
 	@./tests/fuzz/run_fuzz.sh dns . $(BUILD_DIR) $(FUZZ_SECONDS)
 	@./tests/fuzz/run_fuzz.sh probe . $(BUILD_DIR) $(FUZZ_SECONDS)
+	@./tests/fuzz/run_fuzz.sh http . $(BUILD_DIR) $(FUZZ_SECONDS)
+	@./tests/fuzz/run_fuzz.sh config . $(BUILD_DIR) $(FUZZ_SECONDS)
+	@./tests/fuzz/run_fuzz.sh zone . $(BUILD_DIR) $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -140,8 +140,13 @@ std::optional<std::uint32_t> Context::site(const Field& field) const {
   for (std::size_t i = 0; i < sites->size(); ++i) {
     if ((*sites)[i].name == *name) return static_cast<std::uint32_t>(i);
   }
+  // A site whose name broke the rule is reported already and kept (see
+  // read_sites); listed here it would bring its text, newlines and all,
+  // into this error unquoted.
   std::vector<std::string_view> names;
-  for (const geo::Site& site : *sites) names.push_back(site.name);
+  for (const geo::Site& site : *sites) {
+    if (is_identifier(site.name)) names.push_back(site.name);
+  }
   report_expected(diag, field, "one of the sites (" + join(names) + ")");
   return std::nullopt;
 }

@@ -93,8 +93,18 @@ std::string number_text(double value) {
 
 void Diagnostics::error(const SourceLocation& at, std::string_view message) {
   ++count_;
-  if (lines_.size() < config_limits::kMaxErrors)
-    lines_.push_back(at.to_string() + ": " + std::string(message));
+  if (lines_.size() >= config_limits::kMaxErrors) return;
+  // One error, one line: a message that carries a path or a name from the
+  // config as written (a nets file "a\nb") must not break in two.
+  std::string line = at.to_string() + ": ";
+  for (const char c : message) {
+    if (c == '\n' || c == '\r') {
+      line += c == '\n' ? "\\n" : "\\r";
+    } else {
+      line += c;
+    }
+  }
+  lines_.push_back(std::move(line));
 }
 
 void Diagnostics::located(std::string_view lines) {

@@ -98,6 +98,12 @@ void read_zone_file(const Context& context, const Field& field, ZoneConfig& zone
     if (text) report_expected(context.diag, field, "a zone file path");
     return;
   }
+  // Errors about the file start with its path, one per line: a path with
+  // a line break would split them, and no zone file needs one.
+  if (std::any_of(text->begin(), text->end(), [](char c) { return c == '\n' || c == '\r'; })) {
+    report_expected(context.diag, field, "a zone file path on one line");
+    return;
+  }
   zone.file = context.resolve(*text);
   auto records = dns::read_zone_file(zone.file, zone.origin, zone.default_ttl_s);
   if (!records) {

@@ -1,7 +1,10 @@
 // The ldns adapter: presentation-format text in, Meridian records out.
 #include "dns/presentation.hpp"
 
+#include <fcntl.h>
 #include <ldns/ldns.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -63,6 +66,37 @@ Result<Record> from_ldns(const ldns_rr* rr) {
   return record;
 }
 
+/// Opens `path` for reading if it is a regular file; else null, with the
+/// reason in `error`. ldns reads a directory (EISDIR, never end of file) or
+/// a device such as /dev/zero forever, and opening a FIFO blocks until a
+/// writer comes: any of them, named by a typo in zones[].file, would hang
+/// the config load. Opened without blocking, then checked on the
+/// descriptor itself, so nothing can swap the file in between.
+FILE* open_regular_file(const std::string& path, std::string& error) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return nullptr;
+  }
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    error = std::strerror(errno);
+    ::close(fd);
+    return nullptr;
+  }
+  if (!S_ISREG(info.st_mode)) {
+    error = S_ISDIR(info.st_mode) ? "a directory, not a file" : "not a regular file";
+    ::close(fd);
+    return nullptr;
+  }
+  FILE* file = ::fdopen(fd, "r");
+  if (file == nullptr) {
+    error = std::strerror(errno);
+    ::close(fd);
+  }
+  return file;
+}
+
 std::string status_text(ldns_status status) {
   const char* text = ldns_get_errorstr_by_id(status);
   return text != nullptr ? text : "unknown ldns error";
@@ -85,8 +119,9 @@ Result<Record> parse_record(std::string_view text, const Name& origin, std::uint
 
 Result<std::vector<ZoneFileRecord>> read_zone_file(const std::string& path, const Name& origin,
                                                    std::uint32_t default_ttl) {
-  std::unique_ptr<FILE, FileCloser> file(std::fopen(path.c_str(), "r"));
-  if (!file) return fail(path, ": cannot open: ", std::strerror(errno));
+  std::string open_error;
+  std::unique_ptr<FILE, FileCloser> file(open_regular_file(path, open_error));
+  if (!file) return fail(path, ": cannot open: ", open_error);
 
   // ldns updates these as it meets $ORIGIN, $TTL and owner-less lines.
   ldns_rdf* current_origin = origin_rdf(origin).release();
@@ -102,6 +137,11 @@ Result<std::vector<ZoneFileRecord>> read_zone_file(const std::string& path, cons
     const ldns_status status = ldns_rr_new_frm_fp_l(&raw, file.get(), &ttl, &current_origin,
                                                     &previous_owner, &line_number);
     RrPtr rr(raw);
+    // A read error never reaches end of file: stop rather than loop.
+    if (std::ferror(file.get())) {
+      outcome = fail(path, ":", std::to_string(line_number), ": cannot read the file");
+      break;
+    }
     if (status == LDNS_STATUS_SYNTAX_EMPTY || status == LDNS_STATUS_SYNTAX_TTL ||
         status == LDNS_STATUS_SYNTAX_ORIGIN) {
       continue;

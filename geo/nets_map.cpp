@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string_view>
 #include <unordered_map>
@@ -163,6 +164,12 @@ Result<void> read_nets_file(
     const std::string& path,
     const std::function<bool(std::string_view name, std::uint32_t& index)>& site,
     std::size_t max_rows, std::size_t max_list_length, NetRows& into) {
+  // Only a regular file: a device such as /dev/zero is read forever (one
+  // line that never ends), and opening a FIFO waits for a writer.
+  std::error_code status_error;
+  const auto status = std::filesystem::status(path, status_error);
+  if (!status_error && !std::filesystem::is_regular_file(status))
+    return fail("cannot read nets file ", path, ": not a regular file");
   std::ifstream in(path);
   if (!in) return fail("cannot open nets file ", path, ": ", std::strerror(errno));
   // Identical lists are stored once: a million rows usually share a few.

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "config/config.hpp"
 #include "tests/config/test_support.hpp"
@@ -208,6 +209,21 @@ TEST_CASE("config: all errors are reported together, one per line", "[main]") {
       "\"192.0.2.1000\"");
 }
 
+TEST_CASE("config: a bad site name stays out of the list of sites", "[main]") {
+  // Found by fuzz.config: the name's newline split the node.site error in
+  // two, the second line saying nothing of where it was.
+  std::string text = with("sites:\n", "sites:\n  \"bad\\nsite\": { lat: 1, lon: 2 }\n");
+  text = with("site: eu-west }", "site: nowhere }", text);
+  const std::string message = errors_of(text);
+  CHECK_THAT(message, Catch::Contains("test.yaml:1:23: node.site: expected one of the sites "
+                                      "(us-west, eu-west), found \"nowhere\""));
+  std::size_t start = 0;
+  while (start < message.size()) {
+    CHECK(message.compare(start, 10, "test.yaml:") == 0);
+    start = std::min(message.find('\n', start), message.size()) + 1;
+  }
+}
+
 TEST_CASE("config: errors are capped, the rest counted", "[main]") {
   std::string records;
   for (int i = 0; i < 150; ++i) records += "      - \"r" + std::to_string(i) + " IN A bad\"\n";
@@ -253,6 +269,26 @@ TEST_CASE("config: zone file errors pass through with the file's own position", 
     const std::string message =
         errors_of(with(zone_part, zone_part + "    file: none.zone\n"), dir.path());
     CHECK(message == dir.path() + "/none.zone: cannot open: No such file or directory");
+  }
+  // ldns read these forever (found writing fuzz.config): an error, not a hang.
+  SECTION("a directory") {
+    std::filesystem::create_directory(dir.path() + "/zones");
+    const std::string message =
+        errors_of(with(zone_part, zone_part + "    file: zones\n"), dir.path());
+    CHECK(message == dir.path() + "/zones: cannot open: a directory, not a file");
+  }
+  SECTION("a device") {
+    const std::string message =
+        errors_of(with(zone_part, zone_part + "    file: /dev/zero\n"), dir.path());
+    CHECK(message == "/dev/zero: cannot open: not a regular file");
+  }
+  SECTION("a path with a line break") {
+    // Found by fuzz.config: the path's newline split its error in two.
+    const std::string message =
+        errors_of(with(zone_part, zone_part + "    file: \"none\\n.zone\"\n"), dir.path());
+    CHECK_THAT(message, Catch::Contains("zones[0].file: expected a zone file path on one line, "
+                                        "found \"none\\x0a.zone\""));
+    CHECK(message.find('\n') == std::string::npos);
   }
   SECTION("a zone builder error in the file") {
     const std::string path = dir.write("cname.zone", "; comment\nmail IN CNAME ns1\n");

@@ -182,6 +182,12 @@ TEST_CASE("config steering: errors name the place, what was expected and what wa
      "weighted)"},
     {"        nets_file: missing.txt\n",
      "test.yaml:14:20: zones[0].services.www.nets_file: cannot open nets file missing.txt"},
+    // A line break in the path stays inside the one error (found by fuzz.config).
+    {"        nets_file: \"none\\n.txt\"\n",
+     "test.yaml:14:20: zones[0].services.www.nets_file: cannot open nets file none\\n.txt: No such file"},
+    // Read forever before (found writing fuzz.config): an error, not a hang.
+    {"        nets_file: /dev/zero\n",
+     "test.yaml:14:20: zones[0].services.www.nets_file: cannot read nets file /dev/zero: not a regular file"},
   };
   // clang-format on
   for (const Case& c : cases) {

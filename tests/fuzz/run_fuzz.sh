@@ -13,6 +13,13 @@
 #         geo/; tools/ writes its GeoIP database), tests/fuzz/dns_fuzz.cpp
 #   probe the DNS health probe's reply parser (dns/wire/client.cpp) and its
 #         answer rule (health/probe_dns_match.cpp), tests/fuzz/probe_fuzz.cpp
+#   http  the admin API's request head and body readers: Boost.Beast's
+#         parser with the server's limits, then admin/url, host_check,
+#         bearer_token, access_check and json_fields, tests/fuzz/http_fuzz.cpp
+#   config the YAML config loader (config/, with the zone files and nets
+#         files a config names), tests/fuzz/config_fuzz.cpp
+#   zone  zone files (dns/presentation.cpp, ldns) and the zone builder
+#         (dns/zone.cpp), tests/fuzz/zone_fuzz.cpp
 #
 # Without clang or libFuzzer it fails, unless --allow-skip is given and CI is
 # not "true": then it exits 77 (CTest's skip code) with a message.
@@ -24,7 +31,7 @@ if [ "${1:-}" = "--allow-skip" ]; then
   shift
 fi
 if [ $# -ne 4 ]; then
-  echo "usage: $0 [--allow-skip] wire|dns|probe SOURCE_DIR BUILD_DIR SECONDS" >&2
+  echo "usage: $0 [--allow-skip] wire|dns|probe|http|config|zone SOURCE_DIR BUILD_DIR SECONDS" >&2
   exit 2
 fi
 target=$1
@@ -37,7 +44,8 @@ name="fuzz.$target"
 
 # What each target compiles: only the code under test and what it needs,
 # so the fuzz build needs none of the project's libraries; the folders
-# whose changes rebuild it; the system libraries it links.
+# whose changes rebuild it; the system libraries it links; any defines.
+defines=()
 case "$target" in
   wire)
     sources=(cluster/wire.cpp)
@@ -60,8 +68,33 @@ case "$target" in
     watched=(base dns/wire health)
     libraries=()
     ;;
+  http)
+    sources=(admin/access_check.cpp admin/bearer_token.cpp admin/host_check.cpp admin/http_response.cpp
+      admin/json_fields.cpp admin/router.cpp admin/url.cpp base/ip_address.cpp gslb/health_records.cpp)
+    watched=(admin base gslb)
+    libraries=(-lboost_json -lcrypto)
+    # Boost's own assertions off, as in the server's release build (NDEBUG):
+    # Boost 1.81's Beast asserts n >= 5 in parse_chunk_header, stricter than
+    # the parser it guards, when a final chunk arrives a few bytes at a time
+    # (boostorg/beast#2861, fixed in later Boost). MERIDIAN_ASSERT stays on.
+    defines=(-DBOOST_DISABLE_ASSERTS)
+    ;;
+  config)
+    sources=()
+    for file in "$source_dir"/config/*.cpp; do sources+=("config/${file##*/}"); done
+    sources+=(base/ip_address.cpp cluster/node_id.cpp geo/asn_map.cpp geo/geo_map.cpp geo/nets_map.cpp
+      geo/steering.cpp geo/steering_trace.cpp geo/scope_index.cpp geo/distance.cpp geo/country_centroids.cpp base/rng.cpp
+      dns/presentation.cpp dns/zone.cpp dns/wire/name.cpp dns/wire/record.cpp dns/wire/types.cpp)
+    watched=(base config dns geo health cluster)
+    libraries=(-lyaml-cpp -lldns)
+    ;;
+  zone)
+    sources=(dns/presentation.cpp dns/zone.cpp dns/wire/name.cpp dns/wire/record.cpp dns/wire/types.cpp)
+    watched=(base dns)
+    libraries=(-lldns)
+    ;;
   *)
-    echo "$0: unknown target '$target' (wire, dns or probe)" >&2
+    echo "$0: unknown target '$target' (wire, dns, probe, http, config or zone)" >&2
     exit 2
     ;;
 esac
@@ -100,7 +133,7 @@ if [ ! -x "$binary" ] || [ -n "$(find "${inputs[@]}" "${watched_dirs[@]}" "$0" \
     object="$out/obj-$target/$(echo "${input#"$source_dir"/}" | tr / _).o"
     objects+=("$object")
     "$cxx" -std=c++20 -g -O1 -Wall -Wextra -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
-      -I"$source_dir" -DMERIDIAN_SOURCE_DIR="\"$source_dir\"" -DMERIDIAN_FUZZ_DIR="\"$out\"" \
+      -I"$source_dir" -DMERIDIAN_SOURCE_DIR="\"$source_dir\"" -DMERIDIAN_FUZZ_DIR="\"$out\"" "${defines[@]}" \
       -c "$input" -o "$object" &
     pids+=($!)
     if [ "${#pids[@]}" -ge 2 ]; then
