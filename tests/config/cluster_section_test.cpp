@@ -27,6 +27,7 @@ TEST_CASE("config cluster: a member's settings with defaults", "[main][cluster]"
   CHECK(cluster.tick == 100ms);
   CHECK(cluster.election_timeout == 1500ms);
   CHECK(cluster.heartbeat_interval == 100ms);
+  CHECK(cluster.max_state_mb == 64);
   REQUIRE(config->admin);
   CHECK(config->admin->listen.to_string() == "127.0.0.1:8401");
 }
@@ -52,6 +53,10 @@ TEST_CASE("config cluster: errors name file, line, column and what was expected"
       {"  election_timeout: 1500ms", "  election_timeout: 100ms",
        "cluster.election_timeout: expected election_timeout longer than heartbeat_interval"},
       {"  election_timeout: 1500ms", "  join: maybe", "cluster.join: expected one of"},
+      {"  election_timeout: 1500ms", "  max_state_mb: 129",
+       "cluster.max_state_mb: expected an integer from 1 to 128"},
+      {"  election_timeout: 1500ms", "  max_state_mb: 0",
+       "cluster.max_state_mb: expected an integer from 1 to 128"},
       {"key: certs/n1.key }", "}", "cluster.tls: missing required key \"key\""},
       {"  listen: \"127.0.0.1:7401\"", "  lissen: \"127.0.0.1:7401\"", "unknown key \"lissen\""},
       {"admin: { listen: \"127.0.0.1:8401\" }", "admin: { listen: \"0.0.0.0:8401\" }",

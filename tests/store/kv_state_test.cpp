@@ -249,3 +249,36 @@ TEST_CASE("kv state: snapshots move between the memory and rocks implementations
   CHECK(back->scan("", 100) == memory->scan("", 100));
   CHECK(back->applied_index() == 51);
 }
+
+TEMPLATE_TEST_CASE("kv state: size_bytes counts keys and values through every change", "[store]",
+                   MemoryKv, RocksKv) {
+  TestType kv;
+  CHECK(kv->size_bytes() == 0);
+  require_ok(kv->apply(1, KvPut{"ab", "1234"}));
+  CHECK(kv->size_bytes() == 6);
+  require_ok(kv->apply(2, KvPut{"ab", "12"}));
+  CHECK(kv->size_bytes() == 4);
+  require_ok(kv->apply(3, KvCompareAndSet{"c", std::nullopt, std::string("xyz")}));
+  CHECK(kv->size_bytes() == 8);
+  require_ok(kv->apply(4, KvDelete{"ab"}));
+  CHECK(kv->size_bytes() == 4);
+  const std::string data = kv->snapshot_data();
+  require_ok(kv->restore(empty_kv_snapshot()));
+  CHECK(kv->size_bytes() == 0);
+  require_ok(kv->restore(data));
+  CHECK(kv->size_bytes() == 4);
+}
+
+TEST_CASE("kv state: check_kv_snapshot reads the index or says why not", "[store]") {
+  auto kv = make_memory_kv();
+  require_ok(kv->apply(7, KvPut{"k", "v"}));
+  auto index = check_kv_snapshot(kv->snapshot_data());
+  REQUIRE(index.ok());
+  CHECK(*index == 7);
+  CHECK(*check_kv_snapshot(empty_kv_snapshot()) == 0);
+  CHECK_FALSE(check_kv_snapshot("").ok());
+  CHECK_FALSE(check_kv_snapshot("not a state").ok());
+  std::string truncated = kv->snapshot_data();
+  truncated.pop_back();
+  CHECK_FALSE(check_kv_snapshot(truncated).ok());
+}

@@ -262,3 +262,23 @@ TEST_CASE("raft log: memory and rocks logs agree over a random history", "[store
   CHECK(succeeded[8] > 5);
   CHECK(memory->snapshot().index > 0);
 }
+
+TEMPLATE_TEST_CASE("raft log: discard drops entries and snapshot, keeps term and vote", "[store]",
+                   MemoryLog, RocksLog) {
+  TestType log;
+  require_ok(log->save(run(1, 10, 2), HardState{2, 3, 8}));
+  require_ok(log->compact(Snapshot{6, 2, {{1, 2, 3}, {}}, "state"}, 1));
+  require_ok(log->discard());
+  CHECK(log->first_index() == 1);
+  CHECK(log->last_index() == 0);
+  CHECK(log->snapshot() == Snapshot{});
+  CHECK(log->hard_state() == HardState{2, 3, 0});
+  CHECK(log->term(0) == 0u);
+  check_restart(log);
+  // The log starts over from index 1, or from a snapshot the leader sends.
+  require_ok(log->save(run(1, 2, 3), std::nullopt));
+  CHECK(log->last_index() == 2);
+  require_ok(log->install_snapshot(Snapshot{20, 3, {{1, 2, 3}, {}}, "leader's"}));
+  CHECK(log->first_index() == 21);
+  check_restart(log);
+}
