@@ -48,6 +48,8 @@ namespace {
 constexpr std::string_view kHelloMagic = "MRDN";
 constexpr std::uint8_t kHelloVersion = 2;
 constexpr const char* kComponent = "transport";
+/// At most one refused handshake is logged in this time.
+constexpr std::chrono::seconds kRejectLogInterval{1};
 /// Frames written in one write when several are queued (a snapshot chunk
 /// may come on top).
 constexpr std::size_t kMaxBatchBytes = std::size_t{1024} * 1024;
@@ -207,6 +209,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   /// Authenticated incoming connections by peer, oldest first.
   std::map<NodeId, std::deque<tcp::socket*>> by_peer;
   TransportCounters counters;
+  Clock::time_point last_reject_logged{};  // reject(): the last refusal logged
+  std::uint64_t rejects_not_logged = 0;    // refusals since, counted but not logged
   SocketAddress bound;
   bool started = false;
   bool stopped = false;
@@ -778,7 +782,20 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
 
   void reject(const std::string& where, const std::string& why) {
     ++counters.rejected_handshakes;
-    logger.warn(kComponent, "refused peer " + where + ": " + why);
+    // Anyone who can reach the port can cause these: one line a second at
+    // most (every refusal is counted), so they cannot flood the log.
+    const auto now = Clock::now();
+    if (now - last_reject_logged < kRejectLogInterval) {
+      ++rejects_not_logged;
+      return;
+    }
+    std::string line = "refused peer " + where + ": " + why;
+    if (rejects_not_logged > 0) {
+      line += " (and " + std::to_string(rejects_not_logged) + " more refusals not logged)";
+    }
+    logger.warn(kComponent, line);
+    last_reject_logged = now;
+    rejects_not_logged = 0;
   }
 
   /// TLS handshake and hello of an incoming connection: the peer's name,

@@ -32,7 +32,8 @@
 // from the cluster CA (under handshake_timeout) -> hello, whose name must be
 // a valid node name that the certificate names -> frames, each read under
 // idle_timeout. A peer that fails any of this is refused before a frame is
-// read (rejected_handshakes; handshake_timeouts when the time ran out).
+// read (rejected_handshakes; handshake_timeouts when the time ran out; at
+// most one refusal a second is logged, every one is counted).
 //
 // Caps on incoming connections, each closing at once and counted:
 //   - all of them: max_incoming_connections; more are closed at accept

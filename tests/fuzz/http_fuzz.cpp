@@ -101,7 +101,12 @@ Router make_router() {
 
 bool allowed_without_names(std::string_view host) {
   IpAddress address;
-  if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
+  if (host.starts_with('[') && host.ends_with(']')) {
+    return IpAddress::parse(host.substr(1, host.size() - 2), address);
+  }
+  // An IPv6 address goes in brackets (RFC 3986): bare, "a::" reads as a
+  // host "a:" with an empty port, and may be refused.
+  if (host.find(':') != std::string_view::npos) return false;
   return IpAddress::parse(host, address) || host == "localhost";
 }
 
