@@ -95,6 +95,28 @@ expect_eq "a symlink at the key's path is refused" "$status" "1"
 expect_match "the symlink refusal names the key" "$out" "pki/sin-1.key exists"
 [ ! -e "$work/elsewhere" ] && pass || fail "a key was written through a symlink"
 
+# Lifetimes and renewal: a year by default, --days within 1..1095; renew
+# replaces an issued name's files in place (and the CA's record of it).
+days_left() { echo $(( ($(date -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s) - $(date +%s)) / 86400 )); }
+expect_match "a node certificate lives a year by default" "$(days_left "$work/iad-1/iad-1.pem")" '^(364|365)$'
+for bad in 0 1096 x 10d; do
+  out=$("$meridian" cluster certs node --dir "$work/pki" --id lon-1 --days "$bad" 2>&1) && status=0 || status=$?
+  expect_eq "--days $bad is refused" "$status" "2"
+done
+old_key=$(cat "$work/iad-1/iad-1.key")
+"$meridian" cluster certs renew --dir "$work/pki" --id iad-1 --out "$work/iad-1" --days 90 >/dev/null ||
+  fail "certs renew"
+[ "$(cat "$work/iad-1/iad-1.key")" != "$old_key" ] && pass || fail "renew kept the old key"
+expect_eq "the renewed key is 0600" "$(stat -c %a "$work/iad-1/iad-1.key")" 600
+expect_match "--days 90" "$(days_left "$work/iad-1/iad-1.pem")" '^(89|90)$'
+expect_eq "renew updates the CA directory's copy" "$(cmp "$work/iad-1/iad-1.pem" "$work/pki/iad-1.pem" && echo same)" "same"
+expect_match "the renewed certificate verifies" \
+  "$(openssl verify -CAfile "$work/pki/ca.pem" "$work/iad-1/iad-1.pem" 2>&1)" 'iad-1.pem: OK'
+[ ! -e "$work/iad-1/iad-1.key.new" ] && [ ! -e "$work/iad-1/iad-1.pem.new" ] && pass || fail "renew left .new files"
+out=$("$meridian" cluster certs renew --dir "$work/pki" --id nev-1 2>&1) && status=0 || status=$?
+expect_eq "renew of a name never issued fails" "$status" "1"
+expect_match "and says so" "$out" "issued no certificate for nev-1"
+
 out=$("$meridian" 2>&1) && status=0 || status=$?
 expect_eq "no command is a usage error" "$status" "2"
 out=$("$meridian" frobnicate 2>&1) && status=0 || status=$?
