@@ -18,6 +18,7 @@
 #include <memory>
 #include <sstream>
 
+#include "base/private_directory.hpp"
 #include "base/secret_file.hpp"
 
 namespace meridian::cluster {
@@ -185,17 +186,7 @@ Result<void> validate_output_directory(const std::string& option, const std::str
 }
 
 Result<void> make_private_directory(const std::string& directory) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(directory, ec)) return {};
-  const std::filesystem::path path(directory);
-  if (path.has_parent_path() && !path.parent_path().empty()) {
-    std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec) return fail("cannot create ", path.parent_path().string(), ": ", ec.message());
-  }
-  // mkdir's mode, not a chmod afterwards: no moment with a wider one.
-  if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST)
-    return fail("cannot create ", directory, ": ", std::strerror(errno));
-  return {};
+  return make_private_directories(directory);
 }
 
 Result<void> write_certificate(const std::string& directory, const std::string& name,

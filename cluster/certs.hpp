@@ -51,8 +51,9 @@ inline constexpr const char* kCaFileName = "ca";
 /// characters, and a directory if it exists. The error names the option.
 Result<void> validate_output_directory(const std::string& option, const std::string& directory);
 
-/// Creates `directory` (and missing parents) if it is missing; a directory
-/// it creates has mode 0700, since keys go in it.
+/// Creates `directory` (and missing parents) if it is missing; every
+/// directory it creates has mode 0700, since keys go in it
+/// (base/private_directory.hpp).
 Result<void> make_private_directory(const std::string& directory);
 
 /// Writes `certificate` as DIR/NAME.pem and DIR/NAME.key, creating DIR

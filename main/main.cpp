@@ -18,6 +18,7 @@
 #include "main/admin_cli.hpp"
 #include "main/explain_cli.hpp"
 #include "main/node.hpp"
+#include "main/revision.hpp"  // generated at build time (main/write_revision.cmake)
 #include "main/version.hpp"
 #include "tools/backend.hpp"
 #include "tools/geoip_csv.hpp"
@@ -30,7 +31,8 @@ using meridian::kVersion;
 constexpr const char* kUsage = R"(usage: meridian COMMAND [ARGS]
 
 commands:
-  serve -c FILE                  run a node from its config file
+  serve -c FILE [--user NAME]    run a node from its config file; with --user, bind the
+                                 DNS ports and then run as NAME
   check-config FILE              validate a config file offline (exit 0 or 1)
   explain NAME CLIENT_IP [--ecs SUBNET] [--type A|AAAA] -c FILE | --admin HOST:PORT
           [--token-file FILE] [--json]
@@ -85,9 +87,63 @@ commands:
   cluster certs renew --dir DIR --id ID [--out OUT] [--days N] [--ip ADDR]... [--dns NAME]...
                                  a new key and certificate for ID, replacing OUT/ID.pem and
                                  OUT/ID.key in place; SIGHUP the node to use them (no restart)
-  version                        print the version
-  help                           print this help
+  version                        print the version and the git revision (also --version)
+  help                           print this help (also --help; COMMAND --help: that
+                                 command's part)
 )";
+
+/// The part of kUsage about `command` (and `sub`, when given and the
+/// command has such lines): every entry whose first line names it before
+/// its options. Empty when none does.
+std::string command_help(std::string_view command, std::string_view sub) {
+  std::vector<std::string> entries;
+  std::string_view rest = kUsage;
+  std::string current;
+  while (!rest.empty()) {
+    const std::size_t end = rest.find('\n');
+    const std::string_view line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    // An entry starts with two spaces and a name; deeper lines continue it.
+    if (line.size() > 2 && line.starts_with("  ") && line[2] != ' ') {
+      if (!current.empty()) entries.push_back(current);
+      current = std::string(line) + "\n";
+    } else if (!current.empty() && line.starts_with("   ")) {
+      current += std::string(line) + "\n";
+    } else if (!current.empty()) {
+      entries.push_back(current);
+      current.clear();
+    }
+  }
+  if (!current.empty()) entries.push_back(current);
+  // The words of an entry's first line before its first option or argument.
+  auto names = [](const std::string& entry) {
+    std::vector<std::string> words;
+    std::string word;
+    for (const char c : entry.substr(0, entry.find('\n')) + " ") {
+      if (c != ' ') {
+        word += c;
+        continue;
+      }
+      if (word.empty()) continue;
+      if (word != "|") words.push_back(word);
+      word.clear();
+    }
+    return words;
+  };
+  const auto matching = [&](bool with_sub) {
+    std::string out;
+    for (const std::string& entry : entries) {
+      const std::vector<std::string> words = names(entry);
+      const bool named = std::find(words.begin(), words.end(), command) != words.end();
+      const bool sub_named = !with_sub || std::find(words.begin(), words.end(), sub) != words.end();
+      if (named && sub_named) out += entry;
+    }
+    return out;
+  };
+  std::string found = sub.empty() ? std::string() : matching(true);
+  if (found.empty()) found = matching(false);
+  return found;
+}
 
 int usage_error(const std::string& message) {
   std::cerr << "meridian: " << message << "\n\n" << kUsage;
@@ -369,6 +425,14 @@ int main(int argc, char** argv) {
   if (args.empty()) return usage_error("no command");
   const std::string_view command = args.front();
   args.erase(args.begin());
+  if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+      std::find(args.begin(), args.end(), "-h") != args.end()) {
+    const std::string help =
+        command_help(command, args.empty() || args.front().starts_with('-') ? "" : args.front());
+    if (help.empty()) return usage_error("unknown command '" + std::string(command) + "'");
+    std::cout << "usage: meridian " << command << " ...\n\n" << help;
+    return 0;
+  }
   try {
     if (command == "serve") return serve(args);
     if (command == "check-config") return check_config(args);
@@ -392,7 +456,7 @@ int main(int argc, char** argv) {
       return geo_build_db(args);
     }
     if (command == "version" || command == "--version") {
-      std::cout << "meridian " << kVersion << "\n";
+      std::cout << "meridian " << kVersion << " (git " << meridian::kRevision << ")\n";
       return 0;
     }
     if (command == "help" || command == "--help" || command == "-h") {

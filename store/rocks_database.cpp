@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/assert.hpp"
+#include "base/private_directory.hpp"
 #include "store/rocks_raft_log.hpp"
 
 namespace meridian::store {
@@ -146,6 +147,12 @@ Result<void> RocksDatabase::scan(Family family, std::string_view from,
 }
 
 Result<std::shared_ptr<RocksDatabase>> open_database(const std::string& directory) {
+  // RocksDB creates the last directory only, with the umask's mode: a first
+  // start with a data_dir whose parents do not exist yet failed. Every
+  // missing one is made here, 0700 (the state is the cluster's secrets too).
+  if (auto made = make_private_directories(directory); !made) {
+    return fail("cannot open database ", directory, ": ", made.error().message);
+  }
   rocksdb::DBOptions options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;

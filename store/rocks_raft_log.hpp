@@ -43,7 +43,8 @@ inline constexpr std::size_t kMaxMembershipIds = 4096;
 class RocksDatabase;  // the open database, shared by the log and the state machine
                       // (store/rocks_database.hpp)
 
-/// Opens (creating if missing) the database at `directory`, with the column
+/// Opens (creating if missing: `directory` and its missing parents, mode 0700,
+/// base/private_directory.hpp) the database at `directory`, with the column
 /// families "log", "meta" and "state" (created when missing). Errors name the
 /// path and RocksDB's reason (e.g. a lock held by another process, or by
 /// another open of the same directory in this process).

@@ -406,7 +406,10 @@ sed -i 's/^admin: { \(.*\) }$/admin: { \1, require_token_for_reads: true }/' "$W
 "$MERIDIAN" check-config "$WORK/ams-1.yaml" >/dev/null && pass || fail "ams-1's config with require_token_for_reads"
 start_node ams-1
 serves_with_token() {
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$A/api/v1/services")" == 200 ] &&
+  # The store too: a linearizable read needs the leader, which the restarted
+  # node hears of only after its first heartbeat (503 until then).
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$A/api/v1/kv/_config/current")" == 200 ] &&
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$A/api/v1/services")" == 200 ] &&
     [ "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$A/api/v1/explain?name=www.api.test&client=198.51.100.7")" == 200 ]
 }
 until_true 30 serves_with_token && pass || fail "ams-1 did not come back with require_token_for_reads"

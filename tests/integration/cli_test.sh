@@ -122,4 +122,18 @@ expect_eq "no command is a usage error" "$status" "2"
 out=$("$meridian" frobnicate 2>&1) && status=0 || status=$?
 expect_eq "unknown command is a usage error" "$status" "2"
 expect_match "version" "$("$meridian" version)" '^meridian [0-9]'
+expect_match "--version names the git revision" "$("$meridian" --version)" '^meridian [0-9.]+ \(git ([0-9a-f]{7,}(-dirty)?|[^ ]+-g[0-9a-f]+(-dirty)?|unknown)\)$'
+# Every command has its --help: the part of the usage about it, exit 0.
+for verb in serve check-config explain geo backend status cluster kv drain force-down force-up \
+  undrain overrides verdicts events config store version help; do
+  out=$("$meridian" "$verb" --help 2>&1) && status=0 || status=$?
+  expect_eq "$verb --help exits 0" "$status" 0
+  expect_match "$verb --help shows $verb" "$out" "^  (.* )?$verb( |$)"
+done
+expect_match "cluster certs renew --help is about renew" "$("$meridian" cluster certs --help)" "certs renew"
+out=$("$meridian" cluster add-learner --help)
+expect_match "a subcommand's help shows it" "$out" "add-learner NAME HOST:PORT"
+[ "$(echo "$out" | grep -c "certs init" || true)" = 0 ] && pass || fail "cluster add-learner --help shows other subcommands"
+out=$("$meridian" frobnicate --help 2>&1) && status=0 || status=$?
+expect_eq "an unknown command's --help is a usage error" "$status" 2
 finish || exit 1  # any failed check fails the test

@@ -21,6 +21,9 @@ require_tool() {
 }
 
 # A UDP+TCP port that nothing listens on now (loopback only).
+# Ports this test handed out already (pick_port runs in $(...) subshells, so
+# a variable would not remember them); removed by finish.
+picked_ports_file="${TMPDIR:-/tmp}/meridian-test-ports.$$"
 pick_port() {
   local port
   # Below Linux's ephemeral range (32768 and up): the source port of another
@@ -28,7 +31,11 @@ pick_port() {
   # node's bind (a clash seen when tests ran two at a time).
   for _ in $(seq 1 50); do
     port=$(shuf -i 20000-32000 -n 1)
+    # Twice the same port in one test: neither is bound until the processes
+    # start (a node's peer port once came out equal to a backend's).
+    if grep -qx "$port" "$picked_ports_file" 2>/dev/null; then continue; fi
     if ! ss -Huln "sport = :$port" | grep -q . && ! ss -Htln "sport = :$port" | grep -q .; then
+      echo "$port" >>"$picked_ports_file"
       echo "$port"
       return 0
     fi
@@ -46,6 +53,7 @@ wait_for_dns() {
 }
 
 finish() {
+  rm -f "$picked_ports_file"
   echo "$checks passed, $failures failed"
   [ "$failures" -eq 0 ]
 }

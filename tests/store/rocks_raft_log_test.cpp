@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 
 #include "store/log_encoding.hpp"
@@ -211,4 +212,22 @@ TEST_CASE("rocks log: an entry at the size limit is stored and read back", "[sto
   auto read = require_ok(log->entries(1, 2, 0));
   REQUIRE(read.size() == 1);
   CHECK(read[0] == big);
+}
+
+TEST_CASE("rocks database: a data_dir with missing parents is created, 0700 each",
+          "[store][rocks]") {
+  TempDir dir;
+  const std::string data_dir = dir.sub("var/lib/meridian/data");
+  auto db = open_database(data_dir);
+  REQUIRE(db.ok());
+  for (const std::string& made : {dir.sub("var"), dir.sub("var/lib"), data_dir}) {
+    INFO(made);
+    CHECK((std::filesystem::status(made).permissions() & std::filesystem::perms::all) ==
+          std::filesystem::perms::owner_all);
+  }
+  // A parent that is a file: the error names it.
+  std::ofstream(dir.sub("a-file")) << "x";
+  auto refused = open_database(dir.sub("a-file/data"));
+  REQUIRE_FALSE(refused.ok());
+  CHECK_THAT(refused.error().message, Catch::Contains("a-file"));
 }
