@@ -14,7 +14,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <exception>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -133,7 +135,9 @@ void attack(Transport& transport, NodeId self, NodeId to, std::uint64_t term, st
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   const Options options = parse(argc, argv);
   Logger logger(LogLevel::warn);
   asio::io_context io;
@@ -179,4 +183,15 @@ int main(int argc, char** argv) {
             << " messages queued, " << counters.sent << " written, " << counters.dropped
             << " dropped\n";
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& error) {
+    std::cerr << "meridian-rogue-peer: " << error.what() << "\n";
+    return 2;
+  }
 }
