@@ -122,6 +122,19 @@ Result<std::vector<ZoneFileRecord>> read_zone_file(const std::string& path, cons
   std::string open_error;
   std::unique_ptr<FILE, FileCloser> file(open_regular_file(path, open_error));
   if (!file) return fail(path, ": cannot open: ", open_error);
+  // ldns reads tokens as C strings: a NUL byte would cut one short and the
+  // record read would not be the record written. Zone files are text (RFC
+  // 1035 writes any octet as \DDD), so a raw NUL is refused up front.
+  int line_of_nul = 1;
+  for (int c = std::fgetc(file.get()); c != EOF; c = std::fgetc(file.get())) {
+    if (c == '\n') ++line_of_nul;
+    if (c == '\0') {
+      return fail(path, ":", std::to_string(line_of_nul),
+                  ": a NUL byte (a zone file is text; write an octet as \\000)");
+    }
+  }
+  if (std::ferror(file.get())) return fail(path, ": cannot read the file");
+  std::rewind(file.get());
 
   // ldns updates these as it meets $ORIGIN, $TTL and owner-less lines.
   ldns_rdf* current_origin = origin_rdf(origin).release();

@@ -290,6 +290,14 @@ TEST_CASE("config: zone file errors pass through with the file's own position", 
                                         "found \"none\\x0a.zone\""));
     CHECK(message.find('\n') == std::string::npos);
   }
+  // ldns reads C strings: a NUL read back as another record (fuzz.zone).
+  SECTION("a NUL byte") {
+    const std::string path =
+        dir.write("nul.zone", std::string("ok IN A 192.0.2.7\nb\0ad IN A 192.0.2.8\n", 38));
+    const std::string message =
+        errors_of(with(zone_part, zone_part + "    file: nul.zone\n"), dir.path());
+    CHECK(message == path + ":2: a NUL byte (a zone file is text; write an octet as \\000)");
+  }
   SECTION("a zone builder error in the file") {
     const std::string path = dir.write("cname.zone", "; comment\nmail IN CNAME ns1\n");
     const std::string message =
