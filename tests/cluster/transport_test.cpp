@@ -1,5 +1,8 @@
 #include "cluster/transport.hpp"
 
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -15,6 +18,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -939,4 +943,85 @@ TEST_CASE("transport: a throwing event handler does not end the peer's connectio
   Node n2(io, settings2(dead.release()));
   REQUIRE(n2.transport.start().ok());
   REQUIRE(run_until(io, [&] { return n2.messages.size() == 1; }));
+}
+
+// ---- Revocation and renewal ------------------------------------------------------
+
+namespace {
+
+/// When `pem` was issued (its notBefore), seconds since the Unix epoch.
+std::int64_t issued_at(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  REQUIRE(certificate != nullptr);
+  std::tm parts{};
+  REQUIRE(ASN1_TIME_to_tm(X509_get0_notBefore(certificate), &parts) == 1);
+  X509_free(certificate);
+  return static_cast<std::int64_t>(timegm(&parts));
+}
+
+}  // namespace
+
+TEST_CASE("transport: a revoked certificate is refused both ways and its connections closed",
+          "[cluster]") {
+  asio::io_context io;
+  Node n1(io, settings1()), n2(io, settings2());
+  REQUIRE(n1.transport.start().ok());
+  REQUIRE(n2.transport.start().ok());
+  n1.transport.add_peer(kId2, kName2, n2.transport.bound());
+  n2.transport.add_peer(kId1, kName1, n1.transport.bound());
+  n2.transport.send(message(MessageType::heartbeat, kId2, kId1, 3));
+  REQUIRE(run_until(io, [&] { return n1.messages.size() == 1; }));
+
+  // Revoked until a second before node2's certificate was issued: not it.
+  const std::int64_t issued = issued_at(pki().node2.certificate_pem);
+  n1.transport.revoke(kName2, issued - 1);
+  n2.transport.send(message(MessageType::heartbeat, kId2, kId1, 4));
+  REQUIRE(run_until(io, [&] { return n1.messages.size() == 2; }));
+  CHECK(n1.counters().revoked_certificates == 0);
+
+  // Until the moment it was issued: its connection to n1 closes, its new
+  // handshakes are refused, and n1 no longer dials it either.
+  n1.transport.revoke(kName2, issued);
+  REQUIRE(run_until(io, [&] { return n1.counters().revoked_certificates >= 2; }));
+  const std::size_t heard = n1.messages.size();
+  n2.transport.send(message(MessageType::heartbeat, kId2, kId1, 5));
+  n1.transport.send(message(MessageType::heartbeat, kId1, kId2, 5));
+  run_for(io, 500ms);
+  CHECK(n1.messages.size() == heard);
+  CHECK(n2.messages.size() == 0);
+  // An earlier time does not lift it (the later of two revocations holds).
+  n1.transport.revoke(kName2, issued - 100);
+  run_for(io, 300ms);
+  CHECK(n1.messages.size() == heard);
+}
+
+TEST_CASE("transport: new credentials serve new connections; a bad pair keeps the old",
+          "[cluster]") {
+  asio::io_context io;
+  Node n1(io, settings1()), n2(io, settings2());
+  REQUIRE(n1.transport.start().ok());
+  REQUIRE(n2.transport.start().ok());
+  n2.transport.add_peer(kId1, kName1, n1.transport.bound());
+  n2.transport.send(message(MessageType::heartbeat, kId2, kId1, 3));
+  REQUIRE(run_until(io, [&] { return n1.messages.size() == 1; }));
+
+  CHECK_FALSE(n1.transport.reload_credentials("not a certificate", pki().node1.key_pem).ok());
+  // A key that is not the certificate's.
+  auto mismatch = n1.transport.reload_credentials(pki().node1.certificate_pem, pki().node2.key_pem);
+  REQUIRE_FALSE(mismatch.ok());
+  CHECK_THAT(mismatch.error().message, Catch::Contains("node key"));
+
+  auto renewed = issue_node_certificate(pki().ca, {kName1, {kName1}, {}});
+  REQUIRE(renewed.ok());
+  REQUIRE(n1.transport.reload_credentials(renewed->certificate_pem, renewed->key_pem).ok());
+  // The open connection goes on; a new one (after n2 re-dials) works too.
+  n2.transport.send(message(MessageType::heartbeat, kId2, kId1, 4));
+  REQUIRE(run_until(io, [&] { return n1.messages.size() == 2; }));
+  n2.transport.remove_peer(kId1);
+  n2.transport.add_peer(kId1, kName1, n1.transport.bound());
+  n2.transport.send(message(MessageType::heartbeat, kId2, kId1, 5));
+  REQUIRE(run_until(io, [&] { return n1.messages.size() == 3; }));
+  CHECK(n1.counters().rejected_handshakes == 0);
 }
