@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -287,6 +288,45 @@ meridian::Result<int> days_option(const std::vector<std::string_view>& args) {
   return days;
 }
 
+/// What `cluster certs node` and `renew` read from their arguments.
+struct NodeCertificateArgs {
+  meridian::cluster::CertificateRequest request;  ///< id, names, addresses, lifetime
+  std::string out;                                ///< --out, DIR by default
+};
+
+/// Reads --id (a node name, not "ca"), --out, --days, --dns and --ip for
+/// `cluster certs VERB`; the exit status of the usage error, if any.
+std::optional<int> read_node_certificate_args(const std::string& dir,
+                                              const std::vector<std::string_view>& args,
+                                              std::string_view verb, NodeCertificateArgs& parsed) {
+  using namespace meridian::cluster;
+  CertificateRequest& request = parsed.request;
+  if (!option(args, "--id", "", request.common_name))
+    return usage_error("cluster certs " + std::string(verb) + " needs --id ID");
+  const std::string& id = request.common_name;
+  // The id is the node.id the certificate will be checked against, and a
+  // file name here: the same rule as node.id in the config.
+  if (auto valid = validate_node_name(id); !valid)
+    return usage_error("--id: " + valid.error().message);
+  if (id == kCaFileName)
+    return usage_error("--id ca: 'ca' names the CA's own files; choose another");
+  parsed.out = dir;
+  option(args, "--out", "", parsed.out);
+  if (auto valid = validate_output_directory("--out", parsed.out); !valid)
+    return usage_error(valid.error().message);
+  auto days = days_option(args);
+  if (!days) return usage_error(days.error().message);
+  request.validity = std::chrono::hours(24 * *days);
+  request.dns_names = options(args, "--dns");
+  request.dns_names.insert(request.dns_names.begin(), id);
+  for (const auto& text : options(args, "--ip")) {
+    meridian::IpAddress address;
+    if (!meridian::IpAddress::parse(text, address)) return usage_error("bad --ip '" + text + "'");
+    request.addresses.push_back(address);
+  }
+  return std::nullopt;
+}
+
 int cluster_certs_init(const std::string& dir, const std::vector<std::string_view>& args) {
   using namespace meridian::cluster;
   std::string name = "meridian-cluster-ca";
@@ -302,32 +342,11 @@ int cluster_certs_init(const std::string& dir, const std::vector<std::string_vie
 
 int cluster_certs_node(const std::string& dir, const std::vector<std::string_view>& args) {
   using namespace meridian::cluster;
-  CertificateRequest request;
-  if (!option(args, "--id", "", request.common_name))
-    return usage_error("cluster certs node needs --id ID");
+  NodeCertificateArgs parsed;
+  if (auto bad = read_node_certificate_args(dir, args, "node", parsed)) return *bad;
+  const CertificateRequest& request = parsed.request;
   const std::string& id = request.common_name;
-  // The id is the node.id the certificate will be checked against, and a
-  // file name here: the same rule as node.id in the config.
-  if (auto valid = validate_node_name(id); !valid)
-    return usage_error("--id: " + valid.error().message);
-  if (id == kCaFileName)
-    return usage_error("--id ca: 'ca' names the CA's own files; choose another");
-  std::string out = dir;
-  option(args, "--out", "", out);
-  if (auto valid = validate_output_directory("--out", out); !valid)
-    return usage_error(valid.error().message);
-  if (auto days = days_option(args); !days) {
-    return usage_error(days.error().message);
-  } else {
-    request.validity = std::chrono::hours(24 * *days);
-  }
-  request.dns_names = options(args, "--dns");
-  request.dns_names.insert(request.dns_names.begin(), id);
-  for (const auto& text : options(args, "--ip")) {
-    meridian::IpAddress address;
-    if (!meridian::IpAddress::parse(text, address)) return usage_error("bad --ip '" + text + "'");
-    request.addresses.push_back(address);
-  }
+  const std::string& out = parsed.out;
   // DIR keeps a copy of every certificate its CA issued: the names whose ids
   // are taken. A second certificate for a name, or one for a name sharing
   // another's id, would let one node pass for another.
@@ -361,34 +380,16 @@ int cluster_certs_node(const std::string& dir, const std::vector<std::string_vie
 /// be picked up by the running node on SIGHUP.
 int cluster_certs_renew(const std::string& dir, const std::vector<std::string_view>& args) {
   using namespace meridian::cluster;
-  CertificateRequest request;
-  if (!option(args, "--id", "", request.common_name))
-    return usage_error("cluster certs renew needs --id ID");
+  NodeCertificateArgs parsed;
+  if (auto bad = read_node_certificate_args(dir, args, "renew", parsed)) return *bad;
+  const CertificateRequest& request = parsed.request;
   const std::string& id = request.common_name;
-  if (auto valid = validate_node_name(id); !valid)
-    return usage_error("--id: " + valid.error().message);
-  if (id == kCaFileName) return usage_error("--id ca: the CA is not renewed this way");
-  std::string out = dir;
-  option(args, "--out", "", out);
-  if (auto valid = validate_output_directory("--out", out); !valid)
-    return usage_error(valid.error().message);
+  const std::string& out = parsed.out;
   auto issued_names = certificate_names(dir);
   if (!issued_names) return print_error(issued_names.error());
   if (std::find(issued_names->begin(), issued_names->end(), id) == issued_names->end()) {
     return print_error(meridian::fail(dir, " has issued no certificate for ", id,
                                       "; issue one with cluster certs node"));
-  }
-  if (auto days = days_option(args); !days) {
-    return usage_error(days.error().message);
-  } else {
-    request.validity = std::chrono::hours(24 * *days);
-  }
-  request.dns_names = options(args, "--dns");
-  request.dns_names.insert(request.dns_names.begin(), id);
-  for (const auto& text : options(args, "--ip")) {
-    meridian::IpAddress address;
-    if (!meridian::IpAddress::parse(text, address)) return usage_error("bad --ip '" + text + "'");
-    request.addresses.push_back(address);
   }
   auto ca = read_certificate(dir, kCaFileName);
   if (!ca) return print_error(ca.error());
