@@ -18,7 +18,8 @@ namespace {
 
 constexpr std::uint8_t kForwardVersion = 1;
 enum class ForwardKind : std::uint8_t { client = 1, system = 2 };
-constexpr std::uint8_t kLastErrorKind = static_cast<std::uint8_t>(StoreErrorKind::timeout);
+// The last StoreErrorKind an answer may carry: keep it the enum's last value.
+constexpr std::uint8_t kLastErrorKind = static_cast<std::uint8_t>(StoreErrorKind::over_budget);
 
 std::string encode_request(ForwardKind kind, const std::string& command) {
   ByteWriter out(command.size() + 8);

@@ -62,6 +62,7 @@ enum class StoreErrorKind : std::uint8_t {
   unavailable,  ///< no leader, stopping, or the write was dropped by a leader change: retry
   timeout,      ///< no answer in time: the outcome is unknown, a write may still commit
   over_budget,  ///< the write would grow the replicated state past its budget
+  // (keep over_budget last, or move kLastErrorKind in cluster/write_forwarding.cpp)
 };
 
 /// A request that could not be carried out.

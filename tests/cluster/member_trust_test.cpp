@@ -96,6 +96,19 @@ std::vector<Message> disruptive_messages(NodeId from, NodeId to, std::uint64_t t
   return out;
 }
 
+/// A forwarded request as a member sends it (write_forwarding.cpp: version
+/// 1, kind 2 = system, the command as u32 length + bytes): a system write of
+/// n9's address into the address book.
+std::string forwarded_member_write() {
+  auto command =
+      store::encode_command(store::KvPut{std::string(kMemberKeyPrefix) + "n9", "127.0.0.1:9"});
+  REQUIRE(command.ok());
+  std::string body{'\x01', '\x02'};
+  const auto size = static_cast<std::uint32_t>(command->size());
+  for (int shift = 24; shift >= 0; shift -= 8) body.push_back(static_cast<char>(size >> shift));
+  return body + *command;
+}
+
 Message bogus_snapshot(NodeId from, NodeId to, std::uint64_t term, std::string data) {
   Message message;
   message.type = MessageType::snapshot;
@@ -127,7 +140,7 @@ TEST_CASE("member trust: a node that is not a member is not heard", "[cluster][t
     for (const std::string target : {"n1", "n2", "n3"}) {
       for (Message message : disruptive_messages(n9, node_id_of(target), term + 100))
         rogue.send(std::move(message));
-      rogue.forward(ForwardFrame{n9, node_id_of(target), 1, false, "\x01\x01garbage"});
+      rogue.forward(ForwardFrame{n9, node_id_of(target), 1, false, forwarded_member_write()});
     }
     std::this_thread::sleep_for(20ms);
   }
@@ -143,7 +156,8 @@ TEST_CASE("member trust: a node that is not a member is not heard", "[cluster][t
   }
   REQUIRE_FALSE(put(cluster.node(leader), "after", "2").error);
   CHECK(get(cluster.node(cluster.follower()), "after") == std::optional<std::string>("2"));
-  CHECK_FALSE(get(cluster.node(leader), "garbage").has_value());
+  // Its well-formed forwarded system write of an address was never proposed.
+  CHECK_FALSE(get(cluster.node(leader), std::string(kMemberKeyPrefix) + "n9").has_value());
 }
 
 TEST_CASE("member trust: remove revokes the member's certificates", "[cluster][trust]") {
@@ -250,10 +264,12 @@ TEST_CASE("member trust: a saved snapshot that no longer restores is discarded a
 }
 
 TEST_CASE("member trust: writes past the state budget are refused", "[cluster][trust]") {
-  TestCluster cluster({"n1"});
+  TestCluster cluster({"n1", "n2", "n3"});
   cluster.max_state_bytes = 10'000;
   cluster.start_all();
-  RaftMember& node = cluster.node(cluster.leader());
+  RaftMember& leader = cluster.node(cluster.leader());
+  // Through a follower: the refusal comes back over the forwarding link.
+  RaftMember& node = cluster.node(cluster.follower());
   const std::string value(3'000, 'x');
   // The cluster's own keys count too, so fill until refused.
   std::optional<StoreError> refused;
@@ -264,8 +280,8 @@ TEST_CASE("member trust: writes past the state budget are refused", "[cluster][t
   CHECK(refused->kind == store::StoreErrorKind::over_budget);
   CHECK_THAT(refused->message, Catch::Contains("budget of 10000"));
   CHECK(written >= 3);
-  CHECK(eventually([&] { return node.status().writes_over_budget == 1; }));
-  CHECK(node.status().state_bytes <= 10'000);
+  CHECK(eventually([&] { return leader.status().writes_over_budget == 1; }));
+  CHECK(leader.status().state_bytes <= 10'000);
   // A delete, and a write that does not grow the state, always pass.
   REQUIRE_FALSE(
       wait_for<store::KvResult>([&](auto done) { node.write(store::KvDelete{"k0"}, done); }).error);
